@@ -1,0 +1,136 @@
+/**
+ * EngineClient: the narrow Docker Engine API berth needs, with our own types.
+ * `DockerodeEngine` is the only implementation that talks to a real engine; nothing else in
+ * berth imports dockerode. Every call takes an optional AbortSignal.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export type Labels = Record<string, string>;
+
+export interface ImageInfo {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  os: string;
+  architecture: string;
+  config: {
+    entrypoint: string[] | null;
+    cmd: string[] | null;
+    env: string[];
+    user: string;
+    exposedPorts: string[];
+    labels: Labels;
+  };
+}
+
+export interface PullProgressEvent {
+  id?: string;
+  status?: string;
+  progress?: string;
+  error?: string;
+}
+
+export interface PullOptions {
+  /** base64url JSON AuthConfig, sent as X-Registry-Auth. Never logged. */
+  registryAuth?: string;
+  platform?: string;
+  signal?: AbortSignal;
+  onProgress?: (event: PullProgressEvent) => void;
+}
+
+export interface Mount {
+  type: 'volume' | 'bind' | 'tmpfs';
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  cmd?: string[];
+  /** undefined: the image's ENTRYPOINT; [""] clears it. */
+  entrypoint?: string[];
+  env?: string[];
+  labels?: Labels;
+  user?: string;
+  workingDir?: string;
+  hostname?: string;
+  openStdin?: boolean;
+  mounts?: Mount[];
+  binds?: string[];
+  networkMode?: string;
+  /** Aliases on networkMode when it is a user-defined network. */
+  networkAliases?: string[];
+  extraHosts?: string[];
+  privileged?: boolean;
+  platform?: string;
+  /** Extra HostConfig fields in Engine API spelling (memory, capAdd, ...). */
+  hostConfig?: Record<string, unknown>;
+}
+
+export interface ContainerState {
+  status: string;
+  running: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+  error: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  state: ContainerState;
+  /** Network name → IP address. */
+  ipAddresses: Record<string, string>;
+  labels: Labels;
+}
+
+/** An attached container: stdin to write the script to, stdout/stderr already demultiplexed. */
+export interface Attachment {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves when the attach stream has ended (all output delivered). */
+  ended: Promise<void>;
+  /** Closes the connection at once. */
+  destroy(): void;
+}
+
+export interface ListedObject {
+  id: string;
+  name: string;
+  labels: Labels;
+}
+
+export interface EngineClient {
+  ping(signal?: AbortSignal): Promise<void>;
+  info(signal?: AbortSignal): Promise<{ serverVersion: string; apiVersion: string; os: string; id: string }>;
+
+  inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | null>;
+  /** Pulls `ref`; rejects with an EngineError when the progress stream carries an error event. */
+  pullImage(ref: string, opts?: PullOptions): Promise<void>;
+
+  createContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<string>;
+  attachContainer(id: string, signal?: AbortSignal): Promise<Attachment>;
+  startContainer(id: string, signal?: AbortSignal): Promise<void>;
+  /** Waits for the container to stop; returns its exit code. */
+  waitContainer(id: string, signal?: AbortSignal): Promise<number>;
+  stopContainer(id: string, timeoutSeconds: number, signal?: AbortSignal): Promise<void>;
+  killContainer(id: string, signalName?: string, signal?: AbortSignal): Promise<void>;
+  removeContainer(id: string, opts?: { force?: boolean; volumes?: boolean }, signal?: AbortSignal): Promise<void>;
+  inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInfo | null>;
+  /** The last `tailBytes` of the container's combined output (timestamps included). */
+  containerLogs(id: string, tailBytes: number, signal?: AbortSignal): Promise<string>;
+  /** Extracts a tar stream at `path` inside the container (created or running). */
+  putArchive(id: string, path: string, tar: Readable, signal?: AbortSignal): Promise<void>;
+
+  createNetwork(name: string, labels: Labels, options?: { mtu?: number; enableIpv6?: boolean }, signal?: AbortSignal): Promise<string>;
+  removeNetwork(id: string, signal?: AbortSignal): Promise<void>;
+  createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string>;
+  removeVolume(name: string, signal?: AbortSignal): Promise<void>;
+
+  listContainers(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]>;
+  listNetworks(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]>;
+  listVolumes(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]>;
+}

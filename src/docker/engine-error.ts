@@ -1,0 +1,47 @@
+import { BerthError } from '../shared/errors.js';
+
+/**
+ * An error answered by the Docker engine (or met talking to it). `statusCode` is the HTTP
+ * status when the engine answered one; 0 for a connection failure or a pull error event.
+ */
+export class EngineError extends BerthError {
+  readonly statusCode: number;
+  readonly operation: string;
+
+  constructor(operation: string, statusCode: number, message: string, options?: { cause?: unknown }) {
+    super('engine_error', message, options);
+    this.operation = operation;
+    this.statusCode = statusCode;
+  }
+
+  get notFound(): boolean {
+    return this.statusCode === 404;
+  }
+  get conflict(): boolean {
+    return this.statusCode === 409;
+  }
+  /** No HTTP answer at all: the socket could not be reached or broke. */
+  get unreachable(): boolean {
+    return this.statusCode === 0 && this.operation !== 'pull';
+  }
+}
+
+/** Wraps anything dockerode or the socket threw into an EngineError (AbortErrors pass through). */
+export function toEngineError(operation: string, err: unknown): Error {
+  if (err instanceof EngineError) return err;
+  if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR')) {
+    return err;
+  }
+  const e = err as { statusCode?: number; json?: { message?: string }; reason?: string; message?: string; code?: string };
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 0;
+  const detail = e?.json?.message ?? e?.message ?? String(err);
+  if (status === 0 && (e?.code === 'ENOENT' || e?.code === 'ECONNREFUSED' || e?.code === 'EACCES')) {
+    return new EngineError(
+      operation,
+      0,
+      `Cannot reach the Docker engine (${e.code}): ${detail}. Is dockerd running, and is DOCKER_HOST or [runners.docker] host right?`,
+      { cause: err },
+    );
+  }
+  return new EngineError(operation, status, detail.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, ''), { cause: err });
+}

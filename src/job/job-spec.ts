@@ -1,0 +1,122 @@
+/**
+ * JobSpec: the one job model of berth. It is GitLab's job payload (POST /jobs/request, 201),
+ * normalised to camelCase and to non-null values. Two producers build it: the
+ * .gitlab-ci.yml compiler (`berth exec`) and the GitLab API client (`berth run`).
+ * One consumer runs it: the executor. Nothing here knows about YAML or Docker.
+ */
+
+export type PullPolicy = 'always' | 'if-not-present' | 'never';
+
+export type StepName = 'script' | 'after_script' | 'release' | 'run' | (string & {});
+export type StepWhen = 'on_success' | 'on_failure' | 'always';
+
+export interface JobVariable {
+  key: string;
+  value: string;
+  /** Public variables reach service containers and the container environment. */
+  public: boolean;
+  /** Masked in the job log. */
+  masked: boolean;
+  /** File variable: the value is written to a file and the variable holds its path. */
+  file: boolean;
+  /** Raw: no $VAR expansion of the value. */
+  raw: boolean;
+}
+
+export interface JobStep {
+  name: StepName;
+  /** Command lines; before_script is already merged into the `script` step. */
+  script: string[];
+  timeoutSeconds: number;
+  when: StepWhen;
+  allowFailure: boolean;
+}
+
+export interface DockerExecutorOpts {
+  platform?: string;
+  user?: string;
+}
+
+export interface ImageSpec {
+  name: string;
+  /** Undefined or empty: the image's ENTRYPOINT is used. `[""]` clears it. */
+  entrypoint?: string[];
+  command?: string[];
+  pullPolicy?: PullPolicy[];
+  docker?: DockerExecutorOpts;
+}
+
+export interface ServiceSpec extends ImageSpec {
+  /** User aliases (already split on commas and whitespace). */
+  aliases: string[];
+  /** Service-only variables (expanded against the job variables by the executor). */
+  variables: { key: string; value: string }[];
+}
+
+export interface RegistryCredential {
+  type: 'registry';
+  url: string;
+  username: string;
+  password: string;
+}
+
+export interface GitInfo {
+  repoUrl: string;
+  ref: string;
+  sha: string;
+  beforeSha: string;
+  refType: 'branch' | 'tag' | '';
+  refspecs: string[];
+  /** 0 = full clone. */
+  depth: number;
+}
+
+export interface JobInfo {
+  name: string;
+  stage: string;
+  projectId: number;
+  projectName: string;
+  /** `namespace/project`; empty when unknown (the build dir then falls back to project-<id>). */
+  projectFullPath: string;
+  pipelineId: number;
+}
+
+/** Where the job's sources come from. */
+export type SourceSpec =
+  /** `berth exec`: the listed files of a local working tree, copied (never modified). */
+  | { kind: 'local-tree'; root: string; files: string[] }
+  /** `berth run`: fetched with git at gitInfo.sha, strategy from GIT_STRATEGY. */
+  | { kind: 'git' }
+  /** No sources (GIT_STRATEGY=none or empty). */
+  | { kind: 'none' };
+
+export interface JobFeatures {
+  traceSections: boolean;
+  tokenMaskPrefixes: string[];
+  failureReasons: string[];
+}
+
+export interface JobSpec {
+  id: number;
+  /** Job token; empty in exec mode. A secret: never logged. */
+  token: string;
+  allowGitFetch: boolean;
+  jobInfo: JobInfo;
+  gitInfo: GitInfo;
+  /** Job timeout in seconds (runner_info.timeout; <= 0 becomes 7200). */
+  timeoutSeconds: number;
+  variables: JobVariable[];
+  steps: JobStep[];
+  image: ImageSpec | null;
+  services: ServiceSpec[];
+  credentials: RegistryCredential[];
+  features: JobFeatures;
+  sources: SourceSpec;
+}
+
+export const DEFAULT_JOB_TIMEOUT_SECONDS = 7200;
+
+/** A public, unmasked, plain variable. */
+export function plainVariable(key: string, value: string): JobVariable {
+  return { key, value, public: true, masked: false, file: false, raw: false };
+}

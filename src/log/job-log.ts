@@ -1,0 +1,80 @@
+/**
+ * JobLog: the job's trace as GitLab shows it. Runner messages (Println/Infoln/Warningln/
+ * Errorln), section markers and container output all go through a per-stream filter chain
+ * (masking) into one shared sink (terminal, file, or the GitLab trace upload).
+ */
+import { ANSI } from './ansi.js';
+import { type ByteWriter, SharedByteWriter } from './byte-writer.js';
+
+export interface JobLogOptions {
+  /** Builds the filter chain (masking, ...) in front of the sink for one stream. */
+  filter?: (downstream: ByteWriter) => ByteWriter;
+  /** Emit section_start/section_end markers (features.trace_sections). */
+  traceSections?: boolean;
+  /** Seconds since the epoch, injectable for tests. */
+  nowSeconds?: () => number;
+}
+
+export class JobLog {
+  private readonly shared: SharedByteWriter;
+  private readonly runner: ByteWriter;
+  private readonly filter: (downstream: ByteWriter) => ByteWriter;
+  private readonly traceSections: boolean;
+  private readonly nowSeconds: () => number;
+  private ended = false;
+
+  constructor(sink: ByteWriter, opts: JobLogOptions = {}) {
+    this.shared = new SharedByteWriter(sink);
+    this.filter = opts.filter ?? ((d) => d);
+    this.traceSections = opts.traceSections ?? true;
+    this.nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+    this.runner = this.openStream();
+  }
+
+  /**
+   * A new output stream (e.g. a stage's stdout) with its own filter chain. End it when the
+   * output ends, so that anything a filter held back is flushed in order.
+   */
+  openStream(): ByteWriter {
+    return this.filter(this.shared.handle());
+  }
+
+  /** Raw bytes on the runner stream (already formatted). */
+  raw(text: string | Buffer): void {
+    if (this.ended) return;
+    this.runner.write(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+  }
+
+  println(text = ''): void {
+    this.raw(`${ANSI.clear}${text}${ANSI.reset}\n`);
+  }
+
+  info(text: string): void {
+    this.raw(`${ANSI.boldGreen}${text}${ANSI.reset}\n`);
+  }
+
+  warning(text: string): void {
+    this.raw(`${ANSI.yellow}WARNING: ${text}${ANSI.reset}\n`);
+  }
+
+  error(text: string): void {
+    this.raw(`${ANSI.boldRed}ERROR: ${text}${ANSI.reset}\n`);
+  }
+
+  /** Opens a collapsible section with its cyan header line. */
+  sectionStart(name: string, header: string): void {
+    if (this.traceSections) this.raw(`section_start:${this.nowSeconds()}:${name}\r${ANSI.clear}`);
+    this.println(`${ANSI.boldCyan}${header}${ANSI.reset}`);
+  }
+
+  sectionEnd(name: string): void {
+    if (this.traceSections) this.raw(`section_end:${this.nowSeconds()}:${name}\r${ANSI.clear}`);
+  }
+
+  /** Ends the runner stream; the sink ends once every open stream has ended. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.runner.end();
+  }
+}

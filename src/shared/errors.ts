@@ -1,0 +1,50 @@
+/**
+ * The one base error of berth. Every error that reaches a user carries a stable `code`,
+ * a message that says what failed, on what, and what to do, and the standard `cause`.
+ * Messages never contain colour codes or secrets; printing happens once, at the CLI top level.
+ */
+export class BerthError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bad user input: a flag, config.toml, .gitlab-ci.yml. Names the file and line or key. */
+export class InputError extends BerthError {
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly key: string | undefined;
+
+  constructor(
+    message: string,
+    where: { file?: string; line?: number; key?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super('input_error', message, options);
+    this.file = where.file;
+    this.line = where.line;
+    this.key = where.key;
+  }
+}
+
+/** Returns the message of anything thrown, without stack. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** True when the error (or one of its causes) is an AbortError from an AbortSignal. */
+export function isAbortError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 10; depth++) {
+    if (e instanceof Error && (e.name === 'AbortError' || (e as { code?: unknown }).code === 'ABORT_ERR')) {
+      return true;
+    }
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
+}
