@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+/**
+ * Every command of berth. A command module exports `register(program)`; keep this list
+ * sorted and one line per command.
+ */
+export function registerCommands(program: Command): void {
+  void program;
+}
