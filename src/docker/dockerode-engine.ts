@@ -210,6 +210,23 @@ export class DockerodeEngine implements EngineClient {
     return text.length > tailBytes ? text.subarray(text.length - tailBytes).toString('utf8') : text.toString('utf8');
   }
 
+  async execInContainer(id: string, cmd: string[], signal?: AbortSignal): Promise<number> {
+    const exec = await call('exec', () =>
+      this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal: signal } as object),
+    );
+    const stream = (await call('exec start', () =>
+      exec.start({ hijack: true, stdin: false, abortSignal: signal } as object),
+    )) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+      stream.resume();
+    });
+    const info = (await call('exec inspect', () => exec.inspect({ abortSignal: signal } as object))) as { ExitCode?: number | null };
+    return info.ExitCode ?? -1;
+  }
+
   async putArchive(id: string, path: string, tar: Readable, signal?: AbortSignal): Promise<void> {
     await call('copy files into container', () =>
       this.docker.getContainer(id).putArchive(tar as unknown as NodeJS.ReadableStream, { path, abortSignal: signal } as object),

@@ -122,6 +122,8 @@ export interface EngineClient {
   inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInfo | null>;
   /** The last `tailBytes` of the container's combined output (timestamps included). */
   containerLogs(id: string, tailBytes: number, signal?: AbortSignal): Promise<string>;
+  /** Runs `cmd` in a running container (output discarded); resolves with its exit code. */
+  execInContainer(id: string, cmd: string[], signal?: AbortSignal): Promise<number>;
   /** Extracts a tar stream at `path` inside the container (created or running). */
   putArchive(id: string, path: string, tar: Readable, signal?: AbortSignal): Promise<void>;
 

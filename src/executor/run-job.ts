@@ -1,0 +1,148 @@
+/**
+ * runJob: one job from start to result, on any Executor, with GitLab's semantics:
+ *
+ * - the job timeout (runner_info.timeout) aborts everything: job_execution_timeout, no after_script;
+ * - RUNNER_SCRIPT_TIMEOUT / RUNNER_AFTER_SCRIPT_TIMEOUT (default 5m) bound the two script stages;
+ * - `cancel` (GitLab "canceling", a first Ctrl-C) stops the script and still runs after_script
+ *   with CI_JOB_STATUS=canceled; `abort` (GitLab "canceled", runner shutdown) stops everything;
+ * - after_script runs whatever the script did, and its failure only warns;
+ * - cleanup always runs, on its own deadline, before the result is returned.
+ *
+ * Never throws: every failure becomes a JobResult in GitLab's vocabulary.
+ */
+import { JobFailure, type FailureReason, type JobResult } from '../job/job-result.js';
+import { DEFAULT_JOB_TIMEOUT_SECONDS, type JobSpec, type JobStep } from '../job/job-spec.js';
+import type { JobStatusForScript } from '../job/runner-variables.js';
+import { variableValue } from '../job/variables.js';
+import type { JobLog } from '../log/job-log.js';
+import { formatGoDuration, parseGoDuration } from '../shared/go-duration.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Executor } from './executor.js';
+import type { RunnerIdentity } from './runner-identity.js';
+
+export interface RunJobOptions {
+  job: JobSpec;
+  executor: Executor;
+  log: JobLog;
+  runner: RunnerIdentity;
+  /** Graceful cancel: stop the script, still run after_script. */
+  cancel?: AbortSignal;
+  /** Abort: stop everything, no after_script. A JobFailure reason sets the failure reason. */
+  abort?: AbortSignal;
+}
+
+const AFTER_SCRIPT_DEFAULT_MS = 5 * 60_000;
+const NEVER = new AbortController().signal;
+
+export async function runJob(opts: RunJobOptions): Promise<JobResult> {
+  const started = Date.now();
+  const { job, executor, log, runner } = opts;
+  const timeoutSeconds = job.timeoutSeconds > 0 ? job.timeoutSeconds : DEFAULT_JOB_TIMEOUT_SECONDS;
+  const jobTimer = new AbortController();
+  const timer = setTimeout(
+    () => jobTimer.abort(new JobFailure('job_execution_timeout', `execution took longer than ${formatGoDuration(timeoutSeconds)} seconds`)),
+    timeoutSeconds * 1000,
+  );
+  const hard = AbortSignal.any([jobTimer.signal, opts.abort ?? NEVER]);
+  const cancel = opts.cancel ?? NEVER;
+
+  log.println(`Running with berth ${runner.version}`);
+  log.println(`  on ${runner.name} ${runner.shortToken}, system ID: ${runner.systemId}`);
+
+  let outcome: Omit<JobResult, 'durationMs'>;
+  try {
+    outcome = await runStages(opts, hard, cancel);
+  } catch (err) {
+    outcome = failureOutcome(hard.aborted ? hard.reason : err);
+  } finally {
+    clearTimeout(timer);
+  }
+
+  printOutcome(log, outcome);
+  for (const problem of await executor.cleanup()) log.warning(`Cleanup: ${problem}`);
+  return { ...outcome, durationMs: Date.now() - started };
+}
+
+async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSignal): Promise<Omit<JobResult, 'durationMs'>> {
+  const { job, executor, log, runner } = opts;
+  await executor.prepare(hard);
+  throwIfAborted(hard);
+
+  const scriptTimeout = timeoutFromVariable(job, 'RUNNER_SCRIPT_TIMEOUT');
+  const scriptSignal = AbortSignal.any([hard, cancel, ...(scriptTimeout ? [AbortSignal.timeout(scriptTimeout)] : [])]);
+  let status: JobStatusForScript = 'running';
+  let result: Omit<JobResult, 'durationMs'> = { state: 'success', failureReason: null, exitCode: 0, message: null };
+
+  for (const step of job.steps.filter((s) => s.name !== 'after_script')) {
+    const section = `step_${step.name}`;
+    log.sectionStart(section, `Executing "${section}" stage of the job script`);
+    const res = await executor.runStage({ name: section, commands: stepCommands(step, runner), jobStatus: status }, scriptSignal);
+    log.sectionEnd(section);
+    if (hard.aborted) throw hard.reason;
+    if (res.stopped && cancel.aborted) {
+      log.warning('script canceled externally (UI, API)');
+      status = 'canceled';
+      result = { state: 'canceled', failureReason: 'job_canceled', exitCode: null, message: 'canceled' };
+    } else if (res.stopped) {
+      status = 'timedout';
+      const message = `script timeout of ${formatGoDuration((scriptTimeout ?? 0) / 1000)} exceeded`;
+      result = { state: 'failed', failureReason: 'job_execution_timeout', exitCode: null, message };
+    } else if (res.exitCode !== 0) {
+      status = 'failed';
+      result = { state: 'failed', failureReason: 'script_failure', exitCode: res.exitCode, message: `exit code ${res.exitCode}` };
+    }
+    if (status !== 'running') break;
+  }
+  if (status === 'running') status = 'success';
+
+  const after = job.steps.find((s) => s.name === 'after_script');
+  if (after?.script.length) await runAfterScript(opts, after, status, hard);
+  return result;
+}
+
+async function runAfterScript(opts: RunJobOptions, step: JobStep, status: JobStatusForScript, hard: AbortSignal): Promise<void> {
+  const { job, executor, log } = opts;
+  const limit = timeoutFromVariable(job, 'RUNNER_AFTER_SCRIPT_TIMEOUT') ?? AFTER_SCRIPT_DEFAULT_MS;
+  const signal = AbortSignal.any([hard, AbortSignal.timeout(limit)]);
+  log.sectionStart('after_script', 'Running after_script');
+  const res = await executor.runStage({ name: 'after_script', commands: step.script, jobStatus: status }, signal);
+  log.sectionEnd('after_script');
+  if (hard.aborted) throw hard.reason;
+  if (res.stopped) log.warning(`after_script could not run to completion: timeout of ${formatGoDuration(limit / 1000)} exceeded`);
+  else if (res.exitCode !== 0) log.warning(`after_script failed, but job will continue unaffected: exit code ${res.exitCode}`);
+}
+
+function stepCommands(step: JobStep, runner: RunnerIdentity): string[] {
+  if (step.name !== 'script') return step.script;
+  const lines = (s: string): string[] => (s.trim() ? [s.trim()] : []);
+  return [...lines(runner.preBuildScript), ...step.script, ...lines(runner.postBuildScript)];
+}
+
+function timeoutFromVariable(job: JobSpec, key: string): number | null {
+  const raw = variableValue(job.variables, key);
+  if (!raw) return null;
+  const ms = parseGoDuration(raw);
+  return ms && ms > 0 ? ms : null;
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason;
+}
+
+function failureOutcome(err: unknown): Omit<JobResult, 'durationMs'> {
+  if (err instanceof JobFailure) {
+    const state = err.reason === 'job_canceled' ? 'canceled' : 'failed';
+    return { state, failureReason: err.reason, exitCode: err.exitCode, message: err.message };
+  }
+  const reason: FailureReason = 'runner_system_failure';
+  return { state: 'failed', failureReason: reason, exitCode: null, message: errorMessage(err) };
+}
+
+const SYSTEM_FAILURES: (FailureReason | null)[] = ['runner_system_failure', 'unknown_failure', 'runner_interrupted'];
+
+function printOutcome(log: JobLog, o: Omit<JobResult, 'durationMs'>): void {
+  log.println();
+  if (o.state === 'success') log.info('Job succeeded');
+  else if (SYSTEM_FAILURES.includes(o.failureReason)) log.error(`Job failed (system failure): ${o.message}`);
+  else log.error(`Job failed: ${o.message}`);
+}

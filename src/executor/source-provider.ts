@@ -1,0 +1,37 @@
+/**
+ * Where a job's files come from. The executor asks for a host folder and the files in it to
+ * copy into the build directory; `release` removes anything the provider made for the job.
+ */
+import type { JobSpec } from '../job/job-spec.js';
+import type { JobLog } from '../log/job-log.js';
+
+export interface FetchedSources {
+  root: string;
+  files: readonly string[];
+  /** One line for the job log, e.g. "Copying 42 files from the working tree". */
+  description: string;
+  release(): Promise<void>;
+}
+
+export interface SourceProvider {
+  /** The section header of the get_sources stage. */
+  readonly header: string;
+  /** Returns null when the job has no sources (GIT_STRATEGY=none). */
+  fetch(job: JobSpec, log: JobLog, signal: AbortSignal): Promise<FetchedSources | null>;
+}
+
+/** `berth exec`: the listed files of the local working tree, read in place, never modified. */
+export class LocalTreeSource implements SourceProvider {
+  readonly header = 'Getting source from the working tree';
+
+  async fetch(job: JobSpec): Promise<FetchedSources | null> {
+    const s = job.sources;
+    if (s.kind !== 'local-tree') return null;
+    return {
+      root: s.root,
+      files: s.files,
+      description: `Copying ${s.files.length} files from the working tree ${s.root}`,
+      release: async () => undefined,
+    };
+  }
+}

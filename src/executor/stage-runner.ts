@@ -1,0 +1,87 @@
+/**
+ * Runs one stage script in a container, the gitlab-runner way: attach, start, write the script
+ * to the shell's stdin, stream stdout/stderr into the job log until the container stops.
+ * When the signal aborts, the script's processes get SIGTERM first (every PID but 1), then the
+ * container is stopped, then killed; the stage still returns the container's exit code.
+ */
+import type { EngineClient } from '../docker/engine-client.js';
+import type { StageScript } from '../job/script-builder.js';
+import type { JobLog } from '../log/job-log.js';
+import { sleep } from '../shared/abort.js';
+import { MarkerFilter } from './marker-filter.js';
+
+export interface StageOutcome {
+  /** The container's exit code. */
+  exitCode: number;
+  /** The start marker went by: the job script really ran. */
+  scriptStarted: boolean;
+  /** The exit status the script itself reported, when its exit marker went by. */
+  scriptExitStatus: number | null;
+  /** The stage was stopped because the signal aborted. */
+  stopped: boolean;
+}
+
+/** SIGTERM to every process but PID 1 and the kill script itself (gitlab-runner's kill script). */
+const TERM_ALL =
+  'for p in $(cd /proc && ls -d [0-9]* 2>/dev/null); do ' +
+  '[ "$p" = 1 ] || [ "$p" = "$$" ] || kill -TERM "$p" 2>/dev/null; done; exit 0';
+
+export interface StopTimings {
+  /** Bound on the kill script. */
+  termScriptMs: number;
+  /** Grace between `docker stop`'s SIGTERM and its SIGKILL. */
+  stopGraceSeconds: number;
+}
+
+export const DEFAULT_STOP_TIMINGS: StopTimings = { termScriptMs: 10_000, stopGraceSeconds: 10 };
+
+export async function runStage(
+  engine: EngineClient,
+  containerId: string,
+  script: StageScript,
+  log: JobLog,
+  signal: AbortSignal,
+  timings: StopTimings = DEFAULT_STOP_TIMINGS,
+): Promise<StageOutcome> {
+  const attachment = await engine.attachContainer(containerId);
+  const stdout = new MarkerFilter(log.openStream(), script.markers);
+  const stderr = log.openStream();
+  attachment.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
+  attachment.stderr.on('data', (chunk: Buffer) => stderr.write(chunk));
+
+  let stopped = false;
+  let stopping: Promise<void> | null = null;
+  const onAbort = (): void => {
+    stopped = true;
+    stopping ??= stopContainer(engine, containerId, timings);
+  };
+  try {
+    await engine.startContainer(containerId);
+    attachment.stdin.end(script.text);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    const exitCode = await engine.waitContainer(containerId);
+    await Promise.race([attachment.ended, sleep(5_000)]);
+    await stopping;
+    return { exitCode, scriptStarted: stdout.started, scriptExitStatus: stdout.exitStatus, stopped };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    attachment.destroy();
+    stdout.end();
+    stderr.end();
+  }
+}
+
+/** SIGTERM the script's processes, then `docker stop`, then SIGKILL. Never throws. */
+export async function stopContainer(engine: EngineClient, id: string, timings: StopTimings): Promise<void> {
+  try {
+    await engine.execInContainer(id, ['sh', '-c', TERM_ALL], AbortSignal.timeout(timings.termScriptMs));
+  } catch {
+    // No sh in the image, or the container already stopped: docker stop below still works.
+  }
+  try {
+    await engine.stopContainer(id, timings.stopGraceSeconds, AbortSignal.timeout((timings.stopGraceSeconds + 10) * 1000));
+  } catch {
+    await engine.killContainer(id).catch(() => undefined);
+  }
+}

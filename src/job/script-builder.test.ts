@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { MemoryByteWriter } from '../log/byte-writer.js';
+import { stripAnsi } from '../log/ansi.js';
+import { MarkerFilter } from '../executor/marker-filter.js';
+import { buildStageScript, type StageScriptInput } from './script-builder.js';
+
+// The script is fed to real shells on this machine: bash, dash (/bin/sh on Debian), busybox ash.
+const SHELLS: [string, string[]][] = [
+  ['bash', ['bash']],
+  ['dash', ['dash']],
+  ['busybox', ['busybox', 'sh']],
+];
+
+function run(shell: string[], input: Partial<StageScriptInput>, chunkSize = 0) {
+  const script = buildStageScript({ commands: [], exports: [], workDir: '/tmp', nonce: 'abc123', ...input });
+  const res = spawnSync(shell[0]!, shell.slice(1), { input: script.text });
+  const sink = new MemoryByteWriter();
+  const filter = new MarkerFilter(sink, script.markers);
+  const out = res.stdout;
+  if (chunkSize) for (let i = 0; i < out.length; i += chunkSize) filter.write(out.subarray(i, i + chunkSize));
+  else filter.write(out);
+  filter.end();
+  return { status: res.status, stdout: stripAnsi(sink.text), stderr: res.stderr.toString(), filter };
+}
+
+describe.each(SHELLS)('stage script under %s', (_name, shell) => {
+  it('echoes each command, runs it, and reports exit status 0', () => {
+    const r = run(shell, { commands: ['echo hello', 'echo world'] });
+    expect(r.stdout).toBe('$ echo hello\nhello\n$ echo world\nworld\n');
+    expect(r.status).toBe(0);
+    expect(r.filter.started).toBe(true);
+    expect(r.filter.exitStatus).toBe(0);
+  });
+
+  it('stops at the first failing command and reports its status', () => {
+    const r = run(shell, { commands: ['echo one', 'sh -c "exit 7"', 'echo never'] });
+    expect(r.stdout).toBe('$ echo one\none\n$ sh -c "exit 7"\n');
+    expect(r.status).toBe(7);
+    expect(r.filter.exitStatus).toBe(7);
+  });
+
+  it('keeps the rest of the script away from commands that read stdin', () => {
+    const r = run(shell, { commands: ['cat', 'echo after'] });
+    expect(r.stdout).toBe('$ cat\n$ echo after\nafter\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('exports values byte for byte, however they are quoted', () => {
+    const value = `it's "quoted" $(touch /tmp/pwned) \`id\` $HOME \\ \n second line`;
+    const r = run(shell, { exports: [{ key: 'TRICKY', value }], commands: ['printf "%s" "$TRICKY"'] });
+    expect(r.stdout).toBe(`$ printf "%s" "$TRICKY"\n${value}`);
+  });
+
+  it('runs commands in the work dir and removes the markers at any write boundary', () => {
+    const r = run(shell, { commands: ['pwd', 'printf "no newline"'], workDir: '/' }, 1);
+    expect(r.stdout).toBe('$ pwd\n/\n$ printf "no newline"\nno newline');
+    expect(r.filter.exitStatus).toBe(0);
+  });
+
+  it('shows multi-line commands collapsed and runs them whole', () => {
+    const r = run(shell, { commands: ['if true; then\n  echo inside\nfi'] });
+    expect(r.stdout).toBe('$ if true; then # collapsed multi-line command\ninside\n');
+  });
+
+  it('skips variables whose names a shell cannot export', () => {
+    const r = run(shell, { exports: [{ key: 'BAD-KEY', value: 'x' }, { key: 'OK_KEY', value: 'y' }], commands: ['echo $OK_KEY'] });
+    expect(r.stdout).toBe('$ echo $OK_KEY\ny\n');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('pipefail', () => {
+  it('is on where the shell has it (bash, busybox) so a failing pipe fails the job', () => {
+    expect(run(['bash'], { commands: ['false | true'] }).status).toBe(1);
+    expect(run(['busybox', 'sh'], { commands: ['false | true'] }).status).toBe(1);
+  });
+  it('is skipped without error where the shell lacks it (dash)', () => {
+    expect(run(['dash'], { commands: ['false | true', 'echo ok'] }).stdout).toContain('ok');
+  });
+});
+
+describe('debug trace', () => {
+  it('traces commands with xtrace when asked', () => {
+    const r = run(['bash'], { commands: ['echo traced'], debugTrace: true });
+    expect(r.stderr).toContain('+ echo traced');
+  });
+});
