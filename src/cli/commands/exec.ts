@@ -1,0 +1,77 @@
+import { Command, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { InputError } from '../../shared/errors.js';
+
+export interface ExecOptions {
+  jobs: string[];
+  cwd: string;
+  file?: string;
+  variables: Record<string, string>;
+  needs: boolean;
+  pullPolicy?: 'always' | 'if-not-present' | 'never';
+  report?: string;
+  color: boolean;
+  list: boolean;
+  concurrency: number;
+  dockerImage?: string;
+}
+
+/** `berth exec`: run a repository's .gitlab-ci.yml locally, in Docker, the way GitLab would. */
+export function register(program: Command): void {
+  program
+    .command('exec')
+    .description("run the jobs of a repository's .gitlab-ci.yml locally in Docker containers")
+    .argument('[job...]', 'jobs to run (default: the whole pipeline)')
+    .option('--cwd <dir>', 'the repository to run', process.cwd())
+    .option('--file <path>', 'the pipeline file (default: <cwd>/.gitlab-ci.yml)')
+    .option('--variable <KEY=VALUE>', 'a variable for every job, highest precedence (repeatable)', collect, [])
+    .option('--needs', 'also run the jobs the named jobs need', false)
+    .addOption(new Option('--pull-policy <policy>', 'image pull policy').choices(['always', 'if-not-present', 'never']))
+    .option('--report <path>', 'write a JSON report of the run')
+    .option('--no-color', 'plain output without colours')
+    .option('--list', 'list jobs, stages, needs and when without running anything', false)
+    .option('--concurrency <n>', 'jobs run in parallel at most', parsePositive, availableParallelism())
+    .option('--docker-image <image>', 'image for jobs that name none (as [runners.docker] image)')
+    .action(async (jobs: string[], raw: Record<string, unknown>) => {
+      const opts: ExecOptions = {
+        jobs,
+        cwd: String(raw.cwd),
+        file: raw.file as string | undefined,
+        variables: parseVariables(raw.variable as string[]),
+        needs: Boolean(raw.needs),
+        pullPolicy: raw.pullPolicy as ExecOptions['pullPolicy'],
+        report: raw.report as string | undefined,
+        color: raw.color !== false && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+        list: Boolean(raw.list),
+        concurrency: raw.concurrency as number,
+        dockerImage: raw.dockerImage as string | undefined,
+      };
+      const { runExec } = await import('../../exec/run-exec.js');
+      process.exitCode = await runExec(opts);
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`--concurrency: "${value}" is not a positive whole number`, { key: '--concurrency' });
+  return n;
+}
+
+export function parseVariables(entries: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const key = eq < 0 ? '' : entry.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new InputError(`--variable "${eq < 0 ? entry : key}": expected KEY=VALUE with a KEY of letters, digits and _`, {
+        key: '--variable',
+      });
+    }
+    out[key] = entry.slice(eq + 1);
+  }
+  return out;
+}

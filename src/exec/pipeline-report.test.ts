@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { testJob } from '../../test/support/job-fixtures.js';
+import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
+import type { JobOutcome, SchedulableJob } from './pipeline-scheduler.js';
+
+const job = (name: string, extra: Partial<SchedulableJob> = {}): SchedulableJob => ({
+  name, stage: 'test', when: 'on_success', allowFailure: false, allowFailureExitCodes: [], needs: null, spec: testJob(), ...extra,
+});
+const result = (state: 'success' | 'failed', exitCode: number | null) => ({
+  state, exitCode, failureReason: state === 'failed' ? ('script_failure' as const) : null, durationMs: 1500, message: null,
+});
+
+describe('pipeline report', () => {
+  it('is a success with exit code 0 when failures were allowed', () => {
+    const outcomes: JobOutcome[] = [
+      { job: job('a'), status: 'success', allowedToFail: false, result: result('success', 0) },
+      { job: job('b', { allowFailureExitCodes: [2] }), status: 'failed', allowedToFail: true, result: result('failed', 2) },
+      { job: job('c'), status: 'skipped', allowedToFail: false, result: null },
+    ];
+    const report = buildReport(outcomes);
+    expect(report).toEqual({
+      status: 'success',
+      jobs: [
+        { name: 'a', stage: 'test', status: 'success', allowFailure: false, exitCode: 0, failureReason: null, durationMs: 1500 },
+        { name: 'b', stage: 'test', status: 'failed', allowFailure: true, exitCode: 2, failureReason: 'script_failure', durationMs: 1500 },
+        { name: 'c', stage: 'test', status: 'skipped', allowFailure: false, exitCode: null, failureReason: null, durationMs: 0 },
+      ],
+    });
+    expect(exitCodeOf(report)).toBe(0);
+    expect(formatSummary(report, false)).toBe(
+      'PASS     a  stage test, 1.50s\nWARN     b  stage test, exit code 2, allowed to fail, 1.50s\nSKIP     c  stage test\nPipeline succeeded\n',
+    );
+  });
+
+  it('is a failure with exit code 1 when a job failed for real', () => {
+    const report = buildReport([{ job: job('a'), status: 'failed', allowedToFail: false, result: result('failed', 1) }]);
+    expect(report.status).toBe('failed');
+    expect(exitCodeOf(report)).toBe(1);
+    expect(formatSummary(report, false)).toContain('FAIL     a  stage test, exit code 1, 1.50s\nPipeline failed');
+  });
+});

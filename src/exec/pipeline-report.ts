@@ -1,0 +1,74 @@
+/**
+ * The outcome of a `berth exec` run: the JSON report (`--report PATH`), the summary printed at
+ * the end (one line per job), and the process exit code.
+ */
+import type { JobOutcome } from './pipeline-scheduler.js';
+
+export interface ReportJob {
+  name: string;
+  stage: string;
+  status: 'success' | 'failed' | 'skipped' | 'manual' | 'canceled';
+  allowFailure: boolean;
+  exitCode: number | null;
+  failureReason: string | null;
+  durationMs: number;
+}
+
+export interface PipelineReport {
+  status: 'success' | 'failed';
+  jobs: ReportJob[];
+}
+
+export function buildReport(outcomes: readonly JobOutcome[]): PipelineReport {
+  const jobs = outcomes.map((o) => ({
+    name: o.job.name,
+    stage: o.job.stage,
+    status: o.status,
+    allowFailure: o.status === 'failed' ? o.allowedToFail : o.job.allowFailure,
+    exitCode: o.result?.exitCode ?? null,
+    failureReason: o.result?.failureReason ?? null,
+    durationMs: o.result?.durationMs ?? 0,
+  }));
+  const failed = outcomes.some((o) => (o.status === 'failed' && !o.allowedToFail) || o.status === 'canceled');
+  return { status: failed ? 'failed' : 'success', jobs };
+}
+
+/** 0: every job passed or was allowed to fail; 1: a job failed. */
+export function exitCodeOf(report: PipelineReport): number {
+  return report.status === 'success' ? 0 : 1;
+}
+
+const LABELS: Record<ReportJob['status'] | 'allowed', { text: string; colour: number }> = {
+  success: { text: 'PASS', colour: 32 },
+  failed: { text: 'FAIL', colour: 31 },
+  allowed: { text: 'WARN', colour: 33 },
+  skipped: { text: 'SKIP', colour: 90 },
+  manual: { text: 'MANUAL', colour: 90 },
+  canceled: { text: 'CANCELED', colour: 31 },
+};
+
+export function formatSummary(report: PipelineReport, color: boolean): string {
+  const width = Math.max(...report.jobs.map((j) => j.name.length), 1);
+  const lines = report.jobs.map((j) => {
+    const key = j.status === 'failed' && j.allowFailure ? 'allowed' : j.status;
+    const { text, colour } = LABELS[key];
+    const label = text.padEnd(8);
+    const detail = [
+      `stage ${j.stage}`,
+      j.status === 'failed' || j.status === 'canceled' ? describeFailure(j) : '',
+      j.durationMs ? `${(j.durationMs / 1000).toFixed(2)}s` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    return `${color ? `\x1b[${colour}m${label}\x1b[0m` : label} ${j.name.padEnd(width)}  ${detail}`;
+  });
+  const verdict = report.status === 'success' ? 'Pipeline succeeded' : 'Pipeline failed';
+  return `${lines.join('\n')}\n${color ? `\x1b[1m${verdict}\x1b[0m` : verdict}\n`;
+}
+
+function describeFailure(j: ReportJob): string {
+  const reason = j.failureReason && j.failureReason !== 'script_failure' ? j.failureReason : '';
+  const code = j.exitCode !== null ? `exit code ${j.exitCode}` : '';
+  const allowed = j.allowFailure ? 'allowed to fail' : '';
+  return [code, reason, allowed].filter(Boolean).join(', ');
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import type { JobResult } from '../job/job-result.js';
+import { testJob } from '../../test/support/job-fixtures.js';
+import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
+
+const STAGES = ['.pre', 'build', 'test', 'deploy', '.post'];
+
+function job(name: string, stage: string, extra: Partial<SchedulableJob> = {}): SchedulableJob {
+  return { name, stage, when: 'on_success', allowFailure: false, allowFailureExitCodes: [], needs: null, spec: testJob(), ...extra };
+}
+
+const ok: JobResult = { state: 'success', failureReason: null, exitCode: 0, durationMs: 1, message: null };
+const fail = (code: number): JobResult => ({ state: 'failed', failureReason: 'script_failure', exitCode: code, durationMs: 1, message: `exit code ${code}` });
+
+async function schedule(jobs: SchedulableJob[], results: Record<string, JobResult> = {}, opts: { concurrency?: number; manual?: string[] } = {}) {
+  const order: string[] = [];
+  let active = 0;
+  let maxActive = 0;
+  const outcomes = await schedulePipeline(jobs, {
+    stages: STAGES,
+    concurrency: opts.concurrency ?? 4,
+    runManual: new Set(opts.manual ?? []),
+    runJob: async (j) => {
+      order.push(`start ${j.name}`);
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+      order.push(`end ${j.name}`);
+      return results[j.name] ?? ok;
+    },
+  });
+  return { status: Object.fromEntries(outcomes.map((o) => [o.job.name, o.status])), outcomes, order, maxActive };
+}
+
+describe('schedulePipeline', () => {
+  it('runs stages in order, jobs of one stage in parallel', async () => {
+    const r = await schedule([job('b1', 'build'), job('b2', 'build'), job('t1', 'test')]);
+    expect(r.status).toEqual({ b1: 'success', b2: 'success', t1: 'success' });
+    expect(r.order.indexOf('start t1')).toBeGreaterThan(r.order.indexOf('end b1'));
+    expect(r.order.indexOf('start t1')).toBeGreaterThan(r.order.indexOf('end b2'));
+    expect(r.maxActive).toBe(2);
+  });
+
+  it('starts a job with needs as soon as its needs are done, not its whole stage', async () => {
+    const order: string[] = [];
+    const slow = job('slow', 'build');
+    const fast = job('fast', 'build');
+    const r = await schedulePipeline([slow, fast, job('after-fast', 'test', { needs: [{ job: 'fast', optional: false }] })], {
+      stages: STAGES,
+      concurrency: 4,
+      runManual: new Set(),
+      runJob: async (j) => {
+        await new Promise((res) => setTimeout(res, j.name === 'slow' ? 200 : 5));
+        return ok;
+      },
+      onStatus: (o) => order.push(o.job.name),
+    });
+    expect(r.every((o) => o.status === 'success')).toBe(true);
+    expect(order.indexOf('after-fast')).toBeLessThan(order.indexOf('slow'));
+  });
+
+  it('skips on_success jobs after a failure, runs on_failure and always jobs', async () => {
+    const r = await schedule(
+      [job('b', 'build'), job('t', 'test'), job('cleanup', 'deploy', { when: 'on_failure' }), job('notify', 'deploy', { when: 'always' })],
+      { b: fail(1) },
+    );
+    expect(r.status).toEqual({ b: 'failed', t: 'skipped', cleanup: 'success', notify: 'success' });
+  });
+
+  it('does not run on_failure jobs when everything passed', async () => {
+    const r = await schedule([job('b', 'build'), job('cleanup', 'deploy', { when: 'on_failure' })]);
+    expect(r.status).toEqual({ b: 'success', cleanup: 'skipped' });
+  });
+
+  it('lets the pipeline go on after an allowed failure, by flag or by exit code', async () => {
+    const r = await schedule(
+      [job('a', 'build', { allowFailure: true }), job('b', 'build', { allowFailureExitCodes: [3] }), job('t', 'test')],
+      { a: fail(1), b: fail(3) },
+    );
+    expect(r.status).toEqual({ a: 'failed', b: 'failed', t: 'success' });
+    expect(r.outcomes.filter((o) => o.allowedToFail).map((o) => o.job.name)).toEqual(['a', 'b']);
+  });
+
+  it('does not allow a failure with another exit code than exit_codes', async () => {
+    const r = await schedule([job('b', 'build', { allowFailureExitCodes: [3] }), job('t', 'test')], { b: fail(4) });
+    expect(r.status).toEqual({ b: 'failed', t: 'skipped' });
+    expect(r.outcomes[0]!.allowedToFail).toBe(false);
+  });
+
+  it('leaves manual jobs alone unless named, and skips what needs them', async () => {
+    const r = await schedule([job('m', 'build', { when: 'manual' }), job('t', 'test', { needs: [{ job: 'm', optional: false }] }), job('u', 'test')]);
+    expect(r.status).toEqual({ m: 'manual', t: 'skipped', u: 'success' });
+    const named = await schedule([job('m', 'build', { when: 'manual' })], {}, { manual: ['m'] });
+    expect(named.status).toEqual({ m: 'success' });
+  });
+
+  it('isolates a failing job: independent jobs still run, dependents are skipped', async () => {
+    const r = await schedule(
+      [
+        job('broken', 'build', { needs: [] }),
+        job('fine', 'build', { needs: [] }),
+        job('after-broken', 'test', { needs: [{ job: 'broken', optional: false }] }),
+        job('after-fine', 'test', { needs: [{ job: 'fine', optional: false }] }),
+      ],
+      { broken: { state: 'failed', failureReason: 'image_pull_failure', exitCode: null, durationMs: 1, message: 'pull' } },
+    );
+    expect(r.status).toEqual({ broken: 'failed', fine: 'success', 'after-broken': 'skipped', 'after-fine': 'success' });
+  });
+
+  it('never runs more jobs at once than the concurrency', async () => {
+    const jobs = Array.from({ length: 7 }, (_, i) => job(`j${i}`, 'build'));
+    const r = await schedule(jobs, {}, { concurrency: 3 });
+    expect(r.maxActive).toBe(3);
+    expect(Object.values(r.status).every((s) => s === 'success')).toBe(true);
+  });
+
+  it('marks jobs not yet started as canceled once stopped', async () => {
+    const stop = new AbortController();
+    const outcomes = await schedulePipeline([job('a', 'build'), job('b', 'test')], {
+      stages: STAGES,
+      concurrency: 1,
+      runManual: new Set(),
+      stop: stop.signal,
+      runJob: async () => {
+        stop.abort();
+        return { ...ok, state: 'canceled', failureReason: 'job_canceled' };
+      },
+    });
+    expect(outcomes.map((o) => o.status)).toEqual(['canceled', 'canceled']);
+  });
+});
