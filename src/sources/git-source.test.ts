@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitHttpServer, type GitHttpServer } from '../../test/support/git-http-server.js';
+import { testJob } from '../../test/support/job-fixtures.js';
+import { plainVariable, type JobSpec } from '../job/job-spec.js';
+import { stripAnsi } from '../log/ansi.js';
+import { MemoryByteWriter } from '../log/byte-writer.js';
+import { JobLog } from '../log/job-log.js';
+import { GitSource } from './git-source.js';
+
+const TOKEN = 'glcbt-job-token-1234567890';
+let root: string;
+let server: GitHttpServer;
+let shas: string[];
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'berth-git-src-'));
+  const work = join(root, 'work');
+  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  git(work, 'config', 'user.email', 'a@example.invalid');
+  git(work, 'config', 'user.name', 'A');
+  shas = [];
+  for (const n of [1, 2, 3]) {
+    writeFileSync(join(work, 'file.txt'), `version ${n}\n`);
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', `commit ${n}`);
+    shas.push(git(work, 'rev-parse', 'HEAD'));
+  }
+  execFileSync('git', ['clone', '-q', '--bare', work, join(root, 'repos', 'group', 'project.git')]);
+  server = await startGitHttpServer(join(root, 'repos'));
+  server.tokens.add(TOKEN);
+});
+
+afterAll(async () => {
+  await server.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function job(overrides: Partial<JobSpec> = {}, sha = shas[2]!): JobSpec {
+  const base = testJob();
+  return {
+    ...base,
+    token: TOKEN,
+    gitInfo: {
+      ...base.gitInfo,
+      repoUrl: `${server.url.replace('http://', `http://gitlab-ci-token:${TOKEN}@`)}/group/project.git`,
+      sha,
+      ref: 'main',
+      refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
+    },
+    sources: { kind: 'git' },
+    ...overrides,
+  };
+}
+
+async function fetchWith(source: GitSource, spec: JobSpec) {
+  const sink = new MemoryByteWriter();
+  const log = new JobLog(sink);
+  const fetched = await source.fetch(spec, log, new AbortController().signal);
+  log.end();
+  return { fetched, text: stripAnsi(sink.text) };
+}
+
+const scrub = (t: string) => t.split(TOKEN).join('[MASKED]');
+
+describe('GitSource', () => {
+  it('clones the job sha with the job token, never printing it, and removes the clone on release', async () => {
+    const source = new GitSource({ cacheDir: join(root, 'cache'), scrub });
+    const { fetched, text } = await fetchWith(source, job());
+    expect(fetched).not.toBeNull();
+    expect(readFileSync(join(fetched!.root, 'file.txt'), 'utf8')).toBe('version 3\n');
+    expect(fetched!.files).toContain('file.txt');
+    expect(fetched!.files.some((f) => f.startsWith('.git/'))).toBe(true);
+    expect(text).toContain('Created fresh repository.');
+    expect(text).toContain(`Checking out ${shas[2]!.slice(0, 8)} as detached HEAD (ref is main)...`);
+    expect(text).not.toContain(TOKEN);
+    expect(readFileSync(join(fetched!.root, '.git', 'config'), 'utf8')).not.toContain(TOKEN);
+    await fetched!.release();
+    expect(existsSync(fetched!.root)).toBe(false);
+    expect(server.requests.some((r) => r.authorized)).toBe(true);
+  });
+
+  it('checks out an older sha and honours GIT_DEPTH', async () => {
+    const source = new GitSource({ cacheDir: join(root, 'cache'), scrub });
+    const spec = job({ variables: [plainVariable('GIT_DEPTH', '2')] }, shas[1]);
+    const { fetched, text } = await fetchWith(source, spec);
+    expect(text).toContain('Fetching changes with git depth set to 2...');
+    expect(readFileSync(join(fetched!.root, 'file.txt'), 'utf8')).toBe('version 2\n');
+    await fetched!.release();
+  });
+
+  it('reuses the repository with GIT_STRATEGY=fetch and cleans untracked files', async () => {
+    const source = new GitSource({ cacheDir: join(root, 'cache'), scrub });
+    const spec = job({ variables: [plainVariable('GIT_STRATEGY', 'fetch')] });
+    const first = await fetchWith(source, spec);
+    writeFileSync(join(first.fetched!.root, 'leftover.txt'), 'x');
+    await first.fetched!.release();
+    const second = await fetchWith(source, spec);
+    expect(second.fetched!.root).toBe(first.fetched!.root);
+    expect(second.text).toContain('Reinitialized existing Git repository');
+    expect(existsSync(join(second.fetched!.root, 'leftover.txt'))).toBe(false);
+    await second.fetched!.release();
+    expect(existsSync(second.fetched!.root)).toBe(true);
+  });
+
+  it('skips sources with GIT_STRATEGY=none', async () => {
+    const source = new GitSource({ cacheDir: join(root, 'cache'), scrub });
+    const { fetched, text } = await fetchWith(source, job({ variables: [plainVariable('GIT_STRATEGY', 'none')] }));
+    expect(fetched).toBeNull();
+    expect(text).toContain('Skipping Git repository setup');
+  });
+
+  it('fails with a clear error, without the token, when the token is refused', async () => {
+    const source = new GitSource({ cacheDir: join(root, 'cache'), scrub });
+    const spec = job();
+    spec.gitInfo.repoUrl = spec.gitInfo.repoUrl.replace(TOKEN, 'glcbt-wrong-token');
+    const err = await fetchWith(source, spec).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/git fetch failed/);
+    expect((err as Error).message).not.toContain('glcbt-wrong-token');
+  });
+});

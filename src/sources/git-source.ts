@@ -1,0 +1,116 @@
+/**
+ * GitSource: `berth run`'s job sources, fetched with git on the runner host at git_info.sha and
+ * copied into the build directory (no helper image). GIT_STRATEGY clone (fresh) / fetch (a
+ * repository reused per project under `cacheDir`) / none, GIT_DEPTH, GIT_CHECKOUT,
+ * GIT_CLEAN_FLAGS, `clone_url`. Log lines as gitlab-runner prints them; the job token never.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JobSpec } from '../job/job-spec.js';
+import { variableValue } from '../job/variables.js';
+import type { JobLog } from '../log/job-log.js';
+import type { FetchedSources, SourceProvider } from '../executor/source-provider.js';
+import { createGitRunner, splitCredentials } from './git-command.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+export interface GitSourceOptions {
+  /** Where GIT_STRATEGY=fetch keeps one repository per project. */
+  cacheDir: string;
+  /** `[[runners]] clone_url`: replaces the scheme and host of the repository URL. */
+  cloneUrl?: string;
+  /** Removes secrets from text git printed (the masker's one-shot form). */
+  scrub: (text: string) => string;
+}
+
+const DEFAULT_REFSPECS = ['+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'];
+
+export class GitSource implements SourceProvider {
+  readonly header = 'Getting source from Git repository';
+  private readonly locks = new KeyedMutex();
+
+  constructor(private readonly opts: GitSourceOptions) {}
+
+  async fetch(job: JobSpec, log: JobLog, signal: AbortSignal): Promise<FetchedSources | null> {
+    const vars = job.variables;
+    const strategy = variableValue(vars, 'GIT_STRATEGY') || (job.allowGitFetch ? 'fetch' : 'clone');
+    if (strategy === 'none' || strategy === 'empty') {
+      log.println('Skipping Git repository setup');
+      return null;
+    }
+    const depth = Number(variableValue(vars, 'GIT_DEPTH') ?? job.gitInfo.depth) || 0;
+    const { url, credentials } = splitCredentials(withCloneUrl(job.gitInfo.repoUrl, this.opts.cloneUrl));
+    const reuse = strategy === 'fetch';
+    const dir = reuse ? join(this.opts.cacheDir, `project-${job.jobInfo.projectId}-${hash(url)}`) : await mkdtemp(join(tmpdir(), 'berth-src-'));
+    const unlock = reuse ? await this.locks.lock(dir) : () => undefined;
+    const git = await createGitRunner(credentials, this.opts.scrub);
+    try {
+      const fresh = !existsSync(join(dir, '.git'));
+      if (fresh) {
+        await mkdir(dir, { recursive: true });
+        await git.run(['init', '-q'], dir, signal);
+        await git.run(['remote', 'add', 'origin', url], dir, signal);
+        log.println('Created fresh repository.');
+      } else {
+        await git.run(['remote', 'set-url', 'origin', url], dir, signal);
+        log.println(`Reinitialized existing Git repository`);
+      }
+      log.println(depth ? `Fetching changes with git depth set to ${depth}...` : 'Fetching changes...');
+      const refspecs = job.gitInfo.refspecs.length ? job.gitInfo.refspecs : DEFAULT_REFSPECS;
+      await git.run(['fetch', '--quiet', '--prune', ...(depth ? [`--depth=${depth}`] : []), 'origin', ...refspecs], dir, signal);
+      if (variableValue(vars, 'GIT_CHECKOUT') === 'false') {
+        log.println('Skipping Git checkout');
+      } else {
+        log.println(`Checking out ${job.gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${job.gitInfo.ref})...`);
+        await git.run(['checkout', '-f', '-q', job.gitInfo.sha], dir, signal);
+        const clean = variableValue(vars, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
+        if (!fresh && clean !== 'none') await git.run(['clean', ...clean.split(/\s+/).filter(Boolean)], dir, signal);
+      }
+      log.println('Skipping Git submodules setup');
+      const files = await listTree(dir);
+      return {
+        root: dir,
+        files,
+        description: `Copying ${files.length} files of ${job.gitInfo.sha.slice(0, 8)} into the build directory`,
+        release: async () => {
+          unlock();
+          if (!reuse) await rm(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      unlock();
+      if (!reuse) await rm(dir, { recursive: true, force: true });
+      throw err;
+    } finally {
+      await git.dispose();
+    }
+  }
+}
+
+function withCloneUrl(repoUrl: string, cloneUrl?: string): string {
+  if (!cloneUrl) return repoUrl;
+  try {
+    const repo = new URL(repoUrl);
+    const base = new URL(cloneUrl);
+    repo.protocol = base.protocol;
+    repo.host = base.host;
+    return repo.toString();
+  } catch {
+    return repoUrl;
+  }
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
+/** Every file, symlink and sub-folder's file under `root`, relative, the .git folder included. */
+export async function listTree(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() || e.isSymbolicLink())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(root.length + 1))
+    .sort();
+}
