@@ -76,7 +76,7 @@ async function writeEntries(tar: Pack, input: ArchiveInput): Promise<number> {
     if (st.isSymbolicLink()) {
       await entry(tar, { name, type: 'symlink', linkname: await readlink(hostPath), mode: 0o777 });
     } else if (st.isFile()) {
-      const mode = (st.mode & 0o777) | 0o666;
+      const mode = st.mode & 0o111 ? 0o777 : 0o666;
       await fileEntry(tar, { name, type: 'file', mode, size: st.size, mtime: st.mtime }, hostPath);
     } else {
       continue; // sockets, devices, submodule folders
