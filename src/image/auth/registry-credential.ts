@@ -8,13 +8,17 @@ export type RegistryCredential =
   | { kind: 'basic'; username: string; password: string; serverAddress: string }
   | { kind: 'identity-token'; identityToken: string; serverAddress: string; username: string };
 
-/** base64url of the JSON AuthConfig the Engine API expects. Contains a secret: never log it. */
+/**
+ * base64url of the JSON AuthConfig the Engine API expects, WITH padding: the daemon decodes it
+ * with Go's base64.URLEncoding, which rejects unpadded input and then pulls anonymously
+ * ("no basic auth credentials"). Contains a secret: never log it.
+ */
 export function encodeRegistryAuth(cred: RegistryCredential): string {
   const config =
     cred.kind === 'basic'
       ? { username: cred.username, password: cred.password, serveraddress: cred.serverAddress }
       : { username: cred.username, identitytoken: cred.identityToken, serveraddress: cred.serverAddress };
-  return Buffer.from(JSON.stringify(config), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify(config), 'utf8').toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** The secret parts of a credential, and the encodings they travel in, for the scrubber. */
