@@ -22,6 +22,8 @@ export interface RegistryOptions {
   users: Record<string, string>;
   /** Serve TLS as registry.test:5000 (needs scripts/setup-registry.sh). */
   tls?: boolean;
+  /** Bearer token auth through a token service (registry-token-server.ts) instead of htpasswd. */
+  token?: { realm: string; service: string; issuer: string; certFile: string };
 }
 
 export interface TestRegistry {
@@ -74,7 +76,11 @@ export async function startRegistry(opts: RegistryOptions): Promise<TestRegistry
     'log: { level: warn, accesslog: { disabled: true } }',
     `storage: { filesystem: { rootdirectory: ${storage} }, delete: { enabled: true } }`,
     `http: { addr: ${addr}, secret: berth-test-secret${tls ? `, tls: { certificate: ${tls.cert}, key: ${tls.key} }` : ''} }`,
-    users.length ? `auth: { htpasswd: { realm: berth-test, path: ${join(dir, 'htpasswd')} } }` : '',
+    opts.token
+      ? `auth: { token: { realm: "${opts.token.realm}", service: ${opts.token.service}, issuer: ${opts.token.issuer}, rootcertbundle: ${opts.token.certFile} } }`
+      : users.length
+        ? `auth: { htpasswd: { realm: berth-test, path: ${join(dir, 'htpasswd')} } }`
+        : '',
   ].join('\n');
   writeFileSync(join(dir, 'config.yml'), `${config}\n`);
   const out = openSync(join(dir, 'registry.log'), 'a');
