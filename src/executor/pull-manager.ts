@@ -112,12 +112,10 @@ export class PullManager implements ImagePuller {
     const perJob = this.used.get(req.job) ?? new Map<string, string>();
     perJob.set(req.image.name, info.id);
     this.used.set(req.job, perJob);
-    const named = ref.kind === 'named' ? ref : null;
     if (ref.kind === 'id') return { ref: info.id, id: info.id, info };
-    const digest = pickRepoDigest(named, info.repoDigests);
+    const digest = pickRepoDigest(ref, info.repoDigests);
     req.log.println(`Using docker image ${info.id} for ${req.image.name}${digest ? ` with digest ${digest}` : ''} ...`);
-    const pinned = named?.digest ? `${familiarName(named)}@${named.digest}` : info.id;
-    return { ref: pinned, id: info.id, info };
+    return { ref: ref.digest ? `${familiarName(ref)}@${ref.digest}` : info.id, id: info.id, info };
   }
 
   private parse(req: PullRequest): ImageRef {
@@ -278,7 +276,7 @@ class PullAttempt {
       return await fn();
     } catch (err) {
       if (isAbortError(err) || !(err instanceof EngineError)) throw err;
-      if (err.unreachable) throw new JobFailure('runner_system_failure', this.scrub(err), { cause: err });
+      if (err.unreachable) throw new JobFailure('runner_system_failure', this.scrub(err));
       const kind = classifyPullFailure(err.message);
       const reason: FailureReason =
         kind === 'configuration' ? 'runner_configuration_error' : kind === 'transient' ? 'runner_system_failure' : 'image_pull_failure';

@@ -37,7 +37,7 @@ export function helperProgram(helper: string): string {
   return `docker-credential-${helper}`;
 }
 
-/** Runs `docker-credential-<name>` found on `pathEnv`, with a timeout. */
+/** Runs `docker-credential-<name>` found on `pathEnv` (berth's environment otherwise), with a timeout. */
 export class ProcessHelperRunner implements HelperRunner {
   constructor(
     private readonly pathEnv: string,
@@ -49,8 +49,8 @@ export class ProcessHelperRunner implements HelperRunner {
     const file = await findOnPath(program, this.pathEnv);
     if (!file) throw new CredentialHelperError(`${program} was not found on PATH`, true);
     return new Promise((resolve, reject) => {
+      // The helper runs with berth's own environment; `pathEnv` only decides where it is found.
       const child = spawn(file, [action], {
-        env: { ...process.env, PATH: this.pathEnv },
         stdio: ['pipe', 'pipe', 'pipe'],
         timeout: this.timeoutMs,
       });
