@@ -77,7 +77,8 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 
 const PULL_POLICIES: readonly string[] = ['always', 'if-not-present', 'never'] satisfies PullPolicy[];
 
-function jobSpecFromWire(p: WireJobPayload): JobSpec {
+/** A validated payload → JobSpec (throws JobPayloadError for semantic problems). */
+export function jobSpecFromWire(p: WireJobPayload): JobSpec {
   const job = { id: p.id, token: p.token };
   if (p.steps.length === 0) {
     throw new JobPayloadError(`The payload GitLab sent for job ${p.id} has no steps to run`, job);

@@ -1,0 +1,517 @@
+/**
+ * GitLabTestServer: GitLab's runner API, in process, on 127.0.0.1:<random port>, written to
+ * GitLab's documented contract (shared/docs/gitlab-runner-facts.md §1; GL lib/api/ci/runner.rb,
+ * Ci::AppendBuildTraceService, Ci::UpdateBuildStateService) and fed with real payloads
+ * (gitlab-test-server-fixtures.ts). For contract tests of the client and the trace uploader,
+ * and for end-to-end tests that start `berth run --url <server.url>`.
+ *
+ *   const gl = await GitLabTestServer.start();
+ *   const job = gl.enqueueJob({ script: ['echo hi'] });   // a modern payload with a fresh id/token
+ *   ... run berth against gl.url with gl.runnerToken ...
+ *   await gl.waitFor(() => job.final !== null);
+ *   job.trace; job.final; gl.requests;                     // reassembled trace, final PUT, request log
+ *   await gl.close();
+ *
+ * Endpoints: POST /runners, POST /runners/verify (JSON, or the legacy plain "200"), DELETE
+ * /runners, DELETE /runners/managers, POST /runners/reset_authentication_token, POST
+ * /jobs/request (201/204, `X-GitLab-Last-Update`, optional Workhorse long poll), PUT /jobs/:id
+ * (200, 412 on a checksum or size mismatch, `Job-Status`, `X-GitLab-Trace-Update-Interval`),
+ * PATCH /jobs/:id/trace (strict `Content-Range: <start>-<end inclusive>`, 400 without it,
+ * 416 with `Range: 0-<size>` when start != size, strict UTF-8, 202 with `Range`, `Job-Status`
+ * and the interval). Runner calls must send `RUNNER-TOKEN` equal to the body `token`; job
+ * calls `JOB-TOKEN` of that job (403 otherwise; 403 with `Job-Status` once the job is no
+ * longer running). Faults: `gl.fault('patch', { status: 500, times: 10 }, { partialAccept: 3 })`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { LEGACY_JOB_RESPONSE, MODERN_JOB_RESPONSE } from './gitlab-test-server-fixtures.js';
+import {
+  type Endpoint,
+  FaultProgramme,
+  type FaultStep,
+  type JobStatus,
+  newQueueValue,
+  randomToken,
+  type RecordedRequest,
+  type RunnerRecord,
+  TestJob,
+} from './gitlab-test-server-state.js';
+
+export { TestJob, FaultProgramme } from './gitlab-test-server-state.js';
+export type { Endpoint, FaultStep, JobStatus, RecordedRequest, RunnerRecord } from './gitlab-test-server-state.js';
+
+export interface GitLabTestServerOptions {
+  /** Valid runner authentication tokens; default: one fresh `glrt-` token. */
+  runnerTokens?: string[];
+  /** The legacy registration token for POST /runners. */
+  registrationToken?: string;
+  /** `X-GitLab-Trace-Update-Interval` in seconds; null (default) omits it so tests stay fast. */
+  traceUpdateIntervalSeconds?: number | null;
+  /** Workhorse long polling of jobs/request, in ms; 0 (default) is off. */
+  longPollMs?: number;
+  /** Answer POST /runners/verify with the plain body "200" (GitLab before 15.x). */
+  legacyVerify?: boolean;
+  /** Final PUT: 412 when output.checksum/bytesize do not match the stored trace (default true). */
+  verifyChecksum?: boolean;
+  /** PATCH: 400 when the body is not valid UTF-8 (default true). */
+  strictUtf8?: boolean;
+}
+
+export interface EnqueueOptions {
+  /** Which fixture the payload starts from (default modern). */
+  base?: 'modern' | 'legacy';
+  /** Replaces the `script` step's commands (and drops after_script unless `afterScript`). */
+  script?: string[];
+  afterScript?: string[];
+  /** Appended to the payload's variables. */
+  variables?: { key: string; value: string; public?: boolean; masked?: boolean; file?: boolean; raw?: boolean }[];
+  /** Top-level payload keys to replace (after the above). */
+  overrides?: Record<string, unknown>;
+  /** Only this runner may take the job. */
+  runnerToken?: string;
+}
+
+interface Incoming {
+  req: IncomingMessage;
+  res: ServerResponse;
+  body: Buffer;
+  record: RecordedRequest;
+}
+
+const MAX_BODY = 64 * 1024 * 1024;
+
+export class GitLabTestServer {
+  readonly requests: RecordedRequest[] = [];
+  readonly faults = new FaultProgramme();
+  readonly options: Required<Omit<GitLabTestServerOptions, 'runnerTokens'>>;
+  private readonly runners = new Map<string, RunnerRecord>();
+  private readonly jobsById = new Map<number, TestJob>();
+  private readonly queue: TestJob[] = [];
+  private readonly pollWaiters = new Set<() => void>();
+  private nextJobId = 1000;
+  private nextRunnerId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    opts: GitLabTestServerOptions,
+  ) {
+    this.options = {
+      registrationToken: opts.registrationToken ?? 'GR1348941berth-test-registration',
+      traceUpdateIntervalSeconds: opts.traceUpdateIntervalSeconds ?? null,
+      longPollMs: opts.longPollMs ?? 0,
+      legacyVerify: opts.legacyVerify ?? false,
+      verifyChecksum: opts.verifyChecksum ?? true,
+      strictUtf8: opts.strictUtf8 ?? true,
+    };
+    for (const t of opts.runnerTokens ?? [randomToken('glrt-')]) this.addRunner(t);
+  }
+
+  static async start(opts: GitLabTestServerOptions = {}): Promise<GitLabTestServer> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const gl = new GitLabTestServer(server, `http://127.0.0.1:${port}`, opts);
+    server.on('request', (req, res) => void gl.handle(req, res));
+    return gl;
+  }
+
+  /** The first runner token (valid for jobs/request). */
+  get runnerToken(): string {
+    return [...this.runners.keys()][0]!;
+  }
+
+  addRunner(token = randomToken('glrt-'), opts: { paused?: boolean } = {}): RunnerRecord {
+    const r: RunnerRecord = { id: this.nextRunnerId++, token, paused: opts.paused ?? false, queueValue: newQueueValue(), systemIds: new Set() };
+    this.runners.set(token, r);
+    return r;
+  }
+
+  runner(token: string): RunnerRecord | undefined {
+    return this.runners.get(token);
+  }
+
+  /** Queues a job built from a fixture, with a fresh id and `glcbt-` token. */
+  enqueueJob(opts: EnqueueOptions = {}): TestJob {
+    const baseText = opts.base === 'legacy' ? LEGACY_JOB_RESPONSE : MODERN_JOB_RESPONSE;
+    const baseToken = (JSON.parse(baseText) as { token: string }).token;
+    const token = randomToken('glcbt-');
+    const payload = JSON.parse(baseText.split(baseToken).join(token)) as Record<string, unknown>;
+    const id = this.nextJobId++;
+    payload.id = id;
+    if (opts.script) {
+      const steps: unknown[] = [{ name: 'script', script: opts.script, timeout: 3600, when: 'on_success', allow_failure: false }];
+      if (opts.afterScript) steps.push({ name: 'after_script', script: opts.afterScript, timeout: 3600, when: 'always', allow_failure: true });
+      payload.steps = steps;
+    }
+    if (opts.variables) {
+      const extra = opts.variables.map((v) => ({ public: true, masked: false, file: false, raw: false, ...v }));
+      payload.variables = [...((payload.variables as unknown[] | null) ?? []), ...extra];
+    }
+    Object.assign(payload, opts.overrides ?? {});
+    const job = new TestJob(id, token, payload, opts.runnerToken);
+    this.jobsById.set(id, job);
+    this.queue.push(job);
+    this.tickQueues();
+    return job;
+  }
+
+  job(id: number): TestJob {
+    const j = this.jobsById.get(id);
+    if (!j) throw new Error(`GitLabTestServer: no job ${id}`);
+    return j;
+  }
+
+  jobs(): TestJob[] {
+    return [...this.jobsById.values()];
+  }
+
+  /** E.g. 'canceling' (graceful cancel) or 'canceled' (abort), as the GitLab UI would. */
+  setJobStatus(id: number, status: JobStatus): void {
+    this.job(id).status = status;
+  }
+
+  /** Programs the next requests of an endpoint. */
+  fault(endpoint: Endpoint, ...steps: FaultStep[]): void {
+    this.faults.add(endpoint, steps);
+  }
+
+  requestsTo(endpoint: Endpoint): RecordedRequest[] {
+    return this.requests.filter((r) => r.endpoint === endpoint);
+  }
+
+  async waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > until) throw new Error(`GitLabTestServer: timed out after ${timeoutMs} ms waiting for ${what}`);
+      await delay(10);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.pollWaiters) w();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routeOf(req.method ?? '', url.pathname);
+    const record: RecordedRequest = {
+      at: Date.now(),
+      endpoint: route.endpoint,
+      method: req.method ?? '',
+      path: url.pathname,
+      query: url.search,
+      status: 0,
+      headers: { ...req.headers },
+      bodyBytes: 0,
+      ...(route.jobId !== undefined ? { jobId: route.jobId } : {}),
+      ...(req.headers['content-range'] ? { contentRange: String(req.headers['content-range']) } : {}),
+    };
+    this.requests.push(record);
+    try {
+      const body = await readBody(req);
+      record.bodyBytes = body.length;
+      if (route.endpoint !== 'patch' && body.length) record.json = tryJson(body);
+      const inc: Incoming = { req, res, body, record };
+      if (route.endpoint === 'unknown') return this.reply(inc, 404, '404 Not Found');
+      const step = this.faults.next(route.endpoint);
+      if (step && (await this.applyFault(inc, step, route.jobId))) return;
+      await this.dispatch(inc, route.endpoint, route.jobId, step);
+    } catch (err) {
+      if (!res.headersSent) this.reply({ req, res, body: Buffer.alloc(0), record }, 500, `500 Internal Server Error: ${String(err)}`);
+    }
+  }
+
+  /** Returns true when the fault answered (or swallowed) the request. */
+  private async applyFault(inc: Incoming, step: FaultStep, jobId: number | undefined): Promise<boolean> {
+    if ('hang' in step) {
+      inc.record.status = -1;
+      return true;
+    }
+    if ('delayMs' in step) {
+      await delay(step.delayMs);
+      return false;
+    }
+    if ('jobStatus' in step) {
+      if (jobId !== undefined && this.jobsById.has(jobId)) this.job(jobId).status = step.jobStatus;
+      return false;
+    }
+    if ('status' in step) {
+      const job = jobId !== undefined ? this.jobsById.get(jobId) : undefined;
+      const headers: Record<string, string> = { ...this.jobHeaders(job), ...step.headers };
+      this.reply(inc, step.status, step.body ?? `${step.status}`, headers);
+      return true;
+    }
+    return false;
+  }
+
+  private async dispatch(inc: Incoming, endpoint: Endpoint, jobId: number | undefined, step: FaultStep | undefined): Promise<void> {
+    switch (endpoint) {
+      case 'register':
+        return this.register(inc);
+      case 'verify':
+        return this.verify(inc);
+      case 'unregister':
+      case 'unregister-manager':
+        return this.unregister(inc, endpoint);
+      case 'reset-token':
+        return this.resetToken(inc);
+      case 'request':
+        return this.requestJob(inc);
+      case 'update':
+        return this.updateJob(inc, jobId!);
+      case 'patch':
+        return this.patchTrace(inc, jobId!, step && 'partialAccept' in step ? step.partialAccept : undefined);
+    }
+  }
+
+  // ------------------------------------------------------------------ runner endpoints
+
+  /** RUNNER-TOKEN must be present and equal the body token; returns the runner or answers. */
+  private runnerOf(inc: Incoming): RunnerRecord | null {
+    const json = inc.record.json as { token?: unknown } | undefined;
+    const bodyToken = typeof json?.token === 'string' ? json.token : undefined;
+    const headerToken = inc.req.headers['runner-token'];
+    if (!bodyToken) {
+      this.reply(inc, 400, '400 Bad request - token is missing');
+      return null;
+    }
+    if (headerToken !== bodyToken) {
+      this.reply(inc, 400, '400 Bad request - RUNNER-TOKEN header does not match the body token');
+      return null;
+    }
+    const runner = this.runners.get(bodyToken);
+    if (!runner) {
+      this.reply(inc, 403, '403 Forbidden');
+      return null;
+    }
+    return runner;
+  }
+
+  private register(inc: Incoming): void {
+    const json = inc.record.json as { token?: unknown } | undefined;
+    if (inc.req.headers['runner-token'] !== json?.token) return this.reply(inc, 400, '400 Bad request - RUNNER-TOKEN header does not match the body token');
+    if (json?.token !== this.options.registrationToken) return this.reply(inc, 403, '403 Forbidden');
+    const r = this.addRunner(randomToken('glrt-'));
+    this.replyJson(inc, 201, { id: r.id, token: r.token, token_expires_at: null });
+  }
+
+  private verify(inc: Incoming): void {
+    const r = this.runnerOf(inc);
+    if (!r) return;
+    const systemId = (inc.record.json as { system_id?: unknown }).system_id;
+    if (typeof systemId === 'string' && systemId) r.systemIds.add(systemId);
+    if (this.options.legacyVerify) return this.reply(inc, 200, '200');
+    this.replyJson(inc, 200, { id: r.id, token: r.token, token_expires_at: null });
+  }
+
+  private unregister(inc: Incoming, endpoint: 'unregister' | 'unregister-manager'): void {
+    const r = this.runnerOf(inc);
+    if (!r) return;
+    if (endpoint === 'unregister') this.runners.delete(r.token);
+    else {
+      const systemId = (inc.record.json as { system_id?: unknown }).system_id;
+      if (typeof systemId !== 'string' || !systemId) return this.reply(inc, 400, '400 Bad request - system_id is missing');
+      r.systemIds.delete(systemId);
+    }
+    this.reply(inc, 204, '');
+  }
+
+  private resetToken(inc: Incoming): void {
+    const r = this.runnerOf(inc);
+    if (!r) return;
+    this.runners.delete(r.token);
+    r.token = randomToken('glrt-');
+    this.runners.set(r.token, r);
+    this.replyJson(inc, 201, { token: r.token, token_expires_at: null });
+  }
+
+  private async requestJob(inc: Incoming): Promise<void> {
+    if (!/^application\/json/i.test(String(inc.req.headers['content-type'] ?? ''))) return this.reply(inc, 400, '400 Bad request - JSON body expected');
+    const runner = this.runnerOf(inc);
+    if (!runner) return;
+    const lastUpdate = (inc.record.json as { last_update?: unknown }).last_update;
+    const last = typeof lastUpdate === 'string' && lastUpdate ? lastUpdate : undefined;
+    // Workhorse: with a last_update that is still current, watch the queue; a change seen
+    // during the watch, or the timeout, is answered 204 without asking Rails.
+    if (this.options.longPollMs > 0 && last !== undefined && last === runner.queueValue) {
+      await this.waitForQueueChange(this.options.longPollMs);
+      return this.reply(inc, 204, '');
+    }
+    if (runner.paused) return this.reply(inc, 204, '', { 'X-GitLab-Last-Update': runner.queueValue });
+    if (last !== undefined && last === runner.queueValue) return this.reply(inc, 204, '', { 'X-GitLab-Last-Update': last });
+    const idx = this.queue.findIndex((j) => j.runnerToken === undefined || j.runnerToken === runner.token);
+    if (idx === -1) return this.reply(inc, 204, '', { 'X-GitLab-Last-Update': runner.queueValue });
+    const [job] = this.queue.splice(idx, 1);
+    job!.status = 'running';
+    this.replyJson(inc, 201, job!.payload);
+  }
+
+  /** Resolves when a job is queued, or after `ms`. */
+  private waitForQueueChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.pollWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.pollWaiters.add(done);
+    });
+  }
+
+  private tickQueues(): void {
+    for (const r of this.runners.values()) r.queueValue = newQueueValue();
+    for (const w of [...this.pollWaiters]) w();
+  }
+
+  // ------------------------------------------------------------------ job endpoints
+
+  /** JOB-TOKEN must match a job that is processing on the runner; returns it or answers. */
+  private jobOf(inc: Incoming, jobId: number): TestJob | null {
+    const job = this.jobsById.get(jobId);
+    if (!job) {
+      this.reply(inc, 404, '404 Not Found');
+      return null;
+    }
+    if (inc.req.headers['job-token'] !== job.token) {
+      this.reply(inc, 403, '403 Forbidden');
+      return null;
+    }
+    if (!job.processing) {
+      this.reply(inc, 403, '403 Forbidden - Job is not processing on runner', { 'Job-Status': job.status });
+      return null;
+    }
+    return job;
+  }
+
+  private updateJob(inc: Incoming, jobId: number): void {
+    const job = this.jobOf(inc, jobId);
+    if (!job) return;
+    const body = inc.record.json as { token?: unknown; state?: unknown; failure_reason?: unknown; exit_code?: unknown; output?: { checksum?: unknown; bytesize?: unknown }; checksum?: unknown } | undefined;
+    if (!body || body.token !== job.token) return this.reply(inc, 400, '400 Bad request - token does not match JOB-TOKEN');
+    job.updates.push(body);
+    const state = body.state;
+    if (state === 'running') return this.reply(inc, 200, '200', this.jobHeaders(job));
+    if (state !== 'success' && state !== 'failed') return this.reply(inc, 400, '400 Bad request - state', this.jobHeaders(job));
+    const checksum = typeof body.output?.checksum === 'string' ? body.output.checksum : typeof body.checksum === 'string' ? body.checksum : undefined;
+    const bytesize = typeof body.output?.bytesize === 'number' ? body.output.bytesize : undefined;
+    if (this.options.verifyChecksum && checksum !== undefined && (checksum !== job.checksum() || (bytesize ?? 0) !== job.traceSize)) {
+      // GitLab discards the live trace it cannot trust; the runner sends it again from 0.
+      job.resetTrace();
+      return this.reply(inc, 412, '412', this.jobHeaders(job));
+    }
+    job.final = {
+      state,
+      ...(typeof body.failure_reason === 'string' ? { failureReason: body.failure_reason } : {}),
+      ...(typeof body.exit_code === 'number' ? { exitCode: body.exit_code } : {}),
+      ...(checksum !== undefined ? { checksum } : {}),
+      ...(bytesize !== undefined ? { bytesize } : {}),
+    };
+    job.status = job.status === 'canceling' ? 'canceled' : state;
+    this.reply(inc, 200, '200', this.jobHeaders(job));
+  }
+
+  private patchTrace(inc: Incoming, jobId: number, partialAccept: number | undefined): void {
+    const job = this.jobOf(inc, jobId);
+    if (!job) return;
+    const range = inc.req.headers['content-range'];
+    if (range === undefined) return this.reply(inc, 400, '400 Missing header Content-Range');
+    const m = /^(\d+)-(\d+)$/.exec(String(range));
+    if (!m || Number(m[2]) - Number(m[1]) + 1 !== inc.body.length) {
+      return this.reply(inc, 400, `400 Bad Content-Range "${String(range)}" for ${inc.body.length} bytes (want <start>-<start+length-1>)`);
+    }
+    const start = Number(m[1]);
+    if (start !== job.traceSize) return this.reply(inc, 416, '416 Range Not Satisfiable', { Range: `0-${job.traceSize}` });
+    if (this.options.strictUtf8 && !validUtf8Prefix(Buffer.concat([job.incompleteTail(), inc.body]))) {
+      job.utf8Violations++;
+      return this.reply(inc, 400, '400 Bad request - the trace patch is not valid UTF-8');
+    }
+    job.append(partialAccept !== undefined ? inc.body.subarray(0, partialAccept) : inc.body);
+    this.reply(inc, 202, '', { ...this.jobHeaders(job), Range: `0-${job.traceSize}` });
+  }
+
+  private jobHeaders(job: TestJob | undefined): Record<string, string> {
+    const h: Record<string, string> = {};
+    if (job) h['Job-Status'] = job.status;
+    if (this.options.traceUpdateIntervalSeconds !== null) h['X-GitLab-Trace-Update-Interval'] = String(this.options.traceUpdateIntervalSeconds);
+    return h;
+  }
+
+  // ------------------------------------------------------------------ replies
+
+  private reply(inc: Incoming, status: number, body: string, headers: Record<string, string> = {}): void {
+    inc.record.status = status;
+    if (inc.res.headersSent || inc.res.destroyed) return;
+    inc.res.writeHead(status, { 'Content-Type': 'text/plain', ...headers });
+    inc.res.end(status === 204 ? undefined : body);
+  }
+
+  private replyJson(inc: Incoming, status: number, json: unknown): void {
+    inc.record.status = status;
+    inc.res.writeHead(status, { 'Content-Type': 'application/json' });
+    inc.res.end(JSON.stringify(json));
+  }
+}
+
+function routeOf(method: string, path: string): { endpoint: Endpoint | 'unknown'; jobId?: number } {
+  const p = path.replace(/\/+$/, '');
+  if (method === 'POST' && p === '/api/v4/runners') return { endpoint: 'register' };
+  if (method === 'POST' && p === '/api/v4/runners/verify') return { endpoint: 'verify' };
+  if (method === 'DELETE' && p === '/api/v4/runners') return { endpoint: 'unregister' };
+  if (method === 'DELETE' && p === '/api/v4/runners/managers') return { endpoint: 'unregister-manager' };
+  if (method === 'POST' && p === '/api/v4/runners/reset_authentication_token') return { endpoint: 'reset-token' };
+  if (method === 'POST' && p === '/api/v4/jobs/request') return { endpoint: 'request' };
+  let m = /^\/api\/v4\/jobs\/(\d+)$/.exec(p);
+  if (m && method === 'PUT') return { endpoint: 'update', jobId: Number(m[1]) };
+  m = /^\/api\/v4\/jobs\/(\d+)\/trace$/.exec(p);
+  if (m && method === 'PATCH') return { endpoint: 'patch', jobId: Number(m[1]) };
+  return { endpoint: 'unknown' };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function tryJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Valid UTF-8, allowing only an incomplete character at the very end (the next patch completes it). */
+function validUtf8Prefix(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
