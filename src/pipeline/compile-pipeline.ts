@@ -1,0 +1,150 @@
+/**
+ * `compilePipeline`: .gitlab-ci.yml → Pipeline, in GitLab's order: load (YAML, includes) →
+ * extends → !reference → globals (stages, variables, default, workflow) → jobs (checked
+ * on the whole file) → rules/only/except → needs → one JobSpec per job.
+ */
+import { resolve } from 'node:path';
+import { plainVariable, type JobVariable, type SourceSpec } from '../job/job-spec.js';
+import { expandVariables, lastByKey } from '../job/variables.js';
+import { readDefaults } from './defaults.js';
+import { ExistsChecker } from './exists-checker.js';
+import type { VariableLookup } from './expression-evaluator.js';
+import { resolveExtends } from './extends-resolver.js';
+import { displayPath, loadConfig } from './include-resolver.js';
+import { collectJobs } from './job-collector.js';
+import type { JobConfig } from './job-config.js';
+import { decideInclusion } from './job-inclusion.js';
+import { buildJobSpec } from './job-spec-builder.js';
+import { readLocalGitInfo } from './local-git.js';
+import { checkNeedsAcyclic, checkNeedsDefined, resolvePipelineNeeds } from './needs-validation.js';
+import type { CompileOptions, Pipeline, PipelineJob } from './pipeline.js';
+import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } from './predefined-variables.js';
+import { resolveReferences } from './reference-resolver.js';
+import type { RuleContext } from './rules.js';
+import { SourcePositions } from './source-positions.js';
+import { parseStages } from './stages.js';
+import { parseVariables, type ConfigVariable } from './variables-config.js';
+import { WarningList } from './warning-list.js';
+import { decideWorkflow, parseWorkflow } from './workflow.js';
+
+export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
+  const cwd = resolve(opts.cwd);
+  const file = resolve(cwd, opts.file ?? '.gitlab-ci.yml');
+  const git = opts.git ?? (await readLocalGitInfo(cwd));
+  const root = git.root;
+  const now = opts.now ?? new Date();
+  const positions = new SourcePositions();
+  const warnings = new WarningList();
+  const project = describeProject(git);
+  const meta: PipelineMeta = {
+    id: opts.pipelineId ?? Math.floor(now.getTime() / 1000),
+    iid: opts.pipelineIid ?? 1,
+    createdAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    configPath: displayPath(file, root),
+  };
+  const cli = Object.entries(opts.variables ?? {}).map(([k, v]) => plainVariable(k, v));
+  const predefined = pipelineVariables(git, project, meta);
+  const exists = new ExistsChecker(root, git.isRepo);
+  const onChanges = (owner: string) => warnings.addForJob('rules:changes and only/except:changes cannot be evaluated locally and count as true', owner);
+  const ruleContext = (lookup: VariableLookup, owner: string): RuleContext => ({
+    lookup,
+    exists: (patterns) => exists.any(patterns, lookup),
+    onChanges: () => onChanges(owner),
+  });
+
+  const includeLookup = lookupOf([...predefined, ...cli]);
+  let config = await loadConfig(file, {
+    root,
+    positions,
+    warn: warnings.add,
+    lookup: includeLookup,
+    rules: { exists: (p) => exists.any(p, includeLookup), onChanges: () => onChanges('include') },
+  });
+  config = resolveReferences(resolveExtends(config, positions), positions);
+
+  const stages = parseStages(config, positions);
+  const globalVariables = parseVariables(config.variables, 'global variables', positions, positions.key(config, 'variables'));
+  const defaults = readDefaults(config, positions, warnings.add);
+  const workflowRules = parseWorkflow(config.workflow, positions, positions.key(config, 'workflow'), warnings.add);
+  const collected = collectJobs(config, stages, defaults, positions, warnings.add);
+  checkNeedsDefined(collected.jobs, collected.stageOf, stages);
+
+  const pipeline: Pipeline = { file, root, pipelineId: meta.id, stages, jobs: [], skipped: [...collected.skipped], warnings: [] };
+  const workflowLookup = lookupOf([...predefined, ...toJobVariables(globalVariables), ...cli]);
+  const workflow = await decideWorkflow(workflowRules, ruleContext(workflowLookup, 'workflow'), positions.key(config, 'workflow'));
+  if (!workflow.run) {
+    warnings.add(workflow.reason ?? 'workflow:rules prevent this pipeline');
+    pipeline.skipped.push(...collected.jobs.map((j) => ({ name: j.name, reason: 'workflow:rules' })));
+    pipeline.warnings = warnings.toArray();
+    return pipeline;
+  }
+
+  const variablesFor = (job: JobConfig, id: number, manual: boolean, ruleVariables: ConfigVariable[]): JobVariable[] => [
+    ...predefined,
+    ...jobVariables(project, { id, name: job.name, stage: job.stage, manual }),
+    ...toJobVariables(globalVariables.filter((v) => inheritsVariable(job, v.key))),
+    ...toJobVariables(workflow.variables),
+    ...toJobVariables(job.variables),
+    ...toJobVariables(ruleVariables),
+    ...cli,
+  ];
+  const policyBase = { ref: git.ref, isTag: git.refType === 'tag', source: 'push', projectPath: project.path };
+  const planned: { job: JobConfig; decision: Extract<Awaited<ReturnType<typeof decideInclusion>>, { included: true }> }[] = [];
+  for (const job of collected.jobs) {
+    const lookup = lookupOf(variablesFor(job, 0, job.when === 'manual', []));
+    const decision = await decideInclusion(job, ruleContext(lookup, job.name), {
+      ...policyBase,
+      ref: lookup('CI_COMMIT_REF_NAME') ?? git.ref,
+      isTag: (lookup('CI_COMMIT_TAG') ?? '') !== '',
+      source: lookup('CI_PIPELINE_SOURCE') ?? 'push',
+      lookup,
+      onChanges: () => onChanges(job.name),
+      onKubernetes: () => warnings.addForJob('only/except:kubernetes cannot be checked locally and counts as not active', job.name),
+    }, warnings.add);
+    if (decision.included) planned.push({ job, decision });
+    else pipeline.skipped.push({ name: job.name, reason: decision.reason });
+  }
+
+  const included = new Set(planned.map((p) => p.job.name));
+  const notRunnable = new Set(collected.skipped.map((s) => s.name));
+  const needsOf = new Map(planned.map((p) => [p.job.name, resolvePipelineNeeds(p.job.name, p.decision.needs, included, notRunnable, warnings.add)]));
+  checkNeedsAcyclic(new Map([...needsOf].map(([k, v]) => [k, (v ?? []).map((n) => n.job)])), (name) => planned.find((p) => p.job.name === name)?.job.where);
+
+  const order = [...planned].sort((a, b) => stages.indexOf(a.job.stage) - stages.indexOf(b.job.stage));
+  const ids = new Map(order.map((p, i) => [p.job.name, i + 1]));
+  const sources: SourceSpec = { kind: 'local-tree', root, files: opts.listFiles === false ? [] : await exists.files() };
+  for (const { job, decision } of planned) {
+    const id = ids.get(job.name)!;
+    const manual = decision.when === 'manual';
+    const spec = buildJobSpec({ id, job, variables: variablesFor(job, id, manual, decision.ruleVariables), project, git, meta, sources });
+    for (const key of job.unsupportedKeys) warnings.addForJob(`"${key}" is not supported by berth exec yet and is ignored`, job.name);
+    const entry: PipelineJob = {
+      name: job.name,
+      stage: job.stage,
+      when: decision.when,
+      allowFailure: decision.allowFailure,
+      allowFailureExitCodes: decision.exitCodes,
+      needs: needsOf.get(job.name) ?? null,
+      retry: job.retry,
+      spec,
+    };
+    pipeline.jobs.push(entry);
+  }
+  pipeline.warnings = warnings.toArray();
+  return pipeline;
+}
+
+function toJobVariables(vars: readonly ConfigVariable[]): JobVariable[] {
+  return vars.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, file: false, raw: v.raw }));
+}
+
+function inheritsVariable(job: JobConfig, key: string): boolean {
+  const setting = job.inherit.variables;
+  return setting === true || (Array.isArray(setting) && setting.includes(key));
+}
+
+/** Values as rules see them: expanded (raw ones kept as written); last definition wins. */
+function lookupOf(vars: readonly JobVariable[]): VariableLookup {
+  const byKey = lastByKey(expandVariables(vars));
+  return (name) => byKey.get(name)?.value;
+}

@@ -1,0 +1,129 @@
+/**
+ * `include:` with GitLab's merge order: the included files (each with its own includes
+ * resolved first) are deep-merged in the listed order, then the including file is merged on
+ * top. Only `include:local` exists for berth exec (string, list, `{local, rules}`, wildcards);
+ * remote, project, template, component and artifact includes are errors that say so.
+ * Local paths are relative to the project root; a cycle is an error.
+ */
+import { stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { expandString } from '../job/variables.js';
+import { mergeMaps, withoutKeys } from './deep-merge.js';
+import type { VariableLookup } from './expression-evaluator.js';
+import { expectString } from './keyword-values.js';
+import { firstMatchingRule, INCLUDE_RULES, parseRules, type RuleContext } from './rules.js';
+import { configError, type SourcePositions, type Where } from './source-positions.js';
+import { expandWildcard } from './wildcard-paths.js';
+import type { YamlLimits } from './yaml-converter.js';
+import { loadYamlFile } from './yaml-loader.js';
+import { describeType, hasKey, isMap, newMap, type YamlMap, type YamlValue } from './yaml-value.js';
+
+export const MAX_INCLUDES = 150;
+
+const UNSUPPORTED = ['remote', 'project', 'template', 'component', 'artifact'];
+
+export interface IncludeContext {
+  root: string;
+  positions: SourcePositions;
+  limits?: YamlLimits;
+  warn(message: string): void;
+  /** Pipeline-level variables, for `$VAR` in paths and `rules:if`. */
+  lookup: VariableLookup;
+  rules: Omit<RuleContext, 'lookup'>;
+}
+
+interface IncludeEntry {
+  local: string;
+  where: Where | undefined;
+  rules: ReturnType<typeof parseRules>;
+}
+
+export async function loadConfig(file: string, ctx: IncludeContext): Promise<YamlMap> {
+  const state = { count: 0 };
+  return loadFile(resolve(file), [], ctx, state, undefined);
+}
+
+export function displayPath(file: string, root: string): string {
+  const rel = relative(root, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split('\\').join('/') : file;
+}
+
+async function loadFile(file: string, stack: string[], ctx: IncludeContext, state: { count: number }, from: Where | undefined): Promise<YamlMap> {
+  const display = displayPath(file, ctx.root);
+  const loaded = await loadYamlFile(file, display, ctx.positions, ctx.limits);
+  for (const w of loaded.warnings) ctx.warn(w);
+  const value = loaded.value;
+  if (value === null) {
+    throw configError(from ?? { file, display, line: 1 }, `${display} is empty; it needs at least one job`);
+  }
+  if (!isMap(value)) {
+    throw configError(ctx.positions.of(value) ?? { file, display, line: 1 }, `${display} must be a map of keywords and jobs, not ${describeType(value)}`);
+  }
+  if (!hasKey(value, 'include')) return value;
+  const chain = [...stack, file];
+  let merged = newMap();
+  for (const entry of parseEntries(value.include!, display, ctx.positions, ctx.positions.key(value, 'include'), ctx.warn)) {
+    if (entry.rules) {
+      const rule = await firstMatchingRule(entry.rules, { ...ctx.rules, lookup: ctx.lookup });
+      if (!rule || rule.when === 'never') continue;
+    }
+    for (const path of await localPaths(entry, ctx)) {
+      const target = resolve(ctx.root, path);
+      if (chain.includes(target)) {
+        const names = [...chain.slice(chain.indexOf(target)), target].map((f) => displayPath(f, ctx.root));
+        throw configError(entry.where, `include cycle: ${names.join(' → ')}`, 'include');
+      }
+      if (++state.count > MAX_INCLUDES) {
+        throw configError(entry.where, `more than ${MAX_INCLUDES} included files; reduce the includes`, 'include');
+      }
+      merged = mergeMaps(merged, await loadFile(target, chain, ctx, state, entry.where), ctx.positions);
+    }
+  }
+  return mergeMaps(merged, withoutKeys(value, ['include'], ctx.positions), ctx.positions);
+}
+
+function parseEntries(value: YamlValue, display: string, positions: SourcePositions, where: Where | undefined, warn: (m: string) => void): IncludeEntry[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item, i) => {
+    const at = Array.isArray(value) ? positions.item(value, i) : where;
+    if (typeof item === 'string') {
+      if (/^https?:\/\//i.test(item)) throw unsupported('remote', item, at);
+      return { local: item, where: at, rules: null };
+    }
+    if (!isMap(item)) throw configError(at, `include must be a path or a map such as {local: path}, not ${describeType(item)}`, 'include');
+    const kind = UNSUPPORTED.find((k) => hasKey(item, k));
+    if (kind) throw unsupported(kind, item[kind], at);
+    if (!hasKey(item, 'local')) {
+      throw configError(at, `include has none of local, remote, project, template, component (keys: ${Object.keys(item).join(', ')})`, 'include');
+    }
+    if (hasKey(item, 'inputs')) throw configError(at, 'include:inputs is not supported by berth exec yet', 'include');
+    const local = expectString(item.local, 'include:local', positions.key(item, 'local') ?? at, 'include');
+    const rules = parseRules(item.rules, `include "${local}"`, INCLUDE_RULES, positions, positions.key(item, 'rules'), warn);
+    return { local, where: positions.key(item, 'local') ?? at, rules };
+  });
+}
+
+function unsupported(kind: string, value: YamlValue | undefined, where: Where | undefined): Error {
+  const what = typeof value === 'string' ? ` "${value}"` : '';
+  return configError(where, `include:${kind}${what} is not supported by berth exec (only include:local is); copy the file into the repository and include it with local:`, 'include');
+}
+
+async function localPaths(entry: IncludeEntry, ctx: IncludeContext): Promise<string[]> {
+  const path = expandString(entry.local, ctx.lookup).replace(/^\/+/, '');
+  if (path.split('/').includes('..')) {
+    throw configError(entry.where, `include:local "${entry.local}" leaves the project directory; local includes are relative to the project root`, 'include');
+  }
+  if (!/\.ya?ml$/.test(path)) {
+    throw configError(entry.where, `include:local "${entry.local}" is not a YAML file (the name must end in .yml or .yaml)`, 'include');
+  }
+  if (path.includes('*')) {
+    const found = await expandWildcard(path, ctx.root);
+    if (found.length === 0) ctx.warn(`${entry.where ? `${entry.where.display}:${entry.where.line}: ` : ''}include:local "${entry.local}" matched no file`);
+    return found;
+  }
+  const st = await stat(resolve(ctx.root, path)).catch(() => null);
+  if (!st?.isFile()) {
+    throw configError(entry.where, `include:local "${entry.local}" does not exist (local includes are relative to the project root ${ctx.root})`, 'include');
+  }
+  return [path];
+}

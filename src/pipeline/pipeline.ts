@@ -1,0 +1,63 @@
+/**
+ * The compiled pipeline: what `berth exec` runs. Each job carries the complete JobSpec that
+ * GitLab would send the runner for it.
+ */
+import type { JobSpec } from '../job/job-spec.js';
+import type { LocalGitInfo } from './local-git.js';
+
+export type PipelineJobWhen = 'on_success' | 'on_failure' | 'always' | 'manual';
+
+export interface Pipeline {
+  /** Absolute path of the .gitlab-ci.yml. */
+  file: string;
+  /** Project root: the git top level, or cwd without a repository. */
+  root: string;
+  pipelineId: number;
+  /** Declared order, with .pre first and .post last. */
+  stages: string[];
+  /** Jobs in the pipeline (rules/only/except applied, when:never removed), in file order. */
+  jobs: PipelineJob[];
+  /** Jobs of the file left out of this pipeline, and why. */
+  skipped: { name: string; reason: string }[];
+  /** Never fatal: unsupported keywords, unknown keys, conditions taken as true, ... */
+  warnings: string[];
+}
+
+export interface RetryPolicy {
+  /** 0..2 */
+  max: number;
+  /** GitLab's retry:when reasons (`always` when not given). */
+  when: string[];
+  exitCodes: number[];
+}
+
+export interface PipelineJob {
+  name: string;
+  stage: string;
+  when: PipelineJobWhen;
+  allowFailure: boolean;
+  /** allow_failure: {exit_codes}: allowFailure is then false and only these codes are allowed to fail. */
+  allowFailureExitCodes: number[];
+  /** null: no `needs:` (waits for all earlier stages); []: starts at once. */
+  needs: { job: string; optional: boolean }[] | null;
+  retry: RetryPolicy;
+  spec: JobSpec;
+}
+
+export interface CompileOptions {
+  cwd: string;
+  /** Defaults to `<cwd>/.gitlab-ci.yml`. */
+  file?: string;
+  /** `--variable KEY=VALUE` values: the highest precedence. */
+  variables?: Record<string, string>;
+  /** The repository facts; read from cwd when not given. */
+  git?: LocalGitInfo;
+  /** false: `sources.files` stays empty (for `--list`); the exec command calls listSourceFiles itself. */
+  listFiles?: boolean;
+  /** CI_PIPELINE_ID; defaults to a number derived from the clock. */
+  pipelineId?: number;
+  /** CI_PIPELINE_IID; defaults to 1. */
+  pipelineIid?: number;
+  /** CI_PIPELINE_CREATED_AT; defaults to now. */
+  now?: Date;
+}

@@ -1,0 +1,111 @@
+/**
+ * Reads one .gitlab-ci.yml (or included) file into plain values with positions.
+ * Syntax errors, duplicate keys and oversized files are InputErrors naming file, line and column.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { InputError } from '../shared/errors.js';
+import { configError, type SourcePositions } from './source-positions.js';
+import { convertDocument, DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml-converter.js';
+import { isMap, type YamlValue } from './yaml-value.js';
+
+export interface LoadedYaml {
+  value: YamlValue;
+  /** Non-fatal notes, already prefixed with `file:line:`. */
+  warnings: string[];
+}
+
+const REFERENCE_TAG = { tag: '!reference', collection: 'seq' as const, default: false, resolve: (seq: unknown) => seq };
+
+export async function loadYamlFile(
+  file: string,
+  display: string,
+  positions: SourcePositions,
+  limits: YamlLimits = DEFAULT_YAML_LIMITS,
+): Promise<LoadedYaml> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (err) {
+    throw new InputError(`${display}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file }, { cause: err });
+  }
+  if (size > limits.maxBytes) {
+    throw new InputError(
+      `${display}: the file is ${size} bytes, more than the limit of ${limits.maxBytes} bytes (4 MiB); split it with include`,
+      { file },
+    );
+  }
+  const text = await readFile(file, 'utf8');
+  return parseYamlText(text, file, display, positions, limits);
+}
+
+export function parseYamlText(
+  text: string,
+  file: string,
+  display: string,
+  positions: SourcePositions,
+  limits: YamlLimits = DEFAULT_YAML_LIMITS,
+): LoadedYaml {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    version: '1.1',
+    lineCounter,
+    customTags: [REFERENCE_TAG],
+    uniqueKeys: true,
+    prettyErrors: true,
+  });
+  const list = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    const error = doc.errors[0];
+    if (error) throw syntaxError(error, text, file, display);
+  }
+  const doc = pickDocument(list, text, file, display, lineCounter, positions, limits);
+  const warnings = (doc?.warnings ?? []).map((w) => `${display}:${w.linePos?.[0]?.line ?? 1}: ${firstLine(w.message)}`);
+  if (!doc) return { value: null, warnings };
+  const value = convertDocument({ doc, lineCounter, file, display, positions, limits });
+  return { value, warnings };
+}
+
+/** A file may start with a `spec:` header document (CI/CD inputs); the config is the next one. */
+function pickDocument(
+  docs: Document.Parsed[],
+  text: string,
+  file: string,
+  display: string,
+  lineCounter: LineCounter,
+  positions: SourcePositions,
+  limits: YamlLimits,
+): Document.Parsed | undefined {
+  if (docs.length <= 1) return docs[0];
+  const header = convertDocument({ doc: docs[0]!, lineCounter, file, display, positions, limits });
+  const isSpecHeader = isMap(header) && Object.keys(header).length === 1 && 'spec' in header;
+  if (!isSpecHeader || docs.length > 2) {
+    throw configError(
+      { file, display, line: lineCounter.linePos(docs[1]!.range[0]).line },
+      'more than one YAML document in the file; only a `spec:` header followed by one configuration document is allowed',
+    );
+  }
+  if (text.includes('$[[')) {
+    throw configError(
+      { file, display, line: lineCounter.linePos(docs[1]!.range[0]).line },
+      'CI/CD inputs ($[[ inputs.* ]]) are not supported by berth exec yet',
+    );
+  }
+  return docs[1];
+}
+
+function syntaxError(error: YAMLError, text: string, file: string, display: string): InputError {
+  const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
+  let what = firstLine(error.message);
+  if (error.code === 'DUPLICATE_KEY') {
+    const key = text.slice(error.pos[0], error.pos[1]).split('\n')[0]!.replace(/:\s*$/, '').trim();
+    what = `duplicate key${key ? ` "${key}"` : ''} (each key may appear once in a map)`;
+  } else if (error.code === 'RESOURCE_EXHAUSTION') {
+    what = 'the YAML is nested too deeply to parse';
+  }
+  return new InputError(`${display}:${pos.line}:${pos.col}: YAML syntax error: ${what}`, { file, line: pos.line });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
