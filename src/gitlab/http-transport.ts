@@ -64,10 +64,14 @@ export class HttpTransport {
   send(req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs;
     const where = `${req.method} ${req.url.origin}${req.url.pathname}`;
+    if (req.signal?.aborted) {
+      return Promise.reject(new HttpTransportError(`${where}: aborted`, 'aborted', { cause: req.signal.reason }));
+    }
     return new Promise<HttpResponse>((resolve, reject) => {
       const isHttps = req.url.protocol === 'https:';
       const headers: Record<string, string> = { ...req.headers };
       if (req.body) headers['Content-Length'] = String(req.body.length);
+      const r = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http });
       let settled = false;
       const fail = (err: HttpTransportError): void => {
         if (settled) return;
@@ -76,9 +80,9 @@ export class HttpTransport {
         r.destroy();
         reject(err);
       };
-      const r = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http });
+      r.on('error', (err) => fail(new HttpTransportError(`${where}: ${errorMessage(err)}`, 'network', { cause: err })));
       const timer = setTimeout(
-        () => fail(new HttpTransportError(`${where}: no complete answer within ${Math.round(timeoutMs / 1000)} s`, 'timeout')),
+        () => fail(new HttpTransportError(`${where}: no complete answer within ${timeoutMs} ms`, 'timeout')),
         timeoutMs,
       );
       const onAbort = (): void => fail(new HttpTransportError(`${where}: aborted`, 'aborted', { cause: req.signal?.reason }));
@@ -86,12 +90,7 @@ export class HttpTransport {
         clearTimeout(timer);
         req.signal?.removeEventListener('abort', onAbort);
       };
-      if (req.signal?.aborted) {
-        onAbort();
-        return;
-      }
       req.signal?.addEventListener('abort', onAbort, { once: true });
-      r.on('error', (err) => fail(new HttpTransportError(`${where}: ${errorMessage(err)}`, 'network', { cause: err })));
       r.on('response', (res) => {
         const chunks: Buffer[] = [];
         let size = 0;

@@ -298,7 +298,8 @@ export class TraceUploader implements ByteWriter {
 
   private abort(r: PatchTraceResult | UpdateJobResult): void {
     if (this.abortCtl.signal.aborted) return;
-    const why = r.jobStatus ? `the job is ${r.jobStatus} on GitLab` : `GitLab answered ${r.status}`;
+    const remoteEnd = r.jobStatus === 'canceled' || r.jobStatus === 'failed';
+    const why = remoteEnd ? `the job is ${r.jobStatus} on GitLab` : `GitLab answered ${r.status}`;
     const failure =
       r.jobStatus === 'canceled'
         ? new JobFailure('job_canceled', 'canceled')

@@ -20,7 +20,7 @@
  * 416 with `Range: 0-<size>` when start != size, strict UTF-8, 202 with `Range`, `Job-Status`
  * and the interval). Runner calls must send `RUNNER-TOKEN` equal to the body `token`; job
  * calls `JOB-TOKEN` of that job (403 otherwise; 403 with `Job-Status` once the job is no
- * longer running). Faults: `gl.fault('patch', { status: 500, times: 10 }, { partialAccept: 3 })`.
+ * longer running; an unknown job is a 403 too, as in GitLab). Faults: `gl.fault('patch', { status: 500, times: 10 }, { partialAccept: 3 })`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -381,8 +381,9 @@ export class GitLabTestServer {
   /** JOB-TOKEN must match a job that is processing on the runner; returns it or answers. */
   private jobOf(inc: Incoming, jobId: number): TestJob | null {
     const job = this.jobsById.get(jobId);
+    // GitLab answers 403, not 404, for an unknown job, so that a runner stops it (helpers/runner.rb).
     if (!job) {
-      this.reply(inc, 404, '404 Not Found');
+      this.reply(inc, 403, '403 Forbidden');
       return null;
     }
     if (inc.req.headers['job-token'] !== job.token) {
@@ -402,15 +403,18 @@ export class GitLabTestServer {
     const body = inc.record.json as { token?: unknown; state?: unknown; failure_reason?: unknown; exit_code?: unknown; output?: { checksum?: unknown; bytesize?: unknown }; checksum?: unknown } | undefined;
     if (!body || body.token !== job.token) return this.reply(inc, 400, '400 Bad request - token does not match JOB-TOKEN');
     job.updates.push(body);
+    // Job-Status tells the runner the status it is updating (running, or canceling after a
+    // cancel in the UI), not the status this very update produces.
+    const headers = this.jobHeaders(job);
     const state = body.state;
-    if (state === 'running') return this.reply(inc, 200, '200', this.jobHeaders(job));
-    if (state !== 'success' && state !== 'failed') return this.reply(inc, 400, '400 Bad request - state', this.jobHeaders(job));
+    if (state === 'running') return this.reply(inc, 200, '200', headers);
+    if (state !== 'success' && state !== 'failed') return this.reply(inc, 400, '400 Bad request - state', headers);
     const checksum = typeof body.output?.checksum === 'string' ? body.output.checksum : typeof body.checksum === 'string' ? body.checksum : undefined;
     const bytesize = typeof body.output?.bytesize === 'number' ? body.output.bytesize : undefined;
     if (this.options.verifyChecksum && checksum !== undefined && (checksum !== job.checksum() || (bytesize ?? 0) !== job.traceSize)) {
       // GitLab discards the live trace it cannot trust; the runner sends it again from 0.
       job.resetTrace();
-      return this.reply(inc, 412, '412', this.jobHeaders(job));
+      return this.reply(inc, 412, '412', headers);
     }
     job.final = {
       state,
@@ -420,7 +424,7 @@ export class GitLabTestServer {
       ...(bytesize !== undefined ? { bytesize } : {}),
     };
     job.status = job.status === 'canceling' ? 'canceled' : state;
-    this.reply(inc, 200, '200', this.jobHeaders(job));
+    this.reply(inc, 200, '200', headers);
   }
 
   private patchTrace(inc: Incoming, jobId: number, partialAccept: number | undefined): void {
