@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-test-env.sh
 npm run build --silent
-exec node dist/cli/main.js exec --cwd examples/demo "$@"
+exec node dist/berth.mjs exec --cwd examples/demo "$@"

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const ROUNDS = Number(process.argv[2] ?? 7);
 const IMAGE = 'berth-test/busybox:latest';
 const DOCKER = process.env.DOCKER ?? '/usr/bin/docker';
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/berth.mjs', import.meta.url));
 const SCRIPTS = ['echo build', 'echo test', 'echo deploy'];
 
 function repo(yaml) {

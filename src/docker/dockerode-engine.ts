@@ -4,6 +4,7 @@
  */
 import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import type {
   Attachment,
@@ -100,19 +101,21 @@ export class DockerodeEngine implements EngineClient {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     this.docker.modem.demuxStream(raw, stdout, stderr);
-    const ended = new Promise<void>((resolve) => {
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        stdout.end();
-        stderr.end();
-        resolve();
-      };
-      raw.on('end', finish);
-      raw.on('close', finish);
-      raw.on('error', finish);
-    });
+    // Ended once both demultiplexed streams have delivered their last byte to their consumers.
+    const ended = Promise.all([once(stdout, 'end'), once(stderr, 'end')]).then(
+      () => undefined,
+      () => undefined,
+    );
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      stdout.end();
+      stderr.end();
+    };
+    raw.on('end', finish);
+    raw.on('close', finish);
+    raw.on('error', finish);
     return {
       stdin: raw as unknown as Attachment['stdin'],
       stdout,
@@ -312,6 +315,9 @@ function connectionOptions(conn: EngineConnection): Docker.DockerOptions {
   const host = conn.host || process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
   if (host.startsWith('/')) return { socketPath: host };
+  if (!/^(tcp|https?):\/\//.test(host)) {
+    throw new EngineError('connect', 0, `Docker host "${host}" is not supported: use unix:///path/to/docker.sock or tcp://host:port`);
+  }
   const url = new URL(host.replace(/^tcp:/, conn.tlsVerify || conn.tlsCertPath ? 'https:' : 'http:'));
   const opts: Docker.DockerOptions = {
     host: url.hostname,

@@ -91,7 +91,7 @@ export interface Attachment {
   stdin: Writable;
   stdout: Readable;
   stderr: Readable;
-  /** Resolves when the attach stream has ended (all output delivered). */
+  /** Resolves when the output has ended and both streams delivered it (consume both). */
   ended: Promise<void>;
   /** Closes the connection at once. */
   destroy(): void;

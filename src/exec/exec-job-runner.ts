@@ -37,6 +37,8 @@ export interface ExecJobRunnerOptions {
 
 export class ExecJobRunner {
   private readonly identity: RunnerIdentity;
+  /** Jobs whose result is known but whose containers may still be going away. */
+  private readonly cleanups = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: ExecJobRunnerOptions) {
     this.identity = {
@@ -78,10 +80,18 @@ export class ExecJobRunner {
       spec,
       log,
     );
-    try {
-      return await runJob({ job: spec, executor, log, runner: this.identity, cancel: opts.cancel, abort: opts.abort });
-    } finally {
-      log.end();
-    }
+    let announce!: (r: JobResult) => void;
+    const announced = new Promise<JobResult>((resolve) => (announce = resolve));
+    const whole = runJob({ job: spec, executor, log, runner: this.identity, cancel: opts.cancel, abort: opts.abort, onResult: announce })
+      .then(announce)
+      .finally(() => log.end());
+    this.cleanups.add(whole);
+    void whole.finally(() => this.cleanups.delete(whole));
+    return announced;
+  }
+
+  /** Resolves when every job's cleanup has finished. */
+  async drain(): Promise<void> {
+    while (this.cleanups.size) await Promise.allSettled([...this.cleanups]);
   }
 }

@@ -13,6 +13,7 @@ import { DockerodeEngine } from '../docker/dockerode-engine.js';
 import { defaultDockerSettings } from '../executor/docker-settings.js';
 import { PullManager } from '../executor/pull-manager.js';
 import { JobFailure } from '../job/job-result.js';
+import type { PullPolicy } from '../job/job-spec.js';
 import { BERTH_VERSION } from '../cli/version.js';
 import { errorMessage } from '../shared/errors.js';
 import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
@@ -39,8 +40,9 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
   await engine.ping().catch((err: unknown) => {
     throw new JobFailure('runner_system_failure', errorMessage(err));
   });
-  const sources = await listSourceFiles(cwd);
-  const settings = { ...defaultDockerSettings(), image: opts.dockerImage ?? '' };
+  const sources = { root: cwd, files: await listSourceFiles(cwd) };
+  // Locally the user owns the machine: a job may ask for any pull policy.
+  const settings = { ...defaultDockerSettings(), image: opts.dockerImage ?? '', allowedPullPolicies: ['always', 'if-not-present', 'never'] as PullPolicy[] };
   const puller = new PullManager({
     engine,
     settings,
@@ -75,6 +77,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
       stop: cancel.signal,
       runJob: (job) => runner.run(job, selected.indexOf(job)),
     });
+    await runner.drain();
     const report = buildReport(outcomes);
     out.write(`\n${formatSummary(report, opts.color)}`);
     out.write(`Job logs: ${join(cwd, '.berth', 'logs')}\n`);
@@ -85,6 +88,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     }
     return exitCodeOf(report);
   } finally {
+    await runner.drain();
     await sweep;
     removeSignals();
   }

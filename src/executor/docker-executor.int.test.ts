@@ -190,8 +190,9 @@ describe('DockerExecutor: entrypoints', () => {
     const { result, text } = await runTestJob(
       testJob({ image: { name: 'berth-test/entrypoint-hide-status:latest' }, script: ['echo failing', 'exit 4'] }),
     );
-    expect(result).toMatchObject({ state: 'failed', exitCode: 4 });
-    expect(text).toContain('changed the script\'s exit status 4 into 0');
+    // The container exits 0; the script's own exit marker says 4, and that is what counts.
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 4 });
+    expect(text).toMatch(/ERROR: Job failed: exit code 4\n$/);
   });
 
   it('ignores the job entrypoint when disable_entrypoint_overwrite is set', async () => {

@@ -50,6 +50,8 @@ export class DockerExecutor implements Executor {
   private image: ImageSpec | null = null;
   private buildContainer: string | null = null;
   private fetched: FetchedSources | null = null;
+  /** The build container's last stage has fully stopped (it may be started again). */
+  private buildStopped: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: DockerExecutorDeps,
@@ -133,7 +135,9 @@ export class DockerExecutor implements Executor {
       nonce: randomBytes(12).toString('hex'),
       debugTrace: variableValue(vars, 'CI_DEBUG_TRACE') === 'true',
     });
+    await this.buildStopped;
     const outcome = await runStage(this.deps.engine, this.buildContainer, script, this.log, signal, this.deps.stopTimings ?? DEFAULT_STOP_TIMINGS);
+    this.buildStopped = outcome.exited;
     if (outcome.stopped) return { exitCode: outcome.exitCode, stopped: true };
     if (!outcome.scriptStarted && outcome.exitCode === 0) {
       throw new JobFailure(

@@ -6,5 +6,5 @@ import picomatch from 'picomatch';
 
 export function matchesAnyGlob(value: string, patterns: readonly string[], emptyAllows: boolean): boolean {
   if (!patterns.length) return emptyAllows;
-  return patterns.some((p) => picomatch.isMatch(value, p, { dot: true }));
+  return patterns.some((p) => picomatch.isMatch(value, p, { dot: true, nonegate: true }));
 }

@@ -29,6 +29,11 @@ export interface RunJobOptions {
   cancel?: AbortSignal;
   /** Abort: stop everything, no after_script. A JobFailure reason sets the failure reason. */
   abort?: AbortSignal;
+  /**
+   * Called with the result as soon as it is known, before cleanup (which the returned promise
+   * still waits for): lets `berth exec` start the next job while this one's containers go away.
+   */
+  onResult?: (result: JobResult) => void;
 }
 
 const AFTER_SCRIPT_DEFAULT_MS = 5 * 60_000;
@@ -59,8 +64,10 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   }
 
   printOutcome(log, outcome);
+  const result = { ...outcome, durationMs: Date.now() - started };
+  opts.onResult?.(result);
   for (const problem of await executor.cleanup()) log.warning(`Cleanup: ${problem}`);
-  return { ...outcome, durationMs: Date.now() - started };
+  return result;
 }
 
 async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSignal): Promise<Omit<JobResult, 'durationMs'>> {

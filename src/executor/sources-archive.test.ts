@@ -10,7 +10,7 @@ async function entries(stream: NodeJS.ReadableStream) {
   const ex = extract();
   ex.on('entry', (header, body, next) => {
     let text = '';
-    body.on('data', (d: Buffer) => (text += d.toString()));
+    body.on('data', (d: unknown) => (text += String(d)));
     body.on('end', () => {
       out.push({ name: header.name, type: header.type ?? '', mode: header.mode ?? 0, uid: header.uid ?? -1, body: text, linkname: header.linkname });
       next();

@@ -7,7 +7,6 @@
 import type { EngineClient } from '../docker/engine-client.js';
 import type { StageScript } from '../job/script-builder.js';
 import type { JobLog } from '../log/job-log.js';
-import { sleep } from '../shared/abort.js';
 import { MarkerFilter } from './marker-filter.js';
 
 export interface StageOutcome {
@@ -19,6 +18,11 @@ export interface StageOutcome {
   scriptExitStatus: number | null;
   /** The stage was stopped because the signal aborted. */
   stopped: boolean;
+  /**
+   * Resolves once the engine reports the container stopped. The outcome may come first (from
+   * the script's exit marker); the container must not be started again before this resolves.
+   */
+  exited: Promise<void>;
 }
 
 /** SIGTERM to every process but PID 1 and the kill script itself (gitlab-runner's kill script). */
@@ -57,13 +61,31 @@ export async function runStage(
   };
   try {
     await engine.startContainer(containerId);
+    const exited = engine.waitContainer(containerId);
+    exited.catch(() => undefined);
     attachment.stdin.end(script.text);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
-    const exitCode = await engine.waitContainer(containerId);
-    await Promise.race([attachment.ended, sleep(5_000)]);
+    // The script's exit marker and the end of its output give the result before the engine has
+    // finished tearing the container down (tens of ms); the rest of the job need not wait for that.
+    const first = await Promise.race([
+      exited.then((code) => ({ code })),
+      attachment.ended.then(() => ({ code: null })),
+    ]);
+    if (first.code === null && stdout.exitStatus !== null && !stopped) {
+      return {
+        exitCode: stdout.exitStatus,
+        scriptStarted: stdout.started,
+        scriptExitStatus: stdout.exitStatus,
+        stopped: false,
+        exited: exited.then(() => undefined, () => undefined),
+      };
+    }
+    const exitCode = first.code ?? (await exited);
+    // Output may still be in flight when the container has stopped; wait for it, bounded.
+    await withTimeout(attachment.ended, 5_000);
     await stopping;
-    return { exitCode, scriptStarted: stdout.started, scriptExitStatus: stdout.exitStatus, stopped };
+    return { exitCode, scriptStarted: stdout.started, scriptExitStatus: stdout.exitStatus, stopped, exited: Promise.resolve() };
   } finally {
     signal.removeEventListener('abort', onAbort);
     attachment.destroy();
@@ -84,4 +106,15 @@ export async function stopContainer(engine: EngineClient, id: string, timings: S
   } catch {
     await engine.killContainer(id).catch(() => undefined);
   }
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first; leaves no timer behind. */
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    p.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    }).catch(() => undefined);
+  });
 }

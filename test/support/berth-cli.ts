@@ -1,9 +1,9 @@
-/** Spawns the built CLI (dist/cli/main.js) the way a user runs it. */
+/** Spawns the built CLI bundle (dist/berth.mjs) the way a user runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { stripAnsi } from '../../src/log/ansi.js';
 
-export const BERTH_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const BERTH_MAIN = fileURLToPath(new URL('../../dist/berth.mjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerAuth } from './auth.js';
+import { register as registerExec } from './exec.js';
 
 /**
  * Every command of berth. A command module exports `register(program)`; keep this list
@@ -7,4 +8,5 @@ import { register as registerAuth } from './auth.js';
  */
 export function registerCommands(program: Command): void {
   registerAuth(program);
+  registerExec(program);
 }
