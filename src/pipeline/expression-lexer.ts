@@ -23,8 +23,11 @@ export class ExpressionSyntaxError extends Error {}
 
 export const MAX_TOKENS = 100;
 
-/** GitLab's Pattern lexeme: `/…/` whose last character before the closing slash is not a backslash. */
-const PATTERN = /^\/(?:[^/]|\\\/)+[^\\]\/[ismU]*/;
+/**
+ * A `/…/flags` pattern; `\/` inside is a slash. (GitLab's own lexeme regexp also needs two
+ * characters between the slashes, which rejects `/x/`; berth accepts it.)
+ */
+const PATTERN = /^\/(?:\\.|[^/\\])+\/[ismU]*/;
 const VARIABLE = /^\$(\w+)/;
 const STRING = /^(?:"(.*?)"|'(.*?)')/;
 const INPUT = /^\$\[\[\s*inputs\.[\w-]+\s*\]\]/;

@@ -61,7 +61,7 @@ export async function readLocalGitInfo(cwd: string): Promise<LocalGitInfo> {
       authorName: fields[2] ?? '',
       authorEmail: fields[3] ?? '',
       timestamp: fields[4] || nowIso(),
-      message: (fields[5] ?? '').replace(/\n$/, ''),
+      message: (fields[5] ?? '').replace(/\s+$/, ''),
     },
     user: { name: settings.get('user.name') ?? '', email: settings.get('user.email') ?? '' },
   };

@@ -176,13 +176,14 @@ class ConvertState {
   private keyString(keyNode: Node | null): string {
     if (keyNode === null) return '';
     if (!isScalar(keyNode)) this.fail(keyNode, 'map keys must be plain values, not lists or maps');
-    const v = keyNode.value;
+    const v = psychScalar(keyNode.value, keyNode.source);
     if (v === null || v === undefined) return '';
     if (v instanceof Date) return keyNode.source ?? v.toISOString();
     return String(v);
   }
 
-  private scalarValue(value: unknown, source: string | undefined, node: Node): YamlValue {
+  private scalarValue(raw: unknown, source: string | undefined, node: Node): YamlValue {
+    const value = psychScalar(raw, source);
     if (value === null || value === undefined) return null;
     if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return value;
     if (typeof value === 'bigint') return Number(value);
@@ -201,4 +202,9 @@ class ConvertState {
     if (path.length === 0) this.fail(node, '!reference needs at least one key, e.g. !reference [.job, script]');
     return { value: new ReferenceTag(path, this.where(node)), size: 1, height: 1 };
   }
+}
+
+/** YAML 1.1 as Psych reads it: `y` and `n` stay strings (the yaml package makes them booleans). */
+function psychScalar(value: unknown, source: string | undefined): unknown {
+  return typeof value === 'boolean' && source !== undefined && /^[yYnN]$/.test(source) ? source : value;
 }

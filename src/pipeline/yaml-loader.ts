@@ -98,7 +98,7 @@ function syntaxError(error: YAMLError, text: string, file: string, display: stri
   const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
   let what = firstLine(error.message);
   if (error.code === 'DUPLICATE_KEY') {
-    const key = text.slice(error.pos[0], error.pos[1]).split('\n')[0]!.replace(/:\s*$/, '').trim();
+    const key = /^\s*("[^"\n]*"|'[^'\n]*'|[^:#\n]+)/.exec(text.slice(error.pos[0]))?.[1]?.trim() ?? '';
     what = `duplicate key${key ? ` "${key}"` : ''} (each key may appear once in a map)`;
   } else if (error.code === 'RESOURCE_EXHAUSTION') {
     what = 'the YAML is nested too deeply to parse';

@@ -1,0 +1,106 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ProjectFactory } from './testing/project-factory.js';
+
+const projects = new ProjectFactory();
+afterAll(() => projects.cleanup());
+
+describe('configuration errors name file and line', () => {
+  it.each([
+    ['build:\n  stage: build\n  script: {a: 1}', '.gitlab-ci.yml:3: job "build": script must be a string or a list of strings'],
+    ['build:\n  script: [[[deep]]]', '.gitlab-ci.yml:2: job "build": script must be a string or a list of strings'],
+    ['x:\n  image: alpine', '.gitlab-ci.yml:1: job "x": script is required'],
+    ['x:\n  script: []', '.gitlab-ci.yml:2: job "x": script must not be empty'],
+    ['deploy:\n  stage: prod\n  script: x', '.gitlab-ci.yml:2: job "deploy": stage "prod" is not declared in stages (declared: .pre, build, test, deploy, .post); add it to stages: or fix the name'],
+    ['x: [a]', '.gitlab-ci.yml:1: job "x" must be a map of job keywords, not a list (hide templates with a leading dot: ".x")'],
+    ['x:\n  script: s\n  when: later', '.gitlab-ci.yml:3: job "x": when must be one of on_success, on_failure, always, manual, delayed, never'],
+    ['x:\n  script: s\n  allow_failure: maybe', '.gitlab-ci.yml:3: job "x": allow_failure must be true, false or {exit_codes: [codes]}'],
+    ['x:\n  script: s\n  allow_failure: {exit_codes: [300]}', '.gitlab-ci.yml:3: job "x": allow_failure:exit_codes must be an exit code (0-255) or a list of exit codes'],
+    ['x:\n  script: s\n  timeout: soon', '.gitlab-ci.yml:3: job "x": timeout "soon" is not a duration such as "1h 30m", "90 minutes" or "3600"'],
+    ['x:\n  script: s\n  image: {entrypoint: [sh]}', '.gitlab-ci.yml:3: job "x": image needs a name'],
+    ['x:\n  script: s\n  image: {name: a, pull: always}', '.gitlab-ci.yml:3: job "x": image has unknown key "pull" (allowed: name, entrypoint, pull_policy, docker, kubernetes, ports)'],
+    ['x:\n  script: s\n  image: {name: a, pull_policy: sometimes}', '.gitlab-ci.yml:3: job "x": image: pull_policy "sometimes" is not one of always, if-not-present, never'],
+    ['x:\n  script: s\n  image:\n    name: a\n    docker: {privileged: true}', '.gitlab-ci.yml:5: job "x": image: docker has unknown key "privileged" (allowed: user, platform)'],
+    ['x:\n  script: s\n  services:\n    - name: a\n      alias: [b]', '.gitlab-ci.yml:5: job "x": services[0]: alias must be a string, not a list'],
+    ['x:\n  script: s\n  retry: 5', '.gitlab-ci.yml:3: job "x": retry must be 0, 1 or 2, or a map with max, when and exit_codes'],
+    ['stages: [a, 1]\nx: {script: s}', '.gitlab-ci.yml:1: stages must be a list of strings'],
+    ['x:\n  script: s\n  inherit: {defaults: false}', '.gitlab-ci.yml:3: job "x": inherit has unknown key "defaults" (allowed: default, variables)'],
+  ])('%j', async (yaml, message) => {
+    const err = await projects.error(`${yaml}\n`);
+    expect(err.message).toBe(message);
+    expect(err.file).toMatch(/\.gitlab-ci\.yml$/);
+    expect(err.line).toBe(Number(message.split(':')[1]));
+  });
+
+  it('an empty file is an error', async () => {
+    expect((await projects.error('')).message).toBe('.gitlab-ci.yml:1: .gitlab-ci.yml is empty; it needs at least one job');
+  });
+
+  it('a file over 4 MiB is rejected before parsing', async () => {
+    const start = Date.now();
+    const err = await projects.error(`# ${'x'.repeat(4 * 1024 * 1024)}\njob: {script: x}\n`);
+    expect(err.message).toMatch(/^\.gitlab-ci\.yml: the file is \d+ bytes, more than the limit of 4194304 bytes/);
+    expect(Date.now() - start).toBeLessThan(2000);
+  });
+});
+
+describe('stages and needs', () => {
+  it('puts .pre first and .post last, defaults to build, test, deploy', async () => {
+    expect((await projects.compile('x: {script: s}\n')).stages).toEqual(['.pre', 'build', 'test', 'deploy', '.post']);
+    const p = await projects.compile('stages: [.post, one, two, one]\nfirst: {stage: .pre, script: s}\nx: {stage: two, script: s}\n');
+    expect(p.stages).toEqual(['.pre', 'one', 'two', '.post']);
+  });
+
+  it('keeps needs: null, [] and the list forms', async () => {
+    const p = await projects.compile(`
+build: {stage: build, script: s}
+lint: {stage: test, script: s, needs: []}
+test: {stage: test, script: s, needs: [build, {job: lint}, {job: maybe, optional: true}]}
+deploy: {stage: deploy, script: s}
+`);
+    expect(p.jobs.map((j) => [j.name, j.needs])).toEqual([
+      ['build', null],
+      ['lint', []],
+      ['test', [{ job: 'build', optional: false }, { job: 'lint', optional: false }]],
+      ['deploy', null],
+    ]);
+  });
+
+  it.each([
+    ['a: {stage: test, script: s, needs: [nope]}', '.gitlab-ci.yml:1: job "a": needs "nope", which is not a job of this configuration'],
+    ['build: {stage: build, script: s}\na:\n  script: s\n  needs: [Build]', '.gitlab-ci.yml:4: job "a": needs "Build", which is not a job of this configuration (did you mean "build"?)'],
+    ['a:\n  stage: build\n  script: s\n  needs:\n    - deploy\ndeploy: {stage: deploy, script: s}', '.gitlab-ci.yml:5: job "a": needs "deploy", which is in a later stage ("deploy" comes after "build")'],
+    ['a:\n  script: s\n  needs: [b, b]\nb: {script: s}', '.gitlab-ci.yml:3: job "a": needs "b" more than once'],
+    ['a: {script: s, needs: [b]}\nb: {script: s, needs: [a]}', '.gitlab-ci.yml:1: needs form a cycle: a → b → a'],
+  ])('rejects %j', async (yaml, message) => {
+    expect((await projects.error(`${yaml}\n`)).message).toBe(message);
+  });
+
+  it('rejects a need on a job rules left out, unless optional', async () => {
+    const yaml = (optional: boolean) => `
+build:
+  stage: build
+  script: s
+  rules: [{if: $CI_COMMIT_TAG}]
+test:
+  script: s
+  needs: [{job: build, optional: ${optional}}]
+`;
+    expect((await projects.error(yaml(false))).message).toBe(
+      '.gitlab-ci.yml:8: job "test": needs "build", but "build" is not in this pipeline (its rules, only or except left it out); use needs: [{job: "build", optional: true}] if it does not always run',
+    );
+    const p = await projects.compile(yaml(true));
+    expect(p.jobs.map((j) => [j.name, j.needs])).toEqual([['test', []]]);
+  });
+
+  it('drops needs on jobs berth exec skips, with a warning', async () => {
+    const p = await projects.compile('child: {stage: build, trigger: {include: c.yml}}\ntest: {script: s, needs: [child]}\n');
+    expect(p.jobs[0]!.needs).toEqual([]);
+    expect(p.warnings).toContain('job "test": needs "child", which berth exec skips; the need is ignored');
+  });
+
+  it('ignores cross-pipeline needs with a warning', async () => {
+    const p = await projects.compile('test:\n  script: s\n  needs:\n    - pipeline: $PARENT_PIPELINE_ID\n      job: gen\n');
+    expect(p.jobs[0]!.needs).toEqual([]);
+    expect(p.warnings[0]).toMatch(/^\.gitlab-ci\.yml:4: job "test": needs on another pipeline or project cannot be met/);
+  });
+});

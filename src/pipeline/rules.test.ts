@@ -1,0 +1,186 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { jobNames, ProjectFactory, variableMap } from './testing/project-factory.js';
+
+const projects = new ProjectFactory();
+afterAll(() => projects.cleanup());
+
+describe('rules', () => {
+  it('takes the first matching rule; no match leaves the job out', async () => {
+    const p = await projects.compile(`
+a:
+  script: x
+  rules:
+    - if: $CI_COMMIT_BRANCH == "dev"
+      when: never
+    - if: $CI_COMMIT_BRANCH == "main"
+      when: manual
+b:
+  script: x
+  rules:
+    - if: $CI_COMMIT_TAG
+c:
+  script: x
+  rules:
+    - if: $CI_COMMIT_BRANCH == "main"
+      when: never
+    - when: always
+`);
+    expect(p.jobs.map((j) => [j.name, j.when, j.allowFailure])).toEqual([['a', 'manual', false]]);
+    expect(p.skipped).toEqual([
+      { name: 'b', reason: 'no rule matched' },
+      { name: 'c', reason: '.gitlab-ci.yml:16: a rule with when: never matched' },
+    ]);
+  });
+
+  it('uses the job when and allow_failure unless the rule sets them', async () => {
+    const p = await projects.compile(`
+manual-job:
+  script: x
+  when: manual
+  rules: [{if: $CI}]
+rule-af:
+  script: x
+  rules: [{when: on_failure, allow_failure: true}]
+codes:
+  script: x
+  rules: [{allow_failure: {exit_codes: [3, 4]}}]
+`);
+    expect(p.jobs.map((j) => [j.name, j.when, j.allowFailure, j.allowFailureExitCodes])).toEqual([
+      ['manual-job', 'manual', true, []],
+      ['rule-af', 'on_failure', true, []],
+      ['codes', 'on_success', false, [3, 4]],
+    ]);
+  });
+
+  it('adds rules:variables and replaces needs with rules:needs', async () => {
+    const p = await projects.compile(`
+build: {stage: build, script: x}
+lint: {stage: build, script: x}
+test:
+  script: x
+  variables: {A: job, B: job}
+  needs: [build]
+  rules:
+    - if: $A == "job"
+      variables: {B: rule}
+      needs: [lint]
+`);
+    expect(variableMap(p, 'test')).toMatchObject({ A: 'job', B: 'rule' });
+    expect(p.jobs.find((j) => j.name === 'test')!.needs).toEqual([{ job: 'lint', optional: false }]);
+  });
+
+  it('evaluates exists against the project files and counts changes as true with a warning', async () => {
+    const p = await projects.compile(`
+docker: {script: x, rules: [{exists: [Dockerfile]}]}
+node: {script: x, rules: [{exists: ["**/package.json"]}]}
+py: {script: x, rules: [{exists: {paths: ["*.py"]}}]}
+dir: {script: x, rules: [{exists: [src]}]}
+changed: {script: x, rules: [{changes: [src/**/*]}]}
+`, { files: { Dockerfile: 'FROM x', 'web/package.json': '{}', 'src/main.c': '' } });
+    expect(jobNames(p)).toEqual(['docker', 'node', 'dir', 'changed']);
+    expect(p.warnings).toContain('rules:changes and only/except:changes cannot be evaluated locally and count as true (jobs: changed)');
+  });
+
+  it('sees predefined, global, job and --variable values, expanded', async () => {
+    const p = await projects.compile(`
+variables: {TARGET: "$CI_COMMIT_REF_NAME-env"}
+job:
+  script: x
+  variables: {LEVEL: job}
+  rules:
+    - if: $TARGET == "main-env" && $LEVEL == "job" && $EXTRA == "cli" && $CI_JOB_NAME == "job"
+`, { variables: { EXTRA: 'cli' } });
+    expect(jobNames(p)).toEqual(['job']);
+  });
+
+  it('reports an unparseable expression with file, line and the expression', async () => {
+    const err = await projects.error('job:\n  script: x\n  rules:\n    - if: $A == \n');
+    expect(err.message).toBe('.gitlab-ci.yml:4: job "job": rules[0]: if: invalid expression "$A ==": the expression ends where a value was expected');
+    expect(err.line).toBe(4);
+  });
+
+  it('checks expressions of rules that are never reached', async () => {
+    const err = await projects.error('job:\n  script: x\n  rules:\n    - when: always\n    - if: $A = "x"\n');
+    expect(err.message).toMatch(/^\.gitlab-ci\.yml:5: job "job": rules\[1\]: if: invalid expression/);
+  });
+
+  it('rejects unknown rule keys and rules together with only', async () => {
+    expect((await projects.error('job:\n  script: x\n  rules:\n    - iff: $A\n')).message).toMatch(/^\.gitlab-ci\.yml:4: job "job": rules\[0\] has unknown key "iff"/);
+    expect((await projects.error('job:\n  script: x\n  only: [main]\n  rules:\n    - when: always\n')).message)
+      .toBe('.gitlab-ci.yml:4: job "job": rules cannot be used together with only/except; keep one of them');
+  });
+});
+
+describe('only / except', () => {
+  const yaml = `
+default-job: {script: x}
+only-main: {script: x, only: [main]}
+only-dev: {script: x, only: [dev]}
+only-regex: {script: x, only: [/^ma/]}
+only-regex-i: {script: x, only: [/^MA/i]}
+only-tags: {script: x, only: [tags]}
+only-branches: {script: x, only: [branches]}
+only-pushes: {script: x, only: [pushes]}
+only-web: {script: x, only: [web]}
+only-mr: {script: x, only: [merge_requests]}
+only-project: {script: x, only: ["main@group/sub/project"]}
+only-other-project: {script: x, only: ["main@other/project"]}
+except-main: {script: x, except: [main]}
+except-tags: {script: x, except: [tags]}
+only-vars: {script: x, only: {variables: [$DEPLOY == "yes", $CI_COMMIT_TAG]}}
+only-refs-and-vars: {script: x, only: {refs: [main], variables: [$DEPLOY]}}
+except-vars: {script: x, except: {variables: [$DEPLOY]}}
+only-changes: {script: x, only: {changes: [a/**]}}
+`;
+
+  it('match the local branch and a push pipeline', async () => {
+    const p = await projects.compile(yaml);
+    expect(jobNames(p)).toEqual([
+      'default-job', 'only-main', 'only-regex', 'only-regex-i', 'only-branches', 'only-pushes', 'only-project',
+      'except-tags', 'except-vars', 'only-changes',
+    ]);
+    expect(p.skipped.find((s) => s.name === 'only-dev')?.reason).toBe('only: does not match ref "main"');
+    expect(p.skipped.find((s) => s.name === 'except-main')?.reason).toBe('except: matches ref "main"');
+  });
+
+  it('match a tag pipeline and variables', async () => {
+    const p = await projects.compile(yaml, { git: { ref: 'v1.0', refType: 'tag' }, variables: { DEPLOY: 'yes' } });
+    expect(jobNames(p)).toEqual(['default-job', 'only-tags', 'only-pushes', 'except-main', 'only-vars', 'only-changes']);
+  });
+
+  it('follow --variable overrides of the ref and the source', async () => {
+    const p = await projects.compile(yaml, { variables: { CI_COMMIT_REF_NAME: 'dev', CI_PIPELINE_SOURCE: 'merge_request_event' } });
+    expect(jobNames(p)).toContain('only-dev');
+    expect(jobNames(p)).toContain('only-mr');
+    expect(jobNames(p)).not.toContain('only-pushes');
+  });
+});
+
+describe('workflow:rules', () => {
+  it('gives an empty pipeline with a warning when no rule matches', async () => {
+    const p = await projects.compile('workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\njob: {script: x}\n');
+    expect(p.jobs).toEqual([]);
+    expect(p.warnings).toEqual(['.gitlab-ci.yml:1: workflow:rules: no rule matched, so GitLab would not create this pipeline']);
+    expect(p.skipped).toEqual([{ name: 'job', reason: 'workflow:rules' }]);
+  });
+
+  it('gives an empty pipeline when the matching rule says never', async () => {
+    const p = await projects.compile('workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH == "main"\n      when: never\n    - when: always\njob: {script: x}\n');
+    expect(p.jobs).toEqual([]);
+    expect(p.warnings[0]).toMatch(/^\.gitlab-ci\.yml:3: workflow:rules: the matching rule says when: never/);
+  });
+
+  it('adds the variables of the matching rule over the global ones', async () => {
+    const p = await projects.compile(`
+variables: {ENV: global, KEEP: g}
+workflow:
+  rules:
+    - if: $CI_COMMIT_BRANCH == "main"
+      variables: {ENV: production}
+job:
+  script: x
+  rules: [{if: $ENV == "production"}]
+`);
+    expect(variableMap(p, 'job')).toMatchObject({ ENV: 'production', KEEP: 'g' });
+  });
+});
