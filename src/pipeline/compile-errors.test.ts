@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProjectFactory } from './testing/project-factory.js';
+import { InputError } from '../shared/errors.js';
+import { compilePipeline } from './compile-pipeline.js';
+import { fakeGit, ProjectFactory } from './testing/project-factory.js';
 
 const projects = new ProjectFactory();
 afterAll(() => projects.cleanup());
@@ -29,6 +31,13 @@ describe('configuration errors name file and line', () => {
     expect(err.message).toBe(message);
     expect(err.file).toMatch(/\.gitlab-ci\.yml$/);
     expect(err.line).toBe(Number(message.split(':')[1]));
+  });
+
+  it('a missing file says where it was looked for', async () => {
+    const dir = await projects.create({ 'README.md': '' });
+    const err = await compilePipeline({ cwd: dir, git: fakeGit(dir) }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toBe(`.gitlab-ci.yml: ${dir}/.gitlab-ci.yml does not exist; run berth exec in the project directory or name the file with --file`);
   });
 
   it('an empty file is an error', async () => {

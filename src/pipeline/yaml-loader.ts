@@ -27,7 +27,9 @@ export async function loadYamlFile(
   try {
     size = (await stat(file)).size;
   } catch (err) {
-    throw new InputError(`${display}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file }, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? `${file} does not exist; run berth exec in the project directory or name the file with --file` : `cannot read ${file} (${code ?? 'error'})`;
+    throw new InputError(`${display}: ${hint}`, { file }, { cause: err });
   }
   if (size > limits.maxBytes) {
     throw new InputError(

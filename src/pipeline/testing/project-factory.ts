@@ -46,7 +46,7 @@ export class ProjectFactory {
   /** Compiles `yaml` (plus other files) with fixed git facts. */
   async compile(
     yaml: string,
-    opts: { files?: Record<string, string>; git?: Partial<LocalGitInfo>; variables?: Record<string, string> } & Partial<CompileOptions> = {},
+    opts: { files?: Record<string, string>; git?: Partial<LocalGitInfo>; variables?: Record<string, string> } & Omit<Partial<CompileOptions>, 'git' | 'variables'> = {},
   ): Promise<Pipeline> {
     const dir = await this.create({ '.gitlab-ci.yml': yaml, ...opts.files });
     return compilePipeline({
