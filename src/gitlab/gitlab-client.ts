@@ -17,47 +17,21 @@
  * Tokens never appear in a log line or an error message: the runner is named by its short
  * token, a job by its id.
  */
-import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
 import { mapFailureReason } from '../job/job-result.js';
 import { errorMessage } from '../shared/errors.js';
-import { type Clock, systemClock } from './clock.js';
-import { apiUrl, GitLabApiError, isJson, jsonMessage } from './gitlab-api-error.js';
-import { HttpTransport, type HttpRequest, type HttpResponse } from './http-transport.js';
+import { type ApiCall, ApiCaller, type ApiCallerOptions, decodeJson, describeStatus } from './api-caller.js';
+import { GitLabApiError, isJson } from './gitlab-api-error.js';
+import type { HttpResponse } from './http-transport.js';
+import { classifyPatch, classifyUpdate, type JobRef, type JobResultsApi, type JobUpdate, type PatchTraceResult, type RequestJobResult, type UpdateJobResult } from './job-api.js';
 import { JobPayloadError, jobSpecFromWire, readJobPayload } from './job-payload.js';
-import { API_RETRY_ATTEMPTS, header, isRetryableStatus, retryWaitMs } from './retry-policy.js';
+import { header } from './retry-policy.js';
 import type { RegisterRunnerRequest, RunnerCredentials, RunnerInfo, RunnerRegistrationApi } from './runner-registration-api.js';
-import { type RunnerInfoExtras, toWireRunnerInfo } from './runner-features.js';
+import { defaultRunnerInfo, type RunnerInfoExtras, toWireRunnerInfo } from './runner-features.js';
 import { shortToken } from './short-token.js';
-import type { JobResultsApi, JobRef, JobUpdate, PatchTraceResult, RequestJobResult, UpdateJobResult } from './job-api.js';
-import { classifyPatch, classifyUpdate } from './job-api.js';
-import {
-  registerResponseSchema,
-  resetTokenResponseSchema,
-  type WireJobRequestBody,
-  type WireRegisterRunnerBody,
-  type WireUpdateJobBody,
-} from './wire-types.js';
+import { registerResponseSchema, resetTokenResponseSchema, type WireJobRequestBody, type WireRegisterRunnerBody, type WireUpdateJobBody } from './wire-types.js';
 
-/** Structurally a daemon RunnerLog; every field value is already safe to print. */
-export interface ApiLog {
-  debug(msg: string, fields?: Record<string, string | number | boolean | undefined>): void;
-  warn(msg: string, fields?: Record<string, string | number | boolean | undefined>): void;
-}
-
-export interface GitLabClientOptions {
-  /** Default `berth (node <version>; <os>/<arch>)`. */
-  userAgent?: string;
-  /** PEM CA bundle to trust for https (`tls-ca-file`). */
-  tlsCaFile?: string;
-  /** Bound of one HTTP exchange; default 10 min (gitlab-runner's response-header timeout). */
-  timeoutMs?: number;
-  /** Attempts for retryable statuses; default 5. */
-  retryAttempts?: number;
-  clock?: Clock;
-  random?: () => number;
-  log?: ApiLog;
-  /** Sent in `info` of register/verify/update; defaults to name "berth", version "dev". */
+export interface GitLabClientOptions extends ApiCallerOptions {
+  /** Sent in `info` of PUT jobs/:id; default defaultRunnerInfo('dev'). */
   info?: RunnerInfo;
 }
 
@@ -70,43 +44,24 @@ export interface RequestJobOptions {
   timeoutMs?: number;
 }
 
-interface Call {
-  method: HttpRequest['method'];
-  url: string;
-  path: string;
-  headers?: Record<string, string>;
-  json?: unknown;
-  body?: Buffer;
-  contentType?: string;
-  expectBody?: boolean;
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  /** For log lines: never a token. */
-  what: string;
-}
-
 export class GitLabClient implements RunnerRegistrationApi, JobResultsApi {
-  private readonly transport: HttpTransport;
-  private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly attempts: number;
-  private readonly userAgent: string;
+  private readonly api: ApiCaller;
   private readonly info: RunnerInfo;
   /** Last `X-GitLab-Last-Update` per runner (url + token). */
   private readonly lastUpdate = new Map<string, string>();
 
-  constructor(private readonly opts: GitLabClientOptions = {}) {
-    this.transport = new HttpTransport({ timeoutMs: opts.timeoutMs ?? 600_000, ...(opts.tlsCaFile ? { tlsCaFile: opts.tlsCaFile } : {}) });
-    this.clock = opts.clock ?? systemClock;
-    this.random = opts.random ?? Math.random;
-    this.attempts = opts.retryAttempts ?? API_RETRY_ATTEMPTS;
-    this.userAgent = opts.userAgent ?? `berth (node ${process.versions.node}; ${process.platform}/${process.arch})`;
-    this.info = opts.info ?? { name: 'berth', version: 'dev', revision: '', platform: process.platform, architecture: process.arch, executor: 'docker', shell: 'bash' };
+  constructor(opts: GitLabClientOptions = {}) {
+    this.api = new ApiCaller(opts);
+    this.info = opts.info ?? defaultRunnerInfo('dev');
   }
 
   /** Closes pooled connections (the client is unusable afterwards). */
   close(): void {
-    this.transport.close();
+    this.api.close();
+  }
+
+  private runnerCall(call: ApiCall, token: string): Promise<HttpResponse> {
+    return this.api.call({ ...call, headers: { ...call.headers, 'RUNNER-TOKEN': token } });
   }
 
   // ------------------------------------------------------------------ registration
@@ -127,11 +82,11 @@ export class GitLabClient implements RunnerRegistrationApi, JobResultsApi {
     const what = 'Registering runner';
     const res = await this.runnerCall({ method: 'POST', url, path: 'runners', json: body, expectBody: true, what }, req.registrationToken);
     if (res.status === 201) {
-      const r = decode(res, registerResponseSchema, what, url);
+      const r = decodeJson(res, registerResponseSchema, what, url);
       return { id: r.id, token: r.token, tokenExpiresAt: r.token_expires_at };
     }
     if (res.status === 403) throw new GitLabApiError(`${what}... forbidden (check registration token)`, res, url);
-    throw new GitLabApiError(`${what}... failed${detail(res)}`, res, url);
+    throw new GitLabApiError(`${what}... failed${describeStatus(res)}`, res, url);
   }
 
   async verifyRunner(url: string, token: string, systemId: string, info: RunnerInfo): Promise<RunnerCredentials> {
@@ -141,34 +96,34 @@ export class GitLabClient implements RunnerRegistrationApi, JobResultsApi {
     if (res.status === 200) {
       // Older GitLab answers the plain body "200".
       if (!isJson(res)) return { id: 0, token, tokenExpiresAt: '' };
-      const r = decode(res, registerResponseSchema, what, url);
+      const r = decodeJson(res, registerResponseSchema, what, url);
       return { id: r.id, token: r.token || token, tokenExpiresAt: r.token_expires_at };
     }
     if (res.status === 403) {
       const why = token.startsWith('glrt-') ? 'is not valid' : 'is removed';
       throw new GitLabApiError(`${what}... ${why} (GitLab answered 403 Forbidden). Check the token or register the runner again`, res, url);
     }
-    throw new GitLabApiError(`${what}... failed${detail(res)}`, res, url);
+    throw new GitLabApiError(`${what}... failed${describeStatus(res)}`, res, url);
   }
 
   async unregisterRunner(url: string, token: string): Promise<void> {
     const what = `Unregistering runner ${shortToken(token)}`;
     const res = await this.runnerCall({ method: 'DELETE', url, path: 'runners', json: { token }, what }, token);
-    if (res.status !== 204) throw new GitLabApiError(`${what}... ${res.status === 403 ? 'forbidden' : 'failed'}${detail(res)}`, res, url);
+    if (res.status !== 204) throw new GitLabApiError(`${what}... ${res.status === 403 ? 'forbidden' : 'failed'}${describeStatus(res)}`, res, url);
   }
 
   async unregisterRunnerManager(url: string, token: string, systemId: string): Promise<void> {
     const what = `Unregistering runner manager ${shortToken(token)} (${systemId})`;
     const res = await this.runnerCall({ method: 'DELETE', url, path: 'runners/managers', json: { token, system_id: systemId }, what }, token);
-    if (res.status !== 204) throw new GitLabApiError(`${what}... ${res.status === 403 ? 'forbidden' : 'failed'}${detail(res)}`, res, url);
+    if (res.status !== 204) throw new GitLabApiError(`${what}... ${res.status === 403 ? 'forbidden' : 'failed'}${describeStatus(res)}`, res, url);
   }
 
   /** POST runners/reset_authentication_token: a new token for the runner. */
   async resetToken(url: string, token: string): Promise<{ token: string; tokenExpiresAt: string }> {
     const what = `Resetting runner authentication token of ${shortToken(token)}`;
     const res = await this.runnerCall({ method: 'POST', url, path: 'runners/reset_authentication_token', json: { token }, expectBody: true, what }, token);
-    if (res.status !== 201) throw new GitLabApiError(`${what}... ${res.status === 403 ? 'failed (check used token)' : 'failed'}${detail(res)}`, res, url);
-    const r = decode(res, resetTokenResponseSchema, what, url);
+    if (res.status !== 201) throw new GitLabApiError(`${what}... ${res.status === 403 ? 'failed (check used token)' : 'failed'}${describeStatus(res)}`, res, url);
+    const r = decodeJson(res, resetTokenResponseSchema, what, url);
     return { token: r.token, tokenExpiresAt: r.token_expires_at };
   }
 
@@ -203,7 +158,7 @@ export class GitLabClient implements RunnerRegistrationApi, JobResultsApi {
       case 503:
         return { kind: 'unavailable', healthy: true };
       default:
-        return { kind: 'failed', status: res.status, message: `${what}... failed${detail(res)}`, healthy: true };
+        return { kind: 'failed', status: res.status, message: `${what}... failed${describeStatus(res)}`, healthy: true };
     }
   }
 
@@ -225,7 +180,7 @@ export class GitLabClient implements RunnerRegistrationApi, JobResultsApi {
     if (update.exitCode) body.exit_code = update.exitCode;
     const what = `Updating job ${job.id} (${update.state})`;
     try {
-      const res = await this.call({
+      const res = await this.api.call({
         method: 'PUT',
         url: job.url,
         path: `jobs/${job.id}`,
@@ -247,7 +202,7 @@ export class GitLabClient implements RunnerRegistrationApi, JobResultsApi {
     }
     const what = `Appending trace of job ${job.id} (${startOffset}-${endOffset - 1})`;
     try {
-      const res = await this.call({
+      const res = await this.api.call({
         method: 'PATCH',
         url: job.url,
         path: `jobs/${job.id}/trace?debug_trace=${opts.debugTrace ? 'true' : 'false'}`,
@@ -260,43 +215,6 @@ export class GitLabClient implements RunnerRegistrationApi, JobResultsApi {
       return classifyPatch(res, startOffset, endOffset);
     } catch (err) {
       return { status: -1, outcome: 'failed', newOffset: startOffset, rangeEnd: null, jobStatus: null, updateIntervalSeconds: null, cancelRequested: false, message: errorMessage(err) };
-    }
-  }
-
-  // ------------------------------------------------------------------ transport
-
-  private runnerCall(call: Call, token: string): Promise<HttpResponse> {
-    return this.call({ ...call, headers: { ...call.headers, 'RUNNER-TOKEN': token } });
-  }
-
-  /** One logical call: retried on retryable statuses; rejects only on transport errors. */
-  private async call(call: Call): Promise<HttpResponse> {
-    const requestId = randomUUID().replace(/-/g, '');
-    const headers: Record<string, string> = { 'User-Agent': this.userAgent, 'X-Request-Id': requestId, ...call.headers };
-    let body = call.body;
-    if (call.json !== undefined) {
-      body = Buffer.from(JSON.stringify(call.json), 'utf8');
-      headers['Content-Type'] = 'application/json';
-    } else if (call.contentType) {
-      headers['Content-Type'] = call.contentType;
-    }
-    if (call.expectBody) headers.Accept = 'application/json';
-    const url = apiUrl(call.url, call.path);
-    for (let attempt = 1; ; attempt++) {
-      const res = await this.transport.send({
-        method: call.method,
-        url,
-        headers,
-        ...(body ? { body } : {}),
-        ...(call.signal ? { signal: call.signal } : {}),
-        ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}),
-      });
-      const correlation = header(res.headers, 'x-request-id') ?? requestId;
-      this.opts.log?.debug(`${call.what}...`, { status: res.status, attempt, correlation_id: correlation });
-      if (!isRetryableStatus(res.status) || attempt >= this.attempts) return res;
-      const wait = retryWaitMs(res.headers, attempt, this.clock.now(), this.random);
-      this.opts.log?.warn(`${call.what}... got ${res.status}, retrying`, { attempt, wait_ms: wait, correlation_id: correlation });
-      await this.clock.sleep(wait, call.signal);
     }
   }
 }
@@ -319,26 +237,6 @@ function jobFromResponse(res: HttpResponse): RequestJobResult {
     if (err instanceof JobPayloadError) return { kind: 'invalid-job', error: err, healthy: true };
     throw err;
   }
-}
-
-function decode<S extends z.ZodType>(res: HttpResponse, schema: S, what: string, url: string): z.output<S> {
-  const parsed = isJson(res) ? safeJson(res.body) : undefined;
-  const r = schema.safeParse(parsed);
-  if (!r.success) throw new GitLabApiError(`${what}... GitLab's answer (${res.status}) is not the expected JSON`, res, url);
-  return r.data;
-}
-
-function safeJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function detail(res: HttpResponse): string {
-  const msg = jsonMessage(res);
-  return ` (status ${res.status}${msg ? `: ${msg}` : ''})`;
 }
 
 function withSignal(o: { signal?: AbortSignal; timeoutMs?: number }): { signal?: AbortSignal; timeoutMs?: number } {

@@ -15,7 +15,10 @@
  *   stop everything. The abort reason is a JobFailure, so runJob reports it as such.
  *
  * Use:
- *   const up = new TraceUploader({ api: client, job: { url, id, token }, ... });
+ *   const up = new TraceUploader({ api: client, job: { url, id, token }, outputLimitKiB,
+ *     supportedFailureReasons: job.features.failureReasons });
+ *   const log = new JobLog(up, { traceSections: job.features.traceSections, filter: createMaskingFilter(
+ *     { phrases: maskPhrasesForJob(job), tokenPrefixes: job.features.tokenMaskPrefixes }) });
  *   up.start();
  *   const result = await runJob({ job, executor, log, runner, cancel: up.cancelSignal, abort: up.abortSignal });
  *   const outcome = await up.finish(result);   // flush everything, then the final PUT
@@ -31,7 +34,7 @@ import { JobFailure, type JobResult } from '../job/job-result.js';
 import type { ByteWriter } from '../log/byte-writer.js';
 import { errorMessage } from '../shared/errors.js';
 import { type Clock, systemClock } from './clock.js';
-import type { ApiLog } from './gitlab-client.js';
+import type { ApiLog } from './api-caller.js';
 import type { JobRef, JobResultsApi, PatchTraceResult, UpdateJobResult } from './job-api.js';
 import { DEFAULT_OUTPUT_LIMIT_KIB, TraceBuffer } from './trace-buffer.js';
 import { incompleteTailLength } from './utf8-repair.js';
@@ -46,15 +49,19 @@ const FINAL_BACKOFF_MAX_MS = 60 * 60_000;
 /** 202 answers to the final PUT are waited out at most this many times (≈ 5 min at 3 s). */
 const MAX_ACCEPTED_WAITS = 100;
 
-const NOTHING_SENT = (offset: number): PatchTraceResult => ({
-  status: 0,
-  outcome: 'succeeded',
-  newOffset: offset,
-  rangeEnd: null,
-  jobStatus: null,
-  updateIntervalSeconds: null,
-  cancelRequested: false,
-});
+/** A patch that was not sent: nothing new (succeeded) or the trace file could not be read (failed). */
+function localResult(outcome: 'succeeded' | 'failed', offset: number, message?: string): PatchTraceResult {
+  return {
+    status: 0,
+    outcome,
+    newOffset: offset,
+    rangeEnd: null,
+    jobStatus: null,
+    updateIntervalSeconds: null,
+    cancelRequested: false,
+    ...(message ? { message } : {}),
+  };
+}
 
 export interface TraceUploaderOptions {
   api: JobResultsApi;
@@ -207,7 +214,11 @@ export class TraceUploader implements ByteWriter {
         return;
       }
       if (this.finishing) return;
-      await this.incrementalUpdate();
+      try {
+        await this.incrementalUpdate();
+      } catch (err) {
+        this.opts.log?.warn(`Trace update failed: ${errorMessage(err)}`, { job: this.opts.job.id });
+      }
     }
   }
 
@@ -244,13 +255,20 @@ export class TraceUploader implements ByteWriter {
   /** One PATCH from the acknowledged offset (nothing is sent when there is nothing new). */
   private async sendPatch(signal?: AbortSignal): Promise<PatchTraceResult> {
     const start = this.sentOffset;
-    const size = this.buffer.size;
-    let content = await this.buffer.read(start, Math.min(this.maxPatch, Math.max(0, size - start)));
+    let content: Buffer;
+    let size: number;
+    try {
+      size = this.buffer.size;
+      content = await this.buffer.read(start, Math.min(this.maxPatch, Math.max(0, size - start)));
+    } catch (err) {
+      this.opts.log?.warn(`Reading the trace buffer failed: ${errorMessage(err)}`, { job: this.opts.job.id });
+      return localResult('failed', start, errorMessage(err));
+    }
     if (start + content.length < size) {
       const keep = content.length - incompleteTailLength(content);
       if (keep > 0) content = content.subarray(0, keep);
     }
-    if (content.length === 0) return NOTHING_SENT(start);
+    if (content.length === 0) return localResult('succeeded', start);
     const r = await this.opts.api.patchTrace(this.opts.job, content, start, {
       ...(this.opts.debugTrace ? { debugTrace: true } : {}),
       ...(signal ? { signal } : {}),

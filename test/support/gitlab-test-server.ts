@@ -23,9 +23,13 @@
  * longer running; an unknown job is a 403 too, as in GitLab). Faults: `gl.fault('patch', { status: 500, times: 10 }, { partialAccept: 3 })`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LEGACY_JOB_RESPONSE, MODERN_JOB_RESPONSE } from './gitlab-test-server-fixtures.js';
+import { type Incoming, readBody, reply, replyJson, routeOf, tryJson } from './gitlab-test-server-http.js';
+import { patchTrace, updateJob } from './gitlab-test-server-jobs.js';
+import { RunnerRegistry } from './gitlab-test-server-runners.js';
 import {
   type Endpoint,
   FaultProgramme,
@@ -56,6 +60,8 @@ export interface GitLabTestServerOptions {
   verifyChecksum?: boolean;
   /** PATCH: 400 when the body is not valid UTF-8 (default true). */
   strictUtf8?: boolean;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface EnqueueOptions {
@@ -72,25 +78,16 @@ export interface EnqueueOptions {
   runnerToken?: string;
 }
 
-interface Incoming {
-  req: IncomingMessage;
-  res: ServerResponse;
-  body: Buffer;
-  record: RecordedRequest;
-}
-
-const MAX_BODY = 64 * 1024 * 1024;
 
 export class GitLabTestServer {
   readonly requests: RecordedRequest[] = [];
   readonly faults = new FaultProgramme();
-  readonly options: Required<Omit<GitLabTestServerOptions, 'runnerTokens'>>;
-  private readonly runners = new Map<string, RunnerRecord>();
+  readonly options: Required<Omit<GitLabTestServerOptions, 'runnerTokens' | 'tls'>>;
+  private readonly registry = new RunnerRegistry();
   private readonly jobsById = new Map<number, TestJob>();
   private readonly queue: TestJob[] = [];
   private readonly pollWaiters = new Set<() => void>();
   private nextJobId = 1000;
-  private nextRunnerId = 1;
   private closed = false;
 
   private constructor(
@@ -110,30 +107,28 @@ export class GitLabTestServer {
   }
 
   static async start(opts: GitLabTestServerOptions = {}): Promise<GitLabTestServer> {
-    const server = createServer();
+    const server: Server = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }) : createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    const gl = new GitLabTestServer(server, `http://127.0.0.1:${port}`, opts);
+    const gl = new GitLabTestServer(server, `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`, opts);
     server.on('request', (req, res) => void gl.handle(req, res));
     return gl;
   }
 
   /** The first runner token (valid for jobs/request). */
   get runnerToken(): string {
-    return [...this.runners.keys()][0]!;
+    return this.registry.first().token;
   }
 
-  addRunner(token = randomToken('glrt-'), opts: { paused?: boolean } = {}): RunnerRecord {
-    const r: RunnerRecord = { id: this.nextRunnerId++, token, paused: opts.paused ?? false, queueValue: newQueueValue(), systemIds: new Set() };
-    this.runners.set(token, r);
-    return r;
+  addRunner(token?: string, opts: { paused?: boolean } = {}): RunnerRecord {
+    return this.registry.add(token, opts);
   }
 
   runner(token: string): RunnerRecord | undefined {
-    return this.runners.get(token);
+    return this.registry.get(token);
   }
 
   /** Queues a job built from a fixture, with a fresh id and `glcbt-` token. */
@@ -224,12 +219,12 @@ export class GitLabTestServer {
       record.bodyBytes = body.length;
       if (route.endpoint !== 'patch' && body.length) record.json = tryJson(body);
       const inc: Incoming = { req, res, body, record };
-      if (route.endpoint === 'unknown') return this.reply(inc, 404, '404 Not Found');
+      if (route.endpoint === 'unknown') return reply(inc, 404, '404 Not Found');
       const step = this.faults.next(route.endpoint);
       if (step && (await this.applyFault(inc, step, route.jobId))) return;
       await this.dispatch(inc, route.endpoint, route.jobId, step);
     } catch (err) {
-      if (!res.headersSent) this.reply({ req, res, body: Buffer.alloc(0), record }, 500, `500 Internal Server Error: ${String(err)}`);
+      if (!res.headersSent) reply({ req, res, body: Buffer.alloc(0), record }, 500, `500 Internal Server Error: ${String(err)}`);
     }
   }
 
@@ -250,7 +245,7 @@ export class GitLabTestServer {
     if ('status' in step) {
       const job = jobId !== undefined ? this.jobsById.get(jobId) : undefined;
       const headers: Record<string, string> = { ...this.jobHeaders(job), ...step.headers };
-      this.reply(inc, step.status, step.body ?? `${step.status}`, headers);
+      reply(inc, step.status, step.body ?? `${step.status}`, headers);
       return true;
     }
     return false;
@@ -259,14 +254,14 @@ export class GitLabTestServer {
   private async dispatch(inc: Incoming, endpoint: Endpoint, jobId: number | undefined, step: FaultStep | undefined): Promise<void> {
     switch (endpoint) {
       case 'register':
-        return this.register(inc);
+        return this.registry.register(inc, this.options.registrationToken);
       case 'verify':
-        return this.verify(inc);
+        return this.registry.verify(inc, this.options.legacyVerify);
       case 'unregister':
       case 'unregister-manager':
-        return this.unregister(inc, endpoint);
+        return this.registry.unregister(inc, endpoint);
       case 'reset-token':
-        return this.resetToken(inc);
+        return this.registry.resetToken(inc);
       case 'request':
         return this.requestJob(inc);
       case 'update':
@@ -278,68 +273,9 @@ export class GitLabTestServer {
 
   // ------------------------------------------------------------------ runner endpoints
 
-  /** RUNNER-TOKEN must be present and equal the body token; returns the runner or answers. */
-  private runnerOf(inc: Incoming): RunnerRecord | null {
-    const json = inc.record.json as { token?: unknown } | undefined;
-    const bodyToken = typeof json?.token === 'string' ? json.token : undefined;
-    const headerToken = inc.req.headers['runner-token'];
-    if (!bodyToken) {
-      this.reply(inc, 400, '400 Bad request - token is missing');
-      return null;
-    }
-    if (headerToken !== bodyToken) {
-      this.reply(inc, 400, '400 Bad request - RUNNER-TOKEN header does not match the body token');
-      return null;
-    }
-    const runner = this.runners.get(bodyToken);
-    if (!runner) {
-      this.reply(inc, 403, '403 Forbidden');
-      return null;
-    }
-    return runner;
-  }
-
-  private register(inc: Incoming): void {
-    const json = inc.record.json as { token?: unknown } | undefined;
-    if (inc.req.headers['runner-token'] !== json?.token) return this.reply(inc, 400, '400 Bad request - RUNNER-TOKEN header does not match the body token');
-    if (json?.token !== this.options.registrationToken) return this.reply(inc, 403, '403 Forbidden');
-    const r = this.addRunner(randomToken('glrt-'));
-    this.replyJson(inc, 201, { id: r.id, token: r.token, token_expires_at: null });
-  }
-
-  private verify(inc: Incoming): void {
-    const r = this.runnerOf(inc);
-    if (!r) return;
-    const systemId = (inc.record.json as { system_id?: unknown }).system_id;
-    if (typeof systemId === 'string' && systemId) r.systemIds.add(systemId);
-    if (this.options.legacyVerify) return this.reply(inc, 200, '200');
-    this.replyJson(inc, 200, { id: r.id, token: r.token, token_expires_at: null });
-  }
-
-  private unregister(inc: Incoming, endpoint: 'unregister' | 'unregister-manager'): void {
-    const r = this.runnerOf(inc);
-    if (!r) return;
-    if (endpoint === 'unregister') this.runners.delete(r.token);
-    else {
-      const systemId = (inc.record.json as { system_id?: unknown }).system_id;
-      if (typeof systemId !== 'string' || !systemId) return this.reply(inc, 400, '400 Bad request - system_id is missing');
-      r.systemIds.delete(systemId);
-    }
-    this.reply(inc, 204, '');
-  }
-
-  private resetToken(inc: Incoming): void {
-    const r = this.runnerOf(inc);
-    if (!r) return;
-    this.runners.delete(r.token);
-    r.token = randomToken('glrt-');
-    this.runners.set(r.token, r);
-    this.replyJson(inc, 201, { token: r.token, token_expires_at: null });
-  }
-
   private async requestJob(inc: Incoming): Promise<void> {
-    if (!/^application\/json/i.test(String(inc.req.headers['content-type'] ?? ''))) return this.reply(inc, 400, '400 Bad request - JSON body expected');
-    const runner = this.runnerOf(inc);
+    if (!/^application\/json/i.test(String(inc.req.headers['content-type'] ?? ''))) return reply(inc, 400, '400 Bad request - JSON body expected');
+    const runner = this.registry.authenticate(inc);
     if (!runner) return;
     const lastUpdate = (inc.record.json as { last_update?: unknown }).last_update;
     const last = typeof lastUpdate === 'string' && lastUpdate ? lastUpdate : undefined;
@@ -347,15 +283,15 @@ export class GitLabTestServer {
     // during the watch, or the timeout, is answered 204 without asking Rails.
     if (this.options.longPollMs > 0 && last !== undefined && last === runner.queueValue) {
       await this.waitForQueueChange(this.options.longPollMs);
-      return this.reply(inc, 204, '');
+      return reply(inc, 204, '');
     }
-    if (runner.paused) return this.reply(inc, 204, '', { 'X-GitLab-Last-Update': runner.queueValue });
-    if (last !== undefined && last === runner.queueValue) return this.reply(inc, 204, '', { 'X-GitLab-Last-Update': last });
+    if (runner.paused) return reply(inc, 204, '', { 'X-GitLab-Last-Update': runner.queueValue });
+    if (last !== undefined && last === runner.queueValue) return reply(inc, 204, '', { 'X-GitLab-Last-Update': last });
     const idx = this.queue.findIndex((j) => j.runnerToken === undefined || j.runnerToken === runner.token);
-    if (idx === -1) return this.reply(inc, 204, '', { 'X-GitLab-Last-Update': runner.queueValue });
+    if (idx === -1) return reply(inc, 204, '', { 'X-GitLab-Last-Update': runner.queueValue });
     const [job] = this.queue.splice(idx, 1);
     job!.status = 'running';
-    this.replyJson(inc, 201, job!.payload);
+    replyJson(inc, 201, job!.payload);
   }
 
   /** Resolves when a job is queued, or after `ms`. */
@@ -372,7 +308,7 @@ export class GitLabTestServer {
   }
 
   private tickQueues(): void {
-    for (const r of this.runners.values()) r.queueValue = newQueueValue();
+    for (const r of this.registry.all()) r.queueValue = newQueueValue();
     for (const w of [...this.pollWaiters]) w();
   }
 
@@ -383,15 +319,15 @@ export class GitLabTestServer {
     const job = this.jobsById.get(jobId);
     // GitLab answers 403, not 404, for an unknown job, so that a runner stops it (helpers/runner.rb).
     if (!job) {
-      this.reply(inc, 403, '403 Forbidden');
+      reply(inc, 403, '403 Forbidden');
       return null;
     }
     if (inc.req.headers['job-token'] !== job.token) {
-      this.reply(inc, 403, '403 Forbidden');
+      reply(inc, 403, '403 Forbidden');
       return null;
     }
     if (!job.processing) {
-      this.reply(inc, 403, '403 Forbidden - Job is not processing on runner', { 'Job-Status': job.status });
+      reply(inc, 403, '403 Forbidden - Job is not processing on runner', { 'Job-Status': job.status });
       return null;
     }
     return job;
@@ -399,51 +335,13 @@ export class GitLabTestServer {
 
   private updateJob(inc: Incoming, jobId: number): void {
     const job = this.jobOf(inc, jobId);
-    if (!job) return;
-    const body = inc.record.json as { token?: unknown; state?: unknown; failure_reason?: unknown; exit_code?: unknown; output?: { checksum?: unknown; bytesize?: unknown }; checksum?: unknown } | undefined;
-    if (!body || body.token !== job.token) return this.reply(inc, 400, '400 Bad request - token does not match JOB-TOKEN');
-    job.updates.push(body);
-    // Job-Status tells the runner the status it is updating (running, or canceling after a
-    // cancel in the UI), not the status this very update produces.
-    const headers = this.jobHeaders(job);
-    const state = body.state;
-    if (state === 'running') return this.reply(inc, 200, '200', headers);
-    if (state !== 'success' && state !== 'failed') return this.reply(inc, 400, '400 Bad request - state', headers);
-    const checksum = typeof body.output?.checksum === 'string' ? body.output.checksum : typeof body.checksum === 'string' ? body.checksum : undefined;
-    const bytesize = typeof body.output?.bytesize === 'number' ? body.output.bytesize : undefined;
-    if (this.options.verifyChecksum && checksum !== undefined && (checksum !== job.checksum() || (bytesize ?? 0) !== job.traceSize)) {
-      // GitLab discards the live trace it cannot trust; the runner sends it again from 0.
-      job.resetTrace();
-      return this.reply(inc, 412, '412', headers);
-    }
-    job.final = {
-      state,
-      ...(typeof body.failure_reason === 'string' ? { failureReason: body.failure_reason } : {}),
-      ...(typeof body.exit_code === 'number' ? { exitCode: body.exit_code } : {}),
-      ...(checksum !== undefined ? { checksum } : {}),
-      ...(bytesize !== undefined ? { bytesize } : {}),
-    };
-    job.status = job.status === 'canceling' ? 'canceled' : state;
-    this.reply(inc, 200, '200', headers);
+    if (job) updateJob(inc, job, { verifyChecksum: this.options.verifyChecksum, headers: this.jobHeaders(job) });
   }
 
   private patchTrace(inc: Incoming, jobId: number, partialAccept: number | undefined): void {
     const job = this.jobOf(inc, jobId);
     if (!job) return;
-    const range = inc.req.headers['content-range'];
-    if (range === undefined) return this.reply(inc, 400, '400 Missing header Content-Range');
-    const m = /^(\d+)-(\d+)$/.exec(String(range));
-    if (!m || Number(m[2]) - Number(m[1]) + 1 !== inc.body.length) {
-      return this.reply(inc, 400, `400 Bad Content-Range "${String(range)}" for ${inc.body.length} bytes (want <start>-<start+length-1>)`);
-    }
-    const start = Number(m[1]);
-    if (start !== job.traceSize) return this.reply(inc, 416, '416 Range Not Satisfiable', { Range: `0-${job.traceSize}` });
-    if (this.options.strictUtf8 && !validUtf8Prefix(Buffer.concat([job.incompleteTail(), inc.body]))) {
-      job.utf8Violations++;
-      return this.reply(inc, 400, '400 Bad request - the trace patch is not valid UTF-8');
-    }
-    job.append(partialAccept !== undefined ? inc.body.subarray(0, partialAccept) : inc.body);
-    this.reply(inc, 202, '', { ...this.jobHeaders(job), Range: `0-${job.traceSize}` });
+    patchTrace(inc, job, { strictUtf8: this.options.strictUtf8, partialAccept, headers: () => this.jobHeaders(job) });
   }
 
   private jobHeaders(job: TestJob | undefined): Record<string, string> {
@@ -451,71 +349,5 @@ export class GitLabTestServer {
     if (job) h['Job-Status'] = job.status;
     if (this.options.traceUpdateIntervalSeconds !== null) h['X-GitLab-Trace-Update-Interval'] = String(this.options.traceUpdateIntervalSeconds);
     return h;
-  }
-
-  // ------------------------------------------------------------------ replies
-
-  private reply(inc: Incoming, status: number, body: string, headers: Record<string, string> = {}): void {
-    inc.record.status = status;
-    if (inc.res.headersSent || inc.res.destroyed) return;
-    inc.res.writeHead(status, { 'Content-Type': 'text/plain', ...headers });
-    inc.res.end(status === 204 ? undefined : body);
-  }
-
-  private replyJson(inc: Incoming, status: number, json: unknown): void {
-    inc.record.status = status;
-    inc.res.writeHead(status, { 'Content-Type': 'application/json' });
-    inc.res.end(JSON.stringify(json));
-  }
-}
-
-function routeOf(method: string, path: string): { endpoint: Endpoint | 'unknown'; jobId?: number } {
-  const p = path.replace(/\/+$/, '');
-  if (method === 'POST' && p === '/api/v4/runners') return { endpoint: 'register' };
-  if (method === 'POST' && p === '/api/v4/runners/verify') return { endpoint: 'verify' };
-  if (method === 'DELETE' && p === '/api/v4/runners') return { endpoint: 'unregister' };
-  if (method === 'DELETE' && p === '/api/v4/runners/managers') return { endpoint: 'unregister-manager' };
-  if (method === 'POST' && p === '/api/v4/runners/reset_authentication_token') return { endpoint: 'reset-token' };
-  if (method === 'POST' && p === '/api/v4/jobs/request') return { endpoint: 'request' };
-  let m = /^\/api\/v4\/jobs\/(\d+)$/.exec(p);
-  if (m && method === 'PUT') return { endpoint: 'update', jobId: Number(m[1]) };
-  m = /^\/api\/v4\/jobs\/(\d+)\/trace$/.exec(p);
-  if (m && method === 'PATCH') return { endpoint: 'patch', jobId: Number(m[1]) };
-  return { endpoint: 'unknown' };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function tryJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Valid UTF-8, allowing only an incomplete character at the very end (the next patch completes it). */
-function validUtf8Prefix(bytes: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
-    return true;
-  } catch {
-    return false;
   }
 }
