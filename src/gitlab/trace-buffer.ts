@@ -48,7 +48,8 @@ export class TraceBuffer {
   private readonly repair = new Utf8Repair();
   private readonly crc = new Crc32();
   private readonly limitBytes: number;
-  private stage: Buffer[] = [];
+  /** One fixed staging area: small writes are copied here, so they make no garbage. */
+  private readonly stage = Buffer.allocUnsafe(STAGE_BYTES);
   private stagedBytes = 0;
   /** Bytes accepted so far (staged or on disk), for the output limit. */
   private accepted = 0;
@@ -135,16 +136,23 @@ export class TraceBuffer {
   private stageBytes(data: Buffer): void {
     if (data.length === 0) return;
     this.accepted += data.length;
-    this.stage.push(Buffer.from(data));
+    if (this.stagedBytes + data.length > STAGE_BYTES) this.flush();
+    if (data.length >= STAGE_BYTES) {
+      this.writeOut(data); // large writes go straight to the file, without a copy
+      return;
+    }
+    data.copy(this.stage, this.stagedBytes);
     this.stagedBytes += data.length;
-    if (this.stagedBytes >= STAGE_BYTES) this.flush();
   }
 
   private flush(): void {
     if (this.stagedBytes === 0) return;
-    const data = this.stage.length === 1 ? this.stage[0]! : Buffer.concat(this.stage);
-    this.stage = [];
+    const n = this.stagedBytes;
     this.stagedBytes = 0;
+    this.writeOut(this.stage.subarray(0, n));
+  }
+
+  private writeOut(data: Buffer): void {
     if (this.writeError || this.closed) {
       this.droppedBytes += data.length;
       return;

@@ -5,7 +5,11 @@
  *
  * Why here: GitLab renders the trace as UTF-8, and gitlab-runner replaces invalid bytes before
  * they reach its trace buffer (helpers/trace/buffer.go, runner#27844). The checksum and the
- * byte size are then computed over the repaired bytes, which is what GitLab stores.
+ * byte size are then computed over the repaired bytes, which is what GitLab stores. It sits
+ * after masking (masking works on raw bytes, so a secret after binary noise is still found)
+ * and before the output limit. Known limit: the stdout and stderr streams meet in one sink,
+ * so a character split across two writes with a write of the other stream in between
+ * becomes U+FFFD (gitlab-runner has the same single buffer).
  */
 import { isUtf8 } from 'node:buffer';
 
