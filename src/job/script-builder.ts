@@ -15,7 +15,8 @@ import { isShellName, shellQuote } from './shell-quote.js';
 export interface ScriptMarkers {
   /** Printed first, as a whole line. */
   start: string;
-  /** `\n<exitPrefix>NNN<exitSuffix>`: NNN is the exit status, three digits. */
+  /** `<exitPrefix>NNN<exitSuffix>`: NNN is the exit status, three digits. Printed right after the
+   * last output, so it ends the last line when that line had no newline of its own. */
   exitPrefix: string;
   exitSuffix: string;
 }
@@ -41,7 +42,7 @@ export interface StageScript {
 export function scriptMarkers(nonce: string): ScriptMarkers {
   return {
     start: `::berth-${nonce}-start::\n`,
-    exitPrefix: `\n::berth-${nonce}-exit-`,
+    exitPrefix: `::berth-${nonce}-exit-`,
     exitSuffix: '::\n',
   };
 }
