@@ -113,6 +113,7 @@ export class TraceUploader implements ByteWriter {
   private sentTime: number;
   private loop: Promise<void> | null = null;
   private finishing = false;
+  private finished: Promise<FinishOutcome> | null = null;
 
   constructor(private readonly opts: TraceUploaderOptions) {
     const kib = opts.outputLimitKiB && opts.outputLimitKiB > 0 ? opts.outputLimitKiB : DEFAULT_OUTPUT_LIMIT_KIB;
@@ -161,7 +162,13 @@ export class TraceUploader implements ByteWriter {
   /** The job log ended; the upload goes on until finish(). */
   end(): void {}
 
-  async finish(result: Pick<JobResult, 'state' | 'failureReason' | 'exitCode'>): Promise<FinishOutcome> {
+  /** Flushes the trace and reports the final state; a second call returns the first one's outcome. */
+  finish(result: Pick<JobResult, 'state' | 'failureReason' | 'exitCode'>): Promise<FinishOutcome> {
+    this.finished ??= this.finalUpdate(result);
+    return this.finished;
+  }
+
+  private async finalUpdate(result: Pick<JobResult, 'state' | 'failureReason' | 'exitCode'>): Promise<FinishOutcome> {
     this.finishing = true;
     this.loopStop.abort();
     await this.loop;
@@ -301,7 +308,7 @@ export class TraceUploader implements ByteWriter {
     );
     this.applyRemote(r);
     if (r.outcome === 'succeeded') this.sentTime = this.clock.now();
-    if (r.outcome === 'failed') this.opts.log?.warn(`Updating job ${state} failed`, { job: this.opts.job.id, status: r.status });
+    if (r.outcome === 'failed' && !signal?.aborted) this.opts.log?.warn(`Updating job ${state} failed`, { job: this.opts.job.id, status: r.status });
     return r;
   }
 

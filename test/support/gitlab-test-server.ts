@@ -6,7 +6,8 @@
  * and for end-to-end tests that start `berth run --url <server.url>`.
  *
  *   const gl = await GitLabTestServer.start();
- *   const job = gl.enqueueJob({ script: ['echo hi'] });   // a modern payload with a fresh id/token
+ *   const job = gl.enqueueJob({ image: 'berth-test/busybox:latest', script: ['echo hi'],
+ *                               overrides: { services: [] } });  // the modern fixture, fresh id/token
  *   ... run berth against gl.url with gl.runnerToken ...
  *   await gl.waitFor(() => job.final !== null);
  *   job.trace; job.final; gl.requests;                     // reassembled trace, final PUT, request log
@@ -67,6 +68,8 @@ export interface GitLabTestServerOptions {
 export interface EnqueueOptions {
   /** Which fixture the payload starts from (default modern). */
   base?: 'modern' | 'legacy';
+  /** Replaces `image` with a plain one of this name (GitLab's shape for `image: "<name>"`). */
+  image?: string;
   /** Replaces the `script` step's commands (and drops after_script unless `afterScript`). */
   script?: string[];
   afterScript?: string[];
@@ -139,6 +142,9 @@ export class GitLabTestServer {
     const payload = JSON.parse(baseText.split(baseToken).join(token)) as Record<string, unknown>;
     const id = this.nextJobId++;
     payload.id = id;
+    if (opts.image !== undefined) {
+      payload.image = { name: opts.image, entrypoint: null, ports: [], executor_opts: {}, pull_policy: null };
+    }
     if (opts.script) {
       const steps: unknown[] = [{ name: 'script', script: opts.script, timeout: 3600, when: 'on_success', allow_failure: false }];
       if (opts.afterScript) steps.push({ name: 'after_script', script: opts.afterScript, timeout: 3600, when: 'always', allow_failure: true });
