@@ -80,9 +80,12 @@ export class DockerodeEngine implements EngineClient {
   }
 
   async createContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<string> {
-    const body = containerCreateBody(spec);
+    // dockerode would also put every body field into the query string (Env included): keep the
+    // query to what the API takes there.
+    const query: Record<string, string> = { name: spec.name };
+    if (spec.platform) query.platform = spec.platform;
     const container = await call('create container', () =>
-      this.docker.createContainer({ ...body, abortSignal: signal } as Docker.ContainerCreateOptions),
+      this.docker.createContainer({ _query: query, _body: containerCreateBody(spec), abortSignal: signal } as unknown as Docker.ContainerCreateOptions),
     );
     return container.id;
   }
@@ -244,14 +247,17 @@ export class DockerodeEngine implements EngineClient {
   ): Promise<string> {
     const net = await call('create network', () =>
       this.docker.createNetwork({
-        Name: name,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: labels,
-        EnableIPv6: options.enableIpv6 ?? false,
-        Options: options.mtu ? { 'com.docker.network.driver.mtu': String(options.mtu) } : {},
+        _query: {},
+        _body: {
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: labels,
+          EnableIPv6: options.enableIpv6 ?? false,
+          Options: options.mtu ? { 'com.docker.network.driver.mtu': String(options.mtu) } : {},
+        },
         abortSignal: signal,
-      } as Docker.NetworkCreateOptions),
+      } as unknown as Docker.NetworkCreateOptions),
     );
     return net.id;
   }
@@ -267,7 +273,7 @@ export class DockerodeEngine implements EngineClient {
 
   async createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string> {
     const vol = (await call('create volume', () =>
-      this.docker.createVolume({ Name: name, Labels: labels, abortSignal: signal } as Docker.VolumeCreateOptions),
+      this.docker.createVolume({ _query: {}, _body: { Name: name, Labels: labels }, abortSignal: signal } as unknown as Docker.VolumeCreateOptions),
     )) as unknown as { name?: string; Name?: string };
     return vol.Name ?? vol.name ?? name;
   }
@@ -337,8 +343,7 @@ function containerCreateBody(spec: ContainerSpec): Record<string, unknown> {
     spec.networkMode && spec.networkAliases?.length
       ? { EndpointsConfig: { [spec.networkMode]: { Aliases: spec.networkAliases } } }
       : undefined;
-  const body: Record<string, unknown> = {
-    name: spec.name,
+  return {
     Image: spec.image,
     Cmd: spec.cmd,
     Entrypoint: spec.entrypoint,
@@ -364,8 +369,6 @@ function containerCreateBody(spec: ContainerSpec): Record<string, unknown> {
     },
     NetworkingConfig: networkingConfig,
   };
-  if (spec.platform) body.platform = spec.platform;
-  return body;
 }
 
 /** Demultiplexes a non-streamed logs buffer (8-byte frame headers) into one buffer. */
