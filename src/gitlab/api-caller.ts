@@ -15,8 +15,8 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from './clock.js';
 import { apiUrl, GitLabApiError, isJson, jsonMessage } from './gitlab-api-error.js';
-import { HttpTransport, type HttpRequest, type HttpResponse } from './http-transport.js';
-import { API_RETRY_ATTEMPTS, header, isRetryableStatus, retryWaitMs } from './retry-policy.js';
+import { header, HttpTransport, type HttpRequest, type HttpResponse } from './http-transport.js';
+import { API_RETRY_ATTEMPTS, isRetryableStatus, retryWaitMs } from './retry-policy.js';
 
 /** Structurally a daemon RunnerLog; every field value is already safe to print. */
 export interface ApiLog {

@@ -3,8 +3,7 @@
  * small helpers every call shares: the API base URL and JSON content checks.
  */
 import { BerthError } from '../shared/errors.js';
-import type { HttpResponse } from './http-transport.js';
-import { header } from './retry-policy.js';
+import { header, type HttpResponse } from './http-transport.js';
 
 export class GitLabApiError extends BerthError {
   readonly status: number;

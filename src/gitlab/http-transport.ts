@@ -39,6 +39,12 @@ export interface HttpTransportOptions {
   maxResponseBytes?: number;
 }
 
+/** One header's value (the first, when repeated); `name` in lower case. */
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
 /** A request that got no HTTP response: refused, reset, timed out, aborted, TLS failure. */
 export class HttpTransportError extends BerthError {
   constructor(

@@ -9,11 +9,10 @@
  * requested (the call itself may still have succeeded).
  */
 import type { FailureReason } from '../job/job-result.js';
-import type { HttpResponse } from './http-transport.js';
+import { header, type HttpResponse } from './http-transport.js';
 import type { JobPayloadError } from './job-payload.js';
 import type { JobSpec } from '../job/job-spec.js';
 import type { WireJobPayload } from './wire-types.js';
-import { header } from './retry-policy.js';
 
 /** A job as the API knows it. The token is a secret. */
 export interface JobRef {

@@ -9,6 +9,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { exponentialBackoff } from '../shared/retry.js';
+import { header } from './http-transport.js';
 
 export const API_RETRY_ATTEMPTS = 5;
 const BACKOFF_MIN_MS = 100;
@@ -32,9 +33,4 @@ export function retryWaitMs(headers: IncomingHttpHeaders, attempt: number, nowMs
     return Math.min(Number(retryAfter) * 1000, MAX_HEADER_WAIT_MS);
   }
   return exponentialBackoff(BACKOFF_MIN_MS, BACKOFF_MAX_MS, 2, random)(attempt);
-}
-
-export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }

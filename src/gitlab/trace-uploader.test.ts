@@ -229,6 +229,20 @@ describe('TraceUploader: remote job state', () => {
     expect(up.abortSignal.aborted).toBe(false);
   });
 
+  it('F7: a PATCH that never gets an answer times out, and the upload resumes', async () => {
+    const job = await startJob();
+    client.close();
+    client = new GitLabClient({ clock, timeoutMs: 200 });
+    const up = uploader(job);
+    gl.fault('patch', { hang: true });
+    up.write(Buffer.from('before and after the hang\n'));
+    up.start();
+    await gl.waitFor(() => gl.job(job.id).traceSize > 0, 5000, 'the upload to resume');
+    expect(gl.requestsTo('patch').map((r) => r.status)).toEqual([-1, 202]);
+    expect((await up.finish(success)).status).toBe('accepted');
+    expect(gl.job(job.id).trace.toString()).toBe('before and after the hang\n');
+  });
+
   it('keep-alive: PUT state=running with checksum and size when nothing was sent for 30 s', async () => {
     const job = await startJob();
     const up = uploader(job);
