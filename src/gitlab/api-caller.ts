@@ -36,6 +36,8 @@ export interface ApiCallerOptions {
   clock?: Clock;
   random?: () => number;
   log?: ApiLog;
+  /** Called once per HTTP exchange (metrics): the endpoint without ids, and the status or "error". */
+  observe?: (endpoint: string, status: number | 'error') => void;
 }
 
 export interface ApiCall {
@@ -87,15 +89,22 @@ export class ApiCaller {
     }
     if (call.expectBody) headers.Accept = 'application/json';
     const url = apiUrl(call.url, call.path);
+    const endpoint = `${call.method} ${call.path.split('?')[0]!.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
     for (let attempt = 1; ; attempt++) {
-      const res = await this.transport.send({
-        method: call.method,
-        url,
-        headers,
-        ...(body ? { body } : {}),
-        ...(call.signal ? { signal: call.signal } : {}),
-        ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}),
-      });
+      const res = await this.transport
+        .send({
+          method: call.method,
+          url,
+          headers,
+          ...(body ? { body } : {}),
+          ...(call.signal ? { signal: call.signal } : {}),
+          ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}),
+        })
+        .catch((err: unknown) => {
+          this.opts.observe?.(endpoint, 'error');
+          throw err;
+        });
+      this.opts.observe?.(endpoint, res.status);
       const correlation = header(res.headers, 'x-request-id') ?? requestId;
       this.opts.log?.debug(`${call.what}...`, { status: res.status, attempt, correlation_id: correlation });
       if (!isRetryableStatus(res.status) || attempt >= this.attempts) return res;

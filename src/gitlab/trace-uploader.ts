@@ -41,7 +41,13 @@ import { incompleteTailLength } from './utf8-repair.js';
 
 export const DEFAULT_UPDATE_INTERVAL_MS = 3_000;
 export const MAX_UPDATE_INTERVAL_MS = 15 * 60_000;
+/**
+ * A silent job is "touched" (keep-alive PUT, which also brings back GitLab's Job-Status) after
+ * 4 update intervals, between 3 s and 30 s: 12 s by default. gitlab-runner waits at least 30 s,
+ * so a cancel of a job that prints nothing took that long to arrive; berth notices it sooner.
+ */
 export const FORCE_SEND_INTERVAL_MS = 30_000;
+const MIN_FORCE_SEND_INTERVAL_MS = 3_000;
 export const MAX_PATCH_BYTES = 1024 * 1024;
 export const DEFAULT_FINAL_UPDATE_RETRY_LIMIT = 10;
 const FINAL_BACKOFF_MIN_MS = 1_000;
@@ -106,7 +112,7 @@ export class TraceUploader implements ByteWriter {
   private readonly abortCtl = new AbortController();
   private readonly loopStop = new AbortController();
   private readonly defaultInterval: number;
-  private readonly forceSendInterval: number;
+  private readonly forceSendOverride: number | undefined;
   private readonly maxPatch: number;
   private interval: number;
   private sentOffset = 0;
@@ -121,7 +127,7 @@ export class TraceUploader implements ByteWriter {
     this.clock = opts.clock ?? systemClock;
     this.defaultInterval = opts.updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS;
     this.interval = this.defaultInterval;
-    this.forceSendInterval = opts.forceSendIntervalMs ?? FORCE_SEND_INTERVAL_MS;
+    this.forceSendOverride = opts.forceSendIntervalMs;
     this.maxPatch = Math.max(4, opts.maxPatchBytes ?? MAX_PATCH_BYTES);
     this.sentTime = this.clock.now();
   }
@@ -211,6 +217,10 @@ export class TraceUploader implements ByteWriter {
   close(): void {
     this.loopStop.abort();
     this.buffer.close();
+  }
+
+  private get forceSendInterval(): number {
+    return this.forceSendOverride ?? Math.min(FORCE_SEND_INTERVAL_MS, Math.max(MIN_FORCE_SEND_INTERVAL_MS, 4 * this.interval));
   }
 
   private async runLoop(): Promise<void> {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { JobSpec } from '../job/job-spec.js';
 import { variableValue } from '../job/variables.js';
 import type { JobLog } from '../log/job-log.js';
+import { maskPhrasesForJob, maskText } from '../log/masker.js';
 import type { FetchedSources, SourceProvider } from '../executor/source-provider.js';
 import { createGitRunner, splitCredentials } from './git-command.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -21,8 +22,6 @@ export interface GitSourceOptions {
   cacheDir: string;
   /** `[[runners]] clone_url`: replaces the scheme and host of the repository URL. */
   cloneUrl?: string;
-  /** Removes secrets from text git printed (the masker's one-shot form). */
-  scrub: (text: string) => string;
 }
 
 const DEFAULT_REFSPECS = ['+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'];
@@ -45,7 +44,10 @@ export class GitSource implements SourceProvider {
     const reuse = strategy === 'fetch';
     const dir = reuse ? join(this.opts.cacheDir, `project-${job.jobInfo.projectId}-${hash(url)}`) : await mkdtemp(join(tmpdir(), 'berth-src-'));
     const unlock = reuse ? await this.locks.lock(dir) : () => undefined;
-    const git = await createGitRunner(credentials, this.opts.scrub);
+    // Whatever git prints goes through the job's masking (its token, masked variables, token prefixes).
+    const phrases = maskPhrasesForJob(job);
+    const scrub = (text: string): string => maskText(text, phrases, job.features.tokenMaskPrefixes);
+    const git = await createGitRunner(credentials, scrub);
     try {
       const fresh = !existsSync(join(dir, '.git'));
       if (fresh) {

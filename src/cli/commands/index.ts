@@ -3,6 +3,7 @@ import { register as registerAuth } from './auth.js';
 import { register as registerExec } from './exec.js';
 import { register as registerList } from './list.js';
 import { register as registerRegister } from './register.js';
+import { register as registerRun } from './run.js';
 import { register as registerUnregister } from './unregister.js';
 import { register as registerVerify } from './verify.js';
 
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerExec(program);
   registerList(program);
   registerRegister(program);
+  registerRun(program);
   registerUnregister(program);
   registerVerify(program);
 }

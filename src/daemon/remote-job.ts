@@ -1,0 +1,88 @@
+/**
+ * One GitLab job, from payload to final update: the job log goes through the masker into the
+ * TraceUploader (incremental PATCHes), the job runs through the same Docker executor and
+ * runJob as `berth exec`, GitLab's `Job-Status` drives cancel (canceling) and abort
+ * (canceled/failed/403), a runner shutdown aborts with runner_interrupted, and the final PUT
+ * reports state, failure reason and exit code.
+ */
+import type { EngineClient, Labels } from '../docker/engine-client.js';
+import { DockerExecutor } from '../executor/docker-executor.js';
+import type { DockerSettings } from '../executor/docker-settings.js';
+import type { ImagePuller } from '../executor/image-puller.js';
+import { runJob } from '../executor/run-job.js';
+import type { RunnerIdentity } from '../executor/runner-identity.js';
+import type { SourceProvider } from '../executor/source-provider.js';
+import type { JobResultsApi } from '../gitlab/job-api.js';
+import { TraceUploader, type FinishOutcome } from '../gitlab/trace-uploader.js';
+import type { JobResult } from '../job/job-result.js';
+import type { JobSpec } from '../job/job-spec.js';
+import { variableValue } from '../job/variables.js';
+import { JobLog } from '../log/job-log.js';
+import { createMaskingFilter, maskPhrasesForJob } from '../log/masker.js';
+import type { RunnerLog } from './runner-log.js';
+
+export interface RemoteJobContext {
+  url: string;
+  api: JobResultsApi;
+  engine: EngineClient;
+  puller: ImagePuller;
+  settings: DockerSettings;
+  runner: RunnerIdentity;
+  sources: SourceProvider;
+  outputLimitBytes: number;
+  finalUpdateRetryLimit: number;
+  debugTraceDisabled: boolean;
+  /** Aborts running jobs when the runner shuts down (reason: a runner_interrupted JobFailure). */
+  shutdown: AbortSignal;
+  log: RunnerLog;
+  labels?: Labels;
+}
+
+export interface RemoteJobOutcome {
+  result: JobResult;
+  finish: FinishOutcome;
+}
+
+export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise<RemoteJobOutcome> {
+  const fields = { job: job.id, project: job.jobInfo.projectId, runner: ctx.runner.shortToken };
+  const uploader = new TraceUploader({
+    api: ctx.api,
+    job: { url: ctx.url, id: job.id, token: job.token },
+    outputLimitKiB: Math.ceil(ctx.outputLimitBytes / 1024),
+    supportedFailureReasons: job.features.failureReasons,
+    finalUpdateRetryLimit: ctx.finalUpdateRetryLimit,
+    debugTrace: !ctx.debugTraceDisabled && variableValue(job.variables, 'CI_DEBUG_TRACE') === 'true',
+    onCancelRequested: () => ctx.log.warn('Job cancel requested by GitLab: stopping the script, after_script still runs', fields),
+    onAbort: (reason) => ctx.log.warn(`Job aborted: ${reason.message}`, fields),
+    log: ctx.log,
+  });
+  const log = new JobLog(uploader, {
+    traceSections: job.features.traceSections,
+    filter: createMaskingFilter({ phrases: maskPhrasesForJob(job), tokenPrefixes: job.features.tokenMaskPrefixes }),
+  });
+  uploader.start();
+  const executor = new DockerExecutor(
+    { engine: ctx.engine, puller: ctx.puller, settings: ctx.settings, runner: ctx.runner, sources: ctx.sources, labels: ctx.labels },
+    job,
+    log,
+  );
+  const result = await runJob({
+    job,
+    executor,
+    log,
+    runner: ctx.runner,
+    cancel: uploader.cancelSignal,
+    abort: AbortSignal.any([uploader.abortSignal, ctx.shutdown]),
+  });
+  log.end();
+  const finish = await uploader.finish(result);
+  uploader.close();
+  const level = result.state === 'success' ? 'info' : 'warn';
+  ctx.log[level](result.state === 'success' ? 'Job succeeded' : `Job failed: ${result.failureReason}`, {
+    ...fields,
+    duration_s: (result.durationMs / 1000).toFixed(3),
+    exit_code: result.exitCode ?? undefined,
+    final_update: finish.status,
+  });
+  return { result, finish };
+}

@@ -1,0 +1,217 @@
+import { statSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
+import { stripAnsi } from '../../src/log/ansi.js';
+import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
+import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
+import type { TestJob } from '../support/gitlab-test-server.js';
+
+const engine = new DockerodeEngine();
+let fx: RunFixture;
+
+beforeEach(async () => {
+  fx = await createRunFixture();
+  fx.writeConfig();
+});
+
+afterEach(async () => {
+  await fx.close();
+  const left = await findLeftovers(engine, fx.labelFilter);
+  // Clean up before asserting, so one failure does not cascade into the next tests.
+  for (const c of await engine.listContainers([fx.labelFilter])) await engine.removeContainer(c.id, { force: true });
+  for (const n of await engine.listNetworks([fx.labelFilter])) await engine.removeNetwork(n.id);
+  for (const v of await engine.listVolumes([fx.labelFilter])) await engine.removeVolume(v.name);
+  expect(left).toEqual(NO_LEFTOVERS);
+});
+
+const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
+const done = (job: TestJob, ms = 60_000) => fx.gl.waitFor(() => job.final !== null, ms, `the final update of job ${job.id}`);
+
+describe('berth run (end to end, against the GitLab API test server)', () => {
+  it('runs a job with its sources checked out and a service, and reports success with a matching checksum', async () => {
+    const job = fx.enqueue({
+      script: ['cat data.txt', 'git log --oneline -1 >/dev/null 2>&1 || echo "no git in image"', 'wget -qO- http://web/', 'echo "dir=$CI_PROJECT_DIR"'],
+      overrides: { services: [{ name: 'berth-test/svc-http:latest', alias: 'web', entrypoint: null, command: null, ports: [], variables: null, executor_opts: {}, pull_policy: null }] },
+    });
+    const run = fx.start();
+    await done(job);
+    const text = trace(job);
+    expect(job.final).toMatchObject({ state: 'success' });
+    expect(text).toContain(`Checking out ${fx.sha.slice(0, 8)} as detached HEAD (ref is main)...`);
+    expect(text).toContain('data from the repository');
+    expect(text).toContain('hello from svc-http');
+    expect(text).toContain('dir=/builds/group/project');
+    expect(text).toContain('Job succeeded');
+    expect(text).not.toContain(job.token);
+    expect(job.final!.checksum).toBe(job.checksum());
+    expect(job.utf8Violations).toBe(0);
+    run.child.kill('SIGQUIT');
+    expect((await run.result).code).toBe(0);
+  });
+
+  it('reports a failing script as script_failure with its exit code, after_script still running', async () => {
+    const job = fx.enqueue({ script: ['echo failing', 'exit 3'], afterScript: ['echo "after status=$CI_JOB_STATUS"'] });
+    const run = fx.start();
+    await done(job);
+    expect(job.final).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 3 });
+    expect(trace(job)).toContain('after status=failed');
+    expect(trace(job)).toContain('ERROR: Job failed: exit code 3');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('never uploads a masked secret, also when it is printed in pieces', async () => {
+    const secret = 'sup3r-s3cret-value-42';
+    const job = fx.enqueue({
+      variables: [{ key: 'MY_SECRET', value: secret, masked: true, public: false }],
+      script: [
+        'echo "whole: $MY_SECRET"',
+        `printf "split: sup3r-s3"; sleep 1.5; printf "cret-value-42\\n"`,
+        'echo "token: glpat-abcdefghijklmnopqrst"',
+      ],
+    });
+    const run = fx.start();
+    await done(job);
+    const text = trace(job);
+    expect(job.final).toMatchObject({ state: 'success' });
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain('abcdefghijklmnopqrst');
+    expect(text).toContain('whole: [MASKED]');
+    expect(text).toContain('split: [MASKED]');
+    expect(text).toContain('token: glpat-[MASKED]');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('gets the whole trace to GitLab through 500s and a 416', async () => {
+    fx.gl.fault('patch', { status: 500, times: 3 }, { partialAccept: 10 });
+    const job = fx.enqueue({ script: ['for i in $(seq 1 30); do echo "line $i"; sleep 0.1; done'] });
+    const run = fx.start();
+    await done(job);
+    const text = trace(job);
+    for (let i = 1; i <= 30; i++) expect(text).toContain(`line ${i}\n`);
+    expect(job.final!.checksum).toBe(job.checksum());
+    expect(fx.gl.requestsTo('patch').filter((r) => r.status === 500).length).toBe(3);
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('cancels gracefully on Job-Status canceling: the script stops, after_script runs with canceled', async () => {
+    const job = fx.enqueue({
+      script: ['trap "echo Caught SIGTERM; exit 1" TERM; echo started; sleep 120 & wait'],
+      afterScript: ['echo "after status=$CI_JOB_STATUS"'],
+    });
+    const run = fx.start();
+    await fx.gl.waitFor(() => trace(job).includes('started'), 60_000, 'the job to start');
+    fx.gl.setJobStatus(job.id, 'canceling');
+    await done(job);
+    const text = trace(job);
+    expect(text).toContain('Caught SIGTERM');
+    expect(text).toContain('after status=canceled');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('aborts at once on Job-Status canceled: no after_script', async () => {
+    const job = fx.enqueue({ script: ['echo started; sleep 120'], afterScript: ['echo after-ran'] });
+    const run = fx.start();
+    await fx.gl.waitFor(() => trace(job).includes('started'), 60_000, 'the job to start');
+    fx.gl.setJobStatus(job.id, 'canceled');
+    await waitUntil(async () => (await findLeftovers(engine, fx.labelFilter)).containers.length === 0, 30_000);
+    expect(trace(job)).not.toContain('after-ran');
+    run.child.kill('SIGQUIT');
+    expect((await run.result).code).toBe(0);
+  });
+
+  it('fails a job at its timeout with job_execution_timeout', async () => {
+    const job = fx.enqueue({ script: ['sleep 60'], afterScript: ['echo after-ran'], overrides: { runner_info: { timeout: 3 } } });
+    const run = fx.start();
+    await done(job);
+    expect(job.final).toMatchObject({ state: 'failed', failureReason: 'job_execution_timeout' });
+    expect(trace(job)).toContain('execution took longer than 3s seconds');
+    expect(trace(job)).not.toContain('after-ran');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('never runs more jobs than concurrent / limit, with 8 queued', async () => {
+    fx.writeConfig({ concurrent: 3, runner: '  limit = 2' });
+    const jobs = Array.from({ length: 8 }, () => fx.enqueue({ image: 'berth-test/busybox:latest', script: ['sleep 1'] }));
+    const run = fx.start();
+    let max = 0;
+    const sampler = setInterval(() => {
+      void engine.listContainers([fx.labelFilter, 'berth.type=build']).then((cs) => (max = Math.max(max, cs.length)));
+    }, 100);
+    try {
+      for (const j of jobs) await done(j, 120_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(jobs.every((j) => j.final?.state === 'success')).toBe(true);
+    expect(max).toBeGreaterThanOrEqual(1);
+    expect(max).toBeLessThanOrEqual(2);
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('on SIGQUIT stops asking for jobs, lets running jobs finish, and exits 0', async () => {
+    fx.writeConfig({ concurrent: 2 });
+    const a = fx.enqueue({ script: ['echo started-a; sleep 4; echo end-a'] });
+    const b = fx.enqueue({ script: ['echo started-b; sleep 4; echo end-b'] });
+    const run = fx.start();
+    await fx.gl.waitFor(() => trace(a).includes('started-a') && trace(b).includes('started-b'), 60_000, 'both jobs to start');
+    const signalledAt = Date.now();
+    run.child.kill('SIGQUIT');
+    const res = await run.result;
+    expect(res.code).toBe(0);
+    expect(a.final).toMatchObject({ state: 'success' });
+    expect(b.final).toMatchObject({ state: 'success' });
+    expect(fx.gl.requestsTo('request').filter((r) => r.at > signalledAt + 50).length).toBe(0);
+  });
+
+  it('on SIGTERM aborts the running job, reports it to GitLab, and exits leaving nothing behind', async () => {
+    const job = fx.enqueue({ script: ['echo started; sleep 120'], afterScript: ['echo after-ran'] });
+    const run = fx.start();
+    await fx.gl.waitFor(() => trace(job).includes('started'), 60_000, 'the job to start');
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    const res = await run.result;
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(res.code).toBe(0);
+    expect(job.final).toMatchObject({ state: 'failed' });
+    expect(['runner_system_failure', 'unknown_failure', 'runner_interrupted']).toContain(job.final!.failureReason);
+    expect(trace(job)).not.toContain('after-ran');
+  });
+
+  it('after kill -9, the next start sweeps what the dead process left', async () => {
+    const job = fx.enqueue({ script: ['echo started; sleep 120'] });
+    const first = fx.start();
+    await fx.gl.waitFor(() => trace(job).includes('started'), 60_000, 'the job to start');
+    first.child.kill('SIGKILL');
+    await first.result;
+    expect((await findLeftovers(engine, fx.labelFilter)).containers.length).toBe(1);
+    const second = fx.start();
+    await waitUntil(async () => (await findLeftovers(engine, fx.labelFilter)).containers.length === 0, 30_000);
+    second.child.kill('SIGQUIT');
+    const res = await second.result;
+    expect(res.stderr).toContain('Removed what an earlier berth process left behind');
+  });
+
+  it('keeps config.toml private: the daemon warns about a world-readable file', async () => {
+    const run = fx.start();
+    await waitUntil(async () => fx.gl.requestsTo('request').length > 0, 10_000);
+    run.child.kill('SIGQUIT');
+    const res = await run.result;
+    expect(statSync(fx.configPath).mode & 0o777).toBe(0o600);
+    expect(res.stderr).not.toContain('readable by other users');
+    expect(res.stderr).not.toContain(fx.gl.runnerToken);
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
