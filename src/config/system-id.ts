@@ -52,7 +52,8 @@ async function readSystemId(path: string): Promise<string | undefined> {
     const text = (await readFile(path, 'utf8')).trim();
     return VALID.test(text) ? text : '';
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new BerthError('system_id', `Failed to read the runner system id from ${path}: ${errorMessage(err)}`, { cause: err });
   }
 }
