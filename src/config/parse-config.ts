@@ -45,7 +45,7 @@ export function parseConfig(text: string, opts: ParseOptions): ParsedConfig {
 
 function checkExecutor(runner: RunnerConfig, index: number, ctx: DecodeContext): void {
   if (runner.executor === 'docker') return;
-  const path = ['runners', index, runner.executor ? 'executor' : ''].filter((p) => p !== '');
+  const path = runner.executor ? ['runners', index, 'executor'] : ['runners', index];
   if (!runner.executor) throw configError(ctx, path, 'executor is missing: set executor = "docker" (berth runs every job in Docker)');
   throw configError(
     ctx,
