@@ -1,0 +1,80 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
+import { stripAnsi } from '../../src/log/ansi.js';
+import { runBerth } from '../support/berth-cli.js';
+import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
+import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
+
+const engine = new DockerodeEngine();
+let fx: RunFixture;
+
+beforeEach(async () => {
+  fx = await createRunFixture();
+});
+
+afterEach(async () => {
+  await fx.close();
+  expect(await findLeftovers(engine, fx.labelFilter)).toEqual(NO_LEFTOVERS);
+});
+
+describe('berth register, then berth run (as an administrator would)', () => {
+  it('registers with a glrt- token and a template, writes a private config.toml, and runs a job with the template services', async () => {
+    const template = join(fx.dir, 'template.toml');
+    writeFileSync(
+      template,
+      [
+        '[[runners]]',
+        '  [runners.docker]',
+        '    pull_policy = ["if-not-present"]',
+        '    wait_for_services_timeout = 10',
+        '    [[runners.docker.services]]',
+        '      name = "berth-test/svc-http:latest"',
+        '      alias = "web-from-template"',
+        '',
+      ].join('\n'),
+    );
+    const reg = await runBerth([
+      'register', '--non-interactive', '--url', fx.gl.url, '--token', fx.gl.runnerToken, '--executor', 'docker',
+      '--docker-image', 'berth-test/bash:latest', '--description', 'e2e flow', '--template-config', template, '--config', fx.configPath,
+    ]);
+    expect(reg.stderr).not.toContain(fx.gl.runnerToken);
+    expect(reg.code).toBe(0);
+    expect(reg.stdout).toContain('Runner registered successfully. Feel free to start it, but if it\'s running already the config should be automatically reloaded!');
+    expect(reg.stdout).toContain(`Configuration (with the authentication token) was saved in "${fx.configPath}"`);
+    expect(statSync(fx.configPath).mode & 0o777).toBe(0o600);
+    const toml = readFileSync(fx.configPath, 'utf8');
+    expect(toml).toContain('name = "e2e flow"');
+    expect(toml).toContain('alias = "web-from-template"');
+    // Runs faster for the test than gitlab-runner's default of 3 s.
+    writeFileSync(fx.configPath, toml.replace(/check_interval = \d+/, 'check_interval = 1'), { mode: 0o600 });
+
+    const list = await runBerth(['list', '--config', fx.configPath]);
+    expect(list.stdout + list.stderr).toContain(fx.shortToken);
+    expect(list.stdout + list.stderr).not.toContain(fx.gl.runnerToken);
+
+    const job = fx.enqueue({ image: '', script: ['wget -qO- http://web-from-template/', 'cat data.txt'] });
+    job.payload.image = null;
+    const run = await import('../support/berth-cli.js').then((m) => m.startBerth(['run', '--config', fx.configPath]));
+    await fx.gl.waitFor(() => job.final !== null, 60_000, 'the job to finish');
+    run.child.kill('SIGQUIT');
+    const res = await run.result;
+    const trace = stripAnsi(job.trace.toString('utf8'));
+    expect(job.final).toMatchObject({ state: 'success' });
+    expect(trace).toContain('Using Docker executor with image berth-test/bash:latest ...');
+    expect(trace).toContain('hello from svc-http');
+    expect(trace).toContain('data from the repository');
+    expect(res.code).toBe(0);
+    expect(res.stderr).not.toContain(fx.gl.runnerToken);
+  });
+
+  it('refuses to register without --docker-image, writes nothing, and exits 2', async () => {
+    const reg = await runBerth([
+      'register', '--non-interactive', '--url', fx.gl.url, '--token', fx.gl.runnerToken, '--executor', 'docker', '--config', fx.configPath,
+    ]);
+    expect(reg.code).toBe(2);
+    expect(reg.stderr).toMatch(/docker-image|docker image/i);
+    expect(() => statSync(fx.configPath)).toThrow();
+  });
+});
