@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
 import { stripAnsi } from '../../src/log/ansi.js';
@@ -195,6 +195,28 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     second.child.kill('SIGQUIT');
     const res = await second.result;
     expect(res.stderr).toContain('Removed what an earlier berth process left behind');
+  });
+
+  it('reloads config.toml when it changes, and keeps the old one when the new one is broken', async () => {
+    const run = fx.start();
+    const first = fx.enqueue({ image: '', script: ['echo "first on $CI_JOB_IMAGE"'] });
+    first.payload.image = null;
+    await fx.gl.waitFor(() => first.final !== null, 60_000, 'the first job');
+    expect(trace(first)).toContain('first on berth-test/busybox:latest');
+    // A broken file: the daemon says so and keeps running with the old config.
+    writeFileSync(fx.configPath, 'concurrent = [broken\n', { mode: 0o600 });
+    await waitUntil(async () => run.stderrSoFar().includes('Failed to load config'), 15_000);
+    // A good file with another default image: new jobs use it.
+    fx.writeConfig();
+    const good = readFileSync(fx.configPath, 'utf8').replace('image = "berth-test/busybox:latest"', 'image = "berth-test/bash:latest"');
+    writeFileSync(fx.configPath, good, { mode: 0o600 });
+    await waitUntil(async () => run.stderrSoFar().includes('Configuration loaded'), 15_000);
+    const second = fx.enqueue({ image: '', script: ['echo "second on $CI_JOB_IMAGE"'] });
+    second.payload.image = null;
+    await fx.gl.waitFor(() => second.final !== null, 60_000, 'the second job');
+    expect(trace(second)).toContain('second on berth-test/bash:latest');
+    run.child.kill('SIGQUIT');
+    expect((await run.result).code).toBe(0);
   });
 
   it('keeps config.toml private: the daemon warns about a world-readable file', async () => {

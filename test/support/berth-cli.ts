@@ -18,6 +18,8 @@ export interface RunningCli {
   result: Promise<CliResult>;
   /** Resolves when stdout has printed a chunk matching `pattern`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** What stderr printed so far (ANSI removed). */
+  stderrSoFar(): string;
 }
 
 export function startBerth(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
@@ -45,6 +47,7 @@ export function startBerth(args: string[], opts: { cwd?: string; env?: NodeJS.Pr
   return {
     child,
     result,
+    stderrSoFar: () => stripAnsi(stderr),
     waitFor: (pattern, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         if (pattern.test(stripAnsi(stdout))) return resolve();
