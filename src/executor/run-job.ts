@@ -45,7 +45,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const timeoutSeconds = job.timeoutSeconds > 0 ? job.timeoutSeconds : DEFAULT_JOB_TIMEOUT_SECONDS;
   const jobTimer = new AbortController();
   const timer = setTimeout(
-    () => jobTimer.abort(new JobFailure('job_execution_timeout', `execution took longer than ${formatGoDuration(timeoutSeconds)} seconds`)),
+    () => jobTimer.abort(new JobFailure('job_execution_timeout', `execution took longer than ${formatGoDuration(timeoutSeconds * 1000)} seconds`)),
     timeoutSeconds * 1000,
   );
   const hard = AbortSignal.any([jobTimer.signal, opts.abort ?? NEVER]);
@@ -92,7 +92,7 @@ async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSi
       result = { state: 'canceled', failureReason: 'job_canceled', exitCode: null, message: 'canceled' };
     } else if (res.stopped) {
       status = 'timedout';
-      const message = `script timeout of ${formatGoDuration((scriptTimeout ?? 0) / 1000)} exceeded`;
+      const message = `script timeout of ${formatGoDuration(scriptTimeout ?? 0)} exceeded`;
       result = { state: 'failed', failureReason: 'job_execution_timeout', exitCode: null, message };
     } else if (res.exitCode !== 0) {
       status = 'failed';
@@ -115,7 +115,7 @@ async function runAfterScript(opts: RunJobOptions, step: JobStep, status: JobSta
   const res = await executor.runStage({ name: 'after_script', commands: step.script, jobStatus: status }, signal);
   log.sectionEnd('after_script');
   if (hard.aborted) throw hard.reason;
-  if (res.stopped) log.warning(`after_script could not run to completion: timeout of ${formatGoDuration(limit / 1000)} exceeded`);
+  if (res.stopped) log.warning(`after_script could not run to completion: timeout of ${formatGoDuration(limit)} exceeded`);
   else if (res.exitCode !== 0) log.warning(`after_script failed, but job will continue unaffected: exit code ${res.exitCode}`);
 }
 

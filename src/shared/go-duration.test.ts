@@ -3,9 +3,10 @@ import { formatGoDuration, parseGoDuration } from './go-duration.js';
 
 describe('Go durations', () => {
   it('formats like Go', () => {
-    expect(formatGoDuration(3600)).toBe('1h0m0s');
-    expect(formatGoDuration(90)).toBe('1m30s');
-    expect(formatGoDuration(5)).toBe('5s');
+    expect(formatGoDuration(3_600_000)).toBe('1h0m0s');
+    expect(formatGoDuration(90_000)).toBe('1m30s');
+    expect(formatGoDuration(5_000)).toBe('5s');
+    expect(formatGoDuration(1_500)).toBe('1.5s');
     expect(formatGoDuration(0)).toBe('0s');
   });
   it('parses like Go', () => {
@@ -14,8 +15,8 @@ describe('Go durations', () => {
     expect(parseGoDuration('1.5h')).toBe(5_400_000);
     expect(parseGoDuration('250ms')).toBe(250);
     expect(parseGoDuration('0')).toBe(0);
-    expect(parseGoDuration('5')).toBeNull();
-    expect(parseGoDuration('abc')).toBeNull();
-    expect(parseGoDuration('')).toBeNull();
+    expect(parseGoDuration('5')).toBeUndefined();
+    expect(parseGoDuration('abc')).toBeUndefined();
+    expect(parseGoDuration('')).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shortToken as shortenToken } from '../../src/gitlab/short-token.js';
+import { shortToken } from '../../src/gitlab/short-token.js';
 import { startBerth, type RunningCli } from './berth-cli.js';
 import { startGitHttpServer, type GitHttpServer } from './git-http-server.js';
 import { GitLabTestServer, type EnqueueOptions, type GitLabTestServerOptions, type TestJob } from './gitlab-test-server.js';
@@ -43,7 +43,7 @@ export async function createRunFixture(opts: GitLabTestServerOptions = {}): Prom
   const gitServer = await startGitHttpServer(join(dir, 'repos'));
   const gl = await GitLabTestServer.start({ traceUpdateIntervalSeconds: 1, ...opts });
   const configPath = join(dir, 'config', 'config.toml');
-  const shortToken = shortenToken(gl.runnerToken);
+  const runnerShortToken = shortToken(gl.runnerToken);
   const running: RunningCli[] = [];
 
   const fixture: RunFixture = {
@@ -52,8 +52,8 @@ export async function createRunFixture(opts: GitLabTestServerOptions = {}): Prom
     git: gitServer,
     sha,
     configPath,
-    shortToken,
-    labelFilter: `berth.runner.short_token=${shortToken}`,
+    shortToken: runnerShortToken,
+    labelFilter: `berth.runner.short_token=${runnerShortToken}`,
     writeConfig(c = {}) {
       execFileSync('mkdir', ['-p', join(dir, 'config')]);
       const text = [
