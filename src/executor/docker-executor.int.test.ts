@@ -295,6 +295,36 @@ describe('DockerExecutor: timeout, cancel, abort', () => {
     expect(text).not.toContain('after-ran');
   });
 
+  it('with RUNNER_SCRIPT_TIMEOUT, stops the script and still runs after_script with CI_JOB_STATUS=timedout', async () => {
+    const job = testJob({
+      variables: [plainVariable('RUNNER_SCRIPT_TIMEOUT', '2s')],
+      script: ['echo started', 'sleep 60'],
+      afterScript: ['echo "after status=$CI_JOB_STATUS"'],
+    });
+    const started = Date.now();
+    const { result, text } = await runTestJob(job);
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'job_execution_timeout' });
+    expect(text).toContain('after status=timedout');
+    expect(text).toContain('ERROR: Job failed: script timeout of 2s exceeded');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('fails cleanly when the build container is removed from outside mid-job', async () => {
+    const job = testJob({ script: ['echo started', 'sleep 60'], afterScript: ['echo after'] });
+    const remover = setInterval(async () => {
+      const [c] = await engine.listContainers([run.filter, 'berth.type=build']);
+      if (c) {
+        clearInterval(remover);
+        await new Promise((r) => setTimeout(r, 800));
+        await engine.removeContainer(c.id, { force: true });
+      }
+    }, 100);
+    const { result } = await runTestJob(job);
+    clearInterval(remover);
+    expect(result.state).toBe('failed');
+    expect(result.failureReason).not.toBe('script_failure');
+  });
+
   it('fails a job whose image is missing without touching anything else', async () => {
     const { result } = await runTestJob(testJob({ image: { name: 'berth-test/does-not-exist:1' } }));
     expect(result).toMatchObject({ state: 'failed', failureReason: 'image_pull_failure' });

@@ -136,7 +136,9 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
 
   it('never runs more jobs than concurrent / limit, with 8 queued', async () => {
     fx.writeConfig({ concurrent: 3, runner: '  limit = 2' });
-    const jobs = Array.from({ length: 8 }, () => fx.enqueue({ image: 'berth-test/busybox:latest', script: ['sleep 1'] }));
+    const jobs = Array.from({ length: 8 }, (_, i) =>
+      fx.enqueue({ image: 'berth-test/busybox:latest', variables: [{ key: 'CANARY', value: `canary-${i}` }], script: ['echo "$CANARY"', 'sleep 1'] }),
+    );
     const run = fx.start();
     let max = 0;
     const sampler = setInterval(() => {
@@ -148,6 +150,11 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
       clearInterval(sampler);
     }
     expect(jobs.every((j) => j.final?.state === 'success')).toBe(true);
+    // Every trace holds its own job's output and no other job's.
+    jobs.forEach((j, i) => {
+      const seen = trace(j).split('\n').filter((l) => /^canary-\d+$/.test(l));
+      expect(seen).toEqual([`canary-${i}`]);
+    });
     expect(max).toBeGreaterThanOrEqual(1);
     expect(max).toBeLessThanOrEqual(2);
     run.child.kill('SIGQUIT');
@@ -215,6 +222,20 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     second.payload.image = null;
     await fx.gl.waitFor(() => second.final !== null, 60_000, 'the second job');
     expect(trace(second)).toContain('second on berth-test/bash:latest');
+    run.child.kill('SIGQUIT');
+    expect((await run.result).code).toBe(0);
+  });
+
+  it('reports a job it cannot run as failed, and keeps running', async () => {
+    const bad = fx.enqueue({ overrides: { steps: 'not a list' } });
+    const good = fx.enqueue({ script: ['echo still-alive'] });
+    const run = fx.start();
+    await done(bad);
+    await done(good);
+    expect(bad.final).toMatchObject({ state: 'failed' });
+    expect(trace(bad)).toContain('berth cannot run this job');
+    expect(trace(bad)).not.toContain(bad.token);
+    expect(trace(good)).toContain('still-alive');
     run.child.kill('SIGQUIT');
     expect((await run.result).code).toBe(0);
   });
