@@ -9,6 +9,7 @@ import type { EngineClient, Labels } from '../docker/engine-client.js';
 import { DockerExecutor } from '../executor/docker-executor.js';
 import type { DockerSettings } from '../executor/docker-settings.js';
 import type { ImagePuller } from '../executor/image-puller.js';
+import type { OwnContainerFinder } from '../executor/own-container.js';
 import { runJob } from '../executor/run-job.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import type { SourceProvider } from '../executor/source-provider.js';
@@ -36,6 +37,8 @@ export interface RemoteJobContext {
   shutdown: AbortSignal;
   log: RunnerLog;
   labels?: Labels;
+  /** berth's own container, when it runs in one (found once per process). */
+  ownContainer?: OwnContainerFinder;
 }
 
 export interface RemoteJobOutcome {
@@ -62,7 +65,7 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
   });
   uploader.start();
   const executor = new DockerExecutor(
-    { engine: ctx.engine, puller: ctx.puller, settings: ctx.settings, runner: ctx.runner, sources: ctx.sources, labels: ctx.labels },
+    { engine: ctx.engine, puller: ctx.puller, settings: ctx.settings, runner: ctx.runner, sources: ctx.sources, labels: ctx.labels, ownContainer: ctx.ownContainer },
     job,
     log,
   );

@@ -19,6 +19,7 @@ import { watchConfig } from '../config/watch-config.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
 import type { EngineClient, Labels } from '../docker/engine-client.js';
 import type { DockerSettings } from '../executor/docker-settings.js';
+import { OwnContainerFinder } from '../executor/own-container.js';
 import { GitLabClient } from '../gitlab/gitlab-client.js';
 import { defaultRunnerInfo } from '../gitlab/runner-features.js';
 import { JobFailure } from '../job/job-result.js';
@@ -93,6 +94,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }
     return c;
   };
+  const ownContainer = new OwnContainerFinder();
   const workerDeps = (r: RunnerConfig) => ({
     client: clientFor(r),
     engineFor,
@@ -105,6 +107,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     shutdown: shutdown.signal,
     gitCacheDir: join(dirname(opts.configPath), 'git-cache'),
     homeDir: homedir(),
+    ownContainer,
     ...(opts.labels ? { labels: opts.labels } : {}),
   });
   const workers = new Map<string, RunnerWorker>();

@@ -13,6 +13,7 @@ import { toDockerSettings } from '../config/to-docker-settings.js';
 import { toRunnerIdentity } from '../config/to-runner-identity.js';
 import type { EngineClient, Labels } from '../docker/engine-client.js';
 import type { DockerSettings } from '../executor/docker-settings.js';
+import type { OwnContainerFinder } from '../executor/own-container.js';
 import { PullManager } from '../executor/pull-manager.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import type { GitLabClient } from '../gitlab/gitlab-client.js';
@@ -42,6 +43,8 @@ export interface WorkerDeps {
   gitCacheDir: string;
   homeDir: string;
   labels?: Labels;
+  /** berth's own container, when it runs in one (one finder per process). */
+  ownContainer?: OwnContainerFinder;
   now?: () => number;
 }
 
@@ -199,6 +202,7 @@ export class RunnerWorker {
       shutdown: this.deps.shutdown,
       log: this.deps.log,
       labels: this.deps.labels,
+      ownContainer: this.deps.ownContainer,
     })
       .then(({ result }) => {
         metrics.jobResults.inc({ runner, state: result.state, failure_reason: result.failureReason ?? '' });

@@ -193,6 +193,7 @@ export class DockerodeEngine implements EngineClient {
           error: raw.State?.Error ?? '',
         },
         ipAddresses,
+        networkMode: raw.HostConfig?.NetworkMode ?? '',
         labels: raw.Config?.Labels ?? {},
       };
     } catch (err) {
@@ -267,6 +268,24 @@ export class DockerodeEngine implements EngineClient {
       await call('remove network', () => this.docker.getNetwork(id).remove({ abortSignal: signal } as object));
     } catch (err) {
       if (err instanceof EngineError && err.notFound) return;
+      throw err;
+    }
+  }
+
+  async connectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void> {
+    await call('connect network', () =>
+      this.docker.getNetwork(network).connect({ Container: container, abortSignal: signal } as object),
+    );
+  }
+
+  async disconnectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await call('disconnect network', () =>
+        this.docker.getNetwork(network).disconnect({ Container: container, Force: true, abortSignal: signal } as object),
+      );
+    } catch (err) {
+      // The engine answers 500 "container <id> is not connected to (the) network <name>": no status of its own.
+      if (err instanceof EngineError && (err.notFound || /is not connected to/i.test(err.message))) return;
       throw err;
     }
   }
@@ -407,6 +426,7 @@ interface RawContainer {
   Name?: string;
   State?: { Status?: string; Running?: boolean; ExitCode?: number; OOMKilled?: boolean; Error?: string };
   Config?: { Labels?: Labels };
+  HostConfig?: { NetworkMode?: string };
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string } | undefined> };
 }
 

@@ -83,6 +83,8 @@ export interface ContainerInfo {
   state: ContainerState;
   /** Network name → IP address. */
   ipAddresses: Record<string, string>;
+  /** HostConfig.NetworkMode: "default", "bridge", "host", "none", "container:<id>" or a network name. */
+  networkMode: string;
   labels: Labels;
 }
 
@@ -129,6 +131,10 @@ export interface EngineClient {
 
   createNetwork(name: string, labels: Labels, options?: { mtu?: number; enableIpv6?: boolean }, signal?: AbortSignal): Promise<string>;
   removeNetwork(id: string, signal?: AbortSignal): Promise<void>;
+  /** Connects a running container to a network (by name or id). */
+  connectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void>;
+  /** Disconnects a container from a network (forced); done when either is gone or they are not connected. */
+  disconnectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void>;
   createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string>;
   removeVolume(name: string, signal?: AbortSignal): Promise<void>;
 

@@ -8,6 +8,7 @@ import type { EngineClient } from '../docker/engine-client.js';
 import { DockerExecutor } from '../executor/docker-executor.js';
 import type { DockerSettings } from '../executor/docker-settings.js';
 import type { ImagePuller } from '../executor/image-puller.js';
+import type { OwnContainerFinder } from '../executor/own-container.js';
 import { runJob } from '../executor/run-job.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import { LocalTreeSource } from '../executor/source-provider.js';
@@ -24,6 +25,8 @@ export interface ExecJobRunnerOptions {
   engine: EngineClient;
   puller: ImagePuller;
   settings: DockerSettings;
+  /** berth's own container, when it runs in one (found once per process). */
+  ownContainer?: OwnContainerFinder;
   version: string;
   /** The working tree's files (relative to `sources.root`), listed once per run. */
   sources: { root: string; files: string[] };
@@ -76,6 +79,7 @@ export class ExecJobRunner {
         runner: this.identity,
         sources: new LocalTreeSource(),
         labels: execOwnerLabels(),
+        ownContainer: opts.ownContainer,
       },
       spec,
       log,

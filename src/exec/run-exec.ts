@@ -11,6 +11,7 @@ import type { ExecOptions } from '../cli/commands/exec.js';
 import { compilePipeline, selectJobs, formatJobList, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
 import { defaultDockerSettings } from '../executor/docker-settings.js';
+import { OwnContainerFinder } from '../executor/own-container.js';
 import { PullManager } from '../executor/pull-manager.js';
 import { JobFailure } from '../job/job-result.js';
 import type { PullPolicy } from '../job/job-spec.js';
@@ -60,6 +61,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     engine,
     puller,
     settings,
+    ownContainer: new OwnContainerFinder(),
     version: BERTH_VERSION,
     sources,
     color: opts.color,

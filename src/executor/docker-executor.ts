@@ -24,6 +24,7 @@ import type { DockerSettings } from './docker-settings.js';
 import type { Executor, ScriptStage, StageResult } from './executor.js';
 import type { ImagePuller, PulledImage, PullRequest } from './image-puller.js';
 import { Labeller } from './labeller.js';
+import type { OwnContainer, OwnContainerFinder } from './own-container.js';
 import { ResourceTracker } from './resource-tracker.js';
 import type { RunnerIdentity } from './runner-identity.js';
 import { ServiceManager, type ServiceNetwork } from './service-manager.js';
@@ -39,6 +40,8 @@ export interface DockerExecutorDeps {
   sources: SourceProvider;
   /** Extra labels on every object (e.g. a test run's label). */
   labels?: Labels;
+  /** Finds berth's own container when it runs in one (one finder per process). */
+  ownContainer?: OwnContainerFinder;
   stopTimings?: StopTimings;
 }
 
@@ -60,7 +63,8 @@ export class DockerExecutor implements Executor {
   ) {
     this.labeller = new Labeller(job, deps.runner, randomBytes(8).toString('hex'), deps.labels);
     this.tracker = new ResourceTracker(deps.engine, this.labeller.jobFilter);
-    this.services = new ServiceManager(deps.engine, this.tracker, this.labeller, deps.settings, log);
+    const own = async (): Promise<OwnContainer | null> => (deps.ownContainer ? deps.ownContainer.find(deps.engine) : null);
+    this.services = new ServiceManager(deps.engine, this.tracker, this.labeller, deps.settings, log, own);
     const buildsDir = deps.runner.buildsDir || '/builds';
     this.ctx = {
       buildsDir,

@@ -1,7 +1,8 @@
 /**
  * ResourceTracker: creates a job's containers, networks and volumes and remembers each one,
- * so that cleanup removes exactly them: containers first (with their anonymous volumes), then
- * networks, then volumes. If a create call failed or was cut off (the object may exist without
+ * so that cleanup removes exactly them: containers first (with their anonymous volumes) while
+ * disconnecting what it connected to the job's networks (berth's own container), then networks,
+ * then volumes. If a create call failed or was cut off (the object may exist without
  * us knowing its id), cleanup also sweeps by the job's label. Cleanup never uses the job's
  * signal: it has its own deadline, and runs after success, failure, timeout and cancel alike.
  */
@@ -14,6 +15,8 @@ export class ResourceTracker {
   private readonly containers = new Set<string>();
   private readonly networks = new Set<string>();
   private readonly volumes = new Set<string>();
+  /** Connections of containers that are not the job's (network and container, by id or name). */
+  private readonly connections = new Map<string, { network: string; container: string }>();
   private uncertain = false;
 
   constructor(
@@ -31,6 +34,19 @@ export class ResourceTracker {
 
   async createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string> {
     return this.track(this.volumes, () => this.engine.createVolume(name, labels, signal));
+  }
+
+  /** Connects a container that outlives the job to one of its networks; cleanup disconnects it. */
+  async connectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void> {
+    // Remembered first: a connect call cut off by the signal may still have connected it.
+    this.connections.set(`${network}\n${container}`, { network, container });
+    await this.engine.connectNetwork(network, container, signal);
+  }
+
+  /** Disconnects it again (forgotten only once the engine confirmed it). */
+  async disconnectNetwork(network: string, container: string): Promise<void> {
+    await this.engine.disconnectNetwork(network, container, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
+    this.connections.delete(`${network}\n${container}`);
   }
 
   /** Removes everything; returns one message per object that could not be removed. */
@@ -54,11 +70,14 @@ export class ResourceTracker {
       ns.forEach((n) => this.networks.add(n.id));
       vs.forEach((v) => this.volumes.add(v.name));
     }
-    await Promise.all(
-      [...this.containers].map((id) =>
+    await Promise.all([
+      ...[...this.containers].map((id) =>
         attempt(`container ${id.slice(0, 12)}`, () => this.engine.removeContainer(id, { force: true, volumes: true }, signal)),
       ),
-    );
+      ...[...this.connections.values()].map(({ network, container }) =>
+        attempt(`container ${container.slice(0, 12)} on network ${network}`, () => this.engine.disconnectNetwork(network, container, signal)),
+      ),
+    ]);
     await Promise.all(
       [...this.networks].map((id) => attempt(`network ${id.slice(0, 12)}`, () => this.engine.removeNetwork(id, signal))),
     );
@@ -68,6 +87,7 @@ export class ResourceTracker {
     this.containers.clear();
     this.networks.clear();
     this.volumes.clear();
+    this.connections.clear();
     this.uncertain = false;
     return problems;
   }

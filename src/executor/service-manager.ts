@@ -2,7 +2,8 @@
  * ServiceManager: creates and starts a job's services on the job network with their aliases,
  * then waits for all of them in parallel (up to wait_for_services_timeout), warning with the
  * service's own log when one never answers. A service that cannot start fails the job with a
- * message naming it; nothing is silently dropped.
+ * message naming it; nothing is silently dropped. When berth runs in a container of the same
+ * engine, that container joins the job network for the health check, and leaves it afterwards.
  */
 import type { EngineClient, Mount } from '../docker/engine-client.js';
 import { JobFailure } from '../job/job-result.js';
@@ -18,6 +19,7 @@ import { serviceHostConfig } from './host-config.js';
 import { healthCheckPorts, waitForService } from './service-health.js';
 import { assignAliases, imagePathForAlias, imageVersion } from './service-aliases.js';
 import { matchesAnyGlob } from './glob-match.js';
+import { canJoinNetworks, type OwnContainer } from './own-container.js';
 
 export interface ServiceToStart {
   spec: ServiceSpec;
@@ -50,6 +52,8 @@ export class ServiceManager {
     private readonly labeller: Labeller,
     private readonly settings: DockerSettings,
     private readonly log: JobLog,
+    /** berth's own container on this engine, if it runs in one. */
+    private readonly ownContainer: () => Promise<OwnContainer | null> = async () => null,
   ) {}
 
   async start(
@@ -129,7 +133,30 @@ export class ServiceManager {
     if (!started.length || timeoutSeconds < 0) return;
     const timeout = timeoutSeconds === 0 ? 30 : timeoutSeconds;
     this.log.println(`Waiting for services to be up and running (timeout ${timeout} seconds)...`);
-    await Promise.all(started.map((s) => this.waitOne(s, timeout, network, signal)));
+    const joined = await this.joinNetwork(network, signal);
+    try {
+      await Promise.all(started.map((s) => this.waitOne(s, timeout, network, signal)));
+    } finally {
+      // If this fails, cleanup tries again (the tracker still knows the connection).
+      if (joined) await this.tracker.disconnectNetwork(network.mode, joined).catch(() => undefined);
+    }
+  }
+
+  /** Connects berth's own container to the job network when it is not on it; returns its id. */
+  private async joinNetwork(network: ServiceNetwork, signal: AbortSignal): Promise<string | null> {
+    if (!network.userDefined) return null;
+    const own = await this.ownContainer();
+    if (!own || !canJoinNetworks(own)) return null;
+    try {
+      const info = await this.engine.inspectContainer(own.id, signal);
+      if (!info || info.ipAddresses[network.mode] !== undefined) return null;
+      await this.tracker.connectNetwork(network.mode, own.id, signal);
+      return own.id;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.log.warning(`berth's container ${own.id.slice(0, 12)} could not join network ${network.mode} for the service health check: ${errorMessage(err)}`);
+      return null;
+    }
   }
 
   private async waitOne(s: StartedService, timeoutSeconds: number, network: ServiceNetwork, signal: AbortSignal): Promise<void> {
