@@ -8,8 +8,9 @@ afterAll(() => projects.cleanup());
 
 describe('configuration errors name file and line', () => {
   it.each([
-    ['build:\n  stage: build\n  script: {a: 1}', '.gitlab-ci.yml:3: job "build": script must be a string or a list of strings'],
-    ['build:\n  script: [[[deep]]]', '.gitlab-ci.yml:2: job "build": script must be a string or a list of strings'],
+    ['build:\n  stage: build\n  script: {a: 1}', '.gitlab-ci.yml:3: job "build": script must be a string or a list of strings (lists may be nested up to 10 levels)'],
+    [`build:\n  script: ${'['.repeat(11)}deep${']'.repeat(11)}`, '.gitlab-ci.yml:2: job "build": script must be a string or a list of strings (lists may be nested up to 10 levels)'],
+    ['build:\n  script: [a, [b, 1]]', '.gitlab-ci.yml:2: job "build": script must be a string or a list of strings (lists may be nested up to 10 levels)'],
     ['x:\n  image: alpine', '.gitlab-ci.yml:1: job "x": script is required'],
     ['x:\n  script: []', '.gitlab-ci.yml:2: job "x": script must not be empty'],
     ['deploy:\n  stage: prod\n  script: x', '.gitlab-ci.yml:2: job "deploy": stage "prod" is not declared in stages (declared: .pre, build, test, deploy, .post); add it to stages: or fix the name'],

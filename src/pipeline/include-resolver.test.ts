@@ -86,6 +86,6 @@ describe('include:local', () => {
 
   it('names the included file in errors found there', async () => {
     const err = await projects.error('include: ci/jobs.yml\n', { files: { 'ci/jobs.yml': 'job:\n  stage: build\n  script: {a: 1}\n' } });
-    expect(err.message).toBe('ci/jobs.yml:3: job "job": script must be a string or a list of strings');
+    expect(err.message).toBe('ci/jobs.yml:3: job "job": script must be a string or a list of strings (lists may be nested up to 10 levels)');
   });
 });

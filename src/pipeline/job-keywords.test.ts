@@ -67,6 +67,24 @@ job:
     expect(job.spec.timeoutSeconds).toBe(5400);
   });
 
+  it('flattens !reference nested in scripts several levels deep (GitLab docs example)', async () => {
+    const job = await only(`
+.snippets:
+  one:
+    - echo "ONE!"
+  two:
+    - !reference [.snippets, one]
+    - echo "TWO!"
+  three:
+    - !reference [.snippets, two]
+    - echo "THREE!"
+nested-references:
+  script:
+    - !reference [.snippets, three]
+`);
+    expect(job.spec.steps[0]!.script).toEqual(['echo "ONE!"', 'echo "TWO!"', 'echo "THREE!"']);
+  });
+
   it('allow_failure and when forms', async () => {
     const p = await projects.compile(`
 a: {script: x, allow_failure: true}

@@ -1,20 +1,27 @@
 /**
  * `script`, `before_script`, `after_script`: a string, or a list whose items are strings or
- * lists of strings (what `!reference` produces), flattened one level as GitLab does.
+ * lists (what `!reference` produces, possibly nested), flattened as GitLab does: up to 10
+ * levels of lists (Entry::Commands MAX_NESTING_LEVEL).
  */
 import { configError, type Where } from './source-positions.js';
 import type { YamlValue } from './yaml-value.js';
 
+export const MAX_SCRIPT_NESTING = 10;
+
 export function parseScript(value: YamlValue | undefined, owner: string, key: string, where: Where | undefined): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return [value];
-  const bad = (): Error => configError(where, `${owner}: ${key} must be a string or a list of strings`, key);
-  if (!Array.isArray(value)) throw bad();
   const lines: string[] = [];
-  for (const item of value) {
-    if (typeof item === 'string') lines.push(item);
-    else if (Array.isArray(item) && item.every((i) => typeof i === 'string')) lines.push(...(item as string[]));
-    else throw bad();
+  if (!Array.isArray(value) || !flatten(value, MAX_SCRIPT_NESTING - 1, lines)) {
+    throw configError(where, `${owner}: ${key} must be a string or a list of strings (lists may be nested up to ${MAX_SCRIPT_NESTING} levels)`, key);
   }
   return lines;
+}
+
+function flatten(list: YamlValue[], levelsLeft: number, out: string[]): boolean {
+  for (const item of list) {
+    if (typeof item === 'string') out.push(item);
+    else if (!Array.isArray(item) || levelsLeft === 0 || !flatten(item, levelsLeft - 1, out)) return false;
+  }
+  return true;
 }

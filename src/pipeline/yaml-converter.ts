@@ -42,6 +42,8 @@ export interface ConvertContext {
   display: string;
   positions: SourcePositions;
   limits: YamlLimits;
+  /** Non-fatal notes (a key written twice), prefixed with `file:line:`. */
+  warnings?: string[];
 }
 
 export function convertDocument(ctx: ConvertContext): YamlValue {
@@ -130,6 +132,7 @@ class ConvertState {
   private map(node: import('yaml').YAMLMap, depth: number): Converted {
     const map = newMap();
     const keys = new Map<string, Where>();
+    const written = new Set<string>();
     let size = 1;
     let height = 1;
     for (const pair of node.items) {
@@ -143,6 +146,8 @@ class ConvertState {
         continue;
       }
       const key = this.keyString(keyNode);
+      if (written.has(key)) this.duplicate(keyNode ?? valueNode, key);
+      written.add(key);
       const isFloat = isScalar(valueNode) && typeof valueNode.value === 'number' && Number.isInteger(valueNode.value)
         && /[.eE]/.test(valueNode.source ?? '');
       map[key] = c.value;
@@ -151,6 +156,12 @@ class ConvertState {
     }
     this.ctx.positions.set(map, this.where(node), keys);
     return { value: map, size, height };
+  }
+
+  /** Psych keeps the last value of a key written twice; GitLab accepts such files. */
+  private duplicate(node: Node | null, key: string): void {
+    const at = this.where(node);
+    this.ctx.warnings?.push(`${at.display}:${at.line}: key "${key}" is written twice in the same map; the last value is used`);
   }
 
   /** Psych: `<<: *a` merges a's keys at this point; `<<: [*a, *b]` lets a win over b. */

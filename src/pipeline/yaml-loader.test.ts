@@ -70,10 +70,16 @@ describe('parseYamlText', () => {
     expect(err.file).toBe('/p/.gitlab-ci.yml');
   });
 
-  it('reports a duplicate key with its line', () => {
-    const err = errorOf('job:\n  script: a\n  script: b\n');
-    expect(err.message).toBe('.gitlab-ci.yml:3:3: YAML syntax error: duplicate key "script" (each key may appear once in a map)');
-    expect(err.line).toBe(3);
+  it('keeps the last value of a key written twice, with a warning naming its line (GitLab accepts it)', () => {
+    const { value, warnings } = parse('job:\n  script: a\n  script: b\n');
+    expect(value.job).toEqual({ script: 'b' });
+    expect(warnings).toEqual(['.gitlab-ci.yml:3: key "script" is written twice in the same map; the last value is used']);
+  });
+
+  it('does not count a key set by a merge key as written twice', () => {
+    const { value, warnings } = parse('.t: &t {image: a}\njob:\n  <<: *t\n  image: b\n  <<: {when: manual}\n');
+    expect(value.job).toEqual({ image: 'b', when: 'manual' });
+    expect(warnings).toEqual([]);
   });
 
   it('rejects a billion-laughs alias bomb quickly', () => {

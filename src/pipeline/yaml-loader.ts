@@ -1,6 +1,7 @@
 /**
  * Reads one .gitlab-ci.yml (or included) file into plain values with positions.
- * Syntax errors, duplicate keys and oversized files are InputErrors naming file, line and column.
+ * Syntax errors and oversized files are InputErrors naming file, line and column. A key
+ * written twice in one map is a warning and the last one wins, as with GitLab's YAML parser.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
@@ -53,18 +54,18 @@ export function parseYamlText(
     version: '1.1',
     lineCounter,
     customTags: [REFERENCE_TAG],
-    uniqueKeys: true,
+    uniqueKeys: false,
     prettyErrors: true,
   });
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     const error = doc.errors[0];
-    if (error) throw syntaxError(error, text, file, display);
+    if (error) throw syntaxError(error, file, display);
   }
   const doc = pickDocument(list, text, file, display, lineCounter, positions, limits);
   const warnings = (doc?.warnings ?? []).map((w) => `${display}:${w.linePos?.[0]?.line ?? 1}: ${firstLine(w.message)}`);
   if (!doc) return { value: null, warnings };
-  const value = convertDocument({ doc, lineCounter, file, display, positions, limits });
+  const value = convertDocument({ doc, lineCounter, file, display, positions, limits, warnings });
   return { value, warnings };
 }
 
@@ -96,13 +97,10 @@ function pickDocument(
   return docs[1];
 }
 
-function syntaxError(error: YAMLError, text: string, file: string, display: string): InputError {
+function syntaxError(error: YAMLError, file: string, display: string): InputError {
   const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
   let what = firstLine(error.message);
-  if (error.code === 'DUPLICATE_KEY') {
-    const key = /^\s*("[^"\n]*"|'[^'\n]*'|[^:#\n]+)/.exec(text.slice(error.pos[0]))?.[1]?.trim() ?? '';
-    what = `duplicate key${key ? ` "${key}"` : ''} (each key may appear once in a map)`;
-  } else if (error.code === 'RESOURCE_EXHAUSTION') {
+  if (error.code === 'RESOURCE_EXHAUSTION') {
     what = 'the YAML is nested too deeply to parse';
   }
   return new InputError(`${display}:${pos.line}:${pos.col}: YAML syntax error: ${what}`, { file, line: pos.line });
