@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts everything berth's example and tests need on a Debian 12 machine, as root:
-# Debian's Docker engine (started in the background when it is not running), the local images,
+# Debian's Docker engine (started in the background when it is not running), the local images
+# (and the runner image, berth/runner:dev),
 # the registry/credential-helper packages and their configuration, and the npm dependencies.
 # Safe to run again: every step checks first.
 set -euo pipefail
@@ -13,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-PACKAGES=(docker.io busybox-static bash-static docker-registry apache2-utils golang-docker-credential-helpers pass gnupg openssl git ca-certificates)
+PACKAGES=(docker.io busybox-static bash-static docker-registry apache2-utils golang-docker-credential-helpers pass gnupg openssl git ca-certificates debootstrap)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -48,4 +49,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   log "installing npm dependencies"
   npm ci --no-audit --no-fund >/dev/null
 fi
+
+log "building the runner image (berth in a container)"
+bash scripts/build-runner-image.sh
 log "ready"
