@@ -1,20 +1,21 @@
 /**
  * One job's keywords, checked and normalised (after extends, !reference and default:).
- * Unknown keys are warnings; keys berth exec does not implement yet are collected so that
- * the compiler can warn once per key.
+ * An unknown key is an error, as in GitLab; keys berth exec does not implement yet are
+ * collected so that the compiler can warn once per key.
  */
 import type { ImageSpec, ServiceSpec } from '../job/job-spec.js';
 import { parseAllowFailure, type AllowFailure } from './allow-failure-config.js';
 import { parseInherit, type Inherit } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { parseImage, parseServices } from './image-config.js';
-import { isKnownJobKey, UNSUPPORTED_JOB_KEYS } from './job-keywords.js';
+import { ALL_JOB_KEYS, isKnownJobKey, UNSUPPORTED_JOB_KEYS } from './job-keywords.js';
 import { expectExitCodes, expectString, expectStringList } from './keyword-values.js';
 import { parseNeeds, type NeedConfig } from './needs-config.js';
 import { parsePolicy, type PolicyConfig } from './only-except.js';
 import type { RetryPolicy } from './pipeline.js';
 import { JOB_RULES, parseRules, type RuleConfig } from './rules.js';
 import { parseScript } from './script-config.js';
+import { closeMatches } from './select-jobs.js';
 import { configError, locationPrefix, type SourcePositions, type Where } from './source-positions.js';
 import { parseVariables, type ConfigVariable } from './variables-config.js';
 import { isMap, type YamlMap, type YamlValue } from './yaml-value.js';
@@ -58,7 +59,7 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
   const owner = `job "${name}"`;
   const at = (key: string): Where | undefined => positions.key(job, key) ?? where;
   for (const key of Object.keys(job)) {
-    if (!isKnownJobKey(key)) warn(`${locationPrefix(at(key))}${owner}: unknown key "${key}" ignored`);
+    if (!isKnownJobKey(key)) throw unknownKey(key, owner, at(key));
   }
   if (job.script === undefined || job.script === null) throw configError(where, `${owner}: script is required`, 'script');
   const script = parseScript(job.script, owner, 'script', at('script'));
@@ -90,6 +91,13 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     retry: parseRetry(job.retry, owner, positions, at('retry')),
     unsupportedKeys: (UNSUPPORTED_JOB_KEYS as readonly string[]).filter((k) => job[k] !== undefined),
   };
+}
+
+/** GitLab refuses a job with a key it does not know ("config contains unknown keys"). */
+function unknownKey(key: string, owner: string, where: Where | undefined): Error {
+  const close = closeMatches(key, [...ALL_JOB_KEYS]);
+  const hint = close.length ? `; did you mean "${close[0]}"?` : '; GitLab refuses jobs with unknown keys';
+  return configError(where, `${owner}: unknown key "${key}"${hint}`, key);
 }
 
 function parseWhen(value: YamlValue | undefined, owner: string, where: Where | undefined, warn: (m: string) => void): JobWhen {

@@ -30,8 +30,8 @@ export const DEFAULT_KEYWORDS = [
 /** Deprecated top-level forms of some defaults. */
 export const LEGACY_DEFAULT_KEYWORDS = ['image', 'services', 'before_script', 'after_script', 'cache'] as const;
 
+export const ALL_JOB_KEYS: readonly string[] = [...SUPPORTED_JOB_KEYS, ...IGNORED_JOB_KEYS, ...UNSUPPORTED_JOB_KEYS];
+
 export function isKnownJobKey(key: string): boolean {
-  return (SUPPORTED_JOB_KEYS as readonly string[]).includes(key)
-    || (IGNORED_JOB_KEYS as readonly string[]).includes(key)
-    || (UNSUPPORTED_JOB_KEYS as readonly string[]).includes(key);
+  return ALL_JOB_KEYS.includes(key);
 }
