@@ -21,6 +21,7 @@ import type { CompileOptions, Pipeline, PipelineJob } from './pipeline.js';
 import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } from './predefined-variables.js';
 import { resolveReferences } from './reference-resolver.js';
 import type { RuleContext } from './rules.js';
+import { SkippedIncludes } from './skipped-includes.js';
 import { SourcePositions } from './source-positions.js';
 import { parseStages } from './stages.js';
 import { parseVariables, type ConfigVariable } from './variables-config.js';
@@ -53,21 +54,24 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   });
 
   const includeLookup = lookupOf([...predefined, ...cli]);
+  const skippedIncludes = new SkippedIncludes();
   let config = await loadConfig(file, {
     root,
     positions,
     warn: warnings.add,
     lookup: includeLookup,
     rules: { exists: (p) => exists.any(p, includeLookup), onChanges: () => onChanges('include') },
+    onSkipped: skippedIncludes.add,
   });
-  config = resolveReferences(resolveExtends(config, positions), positions);
+  config = resolveExtends(config, positions, skippedIncludes, warnings.add);
+  config = resolveReferences(config, positions, skippedIncludes, warnings.add);
 
   const stages = parseStages(config, positions);
   const globalVariables = parseVariables(config.variables, 'global variables', positions, positions.key(config, 'variables'));
   const defaults = readDefaults(config, positions, warnings.add);
   const workflowRules = parseWorkflow(config.workflow, positions, positions.key(config, 'workflow'), warnings.add);
-  const collected = collectJobs(config, stages, defaults, positions, warnings.add);
-  checkNeedsDefined(collected.jobs, collected.stageOf, stages);
+  const collected = collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes);
+  const forgivenNeeds = checkNeedsDefined(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
 
   const pipeline: Pipeline = { file, root, pipelineId: meta.id, stages, jobs: [], skipped: [...collected.skipped], warnings: [] };
   const workflowLookup = lookupOf([...predefined, ...toJobVariables(globalVariables), ...cli]);
@@ -107,7 +111,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
 
   const included = new Set(planned.map((p) => p.job.name));
   const notRunnable = new Set(collected.skipped.map((s) => s.name));
-  const needsOf = new Map(planned.map((p) => [p.job.name, resolvePipelineNeeds(p.job.name, p.decision.needs, included, notRunnable, warnings.add)]));
+  const needsOf = new Map(planned.map((p) => [p.job.name, resolvePipelineNeeds(p.job.name, p.decision.needs, included, notRunnable, warnings.add, forgivenNeeds)]));
   checkNeedsAcyclic(new Map([...needsOf].map(([k, v]) => [k, (v ?? []).map((n) => n.job)])), (name) => planned.find((p) => p.job.name === name)?.job.where);
 
   const order = [...planned].sort((a, b) => stages.indexOf(a.job.stage) - stages.indexOf(b.job.stage));

@@ -2,19 +2,29 @@
  * `extends`: every top-level map with `extends` gets its bases merged in (GitLab's
  * Config::Extendable): bases are resolved first (multi-level), merged in the listed order,
  * and the entry's own keys win; hashes merge deeply, lists are replaced. An unknown or
- * non-map base, a cycle, or more than 10 levels is an error.
+ * non-map base, a cycle, or more than 10 levels is an error; an unknown base is only a
+ * warning when includes were skipped (the base may be defined there).
  */
 import { mergeMaps } from './deep-merge.js';
-import { configError, type SourcePositions } from './source-positions.js';
+import type { SkippedIncludes } from './skipped-includes.js';
+import { configError, locationPrefix, type SourcePositions } from './source-positions.js';
 import { hasKey, isMap, newMap, type YamlMap } from './yaml-value.js';
 
 export const MAX_EXTENDS_LEVELS = 10;
 
-export function resolveExtends(config: YamlMap, positions: SourcePositions): YamlMap {
+interface ExtendsContext {
+  config: YamlMap;
+  positions: SourcePositions;
+  resolved: Map<string, YamlMap>;
+  skipped?: SkippedIncludes;
+  warn(message: string): void;
+}
+
+export function resolveExtends(config: YamlMap, positions: SourcePositions, skipped?: SkippedIncludes, warn: (m: string) => void = () => {}): YamlMap {
   const out = newMap();
-  const resolved = new Map<string, YamlMap>();
+  const ctx: ExtendsContext = { config, positions, resolved: new Map(), skipped, warn };
   for (const [key, value] of Object.entries(config)) {
-    out[key] = isMap(value) && hasKey(value, 'extends') ? extend(key, config, positions, resolved, []) : value;
+    out[key] = isMap(value) && hasKey(value, 'extends') ? extend(key, ctx, []) : value;
   }
   const keys = positions.keys(config);
   const where = positions.of(config);
@@ -22,13 +32,8 @@ export function resolveExtends(config: YamlMap, positions: SourcePositions): Yam
   return out;
 }
 
-function extend(
-  key: string,
-  config: YamlMap,
-  positions: SourcePositions,
-  resolved: Map<string, YamlMap>,
-  ancestors: string[],
-): YamlMap {
+function extend(key: string, ctx: ExtendsContext, ancestors: string[]): YamlMap {
+  const { config, positions, resolved } = ctx;
   const done = resolved.get(key);
   if (done) return done;
   const value = config[key] as YamlMap;
@@ -45,12 +50,16 @@ function extend(
   let merged = newMap();
   for (const name of names) {
     if (!hasKey(config, name)) {
+      if (ctx.skipped?.any) {
+        ctx.warn(`${locationPrefix(where)}${label(key)}: extends "${name}", which is not defined here (${ctx.skipped.hint()}); extending without it`);
+        continue;
+      }
       throw configError(where, `${label(key)}: extends "${name}", which is not defined${suggest(name, config)}`, 'extends');
     }
     if (!isMap(config[name])) {
       throw configError(where, `${label(key)}: extends "${name}", which is not a map of keywords`, 'extends');
     }
-    merged = mergeMaps(merged, extend(name, config, positions, resolved, [...ancestors, key]), positions);
+    merged = mergeMaps(merged, extend(name, ctx, [...ancestors, key]), positions);
   }
   const result = mergeMaps(merged, value, positions);
   resolved.set(key, result);

@@ -78,10 +78,44 @@ describe('include:local', () => {
     ['include:\n  - project: group/lib\n    file: ci.yml', 'include:project "group/lib"'],
     ['include:\n  - template: Auto-DevOps.gitlab-ci.yml', 'include:template "Auto-DevOps.gitlab-ci.yml"'],
     ['include:\n  - component: $CI_SERVER_FQDN/a/b@1.0', 'include:component "$CI_SERVER_FQDN/a/b@1.0"'],
-  ])('refuses %j clearly', async (yaml, what) => {
-    const err = await projects.error(`job: {script: x}\n${yaml}\n`);
-    expect(err.message).toMatch(new RegExp(`^\\.gitlab-ci\\.yml:[23]: ${what.replace(/[.$/]/g, '\\$&')} is not supported by berth exec \\(only include:local is\\)`));
-    expect(err.file).toMatch(/\.gitlab-ci\.yml$/);
+  ])('skips %j with a warning and goes on (GitLab would read it; berth exec cannot)', async (yaml, what) => {
+    const p = await projects.compile(`job: {script: x}\n${yaml}\n`);
+    expect(jobNames(p)).toEqual(['job']);
+    expect(p.warnings).toEqual([
+      `.gitlab-ci.yml:${yaml.includes('\n') ? 3 : 2}: ${what} cannot be read by berth exec (only include:local files can); it is skipped, so the jobs and templates it defines are missing`,
+    ]);
+  });
+
+  it('does not count a skipped include whose rules do not match', async () => {
+    const p = await projects.compile('job: {script: x, extends: .missing}\ninclude:\n  - template: A.yml\n    rules: [{if: $NOPE}]\n').catch((e: Error) => e);
+    expect((p as Error).message).toBe('.gitlab-ci.yml:1: job "job": extends ".missing", which is not defined');
+  });
+
+  it('forgives what a skipped include may define: extends, !reference, script-less overrides, needs', async () => {
+    const p = await projects.compile(`
+include:
+  - template: Jobs/SAST.gitlab-ci.yml
+build:
+  extends: .from-template
+  before_script:
+    - !reference [.from-template, before_script]
+    - echo own
+  script: [make]
+sast:
+  stage: test
+test:
+  needs: [build, semgrep-sast]
+  script: [echo test]
+`);
+    expect(jobNames(p)).toEqual(['build', 'test']);
+    expect(p.jobs[0]!.spec.steps[0]!.script).toEqual(['echo own', 'make']);
+    expect(p.jobs[1]!.needs).toEqual([{ job: 'build', optional: false }]);
+    expect(p.skipped).toEqual([{ name: 'sast', reason: 'it has no script here (it may be defined in include:template "Jobs/SAST.gitlab-ci.yml", which berth exec cannot read); the job is skipped' }]);
+    expect(p.warnings).toEqual(expect.arrayContaining([
+      '.gitlab-ci.yml:5: job "build": extends ".from-template", which is not defined here (it may be defined in include:template "Jobs/SAST.gitlab-ci.yml", which berth exec cannot read); extending without it',
+      '.gitlab-ci.yml:7: !reference [".from-template", "before_script"] could not be found (it may be defined in include:template "Jobs/SAST.gitlab-ci.yml", which berth exec cannot read); it is left empty',
+      '.gitlab-ci.yml:13: job "test": needs "semgrep-sast", which is not defined here (it may be defined in include:template "Jobs/SAST.gitlab-ci.yml", which berth exec cannot read); the need is ignored',
+    ]));
   });
 
   it('names the included file in errors found there', async () => {

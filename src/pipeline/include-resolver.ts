@@ -1,8 +1,10 @@
 /**
  * `include:` with GitLab's merge order: the included files (each with its own includes
  * resolved first) are deep-merged in the listed order, then the including file is merged on
- * top. Only `include:local` exists for berth exec (string, list, `{local, rules}`, wildcards);
- * remote, project, template, component and artifact includes are errors that say so.
+ * top. Only `include:local` can be read by berth exec (string, list, `{local, rules}`,
+ * wildcards); remote, project, template, component and artifact includes are skipped with a
+ * warning (their rules still decide whether they count), and `onSkipped` is told, so that
+ * later steps can forgive what those files would have defined.
  * Local paths are relative to the project root; a cycle is an error.
  */
 import { stat } from 'node:fs/promises';
@@ -12,7 +14,7 @@ import { mergeMaps, withoutKeys } from './deep-merge.js';
 import type { VariableLookup } from './expression-evaluator.js';
 import { expectString } from './keyword-values.js';
 import { firstMatchingRule, INCLUDE_RULES, parseRules, type RuleContext } from './rules.js';
-import { configError, type SourcePositions, type Where } from './source-positions.js';
+import { configError, locationPrefix, type SourcePositions, type Where } from './source-positions.js';
 import { expandWildcard } from './wildcard-paths.js';
 import type { YamlLimits } from './yaml-converter.js';
 import { loadYamlFile } from './yaml-loader.js';
@@ -30,10 +32,15 @@ export interface IncludeContext {
   /** Pipeline-level variables, for `$VAR` in paths and `rules:if`. */
   lookup: VariableLookup;
   rules: Omit<RuleContext, 'lookup'>;
+  /** Called once per include that berth exec cannot read, e.g. `include:template "SAST.gitlab-ci.yml"`. */
+  onSkipped?(what: string): void;
 }
 
 interface IncludeEntry {
-  local: string;
+  /** The local path, or null for an include that cannot be read locally. */
+  local: string | null;
+  /** `include:template "x"` for a skipped include. */
+  what: string;
   where: Where | undefined;
   rules: ReturnType<typeof parseRules>;
 }
@@ -67,7 +74,12 @@ async function loadFile(file: string, stack: string[], ctx: IncludeContext, stat
       const rule = await firstMatchingRule(entry.rules, { ...ctx.rules, lookup: ctx.lookup });
       if (!rule || rule.when === 'never') continue;
     }
-    for (const path of await localPaths(entry, ctx)) {
+    if (entry.local === null) {
+      ctx.warn(`${locationPrefix(entry.where)}${entry.what} cannot be read by berth exec (only include:local files can); it is skipped, so the jobs and templates it defines are missing`);
+      ctx.onSkipped?.(entry.what);
+      continue;
+    }
+    for (const path of await localPaths(entry.local, entry.where, ctx)) {
       const target = resolve(ctx.root, path);
       if (chain.includes(target)) {
         const names = [...chain.slice(chain.indexOf(target)), target].map((f) => displayPath(f, ctx.root));
@@ -87,28 +99,31 @@ function parseEntries(value: YamlValue, display: string, positions: SourcePositi
   return list.map((item, i) => {
     const at = Array.isArray(value) ? positions.item(value, i) : where;
     if (typeof item === 'string') {
-      if (/^https?:\/\//i.test(item)) throw unsupported('remote', item, at);
-      return { local: item, where: at, rules: null };
+      if (/^https?:\/\//i.test(item)) return { local: null, what: describeInclude('remote', item), where: at, rules: null };
+      return { local: item, what: `include:local "${item}"`, where: at, rules: null };
     }
     if (!isMap(item)) throw configError(at, `include must be a path or a map such as {local: path}, not ${describeType(item)}`, 'include');
     const kind = UNSUPPORTED.find((k) => hasKey(item, k));
-    if (kind) throw unsupported(kind, item[kind], at);
+    if (kind) {
+      const rules = parseRules(item.rules, `include:${kind}`, INCLUDE_RULES, positions, positions.key(item, 'rules'), warn);
+      return { local: null, what: describeInclude(kind, item[kind]), where: at, rules };
+    }
     if (!hasKey(item, 'local')) {
       throw configError(at, `include has none of local, remote, project, template, component (keys: ${Object.keys(item).join(', ')})`, 'include');
     }
     if (hasKey(item, 'inputs')) throw configError(at, 'include:inputs is not supported by berth exec yet', 'include');
     const local = expectString(item.local, 'include:local', positions.key(item, 'local') ?? at, 'include');
     const rules = parseRules(item.rules, `include "${local}"`, INCLUDE_RULES, positions, positions.key(item, 'rules'), warn);
-    return { local, where: positions.key(item, 'local') ?? at, rules };
+    return { local, what: `include:local "${local}"`, where: positions.key(item, 'local') ?? at, rules };
   });
 }
 
-function unsupported(kind: string, value: YamlValue | undefined, where: Where | undefined): Error {
-  const what = typeof value === 'string' ? ` "${value}"` : '';
-  return configError(where, `include:${kind}${what} is not supported by berth exec (only include:local is); copy the file into the repository and include it with local:`, 'include');
+function describeInclude(kind: string, value: YamlValue | undefined): string {
+  return `include:${kind}${typeof value === 'string' ? ` "${value}"` : ''}`;
 }
 
-async function localPaths(entry: IncludeEntry, ctx: IncludeContext): Promise<string[]> {
+async function localPaths(local: string, where: Where | undefined, ctx: IncludeContext): Promise<string[]> {
+  const entry = { local, where };
   const path = expandString(entry.local, ctx.lookup).replace(/^\/+/, '');
   if (path.split('/').includes('..')) {
     throw configError(entry.where, `include:local "${entry.local}" leaves the project directory; local includes are relative to the project root`, 'include');

@@ -4,17 +4,34 @@
  * form a cycle. On the pipeline (after rules): a needed job left out by rules/only/except is
  * an error unless optional (an optional one is dropped).
  */
-import { configError } from './source-positions.js';
+import type { SkippedIncludes } from './skipped-includes.js';
+import { configError, locationPrefix } from './source-positions.js';
 import type { JobConfig } from './job-config.js';
 import type { NeedConfig } from './needs-config.js';
 
-export function checkNeedsDefined(jobs: readonly JobConfig[], stageOf: Map<string, string>, stages: string[]): void {
+/**
+ * Returns the needed jobs that are not defined, when includes were skipped (they may be
+ * defined there): such needs are then dropped with a warning instead of failing.
+ */
+export function checkNeedsDefined(
+  jobs: readonly JobConfig[],
+  stageOf: Map<string, string>,
+  stages: string[],
+  skippedIncludes?: SkippedIncludes,
+  warn: (m: string) => void = () => {},
+): Set<string> {
+  const forgiven = new Set<string>();
   for (const job of jobs) {
     const lists = [job.needs ?? [], ...(job.rules ?? []).map((r) => r.needs ?? [])];
     for (const need of lists.flat()) {
       const stage = stageOf.get(need.job);
       if (stage === undefined) {
         if (need.optional) continue;
+        if (skippedIncludes?.any) {
+          warn(`${locationPrefix(need.where)}job "${job.name}": needs "${need.job}", which is not defined here (${skippedIncludes.hint()}); the need is ignored`);
+          forgiven.add(need.job);
+          continue;
+        }
         throw configError(need.where, `job "${job.name}": needs "${need.job}", which is not a job of this configuration${closeName(need.job, stageOf)}`, 'needs');
       }
       if (stages.indexOf(stage) > stages.indexOf(job.stage)) {
@@ -22,11 +39,13 @@ export function checkNeedsDefined(jobs: readonly JobConfig[], stageOf: Map<strin
       }
     }
   }
+  return forgiven;
 }
 
 /**
  * The needs of an included job as the pipeline has them: needs on jobs that are not in the
- * pipeline are dropped when optional (or when the job cannot run locally), else an error.
+ * pipeline are dropped when optional (or when the job cannot run locally, or is `forgiven`:
+ * undefined but maybe in a skipped include), else an error.
  */
 export function resolvePipelineNeeds(
   job: string,
@@ -34,12 +53,15 @@ export function resolvePipelineNeeds(
   included: ReadonlySet<string>,
   notRunnable: ReadonlySet<string>,
   warn: (message: string) => void,
+  forgiven: ReadonlySet<string> = new Set(),
 ): { job: string; optional: boolean }[] | null {
   if (needs === null) return null;
   const out: { job: string; optional: boolean }[] = [];
   for (const need of needs) {
     if (included.has(need.job)) {
       out.push({ job: need.job, optional: need.optional });
+    } else if (forgiven.has(need.job)) {
+      continue;
     } else if (notRunnable.has(need.job)) {
       warn(`job "${job}": needs "${need.job}", which berth exec skips; the need is ignored`);
     } else if (!need.optional) {

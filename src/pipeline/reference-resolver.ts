@@ -2,31 +2,45 @@
  * `!reference [job, key, ...]`: replaced by the value at that path of the configuration
  * after include and extends (as GitLab does). References inside the referenced value are
  * resolved too, up to 10 levels; a missing path or a cycle is an error naming the tag's line.
+ * When includes were skipped, a missing path is a warning instead: the tag becomes an empty
+ * list inside a list (so a script loses only those lines) and null elsewhere (as if unset).
  */
-import { configError, type SourcePositions, type Where } from './source-positions.js';
+import type { SkippedIncludes } from './skipped-includes.js';
+import { configError, locationPrefix, type SourcePositions, type Where } from './source-positions.js';
 import { hasKey, isMap, newMap, ReferenceTag, type YamlMap, type YamlValue } from './yaml-value.js';
 
 export const MAX_REFERENCE_LEVELS = 10;
 
-export function resolveReferences(config: YamlMap, positions: SourcePositions): YamlMap {
-  const resolver = new ReferenceResolver(config, positions);
+export function resolveReferences(config: YamlMap, positions: SourcePositions, skipped?: SkippedIncludes, warn: (m: string) => void = () => {}): YamlMap {
+  const resolver = new ReferenceResolver(config, positions, skipped, warn);
   return resolver.resolve(config, []) as YamlMap;
 }
 
+/** Marks a reference that was forgiven: its target is in an include berth exec skipped. */
+const MISSING = Symbol('missing reference');
+
 class ReferenceResolver {
-  private readonly cache = new Map<ReferenceTag, YamlValue>();
+  private readonly cache = new Map<ReferenceTag, YamlValue | typeof MISSING>();
   private readonly hasRef = new WeakMap<object, boolean>();
 
   constructor(
     private readonly config: YamlMap,
     private readonly positions: SourcePositions,
+    private readonly skipped: SkippedIncludes | undefined,
+    private readonly warn: (m: string) => void,
   ) {}
 
   resolve(value: YamlValue, chain: ReferenceTag[]): YamlValue {
-    if (value instanceof ReferenceTag) return this.follow(value, chain);
+    if (value instanceof ReferenceTag) {
+      const target = this.follow(value, chain);
+      return target === MISSING ? null : target;
+    }
     if (Array.isArray(value)) {
       if (!this.containsReference(value)) return value;
-      const out = value.map((v) => this.resolve(v, chain));
+      const out = value.map((v) => {
+        const target = v instanceof ReferenceTag ? this.follow(v, chain) : this.resolve(v, chain);
+        return target === MISSING ? [] : target;
+      });
       const where = this.positions.of(value);
       if (where) this.positions.set(out, where, undefined, value.map((_, i) => this.positions.item(value, i)));
       return out;
@@ -43,7 +57,7 @@ class ReferenceResolver {
     return value;
   }
 
-  private follow(tag: ReferenceTag, chain: ReferenceTag[]): YamlValue {
+  private follow(tag: ReferenceTag, chain: ReferenceTag[]): YamlValue | typeof MISSING {
     const cached = this.cache.get(tag);
     if (cached !== undefined) return cached;
     if (chain.includes(tag)) {
@@ -53,19 +67,25 @@ class ReferenceResolver {
       throw configError(tag.where, `${tag.toString()}: references are nested more than ${MAX_REFERENCE_LEVELS} levels deep`);
     }
     const target = this.lookup(tag);
-    const value = this.resolve(target, [...chain, tag]);
+    const value = target === MISSING ? MISSING : this.resolve(target, [...chain, tag]);
     this.cache.set(tag, value);
     return value;
   }
 
-  private lookup(tag: ReferenceTag): YamlValue {
+  private lookup(tag: ReferenceTag): YamlValue | typeof MISSING {
     let node: YamlValue = this.config;
     for (const key of tag.path) {
-      if (!isMap(node) || !hasKey(node, key)) throw missing(tag);
+      if (!isMap(node) || !hasKey(node, key)) return this.forgive(tag);
       node = node[key]!;
     }
-    if (node === null || node === false) throw missing(tag);
+    if (node === null || node === false) return this.forgive(tag);
     return node;
+  }
+
+  private forgive(tag: ReferenceTag): typeof MISSING {
+    if (!this.skipped?.any) throw missing(tag);
+    this.warn(`${locationPrefix(tag.where)}${tag.toString()} could not be found (${this.skipped.hint()}); it is left empty`);
+    return MISSING;
   }
 
   private containsReference(value: YamlValue): boolean {
