@@ -7,9 +7,10 @@
 #   docker run -d --init --name berth -v /var/run/docker.sock:/var/run/docker.sock \
 #     -v /srv/berth:/etc/berth berth/runner:dev run
 #
-# Repositories mounted for `berth exec` usually belong to another user than root: git is told
-# to trust them (safe.directory). The base must be Debian-like (apt-get) unless it already has everything (as the base that
-# scripts/build-runner-image.sh makes does: then nothing is installed and no network is needed).
+# The base must be Debian-like (apt-get) unless it already has everything, as the base that
+# scripts/build-runner-image.sh makes does: then nothing is installed and no network is needed.
+# Repositories mounted for `berth exec` often belong to another user than root: git trusts them
+# (safe.directory).
 ARG BASE_IMAGE=node:20-bookworm-slim
 FROM ${BASE_IMAGE}
 

@@ -50,7 +50,7 @@ build_base() {
   debootstrap --variant=minbase --include=git,ca-certificates,golang-docker-credential-helpers,pass,gnupg,dbus-x11 \
     bookworm "$rootfs" "$MIRROR" >"$work/debootstrap.out" 2>&1 || {
     tail -n 20 "$work/debootstrap.out" >&2
-    [ -f "$rootfs/debootstrap/debootstrap.log" ] && grep -B2 -A4 -m5 -i 'error' "$rootfs/debootstrap/debootstrap.log" >&2
+    [ -f "$rootfs/debootstrap/debootstrap.log" ] && grep -B2 -A4 -m5 -i 'error' "$rootfs/debootstrap/debootstrap.log" >&2 || true
     echo "build-runner-image.sh: debootstrap of bookworm from $MIRROR failed (see the lines above)" >&2
     exit 1
   }
@@ -73,5 +73,10 @@ if [ ! -s dist/berth.mjs ] || [ -n "$(find src scripts/bundle package.json packa
 fi
 
 started=$SECONDS
+previous=$($DOCKER image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 $DOCKER build -q --build-arg "BASE_IMAGE=$BASE" -t "$IMAGE" . >/dev/null
+# The image this one replaced (an older bundle) is dropped unless something still uses it.
+if [ -n "$previous" ] && [ "$previous" != "$($DOCKER image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+  $DOCKER image rm "$previous" >/dev/null 2>&1 || true
+fi
 echo "built $IMAGE in $((SECONDS - started)) s ($($DOCKER image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
