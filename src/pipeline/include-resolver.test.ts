@@ -118,6 +118,36 @@ test:
     ]));
   });
 
+  it('interpolates spec:inputs: defaults, include:inputs, whole-value lists, job names', async () => {
+    const p = await projects.compile(`
+spec:
+  inputs:
+    flag: {default: true, type: boolean}
+---
+stages: [build, test]
+include:
+  - local: ci/job.yml
+    inputs:
+      name: unit
+      needs: [build]
+    rules:
+      - if: '"$[[ inputs.flag ]]" == "true"'
+build: {stage: build, script: [make]}
+`, { files: { 'ci/job.yml': 'spec:\n  inputs:\n    name: {}\n    stage: {default: test}\n    needs: {default: []}\n---\n$[[ inputs.name ]]-tests:\n  stage: $[[ inputs.stage ]]\n  needs: $[[ inputs.needs ]]\n  script:\n    - echo $[[ inputs.name ]]\n' } });
+    expect(p.jobs.map((j) => [j.name, j.stage, j.needs])).toEqual([['unit-tests', 'test', [{ job: 'build', optional: false }]], ['build', 'build', null]]);
+    expect(p.jobs[0]!.spec.steps[0]!.script).toEqual(['echo unit']);
+  });
+
+  it('refuses a missing required input and an undeclared one, naming the include', async () => {
+    const files = { 'ci/job.yml': 'spec:\n  inputs:\n    name: {}\n---\njob:\n  script:\n    - echo $[[ inputs.name ]]\n' };
+    expect((await projects.error('include:\n  - local: ci/job.yml\n', { files })).message).toBe(
+      '.gitlab-ci.yml:2: input "name" is required (spec:inputs gives it no default); pass it with include:inputs',
+    );
+    expect((await projects.error('include:\n  - local: ci/job.yml\n    inputs: {name: a, other: b}\n', { files })).message).toBe(
+      '.gitlab-ci.yml:2: input "other" is not declared in the spec:inputs of the included file',
+    );
+  });
+
   it('names the included file in errors found there', async () => {
     const err = await projects.error('include: ci/jobs.yml\n', { files: { 'ci/jobs.yml': 'job:\n  stage: build\n  script: {a: 1}\n' } });
     expect(err.message).toBe('ci/jobs.yml:3: job "job": script must be a string or a list of strings (lists may be nested up to 10 levels)');

@@ -1,8 +1,8 @@
 /**
  * `include:` with GitLab's merge order: the included files (each with its own includes
  * resolved first) are deep-merged in the listed order, then the including file is merged on
- * top. Only `include:local` can be read by berth exec (string, list, `{local, rules}`,
- * wildcards); remote, project, template, component and artifact includes are skipped with a
+ * top. Only `include:local` can be read by berth exec (string, list, `{local, rules, inputs}`,
+ * wildcards); a file's `spec:inputs` are interpolated first; remote, project, template, component and artifact includes are skipped with a
  * warning (their rules still decide whether they count), and `onSkipped` is told, so that
  * later steps can forgive what those files would have defined.
  * Local paths are relative to the project root; a cycle is an error.
@@ -12,6 +12,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { expandString } from '../job/variables.js';
 import { mergeMaps, withoutKeys } from './deep-merge.js';
 import type { VariableLookup } from './expression-evaluator.js';
+import { interpolateInputs } from './inputs-interpolation.js';
 import { expectString } from './keyword-values.js';
 import { firstMatchingRule, INCLUDE_RULES, parseRules, type RuleContext } from './rules.js';
 import { configError, locationPrefix, type SourcePositions, type Where } from './source-positions.js';
@@ -43,11 +44,13 @@ interface IncludeEntry {
   what: string;
   where: Where | undefined;
   rules: ReturnType<typeof parseRules>;
+  /** `include:inputs` for the included file's `spec:inputs`. */
+  inputs: YamlMap | null;
 }
 
 export async function loadConfig(file: string, ctx: IncludeContext): Promise<YamlMap> {
   const state = { count: 0 };
-  return loadFile(resolve(file), [], ctx, state, undefined);
+  return loadFile(resolve(file), [], ctx, state, undefined, null);
 }
 
 export function displayPath(file: string, root: string): string {
@@ -55,11 +58,23 @@ export function displayPath(file: string, root: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split('\\').join('/') : file;
 }
 
-async function loadFile(file: string, stack: string[], ctx: IncludeContext, state: { count: number }, from: Where | undefined): Promise<YamlMap> {
+async function loadFile(
+  file: string,
+  stack: string[],
+  ctx: IncludeContext,
+  state: { count: number },
+  from: Where | undefined,
+  inputs: YamlMap | null,
+): Promise<YamlMap> {
   const display = displayPath(file, ctx.root);
   const loaded = await loadYamlFile(file, display, ctx.positions, ctx.limits);
   for (const w of loaded.warnings) ctx.warn(w);
-  const value = loaded.value;
+  if (inputs && !loaded.spec) {
+    throw configError(from, `include:inputs are given, but ${display} has no spec:inputs header to receive them`, 'include');
+  }
+  const value = loaded.spec
+    ? interpolateInputs(loaded.value, { spec: loaded.spec.value, specWhere: loaded.spec.where, given: inputs, givenWhere: from }, ctx.positions)
+    : loaded.value;
   if (value === null) {
     throw configError(from ?? { file, display, line: 1 }, `${display} is empty; it needs at least one job`);
   }
@@ -88,7 +103,7 @@ async function loadFile(file: string, stack: string[], ctx: IncludeContext, stat
       if (++state.count > MAX_INCLUDES) {
         throw configError(entry.where, `more than ${MAX_INCLUDES} included files; reduce the includes`, 'include');
       }
-      merged = mergeMaps(merged, await loadFile(target, chain, ctx, state, entry.where), ctx.positions);
+      merged = mergeMaps(merged, await loadFile(target, chain, ctx, state, entry.where, entry.inputs), ctx.positions);
     }
   }
   return mergeMaps(merged, withoutKeys(value, ['include'], ctx.positions), ctx.positions);
@@ -99,22 +114,23 @@ function parseEntries(value: YamlValue, display: string, positions: SourcePositi
   return list.map((item, i) => {
     const at = Array.isArray(value) ? positions.item(value, i) : where;
     if (typeof item === 'string') {
-      if (/^https?:\/\//i.test(item)) return { local: null, what: describeInclude('remote', item), where: at, rules: null };
-      return { local: item, what: `include:local "${item}"`, where: at, rules: null };
+      if (/^https?:\/\//i.test(item)) return { local: null, what: describeInclude('remote', item), where: at, rules: null, inputs: null };
+      return { local: item, what: `include:local "${item}"`, where: at, rules: null, inputs: null };
     }
     if (!isMap(item)) throw configError(at, `include must be a path or a map such as {local: path}, not ${describeType(item)}`, 'include');
     const kind = UNSUPPORTED.find((k) => hasKey(item, k));
     if (kind) {
       const rules = parseRules(item.rules, `include:${kind}`, INCLUDE_RULES, positions, positions.key(item, 'rules'), warn);
-      return { local: null, what: describeInclude(kind, item[kind]), where: at, rules };
+      return { local: null, what: describeInclude(kind, item[kind]), where: at, rules, inputs: null };
     }
     if (!hasKey(item, 'local')) {
       throw configError(at, `include has none of local, remote, project, template, component (keys: ${Object.keys(item).join(', ')})`, 'include');
     }
-    if (hasKey(item, 'inputs')) throw configError(at, 'include:inputs is not supported by berth exec yet', 'include');
     const local = expectString(item.local, 'include:local', positions.key(item, 'local') ?? at, 'include');
     const rules = parseRules(item.rules, `include "${local}"`, INCLUDE_RULES, positions, positions.key(item, 'rules'), warn);
-    return { local, what: `include:local "${local}"`, where: positions.key(item, 'local') ?? at, rules };
+    const inputs = item.inputs === undefined || item.inputs === null ? null : item.inputs;
+    if (inputs !== null && !isMap(inputs)) throw configError(positions.key(item, 'inputs') ?? at, `include:inputs must be a map of input names and values, not ${describeType(inputs)}`, 'include');
+    return { local, what: `include:local "${local}"`, where: positions.key(item, 'local') ?? at, rules, inputs };
   });
 }
 

@@ -49,10 +49,13 @@ export interface JobConfig {
 }
 
 const JOB_WHEN = ['on_success', 'on_failure', 'always', 'manual', 'delayed', 'never'];
+/** GitLab's retry:when reasons, including those of GitLab 19.1 (runner_configuration_error, ...). */
 const RETRY_WHEN = [
   'always', 'unknown_failure', 'script_failure', 'api_failure', 'stuck_or_timeout_failure', 'runner_system_failure',
+  'runner_configuration_error', 'runner_external_dependency_failure', 'runner_interrupted', 'missing_dependency_failure',
   'runner_unsupported', 'stale_schedule', 'job_execution_timeout', 'archived_failure', 'unmet_prerequisites',
-  'scheduler_failure', 'data_integrity_failure',
+  'scheduler_failure', 'data_integrity_failure', 'stuck_pending_with_matching_runners', 'stuck_pending_no_matching_runners',
+  'no_updates_running', 'no_updates_canceling', 'server_timeout_running', 'server_timeout_canceling',
 ];
 
 export function parseJob(name: string, job: YamlMap, where: Where | undefined, positions: SourcePositions, warn: (m: string) => void): JobConfig {

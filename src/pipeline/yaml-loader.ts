@@ -6,14 +6,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
 import { InputError } from '../shared/errors.js';
-import { configError, type SourcePositions } from './source-positions.js';
+import { configError, type SourcePositions, type Where } from './source-positions.js';
 import { convertDocument, DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml-converter.js';
-import { isMap, type YamlValue } from './yaml-value.js';
+import { isMap, type YamlMap, type YamlValue } from './yaml-value.js';
 
 export interface LoadedYaml {
   value: YamlValue;
   /** Non-fatal notes, already prefixed with `file:line:`. */
   warnings: string[];
+  /** The `spec:` header document (CI/CD inputs), when the file has one. */
+  spec?: { value: YamlMap; where: Where | undefined };
 }
 
 const REFERENCE_TAG = { tag: '!reference', collection: 'seq' as const, default: false, resolve: (seq: unknown) => seq };
@@ -62,24 +64,23 @@ export function parseYamlText(
     const error = doc.errors[0];
     if (error) throw syntaxError(error, file, display);
   }
-  const doc = pickDocument(list, text, file, display, lineCounter, positions, limits);
+  const { doc, spec } = pickDocument(list, file, display, lineCounter, positions, limits);
   const warnings = (doc?.warnings ?? []).map((w) => `${display}:${w.linePos?.[0]?.line ?? 1}: ${firstLine(w.message)}`);
-  if (!doc) return { value: null, warnings };
+  if (!doc) return { value: null, warnings, spec };
   const value = convertDocument({ doc, lineCounter, file, display, positions, limits, warnings });
-  return { value, warnings };
+  return { value, warnings, spec };
 }
 
 /** A file may start with a `spec:` header document (CI/CD inputs); the config is the next one. */
 function pickDocument(
   docs: Document.Parsed[],
-  text: string,
   file: string,
   display: string,
   lineCounter: LineCounter,
   positions: SourcePositions,
   limits: YamlLimits,
-): Document.Parsed | undefined {
-  if (docs.length <= 1) return docs[0];
+): { doc: Document.Parsed | undefined; spec?: LoadedYaml['spec'] } {
+  if (docs.length <= 1) return { doc: docs[0] };
   const header = convertDocument({ doc: docs[0]!, lineCounter, file, display, positions, limits });
   const isSpecHeader = isMap(header) && Object.keys(header).length === 1 && 'spec' in header;
   if (!isSpecHeader || docs.length > 2) {
@@ -88,13 +89,9 @@ function pickDocument(
       'more than one YAML document in the file; only a `spec:` header followed by one configuration document is allowed',
     );
   }
-  if (text.includes('$[[')) {
-    throw configError(
-      { file, display, line: lineCounter.linePos(docs[1]!.range[0]).line },
-      'CI/CD inputs ($[[ inputs.* ]]) are not supported by berth exec yet',
-    );
-  }
-  return docs[1];
+  const spec = header.spec;
+  if (!isMap(spec)) throw configError(positions.key(header, 'spec'), 'spec must be a map (inputs)', 'spec');
+  return { doc: docs[1], spec: { value: spec, where: positions.key(header, 'spec') } };
 }
 
 function syntaxError(error: YAMLError, file: string, display: string): InputError {
