@@ -1,0 +1,328 @@
+/**
+ * berth exec on pipelines that were not written for it: real projects' .gitlab-ci.yml files
+ * and GitLab's documentation examples (test/fixtures/pipelines, sources in SOURCES.md).
+ *
+ * - Every fixture compiles with `--list` (exit 0) to the jobs GitLab would create for a push
+ *   to the default branch `main` of `group/demo-project`. The expected lists were derived by
+ *   reading each file (rules, only/except, workflow, includes), not copied from berth.
+ *   Where berth differs from GitLab on purpose it is said next to the list (jobs of includes
+ *   berth cannot read; parallel jobs listed once).
+ * - A few run for real: images are rewritten to local test images and commands that need
+ *   the network become `echo`, so that the compiler → scheduler → executor path runs on
+ *   real structures; each run must leave nothing behind.
+ * - Broken input a user could write is refused with exit 2, a located message, quickly,
+ *   before any container exists.
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
+import { runBerth } from '../support/berth-cli.js';
+import { makeRepo, type FixtureRepo } from '../support/fixture-repo.js';
+import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
+const engine = new DockerodeEngine();
+const repos: FixtureRepo[] = [];
+afterAll(() => repos.forEach((r) => r.remove()));
+
+function filesOf(dir: string, base = dir): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) Object.assign(out, filesOf(path, base));
+    else out[relative(base, path)] = readFileSync(path, 'utf8');
+  }
+  return out;
+}
+
+/** A git repository holding a copy of the fixture, with `edits` applied to the named files. */
+function fixtureRepo(name: string, edits: Record<string, [RegExp | string, string][]> = {}): string {
+  const files = filesOf(join(FIXTURES, name));
+  for (const [file, list] of Object.entries(edits)) {
+    let text = files[file]!;
+    for (const [from, to] of list) text = text.replace(from, to);
+    files[file] = text;
+  }
+  const repo = makeRepo(files);
+  repos.push(repo);
+  return repo.dir;
+}
+
+interface Listed {
+  jobs: string[];
+  skipped: string[];
+}
+
+/** The JOB column of `--list` (names may hold spaces), and the names under "Not in this pipeline". */
+function parseList(stdout: string): Listed {
+  const lines = stdout.split('\n');
+  const header = lines[0] ?? '';
+  const jobs: string[] = [];
+  let i = 1;
+  if (header.startsWith('STAGE')) {
+    const start = header.indexOf('JOB');
+    const end = header.indexOf('WHEN');
+    for (; i < lines.length && lines[i] !== ''; i++) jobs.push(lines[i]!.slice(start, end).trimEnd());
+  }
+  const skipped: string[] = [];
+  const at = lines.indexOf('Not in this pipeline:');
+  if (at >= 0) {
+    for (const line of lines.slice(at + 1)) {
+      if (!line.startsWith('  ')) break;
+      skipped.push(line.slice(2).split(/\s{2,}/)[0]!);
+    }
+  }
+  return { jobs, skipped };
+}
+
+// Expected jobs of a push pipeline on `main` (the default branch) of group/demo-project,
+// in berth's list order (stage order, then file order).
+const EXPECTED: Record<string, Listed> = {
+  'docs-anchors': { jobs: ['test1', 'test2', 'job1', 'job2'], skipped: [] },
+  // rspec 1/2 and spinach: `if: $CI_PIPELINE_SOURCE == "push"`; rspec: branch == default branch.
+  'docs-extends': { jobs: ['rspec 1', 'rspec 2', 'spinach', 'test1', 'test2', 'test3', 'test4', 'rspec'], skipped: [] },
+  'docs-inherit': { jobs: ['job1', 'job2'], skipped: [] },
+  // GitLab: 6 + 6 matrix jobs; berth lists each job once (parallel:matrix not supported yet).
+  'docs-matrix-expressions': { jobs: ['linux:build', 'linux:test'], skipped: [] },
+  'docs-needs-diamond': { jobs: ['build', 'test_unit', 'test_integration', 'test_performance', 'deploy'], skipped: [] },
+  'docs-needs-optional': { jobs: ['build', 'test', 'deploy'], skipped: ['test_optional'] },
+  'docs-needs-stageless': { jobs: ['compile', 'unit_tests', 'integration_tests', 'package'], skipped: [] },
+  'docs-reference-tags': { jobs: ['test', 'test-vars-1', 'test-vars-2', 'nested-references'], skipped: [] },
+  'docs-services': { jobs: ['test'], skipped: [] },
+  // Bridge jobs: GitLab creates them; berth cannot run downstream pipelines and skips them.
+  'docs-trigger': { jobs: [], skipped: ['trigger-multi-project-pipeline', 'trigger-child-pipeline'] },
+  'docs-workflow-variables': { jobs: ['job1', 'job2'], skipped: [] },
+  // GitLab also has the License-Management template's job; `unit test` is 5 jobs there.
+  'gitlab-runner-2019': {
+    jobs: [
+      'helper images', 'clone test repo', 'review-docs-deploy', 'tests definitions', 'dep check', 'check feature flags docs',
+      'code_quality', 'unit test', 'unit test with race', 'docs lint', 'git 1.7.1',
+      'test coverage report', 'race conditions detector', 'test junit report', 'check windows 1803 test failures', 'check windows 1809 test failures',
+      'binaries darwin/386 darwin/amd64', 'binaries freebsd/386 freebsd/amd64 freebsd/arm', 'binaries linux/386 linux/amd64 linux/arm', 'binaries windows/386 windows/amd64',
+      'package-deb', 'package-rpm', 'development docker images', 'static QA', 'review-docs-cleanup',
+    ],
+    skipped: [
+      'prepare ci image', 'prepare alpine-no-root image', 'dep status', 'windows 1803 tests', 'windows 1809 tests', 'development S3',
+      'development servercore1803 helper docker image', 'development servercore1809 helper docker image', 'bleeding edge S3',
+      'bleeding edge packagecloud', 'bleeding edge docker images', 'bleeding edge servercore1803 docker images',
+      'bleeding edge servercore1809 docker images', 'stable S3', 'stable packagecloud', 'stable docker images',
+      'stable servercore1803 docker images', 'stable servercore1809 docker images',
+    ],
+  },
+  'gitlab-shell-2017': { jobs: ['rspec', 'rubocop', 'rspec:ruby2.2', 'rspec:ruby2.1', 'compile'], skipped: [] },
+  'gitlab-ui-2018': { jobs: ['build', 'update_snapshots', 'visual', 'review', 'review_stop', 'upload_artifacts'], skipped: ['pages', 'publish'] },
+  // GitLab also has the SAST/Dependency/Secret templates' and components' jobs, and
+  // windows_installer and build_windows twice (parallel:matrix).
+  'glab-cli': {
+    jobs: [
+      'check_go_generated_code', 'check_go_version', 'check_embed', 'check_args', 'lint:comments', 'govulncheck', 'lint', 'tests:unit',
+      'tests:integration', 'build_test', 'windows_installer', 'build_windows', 'snapcraft_build_edge', 'snapcraft_release_edge',
+    ],
+    skipped: [
+      'secret_detection', 'check_docs_update', 'check_docs_markdown', 'docs hugo_build', 'review-docs-deploy', 'review-docs-cleanup', 'lint_commit',
+      'tag-release', 'release', 'notify-issues-on-release', 'homebrew-release', 'sign_windows_glab', 'sign_windows_installer',
+      'snapcraft_build_stable', 'snapcraft_release_stable',
+    ],
+  },
+  'glib-2019': {
+    jobs: [
+      'style-check-diff', 'fedora-x86_64', 'debian-stable-x86_64', 'installed-tests', 'G_DISABLE_ASSERT', 'cross-android_api21_arm64',
+      'cross-android_api28_arm64', 'cross-mingw64', 'msys2-mingw32', 'vs2017-x64', 'coverage', 'valgrind', 'scan-build',
+    ],
+    skipped: ['freebsd-11-x86_64', 'freebsd-12-x86_64', 'pages', 'dist-job'],
+  },
+  'kees-2018': { jobs: ['pylint', 'test'], skipped: [] },
+  // The four security jobs only override template jobs berth cannot read.
+  'kees-2020': {
+    jobs: ['Build', 'Test'],
+    skipped: [
+      'container_scanning', 'dependency_scanning', 'sast', 'license_scanning',
+      'Deploy Review App', 'Remove Review App', 'Deploy Docker latest tag', 'Deploy acceptance',
+    ],
+  },
+  // GitLab: fedora_qa_public is 8 matrix jobs.
+  kicad: {
+    jobs: ['fedora_build_linux_public', 'fedora_qa_public', 'validate_linux_metadata', 'fedora_report_build_warn_public', 'fedora_report_metrics_public'],
+    skipped: [
+      'fedora_build_linux_kicad', 'fedora_report_build_warn_kicad', 'fedora_report_metrics_kicad', 'fedora_qa_kicad', 'win64_build',
+      'Coverity', 'build_doxygen_docker', 'test_formatting',
+    ],
+  },
+  'libvirt-2020': {
+    jobs: [
+      'website', 'codestyle', 'check-dco', 'x64-debian-10', 'x64-centos-7', 'x64-fedora-32', 'x64-fedora-rawhide', 'x64-opensuse-151',
+      'x64-ubuntu-2004', 's390x-debian-10', 'armv7l-debian-sid', 'mingw32-fedora-rawhide', 'mingw64-fedora-rawhide',
+    ],
+    skipped: [
+      'x64-debian-9', 'x64-debian-sid', 'x64-centos-8', 'x64-fedora-31', 'x64-ubuntu-1804', 'armv6l-debian-9', 'mips64el-debian-9',
+      'mips-debian-9', 'aarch64-debian-10', 'ppc64le-debian-10', 'i686-debian-sid', 'mipsel-debian-sid', 'potfile',
+    ],
+  },
+  'openconnect-2020': {
+    jobs: ['CentOS7/GnuTLS', 'CentOS7/OpenSSL', 'CentOS8/GnuTLS', 'CentOS8/OpenSSL', 'CentOS6/OpenSSL', 'Fedora/GnuTLS'],
+    skipped: ['Fedora/Coverity'],
+  },
+  // GitLab: `test` is 4 matrix jobs, plus the SAST component's jobs.
+  pip2conda: { jobs: ['uv-lock', 'build', 'ruff', 'mypy', 'test', 'python_coverage'], skipped: ['dependency-scanning', 'twine'] },
+  rell: { jobs: ['build'], skipped: ['test', 'publish'] },
+  // unittests and benchmarks are `when: delayed` in GitLab; berth runs them at once.
+  'veloren-2019': {
+    jobs: [
+      'optional-debug:linux', 'optional-debug:windows', 'optional-release:linux', 'optional-release:windows', 'check', 'code-quality',
+      'security', 'unittests', 'benchmarks',
+    ],
+    skipped: ['linux', 'windows'],
+  },
+  // Push to a fork-like project: `.if-merged` makes the merged-branch jobs manual.
+  wireshark: {
+    jobs: [
+      'Source Package', 'Debian Stable APT Package', 'Fedora RPM Package', 'openSUSE 15.6 RPM Package', 'Rocky Linux 9 RPM Package',
+      'Ubuntu APT Package', 'Arch Linux', 'WSAR', 'Debian Stable APT Test', 'openSUSE 15.6 RPM Test', 'Rocky Linux 9 RPM Test', 'Ubuntu APT Test',
+    ],
+    skipped: [
+      'Windows x64 Package', 'Windows Arm64 Package', 'Ubuntu Qt5 Build', 'macOS Universal Package', 'Commit Check', 'Ubuntu GCC Build',
+      'Clang + Code Checks', 'Windows Build', 'macOS Build', 'ASan Menagerie Fuzz', 'ASan randpkt Fuzz', 'Valgrind Menagerie Fuzz',
+    ],
+  },
+};
+
+describe('berth exec --list on real pipelines', () => {
+  it('has an expectation for every fixture', () => {
+    const fixtures = readdirSync(FIXTURES).filter((n) => statSync(join(FIXTURES, n)).isDirectory()).sort();
+    expect(fixtures.length).toBeGreaterThanOrEqual(25);
+    expect(Object.keys(EXPECTED).sort()).toEqual(fixtures);
+  });
+
+  it.each(Object.keys(EXPECTED))('%s', async (name) => {
+    const dir = fixtureRepo(name);
+    const res = await runBerth(['exec', '--cwd', dir, '--list']);
+    expect(res.stderr).not.toMatch(/berth: error/);
+    expect(res.code).toBe(0);
+    expect(parseList(res.stdout)).toEqual(EXPECTED[name]);
+  });
+});
+
+const IMAGE = 'berth-test/bash:latest';
+
+async function runFixture(dir: string, extra: string[] = []) {
+  const res = await runBerth(['exec', '--cwd', dir, '--docker-image', IMAGE, '--pull-policy', 'never', '--report', join(dir, 'report.json'), ...extra]);
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { status: string; jobs: { name: string; status: string }[] };
+  const status = Object.fromEntries(report.jobs.map((j) => [j.name, j.status]));
+  expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+  return { res, report, status };
+}
+
+describe('berth exec runs real pipelines (images rewritten to local ones)', () => {
+  it('docs-needs-diamond: fan-out and fan-in in needs order', async () => {
+    const { res, report, status } = await runFixture(fixtureRepo('docs-needs-diamond'));
+    expect(res.code).toBe(0);
+    expect(status).toEqual({ build: 'success', test_unit: 'success', test_integration: 'success', test_performance: 'success', deploy: 'success' });
+    expect(report.jobs.map((j) => j.name)[0]).toBe('build');
+    expect(res.stdout).toMatch(/^deploy\s+\| Deploying\.\.\.$/m);
+  });
+
+  it('docs-needs-optional: the optional need on a job rules left out is dropped', async () => {
+    const { res, status } = await runFixture(fixtureRepo('docs-needs-optional'));
+    expect(res.code).toBe(0);
+    expect(status).toEqual({ build: 'success', test: 'success', deploy: 'success' });
+  });
+
+  it('docs-workflow-variables: rule variables > job variables > workflow variables > global', async () => {
+    const { res, status } = await runFixture(fixtureRepo('docs-workflow-variables'));
+    expect(res.code).toBe(0);
+    expect(status).toEqual({ job1: 'success', job2: 'success' });
+    expect(res.stdout).toMatch(/^job1\s+\| Run script with job1-deploy-production as an argument$/m);
+    expect(res.stdout).toMatch(/^job2\s+\| Run script with deploy-production as an argument$/m);
+  });
+
+  it('docs-reference-tags: !reference in scripts (nested), after_script and variables, across an include', async () => {
+    // berth-test/bash (busybox) has no printenv; env prints the same lines.
+    const { res, status } = await runFixture(fixtureRepo('docs-reference-tags', { '.gitlab-ci.yml': [[/printenv/g, 'env']] }));
+    expect(res.code).toBe(0);
+    expect(status).toEqual({ test: 'success', 'test-vars-1': 'success', 'test-vars-2': 'success', 'nested-references': 'success' });
+    expect(res.stdout).toMatch(/^test\s+\| creating environment$/m);
+    expect(res.stdout).toMatch(/^test\s+\| deleting environment$/m);
+    expect(res.stdout).toMatch(/^test-vars-1\s+\| IMPORTANT_VAR=the details$/m);
+    expect(res.stdout).toMatch(/^test-vars-2\s+\| MY_VAR=the details$/m);
+    expect(res.stdout).toMatch(/^nested-references\s+\| ONE!\n(?:.*\n)*?nested-references\s+\| TWO!\n(?:.*\n)*?nested-references\s+\| THREE!$/m);
+  });
+
+  it('docs-services: default image and a service reached by each of its aliases', async () => {
+    const dir = fixtureRepo('docs-services', {
+      '.gitlab-ci.yml': [
+        // The image's entrypoint (/bin/bash) and the service's belong to the replaced images.
+        ['name: ruby:2.6', `name: ${IMAGE}`],
+        ['\n    entrypoint: ["/bin/bash"]', ''],
+        ['name: my-postgres:11.7', 'name: berth-test/svc-http:latest'],
+        [/\n {6}entrypoint: \["\/usr\/local\/bin\/db-postgres"\]\n {6}command: \["start"\]/, ''],
+        ['- bundle install', '- echo bundle install'],
+        ['- bundle exec rake spec', '- wget -qO- http://db/ && wget -qO- http://postgres/ && wget -qO- http://pg/'],
+      ],
+    });
+    const { res, status } = await runFixture(dir);
+    expect(status).toEqual({ test: 'success' });
+    expect(res.code).toBe(0);
+    expect(res.stdout.match(/^test\s+\| hello from svc-http$/gm)).toHaveLength(3);
+  });
+
+  it('kees-2018: top-level image, services and before_script of a real project', async () => {
+    const dir = fixtureRepo('kees-2018', {
+      '.gitlab-ci.yml': [
+        ['image: python:latest', `image: ${IMAGE}`],
+        ['- postgres:latest', '- berth-test/svc-http:latest'],
+        ['- python -V', '- echo python -V'],
+        ['- pip install -r requirements.txt', '- echo pip install -r requirements.txt'],
+        ['- cp ./docker/config.py kees/config.py', '- wget -qO- http://berth-test-svc-http/'],
+        ['- pylint kees core', '- echo "pylint on $DB_HOST"'],
+        ['- python manage.py test', '- echo "test as $DB_USER"'],
+      ],
+    });
+    const { res, status } = await runFixture(dir);
+    expect(res.code).toBe(0);
+    expect(status).toEqual({ pylint: 'success', test: 'success' });
+    expect(res.stdout).toMatch(/^pylint\s+\| pylint on postgres$/m);
+    expect(res.stdout).toMatch(/^test\s+\| hello from svc-http$/m);
+  });
+
+  it('glib-2019: extends of an only/except template, allow_failure in a later stage', async () => {
+    const dir = fixtureRepo('glib-2019');
+    // Keep the structure, make every job a quick echo: scripts become one echo each.
+    const file = join(dir, '.gitlab-ci.yml');
+    const text = readFileSync(file, 'utf8')
+      .replace('  script:\n    - .gitlab-ci/run-style-check-diff.sh\n', '  script:\n    - exit 3\n')
+      .replace(/^ {2}image: .*$/gm, `  image: ${IMAGE}`)
+      .replace(/^( {2}(?:before_)?script:\n)((?: {4}(?:-| |#).*\n)+)/gm, (all: string, head: string) => (all.includes('exit 3') ? all : `${head}    - echo "$CI_JOB_NAME in $CI_JOB_STAGE"\n`));
+    writeFileSync(file, text);
+    const { res, status } = await runFixture(dir, ['style-check-diff', 'fedora-x86_64', 'coverage', 'valgrind']);
+    expect(status).toEqual({ 'style-check-diff': 'failed', 'fedora-x86_64': 'success', coverage: 'success', valgrind: 'success' });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^valgrind\s+\| valgrind in analysis$/m);
+  });
+});
+
+describe('berth exec refuses broken input quickly, with exit 2 and a located message (B1)', () => {
+  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+  for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  it.each([
+    ['script: 42', 'job:\n  image: berth-test/busybox:latest\n  script: 42\n', /\.gitlab-ci\.yml:3: job "job": script must be a string or a list of strings/],
+    ['an unknown job keyword', 'job:\n  script: [echo]\n  scirpt: [echo]\n', /\.gitlab-ci\.yml:3: job "job": unknown key "scirpt"; did you mean "script"\?/],
+    ['a needs cycle', 'a: {script: [echo], needs: [b]}\nb: {script: [echo], needs: [a]}\n', /\.gitlab-ci\.yml:1: needs form a cycle: a → b → a/],
+    ['extends of a missing template', 'job:\n  extends: .base\n  script: [echo]\n', /\.gitlab-ci\.yml:2: job "job": extends "\.base", which is not defined/],
+    ['include of a missing local file', 'include: ci/missing.yml\njob: {script: [echo]}\n', /\.gitlab-ci\.yml:1: include:local "ci\/missing\.yml" does not exist/],
+    ['a 5 MB file', `# ${'x'.repeat(5 * 1024 * 1024)}\njob: {script: [echo]}\n`, /\.gitlab-ci\.yml: the file is \d+ bytes, more than the limit/],
+    ['an anchor bomb', `${bomb.join('\n')}\njob: {script: [echo]}\n`, /\.gitlab-ci\.yml:\d+: .*alias bomb/],
+    ['a YAML syntax error in an included file', 'include: ci/a.yml\n', /ci\/a\.yml:\d+:\d+: YAML syntax error/],
+  ])('%s', async (_, yaml, message) => {
+    const repo = makeRepo({ '.gitlab-ci.yml': yaml, 'ci/a.yml': 'job:\n  script: [echo\n  stage: x\n' });
+    repos.push(repo);
+    const start = Date.now();
+    const res = await runBerth(['exec', '--cwd', repo.dir]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(message);
+    expect(res.stdout).toBe('');
+    expect(Date.now() - start).toBeLessThan(5000);
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+  });
+});
