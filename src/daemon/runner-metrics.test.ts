@@ -20,6 +20,21 @@ describe('runner metrics', () => {
     }
   });
 
+  it('collects the process metrics only once served (their event-loop monitor wakes the process every 10 ms)', async () => {
+    const m = new RunnerMetrics();
+    expect(await m.registry.metrics()).not.toContain('nodejs_eventloop_lag_seconds');
+    const first = await m.serve('127.0.0.1:0');
+    const second = await m.serve('127.0.0.1:0');
+    try {
+      const body = await (await fetch(`http://${second.address}/metrics`)).text();
+      expect(body).toContain('nodejs_eventloop_lag_seconds');
+      expect(body).toContain('process_cpu_user_seconds_total');
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('binds a bare port to loopback', () => {
     expect(parseListenAddress(':9252')).toEqual({ host: '127.0.0.1', port: 9252 });
     expect(parseListenAddress('0.0.0.0:9252')).toEqual({ host: '0.0.0.0', port: 9252 });

@@ -86,6 +86,15 @@ describe('GitSource', () => {
     expect(server.requests.some((r) => r.authorized)).toBe(true);
   });
 
+  it('creates the repository without git\'s template (no sample hooks copied into every build container)', async () => {
+    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const { fetched } = await fetchWith(source, job());
+    expect(fetched!.files).toContain('.git/HEAD');
+    expect(fetched!.files.filter((f) => f.startsWith('.git/hooks/') || f === '.git/description' || f === '.git/info/exclude')).toEqual([]);
+    expect(git(fetched!.root, 'rev-parse', 'HEAD')).toBe(shas[2]);
+    await fetched!.release();
+  });
+
   it('checks out an older sha and honours GIT_DEPTH', async () => {
     const source = new GitSource({ cacheDir: join(root, 'cache') });
     const spec = job({ variables: [plainVariable('GIT_DEPTH', '2')] }, shas[1]);

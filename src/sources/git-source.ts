@@ -52,7 +52,8 @@ export class GitSource implements SourceProvider {
       const fresh = !existsSync(join(dir, '.git'));
       if (fresh) {
         await mkdir(dir, { recursive: true });
-        await git.run(['init', '-q'], dir, signal);
+        // No template: its sample hooks and info files would only be copied into every build container.
+        await git.run(['init', '-q', '--template='], dir, signal);
         await git.run(['remote', 'add', 'origin', url], dir, signal);
         log.println('Created fresh repository.');
       } else {

@@ -1,0 +1,69 @@
+// The figures of bench/run-throughput: medians, where a job's time goes, and the printed table.
+
+export const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
+
+/**
+ * Median milliseconds of each step of a berth job, from the GitLab test server's times
+ * (hand-out, final update), the git server's (first and last authorised request) and the
+ * engine's events of the build container.
+ */
+export function phases(jobs, events) {
+  const steps = {
+    'hand-out -> build container created': [],
+    'created -> git fetch starts (git init, remote)': [],
+    'git fetch, first -> last request (server side)': [],
+    'git last request -> sources copied in': [],
+    'sources copied in -> script starts': [],
+    'script (start -> exit)': [],
+    'exit -> container removed (cleanup)': [],
+    'removed -> final update accepted': [],
+  };
+  const add = (name, from, to) => {
+    if (from !== undefined && to !== undefined && from !== null && to !== null) steps[name].push(to - from);
+  };
+  for (const j of jobs) {
+    const e = events.get(j.id) ?? {};
+    add('hand-out -> build container created', j.handedOutAt, e.create);
+    add('created -> git fetch starts (git init, remote)', e.create, j.gitFirstAt);
+    add('git fetch, first -> last request (server side)', j.gitFirstAt, j.gitLastAt);
+    add('git last request -> sources copied in', j.gitLastAt, e['extract-to-dir']);
+    add('sources copied in -> script starts', e['extract-to-dir'], e.start);
+    add('script (start -> exit)', e.start, e.die);
+    add('exit -> container removed (cleanup)', e.die, e.destroy);
+    add('removed -> final update accepted', e.destroy, j.finalAt);
+  }
+  return Object.fromEntries(Object.entries(steps).map(([k, xs]) => [k, { medianMs: median(xs), samples: xs.length }]));
+}
+
+const ms = (x) => `${x.toFixed(0)} ms`;
+const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+
+export function printTable(r, { checkIntervalS, image }) {
+  const overhead = r.perJobMs - r.docker.perRunMs;
+  const sumOverhead = r.sumBasedMs - r.docker.sumBasedMs;
+  const row = (label, value, note = '') => console.log(`  ${label.padEnd(50)} ${value.padEnd(16)} ${note}`.trimEnd());
+  console.log(`bench/run-throughput: ${r.jobs} jobs "echo job N" with a git clone (depth 20) of a small repository,`);
+  console.log(`  concurrent = ${r.concurrent}, check_interval = ${checkIntervalS} s (gitlab-runner's default is 3 s), image ${image}`);
+  row('wall: first hand-out -> last final update', ms(r.wallMs));
+  row('jobs per minute', r.jobsPerMinute.toFixed(1));
+  row('per job, berth (hand-out -> final update)', `median ${ms(r.perJobMs)}`);
+  row(`per run, docker run --rm (${r.concurrent} x ${r.docker.runs / r.concurrent} rounds)`, `median ${ms(r.docker.perRunMs)}`);
+  console.log('    (the same script, same concurrency; 3 rounds before berth, 2 after)');
+  row('ratio berth / docker run', (r.perJobMs / r.docker.perRunMs).toFixed(2));
+  row('per-job overhead (median berth - median docker)', ms(overhead), `(target <= 250 ms) ${verdict(overhead <= 250)}`);
+  row(`sum-based: wall x ${r.concurrent} / ${r.jobs}, berth vs docker`, `${ms(r.sumBasedMs)} vs ${ms(r.docker.sumBasedMs)}`, `overhead ${ms(sumOverhead)}`);
+  console.log(`    (berth's wall includes up to one check_interval per job between a slot freeing and the next request)`);
+  console.log(`  where a berth job's time goes (medians over jobs):`);
+  for (const [name, p] of Object.entries(r.phases)) row(`  ${name}`, Number.isFinite(p.medianMs) ? ms(p.medianMs) : 'n/a', p.samples < r.jobs ? `(${p.samples} samples)` : '');
+  const d = r.docker.engine;
+  row('  for comparison, docker run --rm (engine events):', `${ms(d.createToStartMs)} / ${ms(d.startToDieMs)} / ${ms(d.dieToDestroyMs)}`, 'create -> start / start -> exit / exit -> removed');
+  row('CPU per job: berth / its git processes', `${ms(r.cpu.berthMs)} / ${ms(r.cpu.gitMs)}`, `(the bench process: test servers, git http-backend, sampling: ${ms(r.cpu.serversMs)})`);
+  row('berth peak RSS (VmHWM)', `${r.peakRssMb.toFixed(1)} MB`, `(target < 120 MB) ${verdict(r.peakRssMb < 120)}`);
+  row(`idle CPU, polling an empty queue for ${r.idle.seconds.toFixed(0)} s`, `${r.idle.cpuPercent.toFixed(2)} %`, `(target < 1 %) ${verdict(r.idle.cpuPercent < 1)}`);
+  row('job requests per minute while idle', r.idle.requestsPerMinute.toFixed(1), `(${(60 / checkIntervalS).toFixed(0)} expected at check_interval ${checkIntervalS} s; 20 at 3 s)`);
+  row('RSS while idle', `${r.idle.rssMb.toFixed(1)} MB`);
+  row('SIGQUIT -> exit 0', ms(r.quitMs), 'nothing left behind');
+}
