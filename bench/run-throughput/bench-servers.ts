@@ -36,8 +36,6 @@ export interface BenchServers {
   dir: string;
   configPath: string;
   shortToken: string;
-  /** The files of the repository the jobs fetch. */
-  repoFiles: string[];
   writeConfig(c: BenchConfig): void;
   /** Queues `count` jobs running `echo job N`, sources from the repository (clone, depth 20). */
   enqueue(count: number): void;
@@ -109,7 +107,6 @@ export async function startBenchServers(): Promise<BenchServers> {
     dir,
     configPath,
     shortToken: shortenToken(gl.runnerToken),
-    repoFiles: Object.keys(REPO_FILES),
     writeConfig(c) {
       mkdirSync(join(dir, 'config'), { recursive: true });
       const text = [

@@ -30,7 +30,7 @@ export function dockerBaseline({ image, label, parallel, now }) {
     async rounds(count) {
       if (!events) {
         await dockerRun(image, label, now);
-        events = startEventLog(label, byContainer);
+        events = startEventLog(label, byContainer, Date.now()); // `docker run --rm` returns after the removal
       }
       for (let r = 0; r < count; r++) {
         const t0 = now();
@@ -59,12 +59,13 @@ export const byBerthJob = (e) => (e.Actor?.Attributes?.['berth.type'] === 'build
 export const byContainer = (e) => e.id ?? null;
 
 /**
- * Streams the engine's container events for `label` (from one second before the call, so none
- * is missed). byJob(): per key(event) (null: ignored), the epoch ms of each action of the
- * container (first create/extract-to-dir/start, last die/destroy).
+ * Streams the engine's container events for `label` from `sinceMs` (the engine replays what
+ * happened since, so nothing is missed while the stream connects). byJob(): per key(event)
+ * (null: ignored), the epoch ms of each action of the container (first create/extract-to-dir/
+ * start, last die/destroy).
  */
-export function startEventLog(label, key = byBerthJob) {
-  const since = (Date.now() / 1000 - 1).toFixed(3);
+export function startEventLog(label, key = byBerthJob, sinceMs = Date.now() - 1000) {
+  const since = (sinceMs / 1000).toFixed(3);
   const child = spawn(DOCKER, ['events', '--since', since, '--filter', `label=${label}`, '--filter', 'type=container', '--format', '{{json .}}'], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });

@@ -65,5 +65,5 @@ export function printTable(r, { checkIntervalS, image }) {
   row(`idle CPU, polling an empty queue for ${r.idle.seconds.toFixed(0)} s`, `${r.idle.cpuPercent.toFixed(2)} %`, `(target < 1 %) ${verdict(r.idle.cpuPercent < 1)}`);
   row('job requests per minute while idle', r.idle.requestsPerMinute.toFixed(1), `(${(60 / checkIntervalS).toFixed(0)} expected at check_interval ${checkIntervalS} s; 20 at 3 s)`);
   row('RSS while idle', `${r.idle.rssMb.toFixed(1)} MB`);
-  row('SIGQUIT -> exit 0', ms(r.quitMs), 'nothing left behind');
+  row('SIGQUIT -> exit 0', ms(r.quitMs), 'no Docker object or temp file left behind');
 }

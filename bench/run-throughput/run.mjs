@@ -14,7 +14,7 @@
 // into a temp file at start.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -90,8 +90,11 @@ async function main() {
 
     servers.enqueue(JOBS);
     events = startEventLog(runnerLabel);
+    // berth's temp files (sources, trace buffers, git credentials) go to a folder of its own.
+    const daemonTmp = join(servers.dir, 'tmp');
+    mkdirSync(daemonTmp);
     daemon = spawn(process.execPath, [MAIN, 'run', '--config', servers.configPath, '--log-format', 'text'], {
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', TMPDIR: daemonTmp },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     daemon.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
@@ -151,6 +154,8 @@ async function main() {
         await removeLeftovers(left);
         throw new Error(`Docker objects were left behind (now removed): ${left.map((o) => `${o.kind} ${o.name}`).join(', ')}`);
       }
+      const leftFiles = readdirSync(daemonTmp);
+      if (leftFiles.length) throw new Error(`berth left temp files behind: ${leftFiles.join(', ')}`);
 
       const first = Math.min(...jobs.map((j) => j.handedOutAt));
       const last = Math.max(...jobs.map((j) => j.finalAt));
