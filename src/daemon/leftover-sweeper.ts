@@ -5,6 +5,7 @@
  * runners, of `berth exec`, of other hosts, or anything not made by berth.
  */
 import type { EngineClient } from '../docker/engine-client.js';
+import { removeNetworkForcefully } from '../docker/remove-network.js';
 import { MANAGED_LABEL, SHORT_TOKEN_LABEL, SYSTEM_ID_LABEL } from '../executor/labeller.js';
 import { errorMessage } from '../shared/errors.js';
 
@@ -29,7 +30,7 @@ export async function sweepRunnerLeftovers(engine: EngineClient, systemId: strin
   const containers = await engine.listContainers(filters);
   await Promise.all(containers.map((c) => remove('containers', c.name, () => engine.removeContainer(c.id, { force: true, volumes: true }))));
   const networks = await engine.listNetworks(filters);
-  await Promise.all(networks.map((n) => remove('networks', n.name, () => engine.removeNetwork(n.id))));
+  await Promise.all(networks.map((n) => remove('networks', n.name, () => removeNetworkForcefully(engine, n.id))));
   const volumes = await engine.listVolumes(filters);
   await Promise.all(volumes.map((v) => remove('volumes', v.name, () => engine.removeVolume(v.name))));
   return result;

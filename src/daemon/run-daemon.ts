@@ -9,6 +9,7 @@
  * up, and exit within shutdown_timeout; a second SIGTERM/SIGINT exits at once (the next start
  * sweeps what is left).
  */
+import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BerthConfig, RunnerConfig } from '../config/berth-config.js';
@@ -30,7 +31,7 @@ import { Slots } from './job-slots.js';
 import { sweepRunnerLeftovers } from './leftover-sweeper.js';
 import { createRunnerLog, type LogFormat, type LogLevel, type RunnerLog } from './runner-log.js';
 import { RunnerMetrics } from './runner-metrics.js';
-import { RunnerWorker } from './runner-worker.js';
+import { cloneDirOf, RunnerWorker } from './runner-worker.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -95,6 +96,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return c;
   };
   const ownContainer = new OwnContainerFinder();
+  const gitCacheDir = join(dirname(opts.configPath), 'git-cache');
   const workerDeps = (r: RunnerConfig) => ({
     client: clientFor(r),
     engineFor,
@@ -105,7 +107,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     version: opts.version,
     info: defaultRunnerInfo(opts.version),
     shutdown: shutdown.signal,
-    gitCacheDir: join(dirname(opts.configPath), 'git-cache'),
+    gitCacheDir,
     homeDir: homedir(),
     ownContainer,
     ...(opts.labels ? { labels: opts.labels } : {}),
@@ -114,6 +116,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   for (const r of config.runners) workers.set(r.token, new RunnerWorker(r, workerDeps(r)));
 
   await sweepAll([...workers.values()], systemId, log);
+  // Clones a killed earlier process left (its containers went with the sweep above).
+  for (const w of workers.values()) await rm(cloneDirOf(gitCacheDir, w.shortToken), { recursive: true, force: true });
   const listen = opts.listenAddress ?? config.listenAddress;
   const server = listen ? await metrics.serve(listen) : null;
   if (server) log.info(`Metrics server listening on ${server.address}`);

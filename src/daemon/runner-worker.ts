@@ -58,6 +58,11 @@ interface WorkerSetup {
   sources: GitSource;
 }
 
+/** Where a runner's per-job clones go; emptied when the daemon starts. */
+export function cloneDirOf(gitCacheDir: string, shortToken: string): string {
+  return `${gitCacheDir}/clones/${shortToken}`;
+}
+
 export class RunnerWorker {
   private setup!: WorkerSetup;
   private readonly limitSlots = new Slots(0);
@@ -114,7 +119,11 @@ export class RunnerWorker {
         runnerEnvironment: config.environment,
         homeDir: this.deps.homeDir,
       }),
-      sources: new GitSource({ cacheDir: `${this.deps.gitCacheDir}/${identity.shortToken}`, cloneUrl: config.cloneUrl || undefined }),
+      sources: new GitSource({
+        cacheDir: `${this.deps.gitCacheDir}/${identity.shortToken}`,
+        cloneDir: cloneDirOf(this.deps.gitCacheDir, identity.shortToken),
+        cloneUrl: config.cloneUrl || undefined,
+      }),
     };
     this.limitSlots.setMax(effective.limit);
     this.requestSlots.setMax(effective.requestConcurrency);
@@ -214,6 +223,8 @@ export class RunnerWorker {
         metrics.runningJobs.dec({ runner, state: 'running' });
         release();
         this.jobs.delete(run);
+        // A slot is free: ask for the next job now rather than at the next check_interval.
+        if (!setup.config.strictCheckInterval) this.poke();
       });
     this.jobs.add(run);
   }

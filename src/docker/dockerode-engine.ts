@@ -313,6 +313,13 @@ export class DockerodeEngine implements EngineClient {
     return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }));
   }
 
+  async listContainersOnNetwork(networkId: string, signal?: AbortSignal): Promise<ListedObject[]> {
+    const list = await call('list containers', () =>
+      this.docker.listContainers({ all: true, filters: { network: [networkId] }, abortSignal: signal } as object),
+    );
+    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }));
+  }
+
   async listNetworks(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]> {
     const list = await call('list networks', () =>
       this.docker.listNetworks({ filters: { label: labelFilters }, abortSignal: signal } as object),

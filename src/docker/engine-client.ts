@@ -139,6 +139,8 @@ export interface EngineClient {
   removeVolume(name: string, signal?: AbortSignal): Promise<void>;
 
   listContainers(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]>;
+  /** Every container (any owner) attached to a network: what blocks its removal. */
+  listContainersOnNetwork(networkId: string, signal?: AbortSignal): Promise<ListedObject[]>;
   listNetworks(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]>;
   listVolumes(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]>;
 }

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { EngineClient, ListedObject } from '../docker/engine-client.js';
+import { removeNetworkForcefully } from '../docker/remove-network.js';
 import { MANAGED_LABEL, SHORT_TOKEN_LABEL } from '../executor/labeller.js';
 
 export const EXEC_PID_LABEL = 'berth.exec.pid';
@@ -32,7 +33,7 @@ export async function sweepExecLeftovers(engine: EngineClient, isAlive: (pid: nu
     await p.then(() => removed++).catch(() => undefined);
   };
   await Promise.all(containers.filter(orphan).map((c) => count(engine.removeContainer(c.id, { force: true, volumes: true }))));
-  await Promise.all(networks.filter(orphan).map((n) => count(engine.removeNetwork(n.id))));
+  await Promise.all(networks.filter(orphan).map((n) => count(removeNetworkForcefully(engine, n.id))));
   await Promise.all(volumes.filter(orphan).map((v) => count(engine.removeVolume(v.name))));
   return removed;
 }

@@ -20,6 +20,12 @@ import { KeyedMutex } from './keyed-mutex.js';
 export interface GitSourceOptions {
   /** Where GIT_STRATEGY=fetch keeps one repository per project. */
   cacheDir: string;
+  /**
+   * Where GIT_STRATEGY=clone makes its per-job clones (default: the system temp folder). The
+   * daemon gives each runner its own folder and empties it at start, so a killed process
+   * leaves no clones behind for long.
+   */
+  cloneDir?: string;
   /** `[[runners]] clone_url`: replaces the scheme and host of the repository URL. */
   cloneUrl?: string;
 }
@@ -32,6 +38,12 @@ export class GitSource implements SourceProvider {
 
   constructor(private readonly opts: GitSourceOptions) {}
 
+  private async newCloneDir(): Promise<string> {
+    const parent = this.opts.cloneDir ?? tmpdir();
+    await mkdir(parent, { recursive: true });
+    return mkdtemp(join(parent, 'berth-src-'));
+  }
+
   async fetch(job: JobSpec, log: JobLog, signal: AbortSignal): Promise<FetchedSources | null> {
     const vars = job.variables;
     const strategy = variableValue(vars, 'GIT_STRATEGY') || (job.allowGitFetch ? 'fetch' : 'clone');
@@ -42,7 +54,7 @@ export class GitSource implements SourceProvider {
     const depth = Number(variableValue(vars, 'GIT_DEPTH') ?? job.gitInfo.depth) || 0;
     const { url, credentials } = splitCredentials(withCloneUrl(job.gitInfo.repoUrl, this.opts.cloneUrl));
     const reuse = strategy === 'fetch';
-    const dir = reuse ? join(this.opts.cacheDir, `project-${job.jobInfo.projectId}-${hash(url)}`) : await mkdtemp(join(tmpdir(), 'berth-src-'));
+    const dir = reuse ? join(this.opts.cacheDir, `project-${job.jobInfo.projectId}-${hash(url)}`) : await this.newCloneDir();
     const unlock = reuse ? await this.locks.lock(dir) : () => undefined;
     // Whatever git prints goes through the job's masking (its token, masked variables, token prefixes).
     const phrases = maskPhrasesForJob(job);

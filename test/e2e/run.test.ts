@@ -1,4 +1,5 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
 import { stripAnsi } from '../../src/log/ansi.js';
@@ -197,11 +198,15 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     first.child.kill('SIGKILL');
     await first.result;
     expect((await findLeftovers(engine, fx.labelFilter)).containers.length).toBe(1);
+    const clones = join(fx.dir, 'config', 'git-cache', 'clones', fx.shortToken);
+    expect(readdirSync(clones).length).toBe(1);
     const second = fx.start();
     await waitUntil(async () => (await findLeftovers(engine, fx.labelFilter)).containers.length === 0, 30_000);
     second.child.kill('SIGQUIT');
     const res = await second.result;
     expect(res.stderr).toContain('Removed what an earlier berth process left behind');
+    // ... and the dead process's per-job clone is gone too.
+    expect(existsSync(clones) ? readdirSync(clones) : []).toEqual([]);
   });
 
   it('reloads config.toml when it changes, and keeps the old one when the new one is broken', async () => {
