@@ -18,6 +18,7 @@ import type {
 } from './engine-client.js';
 import { EngineError, toEngineError } from './engine-error.js';
 import { readPullStream } from './pull-stream.js';
+import { sleep } from '../shared/abort.js';
 
 export interface EngineConnection {
   /** unix:///path, tcp://host:port, or undefined for DOCKER_HOST / the default socket. */
@@ -170,8 +171,12 @@ export class DockerodeEngine implements EngineClient {
       );
     } catch (err) {
       if (err instanceof EngineError && err.notFound) return;
-      // 409 "removal already in progress": the container is going away.
-      if (err instanceof EngineError && err.conflict && /already in progress/i.test(err.message)) return;
+      // 409 "removal already in progress" (someone else removes it): wait until it is gone, so
+      // that "removed" means removed.
+      if (err instanceof EngineError && err.conflict && /already in progress/i.test(err.message)) {
+        for (let i = 0; i < 100 && (await this.inspectContainer(id, signal)); i++) await sleep(100, signal);
+        return;
+      }
       throw err;
     }
   }

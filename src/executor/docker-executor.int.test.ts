@@ -311,16 +311,23 @@ describe('DockerExecutor: timeout, cancel, abort', () => {
 
   it('fails cleanly when the build container is removed from outside mid-job', async () => {
     const job = testJob({ script: ['echo started', 'sleep 60'], afterScript: ['echo after'] });
-    const remover = setInterval(async () => {
-      const [c] = await engine.listContainers([run.filter, 'berth.type=build']);
-      if (c) {
+    let removal: Promise<void> | null = null;
+    const remover = setInterval(() => {
+      if (removal) return;
+      removal = (async () => {
+        const [c] = await engine.listContainers([run.filter, 'berth.type=build']);
+        if (!c) {
+          removal = null;
+          return;
+        }
         clearInterval(remover);
         await new Promise((r) => setTimeout(r, 800));
         await engine.removeContainer(c.id, { force: true });
-      }
+      })();
     }, 100);
     const { result } = await runTestJob(job);
     clearInterval(remover);
+    await removal;
     expect(result.state).toBe('failed');
     expect(result.failureReason).not.toBe('script_failure');
   });
