@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -142,6 +142,7 @@ describe('DockerExecutor: scripts', () => {
     expect(text).toContain('script ran');
     expect(readFileSync(join(dir, 'hello.txt'), 'utf8')).toBe('hello from the host\n');
     const after = [statSync(join(dir, 'hello.txt')), statSync(join(dir, 'run.sh'))].map((s) => [s.mode, s.uid, s.mtimeMs]);
+    rmSync(dir, { recursive: true, force: true });
     expect(after).toEqual(before);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, chmodSync, symlinkSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, chmodSync, symlinkSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,5 +48,6 @@ describe('packSources', () => {
     expect(byName['builds/g/p/link']).toMatchObject({ type: 'symlink', linkname: 'a.txt' });
     expect(byName['builds/g/p.tmp/CERT']).toMatchObject({ body: 'pem\n' });
     expect(byName['builds/g/p/sub/']).toMatchObject({ type: 'directory', mode: 0o777 });
+    rmSync(dir, { recursive: true, force: true });
   });
 });

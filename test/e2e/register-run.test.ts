@@ -16,6 +16,11 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await fx.close();
+  // register adds volumes = ["/cache"]: a persistent cache volume per runner (kept by design, as
+  // gitlab-runner does); this test's runner is gone, so its cache goes too.
+  for (const v of await engine.listVolumes([])) {
+    if (v.name.startsWith(`berth-${fx.shortToken}-project-`)) await engine.removeVolume(v.name);
+  }
   expect(await findLeftovers(engine, fx.labelFilter)).toEqual(NO_LEFTOVERS);
 });
 

@@ -51,7 +51,7 @@ async function runImage(opts: { cmd: string[]; entrypoint?: string[]; binds?: st
     const info = await container.inspect();
     return { id: container.id, code: StatusCode, ...demux(logs), networks: Object.keys(info.NetworkSettings.Networks ?? {}) };
   } finally {
-    await container.remove({ force: true });
+    await container.remove({ force: true, v: true });
   }
 }
 
