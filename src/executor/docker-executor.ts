@@ -30,6 +30,7 @@ import type { RunnerIdentity } from './runner-identity.js';
 import { ServiceManager, type ServiceNetwork } from './service-manager.js';
 import type { FetchedSources, SourceProvider } from './source-provider.js';
 import { packSources } from './sources-archive.js';
+import { SourcesInAdvance } from './sources-in-advance.js';
 import { DEFAULT_STOP_TIMINGS, runStage, type StopTimings } from './stage-runner.js';
 
 export interface DockerExecutorDeps {
@@ -53,6 +54,7 @@ export class DockerExecutor implements Executor {
   private image: ImageSpec | null = null;
   private buildContainer: string | null = null;
   private fetched: FetchedSources | null = null;
+  private sourcesInAdvance: SourcesInAdvance | null = null;
   /** The build container's last stage has fully stopped (it may be started again). */
   private buildStopped: Promise<void> = Promise.resolve();
 
@@ -85,6 +87,7 @@ export class DockerExecutor implements Executor {
     this.image = image;
     this.ctx.image = image.name;
     log.println(`Using Docker executor with image ${image.name} ...`);
+    this.sourcesInAdvance = new SourcesInAdvance(deps.sources, this.job, signal);
 
     const services = [
       ...deps.settings.services.map((s) => ({ spec: s, fromConfig: true })),
@@ -162,6 +165,9 @@ export class DockerExecutor implements Executor {
   async cleanup(): Promise<string[]> {
     const problems = await this.tracker.cleanup();
     this.buildContainer = null;
+    // A prepare that failed early may have left the fetch running: wait for it, then release.
+    this.fetched ??= (await this.sourcesInAdvance?.settled()) ?? null;
+    this.sourcesInAdvance = null;
     if (this.fetched) {
       await this.fetched.release().catch((err: unknown) => problems.push(`sources: ${String(err)}`));
       this.fetched = null;
@@ -220,7 +226,9 @@ export class DockerExecutor implements Executor {
   private async copySources(vars: readonly JobVariable[], signal: AbortSignal): Promise<void> {
     const { log, deps } = this;
     log.sectionStart('get_sources', deps.sources.header);
-    this.fetched = await deps.sources.fetch(this.job, log, signal);
+    const fetched = await this.sourcesInAdvance!.collect(log);
+    this.fetched = fetched;
+    this.sourcesInAdvance = null;
     if (this.fetched) log.println(this.fetched.description);
     const fileVariables = vars.filter((v) => v.file).map((v) => ({ key: v.key, value: v.value }));
     for (const bad of fileVariables.filter((v) => !isShellName(v.key))) {

@@ -231,6 +231,21 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     expect((await run.result).code).toBe(0);
   });
 
+  it('fails a job whose image cannot be had, and releases the sources fetched in advance', async () => {
+    const job = fx.enqueue({
+      script: ['echo never'],
+      overrides: { image: { name: 'berth-test/no-such-image:1', entrypoint: null, ports: [], executor_opts: {}, pull_policy: ['if-not-present'] } },
+    });
+    const run = fx.start(['--log-level', 'debug']);
+    await done(job);
+    expect(job.final).toMatchObject({ state: 'failed' });
+    expect(job.final!.failureReason).not.toBe('script_failure');
+    const clones = join(fx.dir, 'config', 'git-cache', 'clones', fx.shortToken);
+    await waitUntil(async () => !existsSync(clones) || readdirSync(clones).length === 0, 10_000);
+    run.child.kill('SIGQUIT');
+    expect((await run.result).code).toBe(0);
+  });
+
   it('reports a job it cannot run as failed, and keeps running', async () => {
     const bad = fx.enqueue({ overrides: { steps: 'not a list' } });
     const good = fx.enqueue({ script: ['echo still-alive'] });

@@ -1,0 +1,34 @@
+/**
+ * Fetches a job's sources while the rest of prepare runs (pulls, container creation, services):
+ * the git fetch on the runner host needs none of them. Its log lines are held back and written
+ * into the job log when the get_sources section begins, so the log still reads in order.
+ */
+import type { JobSpec } from '../job/job-spec.js';
+import { MemoryByteWriter } from '../log/byte-writer.js';
+import { JobLog } from '../log/job-log.js';
+import type { FetchedSources, SourceProvider } from './source-provider.js';
+
+export class SourcesInAdvance {
+  private readonly held = new MemoryByteWriter();
+  private readonly fetching: Promise<FetchedSources | null>;
+
+  constructor(provider: SourceProvider, job: JobSpec, signal: AbortSignal) {
+    const log = new JobLog(this.held, { traceSections: false });
+    this.fetching = provider.fetch(job, log, signal).finally(() => log.end());
+    this.fetching.catch(() => undefined);
+  }
+
+  /** Writes the held lines into `log`, then returns the sources or throws the fetch's error. */
+  async collect(log: JobLog): Promise<FetchedSources | null> {
+    try {
+      return await this.fetching;
+    } finally {
+      log.raw(this.held.buffer);
+    }
+  }
+
+  /** The sources once the fetch has settled, or null when it failed (for cleanup). */
+  settled(): Promise<FetchedSources | null> {
+    return this.fetching.catch(() => null);
+  }
+}
