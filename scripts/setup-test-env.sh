@@ -50,6 +50,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >/dev/null
 fi
 
-log "building the runner image (berth in a container)"
-bash scripts/build-runner-image.sh
+if [ "${BERTH_SKIP_RUNNER_IMAGE:-}" = 1 ]; then
+  log "skipping the runner image (BERTH_SKIP_RUNNER_IMAGE=1)"
+else
+  log "building the runner image (berth in a container)"
+  bash scripts/build-runner-image.sh
+fi
 log "ready"
