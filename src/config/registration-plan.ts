@@ -13,19 +13,12 @@ import { InputError } from '../shared/errors.js';
 import type { RunnerConfig } from './berth-config.js';
 import type { RegisterInput } from './register-flags.js';
 import { fillZeroDefaults, mergeTemplate } from './template-merge.js';
+import type { RegisterRunnerRequest } from '../gitlab/runner-registration-api.js';
 
 export type RegistrationMode = 'authentication-token' | 'registration-token' | 'verify-only';
 
-export interface LegacyRegistration {
-  description: string;
-  maintenanceNote: string;
-  tagList: string[];
-  runUntagged: boolean;
-  locked: boolean;
-  accessLevel: 'not_protected' | 'ref_protected' | '';
-  maximumTimeout: number;
-  paused: boolean;
-}
+/** The server-side settings of a legacy registration (the request without token and info). */
+export type LegacyRegistration = Omit<RegisterRunnerRequest, 'registrationToken' | 'info'>;
 
 export interface RegistrationPlan {
   mode: RegistrationMode;
