@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { shortToken as shortenToken } from '../../src/gitlab/short-token.js';
 import { startGitHttpServer, type GitHttpServer } from '../../test/support/git-http-server.js';
 import { GitLabTestServer, type TestJob } from '../../test/support/gitlab-test-server.js';
+import { enqueueRepoJob } from '../../test/support/repo-job.js';
 
 export interface BenchConfig {
   concurrent: number;
@@ -128,30 +129,8 @@ export async function startBenchServers(): Promise<BenchServers> {
     },
     enqueue(count) {
       for (let i = 1; i <= count; i++) {
-        const job = gl.enqueueJob({
-          script: [`echo job ${i}`],
-          overrides: {
-            image: null, // the runner's [runners.docker] image
-            services: [],
-            credentials: [],
-            dependencies: [],
-            artifacts: null,
-            cache: [],
-            git_info: {
-              repo_url: 'placeholder',
-              ref: 'main',
-              sha,
-              before_sha: '0'.repeat(40),
-              ref_type: 'branch',
-              refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
-              depth: 20,
-            },
-          },
-        });
-        // The repository URL carries the job's own token, as GitLab's does.
-        (job.payload.git_info as Record<string, unknown>).repo_url =
-          `${git.url.replace('http://', `http://gitlab-ci-token:${job.token}@`)}/group/project.git`;
-        git.tokens.add(job.token);
+        // image null: the runner's [runners.docker] image.
+        const job = enqueueRepoJob(gl, git, sha, { script: [`echo job ${i}`], overrides: { image: null } });
         stamp(job);
         queued.push(job);
       }

@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { EngineClient, Labels, Mount } from '../docker/engine-client.js';
-import { projectDir as projectDirOf } from '../job/build-dir.js';
+import { projectDir as projectDirOf, projectTempDir } from '../job/build-dir.js';
 import { JobFailure } from '../job/job-result.js';
 import type { ImageSpec, JobSpec, JobVariable } from '../job/job-spec.js';
 import { stageVariables, type RunnerContext } from '../job/runner-variables.js';
@@ -134,7 +134,7 @@ export class DockerExecutor implements Executor {
   async runStage(stage: ScriptStage, signal: AbortSignal): Promise<StageResult> {
     if (!this.buildContainer || !this.image) throw new Error('runStage before prepare');
     const vars = stageVariables(this.job, this.ctx, stage.jobStatus);
-    const tmp = `${this.ctx.projectDir}.tmp`;
+    const tmp = projectTempDir(this.ctx.projectDir);
     const script = buildStageScript({
       commands: stage.commands,
       exports: vars.map((v) => ({ key: v.key, value: v.file ? `${tmp}/${v.key}` : v.value })),

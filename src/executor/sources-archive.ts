@@ -11,6 +11,7 @@ import { posix, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { pack, type Header, type Pack } from 'tar-stream';
+import { projectTempDir } from '../job/build-dir.js';
 
 type EntryHeader = Partial<Header> & Pick<Header, 'name'>;
 
@@ -58,7 +59,7 @@ async function writeEntries(tar: Pack, input: ArchiveInput): Promise<number> {
   };
 
   await ensureDir(root);
-  const tmp = `${root}.tmp`;
+  const tmp = projectTempDir(root);
   await ensureDir(tmp);
   for (const v of input.fileVariables) {
     await entry(tar, { name: `${tmp}/${v.key}`, type: 'file', mode: 0o666 }, Buffer.from(v.value, 'utf8'));

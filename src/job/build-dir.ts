@@ -20,9 +20,9 @@ export function projectDir(job: JobSpec, buildsDir = DEFAULT_BUILDS_DIR): string
   return posix.join(buildsDir || DEFAULT_BUILDS_DIR, path);
 }
 
-/** `<project dir>.tmp`: file variables and other runner-owned files. */
-export function projectTempDir(job: JobSpec, buildsDir = DEFAULT_BUILDS_DIR): string {
-  return `${projectDir(job, buildsDir)}.tmp`;
+/** `<project dir>.tmp` (RUNNER_TEMP_PROJECT_DIR): file variables and other runner-owned files. */
+export function projectTempDir(projectDir: string): string {
+  return `${projectDir}.tmp`;
 }
 
 /** `https://host/ns/proj.git` or `git@host:ns/proj.git` → `ns/proj`. */

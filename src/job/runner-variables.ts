@@ -3,6 +3,7 @@
  * final, expanded variable set of a stage, in gitlab-runner's precedence (last wins):
  * runner defaults → [[runners]] environment → the job's own variables → runner internals.
  */
+import { projectTempDir } from './build-dir.js';
 import type { JobSpec, JobVariable } from './job-spec.js';
 import { plainVariable } from './job-spec.js';
 import { dedupeVariables, expandVariables } from './variables.js';
@@ -58,7 +59,7 @@ export function environmentVariables(entries: readonly string[]): JobVariable[] 
 export function stageVariables(job: JobSpec, ctx: RunnerContext, status: JobStatusForScript): JobVariable[] {
   const internal: JobVariable[] = [
     plainVariable('CI_JOB_STATUS', status),
-    plainVariable('RUNNER_TEMP_PROJECT_DIR', `${ctx.projectDir}.tmp`),
+    plainVariable('RUNNER_TEMP_PROJECT_DIR', projectTempDir(ctx.projectDir)),
   ];
   if (ctx.networkName) internal.push(plainVariable('CI_BUILD_NETWORK_NAME', ctx.networkName));
   const all = [...runnerDefaultVariables(job, ctx), ...environmentVariables(ctx.environment), ...job.variables, ...internal];

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shortToken } from '../../src/gitlab/short-token.js';
 import { startBerth, type RunningCli } from './berth-cli.js';
+import { enqueueRepoJob } from './repo-job.js';
 import { startGitHttpServer, type GitHttpServer } from './git-http-server.js';
 import { GitLabTestServer, type EnqueueOptions, type GitLabTestServerOptions, type TestJob } from './gitlab-test-server.js';
 
@@ -79,35 +80,7 @@ export async function createRunFixture(opts: GitLabTestServerOptions = {}): Prom
       writeFileSync(configPath, text, { mode: 0o600 });
     },
     enqueue(o = {}) {
-      const overrides = o.overrides ?? {};
-      const job = gl.enqueueJob({
-        image: 'berth-test/bash:latest',
-        ...o,
-        overrides: {
-          services: [],
-          credentials: [],
-          dependencies: [],
-          artifacts: null,
-          cache: [],
-          git_info: {
-            repo_url: 'placeholder',
-            ref: 'main',
-            sha,
-            before_sha: '0'.repeat(40),
-            ref_type: 'branch',
-            refspecs: ['+refs/heads/main:refs/remotes/origin/main'],
-            depth: 20,
-          },
-          ...overrides,
-        },
-      });
-      // The repository URL carries the job's own token, as GitLab's does.
-      const info = job.payload.git_info as Record<string, unknown>;
-      if (info.repo_url === 'placeholder') {
-        info.repo_url = `${gitServer.url.replace('http://', `http://gitlab-ci-token:${job.token}@`)}/group/project.git`;
-      }
-      gitServer.tokens.add(job.token);
-      return job;
+      return enqueueRepoJob(gl, gitServer, sha, { image: 'berth-test/bash:latest', ...o });
     },
     start(args = []) {
       const r = startBerth(['run', '--config', configPath, '--log-format', 'text', ...args]);
