@@ -18,9 +18,9 @@ import { pack } from 'tar-stream';
 const ROUNDS = Number(process.argv[2] ?? 7);
 const DIST = process.env.BERTH_DIST ?? new URL('../../dist/', import.meta.url).pathname;
 const load = (p) => import(pathToFileURL(join(DIST, p)).href);
-const { PullManager } = await load('executor/pull-manager.js');
-const { DockerodeEngine } = await load('docker/dockerode-engine.js');
-const { defaultDockerSettings } = await load('executor/docker-settings.js');
+const { PullManager } = await load('executor/docker/pull-manager.js');
+const { DockerodeEngine } = await load('engine/dockerode-engine.js');
+const { defaultDockerSettings } = await load('executor/docker/docker-settings.js');
 const { JobLog } = await load('log/job-log.js');
 const { MemoryByteWriter } = await load('log/byte-writer.js');
 

@@ -7,7 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { BERTH_VERSION } from './version.js';
+import { BERTH_VERSION } from '../shared/version.js';
 import { reportError } from './report-error.js';
 import { registerCommands } from './commands/index.js';
 

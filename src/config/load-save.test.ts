@@ -8,7 +8,7 @@ import { encodeConfig } from './encode-config.js';
 import { loadConfig } from './load-config.js';
 import { parseConfig } from './parse-config.js';
 import { saveConfig } from './save-config.js';
-import { FULL_CONFIG, GITLAB_RUNNER_WRITTEN } from './testing/gitlab-runner-config.js';
+import { FULL_CONFIG, GITLAB_RUNNER_WRITTEN } from '../../test/support/config/gitlab-runner-config.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../shared/errors.js';
 import { defaultConfig } from './berth-config.js';
 import { parseConfig } from './parse-config.js';
-import { FULL_CONFIG, GITLAB_RUNNER_WRITTEN } from './testing/gitlab-runner-config.js';
+import { FULL_CONFIG, GITLAB_RUNNER_WRITTEN } from '../../test/support/config/gitlab-runner-config.js';
 
 const parseText = (text: string, env: NodeJS.ProcessEnv = {}, template = false) =>
   parseConfig(text, { file: 'config.toml', env, ...(template ? { template } : {}) });

@@ -3,7 +3,7 @@
  * one key (the executor), then `$VAR` expansion of `url` and `token` (gitlab-runner !6068).
  */
 import { parse, TomlError } from 'smol-toml';
-import { expandString } from '../job/variables.js';
+import { expandString } from '../shared/expand-string.js';
 import { InputError } from '../shared/errors.js';
 import type { BerthConfig, RunnerConfig } from './berth-config.js';
 import { configError, type ConfigWarning } from './config-issues.js';

@@ -132,7 +132,7 @@ export function parseFlagValue(spec: FlagSpec, raw: string, previous?: unknown):
     case 'map':
     case 'boolMap':
     case 'listMap':
-      return { ...((previous as Record<string, unknown> | undefined) ?? {}), ...parseMapFlag(spec, raw, bad) };
+      return { ...((previous) ?? {}), ...parseMapFlag(spec, raw, bad) };
   }
 }
 

@@ -70,7 +70,7 @@ export interface TableArrayDecl<S extends Schema> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyDecl = FieldDecl<any> | TableDecl<any> | TableArrayDecl<any>;
+export type AnyDecl = FieldDecl<any> | TableDecl<Schema> | TableArrayDecl<Schema>;
 export type Schema = { readonly [prop: string]: AnyDecl };
 
 export type Infer<S extends Schema> = { -readonly [K in keyof S]: InferDecl<S[K]> };
@@ -97,16 +97,16 @@ export const enumOf = <V extends string>(toml: string, values: readonly V[], o: 
 /** A string or a list of strings in TOML, each one of `values`. */
 export const enumList = <V extends string>(toml: string, values: readonly V[], o: Opts<V[]>) =>
   field<V[]>('enumList', toml, [], o, values);
-export const strMap = (toml: string, o: Opts<Record<string, string>>) => field('stringMap', toml, {} as Record<string, string>, o);
-export const boolMap = (toml: string, o: Opts<Record<string, boolean>>) => field('boolMap', toml, {} as Record<string, boolean>, o);
+export const strMap = (toml: string, o: Opts<Record<string, string>>) => field('stringMap', toml, {}, o);
+export const boolMap = (toml: string, o: Opts<Record<string, boolean>>) => field('boolMap', toml, {}, o);
 export const strListMap = (toml: string, o: Opts<Record<string, string[]>>) =>
-  field('stringListMap', toml, {} as Record<string, string[]>, o);
+  field('stringListMap', toml, {}, o);
 /** A Go duration (`"15m"`, `"1h30m"`, or integer nanoseconds), kept in milliseconds. */
 export const duration = (toml: string, o: Opts<number>) => field('duration', toml, 0, o);
 /** A TOML date-time, kept as an ISO 8601 string; '' is Go's zero time (`0001-01-01T00:00:00Z`). */
 export const datetime = (toml: string, o: Opts<string>) => field('datetime', toml, '', o);
 /** A table berth keeps as it is (for saving) without looking inside. */
-export const rawTable = (toml: string, o: Opts<Record<string, unknown>>) => field('rawTable', toml, {} as Record<string, unknown>, o);
+export const rawTable = (toml: string, o: Opts<Record<string, unknown>>) => field('rawTable', toml, {}, o);
 
 export const table = <S extends Schema>(toml: string, fields: S, o: { doc: string; flagPrefix?: string }): TableDecl<S> => ({
   kind: 'table',

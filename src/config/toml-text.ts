@@ -33,6 +33,7 @@ export function formatKey(key: string): string {
 }
 
 export function formatString(s: string): string {
+  // eslint-disable-next-line no-control-regex -- TOML strings escape control characters
   const escaped = s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
     const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
     return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;

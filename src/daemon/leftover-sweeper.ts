@@ -4,9 +4,9 @@
  * shutdown. Selects by label only; never touches cache volumes (unlabelled), objects of other
  * runners, of `berth exec`, of other hosts, or anything not made by berth.
  */
-import type { EngineClient } from '../docker/engine-client.js';
-import { removeNetworkForcefully } from '../docker/remove-network.js';
-import { MANAGED_LABEL, SHORT_TOKEN_LABEL, SYSTEM_ID_LABEL } from '../executor/labeller.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import { removeNetworkForcefully } from '../engine/remove-network.js';
+import { MANAGED_LABEL, SHORT_TOKEN_LABEL, SYSTEM_ID_LABEL } from '../executor/docker/labeller.js';
 import { errorMessage } from '../shared/errors.js';
 
 export interface SweepResult {

@@ -5,11 +5,11 @@
  * (canceled/failed/403), a runner shutdown aborts with runner_interrupted, and the final PUT
  * reports state, failure reason and exit code.
  */
-import type { EngineClient, Labels } from '../docker/engine-client.js';
-import { DockerExecutor } from '../executor/docker-executor.js';
-import type { DockerSettings } from '../executor/docker-settings.js';
+import type { EngineClient, Labels } from '../engine/engine-client.js';
+import { DockerExecutor } from '../executor/docker/docker-executor.js';
+import type { DockerSettings } from '../executor/docker/docker-settings.js';
 import type { ImagePuller } from '../executor/image-puller.js';
-import type { OwnContainerFinder } from '../executor/own-container.js';
+import type { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { runJob } from '../executor/run-job.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import type { SourceProvider } from '../executor/source-provider.js';

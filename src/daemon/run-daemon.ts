@@ -17,10 +17,10 @@ import { effectiveGlobals } from '../config/effective-settings.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { loadOrCreateSystemId } from '../config/system-id.js';
 import { watchConfig } from '../config/watch-config.js';
-import { DockerodeEngine } from '../docker/dockerode-engine.js';
-import type { EngineClient, Labels } from '../docker/engine-client.js';
-import type { DockerSettings } from '../executor/docker-settings.js';
-import { OwnContainerFinder } from '../executor/own-container.js';
+import { DockerodeEngine } from '../engine/dockerode-engine.js';
+import type { EngineClient, Labels } from '../engine/engine-client.js';
+import type { DockerSettings } from '../executor/docker/docker-settings.js';
+import { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { GitLabClient } from '../gitlab/gitlab-client.js';
 import { defaultRunnerInfo } from '../gitlab/runner-features.js';
 import { JobFailure } from '../job/job-result.js';
@@ -199,7 +199,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (!finished) log.warn('Shutdown did not finish in time: exiting; the next start removes what is left');
     return finished ? 0 : 1;
   } finally {
-    for (const [s, h] of handlers) signals.off(s as NodeJS.Signals, h);
+    for (const [s, h] of handlers) signals.off(s, h);
     watcher();
     await server?.close();
     for (const c of clients.values()) c.close();

@@ -9,12 +9,12 @@
  */
 import type { RunnerConfig } from '../config/berth-config.js';
 import { effectiveRunnerSettings, type EffectiveRunnerSettings } from '../config/effective-settings.js';
-import { toDockerSettings } from '../config/to-docker-settings.js';
-import { toRunnerIdentity } from '../config/to-runner-identity.js';
-import type { EngineClient, Labels } from '../docker/engine-client.js';
-import type { DockerSettings } from '../executor/docker-settings.js';
-import type { OwnContainerFinder } from '../executor/own-container.js';
-import { PullManager } from '../executor/pull-manager.js';
+import { toDockerSettings } from './to-docker-settings.js';
+import { toRunnerIdentity } from './to-runner-identity.js';
+import type { EngineClient, Labels } from '../engine/engine-client.js';
+import type { DockerSettings } from '../executor/docker/docker-settings.js';
+import type { OwnContainerFinder } from '../executor/docker/own-container.js';
+import { PullManager } from '../executor/docker/pull-manager.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import type { GitLabClient } from '../gitlab/gitlab-client.js';
 import type { JobPayloadError } from '../gitlab/job-payload.js';

@@ -2,7 +2,7 @@
  * ImagePuller: makes a job's images available on the engine, honouring pull policies,
  * allow-lists and registry credentials. The Docker executor depends on this interface only.
  */
-import type { ImageInfo } from '../docker/engine-client.js';
+import type { ImageInfo } from '../engine/engine-client.js';
 import type { ImageSpec, JobSpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
 

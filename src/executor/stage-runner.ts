@@ -4,7 +4,7 @@
  * When the signal aborts, the script's processes get SIGTERM first (every PID but 1), then the
  * container is stopped, then killed; the stage still returns the container's exit code.
  */
-import type { EngineClient } from '../docker/engine-client.js';
+import type { EngineClient } from '../engine/engine-client.js';
 import type { StageScript } from '../job/script-builder.js';
 import type { JobLog } from '../log/job-log.js';
 import { MarkerFilter } from './marker-filter.js';
@@ -54,7 +54,7 @@ export async function runStage(
   attachment.stderr.on('data', (chunk: Buffer) => stderr.write(chunk));
 
   let stopped = false;
-  let stopping: Promise<void> | null = null;
+  let stopping = null as Promise<void> | null; // set by onAbort, from a listener
   const onAbort = (): void => {
     stopped = true;
     stopping ??= stopContainer(engine, containerId, timings);

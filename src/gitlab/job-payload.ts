@@ -17,9 +17,9 @@ import {
   DEFAULT_JOB_TIMEOUT_SECONDS,
   type ImageSpec,
   type JobSpec,
-  type PullPolicy,
   type ServiceSpec,
 } from '../job/job-spec.js';
+import type { PullPolicy } from '../shared/pull-policy.js';
 import { jobPayloadSchema, type WireJobPayload } from './wire-types.js';
 
 export class JobPayloadError extends BerthError {

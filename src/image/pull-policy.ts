@@ -5,7 +5,7 @@
  * the requested order; nothing left is a configuration error with gitlab-runner's text.
  * Duplicates stay: `[always, always]` is one retry.
  */
-import type { PullPolicy } from '../job/job-spec.js';
+import type { PullPolicy } from '../shared/pull-policy.js';
 
 export const PULL_POLICIES: readonly PullPolicy[] = ['always', 'if-not-present', 'never'];
 

@@ -4,8 +4,7 @@
  * .gitlab-ci.yml compiler (`berth exec`) and the GitLab API client (`berth run`).
  * One consumer runs it: the executor. Nothing here knows about YAML or Docker.
  */
-
-export type PullPolicy = 'always' | 'if-not-present' | 'never';
+import type { PullPolicy } from '../shared/pull-policy.js';
 
 export type StepName = 'script' | 'after_script' | 'release' | 'run' | (string & {});
 export type StepWhen = 'on_success' | 'on_failure' | 'always';

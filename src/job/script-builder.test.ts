@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { MemoryByteWriter } from '../log/byte-writer.js';
-import { stripAnsi } from '../log/ansi.js';
+import { stripAnsi } from '../shared/ansi.js';
 import { MarkerFilter } from '../executor/marker-filter.js';
 import { buildStageScript, type StageScriptInput } from './script-builder.js';
 

@@ -9,7 +9,7 @@
  * (an image ENTRYPOINT that does not `exec "$@"` never runs it) and what status it ended with
  * (even when such an ENTRYPOINT hides the status). The executor strips them from the log.
  */
-import { ANSI } from '../log/ansi.js';
+import { ANSI } from '../shared/ansi.js';
 import { isShellName, shellQuote } from './shell-quote.js';
 
 export interface ScriptMarkers {

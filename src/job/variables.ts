@@ -4,6 +4,7 @@
  * never expanded; a value that refers to itself (directly or in a cycle) stops expanding there.
  */
 import type { JobVariable } from './job-spec.js';
+import { expandString } from '../shared/expand-string.js';
 
 /** Last definition of a key wins (the order is the precedence order). */
 export function lastByKey(vars: readonly JobVariable[]): Map<string, JobVariable> {
@@ -23,17 +24,6 @@ export function dedupeVariables(vars: readonly JobVariable[]): JobVariable[] {
     out.push(last.get(v.key)!);
   }
   return out;
-}
-
-const REF = /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-
-/** Expands `$VAR`, `${VAR}` and `$$` in `text` with `lookup`. */
-export function expandString(text: string, lookup: (key: string) => string | undefined): string {
-  if (!text.includes('$')) return text;
-  return text.replace(REF, (m, braced: string | undefined, bare: string | undefined) => {
-    if (m === '$$') return '$';
-    return lookup((braced ?? bare)!) ?? '';
-  });
 }
 
 /**

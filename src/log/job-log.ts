@@ -3,7 +3,7 @@
  * Errorln), section markers and container output all go through a per-stream filter chain
  * (masking) into one shared sink (terminal, file, or the GitLab trace upload).
  */
-import { ANSI } from './ansi.js';
+import { ANSI } from '../shared/ansi.js';
 import { type ByteWriter, SharedByteWriter } from './byte-writer.js';
 
 export interface JobLogOptions {

@@ -47,7 +47,7 @@ export class UrlMasker implements ByteWriter {
         let j = i;
         while (j < chunk.length && !endsValue(chunk[j]!)) j++;
         if (j === chunk.length) {
-          start = i = j;
+          start = j;
           break;
         }
         out.push(MASK);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../shared/errors.js';
 import { compilePipeline } from './compile-pipeline.js';
-import { fakeGit, ProjectFactory } from './testing/project-factory.js';
+import { fakeGit, ProjectFactory } from '../../test/support/project-factory.js';
 
 const projects = new ProjectFactory();
 afterAll(() => projects.cleanup());

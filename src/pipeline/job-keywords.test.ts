@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProjectFactory } from './testing/project-factory.js';
+import { ProjectFactory } from '../../test/support/project-factory.js';
 
 const projects = new ProjectFactory();
 afterAll(() => projects.cleanup());

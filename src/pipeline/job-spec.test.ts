@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobSpec, JobVariable } from '../job/job-spec.js';
-import { ProjectFactory, TEST_SHA } from './testing/project-factory.js';
+import { ProjectFactory, TEST_SHA } from '../../test/support/project-factory.js';
 
 const projects = new ProjectFactory();
 afterAll(() => projects.cleanup());
@@ -19,7 +19,7 @@ function predefined(): JobVariable[] {
     v('CI_SERVER_PORT', '443'),
     v('CI_SERVER_PROTOCOL', 'https'),
     v('CI_API_V4_URL', 'https://gitlab.example.invalid/api/v4'),
-    v('CI_PROJECT_ID', expect.stringMatching(/^\d+$/) as unknown as string),
+    v('CI_PROJECT_ID', expect.stringMatching(/^\d+$/)),
     v('CI_PROJECT_NAME', 'project'),
     v('CI_PROJECT_TITLE', 'project'),
     v('CI_PROJECT_PATH', 'group/sub/project'),

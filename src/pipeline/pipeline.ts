@@ -3,7 +3,7 @@
  * GitLab would send the runner for it.
  */
 import type { JobSpec } from '../job/job-spec.js';
-import type { LocalGitInfo } from './local-git.js';
+import type { LocalGitInfo } from './project/local-git.js';
 
 export type PipelineJobWhen = 'on_success' | 'on_failure' | 'always' | 'manual';
 

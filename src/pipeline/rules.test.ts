@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { jobNames, ProjectFactory, variableMap } from './testing/project-factory.js';
+import { jobNames, ProjectFactory, variableMap } from '../../test/support/project-factory.js';
 
 const projects = new ProjectFactory();
 afterAll(() => projects.cleanup());

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../../test/support/git-http-server.js';
 import { testJob } from '../../test/support/job-fixtures.js';
 import { plainVariable, type JobSpec } from '../job/job-spec.js';
-import { stripAnsi } from '../log/ansi.js';
+import { stripAnsi } from '../shared/ansi.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
 import { GitSource } from './git-source.js';

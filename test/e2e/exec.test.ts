@@ -1,7 +1,7 @@
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
+import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 import { runBerth, startBerth } from '../support/berth-cli.js';
 import { makeRepo, type FixtureRepo } from '../support/fixture-repo.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
@@ -83,6 +83,7 @@ describe('berth exec (end to end)', () => {
     expect(report.jobs[0].durationMs).toBeGreaterThan(0);
     const buildLog = readFileSync(join(dir, '.berth/logs/build.log'), 'utf8');
     expect(buildLog).toContain('$ cat data/input.txt\ninput data\n');
+    // eslint-disable-next-line no-control-regex -- no colour codes in the log file
     expect(buildLog).not.toMatch(/\x1b\[/);
     expect(await leftoversOf(res.pid)).toEqual(NO_LEFTOVERS);
   });

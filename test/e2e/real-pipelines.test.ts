@@ -17,7 +17,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
+import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 import { runBerth } from '../support/berth-cli.js';
 import { makeRepo, type FixtureRepo } from '../support/fixture-repo.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';

@@ -1,8 +1,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
-import { stripAnsi } from '../../src/log/ansi.js';
+import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
+import { stripAnsi } from '../../src/shared/ansi.js';
 import { runBerth } from '../support/berth-cli.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';

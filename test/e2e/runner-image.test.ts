@@ -11,7 +11,7 @@
 import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
+import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 import { BERTH_MAIN } from '../support/berth-cli.js';
 import { makeRepo, type FixtureRepo } from '../support/fixture-repo.js';
 import { testRunLabel } from '../support/job-fixtures.js';
@@ -47,7 +47,7 @@ async function runImage(opts: { cmd: string[]; entrypoint?: string[]; binds?: st
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const logs = await container.logs({ stdout: true, stderr: true, follow: false });
     const info = await container.inspect();
     return { id: container.id, code: StatusCode, ...demux(logs), networks: Object.keys(info.NetworkSettings.Networks ?? {}) };
   } finally {
@@ -69,7 +69,7 @@ function demux(buf: Buffer): { stdout: string; stderr: string } {
 
 /** Network events of one container between two times (seconds), as "action network-name". */
 async function networkEvents(containerId: string, since: number, until: number): Promise<string[]> {
-  const stream = (await docker.getEvents({ since, until, filters: { type: ['network'] } })) as unknown as NodeJS.ReadableStream;
+  const stream = await docker.getEvents({ since, until, filters: { type: ['network'] } });
   let text = '';
   for await (const chunk of stream) text += chunk.toString();
   return text

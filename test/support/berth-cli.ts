@@ -1,7 +1,7 @@
 /** Spawns the built CLI bundle (dist/berth.mjs) the way a user runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { stripAnsi } from '../../src/log/ansi.js';
+import { stripAnsi } from '../../src/shared/ansi.js';
 
 export const BERTH_MAIN = fileURLToPath(new URL('../../dist/berth.mjs', import.meta.url));
 
@@ -31,7 +31,7 @@ export function startBerth(args: string[], opts: { cwd?: string; env?: NodeJS.Pr
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
     for (const w of [...waiters]) {
       if (w.pattern.test(stripAnsi(stdout))) {
@@ -40,7 +40,7 @@ export function startBerth(args: string[], opts: { cwd?: string; env?: NodeJS.Pr
       }
     }
   });
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const result = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout: stripAnsi(stdout), stderr: stripAnsi(stderr), pid: child.pid! }));
   });

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
+import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 
 export default async function setup(): Promise<void> {
   const engine = new DockerodeEngine();
@@ -14,6 +14,7 @@ export default async function setup(): Promise<void> {
     throw new Error(
       `Integration tests need a running Docker engine (${(err as Error).message}). ` +
         'Run scripts/setup-test-env.sh (as root) first.',
+      { cause: err },
     );
   }
   const missing = await engine.inspectImage('berth-test/bash:latest');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { JobSpec, JobVariable } from '../../src/job/job-spec.js';
 import { plainVariable } from '../../src/job/job-spec.js';
 import type { RunnerIdentity } from '../../src/executor/runner-identity.js';
-import { defaultDockerSettings, type DockerSettings } from '../../src/executor/docker-settings.js';
+import { defaultDockerSettings, type DockerSettings } from '../../src/executor/docker/docker-settings.js';
 
 export function testJob(overrides: Partial<JobSpec> & { script?: string[]; afterScript?: string[] } = {}): JobSpec {
   const { script = ['echo hello'], afterScript, ...rest } = overrides;

@@ -2,7 +2,7 @@
  * The leftover probe: what Docker objects carrying a label are still there. Every test that
  * runs a job asserts that this is empty afterwards.
  */
-import type { EngineClient } from '../../src/docker/engine-client.js';
+import type { EngineClient } from '../../src/engine/engine-client.js';
 
 export interface Leftovers {
   containers: string[];

@@ -2,7 +2,7 @@
  * A test stand-in for the PullManager while it is being built: uses images already on the
  * engine and fails with image_pull_failure for anything else. Real engine, no registry.
  */
-import type { EngineClient } from '../../src/docker/engine-client.js';
+import type { EngineClient } from '../../src/engine/engine-client.js';
 import type { ImagePuller, PullRequest, PulledImage } from '../../src/executor/image-puller.js';
 import { JobFailure } from '../../src/job/job-result.js';
 

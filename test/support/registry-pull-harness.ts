@@ -5,13 +5,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineClient, PullOptions } from '../../src/docker/engine-client.js';
+import type { EngineClient, PullOptions } from '../../src/engine/engine-client.js';
 import type { PulledImage, PullRequest } from '../../src/executor/image-puller.js';
-import { type DockerSettings, defaultDockerSettings } from '../../src/executor/docker-settings.js';
-import { type PullManagerOptions, PullManager } from '../../src/executor/pull-manager.js';
+import { type DockerSettings, defaultDockerSettings } from '../../src/executor/docker/docker-settings.js';
+import { type PullManagerOptions, PullManager } from '../../src/executor/docker/pull-manager.js';
 import type { ImageSpec, JobSpec, JobVariable, RegistryCredential } from '../../src/job/job-spec.js';
 import { JobFailure } from '../../src/job/job-result.js';
-import { stripAnsi } from '../../src/log/ansi.js';
+import { stripAnsi } from '../../src/shared/ansi.js';
 import { MemoryByteWriter } from '../../src/log/byte-writer.js';
 import { JobLog } from '../../src/log/job-log.js';
 

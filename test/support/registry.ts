@@ -93,7 +93,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<TestRegistry
   } catch (err) {
     if (!exited) child.kill('SIGKILL');
     const log = readFileSync(join(dir, 'registry.log'), 'utf8');
-    throw new Error(`docker-registry did not start on ${addr}: ${(err as Error).message}\n${log}`);
+    throw new Error(`docker-registry did not start on ${addr}: ${(err as Error).message}\n${log}`, { cause: err });
   }
   return {
     host,

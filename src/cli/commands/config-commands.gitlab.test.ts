@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitLabTestServer } from '../../../test/support/gitlab-test-server.js';
-import { CommandHarness } from '../../config/testing/command-harness.js';
+import { CommandHarness } from '../../../test/support/config/command-harness.js';
 import { register as registerList } from './list.js';
 import { register as registerRegister } from './register.js';
 import { register as registerUnregister } from './unregister.js';

@@ -1,8 +1,8 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommandHarness } from '../../config/testing/command-harness.js';
-import { FakeApiError, type FakeScript } from '../../config/testing/fake-registration-api.js';
+import { CommandHarness } from '../../../test/support/config/command-harness.js';
+import { FakeApiError, type FakeScript } from '../../../test/support/config/fake-registration-api.js';
 import { BerthError, InputError } from '../../shared/errors.js';
 import { register as registerList } from './list.js';
 import { register as registerUnregister } from './unregister.js';

@@ -1,20 +1,8 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { InputError } from '../../shared/errors.js';
+import type { ExecOptions } from '../../local-run/exec-options.js';
 
-export interface ExecOptions {
-  jobs: string[];
-  cwd: string;
-  file?: string;
-  variables: Record<string, string>;
-  needs: boolean;
-  pullPolicy?: 'always' | 'if-not-present' | 'never';
-  report?: string;
-  color: boolean;
-  list: boolean;
-  concurrency: number;
-  dockerImage?: string;
-}
 
 /** `berth exec`: run a repository's .gitlab-ci.yml locally, in Docker, the way GitLab would. */
 export function register(program: Command): void {
@@ -46,7 +34,7 @@ export function register(program: Command): void {
         concurrency: raw.concurrency as number,
         dockerImage: raw.dockerImage as string | undefined,
       };
-      const { runExec } = await import('../../exec/run-exec.js');
+      const { runExec } = await import('../../local-run/run-exec.js');
       process.exitCode = await runExec(opts);
     });
 }

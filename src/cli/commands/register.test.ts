@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommandHarness } from '../../config/testing/command-harness.js';
-import { FakeApiError } from '../../config/testing/fake-registration-api.js';
-import { GITLAB_RUNNER_WRITTEN } from '../../config/testing/gitlab-runner-config.js';
+import { CommandHarness } from '../../../test/support/config/command-harness.js';
+import { FakeApiError } from '../../../test/support/config/fake-registration-api.js';
+import { GITLAB_RUNNER_WRITTEN } from '../../../test/support/config/gitlab-runner-config.js';
 import { BerthError, InputError } from '../../shared/errors.js';
 import { register } from './register.js';
 

@@ -16,7 +16,7 @@ import type { ConfigWarning } from '../../config/config-issues.js';
 import { toIsoDateTime } from '../../config/go-values.js';
 import { loadConfig } from '../../config/load-config.js';
 import { parseFlagValue, readRegisterInput, registerFlagSpecs, type FlagSpec } from '../../config/register-flags.js';
-import { planRegistration, type RegistrationPlan } from '../../config/registration-plan.js';
+import { planRegistration, type RegistrationPlan } from '../registration-plan.js';
 import { saveConfig } from '../../config/save-config.js';
 import { shortToken } from '../../gitlab/short-token.js';
 import { loadOrCreateSystemId } from '../../config/system-id.js';
@@ -24,7 +24,7 @@ import { loadRunnerTemplate } from '../../config/template-merge.js';
 import type { RunnerCredentials, RunnerInfo, RunnerRegistrationApi } from '../../gitlab/runner-registration-api.js';
 import { defaultRunnerInfo } from '../../gitlab/runner-features.js';
 import { BerthError, errorMessage } from '../../shared/errors.js';
-import { BERTH_VERSION } from '../version.js';
+import { BERTH_VERSION } from '../../shared/version.js';
 
 export interface ConfigCommandDeps {
   /** Builds the GitLab client for one runner (its `tls-ca-file`). */

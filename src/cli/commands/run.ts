@@ -1,6 +1,6 @@
 /** `berth run`: the runner daemon (gitlab-runner run). */
 import { Command, Option } from 'commander';
-import { BERTH_VERSION } from '../version.js';
+import { BERTH_VERSION } from '../../shared/version.js';
 
 export function register(program: Command): void {
   program

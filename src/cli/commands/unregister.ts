@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { RunnerConfig } from '../../config/berth-config.js';
 import { resolveConfigPath } from '../../config/config-path.js';
 import { loadConfig } from '../../config/load-config.js';
-import { isAuthenticationToken } from '../../config/registration-plan.js';
+import { isAuthenticationToken } from '../registration-plan.js';
 import { saveConfig } from '../../config/save-config.js';
 import { shortToken } from '../../gitlab/short-token.js';
 import { loadOrCreateSystemId } from '../../config/system-id.js';

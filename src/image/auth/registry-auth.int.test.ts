@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAuthExplain, type AuthExplainOptions } from '../../cli/commands/auth.js';
-import { DockerodeEngine } from '../../docker/dockerode-engine.js';
+import { DockerodeEngine } from '../../engine/dockerode-engine.js';
 import { createPassStore, type PassStore } from '../../../test/support/credential-helper.js';
 import { startRegistry, type TestRegistry } from '../../../test/support/registry.js';
 import { TestImages } from '../../../test/support/registry-images.js';

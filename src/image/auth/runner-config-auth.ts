@@ -21,7 +21,7 @@ const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null 
 export function readRunnerAuthConfig(text: string, file: string, runnerName?: string): RunnerAuthConfig {
   let doc: Table;
   try {
-    doc = parse(text) as Table;
+    doc = parse(text);
   } catch (err) {
     const e = err as { line?: number; column?: number };
     const where = e.line ? ` (line ${e.line}, column ${e.column ?? 0})` : '';
@@ -46,6 +46,6 @@ export function readRunnerAuthConfig(text: string, file: string, runnerName?: st
 
 function strings(value: unknown, file: string, key: string): string[] {
   if (value === undefined) return [];
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   throw new InputError(`${file}: ${key} must be a list of strings`, { file, key });
 }

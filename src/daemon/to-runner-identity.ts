@@ -1,0 +1,19 @@
+/** A `[[runners]]` entry → the identity and settings the executor needs for its jobs. */
+import type { RunnerIdentity } from '../executor/runner-identity.js';
+import type { RunnerConfig } from '../config/berth-config.js';
+import { shortToken } from '../gitlab/short-token.js';
+
+export function toRunnerIdentity(runner: RunnerConfig, systemId: string, version: string): RunnerIdentity {
+  return {
+    name: runner.name,
+    shortToken: shortToken(runner.token),
+    systemId,
+    runnerId: runner.id,
+    buildsDir: runner.buildsDir || '/builds',
+    environment: [...runner.environment],
+    preBuildScript: runner.preBuildScript,
+    postBuildScript: runner.postBuildScript,
+    featureFlags: { ...runner.featureFlags },
+    version,
+  };
+}

@@ -1,0 +1,467 @@
+/**
+ * DockerodeEngine: EngineClient over the Docker Engine API, through dockerode.
+ * The only module of berth that imports dockerode.
+ */
+import Docker from 'dockerode';
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import type {
+  Attachment,
+  ContainerInfo,
+  ContainerSpec,
+  EngineClient,
+  ImageInfo,
+  Labels,
+  ListedObject,
+  PullOptions,
+} from './engine-client.js';
+import { EngineError, toEngineError } from './engine-error.js';
+import { readPullStream } from './pull-stream.js';
+import { sleep } from '../shared/abort.js';
+
+export interface EngineConnection {
+  /** unix:///path, tcp://host:port, or undefined for DOCKER_HOST / the default socket. */
+  host?: string;
+  tlsVerify?: boolean;
+  /** Folder with ca.pem, cert.pem, key.pem. */
+  tlsCertPath?: string;
+}
+
+export class DockerodeEngine implements EngineClient {
+  private readonly docker: Docker;
+
+  constructor(conn: EngineConnection = {}) {
+    this.docker = new Docker(connectionOptions(conn));
+  }
+
+  /** dockerode's typings omit the options argument (abortSignal) of these calls. */
+  private get loose(): {
+    ping(o: object): Promise<unknown>;
+    info(o: object): Promise<Record<string, unknown>>;
+    version(o: object): Promise<Record<string, unknown>>;
+  } {
+    return this.docker as unknown as DockerodeEngine['loose'];
+  }
+
+  async ping(signal?: AbortSignal): Promise<void> {
+    await call('ping', () => this.loose.ping({ abortSignal: signal }));
+  }
+
+  async info(signal?: AbortSignal): Promise<{ serverVersion: string; apiVersion: string; os: string; id: string }> {
+    const [info, version] = await Promise.all([
+      call('info', () => this.loose.info({ abortSignal: signal })),
+      call('version', () => this.loose.version({ abortSignal: signal })),
+    ]);
+    return {
+      serverVersion: text(version.Version),
+      apiVersion: text(version.ApiVersion),
+      os: text(info.OSType),
+      id: text(info.ID),
+    };
+  }
+
+  async inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | null> {
+    try {
+      const raw = (await this.docker.getImage(ref).inspect({ abortSignal: signal } as object)) as unknown as RawImage;
+      return toImageInfo(raw);
+    } catch (err) {
+      const e = toEngineError('inspect image', err);
+      if (e instanceof EngineError && e.notFound) return null;
+      throw e;
+    }
+  }
+
+  async pullImage(ref: string, opts: PullOptions = {}): Promise<void> {
+    const query: Record<string, unknown> = { fromImage: ref, abortSignal: opts.signal };
+    if (opts.platform) query.platform = opts.platform;
+    if (opts.registryAuth) query.authconfig = { base64: opts.registryAuth };
+    const stream = (await call('pull', () => this.docker.createImage(query))) as Readable;
+    await readPullStream(stream, ref, opts.onProgress, opts.signal);
+  }
+
+  async createContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<string> {
+    // dockerode would also put every body field into the query string (Env included): keep the
+    // query to what the API takes there.
+    const query: Record<string, string> = { name: spec.name };
+    if (spec.platform) query.platform = spec.platform;
+    const container = await call('create container', () =>
+      this.docker.createContainer({ _query: query, _body: containerCreateBody(spec), abortSignal: signal } as unknown as Docker.ContainerCreateOptions),
+    );
+    return container.id;
+  }
+
+  async attachContainer(id: string, signal?: AbortSignal): Promise<Attachment> {
+    const raw = (await call('attach', () =>
+      this.docker.getContainer(id).attach({
+        stream: true,
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        hijack: true,
+        abortSignal: signal,
+      }),
+    )) as unknown as NodeJS.ReadWriteStream & { destroy(): void; end(): void };
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    this.docker.modem.demuxStream(raw, stdout, stderr);
+    // Ended once both demultiplexed streams have delivered their last byte to their consumers.
+    const ended = Promise.all([once(stdout, 'end'), once(stderr, 'end')]).then(
+      () => undefined,
+      () => undefined,
+    );
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      stdout.end();
+      stderr.end();
+    };
+    raw.on('end', finish);
+    raw.on('close', finish);
+    raw.on('error', finish);
+    return {
+      stdin: raw as unknown as Attachment['stdin'],
+      stdout,
+      stderr,
+      ended,
+      destroy: () => raw.destroy(),
+    };
+  }
+
+  async startContainer(id: string, signal?: AbortSignal): Promise<void> {
+    await call('start container', () => this.docker.getContainer(id).start({ abortSignal: signal } as object));
+  }
+
+  async waitContainer(id: string, signal?: AbortSignal): Promise<number> {
+    const res = (await call('wait container', () =>
+      this.docker.getContainer(id).wait({ abortSignal: signal } as object),
+    )) as { StatusCode?: number; Error?: { Message?: string } | null };
+    if (res.Error?.Message) throw new EngineError('wait container', 0, res.Error.Message);
+    return res.StatusCode ?? -1;
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
+    try {
+      await call('stop container', () =>
+        this.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal: signal } as object),
+      );
+    } catch (err) {
+      // 304: already stopped.
+      if (err instanceof EngineError && (err.statusCode === 304 || err.notFound)) return;
+      throw err;
+    }
+  }
+
+  async killContainer(id: string, signalName = 'SIGKILL', signal?: AbortSignal): Promise<void> {
+    try {
+      await call('kill container', () =>
+        this.docker.getContainer(id).kill({ signal: signalName, abortSignal: signal } as object),
+      );
+    } catch (err) {
+      if (err instanceof EngineError && (err.notFound || err.conflict)) return;
+      throw err;
+    }
+  }
+
+  async removeContainer(id: string, opts: { force?: boolean; volumes?: boolean } = {}, signal?: AbortSignal): Promise<void> {
+    try {
+      await call('remove container', () =>
+        this.docker.getContainer(id).remove({ force: opts.force ?? true, v: opts.volumes ?? true, abortSignal: signal } as object),
+      );
+    } catch (err) {
+      if (err instanceof EngineError && err.notFound) return;
+      // 409 "removal already in progress" (someone else removes it): wait until it is gone, so
+      // that "removed" means removed.
+      if (err instanceof EngineError && err.conflict && /already in progress/i.test(err.message)) {
+        for (let i = 0; i < 100 && (await this.inspectContainer(id, signal)); i++) await sleep(100, signal);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInfo | null> {
+    try {
+      const raw = (await this.docker.getContainer(id).inspect({ abortSignal: signal } as object)) as unknown as RawContainer;
+      const networks = raw.NetworkSettings?.Networks ?? {};
+      const ipAddresses: Record<string, string> = {};
+      for (const [name, n] of Object.entries(networks)) if (n?.IPAddress) ipAddresses[name] = n.IPAddress;
+      return {
+        id: raw.Id,
+        name: (raw.Name ?? '').replace(/^\//, ''),
+        state: {
+          status: raw.State?.Status ?? '',
+          running: raw.State?.Running ?? false,
+          exitCode: raw.State?.ExitCode ?? -1,
+          oomKilled: raw.State?.OOMKilled ?? false,
+          error: raw.State?.Error ?? '',
+        },
+        ipAddresses,
+        networkMode: raw.HostConfig?.NetworkMode ?? '',
+        labels: raw.Config?.Labels ?? {},
+      };
+    } catch (err) {
+      const e = toEngineError('inspect container', err);
+      if (e instanceof EngineError && e.notFound) return null;
+      throw e;
+    }
+  }
+
+  async containerLogs(id: string, tailBytes: number, signal?: AbortSignal): Promise<string> {
+    const buf = await call('container logs', () =>
+      this.docker.getContainer(id).logs({
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        follow: false,
+        abortSignal: signal,
+      } as Docker.ContainerLogsOptions & { follow: false }),
+    );
+    const text = demuxBuffer(buf);
+    return text.length > tailBytes ? text.subarray(text.length - tailBytes).toString('utf8') : text.toString('utf8');
+  }
+
+  async execInContainer(id: string, cmd: string[], signal?: AbortSignal): Promise<number> {
+    const exec = await call('exec', () =>
+      this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal: signal }),
+    );
+    const stream = (await call('exec start', () =>
+      exec.start({ hijack: true, stdin: false, abortSignal: signal }),
+    )) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+      stream.resume();
+    });
+    const info = (await call('exec inspect', () => exec.inspect({ abortSignal: signal } as object))) as { ExitCode?: number | null };
+    return info.ExitCode ?? -1;
+  }
+
+  async putArchive(id: string, path: string, tar: Readable, signal?: AbortSignal): Promise<void> {
+    await call('copy files into container', () =>
+      this.docker.getContainer(id).putArchive(tar as unknown as NodeJS.ReadableStream, { path, abortSignal: signal }),
+    );
+  }
+
+  async createNetwork(
+    name: string,
+    labels: Labels,
+    options: { mtu?: number; enableIpv6?: boolean } = {},
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const net = await call('create network', () =>
+      this.docker.createNetwork({
+        _query: {},
+        _body: {
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: labels,
+          EnableIPv6: options.enableIpv6 ?? false,
+          Options: options.mtu ? { 'com.docker.network.driver.mtu': String(options.mtu) } : {},
+        },
+        abortSignal: signal,
+      } as unknown as Docker.NetworkCreateOptions),
+    );
+    return net.id;
+  }
+
+  async removeNetwork(id: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await call('remove network', () => this.docker.getNetwork(id).remove({ abortSignal: signal } as object));
+    } catch (err) {
+      if (err instanceof EngineError && err.notFound) return;
+      throw err;
+    }
+  }
+
+  async connectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void> {
+    await call('connect network', () =>
+      this.docker.getNetwork(network).connect({ Container: container, abortSignal: signal } as object),
+    );
+  }
+
+  async disconnectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await call('disconnect network', () =>
+        this.docker.getNetwork(network).disconnect({ Container: container, Force: true, abortSignal: signal } as object),
+      );
+    } catch (err) {
+      // The engine answers 500 "container <id> is not connected to (the) network <name>": no status of its own.
+      if (err instanceof EngineError && (err.notFound || /is not connected to/i.test(err.message))) return;
+      throw err;
+    }
+  }
+
+  async createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string> {
+    const vol = (await call('create volume', () =>
+      this.docker.createVolume({ _query: {}, _body: { Name: name, Labels: labels }, abortSignal: signal } as unknown as Docker.VolumeCreateOptions),
+    )) as unknown as { name?: string; Name?: string };
+    return vol.Name ?? vol.name ?? name;
+  }
+
+  async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await call('remove volume', () => this.docker.getVolume(name).remove({ abortSignal: signal } as object));
+    } catch (err) {
+      if (err instanceof EngineError && err.notFound) return;
+      throw err;
+    }
+  }
+
+  async listContainers(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]> {
+    const list = await call('list containers', () =>
+      this.docker.listContainers({ all: true, filters: { label: labelFilters }, abortSignal: signal } as object),
+    );
+    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }));
+  }
+
+  async listContainersOnNetwork(networkId: string, signal?: AbortSignal): Promise<ListedObject[]> {
+    const list = await call('list containers', () =>
+      this.docker.listContainers({ all: true, filters: { network: [networkId] }, abortSignal: signal } as object),
+    );
+    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }));
+  }
+
+  async listNetworks(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]> {
+    const list = await call('list networks', () =>
+      this.docker.listNetworks({ filters: { label: labelFilters }, abortSignal: signal } as object),
+    );
+    return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+  }
+
+  async listVolumes(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]> {
+    const res = await call('list volumes', () =>
+      this.docker.listVolumes({ filters: { label: labelFilters }, abortSignal: signal } as object),
+    );
+    return (res.Volumes ?? []).map((v) => ({ id: v.Name, name: v.Name, labels: v.Labels ?? {} }));
+  }
+}
+
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toEngineError(operation, err);
+  }
+}
+
+function connectionOptions(conn: EngineConnection): Docker.DockerOptions {
+  const host = conn.host || process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('/')) return { socketPath: host };
+  if (!/^(tcp|https?):\/\//.test(host)) {
+    throw new EngineError('connect', 0, `Docker host "${host}" is not supported: use unix:///path/to/docker.sock or tcp://host:port`);
+  }
+  const url = new URL(host.replace(/^tcp:/, conn.tlsVerify || conn.tlsCertPath ? 'https:' : 'http:'));
+  const opts: Docker.DockerOptions = {
+    host: url.hostname,
+    port: url.port || (url.protocol === 'https:' ? 2376 : 2375),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+  };
+  if (conn.tlsCertPath) {
+    opts.ca = readFileSync(`${conn.tlsCertPath}/ca.pem`);
+    opts.cert = readFileSync(`${conn.tlsCertPath}/cert.pem`);
+    opts.key = readFileSync(`${conn.tlsCertPath}/key.pem`);
+  }
+  return opts;
+}
+
+function containerCreateBody(spec: ContainerSpec): Record<string, unknown> {
+  const networkingConfig =
+    spec.networkMode && spec.networkAliases?.length
+      ? { EndpointsConfig: { [spec.networkMode]: { Aliases: spec.networkAliases } } }
+      : undefined;
+  return {
+    Image: spec.image,
+    Cmd: spec.cmd,
+    Entrypoint: spec.entrypoint,
+    Env: spec.env ?? [],
+    Labels: spec.labels ?? {},
+    User: spec.user ?? '',
+    WorkingDir: spec.workingDir ?? '',
+    Hostname: spec.hostname,
+    AttachStdin: spec.openStdin ?? false,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: spec.openStdin ?? false,
+    StdinOnce: spec.openStdin ?? false,
+    Tty: false,
+    HostConfig: {
+      Mounts: (spec.mounts ?? []).map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })),
+      Binds: spec.binds ?? [],
+      NetworkMode: spec.networkMode,
+      ExtraHosts: spec.extraHosts ?? [],
+      Privileged: spec.privileged ?? false,
+      RestartPolicy: { Name: 'no' },
+      ...spec.hostConfig,
+    },
+    NetworkingConfig: networkingConfig,
+  };
+}
+
+/** Demultiplexes a non-streamed logs buffer (8-byte frame headers) into one buffer. */
+function demuxBuffer(buf: Buffer): Buffer {
+  if (!Buffer.isBuffer(buf)) return Buffer.from(String(buf));
+  const parts: Buffer[] = [];
+  let off = 0;
+  while (off + 8 <= buf.length) {
+    const type = buf[off];
+    if (type !== 0 && type !== 1 && type !== 2) return buf; // not multiplexed (TTY)
+    const size = buf.readUInt32BE(off + 4);
+    parts.push(buf.subarray(off + 8, off + 8 + size));
+    off += 8 + size;
+  }
+  return Buffer.concat(parts);
+}
+
+interface RawImage {
+  Id: string;
+  RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
+  Os?: string;
+  Architecture?: string;
+  Config?: {
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    Env?: string[] | null;
+    User?: string;
+    ExposedPorts?: Record<string, unknown> | null;
+    Labels?: Labels | null;
+  } | null;
+}
+
+interface RawContainer {
+  Id: string;
+  Name?: string;
+  State?: { Status?: string; Running?: boolean; ExitCode?: number; OOMKilled?: boolean; Error?: string };
+  Config?: { Labels?: Labels };
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string } | undefined> };
+}
+
+function toImageInfo(raw: RawImage): ImageInfo {
+  const c = raw.Config ?? {};
+  return {
+    id: raw.Id,
+    repoTags: raw.RepoTags ?? [],
+    repoDigests: raw.RepoDigests ?? [],
+    os: raw.Os ?? '',
+    architecture: raw.Architecture ?? '',
+    config: {
+      entrypoint: c.Entrypoint ?? null,
+      cmd: c.Cmd ?? null,
+      env: c.Env ?? [],
+      user: c.User ?? '',
+      exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+      labels: c.Labels ?? {},
+    },
+  };
+}
+
+/** A string field of an engine answer, or '' when the engine sent something else. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}

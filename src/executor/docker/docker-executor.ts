@@ -1,0 +1,241 @@
+/**
+ * DockerExecutor: runs one job in Docker containers, as an ordered list of steps:
+ *
+ *   prepare:  images → allow-lists → pulls ‖ network ‖ build volume → services
+ *             → build container ‖ service health checks → sources and file variables
+ *   stages:   each stage script on the build container's stdin (the container is restarted per stage)
+ *   cleanup:  every container, network and volume of the job, whatever happened
+ *
+ * It consumes only a JobSpec; the same code serves `berth exec` and `berth run`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EngineClient, Labels, Mount } from '../../engine/engine-client.js';
+import { projectDir as projectDirOf, projectTempDir } from '../../job/build-dir.js';
+import { JobFailure } from '../../job/job-result.js';
+import type { ImageSpec, JobSpec, JobVariable } from '../../job/job-spec.js';
+import { stageVariables, type RunnerContext } from '../../job/runner-variables.js';
+import { buildStageScript } from '../../job/script-builder.js';
+import { isShellName } from '../../job/shell-quote.js';
+import { expandWith, variableValue } from '../../job/variables.js';
+import type { JobLog } from '../../log/job-log.js';
+import { buildContainerSpec, volumeBinds } from './build-container.js';
+import type { DockerSettings } from './docker-settings.js';
+import type { Executor, ScriptStage, StageResult } from '../executor.js';
+import type { ImagePuller, PulledImage, PullRequest } from '../image-puller.js';
+import { Labeller } from './labeller.js';
+import type { OwnContainer, OwnContainerFinder } from './own-container.js';
+import { ResourceTracker } from './resource-tracker.js';
+import type { RunnerIdentity } from '../runner-identity.js';
+import { ServiceManager, type ServiceNetwork } from './service-manager.js';
+import type { FetchedSources, SourceProvider } from '../source-provider.js';
+import { packSources } from './sources-archive.js';
+import { SourcesInAdvance } from '../sources-in-advance.js';
+import { DEFAULT_STOP_TIMINGS, runStage, type StopTimings } from '../stage-runner.js';
+
+export interface DockerExecutorDeps {
+  engine: EngineClient;
+  puller: ImagePuller;
+  settings: DockerSettings;
+  runner: RunnerIdentity;
+  sources: SourceProvider;
+  /** Extra labels on every object (e.g. a test run's label). */
+  labels?: Labels;
+  /** Finds berth's own container when it runs in one (one finder per process). */
+  ownContainer?: OwnContainerFinder;
+  stopTimings?: StopTimings;
+}
+
+export class DockerExecutor implements Executor {
+  private readonly tracker: ResourceTracker;
+  private readonly labeller: Labeller;
+  private readonly services: ServiceManager;
+  private readonly ctx: RunnerContext;
+  private image: ImageSpec | null = null;
+  private buildContainer: string | null = null;
+  private fetched: FetchedSources | null = null;
+  private sourcesInAdvance: SourcesInAdvance | null = null;
+  /** The build container's last stage has fully stopped (it may be started again). */
+  private buildStopped: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: DockerExecutorDeps,
+    private readonly job: JobSpec,
+    private readonly log: JobLog,
+  ) {
+    this.labeller = new Labeller(job, deps.runner, randomBytes(8).toString('hex'), deps.labels);
+    this.tracker = new ResourceTracker(deps.engine, this.labeller.jobFilter);
+    const own = async (): Promise<OwnContainer | null> => (deps.ownContainer ? deps.ownContainer.find(deps.engine) : null);
+    this.services = new ServiceManager(deps.engine, this.tracker, this.labeller, deps.settings, log, own);
+    const buildsDir = deps.runner.buildsDir || '/builds';
+    this.ctx = {
+      buildsDir,
+      projectDir: projectDirOf(job, buildsDir),
+      image: '',
+      runnerVersion: deps.runner.version,
+      runnerShortToken: deps.runner.shortToken,
+      environment: deps.runner.environment,
+      featureFlags: deps.runner.featureFlags,
+    };
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    const { log, deps } = this;
+    log.sectionStart('prepare_executor', 'Preparing the "docker" executor');
+    const vars = stageVariables(this.job, this.ctx, 'running');
+    const image = this.buildImage(vars);
+    this.image = image;
+    this.ctx.image = image.name;
+    log.println(`Using Docker executor with image ${image.name} ...`);
+    this.sourcesInAdvance = new SourcesInAdvance(deps.sources, this.job, signal);
+
+    const services = [
+      ...deps.settings.services.map((s) => ({ spec: s, fromConfig: true })),
+      ...this.job.services.map((s) => ({ spec: s, fromConfig: false })),
+    ].map((s, index) => ({ ...s, index, spec: { ...s.spec, name: expandWith(s.spec.name, vars).trim() } }));
+
+    const request = (img: ImageSpec, role: PullRequest['role']): PullRequest => ({ image: img, role, job: this.job, log, signal });
+    const buildRequest = request(image, { kind: 'build' });
+    const serviceRequests = services.map((s) => request(s.spec, { kind: 'service', index: s.index, fromConfig: s.fromConfig }));
+    for (const r of [buildRequest, ...serviceRequests]) deps.puller.check(r);
+
+    const network = this.serviceNetwork(services.length > 0);
+    const [pulledBuild, pulledServices, networkId, volume] = await Promise.all([
+      deps.puller.pull(buildRequest),
+      Promise.all(serviceRequests.map((r) => deps.puller.pull(r))),
+      network.create ? this.createNetwork(signal) : Promise.resolve(null),
+      services.length ? this.tracker.createVolume(this.labeller.name('builds'), this.labeller.labels('volume'), signal) : null,
+    ]);
+    if (networkId) network.net = { mode: networkId.name, userDefined: true };
+    if (networkId) this.ctx.networkName = networkId.name;
+
+    const mounts: Mount[] = volume ? [{ type: 'volume', source: volume, target: this.ctx.buildsDir }] : [];
+    const binds = volumeBinds(deps.settings.volumes, (dest) => this.cacheVolumeName(dest), log);
+    const started = await this.services.start(
+      services.map((s, i) => ({ spec: s.spec, pulled: pulledServices[i]!, index: s.index })),
+      network.net,
+      mounts,
+      vars,
+      signal,
+    );
+    const [buildId] = await Promise.all([
+      this.createBuildContainer(image, pulledBuild, mounts, binds, network.net, signal),
+      this.services.waitAll(started, deps.settings.waitForServicesTimeout, network.net, signal),
+    ]);
+    this.buildContainer = buildId;
+    log.sectionEnd('prepare_executor');
+
+    log.sectionStart('prepare_script', 'Preparing environment');
+    log.println(`Running on ${this.labeller.name('build')} via ${hostname()}...`);
+    log.sectionEnd('prepare_script');
+    await this.copySources(vars, signal);
+  }
+
+  async runStage(stage: ScriptStage, signal: AbortSignal): Promise<StageResult> {
+    if (!this.buildContainer || !this.image) throw new Error('runStage before prepare');
+    const vars = stageVariables(this.job, this.ctx, stage.jobStatus);
+    const tmp = projectTempDir(this.ctx.projectDir);
+    const script = buildStageScript({
+      commands: stage.commands,
+      exports: vars.map((v) => ({ key: v.key, value: v.file ? `${tmp}/${v.key}` : v.value })),
+      workDir: this.ctx.projectDir,
+      nonce: randomBytes(12).toString('hex'),
+      debugTrace: variableValue(vars, 'CI_DEBUG_TRACE') === 'true',
+    });
+    await this.buildStopped;
+    const outcome = await runStage(this.deps.engine, this.buildContainer, script, this.log, signal, this.deps.stopTimings ?? DEFAULT_STOP_TIMINGS);
+    this.buildStopped = outcome.exited;
+    if (outcome.stopped) return { exitCode: outcome.exitCode, stopped: true };
+    if (!outcome.scriptStarted && outcome.exitCode === 0) {
+      throw new JobFailure(
+        'script_failure',
+        `the job script never ran: the ENTRYPOINT of image "${this.image.name}" exited without running the command it was given. ` +
+          'An image ENTRYPOINT must end with exec "$@"; or set the job\'s image:entrypoint to [""] to bypass it',
+      );
+    }
+    if (outcome.scriptExitStatus !== null && outcome.scriptExitStatus !== outcome.exitCode) {
+      this.log.warning(
+        `the ENTRYPOINT of image "${this.image.name}" changed the script's exit status ${outcome.scriptExitStatus} into ${outcome.exitCode}; using ${outcome.scriptExitStatus}`,
+      );
+      return { exitCode: outcome.scriptExitStatus, stopped: false };
+    }
+    return { exitCode: outcome.exitCode, stopped: false };
+  }
+
+  async cleanup(): Promise<string[]> {
+    const problems = await this.tracker.cleanup();
+    this.buildContainer = null;
+    // A prepare that failed early may have left the fetch running: wait for it, then release.
+    this.fetched ??= (await this.sourcesInAdvance?.settled()) ?? null;
+    this.sourcesInAdvance = null;
+    if (this.fetched) {
+      await this.fetched.release().catch((err: unknown) => problems.push(`sources: ${String(err)}`));
+      this.fetched = null;
+    }
+    return problems;
+  }
+
+  /** The job's image, else the runner's; its name expanded with the job's variables. */
+  private buildImage(vars: readonly JobVariable[]): ImageSpec {
+    const image = this.job.image?.name ? this.job.image : { name: this.deps.settings.image };
+    const name = expandWith(image.name, vars).trim();
+    if (!name) {
+      throw new JobFailure(
+        'runner_configuration_error',
+        'no Docker image specified to run the build in: set image: in the job or default:, or [runners.docker] image',
+      );
+    }
+    return { ...image, name };
+  }
+
+  private serviceNetwork(hasServices: boolean): { create: boolean; net: ServiceNetwork } {
+    const mode = this.deps.settings.networkMode;
+    if (mode) {
+      const userDefined = !['host', 'none', 'bridge', 'default'].includes(mode) && !mode.startsWith('container:');
+      return { create: false, net: { mode, userDefined } };
+    }
+    return { create: hasServices, net: { mode: '', userDefined: false } };
+  }
+
+  private async createNetwork(signal: AbortSignal): Promise<{ id: string; name: string }> {
+    const name = this.labeller.name('network');
+    const { networkMtu, enableIpv6 } = this.deps.settings;
+    const id = await this.tracker.createNetwork(name, this.labeller.labels('network'), { mtu: networkMtu || undefined, enableIpv6 }, signal);
+    return { id, name };
+  }
+
+  private cacheVolumeName(dest: string): string {
+    const hash = createHash('md5').update(dest).digest('hex');
+    return `berth-${this.deps.runner.shortToken}-project-${this.job.jobInfo.projectId}-cache-${hash}`;
+  }
+
+  private async createBuildContainer(
+    image: ImageSpec,
+    pulled: PulledImage,
+    mounts: Mount[],
+    binds: string[],
+    network: ServiceNetwork,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const vars = stageVariables(this.job, this.ctx, 'running');
+    const spec = buildContainerSpec({ image, pulled, settings: this.deps.settings, labeller: this.labeller, variables: vars, mounts, binds, network, log: this.log });
+    return this.tracker.createContainer(spec, signal);
+  }
+
+  /** One tar stream: the project files into CI_PROJECT_DIR, file variables into CI_PROJECT_DIR.tmp. */
+  private async copySources(vars: readonly JobVariable[], signal: AbortSignal): Promise<void> {
+    const { log, deps } = this;
+    log.sectionStart('get_sources', deps.sources.header);
+    const fetched = await this.sourcesInAdvance!.collect(log);
+    this.fetched = fetched;
+    this.sourcesInAdvance = null;
+    if (this.fetched) log.println(this.fetched.description);
+    const fileVariables = vars.filter((v) => v.file).map((v) => ({ key: v.key, value: v.value }));
+    for (const bad of fileVariables.filter((v) => !isShellName(v.key))) {
+      log.warning(`file variable "${bad.key}" skipped: a variable name may only contain letters, digits and _`);
+    }
+    const archive = packSources({ projectDir: this.ctx.projectDir, source: this.fetched, fileVariables: fileVariables.filter((v) => isShellName(v.key)) });
+    await Promise.all([deps.engine.putArchive(this.buildContainer!, '/', archive.stream, signal), archive.done]);
+    log.sectionEnd('get_sources');
+  }
+}

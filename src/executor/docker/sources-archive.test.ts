@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync, chmodSync, symlinkSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { extract } from 'tar-stream';
+import { packSources } from './sources-archive.js';
+
+async function entries(stream: NodeJS.ReadableStream) {
+  const out: { name: string; type: string; mode: number; uid: number; body: string; linkname?: string | null }[] = [];
+  const ex = extract();
+  ex.on('entry', (header, body, next) => {
+    let text = '';
+    body.on('data', (d: unknown) => (text += String(d)));
+    body.on('end', () => {
+      out.push({ name: header.name, type: header.type ?? '', mode: header.mode ?? 0, uid: header.uid ?? -1, body: text, linkname: header.linkname });
+      next();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+    stream.pipe(ex);
+  });
+  return out;
+}
+
+describe('packSources', () => {
+  it('packs files under the project dir, file variables under .tmp, with open modes and root owner', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-pack-'));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'a.txt'), 'A');
+    writeFileSync(join(dir, 'sub', 'run.sh'), 'R');
+    chmodSync(join(dir, 'sub', 'run.sh'), 0o700);
+    symlinkSync('a.txt', join(dir, 'link'));
+    const archive = packSources({
+      projectDir: '/builds/g/p',
+      source: { root: dir, files: ['a.txt', 'sub/run.sh', 'link', 'missing.txt', '../escape'] },
+      fileVariables: [{ key: 'CERT', value: 'pem\n' }],
+    });
+    const list = await entries(archive.stream);
+    expect(await archive.done).toBe(3);
+    const byName = Object.fromEntries(list.map((e) => [e.name, e]));
+    expect(Object.keys(byName)).toEqual([
+      'builds/', 'builds/g/', 'builds/g/p/', 'builds/g/p.tmp/', 'builds/g/p.tmp/CERT', 'builds/g/p/a.txt', 'builds/g/p/sub/', 'builds/g/p/sub/run.sh', 'builds/g/p/link',
+    ]);
+    expect(byName['builds/g/p/a.txt']).toMatchObject({ body: 'A', mode: 0o666, uid: 0 });
+    expect(byName['builds/g/p/sub/run.sh']).toMatchObject({ body: 'R', mode: 0o777 });
+    expect(byName['builds/g/p/link']).toMatchObject({ type: 'symlink', linkname: 'a.txt' });
+    expect(byName['builds/g/p.tmp/CERT']).toMatchObject({ body: 'pem\n' });
+    expect(byName['builds/g/p/sub/']).toMatchObject({ type: 'directory', mode: 0o777 });
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Runs one pipeline job for `berth exec`: its log goes to the terminal (prefixed lines) and to
+ * `.berth/logs/<job>.log`, through the masking filter; the job itself goes through the same
+ * Docker executor and runJob as `berth run`.
+ */
+import { join } from 'node:path';
+import type { EngineClient } from '../engine/engine-client.js';
+import { DockerExecutor } from '../executor/docker/docker-executor.js';
+import type { DockerSettings } from '../executor/docker/docker-settings.js';
+import type { ImagePuller } from '../executor/image-puller.js';
+import type { OwnContainerFinder } from '../executor/docker/own-container.js';
+import { runJob } from '../executor/run-job.js';
+import type { RunnerIdentity } from '../executor/runner-identity.js';
+import { LocalTreeSource } from '../executor/source-provider.js';
+import type { JobResult } from '../job/job-result.js';
+import { TeeByteWriter } from '../log/byte-writer.js';
+import { JobLog } from '../log/job-log.js';
+import { createMaskingFilter } from '../log/masker.js';
+import { execOwnerLabels } from './exec-sweeper.js';
+import type { SchedulableJob } from './pipeline-scheduler.js';
+import { PlainFileLog } from './plain-file-log.js';
+import { TerminalJobLog } from './terminal-log.js';
+
+export interface ExecJobRunnerOptions {
+  engine: EngineClient;
+  puller: ImagePuller;
+  settings: DockerSettings;
+  /** berth's own container, when it runs in one (found once per process). */
+  ownContainer?: OwnContainerFinder;
+  version: string;
+  /** The working tree's files (relative to `sources.root`), listed once per run. */
+  sources: { root: string; files: string[] };
+  color: boolean;
+  nameWidth: number;
+  logDir: string;
+  out: NodeJS.WritableStream;
+  cancel: AbortSignal;
+  abort: AbortSignal;
+}
+
+export class ExecJobRunner {
+  private readonly identity: RunnerIdentity;
+  /** Jobs whose result is known but whose containers may still be going away. */
+  private readonly cleanups = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: ExecJobRunnerOptions) {
+    this.identity = {
+      name: 'berth-exec',
+      shortToken: 'exec',
+      systemId: 'local',
+      runnerId: 0,
+      buildsDir: '/builds',
+      environment: [],
+      preBuildScript: '',
+      postBuildScript: '',
+      featureFlags: {},
+      version: opts.version,
+    };
+  }
+
+  async run(job: SchedulableJob, index: number): Promise<JobResult> {
+    const { opts } = this;
+    const spec = { ...job.spec, sources: { kind: 'local-tree' as const, root: opts.sources.root, files: opts.sources.files } };
+    const terminal = new TerminalJobLog(job.name, index, {
+      color: opts.color,
+      nameWidth: opts.nameWidth,
+      write: (text) => opts.out.write(text),
+    });
+    const file = new PlainFileLog(join(opts.logDir, `${job.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.log`));
+    const phrases = spec.variables.filter((v) => v.masked).map((v) => v.value);
+    const log = new JobLog(new TeeByteWriter([terminal, file]), {
+      filter: createMaskingFilter({ phrases, tokenPrefixes: spec.features.tokenMaskPrefixes }),
+    });
+    const executor = new DockerExecutor(
+      {
+        engine: opts.engine,
+        puller: opts.puller,
+        settings: opts.settings,
+        runner: this.identity,
+        sources: new LocalTreeSource(),
+        labels: execOwnerLabels(),
+        ownContainer: opts.ownContainer,
+      },
+      spec,
+      log,
+    );
+    let announce!: (r: JobResult) => void;
+    const announced = new Promise<JobResult>((resolve) => (announce = resolve));
+    const whole = runJob({ job: spec, executor, log, runner: this.identity, cancel: opts.cancel, abort: opts.abort, onResult: announce })
+      .then(announce)
+      .finally(() => log.end());
+    this.cleanups.add(whole);
+    void whole.finally(() => this.cleanups.delete(whole));
+    return announced;
+  }
+
+  /** Resolves when every job's cleanup has finished. */
+  async drain(): Promise<void> {
+    while (this.cleanups.size) await Promise.allSettled([...this.cleanups]);
+  }
+}

@@ -1,0 +1,16 @@
+/** What `berth exec` was asked to do: the command line, parsed and checked by the CLI. */
+import type { PullPolicy } from '../shared/pull-policy.js';
+
+export interface ExecOptions {
+  jobs: string[];
+  cwd: string;
+  file?: string;
+  variables: Record<string, string>;
+  needs: boolean;
+  pullPolicy?: PullPolicy;
+  report?: string;
+  color: boolean;
+  list: boolean;
+  concurrency: number;
+  dockerImage?: string;
+}

@@ -1,0 +1,53 @@
+/**
+ * `needs:`: job names or `{job, optional, artifacts}`. Cross-pipeline and cross-project
+ * needs (`pipeline:`, `project:`) cannot be met locally and are dropped with a warning.
+ */
+import { expectBoolean, expectString } from './keyword-values.js';
+import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
+import { describeType, isMap, type YamlValue } from '../load/yaml-value.js';
+
+export interface NeedConfig {
+  job: string;
+  optional: boolean;
+  where: Where | undefined;
+}
+
+const NEED_KEYS = ['job', 'optional', 'artifacts', 'pipeline', 'project', 'ref', 'parallel'];
+
+export function parseNeeds(
+  value: YamlValue | undefined,
+  owner: string,
+  positions: SourcePositions,
+  where: Where | undefined,
+  warn: (message: string) => void,
+): NeedConfig[] | null {
+  if (value === undefined) return null;
+  if (value === null) return [];
+  const list = Array.isArray(value) ? value : [value];
+  const needs: NeedConfig[] = [];
+  list.forEach((item, i) => {
+    const at = Array.isArray(value) ? positions.item(value, i) : where;
+    if (typeof item === 'string') {
+      needs.push({ job: item, optional: false, where: at });
+      return;
+    }
+    if (!isMap(item)) throw configError(at, `${owner}: needs must list job names or {job: name}, not ${describeType(item)}`, 'needs');
+    for (const k of Object.keys(item)) {
+      if (!NEED_KEYS.includes(k)) throw configError(positions.key(item, k), `${owner}: needs has unknown key "${k}"`, 'needs');
+    }
+    if (item.pipeline !== undefined || item.project !== undefined) {
+      warn(`${at ? `${at.display}:${at.line}: ` : ''}${owner}: needs on another pipeline or project cannot be met by berth exec; ignored`);
+      return;
+    }
+    if (item.parallel !== undefined) warn(`${owner}: needs:parallel:matrix is not supported by berth exec yet; needing the whole job`);
+    const job = expectString(item.job, `${owner}: needs job`, positions.key(item, 'job') ?? at, 'needs');
+    const optional = item.optional === undefined ? false : expectBoolean(item.optional, `${owner}: needs optional`, positions.key(item, 'optional'), 'needs');
+    needs.push({ job, optional, where: at });
+  });
+  const seen = new Set<string>();
+  for (const need of needs) {
+    if (seen.has(need.job)) throw configError(need.where, `${owner}: needs "${need.job}" more than once`, 'needs');
+    seen.add(need.job);
+  }
+  return needs;
+}

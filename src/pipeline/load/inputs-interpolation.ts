@@ -1,0 +1,103 @@
+/**
+ * CI/CD inputs: a file with a `spec: {inputs: ...}` header has `$[[ inputs.NAME ]]` in its
+ * keys and values replaced before anything else reads it. The value is the one given with
+ * `include: {local, inputs}`, else the input's `default`; an input with neither, or a given
+ * input the spec does not declare, is an error (as in GitLab). A string that is exactly one
+ * interpolation of a list or map input becomes that list or map (`needs: $[[ inputs.needs ]]`);
+ * otherwise the value is printed into the text (booleans and numbers become "true", "3"). Other `$[[ ... ]]` expressions (e.g. `matrix.X`) are left as they are;
+ * input functions (`$[[ inputs.x | expand_vars ]]`) are not supported.
+ */
+import { configError, type SourcePositions, type Where } from './source-positions.js';
+import { describeType, isMap, newMap, type YamlMap, type YamlValue } from './yaml-value.js';
+
+const INPUT = /\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(\|[^\]]*)?\]\]/g;
+
+export interface InputsSource {
+  /** The `spec:` header of the file. */
+  spec: YamlMap;
+  specWhere: Where | undefined;
+  /** Values given by the including file, or null for the top-level file. */
+  given: YamlMap | null;
+  givenWhere: Where | undefined;
+}
+
+export function interpolateInputs(value: YamlValue, source: InputsSource, positions: SourcePositions): YamlValue {
+  const values = inputValues(source, positions);
+  return new Interpolator(values, positions, source.specWhere).value(value, source.specWhere);
+}
+
+function inputValues(source: InputsSource, positions: SourcePositions): Map<string, YamlValue> {
+  const declared = source.spec.inputs ?? null;
+  if (declared !== null && !isMap(declared)) {
+    throw configError(positions.key(source.spec, 'inputs') ?? source.specWhere, `spec:inputs must be a map of input names, not ${describeType(declared)}`, 'spec');
+  }
+  const values = new Map<string, YamlValue>();
+  for (const [name, def] of Object.entries(declared ?? {})) {
+    const given = source.given && Object.prototype.hasOwnProperty.call(source.given, name) ? source.given[name] : undefined;
+    const fallback = isMap(def) ? def.default : undefined;
+    if (given === undefined && fallback === undefined) {
+      throw configError(source.givenWhere ?? positions.key(declared!, name), `input "${name}" is required (spec:inputs gives it no default); pass it with include:inputs`, 'inputs');
+    }
+    values.set(name, given !== undefined ? given! : fallback!);
+  }
+  for (const name of Object.keys(source.given ?? {})) {
+    if (!values.has(name)) {
+      throw configError(source.givenWhere, `input "${name}" is not declared in the spec:inputs of the included file`, 'inputs');
+    }
+  }
+  return values;
+}
+
+class Interpolator {
+  constructor(
+    private readonly values: Map<string, YamlValue>,
+    private readonly positions: SourcePositions,
+    private readonly fallback: Where | undefined,
+  ) {}
+
+  value(v: YamlValue, at: Where | undefined): YamlValue {
+    if (typeof v === 'string') return this.text(v, at);
+    if (Array.isArray(v)) {
+      const out = v.map((item, i) => this.value(item, this.positions.item(v, i) ?? at));
+      const where = this.positions.of(v);
+      if (where) this.positions.set(out, where, undefined, v.map((_, i) => this.positions.item(v, i)));
+      return out;
+    }
+    if (isMap(v)) {
+      const out = newMap();
+      const keys = new Map<string, Where>();
+      for (const [k, item] of Object.entries(v)) {
+        const keyAt = this.positions.key(v, k) ?? at;
+        const text = this.text(k, keyAt);
+        const key = typeof text === 'string' ? text : JSON.stringify(text);
+        out[key] = this.value(item, keyAt);
+        if (keyAt) keys.set(key, keyAt);
+      }
+      this.positions.set(out, this.positions.of(v) ?? at ?? this.fallback ?? { file: '', display: '', line: 1 }, keys);
+      return out;
+    }
+    return v;
+  }
+
+  private text(s: string, at: Where | undefined): YamlValue {
+    if (!s.includes('$[[')) return s;
+    const whole = new RegExp(`^${INPUT.source}$`).exec(s);
+    if (whole) {
+      const value = this.lookup(whole[1]!, whole[2], at);
+      if (value !== null && typeof value === 'object') return value;
+    }
+    return s.replace(INPUT, (_, name: string, fn: string | undefined) => printed(this.lookup(name, fn, at)));
+  }
+
+  private lookup(name: string, fn: string | undefined, at: Where | undefined): YamlValue {
+    if (fn) throw configError(at, `$[[ inputs.${name} ${fn.trim()} ]]: input functions are not supported by berth exec yet`, 'inputs');
+    if (!this.values.has(name)) throw configError(at, `$[[ inputs.${name} ]]: there is no input "${name}" in spec:inputs`, 'inputs');
+    return this.values.get(name)!;
+  }
+}
+
+function printed(v: YamlValue): string {
+  if (typeof v === 'string') return v;
+  if (v === null) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}

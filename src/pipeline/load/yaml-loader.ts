@@ -1,0 +1,108 @@
+/**
+ * Reads one .gitlab-ci.yml (or included) file into plain values with positions.
+ * Syntax errors and oversized files are InputErrors naming file, line and column. A key
+ * written twice in one map is a warning and the last one wins, as with GitLab's YAML parser.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { InputError } from '../../shared/errors.js';
+import { configError, type SourcePositions, type Where } from './source-positions.js';
+import { convertDocument, DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml-converter.js';
+import { isMap, type YamlMap, type YamlValue } from './yaml-value.js';
+
+export interface LoadedYaml {
+  value: YamlValue;
+  /** Non-fatal notes, already prefixed with `file:line:`. */
+  warnings: string[];
+  /** The `spec:` header document (CI/CD inputs), when the file has one. */
+  spec?: { value: YamlMap; where: Where | undefined };
+}
+
+const REFERENCE_TAG = { tag: '!reference', collection: 'seq' as const, default: false, resolve: (seq: unknown) => seq };
+
+export async function loadYamlFile(
+  file: string,
+  display: string,
+  positions: SourcePositions,
+  limits: YamlLimits = DEFAULT_YAML_LIMITS,
+): Promise<LoadedYaml> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? `${file} does not exist; run berth exec in the project directory or name the file with --file` : `cannot read ${file} (${code ?? 'error'})`;
+    throw new InputError(`${display}: ${hint}`, { file }, { cause: err });
+  }
+  if (size > limits.maxBytes) {
+    throw new InputError(
+      `${display}: the file is ${size} bytes, more than the limit of ${limits.maxBytes} bytes (4 MiB); split it with include`,
+      { file },
+    );
+  }
+  const text = await readFile(file, 'utf8');
+  return parseYamlText(text, file, display, positions, limits);
+}
+
+export function parseYamlText(
+  text: string,
+  file: string,
+  display: string,
+  positions: SourcePositions,
+  limits: YamlLimits = DEFAULT_YAML_LIMITS,
+): LoadedYaml {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    version: '1.1',
+    lineCounter,
+    customTags: [REFERENCE_TAG],
+    uniqueKeys: false,
+    prettyErrors: true,
+  });
+  const list = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    const error = doc.errors[0];
+    if (error) throw syntaxError(error, file, display);
+  }
+  const { doc, spec } = pickDocument(list, file, display, lineCounter, positions, limits);
+  const warnings = (doc?.warnings ?? []).map((w) => `${display}:${w.linePos?.[0]?.line ?? 1}: ${firstLine(w.message)}`);
+  if (!doc) return { value: null, warnings, spec };
+  const value = convertDocument({ doc, lineCounter, file, display, positions, limits, warnings });
+  return { value, warnings, spec };
+}
+
+/** A file may start with a `spec:` header document (CI/CD inputs); the config is the next one. */
+function pickDocument(
+  docs: Document.Parsed[],
+  file: string,
+  display: string,
+  lineCounter: LineCounter,
+  positions: SourcePositions,
+  limits: YamlLimits,
+): { doc: Document.Parsed | undefined; spec?: LoadedYaml['spec'] } {
+  if (docs.length <= 1) return { doc: docs[0] };
+  const header = convertDocument({ doc: docs[0]!, lineCounter, file, display, positions, limits });
+  const isSpecHeader = isMap(header) && Object.keys(header).length === 1 && 'spec' in header;
+  if (!isSpecHeader || docs.length > 2) {
+    throw configError(
+      { file, display, line: lineCounter.linePos(docs[1]!.range[0]).line },
+      'more than one YAML document in the file; only a `spec:` header followed by one configuration document is allowed',
+    );
+  }
+  const spec = header.spec;
+  if (!isMap(spec)) throw configError(positions.key(header, 'spec'), 'spec must be a map (inputs)', 'spec');
+  return { doc: docs[1], spec: { value: spec, where: positions.key(header, 'spec') } };
+}
+
+function syntaxError(error: YAMLError, file: string, display: string): InputError {
+  const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
+  let what = firstLine(error.message);
+  if (error.code === 'RESOURCE_EXHAUSTION') {
+    what = 'the YAML is nested too deeply to parse';
+  }
+  return new InputError(`${display}:${pos.line}:${pos.col}: YAML syntax error: ${what}`, { file, line: pos.line });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}

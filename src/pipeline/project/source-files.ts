@@ -1,0 +1,67 @@
+/**
+ * The files `berth exec` copies into a job: in a git repository, the tracked files that
+ * exist in the working tree (their current content, committed or not; untracked and deleted
+ * files are left out, and so are submodules); elsewhere, every regular file under the
+ * directory except `.git/` and `.berth/`. Paths are relative to `root`, with '/' (in a
+ * repository, only the files under `root` are listed).
+ */
+import { execFile } from 'node:child_process';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BerthError } from '../../shared/errors.js';
+import { findGitRoot } from './local-git.js';
+
+const execFileAsync = promisify(execFile);
+
+/** `isRepo` defaults to whether `root` is inside a git working tree. */
+export async function listSourceFiles(root: string, isRepo?: boolean): Promise<string[]> {
+  const repo = isRepo ?? (await findGitRoot(root)) !== null;
+  return repo ? listTrackedFiles(root) : listTreeFiles(root);
+}
+
+async function listTrackedFiles(root: string): Promise<string[]> {
+  const out = await execFileAsync('git', ['ls-files', '-z', '--cached', '--deleted', '-t', '-s'], {
+    cwd: root,
+    maxBuffer: 512 * 1024 * 1024,
+    encoding: 'utf8',
+  }).then(({ stdout }) => stdout, (err: unknown) => {
+    throw new BerthError('git_error', `Failed to list the tracked files of ${root} with "git ls-files": ${(err as Error).message}`, { cause: err });
+  });
+  const files = new Set<string>();
+  const deleted = new Set<string>();
+  const maybe: string[] = [];
+  for (const entry of out.split('\0')) {
+    // "<tag> <mode> <object> <stage>\t<path>"
+    const m = /^(\S) (\d+) \S+ \d\t(.*)$/s.exec(entry);
+    if (!m) continue;
+    const [, tag, mode, path] = m as unknown as [string, string, string, string];
+    if (mode === '160000') continue;
+    const t = tag.toUpperCase();
+    if (t === 'R') deleted.add(path);
+    else if (t === 'S') maybe.push(path);
+    else files.add(path);
+  }
+  for (const path of maybe) {
+    if (await lstat(join(root, path)).then(() => true, () => false)) files.add(path);
+  }
+  return [...files].filter((f) => !deleted.has(f)).sort();
+}
+
+async function listTreeFiles(root: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      const rel = prefix ? `${prefix}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (e.name === '.git' || (prefix === '' && e.name === '.berth')) continue;
+        await walk(join(dir, e.name), rel);
+      } else if (e.isFile()) {
+        files.push(rel);
+      }
+    }
+  };
+  await walk(root, '');
+  return files.sort();
+}

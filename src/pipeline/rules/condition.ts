@@ -1,0 +1,34 @@
+/** A parsed `if:` / `only:variables` expression, with the place it was written. */
+import { evaluateExpression, type VariableLookup } from './expression-evaluator.js';
+import { ExpressionSyntaxError } from './expression-lexer.js';
+import { parseExpression, type ExpressionNode } from './expression-parser.js';
+import { configError, type Where } from '../load/source-positions.js';
+import type { YamlValue } from '../load/yaml-value.js';
+
+export interface Condition {
+  text: string;
+  tree: ExpressionNode;
+  where: Where | undefined;
+}
+
+/** Parses `value` as an expression; `what` names it in messages, e.g. `job "x": rules:if`. */
+export function parseCondition(value: YamlValue | undefined, what: string, where: Where | undefined): Condition {
+  if (typeof value !== 'string') throw configError(where, `${what} must be an expression string such as '$CI_COMMIT_BRANCH == "main"'`);
+  try {
+    return { text: value, tree: parseExpression(value), where };
+  } catch (err) {
+    if (err instanceof ExpressionSyntaxError) {
+      throw configError(where, `${what}: invalid expression ${JSON.stringify(value)}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/** Runtime problems (a bad pattern in a variable) make the condition false, as in GitLab. */
+export function conditionHolds(condition: Condition, lookup: VariableLookup): boolean {
+  try {
+    return evaluateExpression(condition.tree, lookup);
+  } catch {
+    return false;
+  }
+}
