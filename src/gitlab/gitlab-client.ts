@@ -7,7 +7,7 @@
  *   patchTrace(job, bytes, offset)        PATCH jobs/:id/trace → PatchTraceResult (never throws)
  *   resetToken(url, token)                POST runners/reset_authentication_token
  *
- * Transport rules (facts §1.1): base URL `<url without trailing / and /ci>/api/v4/`; every
+ * Transport rules (gitlab-runner network/client.go, network/gitlab.go): base URL `<url without trailing / and /ci>/api/v4/`; every
  * request carries `User-Agent` and `X-Request-Id`; runner calls send `RUNNER-TOKEN` and the
  * same `token` in the body; job calls send `JOB-TOKEN`. A body is decoded only for the
  * expected status with a JSON content type. Statuses 408/429/500/502/503/504/>=512 are retried

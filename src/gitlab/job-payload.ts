@@ -8,7 +8,7 @@
  *
  * All three throw JobPayloadError for a payload berth cannot run. The error carries the job's
  * `id` and `token` whenever those two could be read, so that the caller can still report the
- * job as failed (reliability B2); a body that is not JSON, or has no usable id/token, carries
+ * job as failed (malformed payloads: see docs/testing.md); a body that is not JSON, or has no usable id/token, carries
  * neither. The token is a secret: it is never part of the message.
  */
 import type { z } from 'zod';

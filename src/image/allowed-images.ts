@@ -1,5 +1,5 @@
 /**
- * `allowed_images` / `allowed_services` (facts §3.6): doublestar globs matched against the
+ * `allowed_images` / `allowed_services` (gitlab-runner common/allowed_images.go): doublestar globs matched against the
  * image name as written after variable expansion (`*` stays inside one `/` segment, `**`
  * crosses it). No normalisation: `ruby` is not `docker.io/library/ruby`, which fails closed.
  * An empty list allows everything; the runner's own config images are always allowed.

@@ -153,7 +153,7 @@ export function canonicalReference(ref: NamedImageRef): string {
 }
 
 /**
- * gitlab-runner's path for credential lookup (facts §4): lowercase host, no tag or digest,
+ * gitlab-runner's path for credential lookup (gitlab-runner helpers/docker/auth/auth.go): lowercase host, no tag or digest,
  * `docker.io/` before a Hub name and no `library/` added (`ruby` → `docker.io/ruby`).
  */
 export function authLookupPath(ref: NamedImageRef): string {

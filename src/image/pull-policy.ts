@@ -1,5 +1,5 @@
 /**
- * Pull policies (facts §3.5). The requested list is the job's `pull_policy`, else the
+ * Pull policies (gitlab-runner executors/docker/internal/pull/manager.go, helpers/pull_policies). The requested list is the job's `pull_policy`, else the
  * `--pull-policy` override, else the config `pull_policy`, else the default. It is filtered by
  * `allowed_pull_policies` (unset: the config list, itself defaulting to the default), keeping
  * the requested order; nothing left is a configuration error with gitlab-runner's text.

@@ -1,6 +1,6 @@
 /**
  * GitLabTestServer: GitLab's runner API, in process, on 127.0.0.1:<random port>, written to
- * GitLab's documented contract (shared/docs/gitlab-runner-facts.md §1; GL lib/api/ci/runner.rb,
+ * GitLab's documented contract (GitLab's runner API docs; GL lib/api/ci/runner.rb,
  * Ci::AppendBuildTraceService, Ci::UpdateBuildStateService) and fed with real payloads
  * (gitlab-test-server-fixtures.ts). For contract tests of the client and the trace uploader,
  * and for end-to-end tests that start `berth run --url <server.url>`.

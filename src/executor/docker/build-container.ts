@@ -1,6 +1,6 @@
 /**
  * The build container's create options: gitlab-runner's Cmd (`sh -c <detect shell>`), the
- * entrypoint override rules (facts 3.7), the user and privilege allow-lists, mounts, network
+ * entrypoint override rules (gitlab-runner executors/docker/docker.go overwriteEntrypoint), the user and privilege allow-lists, mounts, network
  * and resource limits. Only public variables go into the container environment; secrets reach
  * the shell through the script on stdin, so `docker inspect` never shows them.
  */

@@ -1,7 +1,7 @@
 /**
  * PullManager: the ImagePuller of the Docker executor. Checks references, allow-lists and pull
  * policies before anything is pulled; then, per image, tries each effective pull policy in
- * order (facts §3.5), resolves registry credentials (facts §4), pulls with retries for
+ * order (gitlab-runner executors/docker/internal/pull/manager.go, helpers/pull_policies), resolves registry credentials (gitlab-runner helpers/docker/auth/auth.go), pulls with retries for
  * transient errors, and pins digests. No log line or error carries a secret.
  */
 import type { EngineClient, ImageInfo } from '../../engine/engine-client.js';

@@ -1,5 +1,5 @@
 /**
- * Where registry credentials come from, in gitlab-runner's order (facts §4):
+ * Where registry credentials come from, in gitlab-runner's order (gitlab-runner helpers/docker/auth/auth.go):
  *   1. $DOCKER_AUTH_CONFIG: the job variable, which replaces the runner environment's value
  *      entirely (nothing is merged); the runner process's own environment is not read;
  *   2. <home>/.docker/config.json, or else <home>/.dockercfg;

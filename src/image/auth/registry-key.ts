@@ -1,6 +1,6 @@
 /**
  * Registry keys of a Docker config (`auths`, `credHelpers`, credsStore entries, payload URLs)
- * normalised as gitlab-runner does (facts §4), and the longest-path match against an image.
+ * normalised as gitlab-runner does (gitlab-runner helpers/docker/auth/auth.go), and the longest-path match against an image.
  */
 
 /**
