@@ -44,6 +44,8 @@ export interface ContainerRun {
   stdin: string;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Ends stdout and stderr before the process exits (as output ends before the engine reports the stop). */
+  endOutput(): void;
   /** Aborts on SIGTERM (kill script, stop) or kill. */
   terminated: AbortSignal;
 }
@@ -278,6 +280,10 @@ export class FakeEngine implements EngineClient {
           stdin: text,
           stdout: (t) => write(c, out, t),
           stderr: (t) => write(c, err, t),
+          endOutput: () => {
+            out.end();
+            err.end();
+          },
           terminated: term.signal,
         }),
       )
