@@ -28,6 +28,8 @@ export interface FakeStage {
   stoppedExitCode?: number;
   /** Thrown instead of a result (an engine failure mid-stage). */
   throws?: Error;
+  /** Runs until this settles (or its signal aborts, when honoured); then exits with exitCode. */
+  until?: Promise<unknown>;
 }
 
 export interface FakePrepare {
@@ -108,7 +110,9 @@ export class FakeExecutor implements Executor {
     };
     this.calls.push(call);
     this.startedEntry(stage.name).resolve();
-    const stopped = await run(s.delayMs ?? 0, s.honourAbort ?? true, signal);
+    const stopped = s.until
+      ? await Promise.race([s.until.then(() => false), run(Infinity, s.honourAbort ?? true, signal)])
+      : await run(s.delayMs ?? 0, s.honourAbort ?? true, signal);
     if (s.throws) throw s.throws;
     call.result = stopped ? { exitCode: s.stoppedExitCode ?? 143, stopped: true } : { exitCode: s.exitCode ?? 0, stopped: false };
     return call.result;
