@@ -6,8 +6,9 @@
  * reports state, failure reason and exit code.
  */
 import type { EngineClient, Labels } from '../engine/engine-client.js';
-import { DockerExecutor } from '../executor/docker/docker-executor.js';
+import { DockerExecutor, type DockerExecutorDeps } from '../executor/docker/docker-executor.js';
 import type { DockerSettings } from '../executor/docker/docker-settings.js';
+import type { Executor } from '../executor/executor.js';
 import type { ImagePuller } from '../executor/image-puller.js';
 import type { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { runJob } from '../executor/run-job.js';
@@ -21,6 +22,11 @@ import { variableValue } from '../job/variables.js';
 import { JobLog } from '../log/job-log.js';
 import { createMaskingFilter, maskPhrasesForJob } from '../log/masker.js';
 import type { RunnerLog } from './runner-log.js';
+
+/** Builds the executor of one job (default: the Docker executor; tests pass a fake). */
+export type ExecutorFactory = (deps: DockerExecutorDeps, job: JobSpec, log: JobLog) => Executor;
+
+const dockerExecutor: ExecutorFactory = (deps, job, log) => new DockerExecutor(deps, job, log);
 
 export interface RemoteJobContext {
   url: string;
@@ -39,6 +45,7 @@ export interface RemoteJobContext {
   labels?: Labels;
   /** berth's own container, when it runs in one (found once per process). */
   ownContainer?: OwnContainerFinder;
+  createExecutor?: ExecutorFactory;
 }
 
 export interface RemoteJobOutcome {
@@ -64,7 +71,7 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
     filter: createMaskingFilter({ phrases: maskPhrasesForJob(job), tokenPrefixes: job.features.tokenMaskPrefixes }),
   });
   uploader.start();
-  const executor = new DockerExecutor(
+  const executor = (ctx.createExecutor ?? dockerExecutor)(
     { engine: ctx.engine, puller: ctx.puller, settings: ctx.settings, runner: ctx.runner, sources: ctx.sources, labels: ctx.labels, ownContainer: ctx.ownContainer },
     job,
     log,

@@ -10,28 +10,28 @@
  * sweeps what is left).
  */
 import { rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { BerthConfig, RunnerConfig } from '../config/berth-config.js';
 import { effectiveGlobals } from '../config/effective-settings.js';
-import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { loadConfig } from '../config/load-config.js';
 import { loadOrCreateSystemId } from '../config/system-id.js';
 import { watchConfig } from '../config/watch-config.js';
-import { DockerodeEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient, Labels } from '../engine/engine-client.js';
 import type { DockerSettings } from '../executor/docker/docker-settings.js';
-import { OwnContainerFinder } from '../executor/docker/own-container.js';
-import { GitLabClient } from '../gitlab/gitlab-client.js';
-import { defaultRunnerInfo } from '../gitlab/runner-features.js';
 import { JobFailure } from '../job/job-result.js';
 import { maskText } from '../log/masker.js';
 import { sleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
+import { reconcileConfig } from './config-reconciler.js';
+import { wireDaemon } from './daemon-wiring.js';
 import { Slots } from './job-slots.js';
 import { sweepRunnerLeftovers } from './leftover-sweeper.js';
+import type { ExecutorFactory } from './remote-job.js';
 import { createRunnerLog, type LogFormat, type LogLevel, type RunnerLog } from './runner-log.js';
 import { RunnerMetrics } from './runner-metrics.js';
 import { cloneDirOf, RunnerWorker } from './runner-worker.js';
+import { raceShutdown } from './shutdown-race.js';
+import { ShutdownSignals, type SignalSource } from './shutdown-signals.js';
+import { WorkerSet } from './worker-set.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -44,12 +44,14 @@ export interface DaemonOptions {
   /** Extra labels on every Docker object (tests). */
   labels?: Labels;
   /** Signal source (tests may pass an EventEmitter). */
-  signals?: Pick<NodeJS.Process, 'on' | 'off'>;
+  signals?: SignalSource;
   /** Ms the config file is polled (default 3000). */
   configPollMs?: number;
+  /** The engine for a `[runners.docker]` connection (tests; default: dockerode). */
+  engineFor?: (settings: DockerSettings) => EngineClient;
+  /** The executor of each job (tests; default: the Docker executor). */
+  createExecutor?: ExecutorFactory;
 }
-
-type Mode = 'running' | 'draining' | 'aborting';
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const loaded = await loadConfig(opts.configPath);
@@ -72,137 +74,68 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   metrics.concurrent.set(config.concurrent);
   const shutdown = new AbortController();
   const stopFeeding = new AbortController();
-  const engines = new Map<string, EngineClient>();
-  const engineFor = (s: DockerSettings): EngineClient => {
-    const key = `${s.host}|${s.tlsVerify}|${s.tlsCertPath}`;
-    let e = engines.get(key);
-    if (!e) engines.set(key, (e = new DockerodeEngine({ host: s.host || undefined, tlsVerify: s.tlsVerify, tlsCertPath: s.tlsCertPath || undefined })));
-    return e;
-  };
-  const clients = new Map<string, GitLabClient>();
-  const clientFor = (r: RunnerConfig): GitLabClient => {
-    const key = r.tlsCaFile;
-    let c = clients.get(key);
-    if (!c) {
-      c = new GitLabClient({
-        info: defaultRunnerInfo(opts.version),
-        ...(r.tlsCaFile ? { tlsCaFile: r.tlsCaFile } : {}),
-        log,
-        observe: (endpoint, status) =>
-          status === 'error' ? metrics.apiErrors.inc({ runner: '', endpoint }) : metrics.apiRequests.inc({ runner: '', endpoint, status: String(status) }),
-      });
-      clients.set(key, c);
-    }
-    return c;
-  };
-  const ownContainer = new OwnContainerFinder();
-  const gitCacheDir = join(dirname(opts.configPath), 'git-cache');
-  const workerDeps = (r: RunnerConfig) => ({
-    client: clientFor(r),
-    engineFor,
-    globalSlots,
-    metrics,
-    log,
-    systemId,
+  const wiring = wireDaemon({
+    configPath: opts.configPath,
     version: opts.version,
-    info: defaultRunnerInfo(opts.version),
+    systemId,
+    log,
+    metrics,
+    globalSlots,
     shutdown: shutdown.signal,
-    gitCacheDir,
-    homeDir: homedir(),
-    ownContainer,
     ...(opts.labels ? { labels: opts.labels } : {}),
+    ...(opts.engineFor ? { engineFor: opts.engineFor } : {}),
+    ...(opts.createExecutor ? { createExecutor: opts.createExecutor } : {}),
   });
-  const workers = new Map<string, RunnerWorker>();
-  for (const r of config.runners) workers.set(r.token, new RunnerWorker(r, workerDeps(r)));
+  const workers = new WorkerSet((r: RunnerConfig) => new RunnerWorker(r, wiring.workerDeps(r)));
+  workers.apply(config.runners);
 
-  await sweepAll([...workers.values()], systemId, log);
+  await sweepAll(workers.list, systemId, log);
   // Clones a killed earlier process left (its containers went with the sweep above).
-  for (const w of workers.values()) await rm(cloneDirOf(gitCacheDir, w.shortToken), { recursive: true, force: true });
+  for (const w of workers.list) await rm(cloneDirOf(wiring.gitCacheDir, w.shortToken), { recursive: true, force: true });
   const listen = opts.listenAddress ?? config.listenAddress;
   const server = listen ? await metrics.serve(listen) : null;
   if (server) log.info(`Metrics server listening on ${server.address}`);
 
-  const applyConfig = (next: LoadedConfig): void => {
-    config = next.config;
-    for (const w of next.warnings) log.warn(w.message);
-    globalSlots.setMax(config.concurrent);
-    metrics.concurrent.set(config.concurrent);
-    const seen = new Set<string>();
-    for (const r of config.runners) {
-      seen.add(r.token);
-      const existing = workers.get(r.token);
-      if (existing) existing.update(r);
-      else workers.set(r.token, new RunnerWorker(r, workerDeps(r)));
-    }
-    for (const [token, w] of workers) {
-      if (seen.has(token)) continue;
-      w.stop();
-      workers.delete(token);
-      retired.add(w);
-    }
-    log.info('Configuration loaded', { runners: config.runners.length, concurrent: config.concurrent });
-  };
-  const retired = new Set<RunnerWorker>();
-  const watcher = watchConfig(opts.configPath, applyConfig, (err) => log.error(err.message), {
-    mtimeMs: loaded.mtimeMs,
-    ...(opts.configPollMs ? { intervalMs: opts.configPollMs } : {}),
-  });
-
-  const state: { mode: Mode } = { mode: 'running' };
-  let forced: (() => void) | null = null;
-  const forcedExit = new Promise<void>((resolve) => (forced = resolve));
-  const signals = opts.signals ?? process;
-  const onQuit = (): void => {
-    if (state.mode !== 'running') return;
-    state.mode = 'draining';
-    log.info('SIGQUIT received: no new jobs; exiting once running jobs finish');
-    stopFeeding.abort();
-    for (const w of workers.values()) w.stop();
-  };
-  const onTerm = (signal: string): void => {
-    if (state.mode === 'aborting') {
-      log.warn(`${signal} received again: exiting now; the next start removes what is left`);
-      forced?.();
-      return;
-    }
-    state.mode = 'aborting';
-    log.warn(`${signal} received: aborting running jobs (press again to exit at once)`);
-    stopFeeding.abort();
-    for (const w of workers.values()) w.stop();
-    shutdown.abort(new JobFailure('runner_interrupted', `the runner received ${signal} and stopped the job`));
-  };
-  const onHup = (): void => void watcher.reload();
-  const handlers: [string, (...a: unknown[]) => void][] = [
-    ['SIGQUIT', onQuit],
-    ['SIGTERM', () => onTerm('SIGTERM')],
-    ['SIGINT', () => onTerm('SIGINT')],
-    ['SIGHUP', onHup],
-  ];
-  for (const [s, h] of handlers) signals.on(s as NodeJS.Signals, h);
+  const watcher = watchConfig(
+    opts.configPath,
+    (next) => {
+      config = next.config;
+      reconcileConfig(next, { workers, globalSlots, metrics, log });
+    },
+    (err) => log.error(err.message),
+    { mtimeMs: loaded.mtimeMs, ...(opts.configPollMs ? { intervalMs: opts.configPollMs } : {}) },
+  );
+  const signals = new ShutdownSignals(
+    {
+      drain: () => {
+        stopFeeding.abort();
+        workers.stopAll();
+      },
+      abort: (signal) => {
+        stopFeeding.abort();
+        workers.stopAll();
+        shutdown.abort(new JobFailure('runner_interrupted', `the runner received ${signal} and stopped the job`));
+      },
+      reload: () => void watcher.reload(),
+    },
+    log,
+  );
+  const unlisten = signals.listen(opts.signals ?? process);
 
   try {
-    await feed(() => [...workers.values()], () => effectiveGlobals(config).checkIntervalMs, stopFeeding.signal);
-    const all = (): Promise<void> => Promise.all([...workers.values(), ...retired].map((w) => w.idle())).then(() => undefined);
-    if (state.mode === 'draining') {
-      await Promise.race([all(), forcedExit]);
-      log.info('All jobs finished: exiting');
-      return 0;
-    }
-    const timeoutMs = effectiveGlobals(config).shutdownTimeoutMs;
-    const deadline = new AbortController();
-    const finished = await Promise.race([
-      all().then(() => true),
-      forcedExit.then(() => false),
-      sleep(timeoutMs, deadline.signal).then(() => false, () => false),
-    ]);
-    deadline.abort(); // no timer may keep the process alive after this
-    if (!finished) log.warn('Shutdown did not finish in time: exiting; the next start removes what is left');
-    return finished ? 0 : 1;
+    await feed(() => workers.list, () => effectiveGlobals(config).checkIntervalMs, stopFeeding.signal);
+    return await raceShutdown({
+      mode: signals.mode === 'draining' ? 'draining' : 'aborting',
+      idle: () => workers.idle(),
+      forced: signals.forced,
+      timeoutMs: effectiveGlobals(config).shutdownTimeoutMs,
+      log,
+    });
   } finally {
-    for (const [s, h] of handlers) signals.off(s, h);
+    unlisten();
     watcher();
     await server?.close();
-    for (const c of clients.values()) c.close();
+    wiring.close();
   }
 }
 

@@ -24,7 +24,7 @@ import { JobLog } from '../log/job-log.js';
 import { GitSource } from '../sources/git-source.js';
 import { errorMessage } from '../shared/errors.js';
 import { acquireAll, Slots } from './job-slots.js';
-import { runRemoteJob } from './remote-job.js';
+import { runRemoteJob, type ExecutorFactory } from './remote-job.js';
 import type { RunnerLog } from './runner-log.js';
 import type { RunnerMetrics } from './runner-metrics.js';
 
@@ -46,6 +46,8 @@ export interface WorkerDeps {
   /** berth's own container, when it runs in one (one finder per process). */
   ownContainer?: OwnContainerFinder;
   now?: () => number;
+  /** The executor of each job (default: the Docker executor). */
+  createExecutor?: ExecutorFactory;
 }
 
 interface WorkerSetup {
@@ -212,6 +214,7 @@ export class RunnerWorker {
       log: this.deps.log,
       labels: this.deps.labels,
       ownContainer: this.deps.ownContainer,
+      createExecutor: this.deps.createExecutor,
     })
       .then(({ result }) => {
         metrics.jobResults.inc({ runner, state: result.state, failure_reason: result.failureReason ?? '' });

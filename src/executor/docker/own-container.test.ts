@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerInfo, EngineClient } from '../../engine/engine-client.js';
+import { FakeEngine } from '../../../test/support/fake-engine.js';
 import { canJoinNetworks, containerIdCandidates, OwnContainerFinder } from './own-container.js';
 
 const A = 'a'.repeat(64);
@@ -33,23 +33,14 @@ describe('containerIdCandidates', () => {
   });
 });
 
-class FakeEngine {
-  inspected: string[] = [];
-  failNext = false;
-  constructor(private readonly containers: Record<string, Partial<ContainerInfo>>) {}
-  async inspectContainer(id: string): Promise<ContainerInfo | null> {
-    this.inspected.push(id);
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('engine unreachable');
-    }
-    const c = this.containers[id];
-    return c ? ({ id, networkMode: 'default', ipAddresses: {}, ...c } as ContainerInfo) : null;
-  }
-  asEngine(): EngineClient {
-    return this as unknown as EngineClient;
-  }
+/** An engine that knows these containers (id → what inspect says). */
+function engineWith(containers: Record<string, { networkMode?: string }>): FakeEngine {
+  const engine = new FakeEngine();
+  for (const [id, c] of Object.entries(containers)) engine.addContainer({ id, ...c });
+  return engine;
 }
+
+const inspected = (engine: FakeEngine): unknown[] => engine.callsOf('inspectContainer').map((args) => args[0]);
 
 const proc = (mountinfo: string, cgroup = '') => {
   const reads: string[] = [];
@@ -64,50 +55,50 @@ const proc = (mountinfo: string, cgroup = '') => {
 
 describe('OwnContainerFinder', () => {
   it('confirms the candidate with the engine and asks each engine once', async () => {
-    const engine = new FakeEngine({ [A]: { networkMode: 'bridge' } });
+    const engine = engineWith({ [A]: { networkMode: 'bridge' } });
     const files = proc(DOCKER_MOUNTINFO);
     const finder = new OwnContainerFinder(files.read);
-    expect(await finder.find(engine.asEngine())).toEqual({ id: A, networkMode: 'bridge' });
-    expect(await finder.find(engine.asEngine())).toEqual({ id: A, networkMode: 'bridge' });
-    expect(engine.inspected).toEqual([A]);
+    expect(await finder.find(engine)).toEqual({ id: A, networkMode: 'bridge' });
+    expect(await finder.find(engine)).toEqual({ id: A, networkMode: 'bridge' });
+    expect(inspected(engine)).toEqual([A]);
     expect(files.reads).toEqual(['/proc/self/mountinfo', '/proc/self/cgroup']);
   });
 
   it('skips candidates the engine does not know (another engine, a nested daemon)', async () => {
-    const engine = new FakeEngine({ [C]: { networkMode: 'berth-net' } });
+    const engine = engineWith({ [C]: { networkMode: 'berth-net' } });
     const finder = new OwnContainerFinder(proc(DOCKER_MOUNTINFO, `1:cpu:/docker/${C}`).read);
-    expect(await finder.find(engine.asEngine())).toEqual({ id: C, networkMode: 'berth-net' });
-    expect(engine.inspected).toEqual([A, C]);
+    expect(await finder.find(engine)).toEqual({ id: C, networkMode: 'berth-net' });
+    expect(inspected(engine)).toEqual([A, C]);
   });
 
   it('finds none on the host, without asking the engine', async () => {
-    const engine = new FakeEngine({ [A]: {} });
+    const engine = engineWith({ [A]: {} });
     const finder = new OwnContainerFinder(proc('22 1 254:0 / / rw - ext4 /dev/vda rw', '0::/').read);
-    expect(await finder.find(engine.asEngine())).toBeNull();
-    expect(engine.inspected).toEqual([]);
+    expect(await finder.find(engine)).toBeNull();
+    expect(inspected(engine)).toEqual([]);
   });
 
   it('finds none when /proc cannot be read', async () => {
     const finder = new OwnContainerFinder(async () => {
       throw new Error('ENOENT');
     });
-    expect(await finder.find(new FakeEngine({ [A]: {} }).asEngine())).toBeNull();
+    expect(await finder.find(engineWith({ [A]: {} }))).toBeNull();
   });
 
   it('does not remember an engine error: the next job asks again', async () => {
-    const engine = new FakeEngine({ [A]: {} });
-    engine.failNext = true;
+    const engine = engineWith({ [A]: {} });
+    engine.fail('inspectContainer', new Error('engine unreachable'));
     const finder = new OwnContainerFinder(proc(DOCKER_MOUNTINFO).read);
-    expect(await finder.find(engine.asEngine())).toBeNull();
-    expect(await finder.find(engine.asEngine())).toEqual({ id: A, networkMode: 'default' });
+    expect(await finder.find(engine)).toBeNull();
+    expect(await finder.find(engine)).toEqual({ id: A, networkMode: 'default' });
   });
 
   it('keeps one answer per engine', async () => {
     const finder = new OwnContainerFinder(proc(DOCKER_MOUNTINFO).read);
-    const local = new FakeEngine({ [A]: {} });
-    const remote = new FakeEngine({});
-    expect(await finder.find(local.asEngine())).toMatchObject({ id: A });
-    expect(await finder.find(remote.asEngine())).toBeNull();
+    const local = engineWith({ [A]: {} });
+    const remote = engineWith({});
+    expect(await finder.find(local)).toMatchObject({ id: A });
+    expect(await finder.find(remote)).toBeNull();
   });
 });
 

@@ -4,7 +4,8 @@
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { EngineClient, ImageInfo, PullOptions } from '../../engine/engine-client.js';
+import { FakeEngine } from '../../../test/support/fake-engine.js';
+import type { ImageInfo } from '../../engine/engine-client.js';
 import { EngineError } from '../../engine/engine-error.js';
 import { readPullStream } from '../../engine/pull-stream.js';
 import { type JobSpec, plainVariable } from '../../job/job-spec.js';
@@ -31,25 +32,14 @@ function image(id: string, repoDigests: string[] = []): ImageInfo {
   };
 }
 
-/** Local images by reference; pulls scripted per call. */
-class ScriptedEngine {
-  local = new Map<string, ImageInfo>();
-  pulls: { ref: string; opts: PullOptions }[] = [];
-  constructor(private readonly onPull: (ref: string, n: number) => ImageInfo | Error = () => new Error('no pull expected')) {}
-  async inspectImage(ref: string): Promise<ImageInfo | null> {
-    return this.local.get(ref) ?? null;
-  }
-  async pullImage(ref: string, opts: PullOptions = {}): Promise<void> {
-    this.pulls.push({ ref, opts });
-    opts.onProgress?.({ id: 'layer1', status: 'Pulling fs layer' });
-    const r = this.onPull(ref, this.pulls.length);
-    if (r instanceof Error) throw r;
-    this.local.set(ref, r);
-  }
-  asEngine(): EngineClient {
-    return this as unknown as EngineClient;
-  }
+/** The fake engine with scripted pulls: each pull brings an image or throws. */
+function scriptedEngine(onPull: (ref: string) => ImageInfo | Error = () => new Error('no pull expected')): FakeEngine {
+  const engine = new FakeEngine();
+  engine.onPull = onPull;
+  return engine;
 }
+
+const pulls = (engine: FakeEngine): { ref: unknown; opts: unknown }[] => engine.callsOf('pullImage').map(([ref, opts]) => ({ ref, opts }));
 
 function job(over: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -70,11 +60,11 @@ function job(over: Partial<JobSpec> = {}): JobSpec {
   };
 }
 
-function setup(engine: ScriptedEngine, settings: Partial<DockerSettings> = {}, defaultPullPolicy: 'always' | 'if-not-present' = 'always') {
+function setup(engine: FakeEngine, settings: Partial<DockerSettings> = {}, defaultPullPolicy: 'always' | 'if-not-present' = 'always') {
   const sink = new MemoryByteWriter();
   const log = new JobLog(sink, { traceSections: false });
   const manager = new PullManager({
-    engine: engine.asEngine(),
+    engine,
     settings: { ...defaultDockerSettings(), ...settings },
     defaultPullPolicy,
     runnerEnvironment: [],
@@ -105,11 +95,11 @@ async function failure(p: Promise<unknown> | (() => unknown)): Promise<JobFailur
 
 describe('PullManager: policies', () => {
   it('always: pulls, then creates from the image ID, with the documented lines', async () => {
-    const engine = new ScriptedEngine(() => image(ID, [`reg.test/app@${D1}`]));
+    const engine = scriptedEngine(() => image(ID, [`reg.test/app@${D1}`]));
     const { manager, req, lines } = setup(engine);
     const pulled = await manager.pull(req('reg.test/app'));
     expect(pulled).toMatchObject({ ref: ID, id: ID });
-    expect(engine.pulls.map((p) => p.ref)).toEqual(['reg.test/app:latest']);
+    expect(pulls(engine).map((p) => p.ref)).toEqual(['reg.test/app:latest']);
     expect(lines()).toEqual([
       'Using effective pull policy of [always] for container reg.test/app',
       'Pulling docker image reg.test/app:latest ...',
@@ -120,11 +110,11 @@ describe('PullManager: policies', () => {
   });
 
   it('if-not-present uses a local image; never fails without one', async () => {
-    const engine = new ScriptedEngine();
-    engine.local.set('app:1', image(ID));
+    const engine = scriptedEngine();
+    engine.images.set('app:1', image(ID));
     const { manager, req, lines } = setup(engine, { allowedPullPolicies: ['if-not-present', 'never'] }, 'if-not-present');
     expect((await manager.pull(req('app:1'))).id).toBe(ID);
-    expect(engine.pulls).toEqual([]);
+    expect(pulls(engine)).toEqual([]);
     expect(lines()).toContain('Using locally found image version due to "if-not-present" pull policy');
     const f = await failure(manager.pull(req('app:2', { image: { name: 'app:2', pullPolicy: ['never'] } })));
     expect(f.reason).toBe('runner_configuration_error');
@@ -132,11 +122,11 @@ describe('PullManager: policies', () => {
   });
 
   it('falls back to the next policy with gitlab-runner\'s lines', async () => {
-    const engine = new ScriptedEngine(() => new EngineError('pull', 404, 'manifest for reg.test/app:1 not found: manifest unknown'));
-    engine.local.set('reg.test/app:1', image(ID));
+    const engine = scriptedEngine(() => new EngineError('pull', 404, 'manifest for reg.test/app:1 not found: manifest unknown'));
+    engine.images.set('reg.test/app:1', image(ID));
     const { manager, req, lines } = setup(engine, { pullPolicy: ['always', 'if-not-present'] });
     expect((await manager.pull(req('reg.test/app:1'))).id).toBe(ID);
-    expect(engine.pulls).toHaveLength(1);
+    expect(pulls(engine)).toHaveLength(1);
     expect(lines()).toEqual(
       expect.arrayContaining([
         'WARNING: Failed to pull image with policy "always": manifest for reg.test/app:1 not found: manifest unknown',
@@ -147,10 +137,10 @@ describe('PullManager: policies', () => {
   });
 
   it('retries transient errors per policy, then fails as a system failure', async () => {
-    const engine = new ScriptedEngine(() => new EngineError('pull', 500, 'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused'));
+    const engine = scriptedEngine(() => new EngineError('pull', 500, 'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused'));
     const { manager, req, lines } = setup(engine, { pullPolicy: ['always', 'always'] });
     const f = await failure(manager.pull(req('127.0.0.1:1/app')));
-    expect(engine.pulls).toHaveLength(6);
+    expect(pulls(engine)).toHaveLength(6);
     expect(f.reason).toBe('runner_system_failure');
     expect(f.message).toMatch(/^failed to pull image "127.0.0.1:1\/app" with specified policies \[always always\]: .*connection refused/);
     expect(lines().filter((l) => l.includes('Retrying in'))).toHaveLength(4);
@@ -158,38 +148,38 @@ describe('PullManager: policies', () => {
 
   it('never retries not-found or unauthorized, and classifies them as configuration errors', async () => {
     for (const msg of ['unauthorized: authentication required', 'manifest unknown', 'pull access denied for x']) {
-      const engine = new ScriptedEngine(() => new EngineError('pull', 500, msg));
+      const engine = scriptedEngine(() => new EngineError('pull', 500, msg));
       const { manager, req } = setup(engine);
       expect((await failure(manager.pull(req('reg.test/app')))).reason).toBe('runner_configuration_error');
-      expect(engine.pulls).toHaveLength(1);
+      expect(pulls(engine)).toHaveLength(1);
     }
   });
 
   it('other pull errors are image_pull_failure', async () => {
-    const engine = new ScriptedEngine(() => new EngineError('pull', 0, `filesystem layer verification failed for digest ${D2}`));
+    const engine = scriptedEngine(() => new EngineError('pull', 0, `filesystem layer verification failed for digest ${D2}`));
     const { manager, req } = setup(engine);
     expect((await failure(manager.pull(req('reg.test/app')))).reason).toBe('image_pull_failure');
   });
 
   it('does not pull an image twice in one job', async () => {
-    const engine = new ScriptedEngine(() => image(ID));
+    const engine = scriptedEngine(() => image(ID));
     const { manager, req } = setup(engine);
     const r = req('reg.test/app');
     await manager.pull(r);
     await manager.pull({ ...r, role: { kind: 'service', index: 0, fromConfig: false } });
-    expect(engine.pulls).toHaveLength(1);
+    expect(pulls(engine)).toHaveLength(1);
     await manager.pull(req('reg.test/app'));
-    expect(engine.pulls).toHaveLength(2);
+    expect(pulls(engine)).toHaveLength(2);
   });
 
   it('passes an abort through untouched', async () => {
-    const engine = new ScriptedEngine(() => Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    const engine = scriptedEngine(() => Object.assign(new Error('aborted'), { name: 'AbortError' }));
     const { manager, req } = setup(engine);
     await expect(manager.pull(req('reg.test/app'))).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('an unreachable engine is a system failure at once', async () => {
-    const engine = new ScriptedEngine(() => new EngineError('pull', 0, 'x'));
+    const engine = scriptedEngine(() => new EngineError('pull', 0, 'x'));
     engine.inspectImage = async () => {
       throw new EngineError('inspect image', 0, 'Cannot reach the Docker engine (ECONNREFUSED)');
     };
@@ -200,29 +190,29 @@ describe('PullManager: policies', () => {
 
 describe('PullManager: digests and IDs', () => {
   it('pulls by digest and creates from the digest reference', async () => {
-    const engine = new ScriptedEngine(() => image(ID, [`reg.test/app@${D1}`]));
+    const engine = scriptedEngine(() => image(ID, [`reg.test/app@${D1}`]));
     const { manager, req } = setup(engine);
     const pulled = await manager.pull(req(`reg.test/app:1@${D1}`));
-    expect(engine.pulls.map((p) => p.ref)).toEqual([`reg.test/app@${D1}`]);
+    expect(pulls(engine).map((p) => p.ref)).toEqual([`reg.test/app@${D1}`]);
     expect(pulled.ref).toBe(`reg.test/app@${D1}`);
   });
 
   it('never uses a local image that lacks the pinned digest, even with if-not-present or never', async () => {
-    const engine = new ScriptedEngine(() => image(ID, [`reg.test/app@${D1}`]));
-    engine.local.set(`reg.test/app@${D1}`, image('sha256:other', [`reg.test/app@${D2}`, `other.test/app@${D1}`]));
+    const engine = scriptedEngine(() => image(ID, [`reg.test/app@${D1}`]));
+    engine.images.set(`reg.test/app@${D1}`, image('sha256:other', [`reg.test/app@${D2}`, `other.test/app@${D1}`]));
     const { manager, req } = setup(engine, {}, 'if-not-present');
     expect((await manager.pull(req(`reg.test/app@${D1}`))).id).toBe(ID);
-    expect(engine.pulls).toHaveLength(1);
+    expect(pulls(engine)).toHaveLength(1);
 
-    const engine2 = new ScriptedEngine();
-    engine2.local.set(`reg.test/app@${D1}`, image('sha256:other', [`reg.test/app@${D2}`]));
+    const engine2 = scriptedEngine();
+    engine2.images.set(`reg.test/app@${D1}`, image('sha256:other', [`reg.test/app@${D2}`]));
     const s2 = setup(engine2);
     const f = await failure(s2.manager.pull(s2.req(`reg.test/app@${D1}`, { image: { name: `reg.test/app@${D1}`, pullPolicy: ['never'] } })));
     expect(f.reason).toBe('runner_configuration_error');
   });
 
   it('fails when the pulled image does not carry the pin', async () => {
-    const engine = new ScriptedEngine(() => image(ID, [`reg.test/app@${D2}`]));
+    const engine = scriptedEngine(() => image(ID, [`reg.test/app@${D2}`]));
     const { manager, req } = setup(engine);
     const f = await failure(manager.pull(req(`reg.test/app@${D1}`)));
     expect(f.reason).toBe('image_pull_failure');
@@ -230,19 +220,19 @@ describe('PullManager: digests and IDs', () => {
   });
 
   it('uses an image ID without pulling, and cannot pull one', async () => {
-    const engine = new ScriptedEngine();
-    engine.local.set(ID, image(ID));
+    const engine = scriptedEngine();
+    engine.images.set(ID, image(ID));
     const { manager, req } = setup(engine);
     expect(await manager.pull(req(ID))).toMatchObject({ ref: ID, id: ID });
     const missing = `sha256:${'e'.repeat(64)}`;
     expect((await failure(manager.pull(req(missing)))).message).toContain('an image ID names local content and cannot be pulled');
-    expect(engine.pulls).toEqual([]);
+    expect(pulls(engine)).toEqual([]);
   });
 });
 
 describe('PullManager: check()', () => {
   it('refuses invalid references naming the job and the key', async () => {
-    const { manager, req } = setup(new ScriptedEngine(), { services: [{ name: 'svc', aliases: [], variables: [] }] });
+    const { manager, req } = setup(scriptedEngine(), { services: [{ name: 'svc', aliases: [], variables: [] }] });
     const f = await failure(() => manager.check(req('Bad/Name')));
     expect(f.reason).toBe('runner_configuration_error');
     expect(f.message).toBe('job "build", image: invalid image reference "Bad/Name": the repository name must be lowercase');
@@ -251,7 +241,7 @@ describe('PullManager: check()', () => {
   });
 
   it('applies allowed_images and allowed_services, config images exempt', async () => {
-    const engine = new ScriptedEngine();
+    const engine = scriptedEngine();
     const { manager, req, lines } = setup(engine, { image: 'runner/default:1', allowedImages: ['ok/*'], allowedServices: ['svc/*:*'] });
     manager.check(req('ok/app'));
     manager.check(req('runner/default:1'));
@@ -261,11 +251,11 @@ describe('PullManager: check()', () => {
     expect(lines()).toEqual(expect.arrayContaining(['ERROR: The "evil/app" image is not present on list of allowed images:', '- ok/*']));
     const s = await failure(() => manager.check(req('svc/x', { role: { kind: 'service', index: 0, fromConfig: false } })));
     expect(s.message).toContain('allowed_services');
-    expect(engine.pulls).toEqual([]);
+    expect(pulls(engine)).toEqual([]);
   });
 
   it('refuses a pull policy the runner does not allow', async () => {
-    const { manager, req } = setup(new ScriptedEngine());
+    const { manager, req } = setup(scriptedEngine());
     const f = await failure(() => manager.check(req('app', { image: { name: 'app', pullPolicy: ['if-not-present'] } })));
     expect(f.message).toBe(
       'invalid pull policy for image "app": pull_policy ([if-not-present]) defined in GitLab pipeline config is not one of the allowed_pull_policies ([always])',
@@ -276,7 +266,7 @@ describe('PullManager: check()', () => {
 describe('PullManager: secrets', () => {
   it('scrubs known secrets from engine errors and from the thrown failure', async () => {
     const secret = 'masked-variable-value';
-    const engine = new ScriptedEngine(() => new EngineError('pull', 500, `pull access denied for reg.test/${secret} (token glcbt-job-token-123)`));
+    const engine = scriptedEngine(() => new EngineError('pull', 500, `pull access denied for reg.test/${secret} (token glcbt-job-token-123)`));
     const { manager, req, lines } = setup(engine);
     const variables = [{ ...plainVariable('TAG', secret), masked: true }];
     const f = await failure(manager.pull(req('reg.test/app', {}, { variables })));

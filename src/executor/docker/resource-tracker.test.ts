@@ -1,92 +1,125 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineClient } from '../../engine/engine-client.js';
+import { FakeEngine } from '../../../test/support/fake-engine.js';
+import { EngineError } from '../../engine/engine-error.js';
 import { ResourceTracker } from './resource-tracker.js';
 
-/** Records every call in order; `fail` makes the named operation throw once per listed call. */
-class RecordingEngine {
-  calls: string[] = [];
-  fail = new Set<string>();
-  private next = 0;
+const JOB = 'berth.job.uid=x';
 
-  private async record(call: string): Promise<void> {
-    this.calls.push(call);
-    await Promise.resolve();
-    if (this.fail.delete(call)) throw new Error(`${call} refused`);
-  }
-  async createContainer(): Promise<string> {
-    const id = `c${++this.next}`;
-    await this.record(`create ${id}`);
-    return id;
-  }
-  async createNetwork(name: string): Promise<string> {
-    await this.record(`create network ${name}`);
-    return `id-${name}`;
-  }
-  removeContainer = (id: string) => this.record(`remove ${id}`);
-  removeNetwork = (id: string) => this.record(`remove network ${id}`);
-  connectNetwork = (network: string, container: string) => this.record(`connect ${container} to ${network}`);
-  disconnectNetwork = (network: string, container: string) => this.record(`disconnect ${container} from ${network}`);
-  listContainers = async () => [];
-  listNetworks = async () => [];
-  listVolumes = async () => [];
-
-  asEngine(): EngineClient {
-    return this as unknown as EngineClient;
-  }
+/** A job network with a service container on it, and berth's own container (not the job's). */
+async function trackerWithNetwork(engine: FakeEngine, own = 'berth'): Promise<{ tracker: ResourceTracker; net: string; svc: string }> {
+  engine.addImage('svc');
+  engine.addContainer({ id: own });
+  const tracker = new ResourceTracker(engine, JOB);
+  const net = await tracker.createNetwork('net', { 'berth.job.uid': 'x' }, {});
+  const svc = await tracker.createContainer({ name: 'svc', image: 'svc', networkMode: net, labels: { 'berth.job.uid': 'x' } });
+  return { tracker, net, svc };
 }
 
-async function trackerWithNetwork(engine: RecordingEngine): Promise<ResourceTracker> {
-  const tracker = new ResourceTracker(engine.asEngine(), 'berth.job.uid=x');
-  await tracker.createNetwork('net', {}, {});
-  await tracker.createContainer({ name: 'svc', image: 'svc' });
-  return tracker;
+/** The removal calls since call number `from`, as "op arg arg". */
+function removals(engine: FakeEngine, from = 0): string[] {
+  const ops = new Set(['removeContainer', 'disconnectNetwork', 'removeNetwork']);
+  return engine.calls
+    .slice(from)
+    .filter((c) => ops.has(c.op))
+    .map((c) => [c.op, ...c.args.filter((a) => typeof a === 'string')].join(' '));
 }
+
+const refused = (what: string): EngineError => new EngineError('disconnectNetwork', 500, `${what} refused`);
 
 describe('ResourceTracker: connections of berth\'s own container', () => {
   it('disconnects a container it connected before removing the network', async () => {
-    const engine = new RecordingEngine();
-    const tracker = await trackerWithNetwork(engine);
-    await tracker.connectNetwork('id-net', 'berth');
+    const engine = new FakeEngine();
+    const { tracker, net, svc } = await trackerWithNetwork(engine);
+    await tracker.connectNetwork(net, 'berth');
+    const from = engine.calls.length;
     expect(await tracker.cleanup()).toEqual([]);
-    const order = engine.calls.slice(engine.calls.indexOf('connect berth to id-net') + 1);
-    expect(order).toEqual(['remove c1', 'disconnect berth from id-net', 'remove network id-net']);
+    expect(removals(engine, from)).toEqual([`removeContainer ${svc}`, `disconnectNetwork ${net} berth`, `removeNetwork ${net}`]);
+    expect(engine.leftovers(JOB)).toEqual({ containers: [], networks: [], volumes: [] });
+    expect(engine.containers.get('berth')?.networks.size).toBe(0);
   });
 
   it('forgets a connection once disconnected: cleanup does not disconnect again', async () => {
-    const engine = new RecordingEngine();
-    const tracker = await trackerWithNetwork(engine);
-    await tracker.connectNetwork('id-net', 'berth');
-    await tracker.disconnectNetwork('id-net', 'berth');
-    await tracker.cleanup();
-    expect(engine.calls.filter((c) => c.startsWith('disconnect'))).toEqual(['disconnect berth from id-net']);
+    const engine = new FakeEngine();
+    const { tracker, net } = await trackerWithNetwork(engine);
+    await tracker.connectNetwork(net, 'berth');
+    await tracker.disconnectNetwork(net, 'berth');
+    expect(await tracker.cleanup()).toEqual([]);
+    expect(removals(engine).filter((c) => c.startsWith('disconnect'))).toEqual([`disconnectNetwork ${net} berth`]);
   });
 
   it('keeps a connection whose disconnect failed, and cleanup disconnects it', async () => {
-    const engine = new RecordingEngine();
-    const tracker = await trackerWithNetwork(engine);
-    await tracker.connectNetwork('id-net', 'berth');
-    engine.fail.add('disconnect berth from id-net');
-    await expect(tracker.disconnectNetwork('id-net', 'berth')).rejects.toThrow('refused');
+    const engine = new FakeEngine();
+    const { tracker, net } = await trackerWithNetwork(engine);
+    await tracker.connectNetwork(net, 'berth');
+    engine.fail('disconnectNetwork', refused('disconnect berth'));
+    await expect(tracker.disconnectNetwork(net, 'berth')).rejects.toThrow('refused');
     expect(await tracker.cleanup()).toEqual([]);
-    expect(engine.calls.filter((c) => c.startsWith('disconnect'))).toEqual(['disconnect berth from id-net', 'disconnect berth from id-net']);
+    expect(removals(engine).filter((c) => c.startsWith('disconnect'))).toEqual([`disconnectNetwork ${net} berth`, `disconnectNetwork ${net} berth`]);
+    expect(engine.leftovers(JOB).networks).toEqual([]);
   });
 
   it('disconnects at cleanup even when the connect call itself failed (it may have connected)', async () => {
-    const engine = new RecordingEngine();
-    const tracker = await trackerWithNetwork(engine);
-    engine.fail.add('connect berth to id-net');
-    await expect(tracker.connectNetwork('id-net', 'berth')).rejects.toThrow('refused');
-    await tracker.cleanup();
-    expect(engine.calls).toContain('disconnect berth from id-net');
+    const engine = new FakeEngine();
+    const { tracker, net } = await trackerWithNetwork(engine);
+    // The engine connected it, but the answer never came back.
+    engine.fail('connectNetwork', () => {
+      engine.containers.get('berth')?.networks.add(net);
+      return new EngineError('connectNetwork', 0, 'socket hang up');
+    });
+    await expect(tracker.connectNetwork(net, 'berth')).rejects.toThrow('socket hang up');
+    expect(await tracker.cleanup()).toEqual([]);
+    expect(removals(engine)).toContain(`disconnectNetwork ${net} berth`);
+    expect(engine.leftovers(JOB).networks).toEqual([]);
   });
 
-  it('reports a disconnect that cleanup could not do, and still removes the rest', async () => {
-    const engine = new RecordingEngine();
-    const tracker = await trackerWithNetwork(engine);
-    await tracker.connectNetwork('id-net', 'berth1234567890');
-    engine.fail.add('disconnect berth1234567890 from id-net');
-    expect(await tracker.cleanup()).toEqual(['container berth1234567 on network id-net: disconnect berth1234567890 from id-net refused']);
-    expect(engine.calls).toContain('remove network id-net');
+  it('reports a disconnect that cleanup could not do, and the network it kept in use, and still removes the rest', async () => {
+    const engine = new FakeEngine();
+    const { tracker, net } = await trackerWithNetwork(engine, 'berth1234567890');
+    await tracker.connectNetwork(net, 'berth1234567890');
+    engine.fail('disconnectNetwork', refused('disconnect berth1234567890'));
+    const problems = await tracker.cleanup();
+    expect(problems).toEqual([
+      `container berth1234567 on network ${net}: disconnect berth1234567890 refused`,
+      expect.stringMatching(new RegExp(`^network ${net.slice(0, 12)}: .*has active endpoints`)),
+    ]);
+    expect(engine.leftovers(JOB).containers).toEqual([]);
     expect(await tracker.cleanup()).toEqual([]);
+  });
+});
+
+describe('ResourceTracker: cleanup', () => {
+  it('removes containers, networks and volumes it created, whatever their order of creation', async () => {
+    const engine = new FakeEngine();
+    engine.addImage('img');
+    const tracker = new ResourceTracker(engine, JOB);
+    await tracker.createVolume('cache', { 'berth.job.uid': 'x' });
+    const net = await tracker.createNetwork('net', { 'berth.job.uid': 'x' }, {});
+    await tracker.createContainer({ name: 'build', image: 'img', networkMode: net, labels: { 'berth.job.uid': 'x' } });
+    expect(await tracker.cleanup()).toEqual([]);
+    expect(engine.leftovers(JOB)).toEqual({ containers: [], networks: [], volumes: [] });
+  });
+
+  it('after a create call that failed, sweeps by the job label (the object may exist)', async () => {
+    const engine = new FakeEngine();
+    engine.addImage('img');
+    const tracker = new ResourceTracker(engine, JOB);
+    // The engine created it, but the answer never came back.
+    engine.fail('createContainer', () => {
+      engine.addContainer({ id: 'orphan', labels: { 'berth.job.uid': 'x' }, running: false });
+      return new EngineError('createContainer', 0, 'socket hang up');
+    });
+    await expect(tracker.createContainer({ name: 'build', image: 'img', labels: { 'berth.job.uid': 'x' } })).rejects.toThrow('socket hang up');
+    expect(await tracker.cleanup()).toEqual([]);
+    expect(engine.leftovers(JOB).containers).toEqual([]);
+  });
+
+  it('reports what it could not remove, one message each, and goes on', async () => {
+    const engine = new FakeEngine();
+    const tracker = new ResourceTracker(engine, JOB);
+    await tracker.createVolume('v1', { 'berth.job.uid': 'x' });
+    await tracker.createVolume('v2', { 'berth.job.uid': 'x' });
+    engine.fail('removeVolume', (args) => (args[0] === 'v1' ? new EngineError('removeVolume', 409, 'volume is in use') : null));
+    expect(await tracker.cleanup()).toEqual(['volume v1: volume is in use']);
+    expect(engine.leftovers(JOB).volumes).toEqual(['v1']);
   });
 });

@@ -1,0 +1,96 @@
+/**
+ * The daemon's dependencies, built once per process and shared by its workers: one engine
+ * client per distinct `[runners.docker]` connection, one GitLab client per CA file (with the
+ * API metrics), one finder of berth's own container, and the git cache next to config.toml.
+ * Tests inject the engine and the executor.
+ */
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { RunnerConfig } from '../config/berth-config.js';
+import { DockerodeEngine } from '../engine/dockerode-engine.js';
+import type { EngineClient, Labels } from '../engine/engine-client.js';
+import type { DockerSettings } from '../executor/docker/docker-settings.js';
+import { OwnContainerFinder } from '../executor/docker/own-container.js';
+import { GitLabClient } from '../gitlab/gitlab-client.js';
+import { defaultRunnerInfo } from '../gitlab/runner-features.js';
+import type { Slots } from './job-slots.js';
+import type { ExecutorFactory } from './remote-job.js';
+import type { RunnerLog } from './runner-log.js';
+import type { RunnerMetrics } from './runner-metrics.js';
+import type { WorkerDeps } from './runner-worker.js';
+
+export interface DaemonWiringInput {
+  configPath: string;
+  version: string;
+  systemId: string;
+  log: RunnerLog;
+  metrics: RunnerMetrics;
+  globalSlots: Slots;
+  /** Aborts running jobs (forceful shutdown). */
+  shutdown: AbortSignal;
+  labels?: Labels;
+  /** The engine for a connection (default: a DockerodeEngine per distinct connection). */
+  engineFor?: (settings: DockerSettings) => EngineClient;
+  createExecutor?: ExecutorFactory;
+}
+
+export interface DaemonWiring {
+  /** Where clones and git caches go (next to config.toml). */
+  gitCacheDir: string;
+  workerDeps(runner: RunnerConfig): WorkerDeps;
+  /** Closes the GitLab clients' pooled connections. */
+  close(): void;
+}
+
+export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
+  const engines = new Map<string, EngineClient>();
+  const engineFor =
+    input.engineFor ??
+    ((s: DockerSettings): EngineClient => {
+      const key = `${s.host}|${s.tlsVerify}|${s.tlsCertPath}`;
+      let e = engines.get(key);
+      if (!e) engines.set(key, (e = new DockerodeEngine({ host: s.host || undefined, tlsVerify: s.tlsVerify, tlsCertPath: s.tlsCertPath || undefined })));
+      return e;
+    });
+  const { metrics, log } = input;
+  const clients = new Map<string, GitLabClient>();
+  const clientFor = (r: RunnerConfig): GitLabClient => {
+    const key = r.tlsCaFile;
+    let c = clients.get(key);
+    if (!c) {
+      c = new GitLabClient({
+        info: defaultRunnerInfo(input.version),
+        ...(r.tlsCaFile ? { tlsCaFile: r.tlsCaFile } : {}),
+        log,
+        observe: (endpoint, status) =>
+          status === 'error' ? metrics.apiErrors.inc({ runner: '', endpoint }) : metrics.apiRequests.inc({ runner: '', endpoint, status: String(status) }),
+      });
+      clients.set(key, c);
+    }
+    return c;
+  };
+  const ownContainer = new OwnContainerFinder();
+  const gitCacheDir = join(dirname(input.configPath), 'git-cache');
+  return {
+    gitCacheDir,
+    workerDeps: (r) => ({
+      client: clientFor(r),
+      engineFor,
+      globalSlots: input.globalSlots,
+      metrics,
+      log,
+      systemId: input.systemId,
+      version: input.version,
+      info: defaultRunnerInfo(input.version),
+      shutdown: input.shutdown,
+      gitCacheDir,
+      homeDir: homedir(),
+      ownContainer,
+      ...(input.labels ? { labels: input.labels } : {}),
+      ...(input.createExecutor ? { createExecutor: input.createExecutor } : {}),
+    }),
+    close: () => {
+      for (const c of clients.values()) c.close();
+    },
+  };
+}
