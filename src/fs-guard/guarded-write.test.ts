@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsGuardError } from './fs-guard-error.js';
 import { ensureDirUnder } from './guarded-dir.js';
-import { openForWriteUnder, writeFileUnder } from './guarded-write.js';
+import { checkWritableUnder, openForWriteUnder, writeFileUnder } from './guarded-write.js';
 
 let base: string;
 let repo: string;
@@ -113,5 +113,21 @@ describe('ensureDirUnder', () => {
   it('refuses a component that is a file', async () => {
     writeFileSync(join(repo, '.berth'), '');
     expect((await refusal(ensureDirUnder(repo, '.berth/logs'))).reason).toBe('not-directory');
+  });
+});
+
+describe('checkWritableUnder', () => {
+  it('passes for missing and regular files, refuses links anywhere on the path, creates nothing', async () => {
+    await checkWritableUnder(repo, '.berth/logs/a.log');
+    expect(execFileSync('ls', ['-A', repo], { encoding: 'utf8' })).toBe('');
+    mkdirSync(join(repo, '.berth/logs'), { recursive: true });
+    writeFileSync(join(repo, '.berth/logs/a.log'), 'old');
+    await checkWritableUnder(repo, '.berth/logs/a.log');
+    symlinkSync(join(outside, 'victim'), join(repo, '.berth/logs/b.log'));
+    expect((await refusal(checkWritableUnder(repo, '.berth/logs/b.log'))).reason).toBe('symlink');
+    rmSync(join(repo, '.berth'), { recursive: true });
+    symlinkSync(outside, join(repo, '.berth'));
+    expect((await refusal(checkWritableUnder(repo, '.berth/logs/a.log'))).reason).toBe('symlink');
+    untouched();
   });
 });

@@ -45,9 +45,7 @@ export async function openForWriteUnder(root: string, rel: string, opts: Guarded
   try {
     const st = await fstatAsync(fd);
     if (!st.isFile()) throw notRegular(path);
-    if (st.nlink > 1) {
-      throw new FsGuardError('hard-link', path, `Refusing to write ${path}: it has ${st.nlink} hard links, so writing it would change another file too. Remove it (rm ${path})`);
-    }
+    if (st.nlink > 1) throw hardLink(path, st.nlink);
     const real = await readlink(`/proc/self/fd/${fd}`).catch(() => null);
     if (real !== null && real.startsWith('/') && !isInside(realRoot, real)) {
       throw new FsGuardError('outside', path, `Refusing to write ${path}: it resolves to ${real}, outside ${realRoot}`);
@@ -57,6 +55,29 @@ export async function openForWriteUnder(root: string, rel: string, opts: Guarded
   } catch (err) {
     await closeAsync(fd).catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * Checks, without creating or changing anything, that `rel` under `root` could be written: no
+ * parent is a link or a file, and the file is absent or a regular file with one link. Lets a
+ * caller refuse a hostile repository before it starts any work.
+ */
+export async function checkWritableUnder(root: string, rel: string): Promise<void> {
+  const realRoot = await realRootOf(root);
+  const parts = componentsOf(realRoot, rel);
+  let path = realRoot;
+  for (const [i, part] of parts.entries()) {
+    path = join(path, part);
+    const st = await lstat(path).catch((err: unknown) => (codeOf(err) === 'ENOENT' ? null : Promise.reject(ioError(path, 'inspect', err))));
+    if (!st) return;
+    if (st.isSymbolicLink()) throw await linkError(path);
+    const last = i === parts.length - 1;
+    if (!last && !st.isDirectory()) {
+      throw new FsGuardError('not-directory', path, `Refusing to use ${path}: it is not a directory. Move it away so that berth can create the directory`);
+    }
+    if (last && !st.isFile()) throw notRegular(path);
+    if (last && st.nlink > 1) throw hardLink(path, st.nlink);
   }
 }
 
@@ -73,4 +94,8 @@ export async function writeFileUnder(root: string, rel: string, data: string | U
 
 function notRegular(path: string): FsGuardError {
   return new FsGuardError('not-regular', path, `Refusing to write ${path}: it is not a regular file (a directory, FIFO, socket or device). Move it away`);
+}
+
+function hardLink(path: string, links: number): FsGuardError {
+  return new FsGuardError('hard-link', path, `Refusing to write ${path}: it has ${links} hard links, so writing it would change another file too. Remove it (rm ${path})`);
 }

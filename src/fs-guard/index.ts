@@ -6,7 +6,7 @@
  */
 export { FsGuardError, type FsGuardReason } from './fs-guard-error.js';
 export { ensureDirUnder, realRootOf } from './guarded-dir.js';
-export { openForWriteUnder, writeFileUnder, type GuardedWriteOptions } from './guarded-write.js';
+export { checkWritableUnder, openForWriteUnder, writeFileUnder, type GuardedWriteOptions } from './guarded-write.js';
 export { readRegularFile, resolveInside } from './guarded-read.js';
 export { LeadingLinkCheck } from './leading-links.js';
 export { isInside } from './path-inside.js';
