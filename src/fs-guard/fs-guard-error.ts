@@ -11,10 +11,13 @@ export class FsGuardError extends InputError {
   readonly reason: FsGuardReason;
   /** The path that was refused (absolute). */
   readonly path: string;
+  /** For `too-large`: the size seen (at least). */
+  readonly size: number | undefined;
 
-  constructor(reason: FsGuardReason, path: string, message: string, options?: { cause?: unknown }) {
-    super(message, { file: path }, options);
+  constructor(reason: FsGuardReason, path: string, message: string, options?: { cause?: unknown; size?: number }) {
+    super(message, { file: path }, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
     this.path = path;
+    this.size = options?.size;
   }
 }

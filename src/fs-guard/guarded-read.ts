@@ -71,5 +71,5 @@ export async function readRegularFile(path: string, opts: { maxBytes: number; no
 }
 
 function tooLarge(path: string, size: number, max: number): FsGuardError {
-  return new FsGuardError('too-large', path, `Refusing to read ${path}: it is ${size} bytes or more, more than the limit of ${max} bytes`);
+  return new FsGuardError('too-large', path, `Refusing to read ${path}: it is ${size} bytes or more, more than the limit of ${max} bytes`, { size });
 }

@@ -17,8 +17,9 @@ afterEach(() => rmSync(base, { recursive: true, force: true }));
 
 it('finds the first parent that is a link, at any depth; top-level files and real directories pass', async () => {
   const check = new LeadingLinkCheck(join(base, 'repo'));
-  expect(await check.firstBadParent('lib/f')).toBe('lib');
-  expect(await check.firstBadParent('src/deep/inner/f')).toBe('src/deep/inner');
+  expect(await check.firstBadParent('lib/f')).toEqual({ parent: 'lib', kind: 'link' });
+  expect(await check.firstBadParent('src/deep/inner/f')).toEqual({ parent: 'src/deep/inner', kind: 'link' });
+  expect(await check.firstBadParent('gone/f')).toEqual({ parent: 'gone', kind: 'other' });
   expect(await check.firstBadParent('src/deep/x.c')).toBeNull();
   expect(await check.firstBadParent('lib')).toBeNull();
   expect(await check.firstBadParent('README')).toBeNull();
