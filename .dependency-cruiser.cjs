@@ -8,18 +8,19 @@
  */
 const MODULES = {
   shared: [],
+  'fs-guard': ['shared'],
   job: ['shared'],
   log: ['job', 'shared'],
   image: ['shared'],
   engine: ['shared'],
   config: ['shared'],
-  pipeline: ['job', 'shared'],
+  pipeline: ['fs-guard', 'job', 'shared'],
   gitlab: ['job', 'log', 'shared'],
-  executor: ['engine', 'image', 'job', 'log', 'shared'],
+  executor: ['engine', 'fs-guard', 'image', 'job', 'log', 'shared'],
   sources: ['executor', 'job', 'log', 'shared'],
   // Composition roots: they build the real implementations for one command.
   daemon: ['config', 'engine', 'executor', 'gitlab', 'image', 'job', 'log', 'shared', 'sources'],
-  'local-run': ['engine', 'executor', 'image', 'job', 'log', 'pipeline', 'shared'],
+  'local-run': ['engine', 'executor', 'fs-guard', 'image', 'job', 'log', 'pipeline', 'shared'],
   cli: ['config', 'daemon', 'engine', 'gitlab', 'image', 'job', 'local-run', 'log', 'shared'],
 };
 

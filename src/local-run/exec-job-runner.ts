@@ -3,7 +3,6 @@
  * `.berth/logs/<job>.log`, through the masking filter; the job itself goes through the same
  * Docker executor and runJob as `berth run`.
  */
-import { join } from 'node:path';
 import type { EngineClient } from '../engine/engine-client.js';
 import { DockerExecutor } from '../executor/docker/docker-executor.js';
 import type { DockerSettings } from '../executor/docker/docker-settings.js';
@@ -13,12 +12,14 @@ import { runJob } from '../executor/run-job.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import { LocalTreeSource } from '../executor/source-provider.js';
 import type { JobResult } from '../job/job-result.js';
+import { errorMessage } from '../shared/errors.js';
 import { TeeByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
 import { createMaskingFilter } from '../log/masker.js';
 import { execOwnerLabels } from './exec-sweeper.js';
 import type { SchedulableJob } from './pipeline-scheduler.js';
-import { PlainFileLog } from './plain-file-log.js';
+import type { JobLogFiles } from './job-log-files.js';
+import type { PlainFileLog } from './plain-file-log.js';
 import { TerminalJobLog } from './terminal-log.js';
 
 export interface ExecJobRunnerOptions {
@@ -32,7 +33,8 @@ export interface ExecJobRunnerOptions {
   sources: { root: string; files: string[] };
   color: boolean;
   nameWidth: number;
-  logDir: string;
+  /** The job log files under `.berth/logs/`, checked before the run. */
+  logs: JobLogFiles;
   out: NodeJS.WritableStream;
   cancel: AbortSignal;
   abort: AbortSignal;
@@ -66,7 +68,14 @@ export class ExecJobRunner {
       nameWidth: opts.nameWidth,
       write: (text) => opts.out.write(text),
     });
-    const file = new PlainFileLog(join(opts.logDir, `${job.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.log`));
+    let file: PlainFileLog;
+    try {
+      file = await opts.logs.open(job.name);
+    } catch (err) {
+      terminal.write(Buffer.from(`ERROR: Job failed: ${errorMessage(err)}\n`));
+      terminal.end();
+      return { state: 'failed', failureReason: 'runner_system_failure', exitCode: null, durationMs: 0, message: errorMessage(err) };
+    }
     const phrases = spec.variables.filter((v) => v.masked).map((v) => v.value);
     const log = new JobLog(new TeeByteWriter([terminal, file]), {
       filter: createMaskingFilter({ phrases, tokenPrefixes: spec.features.tokenMaskPrefixes }),

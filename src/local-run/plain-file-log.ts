@@ -1,10 +1,10 @@
 /**
  * The full log of one job, as plain text (no colours, no section markers), in a file under
  * `.berth/logs/`. Writes are buffered and appended synchronously in batches: a job log is
- * small next to what the job does, and the file must be complete when the job ends.
+ * small next to what the job does, and the file must be complete when the job ends. The file
+ * is opened by JobLogFiles (never through a link); this class only writes the descriptor.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, writeSync } from 'node:fs';
 import type { ByteWriter } from '../log/byte-writer.js';
 import { stripAnsi } from '../shared/ansi.js';
 
@@ -13,9 +13,12 @@ export class PlainFileLog implements ByteWriter {
   private pending = '';
   private readonly decoder = new TextDecoder('utf-8');
 
-  constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'w', 0o644);
+  /** `fd`: the open, writable, regular log file at `path`; closed by `end()`. */
+  constructor(
+    readonly path: string,
+    fd: number,
+  ) {
+    this.fd = fd;
   }
 
   write(chunk: Buffer): void {

@@ -4,9 +4,8 @@
  * report on request. Ctrl-C once: stop the jobs gracefully (after_script still runs) and clean
  * up; twice: abort them; three times: leave at once.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ExecOptions } from './exec-options.js';
 import { compilePipeline, selectJobs, formatJobList, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
 import { DockerodeEngine } from '../engine/dockerode-engine.js';
@@ -17,6 +16,8 @@ import { JobFailure } from '../job/job-result.js';
 import type { PullPolicy } from '../shared/pull-policy.js';
 import { BERTH_VERSION } from '../shared/version.js';
 import { errorMessage } from '../shared/errors.js';
+import { checkWritableUnder, prepareUserTarget, writeFileUnder } from '../fs-guard/index.js';
+import { JobLogFiles } from './job-log-files.js';
 import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
 import { ExecJobRunner } from './exec-job-runner.js';
@@ -36,6 +37,11 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     out.write('No jobs to run.\n');
     return 0;
   }
+  // Before anything runs: a repository must not make berth write outside it (links in .berth/,
+  // a report path through a link); such a repository is an input error (exit 2).
+  const logs = await JobLogFiles.prepare(cwd, selected.map((j) => j.name));
+  const reportTarget = opts.report ? await prepareUserTarget(opts.report, [cwd, git.root]) : null;
+  if (reportTarget) await checkWritableUnder(reportTarget.root, reportTarget.rel);
 
   const engine = new DockerodeEngine();
   await engine.ping().catch((err: unknown) => {
@@ -66,7 +72,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     sources,
     color: opts.color,
     nameWidth: Math.max(...selected.map((j) => j.name.length)),
-    logDir: join(cwd, '.berth', 'logs'),
+    logs,
     out,
     cancel: cancel.signal,
     abort: abort.signal,
@@ -82,12 +88,8 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     await runner.drain();
     const report = buildReport(outcomes);
     out.write(`\n${formatSummary(report, opts.color)}`);
-    out.write(`Job logs: ${join(cwd, '.berth', 'logs')}\n`);
-    if (opts.report) {
-      const path = resolve(opts.report);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
-    }
+    out.write(`Job logs: ${logs.dir}\n`);
+    if (reportTarget) await writeFileUnder(reportTarget.root, reportTarget.rel, `${JSON.stringify(report, null, 2)}\n`);
     return exitCodeOf(report);
   } finally {
     await runner.drain();

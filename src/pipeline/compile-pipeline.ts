@@ -57,6 +57,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const skippedIncludes = new SkippedIncludes();
   let config = await loadConfig(file, {
     root,
+    mainFileNamed: opts.file !== undefined,
     positions,
     warn: warnings.add,
     lookup: includeLookup,

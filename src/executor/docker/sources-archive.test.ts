@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync, chmodSync, symlinkSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,4 +51,23 @@ describe('packSources', () => {
     expect(byName['builds/g/p/sub/']).toMatchObject({ type: 'directory', mode: 0o777 });
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('never reads a listed file through a folder that is a link, and skips a file replaced by a FIFO', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-pack-'));
+    mkdirSync(join(dir, 'outside'));
+    writeFileSync(join(dir, 'outside', 'f'), 'HOST SECRET');
+    mkdirSync(join(dir, 'repo'));
+    symlinkSync(join(dir, 'outside'), join(dir, 'repo', 'lib'));
+    const archive = packSources({ projectDir: '/builds/g/p', source: { root: join(dir, 'repo'), files: ['lib/f'] }, fileVariables: [] });
+    const bytes: Buffer[] = [];
+    archive.stream.on('data', (d: Buffer) => bytes.push(d)).on('error', () => undefined);
+    await expect(archive.done).rejects.toThrow(/Refusing to copy lib\/f: its folder lib .* is a symbolic link/);
+    expect(Buffer.concat(bytes).toString('latin1')).not.toContain('HOST SECRET');
+
+    execFileSync('mkfifo', [join(dir, 'repo', 'pipe')]);
+    const skipped = packSources({ projectDir: '/builds/g/p', source: { root: join(dir, 'repo'), files: ['pipe'] }, fileVariables: [] });
+    await entries(skipped.stream);
+    expect(await skipped.done).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  }, 10_000);
 });

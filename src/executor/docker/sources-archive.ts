@@ -3,15 +3,19 @@
  * build container: the project's files under CI_PROJECT_DIR and the file variables under
  * `<CI_PROJECT_DIR>.tmp`. Files are read, never modified; modes keep their execute bits and
  * are opened to everyone (as gitlab-runner's umask 0000), so images with a non-root user can
- * write the build directory. Owners are root.
+ * write the build directory. Owners are root. A file is never read through a link: a listed
+ * path whose folder is a symbolic link fails the archive (git refuses such paths too), and each
+ * file is opened with O_NOFOLLOW and must still be a regular file.
  */
-import { createReadStream } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { lstat, open, readlink } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { pack, type Header, type Pack } from 'tar-stream';
+import { LeadingLinkCheck } from '../../fs-guard/index.js';
 import { projectTempDir } from '../../job/build-dir.js';
+import { BerthError } from '../../shared/errors.js';
 
 type EntryHeader = Partial<Header> & Pick<Header, 'name'>;
 
@@ -66,10 +70,16 @@ async function writeEntries(tar: Pack, input: ArchiveInput): Promise<number> {
   }
 
   let count = 0;
+  const links = input.source ? new LeadingLinkCheck(input.source.root) : null;
   for (const rel of input.source?.files ?? []) {
     const safe = posix.normalize(rel);
     if (safe.startsWith('../') || safe === '..' || posix.isAbsolute(safe)) continue;
-    const hostPath = join(input.source!.root, rel);
+    const hostPath = join(input.source!.root, safe);
+    const bad = await links!.firstBadParent(safe);
+    if (bad?.kind === 'link') {
+      throw new BerthError('unsafe_source_path', `Refusing to copy ${safe}: its folder ${bad.parent} in ${input.source!.root} is a symbolic link; berth never reads sources through links. Replace the link with the folder`);
+    }
+    if (bad) continue; // gone since it was listed
     const st = await lstat(hostPath).catch(() => null);
     if (!st) continue; // deleted since it was listed
     const name = `${root}/${safe}`;
@@ -77,8 +87,7 @@ async function writeEntries(tar: Pack, input: ArchiveInput): Promise<number> {
     if (st.isSymbolicLink()) {
       await entry(tar, { name, type: 'symlink', linkname: await readlink(hostPath), mode: 0o777 });
     } else if (st.isFile()) {
-      const mode = st.mode & 0o111 ? 0o777 : 0o666;
-      await fileEntry(tar, { name, type: 'file', mode, size: st.size, mtime: st.mtime }, hostPath);
+      if (!(await fileEntry(tar, name, hostPath))) continue;
     } else {
       continue; // sockets, devices, submodule folders
     }
@@ -93,7 +102,23 @@ function entry(tar: Pack, header: EntryHeader, body?: Buffer): Promise<void> {
   });
 }
 
-async function fileEntry(tar: Pack, header: EntryHeader, hostPath: string): Promise<void> {
-  const sink = tar.entry({ ...header, uid: 0, gid: 0 });
-  await pipeline(createReadStream(hostPath), sink);
+/** Packs a regular file opened without following links; false when it is no longer one. */
+async function fileEntry(tar: Pack, name: string, hostPath: string): Promise<boolean> {
+  const handle = await open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+  if (!handle) return false; // replaced by a link or removed since it was listed
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return false;
+    const mode = st.mode & 0o111 ? 0o777 : 0o666;
+    const header = { name, type: 'file' as const, mode, size: st.size, mtime: st.mtime };
+    if (st.size === 0) {
+      await entry(tar, header, Buffer.alloc(0));
+    } else {
+      const sink = tar.entry({ ...header, uid: 0, gid: 0 });
+      await pipeline(createReadStream('', { fd: handle.fd, autoClose: false, start: 0, end: st.size - 1 }), sink);
+    }
+    return true;
+  } finally {
+    await handle.close();
+  }
 }

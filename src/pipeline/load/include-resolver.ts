@@ -5,11 +5,14 @@
  * wildcards); a file's `spec:inputs` are interpolated first; remote, project, template, component and artifact includes are skipped with a
  * warning (their rules still decide whether they count), and `onSkipped` is told, so that
  * later steps can forgive what those files would have defined.
- * Local paths are relative to the project root; a cycle is an error.
+ * Local paths are relative to the project root; a cycle is an error. Every file read (includes,
+ * and the pipeline file unless the user named it) must really be inside the project root: a
+ * link that leads out of the repository is refused, as GitLab reads only the repository.
  */
-import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { FsGuardError, resolveInside } from '../../fs-guard/index.js';
 import { expandString } from '../../shared/expand-string.js';
+import { InputError } from '../../shared/errors.js';
 import { mergeMaps, withoutKeys } from './deep-merge.js';
 import type { VariableLookup } from '../rules/expression-evaluator.js';
 import { interpolateInputs } from './inputs-interpolation.js';
@@ -33,6 +36,8 @@ export interface IncludeContext {
   /** Pipeline-level variables, for `$VAR` in paths and `rules:if`. */
   lookup: VariableLookup;
   rules: Omit<RuleContext, 'lookup'>;
+  /** The user named the pipeline file (`--file`): it may lie outside the root; includes may not. */
+  mainFileNamed?: boolean;
   /** Called once per include that berth exec cannot read, e.g. `include:template "SAST.gitlab-ci.yml"`. */
   onSkipped?(what: string): void;
 }
@@ -67,6 +72,7 @@ async function loadFile(
   inputs: YamlMap | null,
 ): Promise<YamlMap> {
   const display = displayPath(file, ctx.root);
+  if (stack.length > 0 || !ctx.mainFileNamed) await checkInsideRoot(file, display, from, ctx);
   const loaded = await loadYamlFile(file, display, ctx.positions, ctx.limits);
   for (const w of loaded.warnings) ctx.warn(w);
   if (inputs && !loaded.spec) {
@@ -109,6 +115,16 @@ async function loadFile(
   return mergeMaps(merged, withoutKeys(value, ['include'], ctx.positions), ctx.positions);
 }
 
+async function checkInsideRoot(file: string, display: string, from: Where | undefined, ctx: IncludeContext): Promise<void> {
+  try {
+    await resolveInside(ctx.root, file);
+  } catch (err) {
+    if (!(err instanceof FsGuardError)) throw err;
+    const hint = from ? '' : ' (name a pipeline file outside the repository explicitly with --file)';
+    throw new InputError(`${locationPrefix(from ?? { file, display, line: 1 })}${err.message}${hint}`, { file, line: from?.line }, { cause: err });
+  }
+}
+
 function parseEntries(value: YamlValue, display: string, positions: SourcePositions, where: Where | undefined, warn: (m: string) => void): IncludeEntry[] {
   const list = Array.isArray(value) ? value : [value];
   return list.map((item, i) => {
@@ -141,6 +157,10 @@ function describeInclude(kind: string, value: YamlValue | undefined): string {
 async function localPaths(local: string, where: Where | undefined, ctx: IncludeContext): Promise<string[]> {
   const entry = { local, where };
   const path = expandString(entry.local, ctx.lookup).replace(/^\/+/, '');
+  const guardError = (err: unknown): never => {
+    if (!(err instanceof FsGuardError)) throw err;
+    throw configError(entry.where, `include:local "${entry.local}": ${err.message}`, 'include');
+  };
   if (path.split('/').includes('..')) {
     throw configError(entry.where, `include:local "${entry.local}" leaves the project directory; local includes are relative to the project root`, 'include');
   }
@@ -148,12 +168,12 @@ async function localPaths(local: string, where: Where | undefined, ctx: IncludeC
     throw configError(entry.where, `include:local "${entry.local}" is not a YAML file (the name must end in .yml or .yaml)`, 'include');
   }
   if (path.includes('*')) {
-    const found = await expandWildcard(path, ctx.root);
+    const found = await expandWildcard(path, ctx.root).catch(guardError);
     if (found.length === 0) ctx.warn(`${entry.where ? `${entry.where.display}:${entry.where.line}: ` : ''}include:local "${entry.local}" matched no file`);
     return found;
   }
-  const st = await stat(resolve(ctx.root, path)).catch(() => null);
-  if (!st?.isFile()) {
+  const real = await resolveInside(ctx.root, resolve(ctx.root, path)).catch(guardError);
+  if (real === null) {
     throw configError(entry.where, `include:local "${entry.local}" does not exist (local includes are relative to the project root ${ctx.root})`, 'include');
   }
   return [path];

@@ -3,8 +3,8 @@
  * Syntax errors and oversized files are InputErrors naming file, line and column. A key
  * written twice in one map is a warning and the last one wins, as with GitLab's YAML parser.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { FsGuardError, readRegularFile } from '../../fs-guard/index.js';
 import { InputError } from '../../shared/errors.js';
 import { configError, type SourcePositions, type Where } from './source-positions.js';
 import { convertDocument, DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml-converter.js';
@@ -26,21 +26,22 @@ export async function loadYamlFile(
   positions: SourcePositions,
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
 ): Promise<LoadedYaml> {
-  let size: number;
+  let bytes: Buffer;
   try {
-    size = (await stat(file)).size;
+    // Never reads a device or FIFO (/dev/zero, a pipe) and stops at the size limit.
+    bytes = await readRegularFile(file, { maxBytes: limits.maxBytes });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const hint = code === 'ENOENT' ? `${file} does not exist; run berth exec in the project directory or name the file with --file` : `cannot read ${file} (${code ?? 'error'})`;
-    throw new InputError(`${display}: ${hint}`, { file }, { cause: err });
+    const cause = err instanceof FsGuardError && err.reason === 'io' ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+    if (cause?.code === 'ENOENT') {
+      throw new InputError(`${display}: ${file} does not exist; run berth exec in the project directory or name the file with --file`, { file }, { cause: err });
+    }
+    if (err instanceof FsGuardError && err.reason === 'too-large') {
+      throw new InputError(`${display}: the file is ${err.size ?? limits.maxBytes + 1} bytes, more than the limit of ${limits.maxBytes} bytes (4 MiB); split it with include`, { file }, { cause: err });
+    }
+    if (err instanceof FsGuardError) throw new InputError(`${display}: ${err.message}`, { file }, { cause: err });
+    throw err;
   }
-  if (size > limits.maxBytes) {
-    throw new InputError(
-      `${display}: the file is ${size} bytes, more than the limit of ${limits.maxBytes} bytes (4 MiB); split it with include`,
-      { file },
-    );
-  }
-  const text = await readFile(file, 'utf8');
+  const text = bytes.toString('utf8');
   return parseYamlText(text, file, display, positions, limits);
 }
 

@@ -4,7 +4,8 @@
  * Works outside a git repository too (then the project is `local/<dir name>`).
  */
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readRegularFile } from '../../fs-guard/index.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { projectPathFromRemote, stripCredentials } from './git-remote.js';
 
@@ -150,8 +151,9 @@ function runGit(cwd: string, args: string[]): Promise<string | null> {
   });
 }
 
+/** Small git metadata files only: never a device, FIFO or huge file a hostile folder put there. */
 async function readText(path: string): Promise<string | null> {
-  return readFile(path, 'utf8').catch(() => null);
+  return readRegularFile(path, { maxBytes: 1024 * 1024 }).then((b) => b.toString('utf8'), () => null);
 }
 
 function nowIso(): string {

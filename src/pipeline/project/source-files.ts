@@ -3,13 +3,16 @@
  * exist in the working tree (their current content, committed or not; untracked and deleted
  * files are left out, and so are submodules); elsewhere, every regular file under the
  * directory except `.git/` and `.berth/`. Paths are relative to `root`, with '/' (in a
- * repository, only the files under `root` are listed).
+ * repository, only the files under `root` are listed). A tracked file whose folder was replaced by
+ * a symbolic link is refused (an input error), as git refuses paths beyond a link: it would be
+ * read from wherever the link points.
  */
 import { execFile } from 'node:child_process';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BerthError } from '../../shared/errors.js';
+import { LeadingLinkCheck } from '../../fs-guard/index.js';
+import { BerthError, InputError } from '../../shared/errors.js';
 import { findGitRoot } from './local-git.js';
 
 const execFileAsync = promisify(execFile);
@@ -45,7 +48,19 @@ async function listTrackedFiles(root: string): Promise<string[]> {
   for (const path of maybe) {
     if (await lstat(join(root, path)).then(() => true, () => false)) files.add(path);
   }
-  return [...files].filter((f) => !deleted.has(f)).sort();
+  const links = new LeadingLinkCheck(root);
+  const present: string[] = [];
+  for (const path of [...files].filter((f) => !deleted.has(f)).sort()) {
+    const bad = await links.firstBadParent(path);
+    if (bad?.kind === 'link') {
+      throw new InputError(
+        `Refusing to copy ${path} into the jobs: its folder ${bad.parent} is a symbolic link in the working tree ${root}, but git tracks files inside it, and berth never reads through links out of the repository. Replace the link with the folder (rm ${bad.parent} && git checkout -- ${bad.parent}) or commit the change`,
+        { file: join(root, path) },
+      );
+    }
+    if (!bad) present.push(path);
+  }
+  return present;
 }
 
 async function listTreeFiles(root: string): Promise<string[]> {
