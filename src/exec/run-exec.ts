@@ -21,6 +21,7 @@ import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
 import { ExecJobRunner } from './exec-job-runner.js';
 import { sweepExecLeftovers } from './exec-sweeper.js';
+import { formatSweepFailure } from '../docker/sweep-labelled.js';
 
 export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const cwd = resolve(opts.cwd);
@@ -55,7 +56,9 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
   const cancel = new AbortController();
   const abort = new AbortController();
   const removeSignals = installSignals(cancel, abort, out);
-  const sweep = sweepExecLeftovers(engine).catch(() => 0);
+  const sweep = sweepExecLeftovers(engine).then((report) => {
+    for (const f of report.failed) process.stderr.write(`berth: warning: could not remove what an earlier berth exec left: ${formatSweepFailure(f)}\n`);
+  });
 
   const runner = new ExecJobRunner({
     engine,
