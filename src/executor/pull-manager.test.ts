@@ -146,12 +146,12 @@ describe('PullManager: policies', () => {
     );
   });
 
-  it('retries transient errors per policy, then fails as a system failure', async () => {
+  it('retries network errors per policy, then fails as an external dependency failure (as gitlab-runner)', async () => {
     const engine = new ScriptedEngine(() => new EngineError('pull', 500, 'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused'));
     const { manager, req, lines } = setup(engine, { pullPolicy: ['always', 'always'] });
     const f = await failure(manager.pull(req('127.0.0.1:1/app')));
     expect(engine.pulls).toHaveLength(6);
-    expect(f.reason).toBe('runner_system_failure');
+    expect(f.reason).toBe('runner_external_dependency_failure');
     expect(f.message).toMatch(/^failed to pull image "127.0.0.1:1\/app" with specified policies \[always always\]: .*connection refused/);
     expect(lines().filter((l) => l.includes('Retrying in'))).toHaveLength(4);
   });

@@ -9,7 +9,7 @@ import { EngineError } from '../docker/engine-error.js';
 import { checkAllowedImage } from '../image/allowed-images.js';
 import { type ImageRef, type NamedImageRef, ImageRefError, authLookupPath, familiarName, parseImageRef, pullReference } from '../image/image-ref.js';
 import { type EffectivePolicies, PullPolicyError, formatPolicies, resolvePullPolicies } from '../image/pull-policy.js';
-import { classifyPullFailure } from '../image/pull-failure.js';
+import { classifyPullFailure, isTransientPullFailure } from '../image/pull-failure.js';
 import { PullProgressLog } from '../image/pull-progress.js';
 import { carriesPinnedDigest, pickRepoDigest } from '../image/repo-digest.js';
 import { SecretScrubber } from '../image/secret-scrubber.js';
@@ -22,7 +22,7 @@ import type { JobSpec, PullPolicy } from '../job/job-spec.js';
 import { type FailureReason, JobFailure } from '../job/job-result.js';
 import { variableValue } from '../job/variables.js';
 import { exponentialBackoff, retry } from '../shared/retry.js';
-import { isAbortError } from '../shared/errors.js';
+import { BerthError, isAbortError } from '../shared/errors.js';
 import type { DockerSettings } from './docker-settings.js';
 import type { ImagePuller, PulledImage, PullRequest } from './image-puller.js';
 
@@ -40,13 +40,13 @@ export interface PullManagerOptions {
 type RetryOptions = { attempts: number; minDelayMs: number; maxDelayMs: number };
 
 /** A failed policy attempt with the job failure reason it would give. */
-class PullAttemptError extends Error {
+class PullAttemptError extends BerthError {
   constructor(
     readonly reason: FailureReason,
     message: string,
     readonly transient = false,
   ) {
-    super(message);
+    super('pull_failed', message);
   }
 }
 
@@ -277,10 +277,8 @@ class PullAttempt {
     } catch (err) {
       if (isAbortError(err) || !(err instanceof EngineError)) throw err;
       if (err.unreachable) throw new JobFailure('runner_system_failure', this.scrub(err));
-      const kind = classifyPullFailure(err.message);
-      const reason: FailureReason =
-        kind === 'configuration' ? 'runner_configuration_error' : kind === 'transient' ? 'runner_system_failure' : 'image_pull_failure';
-      throw new PullAttemptError(reason, this.scrub(err), kind === 'transient');
+      const reason = classifyPullFailure(err.message);
+      throw new PullAttemptError(reason, this.scrub(err), isTransientPullFailure(reason));
     }
   }
 }

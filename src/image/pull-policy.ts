@@ -6,6 +6,7 @@
  * Duplicates stay: `[always, always]` is one retry.
  */
 import type { PullPolicy } from '../job/job-spec.js';
+import { BerthError } from '../shared/errors.js';
 
 export const PULL_POLICIES: readonly PullPolicy[] = ['always', 'if-not-present', 'never'];
 
@@ -32,10 +33,9 @@ export interface EffectivePolicies {
   source: PolicySource;
 }
 
-export class PullPolicyError extends Error {
+export class PullPolicyError extends BerthError {
   constructor(image: string, detail: string) {
-    super(`invalid pull policy for image "${image}": ${detail}`);
-    this.name = 'PullPolicyError';
+    super('pull_policy_invalid', `invalid pull policy for image "${image}": ${detail}`);
   }
 }
 
