@@ -1,4 +1,4 @@
-import { BerthError } from '../shared/errors.js';
+import { BerthError, errorMessage } from '../shared/errors.js';
 
 /**
  * An error answered by the Docker engine (or met talking to it). `statusCode` is the HTTP
@@ -44,4 +44,14 @@ export function toEngineError(operation: string, err: unknown): Error {
     );
   }
   return new EngineError(operation, status, detail.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, ''), { cause: err });
+}
+
+/**
+ * The Docker engine cannot be used at all, before any job ran: a problem of the command
+ * (`berth exec`), not of a job, so it is no JobFailure.
+ */
+export class EngineUnavailableError extends BerthError {
+  constructor(command: string, cause: unknown) {
+    super('engine_unavailable', `${command} cannot run jobs: ${errorMessage(cause)}`, { cause });
+  }
 }

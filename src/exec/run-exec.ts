@@ -10,13 +10,13 @@ import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions } from '../cli/commands/exec.js';
 import { compilePipeline, selectJobs, formatJobList, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
+import { EngineUnavailableError } from '../docker/engine-error.js';
 import { defaultDockerSettings } from '../executor/docker-settings.js';
 import { OwnContainerFinder } from '../executor/own-container.js';
 import { PullManager } from '../executor/pull-manager.js';
 import { JobFailure } from '../job/job-result.js';
 import type { PullPolicy } from '../job/job-spec.js';
 import { BERTH_VERSION } from '../cli/version.js';
-import { errorMessage } from '../shared/errors.js';
 import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
 import { ExecJobRunner } from './exec-job-runner.js';
@@ -40,7 +40,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
 
   const engine = new DockerodeEngine();
   await engine.ping().catch((err: unknown) => {
-    throw new JobFailure('runner_system_failure', errorMessage(err));
+    throw new EngineUnavailableError('berth exec', err);
   });
   const sources = { root: cwd, files: await listSourceFiles(cwd) };
   // Locally the user owns the machine: a job may ask for any pull policy.
