@@ -13,7 +13,7 @@ import { classifyPullFailure, isTransientPullFailure } from '../image/pull-failu
 import { PullProgressLog } from '../image/pull-progress.js';
 import { carriesPinnedDigest, pickRepoDigest } from '../image/repo-digest.js';
 import { SecretScrubber } from '../image/secret-scrubber.js';
-import { readTextFile } from '../image/auth/auth-sources.js';
+import { DOCKER_AUTH_CONFIG, readTextFile } from '../image/auth/auth-sources.js';
 import { ProcessHelperRunner } from '../image/auth/credential-helper.js';
 import { HelperNameError } from '../image/auth/helper-policy.js';
 import { type RegistryCredential, encodeRegistryAuth } from '../image/auth/registry-credential.js';
@@ -174,9 +174,9 @@ class PullAttempt {
     const job = req.job;
     this.knownSecrets = [
       job.token,
-      ...job.variables.filter((v) => v.masked || v.key === 'DOCKER_AUTH_CONFIG').map((v) => v.value),
+      ...job.variables.filter((v) => v.masked || v.key === DOCKER_AUTH_CONFIG).map((v) => v.value),
       ...job.credentials.map((c) => c.password),
-      ...opts.runnerEnvironment.filter((e) => e.startsWith('DOCKER_AUTH_CONFIG=')).map((e) => e.slice('DOCKER_AUTH_CONFIG='.length)),
+      ...opts.runnerEnvironment.filter((e) => e.startsWith(`${DOCKER_AUTH_CONFIG}=`)).map((e) => e.slice(DOCKER_AUTH_CONFIG.length + 1)),
     ];
     this.scrubber = new SecretScrubber(this.knownSecrets);
   }
@@ -251,7 +251,7 @@ class PullAttempt {
       resolution = await resolveRegistryAuth(
         authLookupPath(ref),
         {
-          jobAuthConfig: variableValue(req.job.variables, 'DOCKER_AUTH_CONFIG'),
+          jobAuthConfig: variableValue(req.job.variables, DOCKER_AUTH_CONFIG),
           runnerEnvironment: opts.runnerEnvironment,
           homeDir: opts.homeDir,
           payloadCredentials: req.job.credentials,

@@ -10,7 +10,7 @@
 import { BerthError } from '../shared/errors.js';
 
 export const DOCKER_HUB = 'docker.io';
-const LEGACY_HUB = 'index.docker.io';
+export const LEGACY_HUB = 'index.docker.io';
 const OFFICIAL_NAMESPACE = 'library';
 const NAME_MAX = 255;
 
