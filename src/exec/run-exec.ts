@@ -17,6 +17,7 @@ import { PullManager } from '../executor/pull-manager.js';
 import { JobFailure } from '../job/job-result.js';
 import type { PullPolicy } from '../job/job-spec.js';
 import { BERTH_VERSION } from '../cli/version.js';
+import { errorMessage } from '../shared/errors.js';
 import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
 import { ExecJobRunner } from './exec-job-runner.js';
@@ -56,9 +57,12 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
   const cancel = new AbortController();
   const abort = new AbortController();
   const removeSignals = installSignals(cancel, abort, out);
-  const sweep = sweepExecLeftovers(engine).then((report) => {
-    for (const f of report.failed) process.stderr.write(`berth: warning: could not remove what an earlier berth exec left: ${formatSweepFailure(f)}\n`);
-  });
+  const sweep = sweepExecLeftovers(engine).then(
+    (report) => {
+      for (const f of report.failed) process.stderr.write(`berth: warning: could not remove what an earlier berth exec left: ${formatSweepFailure(f)}\n`);
+    },
+    (err: unknown) => process.stderr.write(`berth: warning: the sweep for what an earlier berth exec left failed: ${errorMessage(err)}\n`),
+  );
 
   const runner = new ExecJobRunner({
     engine,
