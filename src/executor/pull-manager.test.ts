@@ -171,6 +171,14 @@ describe('PullManager: policies', () => {
     expect((await failure(manager.pull(req('reg.test/app')))).reason).toBe('image_pull_failure');
   });
 
+  it('an error that is no engine answer is a system failure, as gitlab-runner treats errors it did not classify', async () => {
+    const engine = new ScriptedEngine(() => new TypeError('cannot read properties of undefined'));
+    const { manager, req } = setup(engine);
+    const f = await failure(manager.pull(req('reg.test/app')));
+    expect(f.reason).toBe('runner_system_failure');
+    expect(engine.pulls).toHaveLength(1);
+  });
+
   it('does not pull an image twice in one job', async () => {
     const engine = new ScriptedEngine(() => image(ID));
     const { manager, req } = setup(engine);

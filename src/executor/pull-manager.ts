@@ -96,7 +96,8 @@ export class PullManager implements ImagePuller {
         req.log.warning(`Failed to pull image with policy "${policy}": ${attempt.scrub(err)}`);
       }
     }
-    const reason = last instanceof PullAttemptError ? last.reason : 'image_pull_failure';
+    // As gitlab-runner: an error nothing classified is a system failure.
+    const reason = last instanceof PullAttemptError ? last.reason : 'runner_system_failure';
     throw new JobFailure(
       reason,
       `failed to pull image "${req.image.name}" with specified policies ${formatPolicies(effective.policies)}: ${attempt.scrub(last)}`,
