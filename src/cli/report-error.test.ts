@@ -11,9 +11,8 @@ function report(err: unknown): { code: number; text: string } {
 }
 
 describe('reportError', () => {
-  it('exits 2 for bad input and usage, 1 for anything else', () => {
+  it('exits 2 for bad input, 1 for anything else', () => {
     expect(report(new InputError('bad key', { file: 'config.toml', line: 3 })).code).toBe(2);
-    expect(report(new BerthError('usage', 'unknown option')).code).toBe(2);
     expect(report(new BerthError('config_read', 'Failed to read config file x')).code).toBe(1);
     expect(report(new Error('boom')).code).toBe(1);
     expect(report('a string').code).toBe(1);

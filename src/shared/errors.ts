@@ -3,9 +3,8 @@
  * what berth can fail with stays in one place (and `code` is never a free string).
  */
 export type ErrorCode =
-  // user input and the command line
+  // user input: flags, config.toml, .gitlab-ci.yml (commander reports its own usage errors)
   | 'input_error'
-  | 'usage'
   // config.toml and the runner's files
   | 'config_read'
   | 'config_save'
