@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions } from '../cli/commands/exec.js';
 import { compilePipeline, selectJobs, formatJobList, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
+import { PROJECT_BERTH_DIR } from '../pipeline/source-files.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
 import { EngineUnavailableError } from '../docker/engine-error.js';
 import { defaultDockerSettings } from '../executor/docker-settings.js';
@@ -44,6 +45,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     throw new EngineUnavailableError('berth exec', err);
   });
   const sources = { root: cwd, files: await listSourceFiles(cwd) };
+  const logDir = join(cwd, PROJECT_BERTH_DIR, 'logs');
   // Locally the user owns the machine: a job may ask for any pull policy.
   const settings = { ...defaultDockerSettings(), image: opts.dockerImage ?? '', allowedPullPolicies: ['always', 'if-not-present', 'never'] as PullPolicy[] };
   const puller = new PullManager({
@@ -73,7 +75,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     sources,
     color: opts.color,
     nameWidth: Math.max(...selected.map((j) => j.name.length)),
-    logDir: join(cwd, '.berth', 'logs'),
+    logDir,
     out,
     cancel: cancel.signal,
     abort: abort.signal,
@@ -89,7 +91,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     await runner.drain();
     const report = buildReport(outcomes);
     out.write(`\n${formatSummary(report, opts.color)}`);
-    out.write(`Job logs: ${join(cwd, '.berth', 'logs')}\n`);
+    out.write(`Job logs: ${logDir}\n`);
     if (opts.report) {
       const path = resolve(opts.report);
       mkdirSync(dirname(path), { recursive: true });
