@@ -84,7 +84,7 @@ export async function sweepLabelled(engine: SweepEngine, plan: SweepPlan): Promi
 
 /** One line per failure: `container berth-job-1: <what the engine said>`. */
 export function formatSweepFailure(f: SweepFailure): string {
-  return f.kind === 'listing' ? `listing ${f.name}: ${errorMessage(f.error)}` : `${f.kind} ${f.name}: ${errorMessage(f.error)}`;
+  return `${f.kind} ${f.name}: ${errorMessage(f.error)}`;
 }
 
 export function countRemoved(report: SweepReport, kind: SweptKind): number {
