@@ -4,11 +4,10 @@
  * take their default); `effective-settings.ts` turns "0 means the default" values into numbers
  * the daemon can use.
  */
-import type { dockerSchema, serviceSchema } from './docker-schema.js';
+import type { serviceSchema } from './docker-schema.js';
 import { globalSchema, runnerSchema } from './runner-schema.js';
 import { defaultsOf, zerosOf, type Infer } from './schema.js';
 
-export type DockerConfig = Infer<typeof dockerSchema>;
 export type ServiceConfig = Infer<typeof serviceSchema>;
 
 export type RunnerConfig = Infer<typeof runnerSchema> & {
@@ -33,11 +32,6 @@ export function defaultConfig(): BerthConfig {
  */
 export function newConfig(): BerthConfig {
   return { ...defaultConfig(), checkInterval: 0, shutdownTimeout: 0 };
-}
-
-/** A `[[runners]]` entry with every key at its default. */
-export function defaultRunnerConfig(): RunnerConfig {
-  return defaultsOf(runnerSchema);
 }
 
 /** A `[[runners]]` entry with gitlab-runner's Go zero values: the start of a `register` (see template-merge.ts). */

@@ -4,7 +4,8 @@
  * values of keys berth does not use become warnings.
  */
 import { addWarning, configError, describeValue, displayPath, type IssueSink } from './config-issues.js';
-import { parseGoDuration, toIsoDateTime } from './go-values.js';
+import { toIsoDateTime } from './go-values.js';
+import { parseGoDuration } from '../shared/go-duration.js';
 import { defaultOf, type AnyDecl, type FieldDecl, type Infer, type Schema } from './schema.js';
 import type { KeyPath } from './toml-lines.js';
 

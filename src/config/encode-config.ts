@@ -6,7 +6,8 @@
  */
 import type { BerthConfig, RunnerConfig } from './berth-config.js';
 import { sameValue } from './decode-table.js';
-import { formatGoDuration, GO_ZERO_TIME } from './go-values.js';
+import { GO_ZERO_TIME } from './go-values.js';
+import { formatGoDuration } from '../shared/go-duration.js';
 import { expandEnv } from './parse-config.js';
 import { globalSchema } from './runner-schema.js';
 import type { AnyDecl, FieldDecl, Schema } from './schema.js';

@@ -1,8 +1,7 @@
 /**
- * gitlab-runner is written in Go: its config.toml holds Go durations (`"1h30m"`, see
- * shared/go-duration.ts) and Go times (the zero time is `0001-01-01T00:00:00Z`).
+ * gitlab-runner is written in Go: its config.toml holds Go times (the zero time is
+ * `0001-01-01T00:00:00Z`); its Go durations (`"1h30m"`) are in shared/go-duration.ts.
  */
-export { formatGoDuration, parseGoDuration } from '../shared/go-duration.js';
 
 /** Go's zero time as gitlab-runner writes it. */
 export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -7,7 +7,7 @@
  */
 import { InputError } from '../shared/errors.js';
 import { zeroRunnerConfig, type RunnerConfig } from './berth-config.js';
-import { parseGoDuration } from './go-values.js';
+import { parseGoDuration } from '../shared/go-duration.js';
 import { runnerSchema } from './runner-schema.js';
 import type { FieldKind, Schema } from './schema.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { displayPath } from './config-issues.js';
-import { formatGoDuration, parseGoDuration, toIsoDateTime } from './go-values.js';
+import { toIsoDateTime } from './go-values.js';
+import { formatGoDuration, parseGoDuration } from '../shared/go-duration.js';
 import { TomlLineIndex } from './toml-lines.js';
 
 describe('TomlLineIndex', () => {

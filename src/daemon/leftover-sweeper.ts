@@ -4,34 +4,24 @@
  * shutdown. Selects by label only; never touches cache volumes (unlabelled), objects of other
  * runners, of `berth exec`, of other hosts, or anything not made by berth.
  */
-import type { EngineClient } from '../engine/engine-client.js';
-import { removeNetworkForcefully } from '../engine/remove-network.js';
+import { type SweepEngine, countRemoved, formatSweepFailure, sweepLabelled } from '../engine/sweep-labelled.js';
 import { MANAGED_LABEL, SHORT_TOKEN_LABEL, SYSTEM_ID_LABEL } from '../executor/docker/labeller.js';
-import { errorMessage } from '../shared/errors.js';
 
 export interface SweepResult {
   containers: number;
   networks: number;
   volumes: number;
+  /** One line per object that could not be listed or removed, with the engine's answer. */
   problems: string[];
 }
 
-export async function sweepRunnerLeftovers(engine: EngineClient, systemId: string, shortToken: string): Promise<SweepResult> {
+export async function sweepRunnerLeftovers(engine: SweepEngine, systemId: string, shortToken: string): Promise<SweepResult> {
   const filters = [`${MANAGED_LABEL}=true`, `${SYSTEM_ID_LABEL}=${systemId}`, `${SHORT_TOKEN_LABEL}=${shortToken}`];
-  const result: SweepResult = { containers: 0, networks: 0, volumes: 0, problems: [] };
-  const remove = async (kind: keyof Omit<SweepResult, 'problems'>, name: string, fn: () => Promise<void>): Promise<void> => {
-    try {
-      await fn();
-      result[kind]++;
-    } catch (err) {
-      result.problems.push(`${kind.slice(0, -1)} ${name}: ${errorMessage(err)}`);
-    }
+  const report = await sweepLabelled(engine, { filters });
+  return {
+    containers: countRemoved(report, 'container'),
+    networks: countRemoved(report, 'network'),
+    volumes: countRemoved(report, 'volume'),
+    problems: report.failed.map(formatSweepFailure),
   };
-  const containers = await engine.listContainers(filters);
-  await Promise.all(containers.map((c) => remove('containers', c.name, () => engine.removeContainer(c.id, { force: true, volumes: true }))));
-  const networks = await engine.listNetworks(filters);
-  await Promise.all(networks.map((n) => remove('networks', n.name, () => removeNetworkForcefully(engine, n.id))));
-  const volumes = await engine.listVolumes(filters);
-  await Promise.all(volumes.map((v) => remove('volumes', v.name, () => engine.removeVolume(v.name))));
-  return result;
 }

@@ -38,6 +38,6 @@ describe('runner metrics', () => {
   it('binds a bare port to loopback', () => {
     expect(parseListenAddress(':9252')).toEqual({ host: '127.0.0.1', port: 9252 });
     expect(parseListenAddress('0.0.0.0:9252')).toEqual({ host: '0.0.0.0', port: 9252 });
-    expect(() => parseListenAddress('nope')).toThrow('listen_address');
+    expect(() => parseListenAddress('nope')).toThrow(expect.objectContaining({ code: 'input_error', key: 'listen_address' }));
   });
 });

@@ -9,6 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { InputError } from '../shared/errors.js';
 
 export class RunnerMetrics {
   readonly registry = new Registry();
@@ -86,6 +87,6 @@ export class RunnerMetrics {
 /** ":9252" and "9252" mean loopback (berth never listens on every interface unless told). */
 export function parseListenAddress(text: string): { host: string; port: number } {
   const m = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(text.trim());
-  if (!m) throw new Error(`listen_address "${text}" is not host:port`);
+  if (!m) throw new InputError(`listen_address "${text}" is not host:port; use e.g. 127.0.0.1:9252 or :9252 (loopback)`, { key: 'listen_address' });
   return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
 }

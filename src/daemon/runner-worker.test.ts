@@ -127,6 +127,8 @@ describe('RunnerWorker', () => {
     w.poke();
     await gl.waitFor(() => executors.length === 1, 10_000, 'job running');
     await executors[0]!.stageStarted('step_script');
+    // The worker asks again as soon as a job arrives; let that request land before stopping.
+    await gl.waitFor(() => requests() === 2, 10_000, 'the next request');
     w.stop();
     const sent = requests();
     w.poke();

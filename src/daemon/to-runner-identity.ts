@@ -2,6 +2,7 @@
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import type { RunnerConfig } from '../config/berth-config.js';
 import { shortToken } from '../gitlab/short-token.js';
+import { DEFAULT_BUILDS_DIR } from '../job/build-dir.js';
 
 export function toRunnerIdentity(runner: RunnerConfig, systemId: string, version: string): RunnerIdentity {
   return {
@@ -9,7 +10,7 @@ export function toRunnerIdentity(runner: RunnerConfig, systemId: string, version
     shortToken: shortToken(runner.token),
     systemId,
     runnerId: runner.id,
-    buildsDir: runner.buildsDir || '/builds',
+    buildsDir: runner.buildsDir || DEFAULT_BUILDS_DIR,
     environment: [...runner.environment],
     preBuildScript: runner.preBuildScript,
     postBuildScript: runner.postBuildScript,

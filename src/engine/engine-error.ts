@@ -1,4 +1,4 @@
-import { BerthError } from '../shared/errors.js';
+import { BerthError, errorMessage, isAbortError } from '../shared/errors.js';
 
 /**
  * An error answered by the Docker engine (or met talking to it). `statusCode` is the HTTP
@@ -29,9 +29,7 @@ export class EngineError extends BerthError {
 /** Wraps anything dockerode or the socket threw into an EngineError (AbortErrors pass through). */
 export function toEngineError(operation: string, err: unknown): Error {
   if (err instanceof EngineError) return err;
-  if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR')) {
-    return err;
-  }
+  if (err instanceof Error && isAbortError(err)) return err;
   const e = err as { statusCode?: number; json?: { message?: string }; reason?: string; message?: string; code?: string };
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 0;
   const detail = e?.json?.message ?? e?.message ?? String(err);
@@ -44,4 +42,14 @@ export function toEngineError(operation: string, err: unknown): Error {
     );
   }
   return new EngineError(operation, status, detail.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, ''), { cause: err });
+}
+
+/**
+ * The Docker engine cannot be used at all, before any job ran: a problem of the command
+ * (`berth exec`), not of a job, so it is no JobFailure.
+ */
+export class EngineUnavailableError extends BerthError {
+  constructor(command: string, cause: unknown) {
+    super('engine_unavailable', `${command} cannot run jobs: ${errorMessage(cause)}`, { cause });
+  }
 }

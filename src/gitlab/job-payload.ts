@@ -35,24 +35,6 @@ export class JobPayloadError extends BerthError {
   }
 }
 
-export function parseJobPayload(text: string | Buffer): JobSpec {
-  let json: unknown;
-  try {
-    json = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
-  } catch (err) {
-    throw new JobPayloadError(
-      `The job payload from GitLab is not valid JSON (${(err as Error).message}). The job cannot be run; check the GitLab version and any proxy between berth and GitLab`,
-      null,
-      { cause: err },
-    );
-  }
-  return toJobSpec(json);
-}
-
-export function toJobSpec(json: unknown): JobSpec {
-  return jobSpecFromWire(readJobPayload(json));
-}
-
 export function readJobPayload(json: unknown): WireJobPayload {
   const res = jobPayloadSchema.safeParse(json);
   if (res.success) return res.data;

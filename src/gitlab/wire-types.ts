@@ -245,17 +245,6 @@ export interface WireRegisterRunnerBody {
   info: WireRunnerInfo;
 }
 
-export interface WireVerifyRunnerBody {
-  token: string;
-  system_id?: string;
-  info?: WireRunnerInfo;
-}
-
-export interface WireUnregisterBody {
-  token: string;
-  system_id?: string;
-}
-
 export interface WireJobRequestBody {
   info: WireRunnerInfo;
   token: string;

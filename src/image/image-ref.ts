@@ -7,9 +7,10 @@
  *   name      := [ domain "/" ] path-component ( "/" path-component )*
  *   domain    := host [ ":" port ]          (host: DNS name, IPv4, or [IPv6])
  */
+import { BerthError } from '../shared/errors.js';
 
 export const DOCKER_HUB = 'docker.io';
-const LEGACY_HUB = 'index.docker.io';
+export const LEGACY_HUB = 'index.docker.io';
 const OFFICIAL_NAMESPACE = 'library';
 const NAME_MAX = 255;
 
@@ -55,13 +56,12 @@ export interface ImageIdRef {
 export type ImageRef = NamedImageRef | ImageIdRef;
 
 /** A reference that does not follow the grammar; `reason` says what is wrong with it. */
-export class ImageRefError extends Error {
+export class ImageRefError extends BerthError {
   constructor(
     readonly input: string,
     readonly reason: string,
   ) {
-    super(`invalid image reference "${input}": ${reason}`);
-    this.name = 'ImageRefError';
+    super('image_ref_invalid', `invalid image reference "${input}": ${reason}`);
   }
 }
 

@@ -1,11 +1,14 @@
 /**
- * Classifies an image pull error by its text, as gitlab-runner's ClassifyImagePullFailure does:
- * network trouble is transient (retried), a missing image or refused credentials is a
- * configuration problem (never retried), anything else is a pull failure.
+ * Classifies an image pull error by its text into the failure reason gitlab-runner gives it
+ * (gitlab-runner common/classify_image_pull_failure.go, ClassifyImagePullFailure):
+ * network trouble between the engine and the registry is `runner_external_dependency_failure`
+ * (and only that is retried), a missing image or refused credentials is
+ * `runner_configuration_error`, anything else is `image_pull_failure`. A bare "context deadline
+ * exceeded" is deliberately not network trouble: it is also what the job's own timeout says.
  */
-export type PullFailureKind = 'transient' | 'configuration' | 'pull';
+export type PullFailureReason = 'runner_external_dependency_failure' | 'runner_configuration_error' | 'image_pull_failure';
 
-const TRANSIENT = [
+const NETWORK = [
   'dial tcp',
   'connection refused',
   'no such host',
@@ -27,9 +30,14 @@ const CONFIGURATION = [
   'authentication required',
 ];
 
-export function classifyPullFailure(message: string): PullFailureKind {
+export function classifyPullFailure(message: string): PullFailureReason {
   const lower = message.toLowerCase();
-  if (TRANSIENT.some((t) => lower.includes(t))) return 'transient';
-  if (CONFIGURATION.some((t) => lower.includes(t))) return 'configuration';
-  return 'pull';
+  if (NETWORK.some((t) => lower.includes(t))) return 'runner_external_dependency_failure';
+  if (CONFIGURATION.some((t) => lower.includes(t))) return 'runner_configuration_error';
+  return 'image_pull_failure';
+}
+
+/** gitlab-runner retries a pull (up to 3 times per policy) only for network trouble. */
+export function isTransientPullFailure(reason: PullFailureReason): boolean {
+  return reason === 'runner_external_dependency_failure';
 }

@@ -5,6 +5,7 @@
  * the requested order; nothing left is a configuration error with gitlab-runner's text.
  * Duplicates stay: `[always, always]` is one retry.
  */
+import { BerthError } from '../shared/errors.js';
 import type { PullPolicy } from '../shared/pull-policy.js';
 
 export const PULL_POLICIES: readonly PullPolicy[] = ['always', 'if-not-present', 'never'];
@@ -32,10 +33,9 @@ export interface EffectivePolicies {
   source: PolicySource;
 }
 
-export class PullPolicyError extends Error {
+export class PullPolicyError extends BerthError {
   constructor(image: string, detail: string) {
-    super(`invalid pull policy for image "${image}": ${detail}`);
-    this.name = 'PullPolicyError';
+    super('pull_policy_invalid', `invalid pull policy for image "${image}": ${detail}`);
   }
 }
 

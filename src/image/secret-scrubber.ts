@@ -2,7 +2,8 @@
  * Removes known secrets from text that leaves berth (log lines, error messages, engine error
  * text): each secret and the forms it travels in (JSON-escaped, URL-encoded, base64).
  */
-const MASK = '[MASKED]';
+import { MASKED } from '../shared/masked.js';
+
 /** Shorter values would mangle ordinary words; GitLab itself masks only 8+ characters. */
 const MIN_LENGTH = 3;
 
@@ -21,7 +22,7 @@ export class SecretScrubber {
 
   scrub(text: string): string {
     let out = text;
-    for (const p of this.phrases) if (out.includes(p)) out = out.split(p).join(MASK);
+    for (const p of this.phrases) if (out.includes(p)) out = out.split(p).join(MASKED);
     return out;
   }
 

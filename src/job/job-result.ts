@@ -1,4 +1,5 @@
 /** The outcome of one job, in GitLab's vocabulary. */
+import { BerthError } from '../shared/errors.js';
 
 /** GitLab's failure reasons, exact spelling (gitlab-runner common/network.go). */
 export type FailureReason =
@@ -28,13 +29,12 @@ export interface JobResult {
  * A failure that ends a job with a known reason. Thrown by the executor and its managers;
  * classified once, at the edge, into a JobResult.
  */
-export class JobFailure extends Error {
+export class JobFailure extends BerthError {
   readonly reason: FailureReason;
   readonly exitCode: number | null;
 
   constructor(reason: FailureReason, message: string, options?: { cause?: unknown; exitCode?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'JobFailure';
+    super('job_failure', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
     this.exitCode = options?.exitCode ?? null;
   }

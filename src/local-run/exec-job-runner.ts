@@ -11,6 +11,7 @@ import type { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { runJob } from '../executor/run-job.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import { LocalTreeSource } from '../executor/source-provider.js';
+import { DEFAULT_BUILDS_DIR } from '../job/build-dir.js';
 import type { JobResult } from '../job/job-result.js';
 import { errorMessage } from '../shared/errors.js';
 import { TeeByteWriter } from '../log/byte-writer.js';
@@ -51,7 +52,7 @@ export class ExecJobRunner {
       shortToken: 'exec',
       systemId: 'local',
       runnerId: 0,
-      buildsDir: '/builds',
+      buildsDir: DEFAULT_BUILDS_DIR,
       environment: [],
       preBuildScript: '',
       postBuildScript: '',

@@ -4,8 +4,8 @@
  * of a running berth process, of `berth run`, or of anything else.
  */
 import { hostname } from 'node:os';
-import type { EngineClient, ListedObject } from '../engine/engine-client.js';
-import { removeNetworkForcefully } from '../engine/remove-network.js';
+import type { ListedObject } from '../engine/engine-client.js';
+import { type SweepEngine, type SweepReport, sweepLabelled } from '../engine/sweep-labelled.js';
 import { MANAGED_LABEL, SHORT_TOKEN_LABEL } from '../executor/docker/labeller.js';
 
 export const EXEC_PID_LABEL = 'berth.exec.pid';
@@ -16,26 +16,15 @@ export function execOwnerLabels(): Record<string, string> {
   return { [EXEC_PID_LABEL]: String(process.pid), [EXEC_HOST_LABEL]: hostname() };
 }
 
-export async function sweepExecLeftovers(engine: EngineClient, isAlive: (pid: number) => boolean = processAlive): Promise<number> {
+/** Removes the objects of exec runs whose process is gone; reports what could not be removed. */
+export async function sweepExecLeftovers(engine: SweepEngine, isAlive: (pid: number) => boolean = processAlive): Promise<SweepReport> {
   // Only this host's processes can be checked: another PID namespace (a container) may share the engine.
   const filters = [`${MANAGED_LABEL}=true`, `${SHORT_TOKEN_LABEL}=exec`, `${EXEC_HOST_LABEL}=${hostname()}`];
-  const [containers, networks, volumes] = await Promise.all([
-    engine.listContainers(filters),
-    engine.listNetworks(filters),
-    engine.listVolumes(filters),
-  ]);
   const orphan = (o: ListedObject): boolean => {
     const pid = Number(o.labels[EXEC_PID_LABEL]);
     return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
   };
-  let removed = 0;
-  const count = async (p: Promise<void>): Promise<void> => {
-    await p.then(() => removed++).catch(() => undefined);
-  };
-  await Promise.all(containers.filter(orphan).map((c) => count(engine.removeContainer(c.id, { force: true, volumes: true }))));
-  await Promise.all(networks.filter(orphan).map((n) => count(removeNetworkForcefully(engine, n.id))));
-  await Promise.all(volumes.filter(orphan).map((v) => count(engine.removeVolume(v.name))));
-  return removed;
+  return sweepLabelled(engine, { filters, select: orphan });
 }
 
 function processAlive(pid: number): boolean {

@@ -4,12 +4,13 @@
  * `.berth`, `.berth/logs` or log file that is a link (or not a regular file), so a hostile
  * repository cannot make berth write outside it. `open` then opens each file the same way.
  */
+import { PROJECT_BERTH_DIR } from '../pipeline/index.js';
 import { join } from 'node:path';
 import { checkWritableUnder, ensureDirUnder, openForWriteUnder } from '../fs-guard/index.js';
 import { logFileNames } from './log-file-names.js';
 import { PlainFileLog } from './plain-file-log.js';
 
-const LOG_DIR = '.berth/logs';
+const LOG_DIR = `${PROJECT_BERTH_DIR}/logs`;
 
 export class JobLogFiles {
   private constructor(

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { ExecOptions } from './exec-options.js';
 import { compilePipeline, selectJobs, formatJobList, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
 import { DockerodeEngine } from '../engine/dockerode-engine.js';
+import { EngineUnavailableError } from '../engine/engine-error.js';
 import { defaultDockerSettings } from '../executor/docker/docker-settings.js';
 import { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { PullManager } from '../executor/docker/pull-manager.js';
@@ -22,6 +23,7 @@ import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
 import { ExecJobRunner } from './exec-job-runner.js';
 import { sweepExecLeftovers } from './exec-sweeper.js';
+import { formatSweepFailure } from '../engine/sweep-labelled.js';
 
 export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const cwd = resolve(opts.cwd);
@@ -45,7 +47,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
 
   const engine = new DockerodeEngine();
   await engine.ping().catch((err: unknown) => {
-    throw new JobFailure('runner_system_failure', errorMessage(err));
+    throw new EngineUnavailableError('berth exec', err);
   });
   const sources = { root: cwd, files: await listSourceFiles(cwd) };
   // Locally the user owns the machine: a job may ask for any pull policy.
@@ -61,7 +63,12 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
   const cancel = new AbortController();
   const abort = new AbortController();
   const removeSignals = installSignals(cancel, abort, out);
-  const sweep = sweepExecLeftovers(engine).catch(() => 0);
+  const sweep = sweepExecLeftovers(engine).then(
+    (report) => {
+      for (const f of report.failed) process.stderr.write(`berth: warning: could not remove what an earlier berth exec left: ${formatSweepFailure(f)}\n`);
+    },
+    (err: unknown) => process.stderr.write(`berth: warning: the sweep for what an earlier berth exec left failed: ${errorMessage(err)}\n`),
+  );
 
   const runner = new ExecJobRunner({
     engine,

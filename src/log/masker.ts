@@ -21,8 +21,9 @@ import type { JobSpec } from '../job/job-spec.js';
 import { type ByteWriter, MemoryByteWriter } from './byte-writer.js';
 import { partialTail, TokenMasker, tokenMaskPrefixes } from './token-masker.js';
 import { UrlMasker } from './url-masker.js';
+import { MASKED } from '../shared/masked.js';
 
-const MASK = Buffer.from('[MASKED]');
+const MASK = Buffer.from(MASKED);
 
 export interface MaskingOptions {
   /** Exact values to hide (masked variables). Trimmed; empty ones are ignored. */

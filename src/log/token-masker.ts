@@ -10,6 +10,7 @@
  * `end()` flushes it (and closes a token that runs to the very end).
  */
 import type { ByteWriter } from './byte-writer.js';
+import { MASKED } from '../shared/masked.js';
 
 /** `glpat-` is always masked (gitlab-runner DefaultPATPrefix). */
 export const PAT_PREFIX = 'glpat-';
@@ -23,7 +24,7 @@ export const DEFAULT_TOKEN_PREFIXES = [
 /** gitlab-runner stacks at most this many prefix filters and silently ignores the rest. */
 export const MAX_TOKEN_PREFIXES = 15;
 
-const MASK = Buffer.from('[MASKED]');
+const MASK = Buffer.from(MASKED);
 
 /** [A-Za-z0-9._=-] */
 function isTokenChar(c: number): boolean {

@@ -11,6 +11,7 @@
  * simplification: gitlab-runner checks unicode.IsSpace).
  */
 import type { ByteWriter } from './byte-writer.js';
+import { MASKED } from '../shared/masked.js';
 
 export const SENSITIVE_URL_PARAMS: readonly string[] = [
   'private_token',
@@ -21,7 +22,7 @@ export const SENSITIVE_URL_PARAMS: readonly string[] = [
   'x-amz-security-token',
 ];
 
-const MASK = Buffer.from('[MASKED]');
+const MASK = Buffer.from(MASKED);
 const MAX_KEY = Math.max(...SENSITIVE_URL_PARAMS.map((k) => k.length));
 const QUESTION = 0x3f;
 const AMPERSAND = 0x26;

@@ -3,5 +3,5 @@ export { compilePipeline } from './compile-pipeline.js';
 export { selectJobs } from './plan/select-jobs.js';
 export { formatJobList } from './plan/format-job-list.js';
 export { readLocalGitInfo, type LocalGitInfo } from './project/local-git.js';
-export { listSourceFiles } from './project/source-files.js';
+export { listSourceFiles, PROJECT_BERTH_DIR } from './project/source-files.js';
 export type { CompileOptions, Pipeline, PipelineJob, PipelineJobWhen, RetryPolicy } from './pipeline.js';

@@ -27,14 +27,3 @@ export function abortReason(signal: AbortSignal): Error {
   e.name = 'AbortError';
   return e;
 }
-
-/** Calls `fn` once when the signal aborts (immediately if it already has); returns an unsubscribe. */
-export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
-  if (!signal) return () => {};
-  if (signal.aborted) {
-    fn();
-    return () => {};
-  }
-  signal.addEventListener('abort', fn, { once: true });
-  return () => signal.removeEventListener('abort', fn);
-}

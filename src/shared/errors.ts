@@ -1,12 +1,49 @@
 /**
+ * Every code a BerthError may carry, by area. A new error adds its code here, so the list of
+ * what berth can fail with stays in one place (and `code` is never a free string).
+ */
+export type ErrorCode =
+  // user input: flags, config.toml, .gitlab-ci.yml (commander reports its own usage errors)
+  | 'input_error'
+  // config.toml and the runner's files
+  | 'config_read'
+  | 'config_save'
+  | 'config_reload'
+  | 'system_id'
+  // the Docker engine
+  | 'engine_error'
+  | 'engine_unavailable'
+  // images, pull policies and registry credentials
+  | 'image_ref_invalid'
+  | 'pull_policy_invalid'
+  | 'pull_failed'
+  | 'docker_config_invalid'
+  | 'credential_helper_refused'
+  | 'credential_helper_failed'
+  // GitLab
+  | 'gitlab_api_error'
+  | 'gitlab_unreachable'
+  | 'tls_ca_file_unreadable'
+  | 'job_payload_invalid'
+  | 'register_failed'
+  | 'verify_failed'
+  | 'unregister_failed'
+  // jobs: a failure with one of GitLab's failure reasons
+  | 'job_failure'
+  // sources and .gitlab-ci.yml
+  | 'git_error'
+  | 'unsafe_source_path'
+  | 'expression_syntax';
+
+/**
  * The one base error of berth. Every error that reaches a user carries a stable `code`,
  * a message that says what failed, on what, and what to do, and the standard `cause`.
  * Messages never contain colour codes or secrets; printing happens once, at the CLI top level.
  */
 export class BerthError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;

@@ -179,6 +179,15 @@ c: { stage: test, script: [echo c-ran] }
     expect(res.stderr).toContain('--variable');
   });
 
+  it('an engine that does not answer is one error of the command (not a job failure), before any job runs', async () => {
+    const dir = repo({ '.gitlab-ci.yml': 'job: { image: berth-test/busybox:latest, script: [echo] }\n' });
+    const res = await runBerth(['exec', '--cwd', dir], { env: { DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}` } });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^berth: error: berth exec cannot run jobs: Cannot reach the Docker engine \(ENOENT\)/);
+    expect(res.stdout).toBe('');
+    expect(existsSync(join(dir, '.berth'))).toBe(false);
+  });
+
   it('gives --variable the highest precedence', async () => {
     const dir = repo({
       '.gitlab-ci.yml': 'variables: { WHO: file }\njob:\n  image: berth-test/busybox:latest\n  variables: { WHO: job }\n  script: [echo "who=$WHO"]\n',

@@ -4,12 +4,13 @@ import { resolveConfigPath } from '../../config/config-path.js';
 import { loadConfig } from '../../config/load-config.js';
 import { shortToken } from '../../gitlab/short-token.js';
 import { info, printWarnings, resolveDeps, type ConfigCommandDeps } from './register.js';
+import { CONFIG_OPTION } from './config-option.js';
 
 export function register(program: Command, partialDeps: Partial<ConfigCommandDeps> = {}): void {
   program
     .command('list')
     .description('List the runners in config.toml')
-    .option('-c, --config <path>', 'Config file [env CONFIG_FILE]')
+    .option(...CONFIG_OPTION)
     .action(async (opts: { config?: string }) => {
       const deps = resolveDeps(partialDeps);
       const path = resolveConfigPath({ flag: opts.config, env: deps.env });

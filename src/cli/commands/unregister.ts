@@ -14,6 +14,7 @@ import { loadOrCreateSystemId } from '../../config/system-id.js';
 import { BerthError, errorMessage, InputError } from '../../shared/errors.js';
 import { apiPool, info, printWarnings, resolveDeps, warn, type ConfigCommandDeps } from './register.js';
 import { matchesCredentials } from './verify.js';
+import { CONFIG_OPTION } from './config-option.js';
 
 interface UnregisterOptions {
   config?: string;
@@ -29,7 +30,7 @@ export function register(program: Command, partialDeps: Partial<ConfigCommandDep
   program
     .command('unregister')
     .description('Unregister a runner from GitLab and remove it from config.toml')
-    .option('-c, --config <path>', 'Config file [env CONFIG_FILE]')
+    .option(...CONFIG_OPTION)
     .option('-n, --name <name>', 'Name of the runner to unregister')
     .option('-u, --url <url>', 'GitLab URL of the runner to unregister')
     .option('-t, --token <token>', 'Token of the runner to unregister')

@@ -13,6 +13,7 @@ import { shortToken } from '../../gitlab/short-token.js';
 import { loadOrCreateSystemId } from '../../config/system-id.js';
 import { BerthError, errorMessage, InputError } from '../../shared/errors.js';
 import { apiPool, info, printWarnings, resolveDeps, runnerInfo, type ConfigCommandDeps } from './register.js';
+import { CONFIG_OPTION } from './config-option.js';
 
 interface VerifyOptions {
   config?: string;
@@ -26,7 +27,7 @@ export function register(program: Command, partialDeps: Partial<ConfigCommandDep
   program
     .command('verify')
     .description('Check with GitLab that the runners in config.toml are still registered')
-    .option('-c, --config <path>', 'Config file [env CONFIG_FILE]')
+    .option(...CONFIG_OPTION)
     .option('-n, --name <name>', 'Name of the runner to verify')
     .option('-u, --url <url>', 'GitLab URL of the runner to verify')
     .option('-t, --token <token>', 'Token of the runner to verify')

@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { EngineClient, Labels, Mount } from '../../engine/engine-client.js';
-import { projectDir as projectDirOf, projectTempDir } from '../../job/build-dir.js';
+import { DEFAULT_BUILDS_DIR, projectDir as projectDirOf, projectTempDir } from '../../job/build-dir.js';
 import { JobFailure } from '../../job/job-result.js';
 import type { ImageSpec, JobSpec, JobVariable } from '../../job/job-spec.js';
 import { stageVariables, type RunnerContext } from '../../job/runner-variables.js';
@@ -67,7 +67,7 @@ export class DockerExecutor implements Executor {
     this.tracker = new ResourceTracker(deps.engine, this.labeller.jobFilter);
     const own = async (): Promise<OwnContainer | null> => (deps.ownContainer ? deps.ownContainer.find(deps.engine) : null);
     this.services = new ServiceManager(deps.engine, this.tracker, this.labeller, deps.settings, log, own);
-    const buildsDir = deps.runner.buildsDir || '/builds';
+    const buildsDir = deps.runner.buildsDir || DEFAULT_BUILDS_DIR;
     this.ctx = {
       buildsDir,
       projectDir: projectDirOf(job, buildsDir),

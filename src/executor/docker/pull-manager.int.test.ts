@@ -305,7 +305,7 @@ describe('pull policies', () => {
     expect(r.lines.some((l) => l.startsWith('WARNING: Failed to pull image with policy "always":') && l.includes('connection refused'))).toBe(true);
     expect(r.lines).toContain('Attempt #2: Trying "if-not-present" pull policy');
     const alone = await harness.run({ image });
-    expect(alone.failure?.reason).toBe('runner_system_failure');
+    expect(alone.failure?.reason).toBe('runner_external_dependency_failure');
   });
 
   it('a missing tag fails fast as a configuration error (one attempt per policy)', async () => {

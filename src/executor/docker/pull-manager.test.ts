@@ -136,12 +136,12 @@ describe('PullManager: policies', () => {
     );
   });
 
-  it('retries transient errors per policy, then fails as a system failure', async () => {
+  it('retries network errors per policy, then fails as an external dependency failure (as gitlab-runner)', async () => {
     const engine = scriptedEngine(() => new EngineError('pull', 500, 'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused'));
     const { manager, req, lines } = setup(engine, { pullPolicy: ['always', 'always'] });
     const f = await failure(manager.pull(req('127.0.0.1:1/app')));
     expect(pulls(engine)).toHaveLength(6);
-    expect(f.reason).toBe('runner_system_failure');
+    expect(f.reason).toBe('runner_external_dependency_failure');
     expect(f.message).toMatch(/^failed to pull image "127.0.0.1:1\/app" with specified policies \[always always\]: .*connection refused/);
     expect(lines().filter((l) => l.includes('Retrying in'))).toHaveLength(4);
   });
@@ -159,6 +159,14 @@ describe('PullManager: policies', () => {
     const engine = scriptedEngine(() => new EngineError('pull', 0, `filesystem layer verification failed for digest ${D2}`));
     const { manager, req } = setup(engine);
     expect((await failure(manager.pull(req('reg.test/app')))).reason).toBe('image_pull_failure');
+  });
+
+  it('an error that is no engine answer is a system failure, as gitlab-runner treats errors it did not classify', async () => {
+    const engine = scriptedEngine(() => new TypeError('cannot read properties of undefined'));
+    const { manager, req } = setup(engine);
+    const f = await failure(manager.pull(req('reg.test/app')));
+    expect(f.reason).toBe('runner_system_failure');
+    expect(pulls(engine)).toHaveLength(1);
   });
 
   it('does not pull an image twice in one job', async () => {

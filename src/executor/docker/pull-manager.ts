@@ -9,11 +9,11 @@ import { EngineError } from '../../engine/engine-error.js';
 import { checkAllowedImage } from '../../image/allowed-images.js';
 import { type ImageRef, type NamedImageRef, ImageRefError, authLookupPath, familiarName, parseImageRef, pullReference } from '../../image/image-ref.js';
 import { type EffectivePolicies, PullPolicyError, formatPolicies, resolvePullPolicies } from '../../image/pull-policy.js';
-import { classifyPullFailure } from '../../image/pull-failure.js';
+import { classifyPullFailure, isTransientPullFailure } from '../../image/pull-failure.js';
 import { PullProgressLog } from '../../image/pull-progress.js';
 import { carriesPinnedDigest, pickRepoDigest } from '../../image/repo-digest.js';
 import { SecretScrubber } from '../../image/secret-scrubber.js';
-import { readTextFile } from '../../image/auth/auth-sources.js';
+import { DOCKER_AUTH_CONFIG, readTextFile } from '../../image/auth/auth-sources.js';
 import { ProcessHelperRunner } from '../../image/auth/credential-helper.js';
 import { HelperNameError } from '../../image/auth/helper-policy.js';
 import { type RegistryCredential, encodeRegistryAuth } from '../../image/auth/registry-credential.js';
@@ -23,7 +23,7 @@ import type { PullPolicy } from '../../shared/pull-policy.js';
 import { type FailureReason, JobFailure } from '../../job/job-result.js';
 import { variableValue } from '../../job/variables.js';
 import { exponentialBackoff, retry } from '../../shared/retry.js';
-import { isAbortError } from '../../shared/errors.js';
+import { BerthError, isAbortError } from '../../shared/errors.js';
 import type { DockerSettings } from './docker-settings.js';
 import type { ImagePuller, PulledImage, PullRequest } from '../image-puller.js';
 
@@ -41,13 +41,13 @@ export interface PullManagerOptions {
 type RetryOptions = { attempts: number; minDelayMs: number; maxDelayMs: number };
 
 /** A failed policy attempt with the job failure reason it would give. */
-class PullAttemptError extends Error {
+class PullAttemptError extends BerthError {
   constructor(
     readonly reason: FailureReason,
     message: string,
     readonly transient = false,
   ) {
-    super(message);
+    super('pull_failed', message);
   }
 }
 
@@ -100,7 +100,8 @@ export class PullManager implements ImagePuller {
         req.log.warning(`Failed to pull image with policy "${policy}": ${attempt.scrub(err)}`);
       }
     }
-    const reason = last instanceof PullAttemptError ? last.reason : 'image_pull_failure';
+    // As gitlab-runner: an error nothing classified is a system failure.
+    const reason = last instanceof PullAttemptError ? last.reason : 'runner_system_failure';
     throw new JobFailure(
       reason,
       `failed to pull image "${req.image.name}" with specified policies ${formatPolicies(effective.policies)}: ${attempt.scrub(last)}`,
@@ -178,9 +179,9 @@ class PullAttempt {
     const job = req.job;
     this.knownSecrets = [
       job.token,
-      ...job.variables.filter((v) => v.masked || v.key === 'DOCKER_AUTH_CONFIG').map((v) => v.value),
+      ...job.variables.filter((v) => v.masked || v.key === DOCKER_AUTH_CONFIG).map((v) => v.value),
       ...job.credentials.map((c) => c.password),
-      ...opts.runnerEnvironment.filter((e) => e.startsWith('DOCKER_AUTH_CONFIG=')).map((e) => e.slice('DOCKER_AUTH_CONFIG='.length)),
+      ...opts.runnerEnvironment.filter((e) => e.startsWith(`${DOCKER_AUTH_CONFIG}=`)).map((e) => e.slice(DOCKER_AUTH_CONFIG.length + 1)),
     ];
     this.scrubber = new SecretScrubber(this.knownSecrets);
   }
@@ -255,7 +256,7 @@ class PullAttempt {
       resolution = await resolveRegistryAuth(
         authLookupPath(ref),
         {
-          jobAuthConfig: variableValue(req.job.variables, 'DOCKER_AUTH_CONFIG'),
+          jobAuthConfig: variableValue(req.job.variables, DOCKER_AUTH_CONFIG),
           runnerEnvironment: opts.runnerEnvironment,
           homeDir: opts.homeDir,
           payloadCredentials: req.job.credentials,
@@ -281,10 +282,8 @@ class PullAttempt {
     } catch (err) {
       if (isAbortError(err) || !(err instanceof EngineError)) throw err;
       if (err.unreachable) throw new JobFailure('runner_system_failure', this.scrub(err));
-      const kind = classifyPullFailure(err.message);
-      const reason: FailureReason =
-        kind === 'configuration' ? 'runner_configuration_error' : kind === 'transient' ? 'runner_system_failure' : 'image_pull_failure';
-      throw new PullAttemptError(reason, this.scrub(err), kind === 'transient');
+      const reason = classifyPullFailure(err.message);
+      throw new PullAttemptError(reason, this.scrub(err), isTransientPullFailure(reason));
     }
   }
 }

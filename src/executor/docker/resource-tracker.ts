@@ -3,11 +3,11 @@
  * so that cleanup removes exactly them: containers first (with their anonymous volumes) while
  * disconnecting what it connected to the job's networks (berth's own container), then networks,
  * then volumes. If a create call failed or was cut off (the object may exist without
- * us knowing its id), cleanup also sweeps by the job's label. Cleanup never uses the job's
+ * us knowing its id), cleanup also sweeps by the job's label (one sweeper: docker/sweep-labelled). Cleanup never uses the job's
  * signal: it has its own deadline, and runs after success, failure, timeout and cancel alike.
  */
 import type { ContainerSpec, EngineClient, Labels } from '../../engine/engine-client.js';
-import { errorMessage } from '../../shared/errors.js';
+import { formatSweepFailure, sweepLabelled } from '../../engine/sweep-labelled.js';
 
 export const CLEANUP_TIMEOUT_MS = 5 * 60_000;
 
@@ -49,47 +49,21 @@ export class ResourceTracker {
     this.connections.delete(`${network}\n${container}`);
   }
 
-  /** Removes everything; returns one message per object that could not be removed. */
+  /** Removes everything; returns one message per object that could not be listed or removed. */
   async cleanup(): Promise<string[]> {
-    const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
-    const problems: string[] = [];
-    const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        problems.push(`${what}: ${errorMessage(err)}`);
-      }
-    };
-    if (this.uncertain) {
-      const [cs, ns, vs] = await Promise.all([
-        this.engine.listContainers([this.jobFilter], signal).catch(() => []),
-        this.engine.listNetworks([this.jobFilter], signal).catch(() => []),
-        this.engine.listVolumes([this.jobFilter], signal).catch(() => []),
-      ]);
-      cs.forEach((c) => this.containers.add(c.id));
-      ns.forEach((n) => this.networks.add(n.id));
-      vs.forEach((v) => this.volumes.add(v.name));
-    }
-    await Promise.all([
-      ...[...this.containers].map((id) =>
-        attempt(`container ${id.slice(0, 12)}`, () => this.engine.removeContainer(id, { force: true, volumes: true }, signal)),
-      ),
-      ...[...this.connections.values()].map(({ network, container }) =>
-        attempt(`container ${container.slice(0, 12)} on network ${network}`, () => this.engine.disconnectNetwork(network, container, signal)),
-      ),
-    ]);
-    await Promise.all(
-      [...this.networks].map((id) => attempt(`network ${id.slice(0, 12)}`, () => this.engine.removeNetwork(id, signal))),
-    );
-    await Promise.all(
-      [...this.volumes].map((name) => attempt(`volume ${name}`, () => this.engine.removeVolume(name, signal))),
-    );
+    const report = await sweepLabelled(this.engine, {
+      filters: this.uncertain ? [this.jobFilter] : [],
+      known: { containers: this.containers, networks: this.networks, volumes: this.volumes },
+      detach: this.connections.values(),
+      detachAll: false,
+      signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
+    });
     this.containers.clear();
     this.networks.clear();
     this.volumes.clear();
     this.connections.clear();
     this.uncertain = false;
-    return problems;
+    return report.failed.map(formatSweepFailure);
   }
 
   private async track(set: Set<string>, create: () => Promise<string>): Promise<string> {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { RegistryCredential } from './registry-credential.js';
+import { BerthError } from '../../shared/errors.js';
 
 const NOT_FOUND = 'credentials not found in native keychain';
 const TOKEN_USERNAME = '<token>';
@@ -21,15 +22,14 @@ export interface HelperRunner {
   run(helper: string, action: HelperAction, input: string): Promise<string>;
 }
 
-export class CredentialHelperError extends Error {
+export class CredentialHelperError extends BerthError {
   constructor(
     message: string,
     readonly missing: boolean,
     /** Combined output of a failed run (may say "credentials not found"). */
     readonly output = '',
   ) {
-    super(message);
-    this.name = 'CredentialHelperError';
+    super('credential_helper_failed', message);
   }
 }
 

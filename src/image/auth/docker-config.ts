@@ -3,6 +3,7 @@
  * the legacy `~/.dockercfg` map) into its three credential parts. Errors never quote the text:
  * it holds secrets.
  */
+import { BerthError } from '../../shared/errors.js';
 
 export interface AuthEntry {
   auth?: string;
@@ -20,10 +21,9 @@ export interface DockerConfig {
   problems: string[];
 }
 
-export class DockerConfigError extends Error {
+export class DockerConfigError extends BerthError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DockerConfigError';
+    super('docker_config_invalid', message);
   }
 }
 

@@ -4,7 +4,7 @@
  * whether it covers the image and, if it does not win, why. Never returns a secret in text.
  */
 import { type NamedImageRef, ImageRefError, authLookupPath, parseImageRef } from '../image-ref.js';
-import { type AuthInputs, readTextFile } from './auth-sources.js';
+import { type AuthInputs, DOCKER_AUTH_CONFIG, readTextFile } from './auth-sources.js';
 import { ProcessHelperRunner } from './credential-helper.js';
 import { HelperNameError } from './helper-policy.js';
 import { type AuthDeps, type AuthResolution, type AuthWinner, describeWinner, resolveRegistryAuth } from './resolve-registry-auth.js';
@@ -60,7 +60,7 @@ export async function explainRegistryAuth(opts: ExplainOptions, deps?: AuthDeps)
   if (parsed.kind === 'id') throw new ImageRefError(opts.image, 'an image ID is never pulled, so no credentials are used for it');
   const imagePath = authLookupPath(parsed);
   let jobAuthConfig: string | undefined;
-  for (const v of opts.jobVariables) if (v.key === 'DOCKER_AUTH_CONFIG') jobAuthConfig = v.value;
+  for (const v of opts.jobVariables) if (v.key === DOCKER_AUTH_CONFIG) jobAuthConfig = v.value;
   const inputs: AuthInputs = {
     jobAuthConfig,
     runnerEnvironment: opts.runnerEnvironment,

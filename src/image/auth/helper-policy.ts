@@ -6,17 +6,18 @@
  * That is stricter than gitlab-runner on purpose: a job must not make the runner host execute
  * a program of its choosing, nor borrow credentials stored on the host.
  */
+import { BerthError } from '../../shared/errors.js';
 
-export class HelperNameError extends Error {
+export class HelperNameError extends BerthError {
   constructor(
     readonly helper: string,
     readonly where: string,
   ) {
     super(
+      'credential_helper_refused',
       `refusing credential helper "${helper}" named in ${where}: path traversal is not allowed ` +
         `(a helper name is the part after "docker-credential-", without any path)`,
     );
-    this.name = 'HelperNameError';
   }
 }
 

@@ -11,6 +11,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { DOCKER_HUB } from '../image-ref.js';
 import type { RegistryCredential } from './registry-credential.js';
 
 export type CheckOutcome = 'accepted' | 'refused' | 'open' | 'no-credentials' | 'unreachable';
@@ -36,7 +37,7 @@ export async function checkRegistryAccess(
   credential: RegistryCredential | null,
   opts: RegistryCheckOptions = {},
 ): Promise<RegistryCheckResult> {
-  const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+  const host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
   const ca = trustedCAs(opts.certsDir ?? '/etc/docker/certs.d', registry);
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const steps: string[] = [];

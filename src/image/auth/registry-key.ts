@@ -2,6 +2,7 @@
  * Registry keys of a Docker config (`auths`, `credHelpers`, credsStore entries, payload URLs)
  * normalised as gitlab-runner does (gitlab-runner helpers/docker/auth/auth.go), and the longest-path match against an image.
  */
+import { DOCKER_HUB, LEGACY_HUB } from '../image-ref.js';
 
 /**
  * `https://Index.Docker.io/v1/` → `docker.io`; `https://reg.test:5000/x` → `reg.test:5000`;
@@ -12,7 +13,7 @@ export function normalizeRegistryKey(key: string): string {
   const scheme = /^https?:\/\//i;
   if (scheme.test(key)) {
     const host = (key.replace(scheme, '').split('/')[0] ?? '').toLowerCase();
-    return host === 'index.docker.io' ? 'docker.io' : host;
+    return host === LEGACY_HUB ? DOCKER_HUB : host;
   }
   let path = key.endsWith('/') ? key.slice(0, -1) : key;
   const lastColon = path.lastIndexOf(':');

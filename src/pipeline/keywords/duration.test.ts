@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 import { slugify, stableProjectId } from '../project/slug.js';
 
 describe('parseDuration', () => {
@@ -25,11 +25,6 @@ describe('parseDuration', () => {
 
   it.each(['', 'soon', '1 fortnight', 'h', '10 minutes later', '-5'])('%j is not a duration', (text) => {
     expect(parseDuration(text)).toBeNull();
-  });
-
-  it('formats seconds', () => {
-    expect(formatDuration(5400)).toBe('1h 30m');
-    expect(formatDuration(0)).toBe('0s');
   });
 });
 

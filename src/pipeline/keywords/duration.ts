@@ -37,15 +37,3 @@ export function parseDuration(input: string | number): number | null {
   if (consumed.replace(/\s/g, '') !== cleaned.replace(/\s/g, '')) return null;
   return Math.round(total);
 }
-
-/** "1h 30m" style, for messages. */
-export function formatDuration(seconds: number): string {
-  const parts: string[] = [];
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  if (h) parts.push(`${h}h`);
-  if (m) parts.push(`${m}m`);
-  if (s || parts.length === 0) parts.push(`${s}s`);
-  return parts.join(' ');
-}

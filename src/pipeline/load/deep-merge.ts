@@ -4,12 +4,7 @@
  * Never mutates its inputs; positions of the merged keys follow the value that won.
  */
 import type { SourcePositions, Where } from './source-positions.js';
-import { hasKey, isMap, newMap, type YamlMap, type YamlValue } from './yaml-value.js';
-
-export function deepMerge(base: YamlValue, over: YamlValue, positions: SourcePositions): YamlValue {
-  if (!isMap(base) || !isMap(over)) return over;
-  return mergeMaps(base, over, positions);
-}
+import { hasKey, isMap, newMap, type YamlMap } from './yaml-value.js';
 
 export function mergeMaps(base: YamlMap, over: YamlMap, positions: SourcePositions): YamlMap {
   const out = newMap();

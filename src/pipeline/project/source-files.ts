@@ -16,6 +16,8 @@ import { BerthError, InputError } from '../../shared/errors.js';
 import { findGitRoot } from './local-git.js';
 
 const execFileAsync = promisify(execFile);
+/** berth's own folder in a project (`berth exec` writes its job logs there); never a job's source. */
+export const PROJECT_BERTH_DIR = '.berth';
 
 /** `isRepo` defaults to whether `root` is inside a git working tree. */
 export async function listSourceFiles(root: string, isRepo?: boolean): Promise<string[]> {
@@ -70,7 +72,7 @@ async function listTreeFiles(root: string): Promise<string[]> {
     for (const e of entries) {
       const rel = prefix ? `${prefix}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (e.name === '.git' || (prefix === '' && e.name === '.berth')) continue;
+        if (e.name === '.git' || (prefix === '' && e.name === PROJECT_BERTH_DIR)) continue;
         await walk(join(dir, e.name), rel);
       } else if (e.isFile()) {
         files.push(rel);

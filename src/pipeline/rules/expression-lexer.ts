@@ -3,6 +3,7 @@
  * GitLab's order: ( ) $VAR "string" 'string' /pattern/flags null true false == =~ != !~ && ||.
  * At most 100 tokens, as in GitLab.
  */
+import { BerthError } from '../../shared/errors.js';
 
 export type ValueNode =
   | { type: 'variable'; name: string }
@@ -19,7 +20,11 @@ export type Token =
   | { kind: 'value'; node: ValueNode; at: number }
   | { kind: 'operator'; op: Operator; at: number };
 
-export class ExpressionSyntaxError extends Error {}
+export class ExpressionSyntaxError extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('expression_syntax', message, options);
+  }
+}
 
 export const MAX_TOKENS = 100;
 

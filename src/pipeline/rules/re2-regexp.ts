@@ -4,6 +4,7 @@
  * `\A`, `\z`, `(?P<name>`, `\Q…\E`, POSIX classes `[[:alpha:]]` and leading inline flags.
  * Constructs JavaScript cannot express (the U flag, inline flags inside the pattern) are errors.
  */
+import { ExpressionSyntaxError } from './expression-lexer.js';
 
 const RUBY_SYNTAX = /^\/(.*)\/([ismU]*)$/s;
 
@@ -29,10 +30,10 @@ export function isRubyRegexpSyntax(text: string): boolean {
   return RUBY_SYNTAX.test(text);
 }
 
-/** Compiles `/pattern/flags`; throws an Error saying why when it cannot. */
+/** Compiles `/pattern/flags`; throws an ExpressionSyntaxError saying why when it cannot. */
 export function compileRubyRegexp(text: string): RegExp {
   const m = RUBY_SYNTAX.exec(text);
-  if (!m) throw new Error('a regular expression must look like /pattern/flags');
+  if (!m) throw new ExpressionSyntaxError('a regular expression must look like /pattern/flags');
   return compileRe2(m[1]!, m[2]!);
 }
 
@@ -50,12 +51,12 @@ export function compileRe2(pattern: string, flags: string): RegExp {
   try {
     return new RegExp(source, [...jsFlags].join(''));
   } catch (err) {
-    throw new Error((err as Error).message.replace(/^Invalid regular expression: /, ''), { cause: err });
+    throw new ExpressionSyntaxError((err as Error).message.replace(/^Invalid regular expression: /, ''), { cause: err });
   }
 }
 
 function addFlag(flags: Set<string>, f: string): void {
-  if (f === 'U') throw new Error('the U (ungreedy) flag is not supported by berth exec');
+  if (f === 'U') throw new ExpressionSyntaxError('the U (ungreedy) flag is not supported by berth exec');
   flags.add(f);
 }
 
@@ -82,7 +83,7 @@ function translate(p: string): string {
       const posix = /^\[:(\^?)([a-z]+):\]/.exec(p.slice(i));
       if (posix) {
         const cls = POSIX_CLASSES[posix[2]!];
-        if (!cls || posix[1]) throw new Error(`unsupported character class [:${posix[1]}${posix[2]}:]`);
+        if (!cls || posix[1]) throw new ExpressionSyntaxError(`unsupported character class [:${posix[1]}${posix[2]}:]`);
         out += cls;
         i += posix[0].length - 1;
         continue;
@@ -104,7 +105,7 @@ function translate(p: string): string {
       continue;
     }
     if (c === '(' && /^\(\?[imsU-]+[):]/.test(p.slice(i))) {
-      throw new Error('inline flags inside the pattern are not supported by berth exec; put them after the closing /');
+      throw new ExpressionSyntaxError('inline flags inside the pattern are not supported by berth exec; put them after the closing /');
     }
     out += c;
   }
