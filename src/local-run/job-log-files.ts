@@ -20,9 +20,14 @@ export class JobLogFiles {
     private readonly names: Map<string, string>,
   ) {}
 
+  /** The checks of `prepare`, without creating anything (an input error when they fail). */
+  static async check(root: string, jobNames: readonly string[]): Promise<void> {
+    for (const file of logFileNames(jobNames).values()) await checkWritableUnder(root, `${LOG_DIR}/${file}`);
+  }
+
   static async prepare(root: string, jobNames: readonly string[]): Promise<JobLogFiles> {
     const names = logFileNames(jobNames);
-    for (const file of names.values()) await checkWritableUnder(root, `${LOG_DIR}/${file}`);
+    await JobLogFiles.check(root, jobNames);
     const dir = await ensureDirUnder(root, LOG_DIR);
     return new JobLogFiles(root, dir, names);
   }

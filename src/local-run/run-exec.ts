@@ -41,7 +41,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
   }
   // Before anything runs: a repository must not make berth write outside it (links in .berth/,
   // a report path through a link); such a repository is an input error (exit 2).
-  const logs = await JobLogFiles.prepare(cwd, selected.map((j) => j.name));
+  await JobLogFiles.check(cwd, selected.map((j) => j.name));
   const reportTarget = opts.report ? await prepareUserTarget(opts.report, [cwd, git.root]) : null;
   if (reportTarget) await checkWritableUnder(reportTarget.root, reportTarget.rel);
 
@@ -49,6 +49,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
   await engine.ping().catch((err: unknown) => {
     throw new EngineUnavailableError('berth exec', err);
   });
+  const logs = await JobLogFiles.prepare(cwd, selected.map((j) => j.name));
   const sources = { root: cwd, files: await listSourceFiles(cwd) };
   // Locally the user owns the machine: a job may ask for any pull policy.
   const settings = { ...defaultDockerSettings(), image: opts.dockerImage ?? '', allowedPullPolicies: ['always', 'if-not-present', 'never'] as PullPolicy[] };
