@@ -2,6 +2,7 @@
  * `needs:`: job names or `{job, optional, artifacts}`. Cross-pipeline and cross-project
  * needs (`pipeline:`, `project:`) cannot be met locally and are dropped with a warning.
  */
+import { flattenList } from './flatten-list.js';
 import { expectBoolean, expectString } from './keyword-values.js';
 import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
 import { describeType, isMap, type YamlValue } from '../load/yaml-value.js';
@@ -23,10 +24,10 @@ export function parseNeeds(
 ): NeedConfig[] | null {
   if (value === undefined) return null;
   if (value === null) return [];
-  const list = Array.isArray(value) ? value : [value];
+  // Nested lists (`- !reference [.x, needs]`) are flattened, as GitLab's Entry::Needs does.
+  const list = Array.isArray(value) ? flattenList(value, positions, where) : [{ value, where }];
   const needs: NeedConfig[] = [];
-  list.forEach((item, i) => {
-    const at = Array.isArray(value) ? positions.item(value, i) : where;
+  list.forEach(({ value: item, where: at }) => {
     if (typeof item === 'string') {
       needs.push({ job: item, optional: false, where: at });
       return;
