@@ -75,7 +75,8 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     const outcomes = await schedulePipeline(selected, {
       stages: pipeline.stages,
       concurrency: opts.concurrency,
-      runManual: new Set(opts.jobs),
+      // The jobs named on the command line, with every job of a named parallel: job.
+      runManual: new Set(opts.jobs.length ? selectJobs(pipeline, opts.jobs, false).map((j) => j.name) : []),
       stop: cancel.signal,
       runJob: (job) => runner.run(job, selected.indexOf(job)),
     });

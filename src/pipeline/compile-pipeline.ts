@@ -12,6 +12,7 @@ import type { VariableLookup } from './rules/expression-evaluator.js';
 import { resolveExtends } from './load/extends-resolver.js';
 import { displayPath, loadConfig } from './load/include-resolver.js';
 import { collectJobs } from './plan/job-collector.js';
+import { expandParallelJobs } from './plan/parallel-jobs.js';
 import type { JobConfig } from './keywords/job-config.js';
 import { decideInclusion } from './rules/job-inclusion.js';
 import { buildJobSpec } from './plan/job-spec-builder.js';
@@ -70,7 +71,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const globalVariables = parseVariables(config.variables, 'global variables', positions, positions.key(config, 'variables'));
   const defaults = readDefaults(config, positions, warnings.add);
   const workflowRules = parseWorkflow(config.workflow, positions, positions.key(config, 'workflow'), warnings.add);
-  const collected = collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes);
+  const collected = expandParallelJobs(collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes));
   const forgivenNeeds = checkNeedsDefined(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
 
   const pipeline: Pipeline = { file, root, pipelineId: meta.id, stages, jobs: [], skipped: [...collected.skipped], warnings: [] };
@@ -85,10 +86,12 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
 
   const variablesFor = (job: JobConfig, id: number, manual: boolean, ruleVariables: ConfigVariable[]): JobVariable[] => [
     ...predefined,
-    ...jobVariables(project, { id, name: job.name, stage: job.stage, manual }),
+    ...jobVariables(project, { id, name: job.name, stage: job.stage, manual, node: job.instance ?? undefined }),
     ...toJobVariables(globalVariables.filter((v) => inheritsVariable(job, v.key))),
     ...toJobVariables(workflow.variables),
     ...toJobVariables(job.variables),
+    // parallel:matrix variables are merged into the job's own (GitLab deep-merges job_variables).
+    ...(job.instance?.variables ?? []).map(([key, value]) => plainVariable(key, value)),
     ...toJobVariables(ruleVariables),
     ...cli,
   ];
@@ -121,7 +124,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     const id = ids.get(job.name)!;
     const manual = decision.when === 'manual';
     const spec = buildJobSpec({ id, job, variables: variablesFor(job, id, manual, decision.ruleVariables), project, git, meta, sources });
-    for (const key of job.unsupportedKeys) warnings.addForJob(`"${key}" is not supported by berth exec yet and is ignored`, job.name);
+    for (const key of job.unsupportedKeys) warnings.addForJob(`"${key}" is not supported by berth exec yet and is ignored`, job.instance?.origin ?? job.name);
     const entry: PipelineJob = {
       name: job.name,
       stage: job.stage,
@@ -130,6 +133,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
       allowFailureExitCodes: decision.exitCodes,
       needs: needsOf.get(job.name) ?? null,
       retry: job.retry,
+      parallel: job.instance ? { job: job.instance.origin, index: job.instance.index, total: job.instance.total, matrix: job.instance.variables ? Object.fromEntries(job.instance.variables) : null } : null,
       spec,
     };
     pipeline.jobs.push(entry);

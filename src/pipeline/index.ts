@@ -4,4 +4,4 @@ export { selectJobs } from './plan/select-jobs.js';
 export { formatJobList } from './plan/format-job-list.js';
 export { readLocalGitInfo, type LocalGitInfo } from './project/local-git.js';
 export { listSourceFiles } from './project/source-files.js';
-export type { CompileOptions, Pipeline, PipelineJob, PipelineJobWhen, RetryPolicy } from './pipeline.js';
+export type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, PipelineJobWhen, RetryPolicy } from './pipeline.js';

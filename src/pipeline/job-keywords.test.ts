@@ -179,7 +179,6 @@ b: {script: x, artifacts: {paths: [y]}, environment: prod, dependencies: [a]}
     expect([...p.warnings].sort()).toEqual([
       '"cache" is not supported by berth exec yet and is ignored (jobs: a, b)',
       '"artifacts" is not supported by berth exec yet and is ignored (jobs: a, b)',
-      '"parallel" is not supported by berth exec yet and is ignored (jobs: a)',
       '"dependencies" is not supported by berth exec yet and is ignored (jobs: b)',
       '"environment" is not supported by berth exec yet and is ignored (jobs: b)',
     ].sort());

@@ -41,7 +41,17 @@ export interface PipelineJob {
   /** null: no `needs:` (waits for all earlier stages); []: starts at once. */
   needs: { job: string; optional: boolean }[] | null;
   retry: RetryPolicy;
+  /** Set on a job that `parallel:` made: the job as written, CI_NODE_INDEX, CI_NODE_TOTAL, the matrix values. */
+  parallel: ParallelOrigin | null;
   spec: JobSpec;
+}
+
+export interface ParallelOrigin {
+  job: string;
+  index: number;
+  total: number;
+  /** null for `parallel: N`. */
+  matrix: Record<string, string> | null;
 }
 
 export interface CompileOptions {
