@@ -81,7 +81,8 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
       runJob: (job) => runner.run(job, selected.indexOf(job)),
     });
     await runner.drain();
-    const report = buildReport(outcomes);
+    // Running the whole pipeline: the summary also says which jobs were left out, and by which clause.
+    const report = buildReport(outcomes, opts.jobs.length ? [] : pipeline.skipped);
     out.write(`\n${formatSummary(report, opts.color)}`);
     out.write(`Job logs: ${join(cwd, '.berth', 'logs')}\n`);
     if (opts.report) {
