@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions } from './exec-options.js';
-import { compilePipeline, selectJobs, formatJobList, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
+import { compilePipeline, selectJobs, formatJobList, jobListJson, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
 import { DockerodeEngine } from '../engine/dockerode-engine.js';
 import { defaultDockerSettings } from '../executor/docker/docker-settings.js';
 import { OwnContainerFinder } from '../executor/docker/own-container.js';
@@ -28,7 +28,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
   const pipeline = await compilePipeline({ cwd, file: opts.file, variables: opts.variables, git, listFiles: false });
   for (const w of pipeline.warnings) process.stderr.write(`berth: warning: ${w}\n`);
   if (opts.list) {
-    out.write(formatJobList(pipeline));
+    out.write(opts.json ? `${JSON.stringify(jobListJson(pipeline), null, 2)}\n` : formatJobList(pipeline));
     return 0;
   }
   const selected: SchedulableJob[] = opts.jobs.length ? selectJobs(pipeline, opts.jobs, opts.needs) : pipeline.jobs;

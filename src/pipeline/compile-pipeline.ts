@@ -18,7 +18,7 @@ import { decideInclusion } from './rules/job-inclusion.js';
 import { buildJobSpec } from './plan/job-spec-builder.js';
 import { readLocalGitInfo } from './project/local-git.js';
 import { checkNeedsAcyclic, checkNeedsDefined, resolvePipelineNeeds } from './plan/needs-validation.js';
-import type { CompileOptions, Pipeline, PipelineJob } from './pipeline.js';
+import type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, SkippedJob } from './pipeline.js';
 import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } from './project/predefined-variables.js';
 import { resolveReferences } from './load/reference-resolver.js';
 import type { RuleContext } from './rules/rules.js';
@@ -74,12 +74,17 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const collected = expandParallelJobs(collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes));
   const forgivenNeeds = checkNeedsDefined(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
 
-  const pipeline: Pipeline = { file, root, pipelineId: meta.id, stages, jobs: [], skipped: [...collected.skipped], warnings: [] };
+  const skippedJob = (job: JobConfig, reason: string): SkippedJob => ({ name: job.name, reason, stage: job.stage, parallel: parallelOrigin(job) });
+  const pipeline: Pipeline = {
+    file, root, pipelineId: meta.id, stages, jobs: [],
+    skipped: collected.skipped.map((s) => ({ ...s, stage: collected.stageOf.get(s.name) })),
+    warnings: [],
+  };
   const workflowLookup = lookupOf([...predefined, ...toJobVariables(globalVariables), ...cli]);
   const workflow = await decideWorkflow(workflowRules, ruleContext(workflowLookup, 'workflow'), positions.key(config, 'workflow'));
   if (!workflow.run) {
     warnings.add(workflow.reason ?? 'workflow:rules prevent this pipeline');
-    pipeline.skipped.push(...collected.jobs.map((j) => ({ name: j.name, reason: 'workflow:rules' })));
+    pipeline.skipped.push(...collected.jobs.map((j) => skippedJob(j, 'workflow:rules')));
     pipeline.warnings = warnings.toArray();
     return pipeline;
   }
@@ -109,7 +114,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
       onKubernetes: () => warnings.addForJob('only/except:kubernetes cannot be checked locally and counts as not active', job.name),
     }, warnings.add);
     if (decision.included) planned.push({ job, decision });
-    else pipeline.skipped.push({ name: job.name, reason: decision.reason });
+    else pipeline.skipped.push(skippedJob(job, decision.reason));
   }
 
   const included = new Set(planned.map((p) => p.job.name));
@@ -133,13 +138,18 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
       allowFailureExitCodes: decision.exitCodes,
       needs: needsOf.get(job.name) ?? null,
       retry: job.retry,
-      parallel: job.instance ? { job: job.instance.origin, index: job.instance.index, total: job.instance.total, matrix: job.instance.variables ? Object.fromEntries(job.instance.variables) : null } : null,
+      parallel: parallelOrigin(job),
       spec,
     };
     pipeline.jobs.push(entry);
   }
   pipeline.warnings = warnings.toArray();
   return pipeline;
+}
+
+function parallelOrigin(job: JobConfig): ParallelOrigin | null {
+  const i = job.instance;
+  return i ? { job: i.origin, index: i.index, total: i.total, matrix: i.variables ? Object.fromEntries(i.variables) : null } : null;
 }
 
 function toJobVariables(vars: readonly ConfigVariable[]): JobVariable[] {
