@@ -107,3 +107,44 @@ test: {script: x, needs: ["build: [arm64]"]}
     expect(err.message).toBe('.gitlab-ci.yml:4: job "job": parallel:matrix config generates too many jobs (maximum is 200; this matrix makes 225)');
   });
 });
+
+describe('parallel: $[[ matrix.VAR ]] in needs', () => {
+  it('needs the matching job of another matrix (GitLab docs: matrix expressions in needs)', async () => {
+    const p = await projects.compile(`
+linux:build:
+  stage: build
+  script: x
+  parallel:
+    matrix:
+      - PROVIDER: [aws, gcp]
+        STACK: [monitoring, app1]
+linux:test:
+  stage: test
+  script: x
+  parallel:
+    matrix:
+      - PROVIDER: [aws, gcp]
+        STACK: [monitoring, app1]
+  needs:
+    - job: linux:build
+      parallel:
+        matrix:
+          - PROVIDER: ['$[[ matrix.PROVIDER ]]']
+            STACK: ['$[[ matrix.STACK ]]']
+`);
+    const needs = (name: string) => p.jobs.find((j) => j.name === name)!.needs!.map((n) => n.job);
+    expect(needs('linux:test: [gcp, app1]')).toEqual(['linux:build: [gcp, app1]']);
+    expect(needs('linux:test: [aws, monitoring]')).toEqual(['linux:build: [aws, monitoring]']);
+  });
+
+  it('a matrix variable the job does not have is an error', async () => {
+    const err = await projects.error(`
+build: {stage: build, script: x, parallel: {matrix: [{A: [1, 2]}]}}
+test:
+  script: x
+  parallel: {matrix: [{B: [1, 2]}]}
+  needs: ["build: [$[[ matrix.A ]]]"]
+`);
+    expect(err.message).toBe(".gitlab-ci.yml:6: job \"test\": needs: 'A' does not exist in matrix configuration (it has B)");
+  });
+});

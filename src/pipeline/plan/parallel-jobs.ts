@@ -2,12 +2,14 @@
  * GitLab's normalizer (Gitlab::Ci::Config::Normalizer): each `parallel:` job becomes its
  * instances (`test 1/3`, `build: [linux, amd64]`), in the place of the job as written; then a
  * need on a parallel job means all of its instances, a need with `parallel: {matrix}` the
- * instances that matrix names, and a need naming one instance that instance.
+ * instances that matrix names, and a need naming one instance that instance. In the needs of a
+ * matrix job, `$[[ matrix.VAR ]]` is that job's value of VAR (GitLab's MatrixInterpolator).
  */
 import type { JobConfig } from '../keywords/job-config.js';
 import type { NeedConfig } from '../keywords/needs-config.js';
 import { expandParallel } from '../keywords/parallel-config.js';
 import type { CollectedJobs } from './job-collector.js';
+import { configError } from '../load/source-positions.js';
 
 export function expandParallelJobs(collected: CollectedJobs): CollectedJobs {
   const groups = new Map<string, string[]>();
@@ -28,16 +30,35 @@ export function expandParallelJobs(collected: CollectedJobs): CollectedJobs {
     }
   }
   if (!groups.size) return collected;
-  const expandNeeds = (needs: NeedConfig[] | null | undefined): NeedConfig[] | null | undefined =>
-    needs?.flatMap((need) => {
+  const expandNeeds = (needs: NeedConfig[] | null | undefined, job: JobConfig): NeedConfig[] | null | undefined =>
+    needs?.map((need) => interpolateMatrix(need, job)).flatMap((need) => {
       const all = groups.get(need.job);
       if (!all) return [need];
       const names = need.matrix ? expandParallel(need.job, { kind: 'matrix', matrix: need.matrix }).map((i) => i.name) : all;
       return names.map((name) => ({ job: name, optional: need.optional, where: need.where }));
     });
   for (const job of jobs) {
-    job.needs = expandNeeds(job.needs) ?? null;
-    if (job.rules) job.rules = job.rules.map((rule) => (rule.needs ? { ...rule, needs: expandNeeds(rule.needs) } : rule));
+    job.needs = expandNeeds(job.needs, job) ?? null;
+    if (job.rules) job.rules = job.rules.map((rule) => (rule.needs ? { ...rule, needs: expandNeeds(rule.needs, job) } : rule));
   }
   return { jobs, stageOf, skipped: collected.skipped };
+}
+
+const MATRIX_EXPRESSION = /\$\[\[\s*matrix\.([a-zA-Z0-9_-]+)\s*\]\]/g;
+
+function interpolateMatrix(need: NeedConfig, job: JobConfig): NeedConfig {
+  const vars = job.instance?.variables;
+  if (!vars) return need;
+  const values = new Map(vars);
+  const text = (s: string): string =>
+    s.replace(MATRIX_EXPRESSION, (_, name: string) => {
+      const value = values.get(name);
+      if (value === undefined) {
+        throw configError(need.where, `job "${job.instance!.origin}": needs: '${name}' does not exist in matrix configuration (it has ${[...values.keys()].join(', ')})`, 'needs');
+      }
+      return value;
+    });
+  const out: NeedConfig = { ...need, job: text(need.job) };
+  if (need.matrix) out.matrix = need.matrix.map((entry) => entry.map(([key, list]): [string, string[]] => [key, list.map(text)]));
+  return out;
 }
