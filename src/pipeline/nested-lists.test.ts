@@ -74,3 +74,17 @@ job:
     expect(err.message).toBe('.gitlab-ci.yml:4: job "job": rules[0]: when must be one of on_success, on_failure, always, manual, never, delayed');
   });
 });
+
+describe('include: nested lists', () => {
+  it('an alias of a list of includes inside include: is flattened (Entry::Includes)', async () => {
+    const p = await projects.compile(`
+.includes: &common
+  - local: a.yml
+  - b.yml
+include:
+  - *common
+  - local: c.yml
+`, { files: { 'a.yml': 'a: {script: x}\n', 'b.yml': 'b: {script: x}\n', 'c.yml': 'c: {script: x}\n' } });
+    expect(p.jobs.map((j) => j.name).sort()).toEqual(['a', 'b', 'c']);
+  });
+});
