@@ -88,6 +88,11 @@ test: {script: x, needs: ["build: [arm64]"]}
     expect(selectJobs(p, ['build: [amd64]'], false).map((j) => j.name)).toEqual(['build: [amd64]']);
   });
 
+  it('naming a parallel job whose jobs rules all left out says why', async () => {
+    const p = await projects.compile('shard:\n  script: x\n  parallel: 2\n  rules: [{if: $CI_COMMIT_TAG}]\nother: {script: y}\n');
+    expect(() => selectJobs(p, ['shard'], false)).toThrow('job "shard" is not in this pipeline: rules: no rule matched.');
+  });
+
   it.each([
     ['parallel: 0', '.gitlab-ci.yml:3: job "job": parallel config must be greater than or equal to 1'],
     ['parallel: 201', '.gitlab-ci.yml:3: job "job": parallel config must be less than or equal to 200'],

@@ -27,7 +27,7 @@ export function selectJobs(pipeline: Pipeline, names: string[], withNeeds: boole
 }
 
 function unknownJob(pipeline: Pipeline, name: string): InputError {
-  const skipped = pipeline.skipped.find((s) => s.name === name);
+  const skipped = pipeline.skipped.find((s) => s.name === name || s.parallel?.job === name);
   if (skipped) {
     return new InputError(`job "${name}" is not in this pipeline: ${skipped.reason}. Use --variable to change the variables its rules see`, { key: name });
   }
