@@ -88,6 +88,21 @@ test: {script: x, needs: ["build: [arm64]"]}
     expect(selectJobs(p, ['build: [amd64]'], false).map((j) => j.name)).toEqual(['build: [amd64]']);
   });
 
+  it('a trigger job with parallel:matrix is listed as its several (skipped) jobs', async () => {
+    const p = await projects.compile(`
+deploystacks:
+  stage: deploy
+  trigger: {include: path/to/child-pipeline.yml}
+  parallel: {matrix: [{PROVIDER: aws, STACK: [monitoring, app1]}]}
+after: {stage: .post, script: x, needs: [deploystacks]}
+`);
+    expect(p.skipped.map((s) => [s.name, s.stage, s.parallel?.index])).toEqual([
+      ['deploystacks: [aws, monitoring]', 'deploy', 1],
+      ['deploystacks: [aws, app1]', 'deploy', 2],
+    ]);
+    expect(p.jobs.find((j) => j.name === 'after')!.needs).toEqual([]);
+  });
+
   it('naming a parallel job whose jobs rules all left out says why', async () => {
     const p = await projects.compile('shard:\n  script: x\n  parallel: 2\n  rules: [{if: $CI_COMMIT_TAG}]\nother: {script: y}\n');
     expect(() => selectJobs(p, ['shard'], false)).toThrow('job "shard" is not in this pipeline: rules: no rule matched.');

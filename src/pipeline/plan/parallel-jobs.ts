@@ -29,7 +29,23 @@ export function expandParallelJobs(collected: CollectedJobs): CollectedJobs {
       stageOf.set(instance.name, job.stage);
     }
   }
-  if (!groups.size) return collected;
+  const skipped: CollectedJobs['skipped'] = [];
+  for (const { parallelConfig, ...entry } of collected.skipped) {
+    if (!parallelConfig) {
+      skipped.push(entry);
+      continue;
+    }
+    // A trigger job with parallel:matrix makes several (bridge) jobs in GitLab too.
+    const instances = expandParallel(entry.name, parallelConfig);
+    const stage = stageOf.get(entry.name) ?? 'test';
+    groups.set(entry.name, instances.map((i) => i.name));
+    stageOf.delete(entry.name);
+    for (const i of instances) {
+      skipped.push({ ...entry, name: i.name, parallel: { job: entry.name, index: i.index, total: i.total, matrix: i.variables ? Object.fromEntries(i.variables) : null } });
+      stageOf.set(i.name, stage);
+    }
+  }
+  if (!groups.size) return { ...collected, skipped };
   const expandNeeds = (needs: NeedConfig[] | null | undefined, job: JobConfig): NeedConfig[] | null | undefined =>
     needs?.map((need) => interpolateMatrix(need, job)).flatMap((need) => {
       const all = groups.get(need.job);
@@ -41,7 +57,7 @@ export function expandParallelJobs(collected: CollectedJobs): CollectedJobs {
     job.needs = expandNeeds(job.needs, job) ?? null;
     if (job.rules) job.rules = job.rules.map((rule) => (rule.needs ? { ...rule, needs: expandNeeds(rule.needs, job) } : rule));
   }
-  return { jobs, stageOf, skipped: collected.skipped };
+  return { jobs, stageOf, skipped };
 }
 
 const MATRIX_EXPRESSION = /\$\[\[\s*matrix\.([a-zA-Z0-9_-]+)\s*\]\]/g;
