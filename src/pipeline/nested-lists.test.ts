@@ -26,6 +26,26 @@ job2:
     expect(p.skipped.map((s) => s.name)).toEqual(['job2']);
   });
 
+  it('rules that !reference rules that !reference rules (lists nested three deep)', async () => {
+    const p = await projects.compile(`
+.never_schedule:
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "push"
+      when: never
+.base_rules:
+  rules:
+    - !reference [.never_schedule, rules]
+    - if: $CI_COMMIT_BRANCH == "main"
+job:
+  rules:
+    - !reference [.base_rules, rules]
+    - when: manual
+  script: x
+`);
+    expect(p.jobs).toEqual([]);
+    expect(p.skipped).toMatchObject([{ name: 'job', reason: 'rules: a rule with when: never matched (.gitlab-ci.yml:4)' }]);
+  });
+
   it('workflow:rules and include rules take nested lists too', async () => {
     const p = await projects.compile(`
 .wf: {rules: [{if: $CI_COMMIT_BRANCH == "main", variables: {FROM_WF: "yes"}}]}
