@@ -11,6 +11,8 @@ export interface ExecOptions {
   report?: string;
   color: boolean;
   list: boolean;
+  /** With `list`: print the planned pipeline as JSON (format version 1). */
+  json: boolean;
   concurrency: number;
   dockerImage?: string;
 }

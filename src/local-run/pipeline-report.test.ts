@@ -32,6 +32,23 @@ describe('pipeline report', () => {
     );
   });
 
+  it('lists the jobs left out of the pipeline with the clause that left them out', () => {
+    const report = buildReport(
+      [{ job: job('a'), status: 'success', allowedToFail: false, result: result('success', 0) }],
+      [{ name: 'deploy', reason: 'only:refs does not match ref "dev" (pipeline source push)' }, { name: 'nightly', reason: 'rules: no rule matched' }],
+    );
+    expect(report.notInPipeline).toEqual([
+      { name: 'deploy', reason: 'only:refs does not match ref "dev" (pipeline source push)' },
+      { name: 'nightly', reason: 'rules: no rule matched' },
+    ]);
+    expect(formatSummary(report, false)).toBe(
+      'PASS     a        stage test, 1.50s\n' +
+        'SKIP     deploy   not in this pipeline: only:refs does not match ref "dev" (pipeline source push)\n' +
+        'SKIP     nightly  not in this pipeline: rules: no rule matched\n' +
+        'Pipeline succeeded\n',
+    );
+  });
+
   it('is a failure with exit code 1 when a job failed for real', () => {
     const report = buildReport([{ job: job('a'), status: 'failed', allowedToFail: false, result: result('failed', 1) }]);
     expect(report.status).toBe('failed');

@@ -17,9 +17,11 @@ export interface ReportJob {
 export interface PipelineReport {
   status: 'success' | 'failed';
   jobs: ReportJob[];
+  /** Jobs of the file that rules, only/except or workflow left out, and the clause that did. */
+  notInPipeline?: { name: string; reason: string }[];
 }
 
-export function buildReport(outcomes: readonly JobOutcome[]): PipelineReport {
+export function buildReport(outcomes: readonly JobOutcome[], notInPipeline: readonly { name: string; reason: string }[] = []): PipelineReport {
   const jobs = outcomes.map((o) => ({
     name: o.job.name,
     stage: o.job.stage,
@@ -30,7 +32,9 @@ export function buildReport(outcomes: readonly JobOutcome[]): PipelineReport {
     durationMs: o.result?.durationMs ?? 0,
   }));
   const failed = outcomes.some((o) => (o.status === 'failed' && !o.allowedToFail) || o.status === 'canceled');
-  return { status: failed ? 'failed' : 'success', jobs };
+  const report: PipelineReport = { status: failed ? 'failed' : 'success', jobs };
+  if (notInPipeline.length) report.notInPipeline = notInPipeline.map((s) => ({ name: s.name, reason: s.reason }));
+  return report;
 }
 
 /** 0: every job passed or was allowed to fail; 1: a job failed. */
@@ -48,7 +52,8 @@ const LABELS: Record<ReportJob['status'] | 'allowed', { text: string; colour: nu
 };
 
 export function formatSummary(report: PipelineReport, color: boolean): string {
-  const width = Math.max(...report.jobs.map((j) => j.name.length), 1);
+  const out = report.notInPipeline ?? [];
+  const width = Math.max(...report.jobs.map((j) => j.name.length), ...out.map((s) => s.name.length), 1);
   const lines = report.jobs.map((j) => {
     const key = j.status === 'failed' && j.allowFailure ? 'allowed' : j.status;
     const { text, colour } = LABELS[key];
@@ -62,6 +67,10 @@ export function formatSummary(report: PipelineReport, color: boolean): string {
       .join(', ');
     return `${color ? `\x1b[${colour}m${label}\x1b[0m` : label} ${j.name.padEnd(width)}  ${detail}`;
   });
+  for (const s of out) {
+    const label = LABELS.skipped.text.padEnd(8);
+    lines.push(`${color ? `\x1b[${LABELS.skipped.colour}m${label}\x1b[0m` : label} ${s.name.padEnd(width)}  not in this pipeline: ${s.reason}`);
+  }
   const verdict = report.status === 'success' ? 'Pipeline succeeded' : 'Pipeline failed';
   return `${lines.join('\n')}\n${color ? `\x1b[1m${verdict}\x1b[0m` : verdict}\n`;
 }

@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { ExecOptions } from './exec-options.js';
-import { compilePipeline, selectJobs, formatJobList, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
+import { compilePipeline, selectJobs, formatJobList, jobListJson, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
 import { DockerodeEngine } from '../engine/dockerode-engine.js';
 import { EngineUnavailableError } from '../engine/engine-error.js';
 import { defaultDockerSettings } from '../executor/docker/docker-settings.js';
@@ -31,7 +31,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
   const pipeline = await compilePipeline({ cwd, file: opts.file, variables: opts.variables, git, listFiles: false });
   for (const w of pipeline.warnings) process.stderr.write(`berth: warning: ${w}\n`);
   if (opts.list) {
-    out.write(formatJobList(pipeline));
+    out.write(opts.json ? `${JSON.stringify(jobListJson(pipeline), null, 2)}\n` : formatJobList(pipeline));
     return 0;
   }
   const selected: SchedulableJob[] = opts.jobs.length ? selectJobs(pipeline, opts.jobs, opts.needs) : pipeline.jobs;
@@ -89,12 +89,14 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     const outcomes = await schedulePipeline(selected, {
       stages: pipeline.stages,
       concurrency: opts.concurrency,
-      runManual: new Set(opts.jobs),
+      // The jobs named on the command line, with every job of a named parallel: job.
+      runManual: new Set(opts.jobs.length ? selectJobs(pipeline, opts.jobs, false).map((j) => j.name) : []),
       stop: cancel.signal,
       runJob: (job) => runner.run(job, selected.indexOf(job)),
     });
     await runner.drain();
-    const report = buildReport(outcomes);
+    // Running the whole pipeline: the summary also says which jobs were left out, and by which clause.
+    const report = buildReport(outcomes, opts.jobs.length ? [] : pipeline.skipped);
     out.write(`\n${formatSummary(report, opts.color)}`);
     out.write(`Job logs: ${logs.dir}\n`);
     if (reportTarget) await writeFileUnder(reportTarget.root, reportTarget.rel, `${JSON.stringify(report, null, 2)}\n`);

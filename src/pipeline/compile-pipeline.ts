@@ -12,12 +12,13 @@ import type { VariableLookup } from './rules/expression-evaluator.js';
 import { resolveExtends } from './load/extends-resolver.js';
 import { displayPath, loadConfig } from './load/include-resolver.js';
 import { collectJobs } from './plan/job-collector.js';
+import { expandParallelJobs } from './plan/parallel-jobs.js';
 import type { JobConfig } from './keywords/job-config.js';
 import { decideInclusion } from './rules/job-inclusion.js';
 import { buildJobSpec } from './plan/job-spec-builder.js';
 import { readLocalGitInfo } from './project/local-git.js';
 import { checkNeedsAcyclic, checkNeedsDefined, resolvePipelineNeeds } from './plan/needs-validation.js';
-import type { CompileOptions, Pipeline, PipelineJob } from './pipeline.js';
+import type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, SkippedJob } from './pipeline.js';
 import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } from './project/predefined-variables.js';
 import { resolveReferences } from './load/reference-resolver.js';
 import type { RuleContext } from './rules/rules.js';
@@ -71,25 +72,32 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const globalVariables = parseVariables(config.variables, 'global variables', positions, positions.key(config, 'variables'));
   const defaults = readDefaults(config, positions, warnings.add);
   const workflowRules = parseWorkflow(config.workflow, positions, positions.key(config, 'workflow'), warnings.add);
-  const collected = collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes);
+  const collected = expandParallelJobs(collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes));
   const forgivenNeeds = checkNeedsDefined(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
 
-  const pipeline: Pipeline = { file, root, pipelineId: meta.id, stages, jobs: [], skipped: [...collected.skipped], warnings: [] };
+  const skippedJob = (job: JobConfig, reason: string): SkippedJob => ({ name: job.name, reason, stage: job.stage, parallel: parallelOrigin(job) });
+  const pipeline: Pipeline = {
+    file, root, pipelineId: meta.id, stages, jobs: [],
+    skipped: collected.skipped.map((s) => ({ ...s, stage: collected.stageOf.get(s.name) })),
+    warnings: [],
+  };
   const workflowLookup = lookupOf([...predefined, ...toJobVariables(globalVariables), ...cli]);
   const workflow = await decideWorkflow(workflowRules, ruleContext(workflowLookup, 'workflow'), positions.key(config, 'workflow'));
   if (!workflow.run) {
     warnings.add(workflow.reason ?? 'workflow:rules prevent this pipeline');
-    pipeline.skipped.push(...collected.jobs.map((j) => ({ name: j.name, reason: 'workflow:rules' })));
+    pipeline.skipped.push(...collected.jobs.map((j) => skippedJob(j, 'workflow:rules')));
     pipeline.warnings = warnings.toArray();
     return pipeline;
   }
 
   const variablesFor = (job: JobConfig, id: number, manual: boolean, ruleVariables: ConfigVariable[]): JobVariable[] => [
     ...predefined,
-    ...jobVariables(project, { id, name: job.name, stage: job.stage, manual }),
+    ...jobVariables(project, { id, name: job.name, stage: job.stage, manual, node: job.instance ?? undefined }),
     ...toJobVariables(globalVariables.filter((v) => inheritsVariable(job, v.key))),
     ...toJobVariables(workflow.variables),
     ...toJobVariables(job.variables),
+    // parallel:matrix variables are merged into the job's own (GitLab deep-merges job_variables).
+    ...(job.instance?.variables ?? []).map(([key, value]) => plainVariable(key, value)),
     ...toJobVariables(ruleVariables),
     ...cli,
   ];
@@ -107,7 +115,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
       onKubernetes: () => warnings.addForJob('only/except:kubernetes cannot be checked locally and counts as not active', job.name),
     }, warnings.add);
     if (decision.included) planned.push({ job, decision });
-    else pipeline.skipped.push({ name: job.name, reason: decision.reason });
+    else pipeline.skipped.push(skippedJob(job, decision.reason));
   }
 
   const included = new Set(planned.map((p) => p.job.name));
@@ -122,7 +130,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     const id = ids.get(job.name)!;
     const manual = decision.when === 'manual';
     const spec = buildJobSpec({ id, job, variables: variablesFor(job, id, manual, decision.ruleVariables), project, git, meta, sources });
-    for (const key of job.unsupportedKeys) warnings.addForJob(`"${key}" is not supported by berth exec yet and is ignored`, job.name);
+    for (const key of job.unsupportedKeys) warnings.addForJob(`"${key}" is not supported by berth exec yet and is ignored`, job.instance?.origin ?? job.name);
     const entry: PipelineJob = {
       name: job.name,
       stage: job.stage,
@@ -131,12 +139,18 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
       allowFailureExitCodes: decision.exitCodes,
       needs: needsOf.get(job.name) ?? null,
       retry: job.retry,
+      parallel: parallelOrigin(job),
       spec,
     };
     pipeline.jobs.push(entry);
   }
   pipeline.warnings = warnings.toArray();
   return pipeline;
+}
+
+function parallelOrigin(job: JobConfig): ParallelOrigin | null {
+  const i = job.instance;
+  return i ? { job: i.origin, index: i.index, total: i.total, matrix: i.variables ? Object.fromEntries(i.variables) : null } : null;
 }
 
 function toJobVariables(vars: readonly ConfigVariable[]): JobVariable[] {

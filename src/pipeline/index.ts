@@ -2,6 +2,7 @@
 export { compilePipeline } from './compile-pipeline.js';
 export { selectJobs } from './plan/select-jobs.js';
 export { formatJobList } from './plan/format-job-list.js';
+export { jobListJson, JOB_LIST_JSON_VERSION, type JobListJson, type JobListJsonJob } from './plan/job-list-json.js';
 export { readLocalGitInfo, type LocalGitInfo } from './project/local-git.js';
 export { listSourceFiles, PROJECT_BERTH_DIR } from './project/source-files.js';
-export type { CompileOptions, Pipeline, PipelineJob, PipelineJobWhen, RetryPolicy } from './pipeline.js';
+export type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, PipelineJobWhen, RetryPolicy, SkippedJob } from './pipeline.js';

@@ -18,9 +18,17 @@ export interface Pipeline {
   /** Jobs in the pipeline (rules/only/except applied, when:never removed), in file order. */
   jobs: PipelineJob[];
   /** Jobs of the file left out of this pipeline, and why. */
-  skipped: { name: string; reason: string }[];
+  skipped: SkippedJob[];
   /** Never fatal: unsupported keywords, unknown keys, conditions taken as true, ... */
   warnings: string[];
+}
+
+export interface SkippedJob {
+  name: string;
+  /** Which clause left it out (`rules: no rule matched`, `only:refs does not match ...`), or why berth cannot run it. */
+  reason: string;
+  stage?: string;
+  parallel?: ParallelOrigin | null;
 }
 
 export interface RetryPolicy {
@@ -41,7 +49,17 @@ export interface PipelineJob {
   /** null: no `needs:` (waits for all earlier stages); []: starts at once. */
   needs: { job: string; optional: boolean }[] | null;
   retry: RetryPolicy;
+  /** Set on a job that `parallel:` made: the job as written, CI_NODE_INDEX, CI_NODE_TOTAL, the matrix values. */
+  parallel: ParallelOrigin | null;
   spec: JobSpec;
+}
+
+export interface ParallelOrigin {
+  job: string;
+  index: number;
+  total: number;
+  /** null for `parallel: N`. */
+  matrix: Record<string, string> | null;
 }
 
 export interface CompileOptions {

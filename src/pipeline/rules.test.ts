@@ -26,9 +26,9 @@ c:
     - when: always
 `);
     expect(p.jobs.map((j) => [j.name, j.when, j.allowFailure])).toEqual([['a', 'manual', false]]);
-    expect(p.skipped).toEqual([
-      { name: 'b', reason: 'no rule matched' },
-      { name: 'c', reason: '.gitlab-ci.yml:16: a rule with when: never matched' },
+    expect(p.skipped).toMatchObject([
+      { name: 'b', reason: 'rules: no rule matched' },
+      { name: 'c', reason: 'rules: a rule with when: never matched (.gitlab-ci.yml:16)' },
     ]);
   });
 
@@ -139,8 +139,25 @@ only-changes: {script: x, only: {changes: [a/**]}}
       'default-job', 'only-main', 'only-regex', 'only-regex-i', 'only-branches', 'only-pushes', 'only-project',
       'except-tags', 'except-vars', 'only-changes',
     ]);
-    expect(p.skipped.find((s) => s.name === 'only-dev')?.reason).toBe('only: does not match ref "main"');
-    expect(p.skipped.find((s) => s.name === 'except-main')?.reason).toBe('except: matches ref "main"');
+    const reason = (name: string) => p.skipped.find((s) => s.name === name)?.reason;
+    expect(reason('only-dev')).toBe('only:refs does not match ref "main" (pipeline source push)');
+    expect(reason('except-main')).toBe('except:refs matches ref "main" (pipeline source push)');
+    expect(reason('only-vars')).toBe('only:variables: no expression holds');
+    expect(reason('only-refs-and-vars')).toBe('only:variables: no expression holds');
+  });
+
+  it('say which clause left a job out: only:variables, except:variables, except:changes', async () => {
+    const p = await projects.compile(`
+only-vars: {script: x, only: {refs: [main], variables: [$DEPLOY]}}
+except-vars: {script: x, except: {variables: [$DEPLOY]}}
+except-changes: {script: x, except: {changes: [docs/**]}}
+only-tags: {script: x, only: {refs: [tags], variables: [$DEPLOY]}}
+`, { variables: { DEPLOY: 'yes' } });
+    expect(p.skipped).toMatchObject([
+      { name: 'except-vars', reason: 'except:variables: an expression holds' },
+      { name: 'except-changes', reason: 'except:changes: counts as changed (berth exec cannot evaluate changes locally)' },
+      { name: 'only-tags', reason: 'only:refs does not match ref "main" (pipeline source push)' },
+    ]);
   });
 
   it('match a tag pipeline and variables', async () => {
@@ -161,7 +178,7 @@ describe('workflow:rules', () => {
     const p = await projects.compile('workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\njob: {script: x}\n');
     expect(p.jobs).toEqual([]);
     expect(p.warnings).toEqual(['.gitlab-ci.yml:1: workflow:rules: no rule matched, so GitLab would not create this pipeline']);
-    expect(p.skipped).toEqual([{ name: 'job', reason: 'workflow:rules' }]);
+    expect(p.skipped).toMatchObject([{ name: 'job', reason: 'workflow:rules' }]);
   });
 
   it('gives an empty pipeline when the matching rule says never', async () => {

@@ -49,14 +49,27 @@ job: {script: x}
     ]);
   });
 
+  it('take booleans as "true"/"false" and a variable without a value as "" (as GitLab)', async () => {
+    const p = await projects.compile(`
+variables:
+  FF_TIMESTAMPS: true
+  DISABLED: false
+  EMPTY:
+  MAPPED: {value: true, description: "a flag"}
+job:
+  script: x
+  variables: {JOB_FLAG: false}
+`);
+    expect(variableMap(p, 'job')).toMatchObject({ FF_TIMESTAMPS: 'true', DISABLED: 'false', EMPTY: '', MAPPED: 'true', JOB_FLAG: 'false' });
+  });
+
   it('leave values unexpanded for the runner', async () => {
     const p = await projects.compile('variables: {A: "$CI_COMMIT_SHA/x"}\njob: {script: x}\n');
     expect(variableMap(p, 'job').A).toBe('$CI_COMMIT_SHA/x');
   });
 
   it.each([
-    ['variables: {FLAG: true}\njob: {script: x}', '.gitlab-ci.yml:1: global variables: variable "FLAG" must be a string or a number, not a boolean (quote it: "true")'],
-    ['job:\n  script: x\n  variables:\n    LIST: [a]', '.gitlab-ci.yml:4: job "job": variable "LIST" must be a string or a number, not a list'],
+    ['job:\n  script: x\n  variables:\n    LIST: [a]', '.gitlab-ci.yml:4: job "job": variable "LIST" must be a string, a number or a boolean, not a list'],
     ['variables: [A]\njob: {script: x}', '.gitlab-ci.yml:1: global variables: variables must be a map of KEY: value, not a list'],
     ['variables:\n  C: {value: c, options: [a, b]}\njob: {script: x}', '.gitlab-ci.yml:2: global variables: variable "C": value "c" is not one of its options (a, b)'],
     ['variables:\n  C: {value: c, secret: true}\njob: {script: x}', '.gitlab-ci.yml:2: global variables: variable "C" has unknown key "secret" (allowed: value, description, options, expand)'],

@@ -6,7 +6,7 @@
  *   to the default branch `main` of `group/demo-project`. The expected lists were derived by
  *   reading each file (rules, only/except, workflow, includes), not copied from berth.
  *   Where berth differs from GitLab on purpose it is said next to the list (jobs of includes
- *   berth cannot read; parallel jobs listed once).
+ *   berth cannot read).
  * - A few run for real: images are rewritten to local test images and commands that need
  *   the network become `echo`, so that the compiler → scheduler → executor path runs on
  *   real structures; each run must leave nothing behind.
@@ -77,6 +77,8 @@ function parseList(stdout: string): Listed {
   return { jobs, skipped };
 }
 
+const KICAD_TESTS = ['python', 'common', 'gerbview', 'pcbnew', 'eeschema', 'kimath', 'sexpr', 'kicad2step'];
+
 // Expected jobs of a push pipeline on `main` (the default branch) of group/demo-project,
 // in berth's list order (stage order, then file order).
 const EXPECTED: Record<string, Listed> = {
@@ -84,8 +86,13 @@ const EXPECTED: Record<string, Listed> = {
   // rspec 1/2 and spinach: `if: $CI_PIPELINE_SOURCE == "push"`; rspec: branch == default branch.
   'docs-extends': { jobs: ['rspec 1', 'rspec 2', 'spinach', 'test1', 'test2', 'test3', 'test4', 'rspec'], skipped: [] },
   'docs-inherit': { jobs: ['job1', 'job2'], skipped: [] },
-  // GitLab: 6 + 6 matrix jobs; berth lists each job once (parallel:matrix not supported yet).
-  'docs-matrix-expressions': { jobs: ['linux:build', 'linux:test'], skipped: [] },
+  // 6 + 6 matrix jobs (PROVIDER × STACK, first variable slowest, GitLab's MatrixStrategy names).
+  'docs-matrix-expressions': {
+    jobs: ['build', 'test'].flatMap((job) =>
+      ['aws', 'gcp'].flatMap((provider) => ['monitoring', 'app1', 'app2'].map((stack) => `linux:${job}: [${provider}, ${stack}]`)),
+    ),
+    skipped: [],
+  },
   'docs-needs-diamond': { jobs: ['build', 'test_unit', 'test_integration', 'test_performance', 'deploy'], skipped: [] },
   'docs-needs-optional': { jobs: ['build', 'test', 'deploy'], skipped: ['test_optional'] },
   'docs-needs-stageless': { jobs: ['compile', 'unit_tests', 'integration_tests', 'package'], skipped: [] },
@@ -94,17 +101,20 @@ const EXPECTED: Record<string, Listed> = {
   // Bridge jobs: GitLab creates them; berth cannot run downstream pipelines and skips them.
   'docs-trigger': { jobs: [], skipped: ['trigger-multi-project-pipeline', 'trigger-child-pipeline'] },
   'docs-workflow-variables': { jobs: ['job1', 'job2'], skipped: [] },
-  // GitLab also has the License-Management template's job; `unit test` is 5 jobs there.
+  // GitLab also has the License-Management template's job. `unit test` (and `unit test with race`, which merges
+  // it with <<:) is parallel: 5, the windows tests parallel: 3.
   'gitlab-runner-2019': {
     jobs: [
       'helper images', 'clone test repo', 'review-docs-deploy', 'tests definitions', 'dep check', 'check feature flags docs',
-      'code_quality', 'unit test', 'unit test with race', 'docs lint', 'git 1.7.1',
+      'code_quality', 'unit test 1/5', 'unit test 2/5', 'unit test 3/5', 'unit test 4/5', 'unit test 5/5',
+      'unit test with race 1/5', 'unit test with race 2/5', 'unit test with race 3/5', 'unit test with race 4/5', 'unit test with race 5/5', 'docs lint', 'git 1.7.1',
       'test coverage report', 'race conditions detector', 'test junit report', 'check windows 1803 test failures', 'check windows 1809 test failures',
       'binaries darwin/386 darwin/amd64', 'binaries freebsd/386 freebsd/amd64 freebsd/arm', 'binaries linux/386 linux/amd64 linux/arm', 'binaries windows/386 windows/amd64',
       'package-deb', 'package-rpm', 'development docker images', 'static QA', 'review-docs-cleanup',
     ],
     skipped: [
-      'prepare ci image', 'prepare alpine-no-root image', 'dep status', 'windows 1803 tests', 'windows 1809 tests', 'development S3',
+      'prepare ci image', 'prepare alpine-no-root image', 'dep status', 'windows 1803 tests 1/3', 'windows 1803 tests 2/3', 'windows 1803 tests 3/3',
+      'windows 1809 tests 1/3', 'windows 1809 tests 2/3', 'windows 1809 tests 3/3', 'development S3',
       'development servercore1803 helper docker image', 'development servercore1809 helper docker image', 'bleeding edge S3',
       'bleeding edge packagecloud', 'bleeding edge docker images', 'bleeding edge servercore1803 docker images',
       'bleeding edge servercore1809 docker images', 'stable S3', 'stable packagecloud', 'stable docker images',
@@ -113,16 +123,18 @@ const EXPECTED: Record<string, Listed> = {
   },
   'gitlab-shell-2017': { jobs: ['rspec', 'rubocop', 'rspec:ruby2.2', 'rspec:ruby2.1', 'compile'], skipped: [] },
   'gitlab-ui-2018': { jobs: ['build', 'update_snapshots', 'visual', 'review', 'review_stop', 'upload_artifacts'], skipped: ['pages', 'publish'] },
-  // GitLab also has the SAST/Dependency/Secret templates' and components' jobs, and
-  // windows_installer and build_windows twice (parallel:matrix).
+  // GitLab also has the SAST/Dependency/Secret templates' and components' jobs.
+  // windows_installer, build_windows and the two sign_windows_* jobs are 2 matrix jobs each.
   'glab-cli': {
     jobs: [
       'check_go_generated_code', 'check_go_version', 'check_embed', 'check_args', 'lint:comments', 'govulncheck', 'lint', 'tests:unit',
-      'tests:integration', 'build_test', 'windows_installer', 'build_windows', 'snapcraft_build_edge', 'snapcraft_release_edge',
+      'tests:integration', 'build_test', 'windows_installer: [amd64, x86_64]', 'windows_installer: [arm64, arm64]',
+      'build_windows: [amd64]', 'build_windows: [arm64]', 'snapcraft_build_edge', 'snapcraft_release_edge',
     ],
     skipped: [
       'secret_detection', 'check_docs_update', 'check_docs_markdown', 'docs hugo_build', 'review-docs-deploy', 'review-docs-cleanup', 'lint_commit',
-      'tag-release', 'release', 'notify-issues-on-release', 'homebrew-release', 'sign_windows_glab', 'sign_windows_installer',
+      'tag-release', 'release', 'notify-issues-on-release', 'homebrew-release', 'sign_windows_glab: [amd64]', 'sign_windows_glab: [arm64]',
+      'sign_windows_installer: [x86_64]', 'sign_windows_installer: [arm64]',
       'snapcraft_build_stable', 'snapcraft_release_stable',
     ],
   },
@@ -142,11 +154,14 @@ const EXPECTED: Record<string, Listed> = {
       'Deploy Review App', 'Remove Review App', 'Deploy Docker latest tag', 'Deploy acceptance',
     ],
   },
-  // GitLab: fedora_qa_public is 8 matrix jobs.
+  // fedora_qa_public and fedora_qa_kicad are 8 matrix jobs each (TEST).
   kicad: {
-    jobs: ['fedora_build_linux_public', 'fedora_qa_public', 'validate_linux_metadata', 'fedora_report_build_warn_public', 'fedora_report_metrics_public'],
+    jobs: [
+      'fedora_build_linux_public', ...KICAD_TESTS.map((t) => `fedora_qa_public: [${t}]`), 'validate_linux_metadata',
+      'fedora_report_build_warn_public', 'fedora_report_metrics_public',
+    ],
     skipped: [
-      'fedora_build_linux_kicad', 'fedora_report_build_warn_kicad', 'fedora_report_metrics_kicad', 'fedora_qa_kicad', 'win64_build',
+      'fedora_build_linux_kicad', 'fedora_report_build_warn_kicad', 'fedora_report_metrics_kicad', ...KICAD_TESTS.map((t) => `fedora_qa_kicad: [${t}]`), 'win64_build',
       'Coverity', 'build_doxygen_docker', 'test_formatting',
     ],
   },
@@ -164,8 +179,11 @@ const EXPECTED: Record<string, Listed> = {
     jobs: ['CentOS7/GnuTLS', 'CentOS7/OpenSSL', 'CentOS8/GnuTLS', 'CentOS8/OpenSSL', 'CentOS6/OpenSSL', 'Fedora/GnuTLS'],
     skipped: ['Fedora/Coverity'],
   },
-  // GitLab: `test` is 4 matrix jobs, plus the SAST component's jobs.
-  pip2conda: { jobs: ['uv-lock', 'build', 'ruff', 'mypy', 'test', 'python_coverage'], skipped: ['dependency-scanning', 'twine'] },
+  // `test` is 4 matrix jobs (PYTHON_VERSION from the input's default list); GitLab also has the SAST component's jobs.
+  pip2conda: {
+    jobs: ['uv-lock', 'build', 'ruff', 'mypy', 'test: [3.11]', 'test: [3.12]', 'test: [3.13]', 'test: [3.14]', 'python_coverage'],
+    skipped: ['dependency-scanning', 'twine'],
+  },
   rell: { jobs: ['build'], skipped: ['test', 'publish'] },
   // unittests and benchmarks are `when: delayed` in GitLab; berth runs them at once.
   'veloren-2019': {

@@ -18,6 +18,7 @@ export function register(program: Command): void {
     .option('--report <path>', 'write a JSON report of the run')
     .option('--no-color', 'plain output without colours')
     .option('--list', 'list jobs, stages, needs and when without running anything', false)
+    .option('--json', 'with --list: print the planned jobs as JSON (a stable format, see the README)', false)
     .option('--concurrency <n>', 'jobs run in parallel at most', parsePositive, availableParallelism())
     .option('--docker-image <image>', 'image for jobs that name none (as [runners.docker] image)')
     .action(async (jobs: string[], raw: Record<string, unknown>) => {
@@ -31,9 +32,11 @@ export function register(program: Command): void {
         report: raw.report as string | undefined,
         color: raw.color !== false && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
         list: Boolean(raw.list),
+        json: Boolean(raw.json),
         concurrency: raw.concurrency as number,
         dockerImage: raw.dockerImage as string | undefined,
       };
+      if (opts.json && !opts.list) throw new InputError('--json only works with --list (berth exec --list --json)', { key: '--json' });
       const { runExec } = await import('../../local-run/run-exec.js');
       process.exitCode = await runExec(opts);
     });

@@ -256,6 +256,15 @@ describe('DockerExecutor: services', () => {
     expect(text).toContain('WARNING: Skipping alias "berth-test__svc-http" for service "berth-test/svc-http:latest" (services[1])');
   });
 
+  it('skips a service whose name expands to nothing, with a warning line, as gitlab-runner does', async () => {
+    const job = testJob({ services: [{ name: '$DB_IMAGE', aliases: ['db'], variables: [] }], script: ['echo job-ran'] });
+    const { result, text } = await runTestJob(job);
+    expect(result.state).toBe('success');
+    expect(text).toContain('WARNING: Skipping service services[0] "$DB_IMAGE": its name expands to nothing.');
+    expect(text).not.toContain('Starting service');
+    expect(text).toContain('job-ran');
+  });
+
   it('fails the job, naming the service, when a service cannot start', async () => {
     const job = testJob({ services: [{ name: 'berth-test/svc-nocmd:latest', aliases: [], variables: [] }] });
     const { result } = await runTestJob(job);

@@ -92,7 +92,14 @@ export class DockerExecutor implements Executor {
     const services = [
       ...deps.settings.services.map((s) => ({ spec: s, fromConfig: true })),
       ...this.job.services.map((s) => ({ spec: s, fromConfig: false })),
-    ].map((s, index) => ({ ...s, index, spec: { ...s.spec, name: expandWith(s.spec.name, vars).trim() } }));
+    ]
+      .map((s, index) => ({ ...s, index, written: s.spec.name, spec: { ...s.spec, name: expandWith(s.spec.name, vars).trim() } }))
+      .filter((s) => {
+        // gitlab-runner skips a service whose name expands to nothing (`name: $DB_IMAGE` with DB_IMAGE unset).
+        if (s.spec.name !== '') return true;
+        log.warning(`Skipping service ${s.fromConfig ? `[[runners.docker.services]] #${s.index}` : `services[${s.index - deps.settings.services.length}]`} "${s.written}": its name expands to nothing.`);
+        return false;
+      });
 
     const request = (img: ImageSpec, role: PullRequest['role']): PullRequest => ({ image: img, role, job: this.job, log, signal });
     const buildRequest = request(image, { kind: 'build' });

@@ -4,6 +4,7 @@
  */
 import type { DockerExecutorOpts, ImageSpec, ServiceSpec } from '../../job/job-spec.js';
 import type { PullPolicy } from '../../shared/pull-policy.js';
+import { flattenList } from './flatten-list.js';
 import { expectString, expectStringList } from './keyword-values.js';
 import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
 import { parseVariables } from './variables-config.js';
@@ -23,8 +24,8 @@ export function parseImage(value: YamlValue | undefined, owner: string, position
 export function parseServices(value: YamlValue | undefined, owner: string, positions: SourcePositions, where: Where | undefined): ServiceSpec[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw configError(where, `${owner}: services must be a list of images`, 'services');
-  return value.map((item, i) => {
-    const at = positions.item(value, i) ?? where;
+  // Nested lists (`- !reference [.x, services]`) are flattened, as GitLab's Entry::Services does.
+  return flattenList(value, positions, where).map(({ value: item, where: at }, i) => {
     const what = `${owner}: services[${i}]`;
     if (typeof item === 'string') return { name: item, aliases: [], variables: [] };
     if (!isMap(item)) throw configError(at, `${what} must be a string or a map with name, not ${describeType(item)}`, 'services');

@@ -11,6 +11,7 @@ import { parseImage, parseServices } from './image-config.js';
 import { ALL_JOB_KEYS, isKnownJobKey, UNSUPPORTED_JOB_KEYS } from './job-keywords.js';
 import { expectExitCodes, expectString, expectStringList } from './keyword-values.js';
 import { parseNeeds, type NeedConfig } from './needs-config.js';
+import { parseParallel, type ParallelConfig, type ParallelInstance } from './parallel-config.js';
 import { parsePolicy, type PolicyConfig } from '../rules/only-except.js';
 import type { RetryPolicy } from '../pipeline.js';
 import { JOB_RULES, parseRules, type RuleConfig } from '../rules/rules.js';
@@ -44,6 +45,10 @@ export interface JobConfig {
   /** null: the project default. */
   timeoutSeconds: number | null;
   retry: RetryPolicy;
+  /** `parallel:` as written (null: one job). */
+  parallel: ParallelConfig | null;
+  /** Set on the jobs a `parallel:` job expands to: the job as written and this instance. */
+  instance: (ParallelInstance & { origin: string }) | null;
   /** Keys present that berth exec does not implement yet. */
   unsupportedKeys: string[];
 }
@@ -92,6 +97,8 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     except: parsePolicy(job.except, owner, 'except', positions, at('except')),
     timeoutSeconds: parseTimeout(job.timeout, owner, at('timeout')),
     retry: parseRetry(job.retry, owner, positions, at('retry')),
+    parallel: parseParallel(job.parallel, owner, positions, at('parallel')),
+    instance: null,
     unsupportedKeys: (UNSUPPORTED_JOB_KEYS as readonly string[]).filter((k) => job[k] !== undefined),
   };
 }

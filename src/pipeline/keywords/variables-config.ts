@@ -1,6 +1,6 @@
 /**
- * `variables:` maps (global, job, rules, workflow rules): `KEY: value` with string or number
- * values (numbers printed as Ruby prints them), or the map form
+ * `variables:` maps (global, job, rules, workflow rules): `KEY: value` with string, number or
+ * boolean values (printed as Ruby prints them; no value is ""), or the map form
  * `{value, description, options, expand}` where `expand: false` makes the variable raw.
  */
 import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
@@ -61,10 +61,13 @@ function mapForm(key: string, v: Record<string, YamlValue>, owner: string, posit
   return { key, value, raw: v.expand === false };
 }
 
+/** GitLab takes a variable's value with Ruby's to_s: `true` is "true", no value (`X:`) is "". */
 function scalarText(v: YamlValue, what: string, at: Where | undefined): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return rubyNumber(v, at?.float === true);
-  throw configError(at, `${what} must be a string or a number, not ${describeType(v)}${typeof v === 'boolean' ? ' (quote it: "true")' : ''}`, 'variables');
+  if (typeof v === 'boolean') return String(v);
+  if (v === null) return '';
+  throw configError(at, `${what} must be a string, a number or a boolean, not ${describeType(v)}`, 'variables');
 }
 
 /** Ruby's Integer#to_s / Float#to_s for the values YAML gives. */

@@ -18,6 +18,7 @@ import type { VariableLookup } from '../rules/expression-evaluator.js';
 import { interpolateInputs } from './inputs-interpolation.js';
 import { expectString } from '../keywords/keyword-values.js';
 import { firstMatchingRule, INCLUDE_RULES, parseRules, type RuleContext } from '../rules/rules.js';
+import { flattenList } from '../keywords/flatten-list.js';
 import { configError, locationPrefix, type SourcePositions, type Where } from './source-positions.js';
 import { expandWildcard } from './wildcard-paths.js';
 import type { YamlLimits } from './yaml-converter.js';
@@ -126,9 +127,9 @@ async function checkInsideRoot(file: string, display: string, from: Where | unde
 }
 
 function parseEntries(value: YamlValue, display: string, positions: SourcePositions, where: Where | undefined, warn: (m: string) => void): IncludeEntry[] {
-  const list = Array.isArray(value) ? value : [value];
-  return list.map((item, i) => {
-    const at = Array.isArray(value) ? positions.item(value, i) : where;
+  // Nested lists (a YAML alias of a list of includes) are flattened, as GitLab's Entry::Includes does.
+  const list = Array.isArray(value) ? flattenList(value, positions, where) : [{ value, where }];
+  return list.map(({ value: item, where: at }) => {
     if (typeof item === 'string') {
       if (/^https?:\/\//i.test(item)) return { local: null, what: describeInclude('remote', item), where: at, rules: null, inputs: null };
       return { local: item, what: `include:local "${item}"`, where: at, rules: null, inputs: null };

@@ -115,7 +115,8 @@ class ConvertState {
       for (const item of node.items) {
         const c = item === null ? { value: null, size: 1, height: 1 } : this.convert(item as Node, depth + 1);
         list.push(c.value);
-        items.push(this.where(item as Node | null));
+        const isFloat = isScalar(item) && typeof item.value === 'number' && Number.isInteger(item.value) && /[.eE]/.test(item.source ?? '');
+        items.push(this.where(item as Node | null, isFloat));
         size += c.size;
         height = Math.max(height, c.height + 1);
       }

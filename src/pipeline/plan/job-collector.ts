@@ -8,6 +8,8 @@
 import { applyDefaults, parseInherit } from '../keywords/defaults.js';
 import { GLOBAL_KEYWORDS } from '../keywords/job-keywords.js';
 import { parseJob, type JobConfig } from '../keywords/job-config.js';
+import { parseParallel, type ParallelConfig } from '../keywords/parallel-config.js';
+import type { ParallelOrigin } from '../pipeline.js';
 import type { SkippedIncludes } from '../load/skipped-includes.js';
 import { checkJobStage } from '../keywords/stages.js';
 import { configError, locationPrefix, type SourcePositions } from '../load/source-positions.js';
@@ -18,8 +20,8 @@ export interface CollectedJobs {
   jobs: JobConfig[];
   /** The stage of every visible job, runnable or not. */
   stageOf: Map<string, string>;
-  /** Jobs that cannot run locally. */
-  skipped: { name: string; reason: string }[];
+  /** Jobs that cannot run locally (with their `parallel:`, which still makes several jobs). */
+  skipped: { name: string; reason: string; parallelConfig?: ParallelConfig | null; parallel?: ParallelOrigin | null }[];
 }
 
 export function collectJobs(
@@ -45,7 +47,7 @@ export function collectJobs(
       const reason = kind
         ? `${kind} is not supported by berth exec; the job is skipped`
         : `it has no script here (${skippedIncludes!.hint()}); the job is skipped`;
-      out.skipped.push({ name, reason });
+      out.skipped.push({ name, reason, parallelConfig: parseParallel(value.parallel, `job "${name}"`, positions, positions.key(value, 'parallel')) });
       warn(`${locationPrefix(where)}job "${name}": ${reason}`);
       continue;
     }

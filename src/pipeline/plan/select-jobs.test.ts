@@ -50,7 +50,7 @@ describe('selectJobs', () => {
 
   it('says why a job of the file is not in the pipeline', async () => {
     const p = await projects.compile(YAML);
-    expect(() => selectJobs(p, ['tagged'], false)).toThrow('job "tagged" is not in this pipeline: no rule matched. Use --variable to change the variables its rules see');
+    expect(() => selectJobs(p, ['tagged'], false)).toThrow('job "tagged" is not in this pipeline: rules: no rule matched. Use --variable to change the variables its rules see');
   });
 });
 
@@ -66,7 +66,7 @@ describe('formatJobList', () => {
       'deploy  deploy  manual      test          true',
       '',
       'Not in this pipeline:',
-      '  tagged  no rule matched',
+      '  tagged  rules: no rule matched',
       '',
     ].join('\n'));
   });

@@ -1,5 +1,6 @@
 /**
- * `berth exec JOB...`: picks the named jobs (and, with `--needs`, everything they need,
+ * `berth exec JOB...`: picks the named jobs (the name of a `parallel:` job picks all of its
+ * jobs; `"build: [amd64]"` one of them) (and, with `--needs`, everything they need,
  * transitively), in pipeline order. An unknown name is an InputError naming it, with close
  * matches; a job that rules left out says why.
  */
@@ -16,14 +17,17 @@ export function selectJobs(pipeline: Pipeline, names: string[], withNeeds: boole
     for (const need of byName.get(name)?.needs ?? []) if (byName.has(need.job)) add(need.job);
   };
   for (const name of names) {
-    if (!byName.has(name)) throw unknownJob(pipeline, name);
-    add(name);
+    // The name of a parallel job as written selects all of its jobs (`build` → `build 1/2`, `build 2/2`).
+    const instances = byName.has(name) ? [] : pipeline.jobs.filter((j) => j.parallel?.job === name);
+    if (!byName.has(name) && !instances.length) throw unknownJob(pipeline, name);
+    if (instances.length) instances.forEach((j) => add(j.name));
+    else add(name);
   }
   return pipeline.jobs.filter((j) => wanted.has(j.name));
 }
 
 function unknownJob(pipeline: Pipeline, name: string): InputError {
-  const skipped = pipeline.skipped.find((s) => s.name === name);
+  const skipped = pipeline.skipped.find((s) => s.name === name || s.parallel?.job === name);
   if (skipped) {
     return new InputError(`job "${name}" is not in this pipeline: ${skipped.reason}. Use --variable to change the variables its rules see`, { key: name });
   }

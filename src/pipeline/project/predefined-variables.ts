@@ -96,14 +96,18 @@ export function pipelineVariables(git: LocalGitInfo, project: ProjectInfo, meta:
 }
 
 /** The job's own predefined variables. `id` is 0 while rules are evaluated (GitLab has no id then either). */
-export function jobVariables(project: ProjectInfo, job: { id: number; name: string; stage: string; manual: boolean }): JobVariable[] {
+export function jobVariables(
+  project: ProjectInfo,
+  job: { id: number; name: string; stage: string; manual: boolean; node?: { index: number; total: number } },
+): JobVariable[] {
   const vars: [string, string][] = [];
   if (job.id > 0) {
     vars.push(['CI_JOB_ID', String(job.id)], ['CI_JOB_URL', `${project.url}/-/jobs/${job.id}`]);
   }
   vars.push(['CI_JOB_NAME', job.name], ['CI_JOB_NAME_SLUG', slugify(job.name)], ['CI_JOB_STAGE', job.stage]);
   if (job.manual) vars.push(['CI_JOB_MANUAL', 'true']);
-  vars.push(['CI_NODE_TOTAL', '1']);
+  if (job.node) vars.push(['CI_NODE_INDEX', String(job.node.index)]);
+  vars.push(['CI_NODE_TOTAL', String(job.node?.total ?? 1)]);
   return vars.map(([k, v]) => plainVariable(k, v));
 }
 

@@ -6,7 +6,7 @@
  */
 import type { JobConfig, JobWhen } from '../keywords/job-config.js';
 import type { NeedConfig } from '../keywords/needs-config.js';
-import { policyParts, type PolicyConfig, type PolicyContext } from './only-except.js';
+import { exceptExcludes, onlyExcludes, type PolicyConfig, type PolicyContext } from './only-except.js';
 import type { PipelineJobWhen } from '../pipeline.js';
 import { firstMatchingRule, type RuleContext } from './rules.js';
 import { locationPrefix } from '../load/source-positions.js';
@@ -32,17 +32,18 @@ export async function decideInclusion(job: JobConfig, rules: RuleContext, policy
   let needs = job.needs;
   if (job.rules) {
     const rule = await firstMatchingRule(job.rules, rules);
-    if (!rule) return { included: false, reason: 'no rule matched' };
+    if (!rule) return { included: false, reason: 'rules: no rule matched' };
     if (rule.when === 'delayed') warn(`${locationPrefix(rule.where)}job "${job.name}": when: delayed is run at once by berth exec`);
     if (rule.when) when = rule.when === 'delayed' ? 'on_success' : rule.when;
-    if (rule.when === 'never') return { included: false, reason: `${locationPrefix(rule.where)}a rule with when: never matched` };
+    if (rule.when === 'never') return { included: false, reason: `rules: a rule with when: never matched${rule.where ? ` (${rule.where.display}:${rule.where.line})` : ''}` };
     if (rule.allowFailure) allowFailure = rule.allowFailure;
     ruleVariables = rule.variables;
     if (rule.needs !== undefined) needs = rule.needs;
   } else {
-    const only = policyParts(job.only ?? DEFAULT_ONLY, policy);
-    if (!only.every(Boolean)) return { included: false, reason: `only: does not match ref "${policy.ref}"` };
-    if (job.except && policyParts(job.except, policy).some(Boolean)) return { included: false, reason: `except: matches ref "${policy.ref}"` };
+    const onlyReason = onlyExcludes(job.only ?? DEFAULT_ONLY, policy);
+    if (onlyReason) return { included: false, reason: onlyReason };
+    const exceptReason = job.except ? exceptExcludes(job.except, policy) : null;
+    if (exceptReason) return { included: false, reason: exceptReason };
   }
   if (when === 'never') return { included: false, reason: 'when: never' };
   const af = allowFailure ?? { allowFailure: job.when === 'manual', exitCodes: [] };

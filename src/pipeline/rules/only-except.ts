@@ -69,20 +69,54 @@ function parseRefs(value: YamlValue, what: string, where: Where | undefined): Po
   });
 }
 
-/** Whether every part (`all`, for only) or some part (`some`, for except) of the policy holds. */
-export function policyParts(policy: PolicyConfig, ctx: PolicyContext): boolean[] {
-  const parts: boolean[] = [];
-  if (policy.refs) parts.push(policy.refs.some((r) => refMatches(r, ctx)));
-  if (policy.variables) parts.push(policy.variables.some((c) => conditionHolds(c, ctx.lookup)));
+export type PolicyPart = 'refs' | 'variables' | 'changes' | 'kubernetes';
+
+/** Each part of the policy and whether it holds: `only` needs all of them, `except` any. */
+export function policyParts(policy: PolicyConfig, ctx: PolicyContext): { part: PolicyPart; holds: boolean }[] {
+  const parts: { part: PolicyPart; holds: boolean }[] = [];
+  if (policy.refs) parts.push({ part: 'refs', holds: policy.refs.some((r) => refMatches(r, ctx)) });
+  if (policy.variables) parts.push({ part: 'variables', holds: policy.variables.some((c) => conditionHolds(c, ctx.lookup)) });
   if (policy.changes) {
     ctx.onChanges();
-    parts.push(true);
+    parts.push({ part: 'changes', holds: true });
   }
   if (policy.kubernetes) {
     ctx.onKubernetes();
-    parts.push(false);
+    parts.push({ part: 'kubernetes', holds: false });
   }
   return parts;
+}
+
+/** Why `only` leaves the job out (the first part that does not hold), or null when it does not. */
+export function onlyExcludes(policy: PolicyConfig, ctx: PolicyContext): string | null {
+  const failed = policyParts(policy, ctx).find((p) => !p.holds);
+  if (!failed) return null;
+  switch (failed.part) {
+    case 'refs':
+      return `only:refs does not match ref "${ctx.ref}" (pipeline source ${ctx.source})`;
+    case 'variables':
+      return 'only:variables: no expression holds';
+    case 'kubernetes':
+      return 'only:kubernetes: cannot be checked locally and counts as not active';
+    default:
+      return `only:${failed.part} does not hold`;
+  }
+}
+
+/** Why `except` leaves the job out (the first part that holds), or null when it does not. */
+export function exceptExcludes(policy: PolicyConfig, ctx: PolicyContext): string | null {
+  const matched = policyParts(policy, ctx).find((p) => p.holds);
+  if (!matched) return null;
+  switch (matched.part) {
+    case 'refs':
+      return `except:refs matches ref "${ctx.ref}" (pipeline source ${ctx.source})`;
+    case 'variables':
+      return 'except:variables: an expression holds';
+    case 'changes':
+      return 'except:changes: counts as changed (berth exec cannot evaluate changes locally)';
+    default:
+      return `except:${matched.part} holds`;
+  }
 }
 
 function refMatches(ref: NonNullable<PolicyConfig['refs']>[number], ctx: PolicyContext): boolean {

@@ -6,6 +6,7 @@
  */
 import { parseAllowFailure, type AllowFailure } from '../keywords/allow-failure-config.js';
 import { conditionHolds, parseCondition, type Condition } from './condition.js';
+import { flattenList } from '../keywords/flatten-list.js';
 import { expectStringList } from '../keywords/keyword-values.js';
 import { parseNeeds, type NeedConfig } from '../keywords/needs-config.js';
 import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
@@ -58,7 +59,8 @@ export function parseRules(
 ): RuleConfig[] | null {
   if (value === undefined || value === null) return null;
   if (!Array.isArray(value)) throw configError(where, `${owner}: rules must be a list of rules`, 'rules');
-  return value.map((item, i) => parseRule(item, `${owner}: rules[${i}]`, syntax, positions, positions.item(value, i) ?? where, warn));
+  // Nested lists (`- !reference [.defaults, rules]`) are flattened, as GitLab's Entry::Rules does.
+  return flattenList(value, positions, where).map((item, i) => parseRule(item.value, `${owner}: rules[${i}]`, syntax, positions, item.where, warn));
 }
 
 function parseRule(item: YamlValue, what: string, syntax: RuleSyntax, positions: SourcePositions, at: Where | undefined, warn: (m: string) => void): RuleConfig {
