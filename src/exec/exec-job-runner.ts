@@ -28,6 +28,8 @@ export interface ExecJobRunnerOptions {
   /** berth's own container, when it runs in one (found once per process). */
   ownContainer?: OwnContainerFinder;
   version: string;
+  /** `--debug-trace-disabled` (as `debug_trace_disabled` of `[[runners]]`): CI_DEBUG_TRACE is ignored. */
+  debugTraceDisabled: boolean;
   /** The working tree's files (relative to `sources.root`), listed once per run. */
   sources: { root: string; files: string[] };
   color: boolean;
@@ -53,6 +55,7 @@ export class ExecJobRunner {
       environment: [],
       preBuildScript: '',
       postBuildScript: '',
+      debugTraceDisabled: opts.debugTraceDisabled,
       featureFlags: {},
       version: opts.version,
     };

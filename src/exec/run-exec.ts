@@ -63,6 +63,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     settings,
     ownContainer: new OwnContainerFinder(),
     version: BERTH_VERSION,
+    debugTraceDisabled: opts.debugTraceDisabled,
     sources,
     color: opts.color,
     nameWidth: Math.max(...selected.map((j) => j.name.length)),

@@ -14,6 +14,8 @@ export interface ExecOptions {
   list: boolean;
   concurrency: number;
   dockerImage?: string;
+  /** Ignore CI_DEBUG_TRACE (as `debug_trace_disabled` of `[[runners]]`). */
+  debugTraceDisabled: boolean;
 }
 
 /** `berth exec`: run a repository's .gitlab-ci.yml locally, in Docker, the way GitLab would. */
@@ -32,6 +34,7 @@ export function register(program: Command): void {
     .option('--list', 'list jobs, stages, needs and when without running anything', false)
     .option('--concurrency <n>', 'jobs run in parallel at most', parsePositive, availableParallelism())
     .option('--docker-image <image>', 'image for jobs that name none (as [runners.docker] image)')
+    .option('--debug-trace-disabled', 'ignore CI_DEBUG_TRACE: no shell tracing, which prints secret values (as [[runners]] debug_trace_disabled)', false)
     .action(async (jobs: string[], raw: Record<string, unknown>) => {
       const opts: ExecOptions = {
         jobs,
@@ -45,6 +48,7 @@ export function register(program: Command): void {
         list: Boolean(raw.list),
         concurrency: raw.concurrency as number,
         dockerImage: raw.dockerImage as string | undefined,
+        debugTraceDisabled: raw.debugTraceDisabled === true,
       };
       const { runExec } = await import('../../exec/run-exec.js');
       process.exitCode = await runExec(opts);
