@@ -25,7 +25,14 @@ import { sweepExecLeftovers } from './exec-sweeper.js';
 export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const cwd = resolve(opts.cwd);
   const git = await readLocalGitInfo(cwd);
-  const pipeline = await compilePipeline({ cwd, file: opts.file, variables: opts.variables, git, listFiles: false });
+  const pipeline = await compilePipeline({
+    cwd,
+    file: opts.file,
+    variables: opts.variables,
+    publicVariables: opts.publicVariables,
+    git,
+    listFiles: false,
+  });
   for (const w of pipeline.warnings) process.stderr.write(`berth: warning: ${w}\n`);
   if (opts.list) {
     out.write(formatJobList(pipeline));

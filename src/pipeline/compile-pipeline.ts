@@ -43,7 +43,8 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     createdAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     configPath: displayPath(file, root),
   };
-  const cli = Object.entries(opts.variables ?? {}).map(([k, v]) => plainVariable(k, v));
+  const publicKeys = new Set(opts.publicVariables ?? []);
+  const cli = Object.entries(opts.variables ?? {}).map(([k, v]) => ({ ...plainVariable(k, v), public: publicKeys.has(k) }));
   const predefined = pipelineVariables(git, project, meta);
   const exists = new ExistsChecker(root, git.isRepo);
   const onChanges = (owner: string) => warnings.addForJob('rules:changes and only/except:changes cannot be evaluated locally and count as true', owner);

@@ -6,7 +6,10 @@ export interface ExecOptions {
   jobs: string[];
   cwd: string;
   file?: string;
+  /** `--variable` and `--public-variable` values. */
   variables: Record<string, string>;
+  /** Keys given with `--public-variable`: these also go into the container environment. */
+  publicVariables: string[];
   needs: boolean;
   pullPolicy?: 'always' | 'if-not-present' | 'never';
   report?: string;
@@ -26,7 +29,8 @@ export function register(program: Command): void {
     .argument('[job...]', 'jobs to run (default: the whole pipeline)')
     .option('--cwd <dir>', 'the repository to run', process.cwd())
     .option('--file <path>', 'the pipeline file (default: <cwd>/.gitlab-ci.yml)')
-    .option('--variable <KEY=VALUE>', 'a variable for every job, highest precedence (repeatable)', collect, [])
+    .option('--variable <KEY=VALUE>', 'a variable for every job, highest precedence (repeatable); for secrets: only the job script gets it, never the container environment', collect, [])
+    .option('--public-variable <KEY=VALUE>', 'as --variable, but also in the container and service environment (visible in docker inspect)', collect, [])
     .option('--needs', 'also run the jobs the named jobs need', false)
     .addOption(new Option('--pull-policy <policy>', 'image pull policy').choices(['always', 'if-not-present', 'never']))
     .option('--report <path>', 'write a JSON report of the run')
@@ -40,7 +44,8 @@ export function register(program: Command): void {
         jobs,
         cwd: String(raw.cwd),
         file: raw.file as string | undefined,
-        variables: parseVariables(raw.variable as string[]),
+        variables: { ...parseVariables(raw.variable as string[]), ...parseVariables(raw.publicVariable as string[], '--public-variable') },
+        publicVariables: Object.keys(parseVariables(raw.publicVariable as string[], '--public-variable')),
         needs: Boolean(raw.needs),
         pullPolicy: raw.pullPolicy as ExecOptions['pullPolicy'],
         report: raw.report as string | undefined,
@@ -65,14 +70,14 @@ function parsePositive(value: string): number {
   return n;
 }
 
-export function parseVariables(entries: readonly string[]): Record<string, string> {
+export function parseVariables(entries: readonly string[], flag = '--variable'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of entries) {
     const eq = entry.indexOf('=');
     const key = eq < 0 ? '' : entry.slice(0, eq);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new InputError(`--variable "${eq < 0 ? entry : key}": expected KEY=VALUE with a KEY of letters, digits and _`, {
-        key: '--variable',
+      throw new InputError(`${flag} "${eq < 0 ? entry : key}": expected KEY=VALUE with a KEY of letters, digits and _`, {
+        key: flag,
       });
     }
     out[key] = entry.slice(eq + 1);
