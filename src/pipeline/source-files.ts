@@ -5,10 +5,10 @@
  * directory except `.git/` and `.berth/`. Paths are relative to `root`, with '/' (in a
  * repository, only the files under `root` are listed).
  */
-import { execFile } from 'node:child_process';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../shared/errors.js';
+import { runHostGit } from './host-git.js';
 import { findGitRoot } from './local-git.js';
 
 /** `isRepo` defaults to whether `root` is inside a git working tree. */
@@ -18,10 +18,8 @@ export async function listSourceFiles(root: string, isRepo?: boolean): Promise<s
 }
 
 async function listTrackedFiles(root: string): Promise<string[]> {
-  const out = await new Promise<string>((done, fail) => {
-    execFile('git', ['ls-files', '-z', '--cached', '--deleted', '-t', '-s'], { cwd: root, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' },
-      (err, stdout) => (err ? fail(err) : done(stdout)));
-  }).catch((err: unknown) => {
+  const out = await runHostGit(root, ['ls-files', '-z', '--cached', '--deleted', '-t', '-s'], { maxBuffer: 512 * 1024 * 1024 }).catch((err: unknown) => {
+    if (err instanceof BerthError) throw err;
     throw new BerthError('git_error', `Failed to list the tracked files of ${root} with "git ls-files": ${(err as Error).message}`, { cause: err });
   });
   const files = new Set<string>();

@@ -3,6 +3,10 @@
  * a repository's own git configuration, huge job output, inputs that are not files, engines
  * that answer oddly. Each test builds its hostile repository itself.
  */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
@@ -36,6 +40,8 @@ describe('berth exec: --variable values are secrets (issue 8, finding 8)', () =>
       ].join('\n'),
     });
     const cli = startBerth(['exec', '--cwd', dir, '--variable', 'SECRET_TOKEN=tok-e2e-4711', '--public-variable', 'SHOWN=in-env']);
+    // Whatever happens below, the job must end: it waits for /tmp/go.
+    const stop = setTimeout(() => cli.child.kill('SIGINT'), 60_000);
     try {
       await cli.waitFor(/ready-for-inspect/);
       const pid = cli.child.pid!;
@@ -48,11 +54,58 @@ describe('berth exec: --variable values are secrets (issue 8, finding 8)', () =>
       expect(env).toContain('SHOWN=in-env');
       expect(JSON.stringify(inspected)).not.toContain('tok-e2e-4711');
       await engine.execInContainer(build!.id, ['touch', '/tmp/go']);
+    } catch (err) {
+      cli.child.kill('SIGINT');
+      throw err;
     } finally {
       const res = await cli.result;
+      clearTimeout(stop);
       expect(res.stdout).toMatch(/^job\s+\| script-sees=tok-e2e-4711 public=in-env$/m);
       expect(res.code).toBe(0);
       expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+    }
+  });
+});
+
+describe("berth exec: the repository's own .git/config runs nothing on the host (issue 8, finding 6)", () => {
+  it('ignores core.fsmonitor, filter drivers and hooks of the repository, with --list and with a real job', async () => {
+    const markers = mkdtempSync(join(tmpdir(), 'berth-markers-'));
+    try {
+      const dir = repo({
+        '.gitlab-ci.yml': 'job:\n  image: berth-test/busybox:latest\n  script: [cat data.txt]\n',
+        '.gitattributes': '* filter=evil diff=evil\n',
+        'data.txt': 'tracked content\n',
+      });
+      // Filters pass their input through; the others read nothing (so that old code fails rather than hangs).
+      const hook = (name: string, filter = false): string => {
+        const path = join(markers, `${name}.sh`);
+        writeFileSync(path, `#!/bin/sh\ntouch '${markers}/ran-${name}'\n${filter ? 'cat' : 'exit 1'}\n`);
+        chmodSync(path, 0o755);
+        return path;
+      };
+      const git = (...args: string[]): void => void execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+      git('config', 'core.fsmonitor', hook('fsmonitor'));
+      git('config', 'filter.evil.clean', hook('clean', true));
+      git('config', 'filter.evil.smudge', hook('smudge', true));
+      git('config', 'filter.evil.process', hook('process'));
+      git('config', 'diff.evil.textconv', hook('textconv'));
+      git('config', 'core.pager', hook('pager'));
+      for (const h of ['post-index-change', 'reference-transaction', 'post-checkout']) {
+        writeFileSync(join(dir, '.git', 'hooks', h), `#!/bin/sh\ntouch '${markers}/ran-hook-${h}'\n`);
+        chmodSync(join(dir, '.git', 'hooks', h), 0o755);
+      }
+      // An uncommitted change makes git look at the working tree (refresh, clean filter).
+      writeFileSync(join(dir, 'data.txt'), 'changed content\n');
+
+      const list = await runBerth(['exec', '--cwd', dir, '--list'], { timeoutMs: 30_000 });
+      expect(list.code).toBe(0);
+      const res = await runBerth(['exec', '--cwd', dir], { timeoutMs: 60_000 });
+      expect(res.stdout).toMatch(/^job\s+\| changed content$/m);
+      expect(res.code).toBe(0);
+      expect(readdirSync(markers).filter((f) => f.startsWith('ran-'))).toEqual([]);
+      expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+    } finally {
+      rmSync(markers, { recursive: true, force: true });
     }
   });
 });
