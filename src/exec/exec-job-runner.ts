@@ -18,6 +18,7 @@ import { JobLog } from '../log/job-log.js';
 import { createMaskingFilter } from '../log/masker.js';
 import { execOwnerLabels } from './exec-sweeper.js';
 import type { SchedulableJob } from './pipeline-scheduler.js';
+import { OutputLimitWriter } from './output-limit-writer.js';
 import { PlainFileLog } from './plain-file-log.js';
 import { TerminalJobLog } from './terminal-log.js';
 
@@ -35,6 +36,8 @@ export interface ExecJobRunnerOptions {
   color: boolean;
   nameWidth: number;
   logDir: string;
+  /** Bytes of one job's log (file and terminal) before GitLab's "exceeded limit" notice; the rest is dropped. */
+  outputLimitBytes: number;
   out: NodeJS.WritableStream;
   cancel: AbortSignal;
   abort: AbortSignal;
@@ -71,7 +74,7 @@ export class ExecJobRunner {
     });
     const file = new PlainFileLog(join(opts.logDir, `${job.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.log`));
     const phrases = spec.variables.filter((v) => v.masked).map((v) => v.value);
-    const log = new JobLog(new TeeByteWriter([terminal, file]), {
+    const log = new JobLog(new OutputLimitWriter(new TeeByteWriter([terminal, file]), opts.outputLimitBytes), {
       filter: createMaskingFilter({ phrases, tokenPrefixes: spec.features.tokenMaskPrefixes }),
     });
     const executor = new DockerExecutor(

@@ -75,6 +75,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     color: opts.color,
     nameWidth: Math.max(...selected.map((j) => j.name.length)),
     logDir: join(cwd, '.berth', 'logs'),
+    outputLimitBytes: opts.outputLimitKiB * 1024,
     out,
     cancel: cancel.signal,
     abort: abort.signal,

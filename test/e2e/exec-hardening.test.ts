@@ -4,7 +4,7 @@
  * that answer oddly. Each test builds its hostile repository itself.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -107,5 +107,39 @@ describe("berth exec: the repository's own .git/config runs nothing on the host 
     } finally {
       rmSync(markers, { recursive: true, force: true });
     }
+  });
+});
+
+describe('berth exec: a job log has a size limit (issue 8, finding 7)', () => {
+  it('stops the log file and the terminal at --output-limit with GitLab\'s notice; the job keeps running and keeps its result', async () => {
+    const dir = repo({
+      '.gitlab-ci.yml': [
+        'flood:',
+        '  image: berth-test/busybox:latest',
+        '  script:',
+        "    - head -c 300000 /dev/zero | tr '\\0' x | fold -w 99",
+        '    - echo after-the-limit',
+        '    - exit 4',
+        '',
+      ].join('\n'),
+    });
+    const res = await runBerth(['exec', '--cwd', dir, '--output-limit', '64', '--report', join(dir, 'report.json')], { timeoutMs: 120_000 });
+    expect(res.code).toBe(1);
+    const notice = "Job's log exceeded limit of 65536 bytes.\nJob execution will continue but no more output will be collected.\n";
+    const log = readFileSync(join(dir, '.berth', 'logs', 'flood.log'), 'utf8');
+    expect(log.endsWith(notice)).toBe(true);
+    expect(Buffer.byteLength(log)).toBeLessThanOrEqual(65536 + notice.length + 1);
+    expect(log).not.toContain('after-the-limit');
+    expect(res.stdout).toContain("flood | Job's log exceeded limit of 65536 bytes.");
+    expect(res.stdout).not.toContain('after-the-limit');
+    expect(res.stdout.length).toBeLessThan(200_000);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { jobs: { name: string; exitCode: number; status: string }[] };
+    expect(report.jobs[0]).toMatchObject({ name: 'flood', status: 'failed', exitCode: 4 });
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+  });
+
+  it('defaults to 4096 KiB and says so in --help', async () => {
+    const res = await runBerth(['exec', '--help']);
+    expect(res.stdout).toMatch(/--output-limit <KiB>[\s\S]*\(default: 4096\)/);
   });
 });

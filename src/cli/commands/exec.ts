@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_OUTPUT_LIMIT_KIB } from '../../gitlab/trace-buffer.js';
 import { InputError } from '../../shared/errors.js';
 
 export interface ExecOptions {
@@ -17,6 +18,8 @@ export interface ExecOptions {
   list: boolean;
   concurrency: number;
   dockerImage?: string;
+  /** `--output-limit`: KiB of one job's log (as gitlab-runner's output_limit). */
+  outputLimitKiB: number;
   /** Ignore CI_DEBUG_TRACE (as `debug_trace_disabled` of `[[runners]]`). */
   debugTraceDisabled: boolean;
 }
@@ -36,8 +39,14 @@ export function register(program: Command): void {
     .option('--report <path>', 'write a JSON report of the run')
     .option('--no-color', 'plain output without colours')
     .option('--list', 'list jobs, stages, needs and when without running anything', false)
-    .option('--concurrency <n>', 'jobs run in parallel at most', parsePositive, availableParallelism())
+    .option('--concurrency <n>', 'jobs run in parallel at most', (v: string) => parsePositive(v, '--concurrency'), availableParallelism())
     .option('--docker-image <image>', 'image for jobs that name none (as [runners.docker] image)')
+    .option(
+      '--output-limit <KiB>',
+      "a job's log (terminal and .berth/logs file) stops at this many KiB with GitLab's notice; the job keeps running (as output_limit)",
+      (v: string) => parsePositive(v, '--output-limit'),
+      DEFAULT_OUTPUT_LIMIT_KIB,
+    )
     .option('--debug-trace-disabled', 'ignore CI_DEBUG_TRACE: no shell tracing, which prints secret values (as [[runners]] debug_trace_disabled)', false)
     .action(async (jobs: string[], raw: Record<string, unknown>) => {
       const opts: ExecOptions = {
@@ -53,6 +62,7 @@ export function register(program: Command): void {
         list: Boolean(raw.list),
         concurrency: raw.concurrency as number,
         dockerImage: raw.dockerImage as string | undefined,
+        outputLimitKiB: raw.outputLimit as number,
         debugTraceDisabled: raw.debugTraceDisabled === true,
       };
       const { runExec } = await import('../../exec/run-exec.js');
@@ -64,9 +74,9 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function parsePositive(value: string): number {
+function parsePositive(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`--concurrency: "${value}" is not a positive whole number`, { key: '--concurrency' });
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag}: "${value}" is not a positive whole number`, { key: flag });
   return n;
 }
 
