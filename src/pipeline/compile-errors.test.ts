@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../shared/errors.js';
 import { compilePipeline } from './compile-pipeline.js';
@@ -51,6 +53,19 @@ describe('configuration errors name file and line', () => {
     expect(err.message).toMatch(/^\.gitlab-ci\.yml: the file is \d+ bytes, more than the limit of 4194304 bytes/);
     expect(Date.now() - start).toBeLessThan(2000);
   });
+
+  it('a pipeline file or include that is not a regular file is an input error, never read (/dev/zero, a FIFO, a directory)', async () => {
+    const dir = await projects.create({ '.gitlab-ci.yml': 'include: [{local: pipe.yml}]\njob: {script: x}\n', 'sub/x.yml': '' });
+    const errorOf = (file?: string): Promise<unknown> => compilePipeline({ cwd: dir, file, git: fakeGit(dir) }).then(() => null, (e: unknown) => e);
+    const zero = await errorOf('/dev/zero');
+    expect(zero).toBeInstanceOf(InputError);
+    expect((zero as InputError).message).toBe('/dev/zero is a device, not a regular file; a pipeline file or include must be a YAML file');
+    execFileSync('mkfifo', [join(dir, 'pipe.yml')]);
+    const fifo = await errorOf();
+    expect(fifo).toBeInstanceOf(InputError);
+    expect((fifo as InputError).message).toBe('.gitlab-ci.yml:1: include:local "pipe.yml" is not a regular file (a directory, device or pipe is never read); include a YAML file');
+    expect(((await errorOf(join(dir, 'sub'))) as InputError).message).toMatch(/^sub \(.*\/sub\) is a directory, not a regular file/);
+  }, 5_000);
 });
 
 describe('stages and needs', () => {

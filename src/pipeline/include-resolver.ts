@@ -153,7 +153,10 @@ async function localPaths(local: string, where: Where | undefined, ctx: IncludeC
     return found;
   }
   const st = await stat(resolve(ctx.root, path)).catch(() => null);
-  if (!st?.isFile()) {
+  if (st && !st.isFile()) {
+    throw configError(entry.where, `include:local "${entry.local}" is not a regular file (a directory, device or pipe is never read); include a YAML file`, 'include');
+  }
+  if (!st) {
     throw configError(entry.where, `include:local "${entry.local}" does not exist (local includes are relative to the project root ${ctx.root})`, 'include');
   }
   return [path];

@@ -3,6 +3,7 @@
  * Syntax errors and oversized files are InputErrors naming file, line and column. A key
  * written twice in one map is a warning and the last one wins, as with GitLab's YAML parser.
  */
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
 import { InputError } from '../shared/errors.js';
@@ -28,8 +29,12 @@ export async function loadYamlFile(
 ): Promise<LoadedYaml> {
   let size: number;
   try {
-    size = (await stat(file)).size;
+    const st = await stat(file);
+    // A device, FIFO or directory is never read: /dev/zero would never end, a FIFO would block.
+    if (!st.isFile()) throw notRegularFile(file, display, st);
+    size = st.size;
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const hint = code === 'ENOENT' ? `${file} does not exist; run berth exec in the project directory or name the file with --file` : `cannot read ${file} (${code ?? 'error'})`;
     throw new InputError(`${display}: ${hint}`, { file }, { cause: err });
@@ -40,8 +45,24 @@ export async function loadYamlFile(
       { file },
     );
   }
-  const text = await readFile(file, 'utf8');
+  const text = await readFile(file, 'utf8').catch((err: unknown) => {
+    throw new InputError(`${display}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file }, { cause: err });
+  });
   return parseYamlText(text, file, display, positions, limits);
+}
+
+function notRegularFile(file: string, display: string, st: Stats): InputError {
+  const kind = st.isDirectory()
+    ? 'a directory'
+    : st.isCharacterDevice() || st.isBlockDevice()
+      ? 'a device'
+      : st.isFIFO()
+        ? 'a named pipe'
+        : st.isSocket()
+          ? 'a socket'
+          : 'not a regular file';
+  const named = display === file ? file : `${display} (${file})`;
+  return new InputError(`${named} is ${kind}, not a regular file; a pipeline file or include must be a YAML file`, { file });
 }
 
 export function parseYamlText(
