@@ -43,5 +43,16 @@ export function toEngineError(operation: string, err: unknown): Error {
       { cause: err },
     );
   }
-  return new EngineError(operation, status, detail.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, ''), { cause: err });
+  const message = detail.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '').trim();
+  if (!message) {
+    // Something that is not a Docker engine (a web server, a proxy) answered: say so.
+    return new EngineError(
+      operation,
+      status,
+      `${operation}: the Docker engine endpoint answered${status ? ` HTTP ${status}` : ''} without a message; ` +
+        'check that DOCKER_HOST (or [runners.docker] host) points at a Docker engine API',
+      { cause: err },
+    );
+  }
+  return new EngineError(operation, status, message, { cause: err });
 }

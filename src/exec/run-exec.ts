@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions } from '../cli/commands/exec.js';
 import { compilePipeline, selectJobs, formatJobList, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
-import { DockerodeEngine } from '../docker/dockerode-engine.js';
+import { DockerodeEngine, engineEndpoint } from '../docker/dockerode-engine.js';
 import { defaultDockerSettings } from '../executor/docker-settings.js';
 import { OwnContainerFinder } from '../executor/own-container.js';
 import { PullManager } from '../executor/pull-manager.js';
@@ -46,7 +46,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
 
   const engine = new DockerodeEngine();
   await engine.ping().catch((err: unknown) => {
-    throw new JobFailure('runner_system_failure', errorMessage(err));
+    throw new JobFailure('runner_system_failure', `the Docker engine at ${engineEndpoint()} cannot be used: ${errorMessage(err)}`, { cause: err });
   });
   const sources = { root: cwd, files: await listSourceFiles(cwd) };
   // Locally the user owns the machine: a job may ask for any pull policy.

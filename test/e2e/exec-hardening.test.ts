@@ -5,6 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -141,5 +143,34 @@ describe('berth exec: a job log has a size limit (issue 8, finding 7)', () => {
   it('defaults to 4096 KiB and says so in --help', async () => {
     const res = await runBerth(['exec', '--help']);
     expect(res.stdout).toMatch(/--output-limit <KiB>[\s\S]*\(default: 4096\)/);
+  });
+});
+
+describe('berth exec: errors that say what happened (issue 8, finding 10)', () => {
+  it('names the endpoint when something that is not a Docker engine answers 404 without a message', async () => {
+    const server = createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const dir = repo({ '.gitlab-ci.yml': 'job:\n  image: berth-test/busybox:latest\n  script: [echo hi]\n' });
+      const res = await runBerth(['exec', '--cwd', dir], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` }, timeoutMs: 60_000 });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toBe(
+        `berth: error: the Docker engine at tcp://127.0.0.1:${port} cannot be used: ping: the Docker engine endpoint answered HTTP 404 without a message; ` +
+          'check that DOCKER_HOST (or [runners.docker] host) points at a Docker engine API\n',
+      );
+    } finally {
+      await new Promise((ok) => server.close(ok));
+    }
+  });
+
+  it('exits 2 with a clear message, without reading it, for a pipeline file that is a device', async () => {
+    const dir = repo({ '.gitlab-ci.yml': 'job: {script: [echo hi]}\n' });
+    const res = await runBerth(['exec', '--cwd', dir, '--file', '/dev/zero', '--list'], { timeoutMs: 30_000 });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe('berth: error: /dev/zero is a device, not a regular file; a pipeline file or include must be a YAML file\n');
   });
 });
