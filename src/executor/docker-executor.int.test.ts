@@ -133,6 +133,17 @@ describe('DockerExecutor: scripts', () => {
     expect(text).not.toContain(token);
   });
 
+  it('fails a job whose public variable is too big for the container environment with a clear system failure', async () => {
+    const job = testJob({ variables: [plainVariable('HUGE', 'x'.repeat(1024 * 1024))], script: ['echo never-printed'] });
+    const { result, text } = await runTestJob(job);
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: null });
+    expect(text).toContain(
+      'ERROR: Job failed: the build container cannot start: variable HUGE is 1048576 bytes, more than the 131071 bytes Linux takes for one variable',
+    );
+    expect(text).not.toContain('argument list too long\n');
+    expect(text).not.toContain('exit code 1');
+  });
+
   it('writes file variables byte for byte to CI_PROJECT_DIR.tmp and exports their path', async () => {
     const content = `line one\n'quoted' "double" $(not run) \`nor this\`\n\n`;
     const job = testJob({
