@@ -19,6 +19,7 @@ import { BERTH_VERSION } from '../cli/version.js';
 import { errorMessage } from '../shared/errors.js';
 import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
+import { checkDefaultImage, checkJobImages } from './check-job-images.js';
 import { ExecJobRunner } from './exec-job-runner.js';
 import { sweepExecLeftovers } from './exec-sweeper.js';
 
@@ -43,6 +44,8 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     out.write('No jobs to run.\n');
     return 0;
   }
+  checkDefaultImage(opts.dockerImage);
+  checkJobImages(selected, pipeline.file, pipeline.root);
 
   const engine = new DockerodeEngine();
   await engine.ping().catch((err: unknown) => {

@@ -167,6 +167,19 @@ describe('berth exec: errors that say what happened (issue 8, finding 10)', () =
     }
   });
 
+  it('exits 2 before anything runs for an invalid image reference, naming file, job and key', async () => {
+    const dir = repo({
+      '.gitlab-ci.yml': 'first:\n  image: berth-test/busybox:latest\n  script: [echo ran-first]\nsecond:\n  image: berth-test/BusyBox:latest\n  script: [echo hi]\n',
+    });
+    const res = await runBerth(['exec', '--cwd', dir], { timeoutMs: 60_000 });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe(
+      'berth: error: .gitlab-ci.yml: job "second": image: invalid image reference "berth-test/BusyBox:latest": the repository name must be lowercase; fix the image name\n',
+    );
+    expect(res.stdout).not.toContain('ran-first');
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+  });
+
   it('exits 2 with a clear message, without reading it, for a pipeline file that is a device', async () => {
     const dir = repo({ '.gitlab-ci.yml': 'job: {script: [echo hi]}\n' });
     const res = await runBerth(['exec', '--cwd', dir, '--file', '/dev/zero', '--list'], { timeoutMs: 30_000 });
