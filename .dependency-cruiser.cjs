@@ -83,7 +83,7 @@ module.exports = {
         pathNot: [
           NOT_TEST,
           '^src/sources/git-command\\.ts$',
-          '^src/pipeline/project/(local-git|source-files)\\.ts$',
+          '^src/pipeline/project/host-git\\.ts$',
           '^src/image/auth/credential-helper\\.ts$',
         ],
       },

@@ -20,11 +20,11 @@ describe('reportError', () => {
 
   it('an engine that does not answer is a typed command-level error, printed once', () => {
     const cause = new EngineError('ping', 0, 'Cannot reach the Docker engine (ECONNREFUSED): connect ECONNREFUSED /var/run/docker.sock');
-    const err = new EngineUnavailableError('berth exec', cause);
+    const err = new EngineUnavailableError('berth exec', 'unix:///var/run/docker.sock', cause);
     expect(err).toMatchObject({ code: 'engine_unavailable', cause });
     expect(report(err)).toEqual({
       code: 1,
-      text: 'berth: error: berth exec cannot run jobs: Cannot reach the Docker engine (ECONNREFUSED): connect ECONNREFUSED /var/run/docker.sock\n',
+      text: 'berth: error: berth exec cannot run jobs: the Docker engine at unix:///var/run/docker.sock cannot be used: Cannot reach the Docker engine (ECONNREFUSED): connect ECONNREFUSED /var/run/docker.sock\n',
     });
   });
 });

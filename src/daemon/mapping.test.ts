@@ -59,6 +59,7 @@ describe('toRunnerIdentity', () => {
       environment: ['A=1', 'B=two words'],
       preBuildScript: 'echo pre\necho "quoted"\n',
       postBuildScript: 'echo post',
+      debugTraceDisabled: true,
       featureFlags: { FF_NETWORK_PER_BUILD: true, FF_USE_FASTZIP: false },
       version: '1.2.3',
     });

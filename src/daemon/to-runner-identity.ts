@@ -14,6 +14,7 @@ export function toRunnerIdentity(runner: RunnerConfig, systemId: string, version
     environment: [...runner.environment],
     preBuildScript: runner.preBuildScript,
     postBuildScript: runner.postBuildScript,
+    debugTraceDisabled: runner.debugTraceDisabled,
     featureFlags: { ...runner.featureFlags },
     version,
   };

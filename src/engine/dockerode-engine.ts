@@ -348,6 +348,22 @@ async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The endpoint berth talks to, for messages (credentials in a tcp URL are left out). */
+export function engineEndpoint(conn: EngineConnection = {}): string {
+  const host = conn.host || process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  try {
+    const url = new URL(host);
+    if (url.username || url.password) {
+      url.username = '';
+      url.password = '';
+      return url.toString();
+    }
+  } catch {
+    // not a URL: a socket path
+  }
+  return host;
+}
+
 function connectionOptions(conn: EngineConnection): Docker.DockerOptions {
   const host = conn.host || process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };

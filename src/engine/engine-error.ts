@@ -41,7 +41,18 @@ export function toEngineError(operation: string, err: unknown): Error {
       { cause: err },
     );
   }
-  return new EngineError(operation, status, detail.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, ''), { cause: err });
+  const message = detail.replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '').trim();
+  if (!message) {
+    // Something that is not a Docker engine (a web server, a proxy) answered: say so.
+    return new EngineError(
+      operation,
+      status,
+      `${operation}: the Docker engine endpoint answered${status ? ` HTTP ${status}` : ''} without a message; ` +
+        'check that DOCKER_HOST (or [runners.docker] host) points at a Docker engine API',
+      { cause: err },
+    );
+  }
+  return new EngineError(operation, status, message, { cause: err });
 }
 
 /**
@@ -49,7 +60,7 @@ export function toEngineError(operation: string, err: unknown): Error {
  * (`berth exec`), not of a job, so it is no JobFailure.
  */
 export class EngineUnavailableError extends BerthError {
-  constructor(command: string, cause: unknown) {
-    super('engine_unavailable', `${command} cannot run jobs: ${errorMessage(cause)}`, { cause });
+  constructor(command: string, endpoint: string, cause: unknown) {
+    super('engine_unavailable', `${command} cannot run jobs: the Docker engine at ${endpoint} cannot be used: ${errorMessage(cause)}`, { cause });
   }
 }

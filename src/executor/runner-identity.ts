@@ -18,6 +18,8 @@ export interface RunnerIdentity {
   /** `pre_build_script` / `post_build_script`, run in the build container around the job script. */
   preBuildScript: string;
   postBuildScript: string;
+  /** `debug_trace_disabled`: CI_DEBUG_TRACE is ignored (no shell tracing of the job's commands). */
+  debugTraceDisabled: boolean;
   /** `feature_flags`. */
   featureFlags: Record<string, boolean>;
   /** Version string shown in the job log header. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { traceChecksum } from '../shared/crc32.js';
-import { outputLimitNotice, TraceBuffer } from './trace-buffer.js';
+import { TraceBuffer } from './trace-buffer.js';
+import { outputLimitNotice } from '../log/output-limit.js';
 
 function buffer(limitBytes = 1024 * 1024): TraceBuffer {
   return new TraceBuffer({ limitBytes });

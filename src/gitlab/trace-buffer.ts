@@ -19,15 +19,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Crc32 } from '../shared/crc32.js';
 import { Utf8Repair } from './utf8-repair.js';
+import { outputLimitNotice } from '../log/output-limit.js';
 
-/** 4096 KiB, gitlab-runner's default `output_limit`. */
-export const DEFAULT_OUTPUT_LIMIT_KIB = 4096;
 const STAGE_BYTES = 64 * 1024;
-
-/** GitLab's notice, byte for byte (bold yellow, then reset). */
-export function outputLimitNotice(limitBytes: number): string {
-  return `\n\x1b[33;1mJob's log exceeded limit of ${limitBytes} bytes.\nJob execution will continue but no more output will be collected.\x1b[0;m\n`;
-}
 
 export interface TraceBufferOptions {
   /** Output limit in bytes; see DEFAULT_OUTPUT_LIMIT_KIB. */

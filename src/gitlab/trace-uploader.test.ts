@@ -8,7 +8,7 @@ import { traceChecksum } from '../shared/crc32.js';
 import { GitLabClient } from './gitlab-client.js';
 import type { JobRef } from './job-api.js';
 import { defaultRunnerInfo } from './runner-features.js';
-import { outputLimitNotice } from './trace-buffer.js';
+import { outputLimitNotice } from '../log/output-limit.js';
 import { type TraceUploaderOptions, TraceUploader } from './trace-uploader.js';
 
 const MiB = 1024 * 1024;

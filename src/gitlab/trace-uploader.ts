@@ -36,7 +36,8 @@ import { errorMessage } from '../shared/errors.js';
 import { type Clock, systemClock } from './clock.js';
 import type { ApiLog } from './api-caller.js';
 import type { JobRef, JobResultsApi, PatchTraceResult, UpdateJobResult } from './job-api.js';
-import { DEFAULT_OUTPUT_LIMIT_KIB, TraceBuffer } from './trace-buffer.js';
+import { TraceBuffer } from './trace-buffer.js';
+import { DEFAULT_OUTPUT_LIMIT_KIB } from '../log/output-limit.js';
 import { incompleteTailLength } from './utf8-repair.js';
 
 export const DEFAULT_UPDATE_INTERVAL_MS = 3_000;

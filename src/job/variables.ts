@@ -3,8 +3,16 @@
  * `$$` is an escaped `$`. Unknown variables expand to the empty string. Raw variables are
  * never expanded; a value that refers to itself (directly or in a cycle) stops expanding there.
  */
+import { InputError } from '../shared/errors.js';
 import type { JobVariable } from './job-spec.js';
 import { expandString } from '../shared/expand-string.js';
+
+/**
+ * Characters one variable may expand to. Values refer to each other, so 8 levels of a value
+ * naming the previous one 10 times is 10^8 characters from a few hundred bytes of YAML: a
+ * variable expansion bomb, bounded here like YAML aliases and `!reference`.
+ */
+export const MAX_EXPANDED_VARIABLE_CHARS = 4 * 1024 * 1024;
 
 /** Last definition of a key wins (the order is the precedence order). */
 export function lastByKey(vars: readonly JobVariable[]): Map<string, JobVariable> {
@@ -44,7 +52,18 @@ export function expandVariables(vars: readonly JobVariable[]): JobVariable[] {
     // A cycle: keep the reference text as it is.
     if (inProgress.has(key)) return `$${key}`;
     inProgress.add(key);
-    const value = expandString(v.value, resolve);
+    let length = 0;
+    const value = expandString(v.value, (k) => {
+      const part = resolve(k);
+      length += part?.length ?? 0;
+      if (length > MAX_EXPANDED_VARIABLE_CHARS) {
+        throw new InputError(
+          `variable ${key}: its value expands to more than ${MAX_EXPANDED_VARIABLE_CHARS} characters (through $${k}); it looks like a variable expansion bomb`,
+          { key },
+        );
+      }
+      return part;
+    });
     inProgress.delete(key);
     done.set(key, value);
     return value;

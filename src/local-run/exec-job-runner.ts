@@ -19,8 +19,9 @@ import { JobLog } from '../log/job-log.js';
 import { createMaskingFilter } from '../log/masker.js';
 import { execOwnerLabels } from './exec-sweeper.js';
 import type { SchedulableJob } from './pipeline-scheduler.js';
+import { OutputLimitWriter } from './output-limit-writer.js';
+import { PlainFileLog } from './plain-file-log.js';
 import type { JobLogFiles } from './job-log-files.js';
-import type { PlainFileLog } from './plain-file-log.js';
 import { TerminalJobLog } from './terminal-log.js';
 
 export interface ExecJobRunnerOptions {
@@ -30,12 +31,16 @@ export interface ExecJobRunnerOptions {
   /** berth's own container, when it runs in one (found once per process). */
   ownContainer?: OwnContainerFinder;
   version: string;
+  /** `--debug-trace-disabled` (as `debug_trace_disabled` of `[[runners]]`): CI_DEBUG_TRACE is ignored. */
+  debugTraceDisabled: boolean;
   /** The working tree's files (relative to `sources.root`), listed once per run. */
   sources: { root: string; files: string[] };
   color: boolean;
   nameWidth: number;
   /** The job log files under `.berth/logs/`, checked before the run. */
   logs: JobLogFiles;
+  /** Bytes of one job's log (file and terminal) before GitLab's "exceeded limit" notice; the rest is dropped. */
+  outputLimitBytes: number;
   out: NodeJS.WritableStream;
   cancel: AbortSignal;
   abort: AbortSignal;
@@ -56,6 +61,7 @@ export class ExecJobRunner {
       environment: [],
       preBuildScript: '',
       postBuildScript: '',
+      debugTraceDisabled: opts.debugTraceDisabled,
       featureFlags: {},
       version: opts.version,
     };
@@ -78,7 +84,7 @@ export class ExecJobRunner {
       return { state: 'failed', failureReason: 'runner_system_failure', exitCode: null, durationMs: 0, message: errorMessage(err) };
     }
     const phrases = spec.variables.filter((v) => v.masked).map((v) => v.value);
-    const log = new JobLog(new TeeByteWriter([terminal, file]), {
+    const log = new JobLog(new OutputLimitWriter(new TeeByteWriter([terminal, file]), opts.outputLimitBytes), {
       filter: createMaskingFilter({ phrases, tokenPrefixes: spec.features.tokenMaskPrefixes }),
     });
     const executor = new DockerExecutor(

@@ -5,7 +5,10 @@ export interface ExecOptions {
   jobs: string[];
   cwd: string;
   file?: string;
+  /** `--variable` and `--public-variable` values. */
   variables: Record<string, string>;
+  /** Keys given with `--public-variable`: these also go into the container environment. */
+  publicVariables: string[];
   needs: boolean;
   pullPolicy?: PullPolicy;
   report?: string;
@@ -15,4 +18,8 @@ export interface ExecOptions {
   json: boolean;
   concurrency: number;
   dockerImage?: string;
+  /** `--output-limit`: KiB of one job's log (as gitlab-runner's output_limit). */
+  outputLimitKiB: number;
+  /** Ignore CI_DEBUG_TRACE (as `debug_trace_disabled` of `[[runners]]`). */
+  debugTraceDisabled: boolean;
 }

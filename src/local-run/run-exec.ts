@@ -6,13 +6,13 @@
  */
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import type { ExecOptions } from './exec-options.js';
 import { compilePipeline, selectJobs, formatJobList, jobListJson, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
-import { DockerodeEngine } from '../engine/dockerode-engine.js';
-import { EngineUnavailableError } from '../engine/engine-error.js';
+import { DockerodeEngine, engineEndpoint } from '../engine/dockerode-engine.js';
 import { defaultDockerSettings } from '../executor/docker/docker-settings.js';
 import { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { PullManager } from '../executor/docker/pull-manager.js';
+import type { ExecOptions } from './exec-options.js';
+import { EngineUnavailableError } from '../engine/engine-error.js';
 import { JobFailure } from '../job/job-result.js';
 import type { PullPolicy } from '../shared/pull-policy.js';
 import { BERTH_VERSION } from '../shared/version.js';
@@ -21,6 +21,7 @@ import { checkWritableUnder, prepareUserTarget, writeFileUnder } from '../fs-gua
 import { JobLogFiles } from './job-log-files.js';
 import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
+import { checkDefaultImage, checkJobImages } from './check-job-images.js';
 import { ExecJobRunner } from './exec-job-runner.js';
 import { sweepExecLeftovers } from './exec-sweeper.js';
 import { formatSweepFailure } from '../engine/sweep-labelled.js';
@@ -28,7 +29,14 @@ import { formatSweepFailure } from '../engine/sweep-labelled.js';
 export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const cwd = resolve(opts.cwd);
   const git = await readLocalGitInfo(cwd);
-  const pipeline = await compilePipeline({ cwd, file: opts.file, variables: opts.variables, git, listFiles: false });
+  const pipeline = await compilePipeline({
+    cwd,
+    file: opts.file,
+    variables: opts.variables,
+    publicVariables: opts.publicVariables,
+    git,
+    listFiles: false,
+  });
   for (const w of pipeline.warnings) process.stderr.write(`berth: warning: ${w}\n`);
   if (opts.list) {
     out.write(opts.json ? `${JSON.stringify(jobListJson(pipeline), null, 2)}\n` : formatJobList(pipeline));
@@ -39,15 +47,17 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     out.write('No jobs to run.\n');
     return 0;
   }
-  // Before anything runs: a repository must not make berth write outside it (links in .berth/,
-  // a report path through a link); such a repository is an input error (exit 2).
+  // Before anything runs: statically wrong image names are pipeline errors, and a repository must
+  // not make berth write outside it (links in .berth/, a report path through a link); exit 2.
+  checkDefaultImage(opts.dockerImage);
+  checkJobImages(selected, pipeline.file, pipeline.root);
   await JobLogFiles.check(cwd, selected.map((j) => j.name));
   const reportTarget = opts.report ? await prepareUserTarget(opts.report, [cwd, git.root]) : null;
   if (reportTarget) await checkWritableUnder(reportTarget.root, reportTarget.rel);
 
   const engine = new DockerodeEngine();
   await engine.ping().catch((err: unknown) => {
-    throw new EngineUnavailableError('berth exec', err);
+    throw new EngineUnavailableError('berth exec', engineEndpoint(), err);
   });
   const logs = await JobLogFiles.prepare(cwd, selected.map((j) => j.name));
   const sources = { root: cwd, files: await listSourceFiles(cwd) };
@@ -77,10 +87,12 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     settings,
     ownContainer: new OwnContainerFinder(),
     version: BERTH_VERSION,
+    debugTraceDisabled: opts.debugTraceDisabled,
     sources,
     color: opts.color,
     nameWidth: Math.max(...selected.map((j) => j.name.length)),
     logs,
+    outputLimitBytes: opts.outputLimitKiB * 1024,
     out,
     cancel: cancel.signal,
     abort: abort.signal,

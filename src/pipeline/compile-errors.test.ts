@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../shared/errors.js';
 import { compilePipeline } from './compile-pipeline.js';
@@ -51,6 +53,28 @@ describe('configuration errors name file and line', () => {
     expect(err.message).toMatch(/^\.gitlab-ci\.yml: the file is \d+ bytes, more than the limit of 4194304 bytes/);
     expect(Date.now() - start).toBeLessThan(2000);
   });
+
+  it('jobs × variables beyond 2,000,000 (global variables or a template extended by every job) is an error before any job is parsed', async () => {
+    const vars = Array.from({ length: 100_000 }, (_, i) => `    V${i}: v`).join('\n');
+    const jobs = Array.from({ length: 30 }, (_, i) => `j${i}: {extends: .t}`).join('\n');
+    const started = Date.now();
+    const err = await projects.error(`.t:\n  script: [x]\n  variables:\n${vars}\n${jobs}\n`);
+    expect(err.message).toMatch(/^\.gitlab-ci\.yml:\d+: job "j19": the jobs up to this one have more than 2000000 variables in all \(0 global, 100000 in this job\); it looks like a variable bomb$/);
+    expect(Date.now() - started).toBeLessThan(8_000);
+  }, 20_000);
+
+  it('a pipeline file or include that is not a regular file is an input error, never read (/dev/zero, a FIFO, a directory)', async () => {
+    const dir = await projects.create({ '.gitlab-ci.yml': 'include: [{local: pipe.yml}]\njob: {script: x}\n', 'sub/x.yml': '' });
+    const errorOf = (file?: string): Promise<unknown> => compilePipeline({ cwd: dir, file, git: fakeGit(dir) }).then(() => null, (e: unknown) => e);
+    const zero = await errorOf('/dev/zero');
+    expect(zero).toBeInstanceOf(InputError);
+    expect((zero as InputError).message).toMatch(/^\/dev\/zero: .*not a regular file/);
+    execFileSync('mkfifo', [join(dir, 'pipe.yml')]);
+    const fifo = await errorOf();
+    expect(fifo).toBeInstanceOf(InputError);
+    expect((fifo as InputError).message).toMatch(/^\.gitlab-ci\.yml:1: include:local "pipe\.yml".*not a regular file/);
+    expect(((await errorOf(join(dir, 'sub'))) as InputError).message).toMatch(/^sub\b.*not a regular file/);
+  }, 5_000);
 });
 
 describe('stages and needs', () => {

@@ -12,7 +12,6 @@ import type { VariableLookup } from './rules/expression-evaluator.js';
 import { resolveExtends } from './load/extends-resolver.js';
 import { displayPath, loadConfig } from './load/include-resolver.js';
 import { collectJobs } from './plan/job-collector.js';
-import { expandParallelJobs } from './plan/parallel-jobs.js';
 import type { JobConfig } from './keywords/job-config.js';
 import { decideInclusion } from './rules/job-inclusion.js';
 import { buildJobSpec } from './plan/job-spec-builder.js';
@@ -23,11 +22,16 @@ import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } f
 import { resolveReferences } from './load/reference-resolver.js';
 import type { RuleContext } from './rules/rules.js';
 import { SkippedIncludes } from './load/skipped-includes.js';
-import { SourcePositions } from './load/source-positions.js';
+import { configError, SourcePositions } from './load/source-positions.js';
 import { parseStages } from './keywords/stages.js';
 import { parseVariables, type ConfigVariable } from './keywords/variables-config.js';
 import { WarningList } from './warning-list.js';
+import { isMap, type YamlMap, type YamlValue } from './load/yaml-value.js';
 import { decideWorkflow, parseWorkflow } from './rules/workflow.js';
+import { expandParallelJobs } from './plan/parallel-jobs.js';
+
+/** Variables of all jobs together (each job's own list counted), as the YAML alias limit bounds values. */
+export const MAX_PIPELINE_VARIABLES = 2_000_000;
 
 export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const cwd = resolve(opts.cwd);
@@ -44,7 +48,8 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     createdAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     configPath: displayPath(file, root),
   };
-  const cli = Object.entries(opts.variables ?? {}).map(([k, v]) => plainVariable(k, v));
+  const publicKeys = new Set(opts.publicVariables ?? []);
+  const cli = Object.entries(opts.variables ?? {}).map(([k, v]) => ({ ...plainVariable(k, v), public: publicKeys.has(k) }));
   const predefined = pipelineVariables(git, project, meta);
   const exists = new ExistsChecker(root, git.isRepo);
   const onChanges = (owner: string) => warnings.addForJob('rules:changes and only/except:changes cannot be evaluated locally and count as true', owner);
@@ -67,6 +72,8 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   });
   config = resolveExtends(config, positions, skippedIncludes, warnings.add);
   config = resolveReferences(config, positions, skippedIncludes, warnings.add);
+
+  checkVariableVolume(config, positions, predefined.length + cli.length);
 
   const stages = parseStages(config, positions);
   const globalVariables = parseVariables(config.variables, 'global variables', positions, positions.key(config, 'variables'));
@@ -167,3 +174,33 @@ function lookupOf(vars: readonly JobVariable[]): VariableLookup {
   const byKey = lastByKey(expandVariables(vars));
   return (name) => byKey.get(name)?.value;
 }
+
+/**
+ * Every job gets every global variable and the variables `extends` shared into it, so a few
+ * MiB of YAML can ask for jobs × variables beyond any use (2,000 jobs × 150,000 variables took
+ * minutes and GiBs). Counted before any job is parsed, each distinct map once.
+ */
+function checkVariableVolume(config: YamlMap, positions: SourcePositions, perJob: number): void {
+  const counted = new WeakMap<YamlMap, number>();
+  const sizeOf = (value: YamlValue | undefined): number => {
+    if (!isMap(value)) return 0;
+    let n = counted.get(value);
+    if (n === undefined) counted.set(value, (n = Object.keys(value).length));
+    return n;
+  };
+  const global = sizeOf(config.variables);
+  let total = 0;
+  for (const [key, value] of Object.entries(config)) {
+    if (!isMap(value) || key.startsWith('.') || NOT_JOBS.has(key)) continue;
+    total += perJob + global + sizeOf(value.variables);
+    if (total > MAX_PIPELINE_VARIABLES) {
+      throw configError(
+        positions.key(config, key),
+        `job "${key}": the jobs up to this one have more than ${MAX_PIPELINE_VARIABLES} variables in all ` +
+          `(${global} global, ${sizeOf(value.variables)} in this job); it looks like a variable bomb`,
+      );
+    }
+  }
+}
+
+const NOT_JOBS = new Set(['default', 'workflow', 'variables', 'include', 'stages', 'spec']);

@@ -103,7 +103,7 @@ unit tests:
         v('GLOBAL', '1'),
         v('NODE', '20'),
         v('RAW', '$X', true),
-        v('EXTRA', 'yes'),
+        { ...v('EXTRA', 'yes'), public: false }, // --variable: script only
       ],
       steps: [
         { name: 'script', script: ['npm ci', 'npm test'], timeoutSeconds: 1800, when: 'on_success', allowFailure: false },

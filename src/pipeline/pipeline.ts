@@ -66,8 +66,13 @@ export interface CompileOptions {
   cwd: string;
   /** Defaults to `<cwd>/.gitlab-ci.yml`. */
   file?: string;
-  /** `--variable KEY=VALUE` values: the highest precedence. */
+  /**
+   * `--variable KEY=VALUE` values: the highest precedence. Not public (as GitLab's project
+   * variables): the job script gets them, the container environment (`docker inspect`) does not.
+   */
   variables?: Record<string, string>;
+  /** Keys of `variables` that are public (`--public-variable`): also in the container and service environment. */
+  publicVariables?: readonly string[];
   /** The repository facts; read from cwd when not given. */
   git?: LocalGitInfo;
   /** false: `sources.files` stays empty (for `--list`); the exec command calls listSourceFiles itself. */

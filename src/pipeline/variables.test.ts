@@ -23,6 +23,17 @@ job:
     expect(keys.indexOf('J')).toBeLessThan(keys.indexOf('C'));
   });
 
+  it('keeps --variable values out of the container environment (not public) unless named with --public-variable', async () => {
+    const p = await projects.compile('variables: {Y: yaml}\njob: {script: x}\n', {
+      variables: { TOKEN: 's3cret', SHOWN: 'yes' },
+      publicVariables: ['SHOWN'],
+    });
+    const byKey = new Map(p.jobs[0]!.spec.variables.map((v) => [v.key, v]));
+    expect(byKey.get('TOKEN')).toMatchObject({ value: 's3cret', public: false, masked: false });
+    expect(byKey.get('SHOWN')).toMatchObject({ value: 'yes', public: true });
+    expect(byKey.get('Y')).toMatchObject({ value: 'yaml', public: true });
+  });
+
   it('stringify numbers as Ruby does, take the map form and mark expand: false as raw', async () => {
     const p = await projects.compile(`
 variables:

@@ -9,6 +9,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError } from '../shared/errors.js';
+import { safeGitArgv } from '../shared/safe-git-argv.js';
 
 export interface GitCredentials {
   username: string;
@@ -56,7 +57,7 @@ export async function createGitRunner(credentials: GitCredentials | null, scrub:
 
 function runGit(args: string[], cwd: string, env: NodeJS.ProcessEnv, scrub: (t: string) => string, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal });
+    const child = spawn('git', safeGitArgv(args), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,22 @@ describe('GitSource', () => {
     await fetched!.release();
     expect(existsSync(fetched!.root)).toBe(false);
     expect(server.requests.some((r) => r.authorized)).toBe(true);
+  });
+
+  it('keeps the repository copies in folders only berth\'s user may enter (0700), also when an older berth made them 0755', async () => {
+    const cacheDir = join(root, 'private-cache');
+    const cloneDir = join(root, 'private-clones');
+    mkdirSync(cacheDir, { mode: 0o755 });
+    chmodSync(cacheDir, 0o755);
+    const source = new GitSource({ cacheDir, cloneDir });
+    const cloned = await fetchWith(source, job());
+    expect(statSync(cloneDir).mode & 0o777).toBe(0o700);
+    expect(statSync(cloned.fetched!.root).mode & 0o777).toBe(0o700);
+    await cloned.fetched!.release();
+    const fetched = await fetchWith(source, job({ allowGitFetch: true }));
+    expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+    expect(statSync(fetched.fetched!.root).mode & 0o777).toBe(0o700);
+    await fetched.fetched!.release();
   });
 
   it('creates the repository without git\'s template (no sample hooks copied into every build container)', async () => {

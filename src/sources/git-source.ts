@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSpec } from '../job/job-spec.js';
@@ -39,9 +39,9 @@ export class GitSource implements SourceProvider {
   constructor(private readonly opts: GitSourceOptions) {}
 
   private async newCloneDir(): Promise<string> {
-    const parent = this.opts.cloneDir ?? tmpdir();
-    await mkdir(parent, { recursive: true });
-    return mkdtemp(join(parent, 'berth-src-'));
+    if (!this.opts.cloneDir) return mkdtemp(join(tmpdir(), 'berth-src-'));
+    await makePrivateDir(this.opts.cloneDir);
+    return mkdtemp(join(this.opts.cloneDir, 'berth-src-'));
   }
 
   async fetch(job: JobSpec, log: JobLog, signal: AbortSignal): Promise<FetchedSources | null> {
@@ -63,7 +63,8 @@ export class GitSource implements SourceProvider {
     try {
       const fresh = !existsSync(join(dir, '.git'));
       if (fresh) {
-        await mkdir(dir, { recursive: true });
+        if (reuse) await makePrivateDir(this.opts.cacheDir);
+        await mkdir(dir, { recursive: true, mode: 0o700 });
         // No template: its sample hooks and info files would only be copied into every build container.
         await git.run(['init', '-q', '--template='], dir, signal);
         await git.run(['remote', 'add', 'origin', url], dir, signal);
@@ -102,6 +103,17 @@ export class GitSource implements SourceProvider {
       await git.dispose();
     }
   }
+}
+
+/**
+ * The repository copies are the projects' sources (private repositories included): only the
+ * user berth runs as may enter their folders. The folder is 0700, also when an older berth
+ * made it 0755; the files inside keep git's modes (0644/0755), unreachable through it, and
+ * only their execute bit reaches the build container (sources-archive.ts).
+ */
+async function makePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
 }
 
 function withCloneUrl(repoUrl: string, cloneUrl?: string): string {

@@ -57,6 +57,10 @@ export function startBerth(args: string[], opts: { cwd?: string; env?: NodeJS.Pr
   };
 }
 
-export function runBerth(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return startBerth(args, opts).result;
+/** `timeoutMs`: past it berth gets SIGTERM (it aborts its jobs and cleans up), so a hang fails the test instead of outliving it. */
+export function runBerth(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const cli = startBerth(args, opts);
+  if (opts.timeoutMs === undefined) return cli.result;
+  const timer = setTimeout(() => cli.child.kill('SIGTERM'), opts.timeoutMs);
+  return cli.result.finally(() => clearTimeout(timer));
 }

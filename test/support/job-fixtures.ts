@@ -41,6 +41,7 @@ export function testRunner(overrides: Partial<RunnerIdentity> = {}): RunnerIdent
     environment: [],
     preBuildScript: '',
     postBuildScript: '',
+    debugTraceDisabled: false,
     featureFlags: {},
     version: 'test',
     ...overrides,

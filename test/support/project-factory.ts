@@ -53,6 +53,7 @@ export class ProjectFactory {
       cwd: dir,
       git: fakeGit(dir, opts.git),
       variables: opts.variables,
+      publicVariables: opts.publicVariables,
       pipelineId: 100,
       now: TEST_NOW,
       listFiles: opts.listFiles ?? false,

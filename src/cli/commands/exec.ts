@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_OUTPUT_LIMIT_KIB } from '../../log/output-limit.js';
 import { InputError } from '../../shared/errors.js';
 import type { ExecOptions } from '../../local-run/exec-options.js';
 
@@ -12,21 +13,30 @@ export function register(program: Command): void {
     .argument('[job...]', 'jobs to run (default: the whole pipeline)')
     .option('--cwd <dir>', 'the repository to run', process.cwd())
     .option('--file <path>', 'the pipeline file (default: <cwd>/.gitlab-ci.yml)')
-    .option('--variable <KEY=VALUE>', 'a variable for every job, highest precedence (repeatable)', collect, [])
+    .option('--variable <KEY=VALUE>', 'a variable for every job, highest precedence (repeatable); for secrets: only the job script gets it, never the container environment', collect, [])
+    .option('--public-variable <KEY=VALUE>', 'as --variable, but also in the container and service environment (visible in docker inspect)', collect, [])
     .option('--needs', 'also run the jobs the named jobs need', false)
     .addOption(new Option('--pull-policy <policy>', 'image pull policy').choices(['always', 'if-not-present', 'never']))
     .option('--report <path>', 'write a JSON report of the run')
     .option('--no-color', 'plain output without colours')
     .option('--list', 'list jobs, stages, needs and when without running anything', false)
     .option('--json', 'with --list: print the planned jobs as JSON (a stable format, see the README)', false)
-    .option('--concurrency <n>', 'jobs run in parallel at most', parsePositive, availableParallelism())
+    .option('--concurrency <n>', 'jobs run in parallel at most', (v: string) => parsePositive(v, '--concurrency'), availableParallelism())
     .option('--docker-image <image>', 'image for jobs that name none (as [runners.docker] image)')
+    .option(
+      '--output-limit <KiB>',
+      "a job's log (terminal and .berth/logs file) stops at this many KiB with GitLab's notice; the job keeps running (as output_limit)",
+      (v: string) => parsePositive(v, '--output-limit'),
+      DEFAULT_OUTPUT_LIMIT_KIB,
+    )
+    .option('--debug-trace-disabled', 'ignore CI_DEBUG_TRACE: no shell tracing, which prints secret values (as [[runners]] debug_trace_disabled)', false)
     .action(async (jobs: string[], raw: Record<string, unknown>) => {
       const opts: ExecOptions = {
         jobs,
         cwd: String(raw.cwd),
         file: raw.file as string | undefined,
-        variables: parseVariables(raw.variable as string[]),
+        variables: { ...parseVariables(raw.variable as string[]), ...parseVariables(raw.publicVariable as string[], '--public-variable') },
+        publicVariables: Object.keys(parseVariables(raw.publicVariable as string[], '--public-variable')),
         needs: Boolean(raw.needs),
         pullPolicy: raw.pullPolicy as ExecOptions['pullPolicy'],
         report: raw.report as string | undefined,
@@ -35,6 +45,8 @@ export function register(program: Command): void {
         json: Boolean(raw.json),
         concurrency: raw.concurrency as number,
         dockerImage: raw.dockerImage as string | undefined,
+        outputLimitKiB: raw.outputLimit as number,
+        debugTraceDisabled: raw.debugTraceDisabled === true,
       };
       if (opts.json && !opts.list) throw new InputError('--json only works with --list (berth exec --list --json)', { key: '--json' });
       const { runExec } = await import('../../local-run/run-exec.js');
@@ -46,20 +58,20 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function parsePositive(value: string): number {
+function parsePositive(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`--concurrency: "${value}" is not a positive whole number`, { key: '--concurrency' });
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag}: "${value}" is not a positive whole number`, { key: flag });
   return n;
 }
 
-export function parseVariables(entries: readonly string[]): Record<string, string> {
+export function parseVariables(entries: readonly string[], flag = '--variable'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of entries) {
     const eq = entry.indexOf('=');
     const key = eq < 0 ? '' : entry.slice(0, eq);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new InputError(`--variable "${eq < 0 ? entry : key}": expected KEY=VALUE with a KEY of letters, digits and _`, {
-        key: '--variable',
+      throw new InputError(`${flag} "${eq < 0 ? entry : key}": expected KEY=VALUE with a KEY of letters, digits and _`, {
+        key: flag,
       });
     }
     out[key] = entry.slice(eq + 1);

@@ -9,6 +9,7 @@ import { JobFailure } from '../../job/job-result.js';
 import type { ImageSpec, JobVariable } from '../../job/job-spec.js';
 import { detectShellCommand } from '../../job/shell-detect.js';
 import type { JobLog } from '../../log/job-log.js';
+import { checkContainerEnv } from '../container-env-limit.js';
 import type { DockerSettings } from './docker-settings.js';
 import { matchesAnyGlob } from './glob-match.js';
 import { buildHostConfig } from './host-config.js';
@@ -31,12 +32,14 @@ export interface BuildContainerInput {
 export function buildContainerSpec(input: BuildContainerInput): ContainerSpec {
   const { image, settings, labeller } = input;
   const name = labeller.name('build');
+  const env = input.variables.filter((v) => v.public && !v.file).map((v) => `${v.key}=${v.value}`);
+  checkContainerEnv(env, 'build container');
   return {
     name,
     image: input.pulled.ref,
     cmd: detectShellCommand(),
     entrypoint: entrypointFor(image, settings, input.log),
-    env: input.variables.filter((v) => v.public && !v.file).map((v) => `${v.key}=${v.value}`),
+    env,
     labels: labeller.labels('build'),
     user: buildUser(image, settings),
     hostname: settings.hostname || labeller.baseName.slice(0, 63).replace(/[-.]+$/, ''),

@@ -15,6 +15,7 @@ import { secretVariable, testJob, testRunLabel, testRunner, testSettings } from 
 import type { DockerSettings } from './docker-settings.js';
 import { DockerExecutor } from './docker-executor.js';
 import { runJob } from '../run-job.js';
+import type { RunnerIdentity } from '../runner-identity.js';
 import { LocalTreeSource } from '../source-provider.js';
 
 const engine = new DockerodeEngine();
@@ -22,11 +23,11 @@ const run = testRunLabel();
 
 async function runTestJob(
   job: JobSpec,
-  opts: { settings?: Partial<DockerSettings>; cancelAfterMs?: number; abortAfterMs?: number; abortReason?: unknown } = {},
+  opts: { settings?: Partial<DockerSettings>; runner?: Partial<RunnerIdentity>; cancelAfterMs?: number; abortAfterMs?: number; abortReason?: unknown } = {},
 ) {
   const sink = new MemoryByteWriter();
   const log = new JobLog(sink);
-  const runner = testRunner();
+  const runner = testRunner(opts.runner);
   const executor = new DockerExecutor(
     {
       engine,
@@ -110,6 +111,37 @@ describe('DockerExecutor: scripts', () => {
     expect(result.state).toBe('success');
     expect(text).toContain('grep -c -e PUBLIC_ONE -e SECRET_ONE || true\n1\n');
     expect(text).toContain('secret-ok');
+  });
+
+  it('ignores CI_DEBUG_TRACE when the runner disables it: no shell tracing, no secret printed by a trace', async () => {
+    const token = 'tok-7f3a9c2e1b';
+    const job = (): JobSpec =>
+      testJob({
+        // Not masked (as a `berth exec --variable`): only the missing trace keeps it out of the log.
+        variables: [plainVariable('CI_DEBUG_TRACE', 'true'), { key: 'API_TOKEN', value: token, public: false, masked: false, file: false, raw: false }],
+        script: ['test -n "$API_TOKEN"', 'echo done'],
+      });
+    const traced = await runTestJob(job());
+    expect(traced.result.state).toBe('success');
+    expect(traced.text).toMatch(/^\++ test -n tok-7f3a9c2e1b$/m);
+
+    const { result, text } = await runTestJob(job(), { runner: { debugTraceDisabled: true } });
+    expect(result.state).toBe('success');
+    expect(text).toContain('WARNING: CI_DEBUG_TRACE: usage is disabled on this Runner');
+    expect(text).toContain('$ echo done\ndone\n');
+    expect(text).not.toMatch(/^\++ /m);
+    expect(text).not.toContain(token);
+  });
+
+  it('fails a job whose public variable is too big for the container environment with a clear system failure', async () => {
+    const job = testJob({ variables: [plainVariable('HUGE', 'x'.repeat(1024 * 1024))], script: ['echo never-printed'] });
+    const { result, text } = await runTestJob(job);
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: null });
+    expect(text).toContain(
+      'ERROR: Job failed: the build container cannot start: variable HUGE is 1048576 bytes, more than the 131071 bytes Linux takes for one variable',
+    );
+    expect(text).not.toContain('argument list too long\n');
+    expect(text).not.toContain('exit code 1');
   });
 
   it('writes file variables byte for byte to CI_PROJECT_DIR.tmp and exports their path', async () => {

@@ -87,6 +87,9 @@ export class DockerExecutor implements Executor {
     this.image = image;
     this.ctx.image = image.name;
     log.println(`Using Docker executor with image ${image.name} ...`);
+    if (deps.runner.debugTraceDisabled && variableValue(vars, 'CI_DEBUG_TRACE') === 'true') {
+      log.warning('CI_DEBUG_TRACE: usage is disabled on this Runner');
+    }
     this.sourcesInAdvance = new SourcesInAdvance(deps.sources, this.job, signal);
 
     const services = [
@@ -147,7 +150,7 @@ export class DockerExecutor implements Executor {
       exports: vars.map((v) => ({ key: v.key, value: v.file ? `${tmp}/${v.key}` : v.value })),
       workDir: this.ctx.projectDir,
       nonce: randomBytes(12).toString('hex'),
-      debugTrace: variableValue(vars, 'CI_DEBUG_TRACE') === 'true',
+      debugTrace: !this.deps.runner.debugTraceDisabled && variableValue(vars, 'CI_DEBUG_TRACE') === 'true',
     });
     await this.buildStopped;
     const outcome = await runStage(this.deps.engine, this.buildContainer, script, this.log, signal, this.deps.stopTimings ?? DEFAULT_STOP_TIMINGS);

@@ -11,6 +11,7 @@ import type { JobVariable, ServiceSpec } from '../../job/job-spec.js';
 import { expandWith } from '../../job/variables.js';
 import type { JobLog } from '../../log/job-log.js';
 import { errorMessage } from '../../shared/errors.js';
+import { checkContainerEnv } from '../container-env-limit.js';
 import type { DockerSettings } from './docker-settings.js';
 import type { PulledImage } from '../image-puller.js';
 import type { Labeller } from './labeller.js';
@@ -92,6 +93,7 @@ export class ServiceManager {
     const publicVars = jobVariables.filter((v) => v.public && !v.file);
     const own = s.spec.variables.map((v) => ({ key: v.key, value: expandWith(v.value, jobVariables) }));
     const env = [...publicVars.map((v) => ({ key: v.key, value: v.value })), ...own];
+    checkContainerEnv(env.map((e) => `${e.key}=${e.value}`), `service "${s.spec.name}"`);
     const useEntrypoint = s.spec.entrypoint?.length && !this.settings.disableEntrypointOverwrite;
     const privileged =
       (this.settings.servicesPrivileged ?? this.settings.privileged) &&

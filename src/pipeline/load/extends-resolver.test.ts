@@ -152,4 +152,31 @@ copy:
   it('reports circular references', () => {
     expect(errorOf('a: !reference [b]\nb: !reference [a]\n', true)).toMatch(/is part of a circular chain of references/);
   });
+
+  it('stops a reference bomb (8 levels of 10 references) quickly, naming file, line and reference', () => {
+    const started = Date.now();
+    const message = errorOf(referenceBomb(8, 10), true);
+    expect(message).toMatch(/^\.gitlab-ci\.yml:\d+: !reference \[".l\d", "script"\]: the !reference tags expand the configuration to more than 1000000 values; it looks like a reference bomb$/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  }, 5_000);
+
+  it('stops many uses of a large reference as well as deep nesting', () => {
+    // 5 levels of 10 = 100,000 lines per use; 20 jobs using it is 2,000,000 in all.
+    const jobs = Array.from({ length: 20 }, (_, i) => `job${i}:\n  script:\n    - !reference [.l5, script]\n`).join('');
+    expect(errorOf(referenceBomb(5, 10, false) + jobs, true)).toMatch(/it looks like a reference bomb$/);
+  }, 5_000);
+
+  it('lets a pipeline with many ordinary references through', () => {
+    const out = resolveText(referenceBomb(3, 10), true);
+    expect(JSON.stringify(out.job).match(/echo x/g)).toHaveLength(1000);
+  });
 });
+
+/** `.l0` has one script line; `.lN` references `.l(N-1)` `width` times; `job` uses `.l<levels>`. */
+function referenceBomb(levels: number, width: number, withJob = true): string {
+  let text = '.l0:\n  script:\n    - echo x\n';
+  for (let level = 1; level <= levels; level++) {
+    text += `.l${level}:\n  script:\n${`    - !reference [.l${level - 1}, script]\n`.repeat(width)}`;
+  }
+  return withJob ? `${text}job:\n  script:\n    - !reference [.l${levels}, script]\n` : text;
+}

@@ -9,6 +9,7 @@
  * and the pipeline file unless the user named it) must really be inside the project root: a
  * link that leads out of the repository is refused, as GitLab reads only the repository.
  */
+import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { FsGuardError, resolveInside } from '../../fs-guard/index.js';
 import { expandString } from '../../shared/expand-string.js';
@@ -176,6 +177,11 @@ async function localPaths(local: string, where: Where | undefined, ctx: IncludeC
   const real = await resolveInside(ctx.root, resolve(ctx.root, path)).catch(guardError);
   if (real === null) {
     throw configError(entry.where, `include:local "${entry.local}" does not exist (local includes are relative to the project root ${ctx.root})`, 'include');
+  }
+  // resolveInside follows no link out of the root; a device, FIFO or folder is never read.
+  const st = await stat(real).catch(() => null);
+  if (st && !st.isFile()) {
+    throw configError(entry.where, `include:local "${entry.local}" is not a regular file (a directory, device or pipe is never read); include a YAML file`, 'include');
   }
   return [path];
 }

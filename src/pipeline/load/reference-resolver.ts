@@ -4,15 +4,26 @@
  * resolved too, up to 10 levels; a missing path or a cycle is an error naming the tag's line.
  * When includes were skipped, a missing path is a warning instead: the tag becomes an empty
  * list inside a list (so a script loses only those lines) and null elsewhere (as if unset).
+ * Guards against reference bombs (N levels of M references each expand to M^N lines): resolved
+ * values are shared, their expanded sizes memoised, and the values all tags put into the
+ * configuration together are bounded like YAML aliases (MAX_REFERENCE_VALUES), in linear time.
  */
 import type { SkippedIncludes } from './skipped-includes.js';
 import { configError, locationPrefix, type SourcePositions, type Where } from './source-positions.js';
 import { hasKey, isMap, newMap, ReferenceTag, type YamlMap, type YamlValue } from './yaml-value.js';
 
 export const MAX_REFERENCE_LEVELS = 10;
+/** Values all `!reference` tags together may put into the configuration (as the YAML alias limit). */
+export const MAX_REFERENCE_VALUES = 1_000_000;
 
-export function resolveReferences(config: YamlMap, positions: SourcePositions, skipped?: SkippedIncludes, warn: (m: string) => void = () => {}): YamlMap {
-  const resolver = new ReferenceResolver(config, positions, skipped, warn);
+export function resolveReferences(
+  config: YamlMap,
+  positions: SourcePositions,
+  skipped?: SkippedIncludes,
+  warn: (m: string) => void = () => {},
+  maxValues: number = MAX_REFERENCE_VALUES,
+): YamlMap {
+  const resolver = new ReferenceResolver(config, positions, skipped, warn, maxValues);
   return resolver.resolve(config, []) as YamlMap;
 }
 
@@ -22,23 +33,28 @@ const MISSING = Symbol('missing reference');
 class ReferenceResolver {
   private readonly cache = new Map<ReferenceTag, YamlValue | typeof MISSING>();
   private readonly hasRef = new WeakMap<object, boolean>();
+  /** Expanded size (values, shared ones counted at each use) of resolved lists and maps. */
+  private readonly sizes = new WeakMap<object, number>();
+  /** Values the tags met so far put into the configuration. */
+  private expanded = 0;
 
   constructor(
     private readonly config: YamlMap,
     private readonly positions: SourcePositions,
     private readonly skipped: SkippedIncludes | undefined,
     private readonly warn: (m: string) => void,
+    private readonly maxValues: number,
   ) {}
 
   resolve(value: YamlValue, chain: ReferenceTag[]): YamlValue {
     if (value instanceof ReferenceTag) {
-      const target = this.follow(value, chain);
+      const target = this.use(value, chain);
       return target === MISSING ? null : target;
     }
     if (Array.isArray(value)) {
       if (!this.containsReference(value)) return value;
       const out = value.map((v) => {
-        const target = v instanceof ReferenceTag ? this.follow(v, chain) : this.resolve(v, chain);
+        const target = v instanceof ReferenceTag ? this.use(v, chain) : this.resolve(v, chain);
         return target === MISSING ? [] : target;
       });
       const where = this.positions.of(value);
@@ -55,6 +71,32 @@ class ReferenceResolver {
       return out;
     }
     return value;
+  }
+
+  /**
+   * A tag met while walking: its target, counted against the limit. Only tags met outside any
+   * target (an empty chain) add to the total; the ones inside are counted in their target's size.
+   */
+  private use(tag: ReferenceTag, chain: ReferenceTag[]): YamlValue | typeof MISSING {
+    const target = this.follow(tag, chain);
+    const size = target === MISSING ? 0 : this.sizeOf(target);
+    if (size > this.maxValues || (chain.length === 0 && (this.expanded += size) > this.maxValues)) {
+      throw configError(
+        tag.where,
+        `${tag.toString()}: the !reference tags expand the configuration to more than ${this.maxValues} values; it looks like a reference bomb`,
+      );
+    }
+    return target;
+  }
+
+  private sizeOf(value: YamlValue): number {
+    if (value === null || typeof value !== 'object' || value instanceof ReferenceTag) return 1;
+    const known = this.sizes.get(value);
+    if (known !== undefined) return known;
+    let size = 1;
+    for (const v of Array.isArray(value) ? value : Object.values(value)) size += this.sizeOf(v);
+    this.sizes.set(value, size);
+    return size;
   }
 
   private follow(tag: ReferenceTag, chain: ReferenceTag[]): YamlValue | typeof MISSING {

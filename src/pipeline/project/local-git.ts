@@ -3,11 +3,11 @@
  * parallel) and a few small file reads: the commit, the ref, the remote and the user.
  * Works outside a git repository too (then the project is `local/<dir name>`).
  */
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { readRegularFile } from '../../fs-guard/index.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { projectPathFromRemote, stripCredentials } from './git-remote.js';
+import { runHostGit } from './host-git.js';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
@@ -36,7 +36,7 @@ export async function readLocalGitInfo(cwd: string): Promise<LocalGitInfo> {
   const found = await findGitDir(start);
   if (!found) return noRepository(start);
   const [log, config, head] = await Promise.all([
-    runGit(found.root, ['-c', 'log.showSignature=false', 'log', '-1', '--decorate=full', '--no-color',
+    runGit(found.root, ['log', '-1', '--decorate=full', '--no-color',
       '--format=%H%x00%D%x00%an%x00%ae%x00%cI%x00%B']),
     runGit(found.root, ['config', '-z', '--get-regexp', '^(remote\\..*\\.url|user\\.name|user\\.email)$']),
     readText(join(found.gitDir, 'HEAD')),
@@ -145,10 +145,7 @@ function pickRemote(settings: Map<string, string>): { name: string; url: string 
 }
 
 function runGit(cwd: string, args: string[]): Promise<string | null> {
-  return new Promise((done) => {
-    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } },
-      (err, stdout) => done(err ? null : stdout));
-  });
+  return runHostGit(cwd, args).catch(() => null);
 }
 
 /** Small git metadata files only: never a device, FIFO or huge file a hostile folder put there. */

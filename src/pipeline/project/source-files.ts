@@ -7,15 +7,13 @@
  * a symbolic link is refused (an input error), as git refuses paths beyond a link: it would be
  * read from wherever the link points.
  */
-import { execFile } from 'node:child_process';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { LeadingLinkCheck } from '../../fs-guard/index.js';
 import { BerthError, InputError } from '../../shared/errors.js';
+import { runHostGit } from './host-git.js';
+import { LeadingLinkCheck } from '../../fs-guard/index.js';
 import { findGitRoot } from './local-git.js';
 
-const execFileAsync = promisify(execFile);
 /** berth's own folder in a project (`berth exec` writes its job logs there); never a job's source. */
 export const PROJECT_BERTH_DIR = '.berth';
 
@@ -26,11 +24,8 @@ export async function listSourceFiles(root: string, isRepo?: boolean): Promise<s
 }
 
 async function listTrackedFiles(root: string): Promise<string[]> {
-  const out = await execFileAsync('git', ['ls-files', '-z', '--cached', '--deleted', '-t', '-s'], {
-    cwd: root,
-    maxBuffer: 512 * 1024 * 1024,
-    encoding: 'utf8',
-  }).then(({ stdout }) => stdout, (err: unknown) => {
+  const out = await runHostGit(root, ['ls-files', '-z', '--cached', '--deleted', '-t', '-s'], { maxBuffer: 512 * 1024 * 1024 }).catch((err: unknown) => {
+    if (err instanceof BerthError) throw err;
     throw new BerthError('git_error', `Failed to list the tracked files of ${root} with "git ls-files": ${(err as Error).message}`, { cause: err });
   });
   const files = new Set<string>();
