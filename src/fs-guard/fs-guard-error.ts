@@ -13,11 +13,14 @@ export class FsGuardError extends InputError {
   readonly path: string;
   /** For `too-large`: the size seen (at least). */
   readonly size: number | undefined;
+  /** For `not-regular`: what the file is instead ("a device", "a named pipe", ...). */
+  readonly kind: string | undefined;
 
-  constructor(reason: FsGuardReason, path: string, message: string, options?: { cause?: unknown; size?: number }) {
+  constructor(reason: FsGuardReason, path: string, message: string, options?: { cause?: unknown; size?: number; kind?: string }) {
     super(message, { file: path }, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
     this.path = path;
     this.size = options?.size;
+    this.kind = options?.kind;
   }
 }

@@ -52,7 +52,8 @@ export async function readRegularFile(path: string, opts: { maxBytes: number; no
   try {
     const st = await fstatAsync(fd);
     if (!st.isFile()) {
-      throw new FsGuardError('not-regular', path, `Refusing to read ${path}: it is not a regular file (a directory, device, FIFO or socket). Name a regular file`);
+      const kind = kindOf(st);
+      throw new FsGuardError('not-regular', path, `Refusing to read ${path}: it is ${kind}, not a regular file. Name a regular file`, { kind });
     }
     if (st.size > opts.maxBytes) throw tooLarge(path, st.size, opts.maxBytes);
     const buf = Buffer.alloc(Math.min(st.size, opts.maxBytes) + 1);
@@ -72,4 +73,13 @@ export async function readRegularFile(path: string, opts: { maxBytes: number; no
 
 function tooLarge(path: string, size: number, max: number): FsGuardError {
   return new FsGuardError('too-large', path, `Refusing to read ${path}: it is ${size} bytes or more, more than the limit of ${max} bytes`, { size });
+}
+
+/** What a file that is not a regular file is, for messages. */
+export function kindOf(st: { isDirectory(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
 }

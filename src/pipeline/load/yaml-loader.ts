@@ -38,6 +38,10 @@ export async function loadYamlFile(
     if (err instanceof FsGuardError && err.reason === 'too-large') {
       throw new InputError(`${display}: the file is ${err.size ?? limits.maxBytes + 1} bytes, more than the limit of ${limits.maxBytes} bytes (4 MiB); split it with include`, { file }, { cause: err });
     }
+    if (err instanceof FsGuardError && err.reason === 'not-regular') {
+      const named = display === file ? file : `${display} (${file})`;
+      throw new InputError(`${named} is ${err.kind ?? 'a special file'}, not a regular file; a pipeline file or include must be a YAML file`, { file }, { cause: err });
+    }
     if (err instanceof FsGuardError) throw new InputError(`${display}: ${err.message}`, { file }, { cause: err });
     throw err;
   }
