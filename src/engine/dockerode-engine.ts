@@ -3,7 +3,6 @@
  * The only module of berth that imports dockerode.
  */
 import Docker from 'dockerode';
-import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import type {
@@ -18,15 +17,9 @@ import type {
 } from './engine-client.js';
 import { EngineError, toEngineError } from './engine-error.js';
 import { readPullStream } from './pull-stream.js';
+import { connectionOptions, type EngineConnection } from './engine-connection.js';
+import { containerCreateBody, demuxBuffer, toImageInfo, type RawContainer, type RawImage } from './engine-wire.js';
 import { sleep } from '../shared/abort.js';
-
-export interface EngineConnection {
-  /** unix:///path, tcp://host:port, or undefined for DOCKER_HOST / the default socket. */
-  host?: string;
-  tlsVerify?: boolean;
-  /** Folder with ca.pem, cert.pem, key.pem. */
-  tlsCertPath?: string;
-}
 
 export class DockerodeEngine implements EngineClient {
   private readonly docker: Docker;
@@ -346,135 +339,6 @@ async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw toEngineError(operation, err);
   }
-}
-
-/** The endpoint berth talks to, for messages (credentials in a tcp URL are left out). */
-export function engineEndpoint(conn: EngineConnection = {}): string {
-  const host = conn.host || process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-  try {
-    const url = new URL(host);
-    if (url.username || url.password) {
-      url.username = '';
-      url.password = '';
-      return url.toString();
-    }
-  } catch {
-    // not a URL: a socket path
-  }
-  return host;
-}
-
-function connectionOptions(conn: EngineConnection): Docker.DockerOptions {
-  const host = conn.host || process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
-  if (host.startsWith('/')) return { socketPath: host };
-  if (!/^(tcp|https?):\/\//.test(host)) {
-    throw new EngineError('connect', 0, `Docker host "${host}" is not supported: use unix:///path/to/docker.sock or tcp://host:port`);
-  }
-  const url = new URL(host.replace(/^tcp:/, conn.tlsVerify || conn.tlsCertPath ? 'https:' : 'http:'));
-  const opts: Docker.DockerOptions = {
-    host: url.hostname,
-    port: url.port || (url.protocol === 'https:' ? 2376 : 2375),
-    protocol: url.protocol === 'https:' ? 'https' : 'http',
-  };
-  if (conn.tlsCertPath) {
-    opts.ca = readFileSync(`${conn.tlsCertPath}/ca.pem`);
-    opts.cert = readFileSync(`${conn.tlsCertPath}/cert.pem`);
-    opts.key = readFileSync(`${conn.tlsCertPath}/key.pem`);
-  }
-  return opts;
-}
-
-function containerCreateBody(spec: ContainerSpec): Record<string, unknown> {
-  const networkingConfig =
-    spec.networkMode && spec.networkAliases?.length
-      ? { EndpointsConfig: { [spec.networkMode]: { Aliases: spec.networkAliases } } }
-      : undefined;
-  return {
-    Image: spec.image,
-    Cmd: spec.cmd,
-    Entrypoint: spec.entrypoint,
-    Env: spec.env ?? [],
-    Labels: spec.labels ?? {},
-    User: spec.user ?? '',
-    WorkingDir: spec.workingDir ?? '',
-    Hostname: spec.hostname,
-    AttachStdin: spec.openStdin ?? false,
-    AttachStdout: true,
-    AttachStderr: true,
-    OpenStdin: spec.openStdin ?? false,
-    StdinOnce: spec.openStdin ?? false,
-    Tty: false,
-    HostConfig: {
-      Mounts: (spec.mounts ?? []).map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })),
-      Binds: spec.binds ?? [],
-      NetworkMode: spec.networkMode,
-      ExtraHosts: spec.extraHosts ?? [],
-      Privileged: spec.privileged ?? false,
-      RestartPolicy: { Name: 'no' },
-      ...spec.hostConfig,
-    },
-    NetworkingConfig: networkingConfig,
-  };
-}
-
-/** Demultiplexes a non-streamed logs buffer (8-byte frame headers) into one buffer. */
-function demuxBuffer(buf: Buffer): Buffer {
-  if (!Buffer.isBuffer(buf)) return Buffer.from(String(buf));
-  const parts: Buffer[] = [];
-  let off = 0;
-  while (off + 8 <= buf.length) {
-    const type = buf[off];
-    if (type !== 0 && type !== 1 && type !== 2) return buf; // not multiplexed (TTY)
-    const size = buf.readUInt32BE(off + 4);
-    parts.push(buf.subarray(off + 8, off + 8 + size));
-    off += 8 + size;
-  }
-  return Buffer.concat(parts);
-}
-
-interface RawImage {
-  Id: string;
-  RepoTags?: string[] | null;
-  RepoDigests?: string[] | null;
-  Os?: string;
-  Architecture?: string;
-  Config?: {
-    Entrypoint?: string[] | null;
-    Cmd?: string[] | null;
-    Env?: string[] | null;
-    User?: string;
-    ExposedPorts?: Record<string, unknown> | null;
-    Labels?: Labels | null;
-  } | null;
-}
-
-interface RawContainer {
-  Id: string;
-  Name?: string;
-  State?: { Status?: string; Running?: boolean; ExitCode?: number; OOMKilled?: boolean; Error?: string };
-  Config?: { Labels?: Labels };
-  HostConfig?: { NetworkMode?: string };
-  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string } | undefined> };
-}
-
-function toImageInfo(raw: RawImage): ImageInfo {
-  const c = raw.Config ?? {};
-  return {
-    id: raw.Id,
-    repoTags: raw.RepoTags ?? [],
-    repoDigests: raw.RepoDigests ?? [],
-    os: raw.Os ?? '',
-    architecture: raw.Architecture ?? '',
-    config: {
-      entrypoint: c.Entrypoint ?? null,
-      cmd: c.Cmd ?? null,
-      env: c.Env ?? [],
-      user: c.User ?? '',
-      exposedPorts: Object.keys(c.ExposedPorts ?? {}),
-      labels: c.Labels ?? {},
-    },
-  };
 }
 
 /** A string field of an engine answer, or '' when the engine sent something else. */

@@ -7,7 +7,8 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { compilePipeline, selectJobs, formatJobList, jobListJson, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
-import { DockerodeEngine, engineEndpoint } from '../engine/dockerode-engine.js';
+import { DockerodeEngine } from '../engine/dockerode-engine.js';
+import { engineEndpoint } from '../engine/engine-connection.js';
 import { defaultDockerSettings } from '../executor/docker/docker-settings.js';
 import { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { PullManager } from '../executor/docker/pull-manager.js';
