@@ -121,8 +121,6 @@ export async function onlyExcludes(policy: PolicyConfig, ctx: PolicyContext): Pr
       return `only:changes: no changed path matches ${policy.changes!.paths.join(', ')}`;
     case 'kubernetes':
       return 'only:kubernetes: cannot be checked locally and counts as not active';
-    default:
-      return `only:${failed.part} does not hold`;
   }
 }
 
