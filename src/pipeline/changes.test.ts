@@ -122,10 +122,12 @@ docs-since-tag: {script: x, rules: [{changes: {paths: ["$DOCS_DIR/*"], compare_t
     const fromV2 = await compile(repo, yaml, { variables, changesBase: 'v2' });
     expect(included(fromV2)).toEqual(['docs', 'docs-since-tag']);
 
-    await expect(compile(repo, yaml, { variables: { ...variables, BASE_TAG: 'no-such-ref' } })).rejects.toThrow(
-      /rules:changes:compare_to: "no-such-ref" is not a branch, tag or commit/,
-    );
-    await expect(compile(repo, yaml, { changesBase: 'nope' })).rejects.toBeInstanceOf(InputError);
+    // The error names the file, line and job, and shows compare_to as written (a variable may hold a secret).
+    const err = await compile(repo, yaml, { variables: { ...variables, BASE_TAG: 'secret-ref' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toMatch(/^\.gitlab-ci\.yml:5: docs-since-tag: rules:changes:compare_to "\$BASE_TAG" is not a branch, tag or commit/);
+    expect((err as InputError).message).not.toContain('secret-ref');
+    await expect(compile(repo, yaml, { changesBase: 'nope' })).rejects.toThrow(/^--changes-base: "nope" is not a branch, tag or commit/);
   });
 
   it('list the changed files only when a clause asks (an unknown --changes-base is then never read)', async () => {

@@ -55,7 +55,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const exists = new ExistsChecker(root, git.isRepo);
   const changes = new ChangesChecker(root, git.isRepo, opts.changesBase);
   const changesOf = (lookup: VariableLookup, owner: string) => async (clause: ChangesClause) => {
-    const outcome = await changes.check(clause, lookup);
+    const outcome = await changes.check(clause, lookup, owner);
     if ('noBase' in outcome) warnings.addForJob(`rules:changes and only/except:changes count as true: ${outcome.noBase}`, owner);
     return outcome;
   };

@@ -12,30 +12,27 @@
  * without a common commit) there is nothing to compare: as GitLab does for a new branch or a
  * tag, every `changes` clause then holds, and `why` says so.
  */
-import { BerthError, InputError } from '../../shared/errors.js';
+import { BerthError } from '../../shared/errors.js';
 import { runHostGit } from './host-git.js';
 
 export type ChangedFiles =
   | { kind: 'diff'; base: string; files: string[] }
-  | { kind: 'no-base'; why: string };
+  | { kind: 'no-base'; why: string }
+  /** The ref asked for names no commit (the caller reports it: an input error). */
+  | { kind: 'unknown-ref' };
 
 /** The default branch candidates, in order. */
 export const DEFAULT_BASE_CANDIDATES: readonly string[] = ['refs/remotes/origin/HEAD', 'refs/heads/main', 'refs/heads/master'];
 
-/**
- * The changed files against `ref` (a branch, tag or commit the user named; an unknown ref is an
- * input error naming `what`), or against the default branch when `ref` is undefined.
- */
-export async function listChangedFiles(root: string, isRepo: boolean, ref: string | undefined, what = '--changes-base'): Promise<ChangedFiles> {
+/** The changed files against `ref` (a branch, tag or commit), or against the default branch when `ref` is undefined. */
+export async function listChangedFiles(root: string, isRepo: boolean, ref: string | undefined): Promise<ChangedFiles> {
   if (!isRepo) return { kind: 'no-base', why: 'not a git repository' };
   const head = await resolveCommit(root, 'HEAD');
   if (!head) return { kind: 'no-base', why: 'the repository has no commit yet' };
   let base: { name: string; sha: string } | null = null;
   if (ref !== undefined) {
     const sha = ref.startsWith('-') ? null : await resolveCommit(root, ref);
-    if (!sha) {
-      throw new InputError(`${what}: "${ref}" is not a branch, tag or commit of the repository ${root}; name an existing ref (git branch -a, git tag)`, { key: what });
-    }
+    if (!sha) return { kind: 'unknown-ref' };
     base = { name: ref, sha };
   } else {
     for (const candidate of DEFAULT_BASE_CANDIDATES) {

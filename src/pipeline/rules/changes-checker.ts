@@ -6,12 +6,16 @@
  * Without a base to compare with, every clause holds (as GitLab for a new branch).
  */
 import { listChangedFiles, type ChangedFiles } from '../project/changed-files.js';
+import { InputError } from '../../shared/errors.js';
+import { configError, type Where } from '../load/source-positions.js';
 import type { VariableLookup } from './expression-evaluator.js';
 import { rubyFnmatch } from './ruby-fnmatch.js';
 
 export interface ChangesClause {
   paths: string[];
   compareTo?: string;
+  /** Where the clause is written, for errors. */
+  where?: Where;
 }
 
 export type ChangesOutcome =
@@ -37,17 +41,30 @@ export class ChangesChecker {
     const key = compareTo === undefined ? '\0base' : compareTo;
     let list = this.byRef.get(key);
     if (!list) {
-      list = compareTo === undefined
-        ? listChangedFiles(this.root, this.isRepo, this.base, '--changes-base')
-        : listChangedFiles(this.root, this.isRepo, compareTo, 'rules:changes:compare_to');
+      list = listChangedFiles(this.root, this.isRepo, compareTo ?? this.base);
       this.byRef.set(key, list);
     }
     return list;
   }
 
-  async check(clause: ChangesClause, lookup: VariableLookup): Promise<ChangesOutcome> {
+  /** `owner`: the job (or `workflow`, `include`) the clause belongs to, for errors. */
+  async check(clause: ChangesClause, lookup: VariableLookup, owner: string): Promise<ChangesOutcome> {
     const compareTo = clause.compareTo === undefined ? undefined : expandExisting(clause.compareTo, lookup);
     const changed = await this.changedFiles(compareTo);
+    if (changed.kind === 'unknown-ref') {
+      if (clause.compareTo === undefined) {
+        throw new InputError(
+          `--changes-base: "${this.base}" is not a branch, tag or commit of the repository ${this.root}; name an existing ref (git branch -a, git tag -l)`,
+          { key: '--changes-base' },
+        );
+      }
+      // The ref as written: an expanded variable may hold a secret.
+      throw configError(
+        clause.where,
+        `${owner}: rules:changes:compare_to "${clause.compareTo}" is not a branch, tag or commit of the repository ${this.root}; name an existing ref (git branch -a, git tag -l)`,
+        'rules',
+      );
+    }
     if (changed.kind === 'no-base') return { holds: true, noBase: changed.why };
     const matchers = [...new Set(clause.paths.map((p) => expandExisting(p, lookup)))].map(rubyFnmatch);
     for (const path of changed.files) {

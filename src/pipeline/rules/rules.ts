@@ -98,17 +98,18 @@ function existsPatterns(value: YamlValue, what: string, positions: SourcePositio
 
 /** `changes: [globs]` or `changes: {paths: [globs], compare_to: ref}` (GitLab's Entry::Rules::Rule::Changes). */
 function parseRuleChanges(value: YamlValue, what: string, positions: SourcePositions, where: Where | undefined): ChangesClause {
-  if (!isMap(value)) return { paths: expectStringList(value, `${what}: changes`, where, { key: 'rules' }) };
+  if (!isMap(value)) return { paths: expectStringList(value, `${what}: changes`, where, { key: 'rules' }), where };
   for (const key of Object.keys(value)) {
     if (key !== 'paths' && key !== 'compare_to') {
       throw configError(positions.key(value, key), `${what}: changes has unknown key "${key}" (allowed: paths, compare_to)`, 'rules');
     }
   }
   if (value.paths === undefined) throw configError(where, `${what}: changes:paths is required when changes is a map`, 'rules');
-  const clause: ChangesClause = { paths: expectStringList(value.paths, `${what}: changes:paths`, positions.key(value, 'paths'), { key: 'rules' }) };
+  const clause: ChangesClause = { paths: expectStringList(value.paths, `${what}: changes:paths`, positions.key(value, 'paths'), { key: 'rules' }), where };
   if (value.compare_to !== undefined) {
     if (typeof value.compare_to !== 'string') throw configError(positions.key(value, 'compare_to'), `${what}: changes:compare_to must be a string (a branch, tag or commit)`, 'rules');
     clause.compareTo = value.compare_to;
+    clause.where = positions.key(value, 'compare_to') ?? where;
   }
   return clause;
 }
