@@ -45,7 +45,7 @@ export async function listChangedFiles(root: string, isRepo: boolean, ref: strin
     if (!base) return { kind: 'no-base', why: 'no default branch to compare with (no origin/HEAD, main or master; choose one with --changes-base <ref>)' };
   }
   const mergeBase = (await git(root, ['merge-base', base.sha, head], true)).trim();
-  if (!/^[0-9a-f]{40,64}$/.test(mergeBase)) return { kind: 'no-base', why: `HEAD and ${base.name} have no commit in common` };
+  if (!/^[0-9a-f]{40,64}$/.test(mergeBase)) return { kind: 'no-base', why: `HEAD and ${base.name} have no commit in common (a shallow clone? git fetch --unshallow)` };
   const diff = ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', '--ignore-submodules=none'];
   const outputs = await Promise.all([
     git(root, [...diff, mergeBase, head, '--']),
