@@ -164,6 +164,24 @@ except-docs: {script: x, except: {changes: [docs/*]}}
     expect(p.warnings).toContain(`rules:changes and only/except:changes count as true: ${why} (jobs: src, except-docs)`);
   });
 
+  it('apply to workflow:rules and include:rules too', async () => {
+    const repo = await featureRepo('x: {script: x}\n');
+    await repo.write({ 'ci/src.yml': 'from-src-include: {script: x}\n', 'ci/docs.yml': 'from-docs-include: {script: x}\n' });
+    repo.commitAll('Includes');
+    const p = await compile(repo, `
+include:
+  - local: ci/src.yml
+    rules: [{changes: ["src/**/*"]}]
+  - local: ci/docs.yml
+    rules: [{changes: ["docs/**/*"]}]
+job: {script: x}
+`);
+    expect(included(p)).toEqual(['from-src-include', 'job']);
+    const none = await compile(repo, 'workflow: {rules: [{changes: ["docs/**/*"]}]}\njob: {script: x}\n');
+    expect(included(none)).toEqual([]);
+    expect(reasons(none)).toEqual({ job: 'workflow:rules' });
+  });
+
   it('reject a changes map without paths or with unknown keys', async () => {
     const repo = await repos.create(FILES);
     await expect(compile(repo, 'a: {script: x, rules: [{changes: {compare_to: main}}]}\n')).rejects.toThrow(/changes:paths is required/);
