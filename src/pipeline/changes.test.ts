@@ -182,6 +182,25 @@ job: {script: x}
     expect(reasons(none)).toEqual({ job: 'workflow:rules' });
   });
 
+  it('count changes as true in tag pipelines and non-push sources, as GitLab, unless compare_to or --changes-base is given', async () => {
+    const yaml = `
+docs: {script: x, rules: [{changes: [docs/*]}]}
+docs-vs-main: {script: x, rules: [{changes: {paths: [docs/*], compare_to: main}}]}
+`;
+    const repo = await featureRepo(yaml);
+    expect(included(await compile(repo, yaml))).toEqual([]);
+    repo.git('tag', 'v1');
+    repo.git('checkout', '-q', '--detach', 'v1');
+    const tagged = await compile(repo, yaml);
+    expect(included(tagged)).toEqual(['docs']);
+    expect(tagged.warnings).toContain('rules:changes and only/except:changes count as true: a tag pipeline has no diff, as in GitLab (use compare_to or --changes-base to compare) (jobs: docs)');
+    expect(included(await compile(repo, yaml, { changesBase: 'main' }))).toEqual([]);
+    repo.git('checkout', '-q', 'feature');
+    const scheduled = await compile(repo, yaml, { variables: { CI_PIPELINE_SOURCE: 'schedule' } });
+    expect(included(scheduled)).toEqual(['docs']);
+    expect(scheduled.warnings.join('\n')).toContain('a schedule pipeline has no diff');
+  });
+
   it('reject a changes map without paths or with unknown keys', async () => {
     const repo = await repos.create(FILES);
     await expect(compile(repo, 'a: {script: x, rules: [{changes: {compare_to: main}}]}\n')).rejects.toThrow(/changes:paths is required/);

@@ -47,8 +47,19 @@ export class ChangesChecker {
     return list;
   }
 
-  /** `owner`: the job (or `workflow`, `include`) the clause belongs to, for errors. */
+  /**
+   * `owner`: the job (or `workflow`, `include`) the clause belongs to, for errors. As GitLab, a
+   * tag pipeline and a pipeline whose source is not a push or a merge request have no diff
+   * (changes hold) unless the clause has `compare_to` or berth was given `--changes-base`.
+   */
   async check(clause: ChangesClause, lookup: VariableLookup, owner: string): Promise<ChangesOutcome> {
+    if (clause.compareTo === undefined && this.base === undefined) {
+      const source = lookup('CI_PIPELINE_SOURCE') ?? 'push';
+      if ((lookup('CI_COMMIT_TAG') ?? '') !== '') return { holds: true, noBase: 'a tag pipeline has no diff, as in GitLab (use compare_to or --changes-base to compare)' };
+      if (source !== 'push' && source !== 'merge_request_event') {
+        return { holds: true, noBase: `a ${source} pipeline has no diff, as in GitLab (use compare_to or --changes-base to compare)` };
+      }
+    }
     const compareTo = clause.compareTo === undefined ? undefined : expandExisting(clause.compareTo, lookup);
     const changed = await this.changedFiles(compareTo);
     if (changed.kind === 'unknown-ref') {
