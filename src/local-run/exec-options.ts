@@ -22,4 +22,6 @@ export interface ExecOptions {
   outputLimitKiB: number;
   /** Ignore CI_DEBUG_TRACE (as `debug_trace_disabled` of `[[runners]]`). */
   debugTraceDisabled: boolean;
+  /** `--changes-base`: the ref changes clauses compare with; undefined: the default branch. */
+  changesBase?: string;
 }

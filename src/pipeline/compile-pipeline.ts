@@ -8,6 +8,7 @@ import { plainVariable, type JobVariable, type SourceSpec } from '../job/job-spe
 import { expandVariables, lastByKey } from '../job/variables.js';
 import { readDefaults } from './keywords/defaults.js';
 import { ExistsChecker } from './rules/exists-checker.js';
+import { ChangesChecker, type ChangesClause } from './rules/changes-checker.js';
 import type { VariableLookup } from './rules/expression-evaluator.js';
 import { resolveExtends } from './load/extends-resolver.js';
 import { displayPath, loadConfig } from './load/include-resolver.js';
@@ -52,11 +53,16 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const cli = Object.entries(opts.variables ?? {}).map(([k, v]) => ({ ...plainVariable(k, v), public: publicKeys.has(k) }));
   const predefined = pipelineVariables(git, project, meta);
   const exists = new ExistsChecker(root, git.isRepo);
-  const onChanges = (owner: string) => warnings.addForJob('rules:changes and only/except:changes cannot be evaluated locally and count as true', owner);
+  const changes = new ChangesChecker(root, git.isRepo, opts.changesBase);
+  const changesOf = (lookup: VariableLookup, owner: string) => async (clause: ChangesClause) => {
+    const outcome = await changes.check(clause, lookup, owner);
+    if ('noBase' in outcome) warnings.addForJob(`rules:changes and only/except:changes count as true: ${outcome.noBase}`, owner);
+    return outcome;
+  };
   const ruleContext = (lookup: VariableLookup, owner: string): RuleContext => ({
     lookup,
     exists: (patterns) => exists.any(patterns, lookup),
-    onChanges: () => onChanges(owner),
+    changes: changesOf(lookup, owner),
   });
 
   const includeLookup = lookupOf([...predefined, ...cli]);
@@ -67,7 +73,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     positions,
     warn: warnings.add,
     lookup: includeLookup,
-    rules: { exists: (p) => exists.any(p, includeLookup), onChanges: () => onChanges('include') },
+    rules: { exists: (p) => exists.any(p, includeLookup), changes: changesOf(includeLookup, 'include') },
     onSkipped: skippedIncludes.add,
   });
   config = resolveExtends(config, positions, skippedIncludes, warnings.add);
@@ -118,7 +124,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
       isTag: (lookup('CI_COMMIT_TAG') ?? '') !== '',
       source: lookup('CI_PIPELINE_SOURCE') ?? 'push',
       lookup,
-      onChanges: () => onChanges(job.name),
+      changes: changesOf(lookup, job.name),
       onKubernetes: () => warnings.addForJob('only/except:kubernetes cannot be checked locally and counts as not active', job.name),
     }, warnings.add);
     if (decision.included) planned.push({ job, decision });

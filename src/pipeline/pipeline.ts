@@ -83,4 +83,9 @@ export interface CompileOptions {
   pipelineIid?: number;
   /** CI_PIPELINE_CREATED_AT; defaults to now. */
   now?: Date;
+  /**
+   * `--changes-base`: the ref `rules:changes` and `only/except:changes` compare with (through the
+   * merge base with HEAD); defaults to origin/HEAD, else main, else master.
+   */
+  changesBase?: string;
 }

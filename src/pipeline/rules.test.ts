@@ -69,7 +69,7 @@ test:
     expect(p.jobs.find((j) => j.name === 'test')!.needs).toEqual([{ job: 'lint', optional: false }]);
   });
 
-  it('evaluates exists against the project files and counts changes as true with a warning', async () => {
+  it('evaluates exists against the project files; outside a git repository changes count as true, with a warning', async () => {
     const p = await projects.compile(`
 docker: {script: x, rules: [{exists: [Dockerfile]}]}
 node: {script: x, rules: [{exists: ["**/package.json"]}]}
@@ -78,7 +78,7 @@ dir: {script: x, rules: [{exists: [src]}]}
 changed: {script: x, rules: [{changes: [src/**/*]}]}
 `, { files: { Dockerfile: 'FROM x', 'web/package.json': '{}', 'src/main.c': '' } });
     expect(jobNames(p)).toEqual(['docker', 'node', 'dir', 'changed']);
-    expect(p.warnings).toContain('rules:changes and only/except:changes cannot be evaluated locally and count as true (jobs: changed)');
+    expect(p.warnings).toContain('rules:changes and only/except:changes count as true: not a git repository (jobs: changed)');
   });
 
   it('sees predefined, global, job and --variable values, expanded', async () => {
@@ -155,7 +155,7 @@ only-tags: {script: x, only: {refs: [tags], variables: [$DEPLOY]}}
 `, { variables: { DEPLOY: 'yes' } });
     expect(p.skipped).toMatchObject([
       { name: 'except-vars', reason: 'except:variables: an expression holds' },
-      { name: 'except-changes', reason: 'except:changes: counts as changed (berth exec cannot evaluate changes locally)' },
+      { name: 'except-changes', reason: 'except:changes: counts as changed (not a git repository)' },
       { name: 'only-tags', reason: 'only:refs does not match ref "main" (pipeline source push)' },
     ]);
   });

@@ -29,6 +29,7 @@ export function register(program: Command): void {
       (v: string) => parsePositive(v, '--output-limit'),
       DEFAULT_OUTPUT_LIMIT_KIB,
     )
+    .option('--changes-base <ref>', 'the branch, tag or commit rules:changes and only/except:changes compare with, through its merge base with HEAD (default: origin/HEAD, else main, else master)')
     .option('--debug-trace-disabled', 'ignore CI_DEBUG_TRACE: no shell tracing, which prints secret values (as [[runners]] debug_trace_disabled)', false)
     .action(async (jobs: string[], raw: Record<string, unknown>) => {
       const opts: ExecOptions = {
@@ -47,6 +48,7 @@ export function register(program: Command): void {
         dockerImage: raw.dockerImage as string | undefined,
         outputLimitKiB: raw.outputLimit as number,
         debugTraceDisabled: raw.debugTraceDisabled === true,
+        changesBase: raw.changesBase as string | undefined,
       };
       if (opts.json && !opts.list) throw new InputError('--json only works with --list (berth exec --list --json)', { key: '--json' });
       const { runExec } = await import('../../local-run/run-exec.js');

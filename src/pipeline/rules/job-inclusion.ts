@@ -23,7 +23,7 @@ export type Inclusion =
       needs: NeedConfig[] | null;
     };
 
-const DEFAULT_ONLY: PolicyConfig = { refs: [{ pattern: 'branches' }, { pattern: 'tags' }], changes: false, kubernetes: false };
+const DEFAULT_ONLY: PolicyConfig = { refs: [{ pattern: 'branches' }, { pattern: 'tags' }], kubernetes: false };
 
 export async function decideInclusion(job: JobConfig, rules: RuleContext, policy: PolicyContext, warn: (m: string) => void): Promise<Inclusion> {
   let when: JobWhen = job.when;
@@ -40,9 +40,9 @@ export async function decideInclusion(job: JobConfig, rules: RuleContext, policy
     ruleVariables = rule.variables;
     if (rule.needs !== undefined) needs = rule.needs;
   } else {
-    const onlyReason = onlyExcludes(job.only ?? DEFAULT_ONLY, policy);
+    const onlyReason = await onlyExcludes(job.only ?? DEFAULT_ONLY, policy);
     if (onlyReason) return { included: false, reason: onlyReason };
-    const exceptReason = job.except ? exceptExcludes(job.except, policy) : null;
+    const exceptReason = job.except ? await exceptExcludes(job.except, policy) : null;
     if (exceptReason) return { included: false, reason: exceptReason };
   }
   if (when === 'never') return { included: false, reason: 'when: never' };

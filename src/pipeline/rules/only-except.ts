@@ -1,6 +1,7 @@
 /**
  * `only` / `except` (GitLab's legacy policies). A job is in the pipeline when every part of
  * `only` holds (refs, variables, changes, kubernetes) and no part of `except` holds.
+ * `changes` is a list of globs (see changes-checker.ts).
  * Without rules, only and except, `only: [branches, tags]` applies.
  * Refs: `branches`, `tags`, a pipeline source (`pushes`, `web`, `merge_requests`, ...), an exact
  * ref name, or `/regex/`; `ref@namespace/project` also checks the project path.
@@ -11,11 +12,12 @@ import { expectString, expectStringList } from '../keywords/keyword-values.js';
 import { compileRubyRegexp, isRubyRegexpSyntax } from './re2-regexp.js';
 import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
 import { isMap, type YamlValue } from '../load/yaml-value.js';
+import type { ChangesClause, ChangesOutcome } from './changes-checker.js';
 
 export interface PolicyConfig {
   refs?: { pattern: string; project?: string; regexp?: RegExp }[];
   variables?: Condition[];
-  changes: boolean;
+  changes?: ChangesClause;
   kubernetes: boolean;
 }
 
@@ -25,7 +27,8 @@ export interface PolicyContext {
   source: string;
   projectPath: string;
   lookup: VariableLookup;
-  onChanges(): void;
+  /** Whether a changed file matches the globs (true without a base to compare with). */
+  changes(clause: ChangesClause): Promise<ChangesOutcome>;
   onKubernetes(): void;
 }
 
@@ -35,13 +38,16 @@ export function parsePolicy(value: YamlValue | undefined, owner: string, key: 'o
   if (value === undefined || value === null) return null;
   const what = `${owner}: ${key}`;
   if (typeof value === 'string' || Array.isArray(value)) {
-    return { refs: parseRefs(value, what, where), changes: false, kubernetes: false };
+    return { refs: parseRefs(value, what, where), kubernetes: false };
   }
   if (!isMap(value)) throw configError(where, `${what} must be a list of refs or a map (refs, variables, changes, kubernetes)`, key);
   for (const k of Object.keys(value)) {
     if (!POLICY_KEYS.includes(k)) throw configError(positions.key(value, k), `${what} has unknown key "${k}" (allowed: ${POLICY_KEYS.join(', ')})`, key);
   }
-  const policy: PolicyConfig = { changes: value.changes !== undefined, kubernetes: value.kubernetes !== undefined };
+  const policy: PolicyConfig = { kubernetes: value.kubernetes !== undefined };
+  if (value.changes !== undefined) {
+    policy.changes = { paths: expectStringList(value.changes, `${what}:changes`, positions.key(value, 'changes'), { allowSingle: true, key }) };
+  }
   if (value.refs !== undefined) policy.refs = parseRefs(value.refs, `${what}:refs`, positions.key(value, 'refs'));
   if (value.variables !== undefined) {
     const at = positions.key(value, 'variables');
@@ -71,16 +77,31 @@ function parseRefs(value: YamlValue, what: string, where: Where | undefined): Po
 
 export type PolicyPart = 'refs' | 'variables' | 'changes' | 'kubernetes';
 
-/** Each part of the policy and whether it holds: `only` needs all of them, `except` any. */
-export function policyParts(policy: PolicyConfig, ctx: PolicyContext): { part: PolicyPart; holds: boolean }[] {
-  const parts: { part: PolicyPart; holds: boolean }[] = [];
+export interface PolicyPartResult {
+  part: PolicyPart;
+  holds: boolean;
+  /** For changes: the changed path that matched, or why there was nothing to compare with. */
+  detail?: string;
+  /** For changes: true when there was nothing to compare with (the part then holds). */
+  noBase?: boolean;
+}
+
+/**
+ * The parts of the policy and whether they hold, in order, up to the first part whose result is
+ * `stopAt` (`only` needs all of them, `except` any): changes are only listed when needed.
+ */
+export async function policyParts(policy: PolicyConfig, ctx: PolicyContext, stopAt?: boolean): Promise<PolicyPartResult[]> {
+  const parts: PolicyPartResult[] = [];
+  const done = () => stopAt !== undefined && parts.length > 0 && parts[parts.length - 1]!.holds === stopAt;
   if (policy.refs) parts.push({ part: 'refs', holds: policy.refs.some((r) => refMatches(r, ctx)) });
-  if (policy.variables) parts.push({ part: 'variables', holds: policy.variables.some((c) => conditionHolds(c, ctx.lookup)) });
-  if (policy.changes) {
-    ctx.onChanges();
-    parts.push({ part: 'changes', holds: true });
+  if (!done() && policy.variables) parts.push({ part: 'variables', holds: policy.variables.some((c) => conditionHolds(c, ctx.lookup)) });
+  if (!done() && policy.changes) {
+    const outcome = await ctx.changes(policy.changes);
+    if (!outcome.holds) parts.push({ part: 'changes', holds: false });
+    else if ('noBase' in outcome) parts.push({ part: 'changes', holds: true, detail: outcome.noBase, noBase: true });
+    else parts.push({ part: 'changes', holds: true, detail: outcome.path });
   }
-  if (policy.kubernetes) {
+  if (!done() && policy.kubernetes) {
     ctx.onKubernetes();
     parts.push({ part: 'kubernetes', holds: false });
   }
@@ -88,24 +109,24 @@ export function policyParts(policy: PolicyConfig, ctx: PolicyContext): { part: P
 }
 
 /** Why `only` leaves the job out (the first part that does not hold), or null when it does not. */
-export function onlyExcludes(policy: PolicyConfig, ctx: PolicyContext): string | null {
-  const failed = policyParts(policy, ctx).find((p) => !p.holds);
+export async function onlyExcludes(policy: PolicyConfig, ctx: PolicyContext): Promise<string | null> {
+  const failed = (await policyParts(policy, ctx, false)).find((p) => !p.holds);
   if (!failed) return null;
   switch (failed.part) {
     case 'refs':
       return `only:refs does not match ref "${ctx.ref}" (pipeline source ${ctx.source})`;
     case 'variables':
       return 'only:variables: no expression holds';
+    case 'changes':
+      return `only:changes: no changed path matches ${policy.changes!.paths.join(', ')}`;
     case 'kubernetes':
       return 'only:kubernetes: cannot be checked locally and counts as not active';
-    default:
-      return `only:${failed.part} does not hold`;
   }
 }
 
 /** Why `except` leaves the job out (the first part that holds), or null when it does not. */
-export function exceptExcludes(policy: PolicyConfig, ctx: PolicyContext): string | null {
-  const matched = policyParts(policy, ctx).find((p) => p.holds);
+export async function exceptExcludes(policy: PolicyConfig, ctx: PolicyContext): Promise<string | null> {
+  const matched = (await policyParts(policy, ctx, true)).find((p) => p.holds);
   if (!matched) return null;
   switch (matched.part) {
     case 'refs':
@@ -113,7 +134,7 @@ export function exceptExcludes(policy: PolicyConfig, ctx: PolicyContext): string
     case 'variables':
       return 'except:variables: an expression holds';
     case 'changes':
-      return 'except:changes: counts as changed (berth exec cannot evaluate changes locally)';
+      return matched.noBase ? `except:changes: counts as changed (${matched.detail})` : `except:changes: a path changed (${matched.detail})`;
     default:
       return `except:${matched.part} holds`;
   }

@@ -1,8 +1,8 @@
 /**
  * `rules:` (jobs, workflow, include): the first rule whose clauses all hold decides; a rule
  * without clauses always holds; no rule holding means `when: never`. Clauses: `if`
- * (expression), `exists` (globs against the project's files), `changes` (no diff base
- * locally: counted as true, with a warning).
+ * (expression), `exists` (globs against the project's files), `changes` (globs against the
+ * changed files, a list or `{paths, compare_to}`; see changes-checker.ts).
  */
 import { parseAllowFailure, type AllowFailure } from '../keywords/allow-failure-config.js';
 import { conditionHolds, parseCondition, type Condition } from './condition.js';
@@ -13,13 +13,14 @@ import { configError, type SourcePositions, type Where } from '../load/source-po
 import { parseVariables, type ConfigVariable } from '../keywords/variables-config.js';
 import { describeType, isMap, type YamlValue } from '../load/yaml-value.js';
 import type { VariableLookup } from './expression-evaluator.js';
+import type { ChangesClause, ChangesOutcome } from './changes-checker.js';
 
 export type RuleWhen = 'on_success' | 'on_failure' | 'always' | 'manual' | 'never' | 'delayed';
 
 export interface RuleConfig {
   where: Where | undefined;
   if?: Condition;
-  changes: boolean;
+  changes?: ChangesClause;
   exists?: string[];
   when?: RuleWhen;
   allowFailure?: AllowFailure;
@@ -45,8 +46,8 @@ export interface RuleContext {
   lookup: VariableLookup;
   /** True when a file of the project matches one of the globs. */
   exists(patterns: string[]): Promise<boolean>;
-  /** Called when a `changes` clause is taken as true. */
-  onChanges(rule: RuleConfig): void;
+  /** Whether a changed file matches the clause (true without a base to compare with). */
+  changes(clause: ChangesClause): Promise<ChangesOutcome>;
 }
 
 export function parseRules(
@@ -70,8 +71,9 @@ function parseRule(item: YamlValue, what: string, syntax: RuleSyntax, positions:
       throw configError(positions.key(item, key), `${what} has unknown key "${key}" (allowed: ${syntax.keys.join(', ')})`, 'rules');
     }
   }
-  const rule: RuleConfig = { where: at, changes: item.changes !== undefined, variables: [] };
+  const rule: RuleConfig = { where: at, variables: [] };
   if (item.if !== undefined) rule.if = parseCondition(item.if, `${what}: if`, positions.key(item, 'if'));
+  if (item.changes !== undefined) rule.changes = parseRuleChanges(item.changes, what, positions, positions.key(item, 'changes'));
   if (item.exists !== undefined) rule.exists = existsPatterns(item.exists, what, positions, positions.key(item, 'exists'), warn);
   if (item.when !== undefined) {
     if (typeof item.when !== 'string' || !syntax.when.includes(item.when as RuleWhen)) {
@@ -94,12 +96,30 @@ function existsPatterns(value: YamlValue, what: string, positions: SourcePositio
   return expectStringList(value, `${what}: exists`, where, { allowSingle: true, key: 'rules' });
 }
 
+/** `changes: [globs]` or `changes: {paths: [globs], compare_to: ref}` (GitLab's Entry::Rules::Rule::Changes). */
+function parseRuleChanges(value: YamlValue, what: string, positions: SourcePositions, where: Where | undefined): ChangesClause {
+  if (!isMap(value)) return { paths: expectStringList(value, `${what}: changes`, where, { key: 'rules' }), where };
+  for (const key of Object.keys(value)) {
+    if (key !== 'paths' && key !== 'compare_to') {
+      throw configError(positions.key(value, key), `${what}: changes has unknown key "${key}" (allowed: paths, compare_to)`, 'rules');
+    }
+  }
+  if (value.paths === undefined) throw configError(where, `${what}: changes:paths is required when changes is a map`, 'rules');
+  const clause: ChangesClause = { paths: expectStringList(value.paths, `${what}: changes:paths`, positions.key(value, 'paths'), { key: 'rules' }), where };
+  if (value.compare_to !== undefined) {
+    if (typeof value.compare_to !== 'string') throw configError(positions.key(value, 'compare_to'), `${what}: changes:compare_to must be a string (a branch, tag or commit)`, 'rules');
+    clause.compareTo = value.compare_to;
+    clause.where = positions.key(value, 'compare_to') ?? where;
+  }
+  return clause;
+}
+
 /** The first rule that holds, or null (the job or pipeline is then not created). */
 export async function firstMatchingRule(rules: RuleConfig[], ctx: RuleContext): Promise<RuleConfig | null> {
   for (const rule of rules) {
     if (rule.if && !conditionHolds(rule.if, ctx.lookup)) continue;
     if (rule.exists && !(await ctx.exists(rule.exists))) continue;
-    if (rule.changes) ctx.onChanges(rule);
+    if (rule.changes && !(await ctx.changes(rule.changes)).holds) continue;
     return rule;
   }
   return null;
