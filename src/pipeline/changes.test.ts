@@ -68,8 +68,26 @@ except-docs: {script: x, except: {changes: [docs/a.md]}}
     expect(p.warnings.join('\n')).not.toMatch(/changes/);
   });
 
+  it('on the default branch, compare with the last commit (as a push pipeline); the first commit counts as a first push', async () => {
+    const yaml = `
+app: {script: x, rules: [{changes: ["src/*"]}]}
+docs: {script: x, rules: [{changes: ["docs/*"]}]}
+`;
+    const repo = await repos.create({ ...FILES, '.gitlab-ci.yml': yaml });
+    const first = await compile(repo, yaml);
+    expect(included(first)).toEqual(['app', 'docs']);
+    expect(first.warnings.join('\n')).toContain('HEAD is the first commit of the default branch');
+    await repo.write({ 'docs/a.md': 'docs v2\n' });
+    repo.commitAll('Docs');
+    const second = await compile(repo, yaml);
+    expect(included(second)).toEqual(['docs']);
+    expect(reasons(second)).toEqual({ app: 'rules: no rule matched' });
+  });
+
   it('count staged, unstaged and untracked files (dot files too), but not ignored ones', async () => {
     const repo = await repos.create(FILES);
+    await repo.write({ 'README.md': 'a second commit, so that the last commit is not the first\n' });
+    repo.commitAll('Readme');
     await repo.write({ 'lib/new.ts': 'new\n' });
     repo.git('add', 'lib/new.ts');
     await repo.write({ 'docs/a.md': 'edited\n', 'notes/.todo': 'x\n', 'build/out.js': 'ignored\n' });

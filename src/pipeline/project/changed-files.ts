@@ -8,7 +8,8 @@
  *
  * The base is, in order: the ref asked for (`--changes-base`, or a rule's `compare_to`), else
  * the default branch: `origin/HEAD` (the remote's default branch) when set, else `main`, else
- * `master`. Without a base (no such branch, not a git repository, no commit yet, or histories
+ * `master`. On the default branch itself the base is the parent of HEAD, as a push pipeline on
+ * the default branch compares with the commit before the push (the first commit: every clause holds). Without a base (no such branch, not a git repository, no commit yet, or histories
  * without a common commit) there is nothing to compare: as GitLab does for a new branch or a
  * tag, every `changes` clause then holds, and `why` says so.
  */
@@ -44,8 +45,16 @@ export async function listChangedFiles(root: string, isRepo: boolean, ref: strin
     }
     if (!base) return { kind: 'no-base', why: 'no default branch to compare with (no origin/HEAD, main or master; choose one with --changes-base <ref>)' };
   }
-  const mergeBase = (await git(root, ['merge-base', base.sha, head], true)).trim();
+  let mergeBase = (await git(root, ['merge-base', base.sha, head], true)).trim();
   if (!/^[0-9a-f]{40,64}$/.test(mergeBase)) return { kind: 'no-base', why: `HEAD and ${base.name} have no commit in common (a shallow clone? git fetch --unshallow)` };
+  if (ref === undefined && mergeBase === head) {
+    // On the default branch (or behind it): GitLab's push pipeline compares with the commit
+    // before the push; locally, the last commit is what was pushed last.
+    const parent = await resolveCommit(root, 'HEAD~1');
+    if (!parent) return { kind: 'no-base', why: 'HEAD is the first commit of the default branch (as for a first push)' };
+    mergeBase = parent;
+    base = { name: 'HEAD~1', sha: parent };
+  }
   const diff = ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', '--ignore-submodules=none'];
   const outputs = await Promise.all([
     git(root, [...diff, mergeBase, head, '--']),
