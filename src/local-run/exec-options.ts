@@ -1,5 +1,6 @@
 /** What `berth exec` was asked to do: the command line, parsed and checked by the CLI. */
 import type { PullPolicy } from '../shared/pull-policy.js';
+import type { ExternalIncludeOptions } from '../pipeline/index.js';
 
 export interface ExecOptions {
   jobs: string[];
@@ -22,4 +23,6 @@ export interface ExecOptions {
   outputLimitKiB: number;
   /** Ignore CI_DEBUG_TRACE (as `debug_trace_disabled` of `[[runners]]`). */
   debugTraceDisabled: boolean;
+  /** `--include-cache`, `--include-ca`, `--include-project` and the token for include:project/component. */
+  includes?: ExternalIncludeOptions;
 }

@@ -36,6 +36,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     publicVariables: opts.publicVariables,
     git,
     listFiles: false,
+    includes: opts.includes,
   });
   for (const w of pipeline.warnings) process.stderr.write(`berth: warning: ${w}\n`);
   if (opts.list) {

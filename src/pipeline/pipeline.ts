@@ -4,6 +4,9 @@
  */
 import type { JobSpec } from '../job/job-spec.js';
 import type { LocalGitInfo } from './project/local-git.js';
+import type { ExternalIncludeOptions } from './load/external-includes.js';
+
+export type { ExternalIncludeOptions };
 
 export type PipelineJobWhen = 'on_success' | 'on_failure' | 'always' | 'manual';
 
@@ -83,4 +86,9 @@ export interface CompileOptions {
   pipelineIid?: number;
   /** CI_PIPELINE_CREATED_AT; defaults to now. */
   now?: Date;
+  /**
+   * include:remote, include:project and include:component: the cache, CA, project checkouts and
+   * token. Without it (e.g. for --list in tests) they are read with the defaults and no token.
+   */
+  includes?: ExternalIncludeOptions;
 }
