@@ -199,8 +199,9 @@ async function projectSource(project: string, ref: string | null, path: string, 
 async function componentSource(address: string, entry: IncludeEntry, ctx: IncludeContext): Promise<Source> {
   const external = ctx.external!;
   const c = parseComponentAddress(address, entry.where);
+  // $CI_SERVER_FQDN (a placeholder for an ssh remote) or the host of the remote.
   const fqdn = external.serverFqdn;
-  if (fqdn !== null && c.fqdn !== fqdn) {
+  if (fqdn !== null && c.fqdn !== fqdn && c.fqdn !== ctx.lookup('CI_SERVER_FQDN')) {
     throw configError(entry.where, `include:component "${address}": components come from this GitLab instance (${fqdn}, $CI_SERVER_FQDN), not ${c.fqdn}`, 'include');
   }
   let ref = c.version;
