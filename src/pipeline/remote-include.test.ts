@@ -80,4 +80,18 @@ describe('include:remote', () => {
     expect(await readdir(elsewhere)).toEqual([]);
     await rm(elsewhere, { recursive: true, force: true });
   });
+
+  it('never prints a token the URL carries in a variable or as user info', async () => {
+    const secret = 'glpat-URLsecret123456789';
+    server.routes.set('/private.yml', { body: 'private: {script: x}\n' });
+    const includes = { cacheDir: freshCache(), caFile: server.caFile };
+    const ok = await projects.compile(`include: ${server.url}/private.yml?private_token=$TOKEN\n`, { includes, variables: { TOKEN: secret } });
+    expect(jobNames(ok)).toEqual(['private']);
+    const url = server.url.replace('https://', `https://user:${secret}@`);
+    for (const yaml of [`include: ${server.url}/missing.yml?private_token=$TOKEN\n`, `include:\n  - remote: ${url}/missing.yml\n`]) {
+      const err = await projects.error(yaml, { includes, variables: { TOKEN: secret } });
+      expect(err.message).toMatch(/not found \(HTTP 404\), and there is no cached copy/);
+      expect(err.message).not.toContain(secret);
+    }
+  });
 });

@@ -42,8 +42,9 @@ export class ExternalIncludes {
     return this.opts.serverUrl ? new URL(this.opts.serverUrl).host : null;
   }
 
-  remote(url: string, where: Where | undefined, integrity: string | null): Promise<string> {
-    return fetchRemoteInclude(url, where, integrity, {
+  /** `shown`: the URL as written, for messages (its variables unexpanded). */
+  remote(url: string, shown: string, where: Where | undefined, integrity: string | null): Promise<string> {
+    return fetchRemoteInclude(url, shown, where, integrity, {
       cache: this.cache,
       maxBytes: this.opts.maxBytes,
       timeoutMs: this.opts.timeoutMs,

@@ -171,9 +171,10 @@ async function sourcesOf(entry: IncludeEntry, origin: Origin, ctx: IncludeContex
       return [await projectSource(origin.project, origin.ref, path, entry, ctx)];
     }
     case 'remote': {
-      const url = expand(target.url);
-      const text = await external.remote(url, entry.where, target.integrity);
-      return [{ id: url, file: url, display: url, text, origin }];
+      // Messages and positions show the URL as written, without credentials: a token may be in a variable.
+      const shown = withoutUserinfo(target.url);
+      const text = await external.remote(expand(target.url), shown, entry.where, target.integrity);
+      return [{ id: `remote:${shown}`, file: shown, display: shown, text, origin }];
     }
     case 'project': {
       const project = expand(target.project).replace(/^\/+|\/+$/g, '');
@@ -187,6 +188,10 @@ async function sourcesOf(entry: IncludeEntry, origin: Origin, ctx: IncludeContex
     case 'skip':
       return [];
   }
+}
+
+function withoutUserinfo(url: string): string {
+  return url.replace(/^(https?:\/\/)[^/@]*@/i, '$1');
 }
 
 async function projectSource(project: string, ref: string | null, path: string, entry: IncludeEntry, ctx: IncludeContext): Promise<Source> {
@@ -270,7 +275,7 @@ function entry(target: IncludeTarget, what: string, where: Where | undefined, ru
 }
 
 function describeInclude(kind: string, value: YamlValue | undefined): string {
-  return `include:${kind}${typeof value === 'string' ? ` "${value}"` : ''}`;
+  return `include:${kind}${typeof value === 'string' ? ` "${kind === 'remote' ? withoutUserinfo(value) : value}"` : ''}`;
 }
 
 async function localPaths(local: string, where: Where | undefined, ctx: IncludeContext): Promise<string[]> {

@@ -40,11 +40,20 @@ class TooLarge extends BerthError {
   }
 }
 
-/** The body of `url` (fetched, else cached). Throws InputError naming `where` and the URL. */
-export async function fetchRemoteInclude(url: string, where: Where | undefined, integrity: string | null, opts: RemoteFetchOptions): Promise<string> {
+/**
+ * The body of `url` (fetched, else cached). Throws InputError naming `where` and the URL as
+ * written (`shown`: its `$VARIABLES` unexpanded, so a token in a variable is never printed).
+ */
+export async function fetchRemoteInclude(
+  url: string,
+  shown: string,
+  where: Where | undefined,
+  integrity: string | null,
+  opts: RemoteFetchOptions,
+): Promise<string> {
   const at = locationPrefix(where);
   const fail: (what: string, cause?: unknown) => never = (what, cause) => {
-    throw new InputError(`${at}include:remote "${url}": ${what}`, { file: where?.file, line: where?.line }, { cause });
+    throw new InputError(`${at}include:remote "${shown}": ${what}`, { file: where?.file, line: where?.line }, { cause });
   };
   const parsed = parseHttpsUrl(url);
   if (parsed === 'http') fail('berth fetches remote includes over https only (a pipeline fetched in clear text could be changed on the way); use an https:// URL');
@@ -54,13 +63,13 @@ export async function fetchRemoteInclude(url: string, where: Where | undefined, 
   let body: Buffer;
   try {
     body = await get(parsed, opts, ca, 0);
-    await opts.cache.writeRemote(url, body).catch((err: unknown) => opts.warn(`${at}include:remote "${url}": fetched, but not cached (${err instanceof Error ? err.message : String(err)})`));
+    await opts.cache.writeRemote(url, body).catch((err: unknown) => opts.warn(`${at}include:remote "${shown}": fetched, but not cached (${err instanceof Error ? err.message : String(err)})`));
   } catch (err) {
     if (err instanceof TooLarge) fail(err.message);
     if (!(err instanceof FetchFailure)) throw err;
     const cached = await opts.cache.readRemote(url, opts.maxBytes);
     if (!cached) fail(`${err.message}, and there is no cached copy in ${opts.cache.dir}; check the URL and the network (or --include-ca for a private CA)`, err);
-    opts.warn(`${at}include:remote "${url}": ${err.message}; using the cached copy from ${opts.cache.dir}`);
+    opts.warn(`${at}include:remote "${shown}": ${err.message}; using the cached copy from ${opts.cache.dir}`);
     body = cached;
   }
   if (integrity !== null) checkIntegrity(body, integrity, fail);
@@ -105,6 +114,9 @@ function get(url: URL, opts: RemoteFetchOptions, ca: Buffer | undefined, redirec
       readBody(res, opts.maxBytes).then(resolve, reject);
     });
     req.on('timeout', () => req.destroy(new FetchFailure(`no answer within ${timeoutMs / 1000} s`)));
+    // A server that trickles bytes never trips the idle timeout: the whole download is bounded too.
+    const deadline = setTimeout(() => req.destroy(new FetchFailure(`not complete within ${(4 * timeoutMs) / 1000} s`)), 4 * timeoutMs);
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof FetchFailure ? err : new FetchFailure(`cannot be fetched (${err.code ?? err.message})`)));
     req.end();
   });
