@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -113,7 +113,21 @@ describe('include:project fetched with git from the GitLab of the remote', () =>
   it('fetches the project at the ref with the token in a header, never on a command line or in a message', async () => {
     const cacheDir = join(tmp, 'git-cache');
     const remote = { remoteUrl: `${server.url}/group/app.git` };
-    const p = await projects.compile('include:\n  - project: group/lib\n    ref: v1\n    file: ci/build.yml\n', { git: remote, includes: { cacheDir, token } });
+    // A git on PATH that logs its command line (what ps shows) and runs the real one.
+    const real = (await promisify(execFile)('sh', ['-c', 'command -v git'])).stdout.trim();
+    const bin = join(tmp, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${join(tmp, 'argv.log')}\nexec ${real} "$@"\n`);
+    await chmod(join(bin, 'git'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    const p = await projects
+      .compile('include:\n  - project: group/lib\n    ref: v1\n    file: ci/build.yml\n', { git: remote, includes: { cacheDir, token } })
+      .finally(() => (process.env.PATH = path));
+    const argv = await readFile(join(tmp, 'argv.log'), 'utf8');
+    expect(argv).toMatch(/ fetch --quiet --no-tags --depth=1 http:\/\/127\.0\.0\.1:\d+\/group\/lib\.git v1/);
+    expect(argv).not.toContain(token);
+    expect(argv).not.toContain(Buffer.from(`gitlab-ci-token:${token}`).toString('base64'));
     expect(jobNames(p)).toEqual(['shared', 'build']);
     expect(server.requests.length).toBeGreaterThan(0);
     expect(server.requests.every((r) => r.authorized)).toBe(true);
