@@ -22,21 +22,18 @@ import { InputError } from '../../shared/errors.js';
 import { mergeMaps, withoutKeys } from './deep-merge.js';
 import type { VariableLookup } from '../rules/expression-evaluator.js';
 import { interpolateInputs } from './inputs-interpolation.js';
-import { expectString } from '../keywords/keyword-values.js';
-import { firstMatchingRule, INCLUDE_RULES, parseRules, type RuleContext } from '../rules/rules.js';
-import { flattenList } from '../keywords/flatten-list.js';
+import { firstMatchingRule, type RuleContext } from '../rules/rules.js';
 import { configError, locationPrefix, type SourcePositions, type Where } from './source-positions.js';
 import { expandWildcard } from './wildcard-paths.js';
 import type { YamlLimits } from './yaml-converter.js';
 import { loadYamlFile, parseYamlText, type LoadedYaml } from './yaml-loader.js';
 import { componentPaths, isVersionPattern, parseComponentAddress, pickComponentVersion } from './component-include.js';
 import type { ExternalIncludes } from './external-includes.js';
-import { describeType, hasKey, isMap, newMap, type YamlMap, type YamlValue } from './yaml-value.js';
+import { parseEntries, withoutUserinfo, type IncludeEntry } from './include-entries.js';
+import { describeType, hasKey, isMap, newMap, type YamlMap } from './yaml-value.js';
 
 export const MAX_INCLUDES = 150;
 
-const SKIPPED = ['template', 'artifact'];
-const EXTERNAL = ['remote', 'project', 'component'];
 
 export interface IncludeContext {
   root: string;
@@ -54,13 +51,6 @@ export interface IncludeContext {
   external?: ExternalIncludes;
 }
 
-type IncludeTarget =
-  | { kind: 'local'; local: string }
-  | { kind: 'remote'; url: string; integrity: string | null }
-  | { kind: 'project'; project: string; ref: string | null; files: string[] }
-  | { kind: 'component'; address: string }
-  | { kind: 'skip' };
-
 /** Whose files an `include:local` names: the repository, or another project at a ref. */
 type Origin = { project: string; ref: string | null } | null;
 
@@ -73,15 +63,6 @@ interface Source {
   origin: Origin;
 }
 
-interface IncludeEntry {
-  target: IncludeTarget;
-  /** `include:template "x"`, `include:remote "https://..."`: for messages. */
-  what: string;
-  where: Where | undefined;
-  rules: ReturnType<typeof parseRules>;
-  /** `include:inputs` for the included file's `spec:inputs`. */
-  inputs: YamlMap | null;
-}
 
 export async function loadConfig(file: string, ctx: IncludeContext): Promise<YamlMap> {
   const state = { count: 0 };
@@ -190,10 +171,6 @@ async function sourcesOf(entry: IncludeEntry, origin: Origin, ctx: IncludeContex
   }
 }
 
-function withoutUserinfo(url: string): string {
-  return url.replace(/^(https?:\/\/)[^/@]*@/i, '$1');
-}
-
 async function projectSource(project: string, ref: string | null, path: string, entry: IncludeEntry, ctx: IncludeContext): Promise<Source> {
   if (!/\.ya?ml$/.test(path)) throw configError(entry.where, `${entry.what}: "${path}" is not a YAML file (the name must end in .yml or .yaml)`, 'include');
   const text = await ctx.external!.projects.read(project, ref, path, entry.where, entry.what);
@@ -229,53 +206,6 @@ async function checkInsideRoot(file: string, display: string, from: Where | unde
     const hint = from ? '' : ' (name a pipeline file outside the repository explicitly with --file)';
     throw new InputError(`${locationPrefix(from ?? { file, display, line: 1 })}${err.message}${hint}`, { file, line: from?.line }, { cause: err });
   }
-}
-
-function parseEntries(value: YamlValue, display: string, positions: SourcePositions, where: Where | undefined, warn: (m: string) => void): IncludeEntry[] {
-  // Nested lists (a YAML alias of a list of includes) are flattened, as GitLab's Entry::Includes does.
-  const list = Array.isArray(value) ? flattenList(value, positions, where) : [{ value, where }];
-  return list.map(({ value: item, where: at }) => {
-    if (typeof item === 'string') {
-      if (/^https?:\/\//i.test(item)) return entry({ kind: 'remote', url: item, integrity: null }, describeInclude('remote', item), at, null, null);
-      return entry({ kind: 'local', local: item }, `include:local "${item}"`, at, null, null);
-    }
-    if (!isMap(item)) throw configError(at, `include must be a path or a map such as {local: path}, not ${describeType(item)}`, 'include');
-    const kind = [...SKIPPED, ...EXTERNAL, 'local'].find((k) => hasKey(item, k));
-    if (!kind) {
-      throw configError(at, `include has none of local, remote, project, template, component (keys: ${Object.keys(item).join(', ')})`, 'include');
-    }
-    const keyWhere = positions.key(item, kind) ?? at;
-    const what = describeInclude(kind, item[kind]);
-    const rules = parseRules(item.rules, kind === 'local' ? `include "${typeof item.local === 'string' ? item.local : ''}"` : `include:${kind}`, INCLUDE_RULES, positions, positions.key(item, 'rules'), warn);
-    const inputs = item.inputs === undefined || item.inputs === null ? null : item.inputs;
-    if (inputs !== null && !isMap(inputs)) throw configError(positions.key(item, 'inputs') ?? at, `include:inputs must be a map of input names and values, not ${describeType(inputs)}`, 'include');
-    if (SKIPPED.includes(kind)) return entry({ kind: 'skip' }, what, at, rules, null);
-    const str = (key: string): string => expectString(item[key], `include:${key}`, positions.key(item, key) ?? at, 'include');
-    switch (kind) {
-      case 'remote':
-        return entry({ kind: 'remote', url: str('remote'), integrity: item.integrity === undefined ? null : str('integrity') }, what, keyWhere, rules, inputs);
-      case 'project': {
-        if (!hasKey(item, 'file')) throw configError(keyWhere, `${what} needs file: the path (or list of paths) of the files to include from that project`, 'include');
-        const files = Array.isArray(item.file) ? item.file.map((f) => expectString(f, 'include:file', positions.of(f) ?? at, 'include')) : [str('file')];
-        const ref = item.ref === undefined || item.ref === null ? null : str('ref');
-        return entry({ kind: 'project', project: str('project'), ref, files }, what, keyWhere, rules, inputs);
-      }
-      case 'component':
-        return entry({ kind: 'component', address: str('component') }, what, keyWhere, rules, inputs);
-      default: {
-        const local = str('local');
-        return entry({ kind: 'local', local }, `include:local "${local}"`, keyWhere, rules, inputs);
-      }
-    }
-  });
-}
-
-function entry(target: IncludeTarget, what: string, where: Where | undefined, rules: IncludeEntry['rules'], inputs: YamlMap | null): IncludeEntry {
-  return { target, what, where, rules, inputs };
-}
-
-function describeInclude(kind: string, value: YamlValue | undefined): string {
-  return `include:${kind}${typeof value === 'string' ? ` "${kind === 'remote' ? withoutUserinfo(value) : value}"` : ''}`;
 }
 
 async function localPaths(local: string, where: Where | undefined, ctx: IncludeContext): Promise<string[]> {
