@@ -1,5 +1,6 @@
 /** What `berth exec` was asked to do: the command line, parsed and checked by the CLI. */
 import type { PullPolicy } from '../shared/pull-policy.js';
+import type { ExternalIncludeOptions } from '../pipeline/index.js';
 
 export interface ExecOptions {
   jobs: string[];
@@ -24,4 +25,6 @@ export interface ExecOptions {
   debugTraceDisabled: boolean;
   /** `--changes-base`: the ref changes clauses compare with; undefined: the default branch. */
   changesBase?: string;
+  /** `--include-cache`, `--include-ca`, `--include-project` and the token for include:project/component. */
+  includes?: ExternalIncludeOptions;
 }

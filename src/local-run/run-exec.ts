@@ -38,6 +38,7 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     git,
     listFiles: false,
     changesBase: opts.changesBase,
+    includes: opts.includes,
   });
   for (const w of pipeline.warnings) process.stderr.write(`berth: warning: ${w}\n`);
   if (opts.list) {

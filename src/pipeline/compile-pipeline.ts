@@ -23,6 +23,9 @@ import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } f
 import { resolveReferences } from './load/reference-resolver.js';
 import type { RuleContext } from './rules/rules.js';
 import { SkippedIncludes } from './load/skipped-includes.js';
+import { ExternalIncludes } from './load/external-includes.js';
+import { DEFAULT_YAML_LIMITS } from './load/yaml-converter.js';
+import { gitServerUrl } from './project/git-remote.js';
 import { configError, SourcePositions } from './load/source-positions.js';
 import { parseStages } from './keywords/stages.js';
 import { parseVariables, type ConfigVariable } from './keywords/variables-config.js';
@@ -75,6 +78,12 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     lookup: includeLookup,
     rules: { exists: (p) => exists.any(p, includeLookup), changes: changesOf(includeLookup, 'include') },
     onSkipped: skippedIncludes.add,
+    external: new ExternalIncludes({
+      ...opts.includes,
+      maxBytes: DEFAULT_YAML_LIMITS.maxBytes,
+      serverUrl: git.remoteUrl ? gitServerUrl(git.remoteUrl) : null,
+      warn: warnings.add,
+    }),
   });
   config = resolveExtends(config, positions, skippedIncludes, warnings.add);
   config = resolveReferences(config, positions, skippedIncludes, warnings.add);

@@ -5,4 +5,4 @@ export { formatJobList } from './plan/format-job-list.js';
 export { jobListJson, JOB_LIST_JSON_VERSION, type JobListJson, type JobListJsonJob } from './plan/job-list-json.js';
 export { readLocalGitInfo, type LocalGitInfo } from './project/local-git.js';
 export { listSourceFiles, PROJECT_BERTH_DIR } from './project/source-files.js';
-export type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, PipelineJobWhen, RetryPolicy, SkippedJob } from './pipeline.js';
+export type { CompileOptions, ExternalIncludeOptions, ParallelOrigin, Pipeline, PipelineJob, PipelineJobWhen, RetryPolicy, SkippedJob } from './pipeline.js';

@@ -16,6 +16,7 @@ function predefined(): JobVariable[] {
     v('CI_SERVER_NAME', 'GitLab'),
     v('CI_SERVER_URL', 'https://gitlab.example.invalid'),
     v('CI_SERVER_HOST', 'gitlab.example.invalid'),
+    v('CI_SERVER_FQDN', 'gitlab.example.invalid'),
     v('CI_SERVER_PORT', '443'),
     v('CI_SERVER_PROTOCOL', 'https'),
     v('CI_API_V4_URL', 'https://gitlab.example.invalid/api/v4'),

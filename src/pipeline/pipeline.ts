@@ -4,6 +4,9 @@
  */
 import type { JobSpec } from '../job/job-spec.js';
 import type { LocalGitInfo } from './project/local-git.js';
+import type { ExternalIncludeOptions } from './load/external-includes.js';
+
+export type { ExternalIncludeOptions };
 
 export type PipelineJobWhen = 'on_success' | 'on_failure' | 'always' | 'manual';
 
@@ -85,7 +88,12 @@ export interface CompileOptions {
   now?: Date;
   /**
    * `--changes-base`: the ref `rules:changes` and `only/except:changes` compare with (through the
-   * merge base with HEAD); defaults to origin/HEAD, else main, else master.
+   * merge base with HEAD); defaults to origin/HEAD, else main, else master (on that branch: HEAD's parent).
    */
   changesBase?: string;
+  /**
+   * include:remote, include:project and include:component: the cache, CA, project checkouts and
+   * token. Without it (e.g. for --list in tests) they are read with the defaults and no token.
+   */
+  includes?: ExternalIncludeOptions;
 }

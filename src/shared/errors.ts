@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'job_failure'
   // sources and .gitlab-ci.yml
   | 'git_error'
+  | 'include_fetch_failed'
   | 'unsafe_source_path'
   | 'expression_syntax';
 

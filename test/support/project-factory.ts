@@ -57,6 +57,7 @@ export class ProjectFactory {
       pipelineId: 100,
       now: TEST_NOW,
       listFiles: opts.listFiles ?? false,
+      includes: opts.includes,
     });
   }
 

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { DEFAULT_OUTPUT_LIMIT_KIB } from '../../log/output-limit.js';
 import { InputError } from '../../shared/errors.js';
 import type { ExecOptions } from '../../local-run/exec-options.js';
@@ -31,6 +32,9 @@ export function register(program: Command): void {
     )
     .option('--changes-base <ref>', 'the branch, tag or commit rules:changes and only/except:changes compare with, through its merge base with HEAD (default: origin/HEAD, else main, else master)')
     .option('--debug-trace-disabled', 'ignore CI_DEBUG_TRACE: no shell tracing, which prints secret values (as [[runners]] debug_trace_disabled)', false)
+    .option('--include-cache <dir>', 'cache of include:remote files and include:project/component repositories (default: $XDG_CACHE_HOME/berth/includes or ~/.cache/berth/includes)')
+    .option('--include-ca <file>', 'PEM CA certificates to trust for include:remote, besides the system ones')
+    .option('--include-project <group/project=DIR>', 'read include:project and include:component files of that project from a local git checkout instead of fetching them (repeatable)', collect, [])
     .action(async (jobs: string[], raw: Record<string, unknown>) => {
       const opts: ExecOptions = {
         jobs,
@@ -49,11 +53,33 @@ export function register(program: Command): void {
         outputLimitKiB: raw.outputLimit as number,
         debugTraceDisabled: raw.debugTraceDisabled === true,
         changesBase: raw.changesBase as string | undefined,
+        includes: {
+          cacheDir: typeof raw.includeCache === 'string' ? resolve(raw.includeCache) : undefined,
+          caFile: typeof raw.includeCa === 'string' ? resolve(raw.includeCa) : undefined,
+          projects: parseIncludeProjects(raw.includeProject as string[]),
+          // A token that can read the projects: berth's own variable first, then a job's CI_JOB_TOKEN.
+          token: process.env.BERTH_GITLAB_TOKEN || process.env.CI_JOB_TOKEN || undefined,
+        },
       };
       if (opts.json && !opts.list) throw new InputError('--json only works with --list (berth exec --list --json)', { key: '--json' });
       const { runExec } = await import('../../local-run/run-exec.js');
       process.exitCode = await runExec(opts);
     });
+}
+
+/** `--include-project group/project=/path/to/checkout` → { 'group/project': '/abs/path' }. */
+export function parseIncludeProjects(entries: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const project = eq > 0 ? entry.slice(0, eq).replace(/^\/+|\/+$/g, '') : '';
+    const dir = eq > 0 ? entry.slice(eq + 1) : '';
+    if (!project.includes('/') || dir === '') {
+      throw new InputError(`--include-project: "${entry}" is not group/project=/path/to/checkout`, { key: '--include-project' });
+    }
+    out[project] = resolve(dir);
+  }
+  return out;
 }
 
 function collect(value: string, previous: string[]): string[] {

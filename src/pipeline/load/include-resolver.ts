@@ -1,13 +1,18 @@
 /**
  * `include:` with GitLab's merge order: the included files (each with its own includes
  * resolved first) are deep-merged in the listed order, then the including file is merged on
- * top. Only `include:local` can be read by berth exec (string, list, `{local, rules, inputs}`,
- * wildcards); a file's `spec:inputs` are interpolated first; remote, project, template, component and artifact includes are skipped with a
+ * top. berth exec reads `include:local` (string, list, `{local, rules, inputs}`, wildcards),
+ * `include:remote` (https, cached: remote-include.ts), `include:project` and
+ * `include:component` (git: project-include.ts) when `ctx.external` is given; a file's
+ * `spec:inputs` are interpolated first. Template and artifact includes are skipped with a
  * warning (their rules still decide whether they count), and `onSkipped` is told, so that
  * later steps can forgive what those files would have defined.
- * Local paths are relative to the project root; a cycle is an error. Every file read (includes,
- * and the pipeline file unless the user named it) must really be inside the project root: a
- * link that leads out of the repository is refused, as GitLab reads only the repository.
+ * Local paths are relative to the project the including file belongs to, as in GitLab: the
+ * repository for its own files and for remote files (GitLab keeps the including project as
+ * their context), the other project (at the same ref) for a project's or component's files.
+ * A cycle is an error. Every file read from the repository (includes, and the pipeline file
+ * unless the user named it) must really be inside the project root: a link that leads out of
+ * the repository is refused, as GitLab reads only the repository.
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -17,18 +22,18 @@ import { InputError } from '../../shared/errors.js';
 import { mergeMaps, withoutKeys } from './deep-merge.js';
 import type { VariableLookup } from '../rules/expression-evaluator.js';
 import { interpolateInputs } from './inputs-interpolation.js';
-import { expectString } from '../keywords/keyword-values.js';
-import { firstMatchingRule, INCLUDE_RULES, parseRules, type RuleContext } from '../rules/rules.js';
-import { flattenList } from '../keywords/flatten-list.js';
+import { firstMatchingRule, type RuleContext } from '../rules/rules.js';
 import { configError, locationPrefix, type SourcePositions, type Where } from './source-positions.js';
 import { expandWildcard } from './wildcard-paths.js';
 import type { YamlLimits } from './yaml-converter.js';
-import { loadYamlFile } from './yaml-loader.js';
-import { describeType, hasKey, isMap, newMap, type YamlMap, type YamlValue } from './yaml-value.js';
+import { loadYamlFile, parseYamlText, type LoadedYaml } from './yaml-loader.js';
+import { componentPaths, isVersionPattern, parseComponentAddress, pickComponentVersion } from './component-include.js';
+import type { ExternalIncludes } from './external-includes.js';
+import { parseEntries, withoutUserinfo, type IncludeEntry } from './include-entries.js';
+import { describeType, hasKey, isMap, newMap, type YamlMap } from './yaml-value.js';
 
 export const MAX_INCLUDES = 150;
 
-const UNSUPPORTED = ['remote', 'project', 'template', 'component', 'artifact'];
 
 export interface IncludeContext {
   root: string;
@@ -42,22 +47,27 @@ export interface IncludeContext {
   mainFileNamed?: boolean;
   /** Called once per include that berth exec cannot read, e.g. `include:template "SAST.gitlab-ci.yml"`. */
   onSkipped?(what: string): void;
+  /** Remote, project and component includes; without it they are skipped like templates. */
+  external?: ExternalIncludes;
 }
 
-interface IncludeEntry {
-  /** The local path, or null for an include that cannot be read locally. */
-  local: string | null;
-  /** `include:template "x"` for a skipped include. */
-  what: string;
-  where: Where | undefined;
-  rules: ReturnType<typeof parseRules>;
-  /** `include:inputs` for the included file's `spec:inputs`. */
-  inputs: YamlMap | null;
+/** Whose files an `include:local` names: the repository, or another project at a ref. */
+type Origin = { project: string; ref: string | null } | null;
+
+/** A file to load: from disk (`text` undefined) or fetched. `id` tells files apart for cycles. */
+interface Source {
+  id: string;
+  file: string;
+  display: string;
+  text?: string;
+  origin: Origin;
 }
+
 
 export async function loadConfig(file: string, ctx: IncludeContext): Promise<YamlMap> {
   const state = { count: 0 };
-  return loadFile(resolve(file), [], ctx, state, undefined, null);
+  const path = resolve(file);
+  return loadFile({ id: path, file: path, display: displayPath(path, ctx.root), origin: null }, [], ctx, state, undefined, null);
 }
 
 export function displayPath(file: string, root: string): string {
@@ -66,16 +76,21 @@ export function displayPath(file: string, root: string): string {
 }
 
 async function loadFile(
-  file: string,
+  source: Source,
   stack: string[],
   ctx: IncludeContext,
   state: { count: number },
   from: Where | undefined,
   inputs: YamlMap | null,
 ): Promise<YamlMap> {
-  const display = displayPath(file, ctx.root);
-  if (stack.length > 0 || !ctx.mainFileNamed) await checkInsideRoot(file, display, from, ctx);
-  const loaded = await loadYamlFile(file, display, ctx.positions, ctx.limits);
+  const { file, display } = source;
+  let loaded: LoadedYaml;
+  if (source.text === undefined) {
+    if (stack.length > 0 || !ctx.mainFileNamed) await checkInsideRoot(file, display, from, ctx);
+    loaded = await loadYamlFile(file, display, ctx.positions, ctx.limits);
+  } else {
+    loaded = parseYamlText(source.text, file, display, ctx.positions, ctx.limits);
+  }
   for (const w of loaded.warnings) ctx.warn(w);
   if (inputs && !loaded.spec) {
     throw configError(from, `include:inputs are given, but ${display} has no spec:inputs header to receive them`, 'include');
@@ -90,31 +105,97 @@ async function loadFile(
     throw configError(ctx.positions.of(value) ?? { file, display, line: 1 }, `${display} must be a map of keywords and jobs, not ${describeType(value)}`);
   }
   if (!hasKey(value, 'include')) return value;
-  const chain = [...stack, file];
+  const chain = [...stack, source.id];
+  const displays = new Map<string, string>();
   let merged = newMap();
   for (const entry of parseEntries(value.include!, display, ctx.positions, ctx.positions.key(value, 'include'), (w) => ctx.warn(w))) {
     if (entry.rules) {
       const rule = await firstMatchingRule(entry.rules, { ...ctx.rules, lookup: ctx.lookup });
       if (!rule || rule.when === 'never') continue;
     }
-    if (entry.local === null) {
-      ctx.warn(`${locationPrefix(entry.where)}${entry.what} cannot be read by berth exec (only include:local files can); it is skipped, so the jobs and templates it defines are missing`);
+    if (entry.target.kind === 'skip' || (entry.target.kind !== 'local' && !ctx.external)) {
+      const why = entry.what.startsWith('include:template') ? "berth does not ship GitLab's templates" : 'berth exec cannot read it here';
+      ctx.warn(`${locationPrefix(entry.where)}${entry.what} is skipped (${why}), so the jobs and templates it defines are missing`);
       ctx.onSkipped?.(entry.what);
       continue;
     }
-    for (const path of await localPaths(entry.local, entry.where, ctx)) {
-      const target = resolve(ctx.root, path);
-      if (chain.includes(target)) {
-        const names = [...chain.slice(chain.indexOf(target)), target].map((f) => displayPath(f, ctx.root));
+    for (const next of await sourcesOf(entry, source.origin, ctx)) {
+      displays.set(next.id, next.display);
+      if (chain.includes(next.id)) {
+        const names = [...chain.slice(chain.indexOf(next.id)), next.id].map((id) => displays.get(id) ?? (id.startsWith('/') ? displayPath(id, ctx.root) : id));
         throw configError(entry.where, `include cycle: ${names.join(' → ')}`, 'include');
       }
       if (++state.count > MAX_INCLUDES) {
         throw configError(entry.where, `more than ${MAX_INCLUDES} included files; reduce the includes`, 'include');
       }
-      merged = mergeMaps(merged, await loadFile(target, chain, ctx, state, entry.where, entry.inputs), ctx.positions);
+      merged = mergeMaps(merged, await loadFile(next, chain, ctx, state, entry.where, entry.inputs), ctx.positions);
     }
   }
   return mergeMaps(merged, withoutKeys(value, ['include'], ctx.positions), ctx.positions);
+}
+
+/** The files one include entry names, fetched when they are not in the repository. */
+async function sourcesOf(entry: IncludeEntry, origin: Origin, ctx: IncludeContext): Promise<Source[]> {
+  const target = entry.target;
+  const external = ctx.external!;
+  const expand = (text: string): string => expandString(text, ctx.lookup);
+  switch (target.kind) {
+    case 'local': {
+      if (origin === null) {
+        return (await localPaths(target.local, entry.where, ctx)).map((path) => {
+          const file = resolve(ctx.root, path);
+          return { id: file, file, display: displayPath(file, ctx.root), origin: null };
+        });
+      }
+      const path = expand(target.local).replace(/^\/+/, '');
+      if (path.includes('*')) throw configError(entry.where, `include:local "${target.local}": berth cannot expand wildcards in another project's files (${origin.project}); name the files`, 'include');
+      return [await projectSource(origin.project, origin.ref, path, entry, ctx)];
+    }
+    case 'remote': {
+      // Messages and positions show the URL as written, without credentials: a token may be in a variable.
+      const shown = withoutUserinfo(target.url);
+      const text = await external.remote(expand(target.url), shown, entry.where, target.integrity);
+      return [{ id: `remote:${shown}`, file: shown, display: shown, text, origin }];
+    }
+    case 'project': {
+      const project = expand(target.project).replace(/^\/+|\/+$/g, '');
+      const ref = target.ref === null ? null : expand(target.ref);
+      const out: Source[] = [];
+      for (const file of target.files) out.push(await projectSource(project, ref, expand(file).replace(/^\/+/, ''), entry, ctx));
+      return out;
+    }
+    case 'component':
+      return [await componentSource(expand(target.address), entry, ctx)];
+    case 'skip':
+      return [];
+  }
+}
+
+async function projectSource(project: string, ref: string | null, path: string, entry: IncludeEntry, ctx: IncludeContext): Promise<Source> {
+  if (!/\.ya?ml$/.test(path)) throw configError(entry.where, `${entry.what}: "${path}" is not a YAML file (the name must end in .yml or .yaml)`, 'include');
+  const text = await ctx.external!.projects.read(project, ref, path, entry.where, entry.what);
+  const display = `${project}${ref === null ? '' : `@${ref}`}:${path}`;
+  return { id: `project:${display}`, file: display, display, text, origin: { project, ref } };
+}
+
+async function componentSource(address: string, entry: IncludeEntry, ctx: IncludeContext): Promise<Source> {
+  const external = ctx.external!;
+  const c = parseComponentAddress(address, entry.where);
+  // $CI_SERVER_FQDN (a placeholder for an ssh remote) or the host of the remote.
+  const fqdn = external.serverFqdn;
+  if (fqdn !== null && c.fqdn !== fqdn && c.fqdn !== ctx.lookup('CI_SERVER_FQDN')) {
+    throw configError(entry.where, `include:component "${address}": components come from this GitLab instance (${fqdn}, $CI_SERVER_FQDN), not ${c.fqdn}`, 'include');
+  }
+  let ref = c.version;
+  if (isVersionPattern(c.version)) {
+    const picked = pickComponentVersion(c.version, await external.projects.tags(c.project, entry.where, entry.what));
+    if (picked === null) throw configError(entry.where, `include:component "${address}": ${c.project} has no released version matching ${c.version} (tags like 1.2.3)`, 'include');
+    ref = picked;
+  }
+  for (const path of componentPaths(c.name)) {
+    if (await external.projects.exists(c.project, ref, path, entry.where, entry.what)) return projectSource(c.project, ref, path, entry, ctx);
+  }
+  throw configError(entry.where, `include:component "${address}": ${c.project}@${ref} has neither ${componentPaths(c.name).join(' nor ')}; check the component name`, 'include');
 }
 
 async function checkInsideRoot(file: string, display: string, from: Where | undefined, ctx: IncludeContext): Promise<void> {
@@ -125,35 +206,6 @@ async function checkInsideRoot(file: string, display: string, from: Where | unde
     const hint = from ? '' : ' (name a pipeline file outside the repository explicitly with --file)';
     throw new InputError(`${locationPrefix(from ?? { file, display, line: 1 })}${err.message}${hint}`, { file, line: from?.line }, { cause: err });
   }
-}
-
-function parseEntries(value: YamlValue, display: string, positions: SourcePositions, where: Where | undefined, warn: (m: string) => void): IncludeEntry[] {
-  // Nested lists (a YAML alias of a list of includes) are flattened, as GitLab's Entry::Includes does.
-  const list = Array.isArray(value) ? flattenList(value, positions, where) : [{ value, where }];
-  return list.map(({ value: item, where: at }) => {
-    if (typeof item === 'string') {
-      if (/^https?:\/\//i.test(item)) return { local: null, what: describeInclude('remote', item), where: at, rules: null, inputs: null };
-      return { local: item, what: `include:local "${item}"`, where: at, rules: null, inputs: null };
-    }
-    if (!isMap(item)) throw configError(at, `include must be a path or a map such as {local: path}, not ${describeType(item)}`, 'include');
-    const kind = UNSUPPORTED.find((k) => hasKey(item, k));
-    if (kind) {
-      const rules = parseRules(item.rules, `include:${kind}`, INCLUDE_RULES, positions, positions.key(item, 'rules'), warn);
-      return { local: null, what: describeInclude(kind, item[kind]), where: at, rules, inputs: null };
-    }
-    if (!hasKey(item, 'local')) {
-      throw configError(at, `include has none of local, remote, project, template, component (keys: ${Object.keys(item).join(', ')})`, 'include');
-    }
-    const local = expectString(item.local, 'include:local', positions.key(item, 'local') ?? at, 'include');
-    const rules = parseRules(item.rules, `include "${local}"`, INCLUDE_RULES, positions, positions.key(item, 'rules'), warn);
-    const inputs = item.inputs === undefined || item.inputs === null ? null : item.inputs;
-    if (inputs !== null && !isMap(inputs)) throw configError(positions.key(item, 'inputs') ?? at, `include:inputs must be a map of input names and values, not ${describeType(inputs)}`, 'include');
-    return { local, what: `include:local "${local}"`, where: positions.key(item, 'local') ?? at, rules, inputs };
-  });
-}
-
-function describeInclude(kind: string, value: YamlValue | undefined): string {
-  return `include:${kind}${typeof value === 'string' ? ` "${value}"` : ''}`;
 }
 
 async function localPaths(local: string, where: Where | undefined, ctx: IncludeContext): Promise<string[]> {

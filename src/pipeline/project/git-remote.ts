@@ -51,6 +51,18 @@ export function projectWebUrl(remoteUrl: string, projectPath: string): string {
   return `${PLACEHOLDER_SERVER}/${projectPath}`;
 }
 
+/**
+ * The GitLab server to fetch `include:project` and `include:component` from: the origin of an
+ * http(s) remote, `https://host` for an ssh remote; null for local paths and file URLs.
+ */
+export function gitServerUrl(remoteUrl: string): string | null {
+  const parsed = parseUrl(remoteUrl);
+  if (parsed && (parsed.protocol === 'http:' || parsed.protocol === 'https:')) return parsed.origin;
+  if (parsed && ['ssh:', 'git+ssh:', 'ssh+git:'].includes(parsed.protocol)) return `https://${parsed.hostname}`;
+  const scp = parsed ? null : /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/\/)(.+)$/.exec(remoteUrl);
+  return scp && scp[1]!.length > 1 ? `https://${scp[1]}` : null;
+}
+
 function parseUrl(url: string): URL | null {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return null;
   try {

@@ -56,6 +56,7 @@ export function pipelineVariables(git: LocalGitInfo, project: ProjectInfo, meta:
     ['CI_SERVER_NAME', 'GitLab'],
     ['CI_SERVER_URL', project.serverUrl],
     ['CI_SERVER_HOST', server.hostname],
+    ['CI_SERVER_FQDN', server.host],
     ['CI_SERVER_PORT', server.port || (server.protocol === 'http:' ? '80' : '443')],
     ['CI_SERVER_PROTOCOL', server.protocol.replace(':', '')],
     ['CI_API_V4_URL', `${project.serverUrl}/api/v4`],

@@ -1,0 +1,55 @@
+/**
+ * What berth exec needs to read includes that are not in the repository: remote URLs (over
+ * https, cached) and other projects and components (with git). Built once per compile.
+ */
+import { IncludeCache, defaultIncludeCacheDir } from './include-cache.js';
+import { ProjectIncludes } from './project-include.js';
+import { fetchRemoteInclude } from './remote-include.js';
+import type { Where } from './source-positions.js';
+
+export interface ExternalIncludeOptions {
+  /** `--include-cache DIR`; default `$XDG_CACHE_HOME/berth/includes` or `~/.cache/berth/includes`. */
+  cacheDir?: string;
+  /** `--include-ca FILE`: PEM CA certificates trusted for include:remote, besides the system ones. */
+  caFile?: string;
+  /** `--include-project group/project=/path/to/checkout` (repeatable). */
+  projects?: Record<string, string>;
+  /** BERTH_GITLAB_TOKEN (else CI_JOB_TOKEN): for fetching projects and components with git. */
+  token?: string;
+  /** Per-request timeout of include:remote, default 30 s. */
+  timeoutMs?: number;
+}
+
+export class ExternalIncludes {
+  readonly projects: ProjectIncludes;
+  private readonly cache: IncludeCache;
+
+  constructor(
+    private readonly opts: ExternalIncludeOptions & { maxBytes: number; serverUrl: string | null; warn(message: string): void },
+  ) {
+    this.cache = new IncludeCache(opts.cacheDir ?? defaultIncludeCacheDir());
+    this.projects = new ProjectIncludes({
+      cache: this.cache,
+      maxBytes: opts.maxBytes,
+      projectMap: new Map(Object.entries(opts.projects ?? {})),
+      serverUrl: opts.serverUrl,
+      token: opts.token,
+    });
+  }
+
+  /** `host[:port]` of the GitLab the remote points at (CI_SERVER_FQDN), or null. */
+  get serverFqdn(): string | null {
+    return this.opts.serverUrl ? new URL(this.opts.serverUrl).host : null;
+  }
+
+  /** `shown`: the URL as written, for messages (its variables unexpanded). */
+  remote(url: string, shown: string, where: Where | undefined, integrity: string | null): Promise<string> {
+    return fetchRemoteInclude(url, shown, where, integrity, {
+      cache: this.cache,
+      maxBytes: this.opts.maxBytes,
+      timeoutMs: this.opts.timeoutMs,
+      caFile: this.opts.caFile,
+      warn: (message) => this.opts.warn(message),
+    });
+  }
+}

@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitHttpServer, type GitHttpServer } from '../../test/support/git-http-server.js';
+import { jobNames, ProjectFactory, variableMap } from '../../test/support/project-factory.js';
+
+const git = (cwd: string, ...args: string[]) => promisify(execFile)('git', args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
+const projects = new ProjectFactory();
+let tmp: string;
+let lib: string;
+let comps: string;
+
+/** A git repository with `files` committed on main, tagged with `tags`. */
+async function repo(dir: string, commits: { files: Record<string, string>; tags?: string[] }[]): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await git(dir, 'init', '-q', '-b', 'main');
+  for (const c of commits) {
+    for (const [path, content] of Object.entries(c.files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), content);
+    }
+    await git(dir, 'add', '-A');
+    await git(dir, 'commit', '-q', '-m', 'c');
+    for (const t of c.tags ?? []) await git(dir, 'tag', t);
+  }
+  return dir;
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'berth-project-include-'));
+  lib = await repo(join(tmp, 'lib'), [
+    { files: { 'ci/build.yml': 'include: ci/shared.yml\nbuild: {script: old}\n', 'ci/shared.yml': 'shared: {script: s}\n' }, tags: ['v1'] },
+    { files: { 'ci/build.yml': 'include: /ci/shared.yml\nbuild: {script: new}\n', 'ci/test.yml': 'test: {script: t}\n' } },
+  ]);
+  comps = await repo(join(tmp, 'comps'), [
+    { files: { 'templates/lint.yml': 'spec:\n  inputs:\n    stage: {default: test}\n---\nlint-v1:\n  stage: $[[ inputs.stage ]]\n  script: l\n' }, tags: ['1.0.0'] },
+    {
+      files: {
+        'templates/lint.yml': 'spec:\n  inputs:\n    stage: {default: test}\n---\nlint-v2:\n  stage: $[[ inputs.stage ]]\n  script: l\n',
+        'templates/deploy/template.yml': 'deploy-component: {script: d}\n',
+      },
+      tags: ['1.1.0', '2.0.0-rc1'],
+    },
+  ]);
+});
+afterAll(async () => {
+  await projects.cleanup();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('include:project mapped to a checkout (--include-project)', () => {
+  const includes = () => ({ cacheDir: join(tmp, 'cache'), projects: { 'group/lib': lib, 'group/comps': comps } });
+
+  it('reads the files at the ref (a list of files), and their include:local from that project', async () => {
+    const p = await projects.compile("include:\n  - project: group/lib\n    ref: v1\n    file: ['/ci/build.yml']\n  - project: group/lib\n    file: [ci/test.yml]\n", { includes: includes() });
+    expect(jobNames(p)).toEqual(['shared', 'build', 'test']);
+    expect(p.jobs.find((j) => j.name === 'build')!.spec.steps[0]!.script).toEqual(['old']);
+    const head = await projects.compile('include:\n  - project: group/lib\n    file: ci/build.yml\n', { includes: includes() });
+    expect(head.jobs.find((j) => j.name === 'build')!.spec.steps[0]!.script).toEqual(['new']);
+  });
+
+  it('fails with the file and line of the include for a bad ref, a missing file, an unknown project', async () => {
+    expect((await projects.error('job: {script: x}\ninclude:\n  - project: group/lib\n    ref: nope\n    file: ci/build.yml\n', { includes: includes() })).message).toBe(
+      `.gitlab-ci.yml:3: include:project "group/lib": ref "nope" does not exist in ${lib} (mapped with --include-project group/lib=...); check the ref`,
+    );
+    expect((await projects.error('include:\n  - project: group/lib\n    file: ci/missing.yml\n', { includes: includes() })).message).toBe(
+      `.gitlab-ci.yml:2: include:project "group/lib": ci/missing.yml does not exist in group/lib at the default branch (${lib}); check the file name and the ref`,
+    );
+    // Not mapped, and the repository's remote (ssh to gitlab.example.com) cannot be reached.
+    const err = await projects.error('include:\n  - project: other/unknown\n    file: ci.yml\n', { includes: includes(), git: { remoteUrl: 'file:///nonexistent/x.git' } });
+    expect(err.message).toBe(
+      '.gitlab-ci.yml:2: include:project "other/unknown": the repository has no http(s) or ssh git remote to tell which GitLab holds other/unknown; map the project to a checkout with --include-project other/unknown=/path/to/checkout',
+    );
+  });
+});
+
+describe('include:component', () => {
+  const includes = () => ({ cacheDir: join(tmp, 'cache'), projects: { 'group/comps': comps } });
+
+  it('reads templates/<name>.yml or templates/<name>/template.yml at the version, with inputs; ~latest and 1 pick the highest release', async () => {
+    const p = await projects.compile(
+      'stages: [test, lint]\ninclude:\n  - component: $CI_SERVER_FQDN/group/comps/lint@1.0.0\n    inputs: {stage: lint}\n  - component: gitlab.example.com/group/comps/deploy@main\n',
+      { includes: includes() },
+    );
+    expect(jobNames(p)).toEqual(['lint-v1', 'deploy-component']);
+    expect(p.jobs[0]!.stage).toBe('lint');
+    expect(jobNames(await projects.compile('include:\n  - component: $CI_SERVER_FQDN/group/comps/lint@~latest\n', { includes: includes() }))).toEqual(['lint-v2']);
+    expect(jobNames(await projects.compile('include:\n  - component: $CI_SERVER_FQDN/group/comps/lint@1\n', { includes: includes() }))).toEqual(['lint-v2']);
+    expect((await projects.error('include:\n  - component: $CI_SERVER_FQDN/group/comps/nope@1.0.0\n', { includes: includes() })).message).toBe(
+      '.gitlab-ci.yml:2: include:component "gitlab.example.invalid/group/comps/nope@1.0.0": group/comps@1.0.0 has neither templates/nope.yml nor templates/nope/template.yml; check the component name',
+    );
+    expect((await projects.error('include:\n  - component: other.example.com/group/comps/lint@1.0.0\n', { includes: includes() })).message).toMatch(
+      /components come from this GitLab instance \(gitlab\.example\.com, \$CI_SERVER_FQDN\), not other\.example\.com/,
+    );
+  });
+});
+
+describe('include:project fetched with git from the GitLab of the remote', () => {
+  let server: GitHttpServer;
+  const token = 'glpat-SECRETtoken1234567890';
+  beforeAll(async () => {
+    const served = join(tmp, 'served');
+    await mkdir(join(served, 'group'), { recursive: true });
+    await git(tmp, 'clone', '-q', '--bare', lib, join(served, 'group', 'lib.git'));
+    server = await startGitHttpServer(served);
+    server.tokens.add(token);
+  });
+  afterAll(() => server.close());
+
+  it('fetches the project at the ref with the token in a header, never on a command line or in a message', async () => {
+    const cacheDir = join(tmp, 'git-cache');
+    const remote = { remoteUrl: `${server.url}/group/app.git` };
+    // A git on PATH that logs its command line (what ps shows) and runs the real one.
+    const real = (await promisify(execFile)('sh', ['-c', 'command -v git'])).stdout.trim();
+    const bin = join(tmp, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${join(tmp, 'argv.log')}\nexec ${real} "$@"\n`);
+    await chmod(join(bin, 'git'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    const p = await projects
+      .compile('include:\n  - project: group/lib\n    ref: v1\n    file: ci/build.yml\n', { git: remote, includes: { cacheDir, token } })
+      .finally(() => (process.env.PATH = path));
+    const argv = await readFile(join(tmp, 'argv.log'), 'utf8');
+    expect(argv).toMatch(/ fetch --quiet --no-tags --depth=1 http:\/\/127\.0\.0\.1:\d+\/group\/lib\.git v1/);
+    expect(argv).not.toContain(token);
+    expect(argv).not.toContain(Buffer.from(`gitlab-ci-token:${token}`).toString('base64'));
+    expect(jobNames(p)).toEqual(['shared', 'build']);
+    expect(server.requests.length).toBeGreaterThan(0);
+    expect(server.requests.every((r) => r.authorized)).toBe(true);
+    expect(variableMap(p, 'build')).not.toHaveProperty('BERTH_GITLAB_TOKEN');
+    // Nothing of the token is stored in the cache repository.
+    const gitDirs = await readdir(join(cacheDir, 'git'));
+    const config = await git(join(cacheDir, 'git', gitDirs[0]!), 'config', '--list', '--local');
+    expect(config.stdout).not.toContain('SECRET');
+
+    const badRef = await projects.error('include:\n  - project: group/lib\n    ref: nope\n    file: ci/build.yml\n', { git: remote, includes: { cacheDir, token } });
+    expect(badRef.message).toBe(`.gitlab-ci.yml:2: include:project "group/lib": ref "nope" does not exist in ${server.url}/group/lib.git; check the ref`);
+
+    const wrong = 'glpat-WRONGtoken0987654321';
+    const denied = await projects.error('include:\n  - project: group/lib\n    file: ci/build.yml\n', { git: remote, includes: { cacheDir, token: wrong } });
+    expect(denied.message).toMatch(/^\.gitlab-ci\.yml:2: include:project "group\/lib": http:\/\/127\.0\.0\.1:\d+\/group\/lib\.git refused access \(.*\); set BERTH_GITLAB_TOKEN to a token that can read the project$/);
+    for (const text of [denied.message, String(denied.cause), badRef.message, String(badRef.cause), JSON.stringify(p.warnings)]) {
+      expect(text).not.toContain(wrong);
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(Buffer.from(`gitlab-ci-token:${wrong}`).toString('base64'));
+    }
+
+    const unreachable = await projects.error('include:\n  - project: group/lib\n    file: ci/build.yml\n', { git: { remoteUrl: 'http://127.0.0.1:1/group/app.git' }, includes: { cacheDir, token } });
+    expect(unreachable.message).toMatch(/^\.gitlab-ci\.yml:2: include:project "group\/lib": http:\/\/127\.0\.0\.1:1\/group\/lib\.git is not reachable \(.*\); check the network, or map the project with --include-project$/);
+  });
+});
