@@ -69,10 +69,11 @@ describe('include:project mapped to a checkout (--include-project)', () => {
     expect((await projects.error('include:\n  - project: group/lib\n    file: ci/missing.yml\n', { includes: includes() })).message).toBe(
       `.gitlab-ci.yml:2: include:project "group/lib": ci/missing.yml does not exist in group/lib at the default branch (${lib}); check the file name and the ref`,
     );
-    // Not mapped, and the repository's remote (ssh to gitlab.example.com) cannot be reached.
-    const err = await projects.error('include:\n  - project: other/unknown\n    file: ci.yml\n', { includes: includes(), git: { remoteUrl: 'file:///nonexistent/x.git' } });
-    expect(err.message).toBe(
-      '.gitlab-ci.yml:2: include:project "other/unknown": the repository has no http(s) or ssh git remote to tell which GitLab holds other/unknown; map the project to a checkout with --include-project other/unknown=/path/to/checkout',
+    // Not mapped, and no GitLab known for it: not the pipeline's fault, so skipped with a warning.
+    const skipped = await projects.compile('job: {script: x}\ninclude:\n  - project: other/unknown\n    file: ci.yml\n', { includes: includes(), git: { remoteUrl: 'file:///nonexistent/x.git' } });
+    expect(skipped.jobs.map((j) => j.name)).toEqual(['job']);
+    expect(skipped.warnings).toContain(
+      '.gitlab-ci.yml:3: include:project "other/unknown": the repository has no http(s) or ssh git remote to tell which GitLab holds other/unknown; map the project to a checkout with --include-project other/unknown=/path/to/checkout; it is skipped, so the jobs and templates it defines are missing',
     );
   });
 });
@@ -149,7 +150,9 @@ describe('include:project fetched with git from the GitLab of the remote', () =>
       expect(text).not.toContain(Buffer.from(`gitlab-ci-token:${wrong}`).toString('base64'));
     }
 
-    const unreachable = await projects.error('include:\n  - project: group/lib\n    file: ci/build.yml\n', { git: { remoteUrl: 'http://127.0.0.1:1/group/app.git' }, includes: { cacheDir, token } });
-    expect(unreachable.message).toMatch(/^\.gitlab-ci\.yml:2: include:project "group\/lib": http:\/\/127\.0\.0\.1:1\/group\/lib\.git is not reachable \(.*\); check the network, or map the project with --include-project$/);
+    const unreachable = await projects.compile('job: {script: x}\ninclude:\n  - project: group/lib\n    file: ci/build.yml\n', { git: { remoteUrl: 'http://127.0.0.1:1/group/app.git' }, includes: { cacheDir, token } });
+    expect(unreachable.jobs.map((j) => j.name)).toEqual(['job']);
+    expect(unreachable.warnings.join('\n')).toMatch(/^\.gitlab-ci\.yml:3: include:project "group\/lib": http:\/\/127\.0\.0\.1:1\/group\/lib\.git is not reachable \(.*\); check the network, or map the project with --include-project; it is skipped/m);
+    expect(unreachable.warnings.join('\n')).not.toContain(token);
   });
 });

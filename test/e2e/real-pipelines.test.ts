@@ -45,7 +45,9 @@ function fixtureRepo(name: string, edits: Record<string, [RegExp | string, strin
     for (const [from, to] of list) text = text.replace(from, to);
     files[file] = text;
   }
-  const repo = makeRepo(files);
+  // A GitLab under .invalid (never resolves): include:project/component of these files are then
+  // unreachable, skipped with a warning, and no test traffic leaves the machine.
+  const repo = makeRepo(files, { remote: 'git@gitlab.example.invalid:group/demo-project.git' });
   repos.push(repo);
   return repo.dir;
 }
@@ -214,7 +216,8 @@ describe('berth exec --list on real pipelines', () => {
   });
 
   it.each(Object.keys(EXPECTED))('%s', async (name) => {
-    const dir = fixtureRepo(name);
+    // pip2conda lives on gitlab.com: its components name that host, which is $CI_SERVER_FQDN there.
+    const dir = fixtureRepo(name, name === 'pip2conda' ? { '.gitlab/ci/qa.yml': [[/gitlab\.com\/components\//g, '$CI_SERVER_FQDN/components/']] } : {});
     const res = await runBerth(['exec', '--cwd', dir, '--list']);
     expect(res.stderr).not.toMatch(/berth: error/);
     expect(res.code).toBe(0);

@@ -31,6 +31,7 @@ import { componentPaths, isVersionPattern, parseComponentAddress, pickComponentV
 import type { ExternalIncludes } from './external-includes.js';
 import { parseEntries, withoutUserinfo, type IncludeEntry } from './include-entries.js';
 import { describeType, hasKey, isMap, newMap, type YamlMap } from './yaml-value.js';
+import { IncludeUnavailableError } from './include-unavailable.js';
 
 export const MAX_INCLUDES = 150;
 
@@ -119,7 +120,16 @@ async function loadFile(
       ctx.onSkipped?.(entry.what);
       continue;
     }
-    for (const next of await sourcesOf(entry, source.origin, ctx)) {
+    let sources: Source[];
+    try {
+      sources = await sourcesOf(entry, source.origin, ctx);
+    } catch (err) {
+      if (!(err instanceof IncludeUnavailableError)) throw err;
+      ctx.warn(`${err.message}; it is skipped, so the jobs and templates it defines are missing`);
+      ctx.onSkipped?.(entry.what);
+      continue;
+    }
+    for (const next of sources) {
       displays.set(next.id, next.display);
       if (chain.includes(next.id)) {
         const names = [...chain.slice(chain.indexOf(next.id)), next.id].map((id) => displays.get(id) ?? (id.startsWith('/') ? displayPath(id, ctx.root) : id));

@@ -10,6 +10,7 @@ import { InputError } from '../../shared/errors.js';
 import { runHostGit } from '../project/host-git.js';
 import type { IncludeCache } from './include-cache.js';
 import { locationPrefix, type Where } from './source-positions.js';
+import { IncludeUnavailableError } from './include-unavailable.js';
 
 export interface ProjectSourceOptions {
   cache: IncludeCache;
@@ -106,7 +107,7 @@ export class ProjectIncludes {
 
   private projectUrl(project: string, where: Where | undefined, what: string): string {
     if (!this.opts.serverUrl) {
-      this.failer(where, what)(`the repository has no http(s) or ssh git remote to tell which GitLab holds ${project}; map the project to a checkout with --include-project ${project}=/path/to/checkout`);
+      this.failer(where, what, IncludeUnavailableError)(`the repository has no http(s) or ssh git remote to tell which GitLab holds ${project}; map the project to a checkout with --include-project ${project}=/path/to/checkout`);
     }
     return `${this.opts.serverUrl}/${project}.git`;
   }
@@ -127,12 +128,12 @@ export class ProjectIncludes {
       fail(`${url} refused access (${reason}); set BERTH_GITLAB_TOKEN to a token that can read the project`, err);
     }
     if (/not found|404|does not appear to be a git repository/i.test(reason)) fail(`${url} is not found (${reason}); check the project path`, err);
-    return fail(`${url} is not reachable (${reason}); check the network, or map the project with --include-project`, err);
+    return this.failer(where, what, IncludeUnavailableError)(`${url} is not reachable (${reason}); check the network, or map the project with --include-project`, err);
   }
 
-  private failer(where: Where | undefined, what: string): Fail {
+  private failer(where: Where | undefined, what: string, Kind: typeof InputError = InputError): Fail {
     return (message, cause) => {
-      throw new InputError(`${locationPrefix(where)}${what}: ${message}`, { file: where?.file, line: where?.line }, { cause: cause === undefined ? undefined : new Error(gitReason(cause, this.opts.token)) });
+      throw new Kind(`${locationPrefix(where)}${what}: ${message}`, { file: where?.file, line: where?.line }, { cause: cause === undefined ? undefined : new Error(gitReason(cause, this.opts.token)) });
     };
   }
 }

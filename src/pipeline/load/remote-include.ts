@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import { BerthError, InputError } from '../../shared/errors.js';
 import type { IncludeCache } from './include-cache.js';
 import { locationPrefix, type Where } from './source-positions.js';
+import { IncludeUnavailableError } from './include-unavailable.js';
 
 export interface RemoteFetchOptions {
   cache: IncludeCache;
@@ -26,11 +27,17 @@ export interface RemoteFetchOptions {
 }
 
 const MAX_REDIRECTS = 5;
+/** Socket errors that mean the server is not there (rather than a server answering wrongly). */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 
 /** A network failure: the cached copy may stand in. Never reaches the user as such. */
 class FetchFailure extends BerthError {
-  constructor(message: string) {
+  /** No answer at all (connection refused, no route, timeout), as opposed to an answer berth refuses. */
+  readonly unavailable: boolean;
+
+  constructor(message: string, unavailable = false) {
     super('include_fetch_failed', message);
+    this.unavailable = unavailable;
   }
 }
 /** The file is too large: a wrong file, not the network, so the cache does not stand in. */
@@ -68,7 +75,12 @@ export async function fetchRemoteInclude(
     if (err instanceof TooLarge) fail(err.message);
     if (!(err instanceof FetchFailure)) throw err;
     const cached = await opts.cache.readRemote(url, opts.maxBytes);
-    if (!cached) fail(`${err.message}, and there is no cached copy in ${opts.cache.dir}; check the URL and the network (or --include-ca for a private CA)`, err);
+    if (!cached) {
+      const what = `${err.message}, and there is no cached copy in ${opts.cache.dir}; check the URL and the network (or --include-ca for a private CA)`;
+      // The network (not the pipeline) is missing: the include is skipped with this warning.
+      if (err.unavailable) throw new IncludeUnavailableError(`${at}include:remote "${shown}": ${what}`, { file: where?.file, line: where?.line }, { cause: err });
+      fail(what, err);
+    }
     opts.warn(`${at}include:remote "${shown}": ${err.message}; using the cached copy from ${opts.cache.dir}`);
     body = cached;
   }
@@ -113,11 +125,13 @@ function get(url: URL, opts: RemoteFetchOptions, ca: Buffer | undefined, redirec
       }
       readBody(res, opts.maxBytes).then(resolve, reject);
     });
-    req.on('timeout', () => req.destroy(new FetchFailure(`no answer within ${timeoutMs / 1000} s`)));
+    req.on('timeout', () => req.destroy(new FetchFailure(`no answer within ${timeoutMs / 1000} s`, true)));
     // A server that trickles bytes never trips the idle timeout: the whole download is bounded too.
     const deadline = setTimeout(() => req.destroy(new FetchFailure(`not complete within ${(4 * timeoutMs) / 1000} s`)), 4 * timeoutMs);
     req.on('close', () => clearTimeout(deadline));
-    req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof FetchFailure ? err : new FetchFailure(`cannot be fetched (${err.code ?? err.message})`)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err instanceof FetchFailure ? err : new FetchFailure(`cannot be fetched (${err.code ?? err.message})`, UNAVAILABLE_CODES.has(err.code ?? ''))),
+    );
     req.end();
   });
 }
