@@ -23,6 +23,8 @@ import { makeRepo, type FixtureRepo } from '../support/fixture-repo.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
+// Expected `--list --json` of the larger corpus, one file per fixture (see CORPUS below).
+const CORPUS_EXPECTED = fileURLToPath(new URL('../fixtures/pipelines-expected/', import.meta.url));
 const engine = new DockerodeEngine();
 const repos: FixtureRepo[] = [];
 afterAll(() => repos.forEach((r) => r.remove()));
@@ -208,12 +210,73 @@ const EXPECTED: Record<string, Listed> = {
   },
 };
 
+/**
+ * The corpus: a fixture whose expected `--list --json` is `pipelines-expected/<name>.json`. The
+ * expectation is GitLab's pipeline for a push to `main`, read from the YAML (not copied from
+ * berth). Compared: the stages, and for each job its name, stage, when, needs, allow_failure and
+ * parallel; for the jobs left out, their names (not berth's wording of why); and the warnings
+ * about includes berth skips (other warnings, such as keywords berth does not support yet,
+ * change as berth grows and are not part of the expectation).
+ */
+const CORPUS = readdirSync(CORPUS_EXPECTED)
+  .filter((n) => n.endsWith('.json'))
+  .map((n) => n.slice(0, -'.json'.length))
+  .sort();
+
+/**
+ * Fixtures where berth differs from GitLab: the expectation is GitLab's and the test is marked
+ * `it.fails` until berth is fixed. Each entry says what differs.
+ */
+const KNOWN_DIVERGENCES: Record<string, string> = {};
+
+interface ListedJob {
+  name: string;
+  stage: string;
+  when: string | null;
+  needs: { job: string; optional: boolean }[] | null;
+  allow_failure: boolean | null;
+  parallel: { job: string; index: number; total: number; matrix: Record<string, string> | null } | null;
+  skip_reason: string | null;
+}
+
+interface ListJson {
+  stages: string[];
+  jobs: ListedJob[];
+  warnings: string[];
+}
+
+/** The parts of `--list --json` that GitLab's semantics decide (see CORPUS). */
+function projectList(list: ListJson) {
+  return {
+    stages: list.stages,
+    jobs: list.jobs
+      .filter((j) => j.skip_reason === null)
+      .map((j) => ({ name: j.name, stage: j.stage, when: j.when, needs: j.needs, allow_failure: j.allow_failure, parallel: j.parallel })),
+    skipped: list.jobs.filter((j) => j.skip_reason !== null).map((j) => j.name),
+    includeWarnings: list.warnings.filter((w) => /\binclude:/.test(w)),
+  };
+}
+
 describe('berth exec --list on real pipelines', () => {
   it('has an expectation for every fixture', () => {
     const fixtures = readdirSync(FIXTURES).filter((n) => statSync(join(FIXTURES, n)).isDirectory()).sort();
-    expect(fixtures.length).toBeGreaterThanOrEqual(25);
-    expect(Object.keys(EXPECTED).sort()).toEqual(fixtures);
+    expect(fixtures.length).toBeGreaterThanOrEqual(25 + CORPUS.length);
+    expect([...Object.keys(EXPECTED), ...CORPUS].sort()).toEqual(fixtures);
+    expect(Object.keys(EXPECTED).filter((n) => CORPUS.includes(n))).toEqual([]);
+    expect(Object.keys(KNOWN_DIVERGENCES).filter((n) => !CORPUS.includes(n))).toEqual([]);
   });
+
+  for (const name of CORPUS) {
+    const test = name in KNOWN_DIVERGENCES ? it.fails : it;
+    test(`${name} (--json)`, async () => {
+      const dir = fixtureRepo(name);
+      const res = await runBerth(['exec', '--cwd', dir, '--list', '--json']);
+      expect(res.stderr).not.toMatch(/berth: error/);
+      expect(res.code).toBe(0);
+      const expected = JSON.parse(readFileSync(join(CORPUS_EXPECTED, `${name}.json`), 'utf8')) as ListJson;
+      expect(projectList(JSON.parse(res.stdout) as ListJson)).toEqual(projectList(expected));
+    });
+  }
 
   it.each(Object.keys(EXPECTED))('%s', async (name) => {
     // pip2conda lives on gitlab.com: its components name that host, which is $CI_SERVER_FQDN there.
