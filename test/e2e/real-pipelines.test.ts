@@ -13,7 +13,8 @@
  * - Broken input a user could write is refused with exit 2, a located message, quickly,
  *   before any container exists.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,14 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url
 const CORPUS_EXPECTED = fileURLToPath(new URL('../fixtures/pipelines-expected/', import.meta.url));
 const engine = new DockerodeEngine();
 const repos: FixtureRepo[] = [];
-afterAll(() => repos.forEach((r) => r.remove()));
+// Includes from other servers are never fetched here (no test traffic leaves the machine), and the
+// user's include cache is never touched: they are skipped with a warning, as berth does offline.
+const includeCache = mkdtempSync(join(tmpdir(), 'berth-include-cache-'));
+const OFFLINE = ['--offline', '--include-cache', includeCache];
+afterAll(() => {
+  repos.forEach((r) => r.remove());
+  rmSync(includeCache, { recursive: true, force: true });
+});
 
 function filesOf(dir: string, base = dir): Record<string, string> {
   const out: Record<string, string> = {};
@@ -42,6 +50,11 @@ function filesOf(dir: string, base = dir): Record<string, string> {
 /** A git repository holding a copy of the fixture, with `edits` applied to the named files. */
 function fixtureRepo(name: string, edits: Record<string, [RegExp | string, string][]> = {}): string {
   const files = filesOf(join(FIXTURES, name));
+  // Each project includes components from its own GitLab ($CI_SERVER_FQDN there: gitlab.com,
+  // gitlab.gnome.org, ...); here the repository's GitLab is gitlab.example.invalid.
+  for (const file of Object.keys(files)) {
+    if (/\.ya?ml$/.test(file)) files[file] = files[file]!.replace(/(component:\s*["']?)(?!\$)[A-Za-z0-9.-]+\.[A-Za-z]{2,}\//g, '$1$CI_SERVER_FQDN/');
+  }
   for (const [file, list] of Object.entries(edits)) {
     let text = files[file]!;
     for (const [from, to] of list) text = text.replace(from, to);
@@ -270,7 +283,7 @@ describe('berth exec --list on real pipelines', () => {
     const test = name in KNOWN_DIVERGENCES ? it.fails : it;
     test(`${name} (--json)`, async () => {
       const dir = fixtureRepo(name);
-      const res = await runBerth(['exec', '--cwd', dir, '--list', '--json']);
+      const res = await runBerth(['exec', '--cwd', dir, '--list', '--json', ...OFFLINE]);
       expect(res.stderr).not.toMatch(/berth: error/);
       expect(res.code).toBe(0);
       const expected = JSON.parse(readFileSync(join(CORPUS_EXPECTED, `${name}.json`), 'utf8')) as ListJson;
@@ -279,9 +292,8 @@ describe('berth exec --list on real pipelines', () => {
   }
 
   it.each(Object.keys(EXPECTED))('%s', async (name) => {
-    // pip2conda lives on gitlab.com: its components name that host, which is $CI_SERVER_FQDN there.
-    const dir = fixtureRepo(name, name === 'pip2conda' ? { '.gitlab/ci/qa.yml': [[/gitlab\.com\/components\//g, '$CI_SERVER_FQDN/components/']] } : {});
-    const res = await runBerth(['exec', '--cwd', dir, '--list']);
+    const dir = fixtureRepo(name);
+    const res = await runBerth(['exec', '--cwd', dir, '--list', ...OFFLINE]);
     expect(res.stderr).not.toMatch(/berth: error/);
     expect(res.code).toBe(0);
     expect(parseList(res.stdout)).toEqual(EXPECTED[name]);
@@ -291,7 +303,7 @@ describe('berth exec --list on real pipelines', () => {
 const IMAGE = 'berth-test/bash:latest';
 
 async function runFixture(dir: string, extra: string[] = []) {
-  const res = await runBerth(['exec', '--cwd', dir, '--docker-image', IMAGE, '--pull-policy', 'never', '--report', join(dir, 'report.json'), ...extra]);
+  const res = await runBerth(['exec', '--cwd', dir, '--docker-image', IMAGE, '--pull-policy', 'never', '--report', join(dir, 'report.json'), ...OFFLINE, ...extra]);
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { status: string; jobs: { name: string; status: string }[] };
   const status = Object.fromEntries(report.jobs.map((j) => [j.name, j.status]));
   expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);

@@ -32,6 +32,7 @@ export function register(program: Command): void {
     )
     .option('--changes-base <ref>', 'the branch, tag or commit rules:changes and only/except:changes compare with, through its merge base with HEAD (default: origin/HEAD, else main, else master)')
     .option('--debug-trace-disabled', 'ignore CI_DEBUG_TRACE: no shell tracing, which prints secret values (as [[runners]] debug_trace_disabled)', false)
+    .option('--offline', 'never use the network for include:remote/project/component: the include cache and --include-project checkouts only (others are skipped with a warning)', false)
     .option('--include-cache <dir>', 'cache of include:remote files and include:project/component repositories (default: $XDG_CACHE_HOME/berth/includes or ~/.cache/berth/includes)')
     .option('--include-ca <file>', 'PEM CA certificates to trust for include:remote, besides the system ones')
     .option('--include-project <group/project=DIR>', 'read include:project and include:component files of that project from a local git checkout instead of fetching them (repeatable)', collect, [])
@@ -56,6 +57,7 @@ export function register(program: Command): void {
         includes: {
           cacheDir: typeof raw.includeCache === 'string' ? resolve(raw.includeCache) : undefined,
           caFile: typeof raw.includeCa === 'string' ? resolve(raw.includeCa) : undefined,
+          offline: raw.offline === true,
           projects: parseIncludeProjects(raw.includeProject as string[]),
           // A token that can read the projects: berth's own variable first, then a job's CI_JOB_TOKEN.
           token: process.env.BERTH_GITLAB_TOKEN || process.env.CI_JOB_TOKEN || undefined,

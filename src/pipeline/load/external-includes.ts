@@ -18,6 +18,8 @@ export interface ExternalIncludeOptions {
   token?: string;
   /** Per-request timeout of include:remote, default 30 s. */
   timeoutMs?: number;
+  /** `--offline`: never use the network; only the cache and mapped checkouts. */
+  offline?: boolean;
 }
 
 export class ExternalIncludes {
@@ -34,6 +36,7 @@ export class ExternalIncludes {
       projectMap: new Map(Object.entries(opts.projects ?? {})),
       serverUrl: opts.serverUrl,
       token: opts.token,
+      offline: opts.offline ?? false,
     });
   }
 
@@ -49,6 +52,7 @@ export class ExternalIncludes {
       maxBytes: this.opts.maxBytes,
       timeoutMs: this.opts.timeoutMs,
       caFile: this.opts.caFile,
+      offline: this.opts.offline ?? false,
       warn: (message) => this.opts.warn(message),
     });
   }

@@ -20,6 +20,8 @@ export interface ProjectSourceOptions {
   /** `https://gitlab.example.com` from the git remote, or null without one. */
   serverUrl: string | null;
   token?: string;
+  /** `--offline`: a project that is not mapped is not fetched (the include is skipped). */
+  offline?: boolean;
 }
 
 type Fail = (message: string, cause?: unknown) => never;
@@ -106,6 +108,9 @@ export class ProjectIncludes {
   }
 
   private projectUrl(project: string, where: Where | undefined, what: string): string {
+    if (this.opts.offline) {
+      this.failer(where, what, IncludeUnavailableError)(`not fetched (--offline); map the project to a checkout with --include-project ${project}=/path/to/checkout`);
+    }
     if (!this.opts.serverUrl) {
       this.failer(where, what, IncludeUnavailableError)(`the repository has no http(s) or ssh git remote to tell which GitLab holds ${project}; map the project to a checkout with --include-project ${project}=/path/to/checkout`);
     }

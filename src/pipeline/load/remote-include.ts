@@ -23,6 +23,8 @@ export interface RemoteFetchOptions {
   timeoutMs?: number;
   /** `--include-ca FILE`: extra CA certificates (PEM) trusted besides the system ones. */
   caFile?: string;
+  /** `--offline`: only the cached copy; without one the include is skipped. */
+  offline?: boolean;
   warn(message: string): void;
 }
 
@@ -68,6 +70,13 @@ export async function fetchRemoteInclude(
   let ca: Buffer | undefined;
   if (opts.caFile) ca = await readFile(opts.caFile).catch((err: unknown) => fail(`cannot read the --include-ca file ${opts.caFile}; check the path`, err));
   let body: Buffer;
+  if (opts.offline) {
+    const cached = await opts.cache.readRemote(url, opts.maxBytes);
+    if (!cached) throw new IncludeUnavailableError(`${at}include:remote "${shown}": not fetched (--offline) and not in the include cache`, { file: where?.file, line: where?.line });
+    body = cached;
+    if (integrity !== null) checkIntegrity(body, integrity, fail);
+    return body.toString('utf8');
+  }
   try {
     body = await get(parsed, opts, ca, 0);
     await opts.cache.writeRemote(url, body).catch((err: unknown) => opts.warn(`${at}include:remote "${shown}": fetched, but not cached (${err instanceof Error ? err.message : String(err)})`));
