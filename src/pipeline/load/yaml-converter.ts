@@ -5,7 +5,7 @@
  * Guards against bombs: aliases are converted once and shared, and the expanded size and
  * depth are computed from that, so a billion-laughs document is rejected in linear time.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, visit, type Alias, type Document, type LineCounter, type Node } from 'yaml';
 import { configError, type SourcePositions, type Where } from './source-positions.js';
 import { newMap, ReferenceTag, isMap as isValueMap, type YamlMap, type YamlValue } from './yaml-value.js';
 
@@ -57,8 +57,32 @@ class ConvertState {
   private readonly done = new Map<Node, Converted>();
   private readonly inProgress = new Set<Node>();
   private aliases = 0;
+  /** The document's anchored and alias nodes in document order, listed on the first alias. */
+  private anchorsAndAliases: Node[] | undefined;
 
   constructor(private readonly ctx: ConvertContext) {}
+
+  /**
+   * The node an alias refers to: the last node before it with its anchor, as Alias#resolve
+   * finds it, but with the document walked once per file rather than once per alias.
+   */
+  private resolveAlias(alias: Alias): Node | undefined {
+    if (!this.anchorsAndAliases) {
+      const nodes: Node[] = [];
+      visit(this.ctx.doc, {
+        Node: (_key, node) => {
+          if (isAlias(node) || node.anchor) nodes.push(node);
+        },
+      });
+      this.anchorsAndAliases = nodes;
+    }
+    let found: Node | undefined;
+    for (const node of this.anchorsAndAliases) {
+      if (node === alias) break;
+      if (!isAlias(node) && node.anchor === alias.source) found = node;
+    }
+    return found;
+  }
 
   where(node: { range?: [number, number, number] | null } | null | undefined, float?: boolean): Where {
     const offset = node?.range?.[0] ?? 0;
@@ -79,7 +103,7 @@ class ConvertState {
       if (++this.aliases > this.ctx.limits.maxAliases) {
         this.fail(node, `more than ${this.ctx.limits.maxAliases} YAML aliases; the document looks like an alias bomb`);
       }
-      const target = node.resolve(this.ctx.doc);
+      const target = this.resolveAlias(node);
       if (!target) this.fail(node, `YAML alias *${node.source} refers to an unknown anchor`);
       return this.convert(target, depth);
     }

@@ -27,6 +27,13 @@ describe('parseYamlText', () => {
     expect(JSON.parse(JSON.stringify(value.job))).toEqual({ image: 'alpine', tags: ['b'], script: ['echo'] });
   });
 
+  it('resolves an alias to the last anchor of its name before it, also when the name is reused', () => {
+    const { value } = parse('a: &v one\nb: *v\nc: &v two\nd: *v\ne: [&w {k: 1}, *w]\nf: &v three\n');
+    expect({ ...value }).toMatchObject({ b: 'one', d: 'two', f: 'three' });
+    expect(JSON.parse(JSON.stringify(value.e))).toEqual([{ k: 1 }, { k: 1 }]);
+    expect(() => parse('a: *later\nb: &later x\n')).toThrow(/unknown anchor/);
+  });
+
   it('merges a list of maps with the earlier map winning, as Psych does', () => {
     const { value } = parse('a: &a {x: 1, y: 1, n: 0}\nb: &b {x: 2, z: 2}\nc:\n  <<: [*a, *b]\n');
     expect({ ...(value.c as YamlMap) }).toEqual({ x: 1, z: 2, y: 1, n: 0 });
