@@ -73,6 +73,18 @@ describe('readLocalGitInfo', () => {
     expect(JSON.stringify(p)).not.toContain('s3cret');
   });
 
+  it('takes remote and user from the configuration listing: origin before other remotes, values with newlines intact', async () => {
+    const dir = await makeRepo('https://git.example.com/team/origin-app.git');
+    git(dir, 'remote', 'add', 'aaa', 'https://git.example.com/team/other.git');
+    git(dir, 'config', 'user.name', 'Two\nremote.zzz.url=https://evil.example.com/x/y.git');
+    git(dir, 'config', 'branch.main.url', 'https://not-a-remote.example.com/a/b.git');
+    const info = await readLocalGitInfo(dir);
+    expect(info.projectPath).toBe('team/origin-app');
+    expect(info.user).toEqual({ name: 'Two\nremote.zzz.url=https://evil.example.com/x/y.git', email: 'tester@example.com' });
+    git(dir, 'remote', 'remove', 'origin');
+    expect((await readLocalGitInfo(dir)).projectPath).toBe('team/other');
+  });
+
   it('works outside a repository: local/<dir name>', async () => {
     const dir = await realpath(await projects.create({ 'x.txt': '' }));
     const info = await readLocalGitInfo(dir);

@@ -1,13 +1,14 @@
 /**
- * What `berth exec` knows about the local repository, read with two git processes (run in
- * parallel) and a few small file reads: the commit, the ref, the remote and the user.
+ * What `berth exec` knows about the local repository, read with two git processes (the
+ * configuration listing, which host-git also needs, then `git log`) and a few small file reads:
+ * the commit, the ref, the remote and the user.
  * Works outside a git repository too (then the project is `local/<dir name>`).
  */
 import { stat } from 'node:fs/promises';
 import { readRegularFile } from '../../fs-guard/index.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { projectPathFromRemote, stripCredentials } from './git-remote.js';
-import { runHostGit } from './host-git.js';
+import { readHostGitConfig, runHostGit } from './host-git.js';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
@@ -35,13 +36,15 @@ export async function readLocalGitInfo(cwd: string): Promise<LocalGitInfo> {
   const start = resolve(cwd);
   const found = await findGitDir(start);
   if (!found) return noRepository(start);
-  const [log, config, head] = await Promise.all([
+  // The configuration first: `git log` waits for the driver keys it lists (runHostGit).
+  const config = readHostGitConfig(found.root);
+  const [log, settingsText, head] = await Promise.all([
     runGit(found.root, ['log', '-1', '--decorate=full', '--no-color',
       '--format=%H%x00%D%x00%an%x00%ae%x00%cI%x00%B']),
-    runGit(found.root, ['config', '-z', '--get-regexp', '^(remote\\..*\\.url|user\\.name|user\\.email)$']),
+    config,
     readText(join(found.gitDir, 'HEAD')),
   ]);
-  const settings = parseConfig(config ?? '');
+  const settings = parseConfig(settingsText);
   const remote = pickRemote(settings);
   const fields = log ? log.split('\0') : [];
   const sha = fields[0] && /^[0-9a-f]{40,64}$/.test(fields[0]) ? fields[0] : ZERO_SHA;
@@ -126,11 +129,14 @@ function pickRef(head: string, decorations: string): { ref: string; refType: 'br
   return { ref: 'HEAD', refType: 'branch' };
 }
 
+/** remote.<name>.url, user.name and user.email of `git config -z --list`; the last value of a name wins. */
 function parseConfig(text: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const entry of text.split('\0')) {
     const nl = entry.indexOf('\n');
-    if (nl > 0) map.set(entry.slice(0, nl), entry.slice(nl + 1));
+    if (nl <= 0) continue;
+    const name = entry.slice(0, nl);
+    if (/^(remote\..*\.url|user\.name|user\.email)$/s.test(name)) map.set(name, entry.slice(nl + 1));
   }
   return map;
 }
