@@ -1,4 +1,4 @@
-# berth runner image: berth (the one-file bundle dist/berth.mjs), Node >= 20, git (berth fetches
+# berth runner image: berth (the bundle dist/berth.mjs and its chunks), Node >= 20, git (berth fetches
 # job sources itself), CA certificates, Debian's Docker credential helpers (docker-credential-pass,
 # -secretservice) with pass and gnupg. berth talks to the host's engine through its socket:
 #
@@ -35,6 +35,7 @@ RUN set -eu; \
     chmod 755 /usr/local/bin/berth
 
 COPY dist/berth.mjs dist/berth.mjs.map /opt/berth/
+COPY dist/chunks /opt/berth/chunks/
 
 # config.toml (and berth's git cache next to it) live here: mount a host folder.
 VOLUME /etc/berth

@@ -1,31 +1,11 @@
 /**
- * `berth exec`: compile the pipeline, pick the jobs, run them through the Docker executor with
- * a DAG scheduler, print each job's log prefixed with its name, then a summary; write a JSON
- * report on request. Ctrl-C once: stop the jobs gracefully (after_script still runs) and clean
- * up; twice: abort them; three times: leave at once.
+ * `berth exec`: compile the pipeline and list it (`--list`), or hand it to runExecJobs, which
+ * runs the jobs in Docker. The run path is imported only when jobs run, so that `--list` never
+ * loads (nor, in the bundle, compiles) the Docker client and the executor.
  */
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { compilePipeline, selectJobs, formatJobList, jobListJson, readLocalGitInfo, listSourceFiles } from '../pipeline/index.js';
-import { DockerodeEngine } from '../engine/dockerode-engine.js';
-import { engineEndpoint } from '../engine/engine-connection.js';
-import { defaultDockerSettings } from '../executor/docker/docker-settings.js';
-import { OwnContainerFinder } from '../executor/docker/own-container.js';
-import { PullManager } from '../executor/docker/pull-manager.js';
+import { compilePipeline, formatJobList, jobListJson, readLocalGitInfo } from '../pipeline/index.js';
 import type { ExecOptions } from './exec-options.js';
-import { EngineUnavailableError } from '../engine/engine-error.js';
-import { JobFailure } from '../job/job-result.js';
-import type { PullPolicy } from '../shared/pull-policy.js';
-import { BERTH_VERSION } from '../shared/version.js';
-import { errorMessage } from '../shared/errors.js';
-import { checkWritableUnder, prepareUserTarget, writeFileUnder } from '../fs-guard/index.js';
-import { JobLogFiles } from './job-log-files.js';
-import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
-import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
-import { checkDefaultImage, checkJobImages } from './check-job-images.js';
-import { ExecJobRunner } from './exec-job-runner.js';
-import { sweepExecLeftovers } from './exec-sweeper.js';
-import { formatSweepFailure } from '../engine/sweep-labelled.js';
 
 export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const cwd = resolve(opts.cwd);
@@ -45,103 +25,6 @@ export async function runExec(opts: ExecOptions, out: NodeJS.WritableStream = pr
     out.write(opts.json ? `${JSON.stringify(jobListJson(pipeline), null, 2)}\n` : formatJobList(pipeline));
     return 0;
   }
-  const selected: SchedulableJob[] = opts.jobs.length ? selectJobs(pipeline, opts.jobs, opts.needs) : pipeline.jobs;
-  if (!selected.length) {
-    out.write('No jobs to run.\n');
-    return 0;
-  }
-  // Before anything runs: statically wrong image names are pipeline errors, and a repository must
-  // not make berth write outside it (links in .berth/, a report path through a link); exit 2.
-  checkDefaultImage(opts.dockerImage);
-  checkJobImages(selected, pipeline.file, pipeline.root);
-  await JobLogFiles.check(cwd, selected.map((j) => j.name));
-  const reportTarget = opts.report ? await prepareUserTarget(opts.report, [cwd, git.root]) : null;
-  if (reportTarget) await checkWritableUnder(reportTarget.root, reportTarget.rel);
-
-  const engine = new DockerodeEngine();
-  await engine.ping().catch((err: unknown) => {
-    throw new EngineUnavailableError('berth exec', engineEndpoint(), err);
-  });
-  const logs = await JobLogFiles.prepare(cwd, selected.map((j) => j.name));
-  const sources = { root: cwd, files: await listSourceFiles(cwd) };
-  // Locally the user owns the machine: a job may ask for any pull policy.
-  const settings = { ...defaultDockerSettings(), image: opts.dockerImage ?? '', allowedPullPolicies: ['always', 'if-not-present', 'never'] as PullPolicy[] };
-  const puller = new PullManager({
-    engine,
-    settings,
-    defaultPullPolicy: 'if-not-present',
-    policyOverride: opts.pullPolicy ? [opts.pullPolicy] : undefined,
-    runnerEnvironment: [],
-    homeDir: homedir(),
-  });
-  const cancel = new AbortController();
-  const abort = new AbortController();
-  const removeSignals = installSignals(cancel, abort, out);
-  const sweep = sweepExecLeftovers(engine).then(
-    (report) => {
-      for (const f of report.failed) process.stderr.write(`berth: warning: could not remove what an earlier berth exec left: ${formatSweepFailure(f)}\n`);
-    },
-    (err: unknown) => process.stderr.write(`berth: warning: the sweep for what an earlier berth exec left failed: ${errorMessage(err)}\n`),
-  );
-
-  const runner = new ExecJobRunner({
-    engine,
-    puller,
-    settings,
-    ownContainer: new OwnContainerFinder(),
-    version: BERTH_VERSION,
-    debugTraceDisabled: opts.debugTraceDisabled,
-    sources,
-    color: opts.color,
-    nameWidth: Math.max(...selected.map((j) => j.name.length)),
-    logs,
-    outputLimitBytes: opts.outputLimitKiB * 1024,
-    out,
-    cancel: cancel.signal,
-    abort: abort.signal,
-  });
-  try {
-    const outcomes = await schedulePipeline(selected, {
-      stages: pipeline.stages,
-      concurrency: opts.concurrency,
-      // The jobs named on the command line, with every job of a named parallel: job.
-      runManual: new Set(opts.jobs.length ? selectJobs(pipeline, opts.jobs, false).map((j) => j.name) : []),
-      stop: cancel.signal,
-      runJob: (job) => runner.run(job, selected.indexOf(job)),
-    });
-    await runner.drain();
-    // Running the whole pipeline: the summary also says which jobs were left out, and by which clause.
-    const report = buildReport(outcomes, opts.jobs.length ? [] : pipeline.skipped);
-    out.write(`\n${formatSummary(report, opts.color)}`);
-    out.write(`Job logs: ${logs.dir}\n`);
-    if (reportTarget) await writeFileUnder(reportTarget.root, reportTarget.rel, `${JSON.stringify(report, null, 2)}\n`);
-    return exitCodeOf(report);
-  } finally {
-    await runner.drain();
-    await sweep;
-    removeSignals();
-  }
-}
-
-function installSignals(cancel: AbortController, abort: AbortController, out: NodeJS.WritableStream): () => void {
-  let count = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    count++;
-    if (count === 1 && signal === 'SIGINT') {
-      out.write('\nStopping jobs gracefully (after_script still runs). Press Ctrl-C again to force.\n');
-      cancel.abort();
-    } else if (count <= 2) {
-      out.write('\nAborting jobs and cleaning up. Press Ctrl-C again to leave at once.\n');
-      cancel.abort();
-      abort.abort(new JobFailure('runner_interrupted', `berth exec was interrupted (${signal})`));
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
+  const { runExecJobs } = await import('./run-exec-jobs.js');
+  return runExecJobs(opts, { cwd, git, pipeline }, out);
 }

@@ -4,12 +4,13 @@
  * with a service (berth's container joins the job network for the health check and leaves it)
  * and a job without one; nothing is left behind.
  *
- * The exec run mounts the current dist/berth.mjs over the image's copy, so that it tests the
+ * The exec run mounts the current dist/berth.mjs (and its dist/chunks) over the image's copy, so that it tests the
  * code under test in the image's environment (an image built before the last change would
  * otherwise test old code); the image's own copy is run by the --version test.
  */
 import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 import { BERTH_MAIN } from '../support/berth-cli.js';
@@ -130,7 +131,7 @@ plain:
     const res = await runImage({
       cmd: ['exec', '--cwd', repo.dir],
       hostname,
-      binds: [`${SOCKET}:${SOCKET}`, `${repo.dir}:${repo.dir}`, `${BERTH_MAIN}:/opt/berth/berth.mjs:ro`],
+      binds: [`${SOCKET}:${SOCKET}`, `${repo.dir}:${repo.dir}`, `${BERTH_MAIN}:/opt/berth/berth.mjs:ro`, `${join(dirname(BERTH_MAIN), 'chunks')}:/opt/berth/chunks:ro`],
     });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
