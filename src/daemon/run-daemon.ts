@@ -9,7 +9,7 @@
  * up, and exit within shutdown_timeout; a second SIGTERM/SIGINT exits at once (the next start
  * sweeps what is left).
  */
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { BerthConfig, RunnerConfig } from '../config/berth-config.js';
 import { effectiveGlobals } from '../config/effective-settings.js';
 import { loadConfig } from '../config/load-config.js';
@@ -29,6 +29,7 @@ import type { ExecutorFactory } from './remote-job.js';
 import { createRunnerLog, type LogFormat, type LogLevel, type RunnerLog } from './runner-log.js';
 import { RunnerMetrics } from './runner-metrics.js';
 import { cloneDirOf, RunnerWorker } from './runner-worker.js';
+import { makePrivateDir } from '../sources/git-source.js';
 import { raceShutdown } from './shutdown-race.js';
 import { ShutdownSignals, type SignalSource } from './shutdown-signals.js';
 import { WorkerSet } from './worker-set.js';
@@ -92,9 +93,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await sweepAll(workers.list, systemId, log);
   // Clones a killed earlier process left (its containers went with the sweep above).
   for (const w of workers.list) await rm(cloneDirOf(wiring.gitCacheDir, w.shortToken), { recursive: true, force: true });
-  // The git cache holds the projects' sources: only berth's user may enter it (see git-source.ts).
-  await mkdir(wiring.gitCacheDir, { recursive: true, mode: 0o700 });
-  await chmod(wiring.gitCacheDir, 0o700);
+  // The git cache holds the projects' sources: only berth's user may enter it.
+  await makePrivateDir(wiring.gitCacheDir);
   const listen = opts.listenAddress ?? config.listenAddress;
   const server = listen ? await metrics.serve(listen) : null;
   if (server) log.info(`Metrics server listening on ${server.address}`);

@@ -22,12 +22,12 @@ export class JobLogFiles {
 
   /** The checks of `prepare`, without creating anything (an input error when they fail). */
   static async check(root: string, jobNames: readonly string[]): Promise<void> {
-    for (const file of logFileNames(jobNames).values()) await checkWritableUnder(root, `${LOG_DIR}/${file}`);
+    await checkNames(root, logFileNames(jobNames));
   }
 
   static async prepare(root: string, jobNames: readonly string[]): Promise<JobLogFiles> {
     const names = logFileNames(jobNames);
-    await JobLogFiles.check(root, jobNames);
+    await checkNames(root, names);
     const dir = await ensureDirUnder(root, LOG_DIR);
     return new JobLogFiles(root, dir, names);
   }
@@ -42,4 +42,8 @@ export class JobLogFiles {
     const fd = await openForWriteUnder(this.root, `${LOG_DIR}/${file}`);
     return new PlainFileLog(join(this.dir, file), fd);
   }
+}
+
+async function checkNames(root: string, names: ReadonlyMap<string, string>): Promise<void> {
+  for (const file of names.values()) await checkWritableUnder(root, `${LOG_DIR}/${file}`);
 }

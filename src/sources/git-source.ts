@@ -111,7 +111,7 @@ export class GitSource implements SourceProvider {
  * made it 0755; the files inside keep git's modes (0644/0755), unreachable through it, and
  * only their execute bit reaches the build container (sources-archive.ts).
  */
-async function makePrivateDir(dir: string): Promise<void> {
+export async function makePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
 }

@@ -64,19 +64,33 @@ export async function fetchRemoteInclude(
   const fail: (what: string, cause?: unknown) => never = (what, cause) => {
     throw new InputError(`${at}include:remote "${shown}": ${what}`, { file: where?.file, line: where?.line }, { cause });
   };
+  // The network (not the pipeline) is missing: the include is skipped with this warning.
+  const unavailable = (what: string, cause?: unknown): never => {
+    throw new IncludeUnavailableError(`${at}include:remote "${shown}": ${what}`, { file: where?.file, line: where?.line }, { cause });
+  };
   const parsed = parseHttpsUrl(url);
   if (parsed === 'http') fail('berth fetches remote includes over https only (a pipeline fetched in clear text could be changed on the way); use an https:// URL');
   if (parsed === null) fail('is not a valid https:// URL');
+  const body = opts.offline
+    ? ((await opts.cache.readRemote(url, opts.maxBytes)) ?? unavailable('not fetched (--offline) and not in the include cache'))
+    : await fetchOrCached(url, parsed, at, shown, opts, fail, unavailable);
+  if (integrity !== null) checkIntegrity(body, integrity, fail);
+  return body.toString('utf8');
+}
+
+/** The body fetched now (and cached), else the cached copy with a warning. */
+async function fetchOrCached(
+  url: string,
+  parsed: URL,
+  at: string,
+  shown: string,
+  opts: RemoteFetchOptions,
+  fail: (what: string, cause?: unknown) => never,
+  unavailable: (what: string, cause?: unknown) => never,
+): Promise<Buffer> {
   let ca: Buffer | undefined;
   if (opts.caFile) ca = await readFile(opts.caFile).catch((err: unknown) => fail(`cannot read the --include-ca file ${opts.caFile}; check the path`, err));
   let body: Buffer;
-  if (opts.offline) {
-    const cached = await opts.cache.readRemote(url, opts.maxBytes);
-    if (!cached) throw new IncludeUnavailableError(`${at}include:remote "${shown}": not fetched (--offline) and not in the include cache`, { file: where?.file, line: where?.line });
-    body = cached;
-    if (integrity !== null) checkIntegrity(body, integrity, fail);
-    return body.toString('utf8');
-  }
   try {
     body = await get(parsed, opts, ca, 0);
     await opts.cache.writeRemote(url, body).catch((err: unknown) => opts.warn(`${at}include:remote "${shown}": fetched, but not cached (${err instanceof Error ? err.message : String(err)})`));
@@ -86,15 +100,12 @@ export async function fetchRemoteInclude(
     const cached = await opts.cache.readRemote(url, opts.maxBytes);
     if (!cached) {
       const what = `${err.message}, and there is no cached copy in ${opts.cache.dir}; check the URL and the network (or --include-ca for a private CA)`;
-      // The network (not the pipeline) is missing: the include is skipped with this warning.
-      if (err.unavailable) throw new IncludeUnavailableError(`${at}include:remote "${shown}": ${what}`, { file: where?.file, line: where?.line }, { cause: err });
-      fail(what, err);
+      return err.unavailable ? unavailable(what, err) : fail(what, err);
     }
     opts.warn(`${at}include:remote "${shown}": ${err.message}; using the cached copy from ${opts.cache.dir}`);
     body = cached;
   }
-  if (integrity !== null) checkIntegrity(body, integrity, fail);
-  return body.toString('utf8');
+  return body;
 }
 
 function parseHttpsUrl(url: string): URL | 'http' | null {
