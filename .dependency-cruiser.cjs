@@ -10,17 +10,21 @@ const MODULES = {
   shared: [],
   'fs-guard': ['shared'],
   job: ['shared'],
+  // Archive formats, file selection, dotenv and JUnit reports, cache keys: pure, no I/O but files.
+  artifacts: ['fs-guard', 'job', 'shared'],
+  // The runner's cache stores: local cache.zip files and the distributed (S3) cache.
+  cache: ['artifacts', 'executor', 'job', 'log', 'shared'],
   log: ['job', 'shared'],
   image: ['shared'],
   engine: ['shared'],
   config: ['shared'],
   pipeline: ['fs-guard', 'job', 'shared'],
-  gitlab: ['job', 'log', 'shared'],
-  executor: ['engine', 'fs-guard', 'image', 'job', 'log', 'shared'],
+  gitlab: ['artifacts', 'executor', 'job', 'log', 'shared'],
+  executor: ['artifacts', 'engine', 'fs-guard', 'image', 'job', 'log', 'shared'],
   sources: ['executor', 'job', 'log', 'shared'],
   // Composition roots: they build the real implementations for one command.
-  daemon: ['config', 'engine', 'executor', 'gitlab', 'image', 'job', 'log', 'shared', 'sources'],
-  'local-run': ['engine', 'executor', 'fs-guard', 'image', 'job', 'log', 'pipeline', 'shared'],
+  daemon: ['artifacts', 'cache', 'config', 'engine', 'executor', 'gitlab', 'image', 'job', 'log', 'shared', 'sources'],
+  'local-run': ['artifacts', 'cache', 'engine', 'executor', 'fs-guard', 'image', 'job', 'log', 'pipeline', 'shared'],
   cli: ['config', 'daemon', 'engine', 'gitlab', 'image', 'job', 'local-run', 'log', 'shared'],
 };
 

@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import { BerthError } from '../shared/errors.js';
 import {
   DEFAULT_JOB_TIMEOUT_SECONDS,
+  type FileWhen,
   type ImageSpec,
   type JobSpec,
   type ServiceSpec,
@@ -107,7 +108,38 @@ export function jobSpecFromWire(p: WireJobPayload): JobSpec {
       failureReasons: p.features.failure_reasons,
     },
     sources: { kind: 'git' },
+    artifacts: p.artifacts.map((a) => ({
+      name: a.name,
+      untracked: a.untracked,
+      paths: a.paths,
+      exclude: a.exclude,
+      when: fileWhen(a.when, job, 'artifacts'),
+      artifactType: a.artifact_type,
+      artifactFormat: a.artifact_format,
+      expireIn: a.expire_in,
+    })),
+    cache: p.cache.map((c) => ({
+      key: c.key,
+      untracked: c.untracked,
+      policy: c.policy,
+      paths: c.paths,
+      when: fileWhen(c.when, job, 'cache'),
+      fallbackKeys: c.fallback_keys,
+    })),
+    dependencies: p.dependencies.map((d) => ({
+      id: d.id,
+      name: d.name,
+      token: d.token,
+      artifactsFile: d.artifacts_file.filename ? { filename: d.artifacts_file.filename, size: d.artifacts_file.size } : null,
+    })),
   };
+}
+
+/** `when` of an artifact or cache entry: empty is on_success (gitlab-runner spec.go). */
+function fileWhen(value: string, job: { id: number; token: string }, where: string): FileWhen {
+  if (value === '' || value === 'on_success') return 'on_success';
+  if (value === 'on_failure' || value === 'always') return value;
+  throw new JobPayloadError(`The payload GitLab sent for job ${job.id} has an unknown ${where} when "${value}"; expected on_success, on_failure or always`, job);
 }
 
 type WireImage = NonNullable<WireJobPayload['image']>;

@@ -89,6 +89,50 @@ export type SourceSpec =
   /** No sources (GIT_STRATEGY=none or empty). */
   | { kind: 'none' };
 
+/** `on_success`, `on_failure` or `always` (an empty payload value is on_success). */
+export type FileWhen = 'on_success' | 'on_failure' | 'always';
+
+/**
+ * One entry of the payload's `artifacts[]` (gitlab-runner common/spec/spec.go Artifact):
+ * the `archive` entry (artifacts:paths/untracked) and one per `artifacts:reports:<type>`.
+ */
+export interface ArtifactSpec {
+  /** `artifacts:name` (variables not yet expanded); empty: the uploader's default name. */
+  name: string;
+  untracked: boolean;
+  paths: string[];
+  exclude: string[];
+  when: FileWhen;
+  /** `archive`, `junit`, `dotenv`, ... (empty is archive). */
+  artifactType: string;
+  /** `zip`, `gzip`, `raw` (empty: zip without sending artifact_format). */
+  artifactFormat: string;
+  /** `expire_in` as written (`1 week`, `never`); empty: the server's default. */
+  expireIn: string;
+}
+
+/** One entry of the payload's `cache[]` (gitlab-runner common/spec/spec.go Cache). */
+export interface CacheSpec {
+  /** The key as GitLab sends it (variables not yet expanded; `-protected` suffix included). */
+  key: string;
+  untracked: boolean;
+  /** `pull-push` (or empty), `pull`, `push`, or a $VARIABLE that expands to one. */
+  policy: string;
+  paths: string[];
+  when: FileWhen;
+  fallbackKeys: string[];
+}
+
+/** One entry of the payload's `dependencies[]`: a job whose `archive` artifacts this job receives. */
+export interface DependencySpec {
+  id: number;
+  name: string;
+  /** Token to download with (a secret: never logged). */
+  token: string;
+  /** Null when the dependency has no artifacts to download. */
+  artifactsFile: { filename: string; size: number } | null;
+}
+
 export interface JobFeatures {
   traceSections: boolean;
   tokenMaskPrefixes: string[];
@@ -111,6 +155,9 @@ export interface JobSpec {
   credentials: RegistryCredential[];
   features: JobFeatures;
   sources: SourceSpec;
+  artifacts: ArtifactSpec[];
+  cache: CacheSpec[];
+  dependencies: DependencySpec[];
 }
 
 export const DEFAULT_JOB_TIMEOUT_SECONDS = 7200;

@@ -115,6 +115,9 @@ unit tests:
       credentials: [],
       features: { traceSections: true, tokenMaskPrefixes: [], failureReasons: [] },
       sources: { kind: 'local-tree', root: spec.sources.kind === 'local-tree' ? spec.sources.root : '', files: [] },
+      artifacts: [],
+      cache: [],
+      dependencies: [],
     };
     expect(spec).toEqual(expected);
     expect(spec.jobInfo.projectId).toBeGreaterThan(0);

@@ -23,6 +23,9 @@ export function testJob(overrides: Partial<JobSpec> & { script?: string[]; after
     credentials: [],
     features: { traceSections: true, tokenMaskPrefixes: [], failureReasons: [] },
     sources: { kind: 'none' },
+    artifacts: [],
+    cache: [],
+    dependencies: [],
     ...rest,
   };
 }

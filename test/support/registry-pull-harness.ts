@@ -123,5 +123,8 @@ function testJob(c: PullCase): JobSpec {
     credentials: c.credentials ?? [],
     features: { traceSections: false, tokenMaskPrefixes: [], failureReasons: [] },
     sources: { kind: 'none' },
+    artifacts: [],
+    cache: [],
+    dependencies: [],
   };
 }

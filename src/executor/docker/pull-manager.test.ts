@@ -56,6 +56,9 @@ function job(over: Partial<JobSpec> = {}): JobSpec {
     credentials: [],
     features: { traceSections: false, tokenMaskPrefixes: [], failureReasons: [] },
     sources: { kind: 'none' },
+    artifacts: [],
+    cache: [],
+    dependencies: [],
     ...over,
   };
 }

@@ -58,6 +58,9 @@ export function buildJobSpec(input: JobSpecInput): JobSpec {
     credentials: [],
     features: { traceSections: true, tokenMaskPrefixes: [], failureReasons: [] },
     sources: input.sources,
+    artifacts: [],
+    cache: [],
+    dependencies: [],
   };
 }
 

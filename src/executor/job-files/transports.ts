@@ -1,0 +1,49 @@
+/**
+ * Where the job-file stages send and get archives. `berth run` uses GitLab (artifacts) and the
+ * runner's local or distributed cache; `berth exec` uses stores under the repository's
+ * `.berth/` folder. The stages themselves (restore_cache, download_artifacts, archive_cache,
+ * upload_artifacts_*) do not know which.
+ */
+import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
+import type { JobLog } from '../../log/job-log.js';
+
+/** A local file the caller may read until `release()`. */
+export interface LocalArchive {
+  path: string;
+  release(): Promise<void>;
+}
+
+export interface ArtifactUpload {
+  artifact: ArtifactSpec;
+  /** The archive, a local file (zip, gzip or raw as `format` says). */
+  file: string;
+  /** What GitLab calls the file: `artifacts.zip`, `junit.xml.gz`, `.env.gz`, `gl-sast-report.json`. */
+  filename: string;
+  /** zip, gzip or raw: the format of `file` (the payload's artifact_format may be empty). */
+  format: 'zip' | 'gzip' | 'raw';
+  /** `artifacts:name` expanded. */
+  name: string;
+  /** expire_in expanded ('' = server default). */
+  expireIn: string;
+}
+
+export interface ArtifactTransport {
+  /** Uploads one archive. Throws a BerthError with a message fit for the job log on failure. */
+  upload(req: ArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void>;
+  /** Downloads a dependency's `archive` artifacts (a zip) into a local file. Throws on failure. */
+  download(dep: DependencySpec, log: JobLog, signal: AbortSignal): Promise<LocalArchive>;
+}
+
+export interface CacheTransport {
+  /**
+   * The cache archive stored under `key` (already sanitised), fetched from the distributed cache
+   * when there is one, else the local copy; null when there is none (after logging why, in
+   * gitlab-runner's words). Never throws for a missing or unreachable cache: it warns.
+   */
+  restore(key: string, log: JobLog, signal: AbortSignal): Promise<LocalArchive | null>;
+  /**
+   * Stores the zip at `file` as the cache for `key` (locally, then in the distributed cache
+   * when there is one). Resolves false (after a warning) when it could not be stored.
+   */
+  save(key: string, file: string, log: JobLog, signal: AbortSignal): Promise<boolean>;
+}
