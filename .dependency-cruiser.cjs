@@ -11,7 +11,7 @@ const MODULES = {
   'fs-guard': ['shared'],
   job: ['shared'],
   // Archive formats, file selection, dotenv and JUnit reports, cache keys: pure, no I/O but files.
-  artifacts: ['fs-guard', 'job', 'shared'],
+  artifacts: ['fs-guard', 'job', 'log', 'shared'],
   // The runner's cache stores: local cache.zip files and the distributed (S3) cache.
   cache: ['artifacts', 'executor', 'job', 'log', 'shared'],
   log: ['job', 'shared'],

@@ -1,0 +1,64 @@
+/**
+ * GitLab's artifact types as the runner sees them: the archive format and default file name of
+ * each `artifacts:reports:<type>` (GitLab app/models/concerns/enums/ci/job_artifact.rb) and how
+ * GitLab turns `artifacts:` into the payload's `artifacts[]`
+ * (app/presenters/ci/build_runner_presenter.rb). Pure data: used by the `.gitlab-ci.yml`
+ * compiler (which plays GitLab's part for `berth exec`) and by the uploader.
+ */
+
+export type ArtifactFormat = 'zip' | 'gzip' | 'raw';
+
+const GZIP_REPORTS = [
+  'junit', 'metrics', 'dotenv', 'cobertura', 'jacoco', 'cyclonedx', 'annotations', 'repository_xray',
+  'requirements', 'requirements_v2',
+];
+const ZIP_REPORTS = ['lsif', 'scip'];
+const RAW_REPORTS = [
+  'sast', 'secret_detection', 'dependency_scanning', 'container_scanning', 'cluster_image_scanning', 'dast',
+  'license_scanning', 'codequality', 'accessibility', 'performance', 'browser_performance', 'load_performance',
+  'terraform', 'coverage_fuzzing', 'api_fuzzing', 'sarif',
+];
+
+const DEFAULT_NAMES: Record<string, string> = {
+  junit: 'junit.xml',
+  dotenv: '.env',
+  cobertura: 'cobertura-coverage.xml',
+  jacoco: 'jacoco-coverage.xml',
+  sast: 'gl-sast-report.json',
+  codequality: 'gl-code-quality-report.json',
+  metrics: 'metrics.txt',
+  lsif: 'lsif.json',
+  terraform: 'tfplan.json',
+  cyclonedx: 'gl-sbom.cdx.json',
+  annotations: 'gl-annotations.json',
+};
+
+/** The report types GitLab knows (`artifacts:reports:<type>`), coverage_report included. */
+export const REPORT_TYPES: readonly string[] = [...GZIP_REPORTS, ...ZIP_REPORTS, ...RAW_REPORTS, 'coverage_report'];
+
+/** The format GitLab sends for a type (`archive` is zip); undefined for an unknown type. */
+export function formatOfArtifactType(type: string): ArtifactFormat | undefined {
+  if (type === 'archive' || type === '' || ZIP_REPORTS.includes(type)) return 'zip';
+  if (GZIP_REPORTS.includes(type)) return 'gzip';
+  if (RAW_REPORTS.includes(type)) return 'raw';
+  return undefined;
+}
+
+/** GitLab's default `name` of a report's artifact; '' when it has none. */
+export function defaultReportName(type: string): string {
+  return DEFAULT_NAMES[type] ?? '';
+}
+
+/**
+ * The file name the uploader sends (gitlab-runner commands/helpers/artifacts_uploader.go):
+ * base name of `name` (empty or "." → `default`; no name at all → `artifacts`), plus `.zip`
+ * for zip, `.gz` for gzip, nothing for raw.
+ */
+export function artifactFilename(name: string, format: ArtifactFormat): string {
+  const trimmed = name.replace(/\/+$/, '');
+  let base = trimmed === '' && name === '' ? 'artifacts' : (trimmed.split('/').pop() ?? '');
+  if (base === '' || base === '.') base = 'default';
+  if (format === 'zip') return `${base}.zip`;
+  if (format === 'gzip') return `${base}.gz`;
+  return base;
+}
