@@ -238,6 +238,19 @@ export class DockerodeEngine implements EngineClient {
     );
   }
 
+  async getArchive(id: string, path: string, signal?: AbortSignal): Promise<Readable | null> {
+    try {
+      const stream = await call('copy files from container', () =>
+        this.docker.getContainer(id).getArchive({ path, abortSignal: signal } as unknown as { path: string }),
+      );
+      return stream as unknown as Readable;
+    } catch (err) {
+      // 404 is either "no such container" (an error) or "no such path" (null).
+      if (err instanceof EngineError && err.notFound && !/no such container/i.test(err.message)) return null;
+      throw err;
+    }
+  }
+
   async createNetwork(
     name: string,
     labels: Labels,

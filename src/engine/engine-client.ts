@@ -128,6 +128,11 @@ export interface EngineClient {
   execInContainer(id: string, cmd: string[], signal?: AbortSignal): Promise<number>;
   /** Extracts a tar stream at `path` inside the container (created or running). */
   putArchive(id: string, path: string, tar: Readable, signal?: AbortSignal): Promise<void>;
+  /**
+   * A tar stream of `path` inside the container (created, running or stopped), its entries
+   * named from the base name of `path` on; null when `path` does not exist there.
+   */
+  getArchive(id: string, path: string, signal?: AbortSignal): Promise<Readable | null>;
 
   createNetwork(name: string, labels: Labels, options?: { mtu?: number; enableIpv6?: boolean }, signal?: AbortSignal): Promise<string>;
   removeNetwork(id: string, signal?: AbortSignal): Promise<void>;

@@ -2,7 +2,9 @@
  * The executor contract: prepare everything a job needs, run its stage scripts, clean up.
  * `runJob` (run-job.ts) drives it; the Docker executor implements it.
  */
+import type { JobVariable } from '../job/job-spec.js';
 import type { JobStatusForScript } from '../job/runner-variables.js';
+import type { ProjectFiles } from './project-files.js';
 
 export interface ScriptStage {
   /** Section name: step_script, after_script, ... */
@@ -29,4 +31,8 @@ export interface Executor {
    * Resolves with one message per object it could not remove (never rejects).
    */
   cleanup(): Promise<string[]>;
+  /** The project directory for the cache and artifact stages; null before prepare or when there is none. */
+  projectFiles(): ProjectFiles | null;
+  /** The variables the job's stages see (for $VAR in cache keys, artifact names and paths). */
+  variables(jobStatus: JobStatusForScript): readonly JobVariable[];
 }

@@ -18,6 +18,9 @@ import type { JobLog } from '../log/job-log.js';
 import { formatGoDuration, parseGoDuration } from '../shared/go-duration.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Executor } from './executor.js';
+import { artifactsToUpload, dependenciesToDownload, downloadArtifacts, uploadArtifacts } from './job-files/artifact-stages.js';
+import { archiveCaches, cachesToArchive, cachesToRestore, restoreCaches } from './job-files/cache-stages.js';
+import { StageContext, type JobFileTransports } from './job-files/stage-context.js';
 import type { RunnerIdentity } from './runner-identity.js';
 
 export interface RunJobOptions {
@@ -34,6 +37,8 @@ export interface RunJobOptions {
    * still waits for): lets `berth exec` start the next job while this one's containers go away.
    */
   onResult?: (result: JobResult) => void;
+  /** Where cache and artifacts go; without it the job has no cache and artifact stages. */
+  files?: JobFileTransports;
 }
 
 const AFTER_SCRIPT_DEFAULT_MS = 5 * 60_000;
@@ -74,6 +79,12 @@ async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSi
   const { job, executor, log, runner } = opts;
   await executor.prepare(hard);
   throwIfAborted(hard);
+  await fileStage(opts, 'running', hard, 'restore_cache', 'Restoring cache', (ctx) =>
+    opts.files?.cache && cachesToRestore(job.cache).length > 0 ? () => restoreCaches(ctx) : null,
+  );
+  await fileStage(opts, 'running', hard, 'download_artifacts', 'Downloading artifacts', (ctx) =>
+    opts.files?.artifacts && dependenciesToDownload(job.dependencies).length > 0 ? () => downloadArtifacts(ctx) : null,
+  );
 
   const scriptTimeout = timeoutFromVariable(job, 'RUNNER_SCRIPT_TIMEOUT');
   const scriptSignal = AbortSignal.any([hard, cancel, ...(scriptTimeout ? [AbortSignal.timeout(scriptTimeout)] : [])]);
@@ -104,7 +115,46 @@ async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSi
 
   const after = job.steps.find((s) => s.name === 'after_script');
   if (after?.script.length) await runAfterScript(opts, after, status, hard);
+  if (status === 'canceled') return result;
+
+  // gitlab-runner: archive_cache before upload_artifacts; a script error outranks an upload error.
+  const ok = status === 'success';
+  await fileStage(opts, status, hard, ok ? 'archive_cache' : 'archive_cache_on_failure', `Saving cache for ${ok ? 'successful' : 'failed'} job`, (ctx) =>
+    opts.files?.cache && cachesToArchive(job.cache, ok).length > 0 ? () => archiveCaches(ctx, ok) : null,
+  );
+  try {
+    await fileStage(opts, status, hard, ok ? 'upload_artifacts_on_success' : 'upload_artifacts_on_failure', `Uploading artifacts for ${ok ? 'successful' : 'failed'} job`, (ctx) =>
+      opts.files?.artifacts && artifactsToUpload(job.artifacts, ok).length > 0 ? () => uploadArtifacts(ctx, ok) : null,
+    );
+  } catch (err) {
+    if (hard.aborted) throw hard.reason;
+    return ok ? failureOutcome(err) : result;
+  }
   return result;
+}
+
+/** Runs one cache or artifact stage in its section, when the job has something for it. */
+async function fileStage(
+  opts: RunJobOptions,
+  status: JobStatusForScript,
+  hard: AbortSignal,
+  section: string,
+  header: string,
+  plan: (ctx: StageContext) => (() => Promise<void>) | null,
+): Promise<void> {
+  const files = opts.executor.projectFiles();
+  if (!opts.files || !files) return;
+  const ctx = new StageContext(opts.job, files, opts.executor.variables(status), opts.files, opts.log, hard);
+  const work = plan(ctx);
+  if (!work) return;
+  opts.log.sectionStart(section, header);
+  try {
+    await work();
+  } finally {
+    opts.log.sectionEnd(section);
+    await ctx.dispose();
+  }
+  throwIfAborted(hard);
 }
 
 async function runAfterScript(opts: RunJobOptions, step: JobStep, status: JobStatusForScript, hard: AbortSignal): Promise<void> {

@@ -57,6 +57,11 @@ export class JobLog {
     this.raw(`${ANSI.yellow}WARNING: ${text}${ANSI.reset}\n`);
   }
 
+  /** A yellow line without the WARNING: prefix (gitlab-runner's shell Warningf: "Failed to extract cache"). */
+  notice(text: string): void {
+    this.raw(`${ANSI.yellow}${text}${ANSI.reset}\n`);
+  }
+
   error(text: string): void {
     this.raw(`${ANSI.boldRed}ERROR: ${text}${ANSI.reset}\n`);
   }

@@ -15,7 +15,9 @@
  * A stop (SIGTERM via the kill script exec, docker stop or kill) aborts `run.terminated`; a
  * container whose run ignores it is stopped by `stopContainer`/`killContainer` with 143/137.
  */
+import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { extract, pack } from 'tar-stream';
 import { EngineError } from '../../src/engine/engine-error.js';
 import type {
   Attachment,
@@ -65,6 +67,16 @@ export interface FakeContainer {
   output: string;
   /** Paths given to putArchive, with the number of bytes. */
   archives: { path: string; bytes: number }[];
+  /** The container's files as putArchive extracted them: absolute path → entry. */
+  files: Map<string, FakeFile>;
+}
+
+/** A file, folder or link in a fake container. */
+export interface FakeFile {
+  type: 'file' | 'directory' | 'symlink';
+  mode: number;
+  content: Buffer;
+  linkname: string;
 }
 
 interface FakeNetwork {
@@ -160,6 +172,7 @@ export class FakeEngine implements EngineClient {
       networkMode: 'default',
       output: '',
       archives: [],
+      files: new Map(),
       ...over,
     };
     this.containers.set(c.id, c);
@@ -222,6 +235,7 @@ export class FakeEngine implements EngineClient {
       networkMode: mode,
       output: '',
       archives: [],
+      files: new Map(),
     });
     return id;
   }
@@ -369,8 +383,39 @@ export class FakeEngine implements EngineClient {
     await this.enter('putArchive', [id, path], signal);
     const c = this.container('putArchive', id);
     let bytes = 0;
-    for await (const chunk of tar) bytes += (chunk as Buffer).length;
+    const counted = new PassThrough();
+    counted.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    tar.pipe(counted);
+    const ex = extract();
+    counted.pipe(ex);
+    for await (const entry of ex) {
+      const h = entry.header;
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      const name = posix.join(path, h.name).replace(/\/$/, '');
+      const type = h.type === 'directory' ? 'directory' : h.type === 'symlink' ? 'symlink' : 'file';
+      c.files.set(name, { type, mode: h.mode ?? 0o644, content: Buffer.concat(chunks), linkname: h.linkname ?? '' });
+    }
     c.archives.push({ path, bytes });
+  }
+
+  async getArchive(id: string, path: string, signal?: AbortSignal): Promise<Readable | null> {
+    await this.enter('getArchive', [id, path], signal);
+    const c = this.container('getArchive', id);
+    const root = path.replace(/\/+$/, '') || '/';
+    const names = [...c.files.keys()].filter((n) => n === root || n.startsWith(`${root}/`)).sort();
+    if (names.length === 0) return null;
+    const base = posix.dirname(root);
+    const tar = pack();
+    for (const name of names) {
+      const f = c.files.get(name)!;
+      const rel = posix.relative(base, name);
+      if (f.type === 'directory') tar.entry({ name: `${rel}/`, type: 'directory', mode: f.mode });
+      else if (f.type === 'symlink') tar.entry({ name: rel, type: 'symlink', linkname: f.linkname, mode: f.mode });
+      else tar.entry({ name: rel, type: 'file', mode: f.mode, size: f.content.length }, f.content);
+    }
+    tar.finalize();
+    return tar as unknown as Readable;
   }
 
   async createNetwork(name: string, labels: Labels, options: { mtu?: number; enableIpv6?: boolean } = {}, signal?: AbortSignal): Promise<string> {

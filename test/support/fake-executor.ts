@@ -16,6 +16,8 @@
  */
 import type { Executor, ScriptStage, StageResult } from '../../src/executor/executor.js';
 import type { JobStatusForScript } from '../../src/job/runner-variables.js';
+import type { JobVariable } from '../../src/job/job-spec.js';
+import type { ProjectFiles } from '../../src/executor/project-files.js';
 
 export interface FakeStage {
   /** Exit code when it runs to the end (default 0). */
@@ -44,6 +46,10 @@ export interface FakeExecutorOptions {
   stages?: Record<string, FakeStage>;
   /** What cleanup reports it could not remove. */
   cleanupProblems?: string[];
+  /** The project directory the cache and artifact stages see (default: none). */
+  projectFiles?: ProjectFiles;
+  /** The variables the stages see (default: none). */
+  variables?: JobVariable[];
 }
 
 export type FakeExecutorCall =
@@ -68,6 +74,14 @@ export class FakeExecutor implements Executor {
 
   get cleanedUp(): boolean {
     return this.calls.some((c) => c.kind === 'cleanup');
+  }
+
+  projectFiles(): ProjectFiles | null {
+    return this.opts.projectFiles ?? null;
+  }
+
+  variables(): readonly JobVariable[] {
+    return this.opts.variables ?? [];
   }
 
   stageNames(): string[] {

@@ -30,6 +30,9 @@ import type { RunnerIdentity } from '../runner-identity.js';
 import { ServiceManager, type ServiceNetwork } from './service-manager.js';
 import type { FetchedSources, SourceProvider } from '../source-provider.js';
 import { packSources } from './sources-archive.js';
+import { ContainerProjectFiles } from './container-project-files.js';
+import type { ProjectFiles } from '../project-files.js';
+import type { JobStatusForScript } from '../../job/runner-variables.js';
 import { SourcesInAdvance } from '../sources-in-advance.js';
 import { DEFAULT_STOP_TIMINGS, runStage, type StopTimings } from '../stage-runner.js';
 
@@ -55,6 +58,7 @@ export class DockerExecutor implements Executor {
   private buildContainer: string | null = null;
   private fetched: FetchedSources | null = null;
   private sourcesInAdvance: SourcesInAdvance | null = null;
+  private files: ContainerProjectFiles | null = null;
   /** The build container's last stage has fully stopped (it may be started again). */
   private buildStopped: Promise<void> = Promise.resolve();
 
@@ -172,9 +176,18 @@ export class DockerExecutor implements Executor {
     return { exitCode: outcome.exitCode, stopped: false };
   }
 
+  projectFiles(): ProjectFiles | null {
+    return this.files;
+  }
+
+  variables(jobStatus: JobStatusForScript): readonly JobVariable[] {
+    return stageVariables(this.job, this.ctx, jobStatus);
+  }
+
   async cleanup(): Promise<string[]> {
     const problems = await this.tracker.cleanup();
     this.buildContainer = null;
+    this.files = null;
     // A prepare that failed early may have left the fetch running: wait for it, then release.
     this.fetched ??= (await this.sourcesInAdvance?.settled()) ?? null;
     this.sourcesInAdvance = null;
@@ -246,6 +259,7 @@ export class DockerExecutor implements Executor {
     }
     const archive = packSources({ projectDir: this.ctx.projectDir, source: this.fetched, fileVariables: fileVariables.filter((v) => isShellName(v.key)) });
     await Promise.all([deps.engine.putArchive(this.buildContainer!, '/', archive.stream, signal), archive.done]);
+    this.files = new ContainerProjectFiles(deps.engine, this.buildContainer!, this.ctx.projectDir, new Set(this.fetched?.files ?? []), () => this.buildStopped);
     log.sectionEnd('get_sources');
   }
 }

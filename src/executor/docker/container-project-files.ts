@@ -1,0 +1,84 @@
+/**
+ * ContainerProjectFiles: the job's project directory read and written through the Engine's
+ * archive API (GET/PUT /containers/{id}/archive), so it works with any image (no helper, no
+ * tool in the image) and with an engine on another host. The build container may be stopped
+ * between stages: the archive API works on stopped containers too.
+ */
+import { posix } from 'node:path';
+import { Readable as NodeReadable } from 'node:stream';
+import { extract, type Header } from 'tar-stream';
+import type { FileEntry, FileEntrySource, FileEntryType } from '../../artifacts/file-entry.js';
+import type { EngineClient } from '../../engine/engine-client.js';
+import type { ProjectFiles } from '../project-files.js';
+
+export class ContainerProjectFiles implements ProjectFiles {
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly containerId: string,
+    readonly projectDir: string,
+    private readonly trackedFiles: ReadonlySet<string>,
+    /** Resolves once no stage runs in the container (its files are at rest). */
+    private readonly atRest: () => Promise<void>,
+  ) {}
+
+  async read(relPath: string, signal: AbortSignal): Promise<FileEntrySource | null> {
+    await this.atRest();
+    const rel = relPath.replace(/^\/+|\/+$/g, '');
+    const tar = await this.engine.getArchive(this.containerId, rel ? posix.join(this.projectDir, rel) : this.projectDir, signal);
+    return tar ? entriesOf(tar, rel) : null;
+  }
+
+  async write(tar: NodeReadable, signal: AbortSignal): Promise<void> {
+    await this.atRest();
+    await this.engine.putArchive(this.containerId, this.projectDir, tar, signal);
+  }
+
+  tracked(): ReadonlySet<string> {
+    return this.trackedFiles;
+  }
+}
+
+/**
+ * The entries of an archive of `rel` as the engine names them (from the base name of `rel`
+ * on), renamed relative to the project directory. The project directory itself is left out.
+ */
+async function* entriesOf(tar: NodeReadable, rel: string): AsyncGenerator<FileEntry> {
+  const ex = extract();
+  tar.on('error', (err) => ex.destroy(err));
+  tar.pipe(ex);
+  try {
+    for await (const entry of ex) {
+      const h = entry.header;
+      const name = h.name.replace(/\/+$/, '');
+      const slash = name.indexOf('/');
+      const rest = slash < 0 ? '' : name.slice(slash + 1);
+      const path = rel ? (rest ? `${rel}/${rest}` : rel) : rest;
+      if (!path) {
+        entry.resume();
+        continue;
+      }
+      yield {
+        path,
+        type: entryType(h),
+        mode: (h.mode ?? 0o644) & 0o7777,
+        mtime: h.mtime ?? new Date(0),
+        size: h.type === 'file' || h.type === 'contiguous-file' ? (h.size ?? 0) : 0,
+        linkTarget: h.type === 'symlink' ? (h.linkname ?? '') : '',
+        // tar-stream's entries are streamx streams: hand out a Node stream.
+        body: NodeReadable.from(entry, { objectMode: false }),
+      };
+      // A consumer that skipped the body: drain it so the next entry can come.
+      entry.resume();
+    }
+  } finally {
+    tar.unpipe(ex);
+    tar.destroy();
+  }
+}
+
+function entryType(h: Header): FileEntryType {
+  if (h.type === 'file' || h.type === 'contiguous-file') return 'file';
+  if (h.type === 'directory') return 'directory';
+  if (h.type === 'symlink') return 'symlink';
+  return 'other';
+}

@@ -1,0 +1,94 @@
+/**
+ * The `download_artifacts` and `upload_artifacts_on_success` / `_on_failure` stages, as
+ * gitlab-runner writes them (shells/abstract.go: downloadAllArtifacts, writeUploadArtifacts;
+ * commands/helpers/artifacts_*.go). A failed download or upload fails the job (script_failure,
+ * as gitlab-runner's helper exiting 1); "no files to upload" does not.
+ */
+import { selectFiles } from '../../artifacts/file-selector.js';
+import { compressionLevel } from '../../artifacts/compression-level.js';
+import { writeGzipMembers } from '../../artifacts/write-gzip-members.js';
+import { writeRaw } from '../../artifacts/write-raw.js';
+import { writeZip } from '../../artifacts/write-zip.js';
+import { zipToTar } from '../../artifacts/zip-to-tar.js';
+import { artifactFilename, type ArtifactFormat } from '../../job/artifact-types.js';
+import { JobFailure } from '../../job/job-result.js';
+import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
+import { variableValue } from '../../job/variables.js';
+import { errorMessage } from '../../shared/errors.js';
+import { whenMatches } from './cache-stages.js';
+import type { StageContext } from './stage-context.js';
+
+export function dependenciesToDownload(deps: readonly DependencySpec[]): DependencySpec[] {
+  return deps.filter((d) => d.artifactsFile !== null && d.artifactsFile.filename !== '');
+}
+
+/** Entries whose `when` matches the outcome and that name something (gitlab-runner skips empty ones). */
+export function artifactsToUpload(artifacts: readonly ArtifactSpec[], jobSucceeded: boolean): ArtifactSpec[] {
+  return artifacts.filter((a) => whenMatches(a.when, jobSucceeded) && (a.paths.length > 0 || a.exclude.length > 0 || a.untracked));
+}
+
+export async function downloadArtifacts(ctx: StageContext): Promise<void> {
+  const transport = ctx.transports.artifacts;
+  if (!transport) return;
+  for (const dep of dependenciesToDownload(ctx.job.dependencies)) {
+    ctx.log.info(`Downloading artifacts for ${dep.name} (${dep.id})...`);
+    try {
+      const archive = await transport.download(dep, ctx.log, ctx.signal);
+      try {
+        const { stream, done } = await zipToTar(archive.path, { signal: ctx.signal });
+        await Promise.all([ctx.files.write(stream, ctx.signal), done]);
+      } finally {
+        await archive.release();
+      }
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      ctx.log.error(errorMessage(err));
+      throw new JobFailure('script_failure', `downloading the artifacts of ${dep.name} (${dep.id}) failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+}
+
+export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean): Promise<void> {
+  const transport = ctx.transports.artifacts;
+  if (!transport) return;
+  for (const artifact of artifactsToUpload(ctx.job.artifacts, jobSucceeded)) {
+    ctx.log.info('Uploading artifacts...');
+    const type = artifact.artifactType || 'archive';
+    try {
+      const format = archiveFormat(artifact);
+      const name = artifact.name ? ctx.expand(artifact.name) : '';
+      const filename = artifactFilename(name, format);
+      const selection = selectFiles(
+        ctx.files,
+        { paths: artifact.paths.map((p) => ctx.expand(p)), exclude: artifact.exclude.map((p) => ctx.expand(p)), untracked: artifact.untracked },
+        { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal },
+      );
+      const file = await ctx.tempFile(filename || 'artifacts');
+      if (format === 'zip') {
+        const level = compressionLevel(variableValue(ctx.variables, 'ARTIFACT_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
+        await writeZip(selection.entries, file, { level, signal: ctx.signal });
+      } else if (format === 'gzip') {
+        await writeGzipMembers(selection.entries, file, ctx.signal);
+      } else {
+        await writeRaw(selection.entries, file, ctx.signal);
+      }
+      if (selection.count() === 0) {
+        ctx.log.error('No files to upload');
+        continue;
+      }
+      await transport.upload({ artifact, file, filename, format, name, expireIn: ctx.expand(artifact.expireIn) }, ctx.log, ctx.signal);
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (err instanceof JobFailure) throw err;
+      ctx.log.error(errorMessage(err));
+      throw new JobFailure('script_failure', `uploading the ${type} artifacts failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+}
+
+/** zip (and the empty format), gzip or raw; the zstd formats are not written by berth: zip instead. */
+function archiveFormat(artifact: ArtifactSpec): ArtifactFormat {
+  const f = artifact.artifactFormat;
+  if (f === 'gzip' || f === 'raw') return f;
+  return 'zip';
+}

@@ -1,0 +1,143 @@
+/**
+ * The `restore_cache` and `archive_cache` / `archive_cache_on_failure` stages, as gitlab-runner
+ * writes them (shells/abstract.go: cacheExtractor, archiveCache; commands/helpers/cache_*.go),
+ * with its log lines. A cache problem is never a failed job (a warning and the job goes on);
+ * only an unknown `policy` is (runner_system_failure, as gitlab-runner's script generation error).
+ */
+import { cachePolicy, fallbackKeyAllowed, sanitizeCacheKey } from '../../artifacts/cache-key.js';
+import { compressionLevel } from '../../artifacts/compression-level.js';
+import { selectFiles } from '../../artifacts/file-selector.js';
+import { writeZip } from '../../artifacts/write-zip.js';
+import { zipToTar } from '../../artifacts/zip-to-tar.js';
+import type { CacheSpec, FileWhen } from '../../job/job-spec.js';
+import { variableValue } from '../../job/variables.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { StageContext } from './stage-context.js';
+
+/** Entries with something to cache (paths or untracked); the stage is skipped without any. */
+export function cachesToRestore(caches: readonly CacheSpec[]): CacheSpec[] {
+  return caches.filter((c) => c.paths.length > 0 || c.untracked);
+}
+
+export function cachesToArchive(caches: readonly CacheSpec[], jobSucceeded: boolean): CacheSpec[] {
+  return cachesToRestore(caches).filter((c) => whenMatches(c.when, jobSucceeded));
+}
+
+export function whenMatches(when: FileWhen, jobSucceeded: boolean): boolean {
+  return when === 'always' || (when === 'on_success') === jobSucceeded;
+}
+
+export async function restoreCaches(ctx: StageContext): Promise<void> {
+  for (const cache of cachesToRestore(ctx.job.cache)) {
+    const key = cacheKey(ctx, cache, 'extraction');
+    if (key === null) continue;
+    if (cachePolicy(ctx.expand(cache.policy)) === 'push') {
+      ctx.log.println(`Not downloading cache ${key} due to policy`);
+      continue;
+    }
+    for (const candidate of restoreOrder(ctx, key, cache)) {
+      ctx.log.info(`Checking cache for ${candidate}...`);
+      if (await extractCache(ctx, candidate)) {
+        ctx.log.info('Successfully extracted cache');
+        break;
+      }
+      ctx.log.notice('Failed to extract cache');
+    }
+  }
+}
+
+export async function archiveCaches(ctx: StageContext, jobSucceeded: boolean): Promise<void> {
+  for (const cache of cachesToArchive(ctx.job.cache, jobSucceeded)) {
+    const key = cacheKey(ctx, cache, 'archiving');
+    if (key === null) continue;
+    if (cachePolicy(ctx.expand(cache.policy)) === 'pull') {
+      ctx.log.println(`Not uploading cache ${key} due to policy`);
+      continue;
+    }
+    ctx.log.info(`Creating cache ${key}...`);
+    if (await createCache(ctx, key, cache)) ctx.log.info('Created cache');
+    else ctx.log.notice('Failed to create cache');
+  }
+}
+
+/** The expanded, sanitised key; null (after gitlab-runner's line) when there is none. */
+function cacheKey(ctx: StageContext, cache: CacheSpec, what: 'extraction' | 'archiving'): string | null {
+  const raw = cache.key ? ctx.expand(cache.key) : `${ctx.job.jobInfo.name}/${ctx.job.gitInfo.ref}`;
+  if (raw.trim() === '') {
+    ctx.log.notice(`Skipping cache ${what} due to empty cache key`);
+    return null;
+  }
+  try {
+    const key = sanitizeCacheKey(raw);
+    if (key !== raw) ctx.log.notice(`cache key "${raw}" sanitized to "${key}"`);
+    return key;
+  } catch (err) {
+    ctx.log.notice(`${errorMessage(err)}; skipping cache ${what}`);
+    return null;
+  }
+}
+
+/** The primary key, then fallback_keys, then $CACHE_FALLBACK_KEY (gitlab-runner extractCacheOrFallbackCachesWrapper). */
+function restoreOrder(ctx: StageContext, key: string, cache: CacheSpec): string[] {
+  const order = [key];
+  const add = (raw: string): void => {
+    const expanded = ctx.expand(raw);
+    if (expanded.trim() === '') return;
+    try {
+      const k = sanitizeCacheKey(expanded);
+      if (!order.includes(k)) order.push(k);
+    } catch (err) {
+      ctx.log.notice(errorMessage(err));
+    }
+  };
+  for (const fallback of cache.fallbackKeys) add(fallback);
+  const global = variableValue(ctx.variables, 'CACHE_FALLBACK_KEY');
+  if (global) {
+    const refused = fallbackKeyAllowed(ctx.expand(global));
+    if (refused) ctx.log.warning(refused);
+    else add(global);
+  }
+  return order;
+}
+
+async function extractCache(ctx: StageContext, key: string): Promise<boolean> {
+  const cacheStore = ctx.transports.cache;
+  if (!cacheStore) return false;
+  const archive = await cacheStore.restore(key, ctx.log, ctx.signal);
+  if (!archive) return false;
+  try {
+    const { stream, done } = await zipToTar(archive.path, { signal: ctx.signal });
+    await Promise.all([ctx.files.write(stream, ctx.signal), done]);
+    return true;
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    ctx.log.warning(errorMessage(err));
+    return false;
+  } finally {
+    await archive.release();
+  }
+}
+
+async function createCache(ctx: StageContext, key: string, cache: CacheSpec): Promise<boolean> {
+  const cacheStore = ctx.transports.cache;
+  try {
+    const selection = selectFiles(
+      ctx.files,
+      { paths: cache.paths.map((p) => ctx.expand(p)), exclude: [], untracked: cache.untracked },
+      { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal },
+    );
+    const file = await ctx.tempFile('cache.zip');
+    const level = compressionLevel(variableValue(ctx.variables, 'CACHE_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
+    await writeZip(selection.entries, file, { level, signal: ctx.signal });
+    if (selection.count() === 0) {
+      ctx.log.warning('No files to cache.');
+      return true;
+    }
+    if (!cacheStore) return false;
+    return await cacheStore.save(key, file, ctx.log, ctx.signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    ctx.log.warning(errorMessage(err));
+    return false;
+  }
+}
