@@ -12,6 +12,7 @@ import type { Executor } from '../executor/executor.js';
 import type { ImagePuller } from '../executor/image-puller.js';
 import type { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { runJob } from '../executor/run-job.js';
+import type { JobFileTransports } from '../executor/job-files/stage-context.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import type { SourceProvider } from '../executor/source-provider.js';
 import type { JobResultsApi } from '../gitlab/job-api.js';
@@ -46,6 +47,8 @@ export interface RemoteJobContext {
   /** berth's own container, when it runs in one (found once per process). */
   ownContainer?: OwnContainerFinder;
   createExecutor?: ExecutorFactory;
+  /** Where the job's artifacts and cache go (GitLab, the runner's cache); none: no such stages. */
+  files?: (job: JobSpec) => JobFileTransports;
 }
 
 export interface RemoteJobOutcome {
@@ -83,6 +86,7 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
     runner: ctx.runner,
     cancel: uploader.cancelSignal,
     abort: AbortSignal.any([uploader.abortSignal, ctx.shutdown]),
+    files: ctx.files?.(job),
   });
   log.end();
   const finish = await uploader.finish(result);

@@ -13,6 +13,9 @@ import type { RunnerIdentity } from '../executor/runner-identity.js';
 import { LocalTreeSource } from '../executor/source-provider.js';
 import { DEFAULT_BUILDS_DIR } from '../job/build-dir.js';
 import type { JobResult } from '../job/job-result.js';
+import type { DependencySpec, JobSpec, JobVariable } from '../job/job-spec.js';
+import type { CacheTransport } from '../executor/job-files/transports.js';
+import type { LocalArtifactStore } from './local-artifact-store.js';
 import { errorMessage } from '../shared/errors.js';
 import { TeeByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
@@ -44,6 +47,12 @@ export interface ExecJobRunnerOptions {
   out: NodeJS.WritableStream;
   cancel: AbortSignal;
   abort: AbortSignal;
+  /** Job artifacts under `.berth/artifacts/`. */
+  artifacts: LocalArtifactStore;
+  /** The local cache under `.berth/cache/`. */
+  cache: CacheTransport | null;
+  /** Keys given on the command line: a dependency's dotenv variable does not override them. */
+  commandLineKeys: ReadonlySet<string>;
 }
 
 export class ExecJobRunner {
@@ -67,9 +76,18 @@ export class ExecJobRunner {
     };
   }
 
+  private readonly ranThisTime = new Set<string>();
+
   async run(job: SchedulableJob, index: number): Promise<JobResult> {
+    this.ranThisTime.add(job.name);
     const { opts } = this;
-    const spec = { ...job.spec, sources: { kind: 'local-tree' as const, root: opts.sources.root, files: opts.sources.files } };
+    const received = await this.receivedArtifacts(job.spec);
+    const spec: JobSpec = {
+      ...job.spec,
+      sources: { kind: 'local-tree' as const, root: opts.sources.root, files: opts.sources.files },
+      dependencies: received.dependencies,
+      variables: [...job.spec.variables, ...received.dotenv],
+    };
     const terminal = new TerminalJobLog(job.name, index, {
       color: opts.color,
       nameWidth: opts.nameWidth,
@@ -102,12 +120,38 @@ export class ExecJobRunner {
     );
     let announce!: (r: JobResult) => void;
     const announced = new Promise<JobResult>((resolve) => (announce = resolve));
-    const whole = runJob({ job: spec, executor, log, runner: this.identity, cancel: opts.cancel, abort: opts.abort, onResult: announce })
+    for (const note of received.notes) log.println(note);
+    await opts.artifacts.reset(job.name);
+    const files = { artifacts: opts.artifacts.transportFor(job.name), cache: opts.cache, tempRoot: opts.artifacts.tempRoot };
+    const whole = runJob({ job: spec, executor, log, runner: this.identity, cancel: opts.cancel, abort: opts.abort, onResult: announce, files })
       .then(announce)
       .finally(() => log.end());
     this.cleanups.add(whole);
     void whole.finally(() => this.cleanups.delete(whole));
     return announced;
+  }
+
+  /**
+   * What a job receives from the jobs it depends on (GitLab's dependency set, computed by the
+   * compiler): their `archive` artifacts and their dotenv variables (after the job's own
+   * variables, never over a command-line one). A dependency that did not run in this pipeline
+   * gives what its last run stored.
+   */
+  private async receivedArtifacts(spec: JobSpec): Promise<{ dependencies: DependencySpec[]; dotenv: JobVariable[]; notes: string[] }> {
+    const dependencies: DependencySpec[] = [];
+    const dotenv: JobVariable[] = [];
+    const notes: string[] = [];
+    for (const dep of spec.dependencies) {
+      const stored = await this.opts.artifacts.read(dep.name);
+      const archive = stored?.artifacts.find((a) => a.type === 'archive');
+      dependencies.push({ ...dep, artifactsFile: archive ? { filename: archive.filename, size: archive.size } : null });
+      for (const v of stored?.dotenv ?? []) {
+        if (this.opts.commandLineKeys.has(v.key)) continue;
+        dotenv.push({ key: v.key, value: v.value, public: false, masked: false, file: false, raw: true });
+      }
+      if (stored && !this.ranThisTime.has(dep.name)) notes.push(`Using the artifacts of "${dep.name}" from an earlier berth exec run`);
+    }
+    return { dependencies, dotenv, notes };
   }
 
   /** Resolves when every job's cleanup has finished. */

@@ -2,6 +2,7 @@
  * The outcome of a `berth exec` run: the JSON report (`--report PATH`), the summary printed at
  * the end (one line per job), and the process exit code.
  */
+import type { JunitSummary } from '../artifacts/junit-report.js';
 import type { JobOutcome } from './pipeline-scheduler.js';
 
 export interface ReportJob {
@@ -19,6 +20,8 @@ export interface PipelineReport {
   jobs: ReportJob[];
   /** Jobs of the file that rules, only/except or workflow left out, and the clause that did. */
   notInPipeline?: { name: string; reason: string }[];
+  /** JUnit reports (artifacts:reports:junit) per job: counts and the first failed tests. */
+  tests?: (JunitSummary & { job: string; problems: string[] })[];
 }
 
 export function buildReport(outcomes: readonly JobOutcome[], notInPipeline: readonly { name: string; reason: string }[] = []): PipelineReport {

@@ -23,6 +23,9 @@ import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
 import { checkDefaultImage, checkJobImages } from './check-job-images.js';
 import { ExecJobRunner } from './exec-job-runner.js';
+import { collectJunitResults, formatJunitResults } from './junit-results.js';
+import { LocalArtifactStore } from './local-artifact-store.js';
+import { openLocalCache } from './local-cache.js';
 import { sweepExecLeftovers } from './exec-sweeper.js';
 import { formatSweepFailure } from '../engine/sweep-labelled.js';
 
@@ -74,6 +77,8 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     (err: unknown) => process.stderr.write(`berth: warning: the sweep for what an earlier berth exec left failed: ${errorMessage(err)}\n`),
   );
 
+  const artifacts = await LocalArtifactStore.open(cwd);
+  const cache = await openLocalCache(cwd);
   const runner = new ExecJobRunner({
     engine,
     puller,
@@ -89,6 +94,9 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     out,
     cancel: cancel.signal,
     abort: abort.signal,
+    artifacts,
+    cache,
+    commandLineKeys: new Set(Object.keys(opts.variables)),
   });
   try {
     const outcomes = await schedulePipeline(selected, {
@@ -102,6 +110,9 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     await runner.drain();
     // Running the whole pipeline: the summary also says which jobs were left out, and by which clause.
     const report = buildReport(outcomes, opts.jobs.length ? [] : pipeline.skipped);
+    const tests = await collectJunitResults(artifacts, outcomes.filter((o) => o.result !== null).map((o) => o.job.name));
+    if (tests.length) report.tests = tests.map((t) => ({ job: t.job, ...t.summary, problems: t.problems }));
+    out.write(formatJunitResults(tests));
     out.write(`\n${formatSummary(report, opts.color)}`);
     out.write(`Job logs: ${logs.dir}\n`);
     if (reportTarget) await writeFileUnder(reportTarget.root, reportTarget.rel, `${JSON.stringify(report, null, 2)}\n`);
