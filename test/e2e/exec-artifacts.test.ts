@@ -1,0 +1,160 @@
+/**
+ * `berth exec` with artifacts, dependencies, dotenv and JUnit reports, and cache: the built CLI
+ * against the real engine. Files travel through the Engine's archive API only.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
+import { stripAnsi } from '../../src/shared/ansi.js';
+import { runBerth } from '../support/berth-cli.js';
+import { makeRepo, type FixtureRepo } from '../support/fixture-repo.js';
+import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
+
+const engine = new DockerodeEngine();
+const repos: FixtureRepo[] = [];
+afterAll(() => repos.forEach((r) => r.remove()));
+
+const PIPELINE = `
+stages: [build, test, deploy]
+default:
+  image: berth-test/bash:latest
+build:
+  stage: build
+  script:
+    - mkdir -p dist/sub && echo built > dist/app.txt && echo deep > dist/sub/x.txt && ln -s app.txt dist/link
+    - echo tmp > dist/tmp.log
+    - echo "VERSION=1.2.3" > build.env
+  artifacts:
+    name: "dist-$CI_JOB_NAME"
+    paths: [dist/, "../outside", "nothing/*.bin"]
+    exclude: ["dist/*.log"]
+    reports:
+      dotenv: build.env
+unit:
+  stage: test
+  script:
+    - cat dist/app.txt dist/sub/x.txt
+    - echo "link=$(readlink dist/link)"
+    - test ! -e dist/tmp.log && echo "log excluded"
+    - echo "version=$VERSION"
+    - printf '<testsuite name="s" tests="2"><testcase classname="c" name="ok"/><testcase classname="c" name="bad"><failure message="boom">trace</failure></testcase></testsuite>' > junit.xml
+  artifacts:
+    reports:
+      junit: junit.xml
+isolated:
+  stage: test
+  dependencies: []
+  script:
+    - test ! -e dist/app.txt && echo "no dist here"
+    - echo "isolated version=\${VERSION:-unset}"
+deploy:
+  stage: deploy
+  needs: [{job: build, artifacts: false}]
+  script:
+    - test ! -e dist/app.txt && echo "needs without artifacts"
+    - echo "deploy version=\${VERSION:-unset}"
+`;
+
+describe('berth exec: artifacts, dependencies and reports', () => {
+  it('passes dist/ from build to the jobs that depend on it, dotenv variables with it, and sums up the JUnit report', async () => {
+    const repo = makeRepo({ '.gitlab-ci.yml': PIPELINE });
+    repos.push(repo);
+    const res = await runBerth(['exec', '--cwd', repo.dir, '--report', 'report.json']);
+    const out = stripAnsi(res.stdout);
+    expect(res.code, out + res.stderr).toBe(0);
+    // build: the archive and what gitlab-runner's selection says about each path.
+    expect(out).toMatch(/dist\/: found 5 matching artifact files and directories/);
+    expect(out).toContain('processPath: artifact path is not a subpath of project directory: ../outside');
+    expect(out).toMatch(/nothing\/\*\.bin: no matching files/);
+    expect(out).toContain('Uploading artifacts for successful job');
+    // unit: received dist/ (links as links, excluded files left out) and the dotenv variable.
+    expect(out).toContain('Downloading artifacts for build');
+    expect(out).toMatch(/built\n.*deep/s);
+    expect(out).toContain('link=app.txt');
+    expect(out).toContain('log excluded');
+    expect(out).toContain('version=1.2.3');
+    // dependencies: [] and needs:artifacts:false receive neither files nor dotenv variables.
+    expect(out).toContain('no dist here');
+    expect(out).toContain('isolated version=unset');
+    expect(out).toContain('needs without artifacts');
+    expect(out).toContain('deploy version=unset');
+    // JUnit: summed up at the end and in the report.
+    expect(out).toMatch(/unit: 2 tests, 1 failed/);
+    const report = JSON.parse(readFileSync(join(repo.dir, 'report.json'), 'utf8')) as { tests: { job: string; tests: number; failures: number }[] };
+    expect(report.tests).toEqual([expect.objectContaining({ job: 'unit', tests: 2, failures: 1 })]);
+    // The store: build's archive and dotenv report under .berth/artifacts/.
+    const dirs = readdirSync(join(repo.dir, '.berth/artifacts'));
+    const buildDir = dirs.find((d) => d.startsWith('build-'));
+    expect(buildDir).toBeDefined();
+    expect(existsSync(join(repo.dir, '.berth/artifacts', buildDir!, 'archive.zip'))).toBe(true);
+    expect(existsSync(join(repo.dir, '.berth/artifacts', buildDir!, 'dotenv.gz'))).toBe(true);
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+  });
+
+  it('a job run alone gets the artifacts its dependencies stored in an earlier run', async () => {
+    const repo = makeRepo({ '.gitlab-ci.yml': PIPELINE });
+    repos.push(repo);
+    expect((await runBerth(['exec', '--cwd', repo.dir, 'build'])).code).toBe(0);
+    const res = await runBerth(['exec', '--cwd', repo.dir, 'unit']);
+    const out = stripAnsi(res.stdout);
+    expect(res.code, out).toBe(0);
+    expect(out).toContain('Using the artifacts of "build" from an earlier berth exec run');
+    expect(out).toContain('version=1.2.3');
+  });
+
+  it('an invalid dotenv report fails the job as GitLab refuses the upload', async () => {
+    const repo = makeRepo({
+      '.gitlab-ci.yml': `
+bad:
+  image: berth-test/bash:latest
+  script: [printf 'GOOD=1\\nnot a variable\\n' > build.env]
+  artifacts:
+    reports:
+      dotenv: build.env
+`,
+    });
+    repos.push(repo);
+    const res = await runBerth(['exec', '--cwd', repo.dir]);
+    const out = stripAnsi(res.stdout);
+    expect(res.code).toBe(1);
+    expect(out).toContain('Invalid Format');
+  });
+});
+
+describe('berth exec: cache', () => {
+  it('restores on the second run what the first run saved, by key, with the policy honoured', async () => {
+    const repo = makeRepo({
+      '.gitlab-ci.yml': `
+deps:
+  image: berth-test/bash:latest
+  cache:
+    key: deps-$CI_COMMIT_REF_SLUG
+    paths: [vendor/]
+  script:
+    - if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; else echo "cache miss"; mkdir -p vendor; echo 42 > vendor/stamp; fi
+readonly:
+  image: berth-test/bash:latest
+  cache:
+    key: deps-$CI_COMMIT_REF_SLUG
+    paths: [vendor/]
+    policy: pull
+  script: [echo "readonly sees $(cat vendor/stamp 2>/dev/null || echo nothing)"]
+  needs: [deps]
+`,
+    });
+    repos.push(repo);
+    const firstRun = await runBerth(['exec', '--cwd', repo.dir]);
+    const first = stripAnsi(firstRun.stdout);
+    expect(await findLeftovers(engine, `berth.exec.pid=${firstRun.pid}`)).toEqual(NO_LEFTOVERS);
+    expect(first).toContain('Checking cache for deps-main...');
+    expect(first).toContain('cache miss');
+    expect(first).toContain('Creating cache deps-main...');
+    expect(first).toContain('Created cache');
+    expect(first).toContain('Not uploading cache deps-main due to policy');
+    expect(first).toContain('readonly sees 42');
+    const second = stripAnsi((await runBerth(['exec', '--cwd', repo.dir, 'deps'])).stdout);
+    expect(second).toContain('Successfully extracted cache');
+    expect(second).toContain('cache hit 42');
+  });
+});
