@@ -11,8 +11,8 @@
  * throws for an unreachable or refusing cache: it warns and the cache stays local. Only an abort
  * of the job's signal is passed on.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { JobLog } from '../log/job-log.js';
@@ -87,34 +87,39 @@ export class DistributedCacheStore {
   async upload(key: string, objectName: string, archive: string, job: CacheJob, log: JobLog, signal: AbortSignal): Promise<boolean> {
     const max = this.opts.settings.maxUploadedArchiveSize;
     try {
-      const file = await open(archive, 'r');
-      try {
-        const info = await file.stat();
-        if (max > 0 && info.size > max) {
-          log.println(`Cache archive size (${info.size}) is too big (Limit is set to ${max}). Cache will be stored only locally.`);
-          return true;
-        }
-        log.println('Using presigned URL for cache upload');
-        const put = await this.presigner.presign('PUT', objectName, job.timeoutSeconds, key);
-        log.println(`Uploading ${ARCHIVE_NAME} to ${cleanUrl(put.url)}`);
-        const headers = { 'Content-Type': 'application/octet-stream', 'Last-Modified': info.mtime.toUTCString(), ...put.headers };
-        await this.withRetries(log, signal, async () => {
-          // One stream per try, from the same open file: a concurrent save renaming a new
-          // cache.zip into place does not change what this upload sends.
-          const stream = createReadStream('', { fd: file, start: 0, autoClose: false });
-          const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, this.timeoutMs);
-          if (!isSuccess(res)) throw await responseError(res);
-          res.resume();
-        });
+      const size = (await stat(archive)).size;
+      if (max > 0 && size > max) {
+        log.println(`Cache archive size (${size}) is too big (Limit is set to ${max}). Cache will be stored only locally.`);
         return true;
-      } finally {
-        await file.close();
       }
+      log.println('Using presigned URL for cache upload');
+      const put = await this.presigner.presign('PUT', objectName, job.timeoutSeconds, key);
+      log.println(`Uploading ${ARCHIVE_NAME} to ${cleanUrl(put.url)}`);
+      await this.withRetries(log, signal, () => this.put(archive, put, signal));
+      return true;
     } catch (err) {
       if (signal.aborted) throw err;
       log.warning(`Failed to upload ${ARCHIVE_NAME}: ${errorMessage(err)}`);
       return false;
     }
+  }
+
+  /** One try: the size and mtime are those of the file opened, even if a concurrent save renames a new cache.zip into place. */
+  private async put(archive: string, put: PresignedRequest, signal: AbortSignal): Promise<void> {
+    const file = await open(archive, 'r');
+    const info = await file.stat().catch(async (err: unknown) => {
+      await file.close();
+      throw err;
+    });
+    const headers = { 'Content-Type': 'application/octet-stream', 'Last-Modified': info.mtime.toUTCString(), ...put.headers };
+    const stream = file.createReadStream(); // closes the file when it ends or fails
+    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, this.timeoutMs).catch((err: unknown) => {
+      stream.destroy();
+      throw err;
+    });
+    stream.destroy();
+    if (!isSuccess(res)) throw await responseError(res);
+    res.resume();
   }
 
   private async download(key: string, head: PresignedRequest, get: PresignedRequest, local: LocalCacheStore, log: JobLog, signal: AbortSignal): Promise<string> {
