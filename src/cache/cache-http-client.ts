@@ -8,7 +8,8 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { errorMessage, isAbortError } from '../shared/errors.js';
+import { abortReason } from '../shared/abort.js';
+import { errorMessage } from '../shared/errors.js';
 import { CacheError } from './cache-error.js';
 
 /** gitlab-runner common/consts.go: CACHE_REQUEST_TIMEOUT defaults to 10 minutes. */
@@ -58,8 +59,8 @@ export function sendCacheRequest(req: CacheHttpRequest, signal: AbortSignal, tim
   if (req.body) headers['Content-Length'] = req.body.length;
   return new Promise<IncomingMessage>((resolve, reject) => {
     const fail = (err: unknown): void => {
-      if (signal.aborted && isAbortError(err)) return reject(err as Error);
-      const reason = combined.aborted && !signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)}s` : errorMessage(err);
+      if (signal.aborted) return reject(abortReason(signal));
+      const reason = combined.aborted && !signal.aborted ? `no answer within ${timeoutMs / 1000}s` : errorMessage(err);
       reject(new CacheHttpError(`${req.method} ${cleanUrl(req.url)}: ${reason}`, 0, true, { cause: err }));
     };
     const outgoing = send(url, { method: req.method, headers, signal: combined }, resolve);

@@ -195,6 +195,34 @@ describe('distributed cache through s3rver', () => {
     expect(r.waits).toHaveLength(4);
   });
 
+  it('times a silent server out (retried like a network error), and passes an abort of the job on', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const settings: DistributedCacheSettings = { type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3: s3CacheSettingsFor(s3, { serverAddress: `127.0.0.1:${port}` }) };
+      const waits: number[] = [];
+      const sleep = (ms: number) => {
+        waits.push(ms);
+        return Promise.resolve();
+      };
+      const distributed = createDistributedCacheStore(settings, 't', { sleep, requestTimeoutMs: 100 });
+      const transport = createCacheTransport({ cacheDir: join(dir, 'h'), distributed, ...JOB });
+      const c = capture();
+      expect(await transport.restore('k', c.log, signal)).toBeNull();
+      expect(c.text()).toMatch(/\nWARNING: HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: no answer within 0\.1s\n$/);
+      expect(waits).toEqual([1000, 1000]);
+
+      const job = new AbortController();
+      const pending = transport.restore('k', capture().log, job.signal);
+      setTimeout(() => job.abort(), 20);
+      await expect(pending).rejects.toThrow();
+      expect(waits).toEqual([1000, 1000]);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('keeps an archive above MaxUploadedArchiveSize local', async () => {
     const r = runner({ host: 'h', cache: { maxUploadedArchiveSize: 5 } });
     const c = capture();

@@ -109,11 +109,11 @@ function validPresignedSignature(req: IncomingMessage, secret: string): boolean 
   const params = (q < 0 ? '' : raw.slice(q + 1))
     .split('&')
     .filter(Boolean)
-    .map((pair) => {
+    .map((pair): [string, string] => {
       const eq = pair.indexOf('=');
       const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
       return eq < 0 ? [dec(pair), ''] : [dec(pair.slice(0, eq)), dec(pair.slice(eq + 1))];
-    }) as [string, string][];
+    });
   const get = (name: string) => params.find(([k]) => k === name)?.[1] ?? '';
   const signedHeaders = get('X-Amz-SignedHeaders').split(';');
   const canonicalQuery = params
