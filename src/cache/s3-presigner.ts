@@ -5,8 +5,7 @@
  * signed headers the request must send. The URLs' query strings hold the signature (and a session
  * token): they must never be logged (see cleanUrl in cache-http-client.ts).
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { PutObjectCommandInput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { S3CacheSettings } from './cache-settings.js';
 
 export interface PresignedRequest {
@@ -19,8 +18,15 @@ export interface PresignedRequest {
 /** S3 refuses presigned URLs valid for more than 7 days. */
 const MAX_EXPIRY_SECONDS = 7 * 24 * 3600;
 
+/** The AWS SDK is loaded on first use: a runner without an S3 cache never loads it. */
+async function loadSdk() {
+  const [s3, presigner] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
+  return { ...s3, getSignedUrl: presigner.getSignedUrl };
+}
+type Sdk = Awaited<ReturnType<typeof loadSdk>>;
+
 export class S3Presigner {
-  private client: S3Client | undefined;
+  private sdk: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
 
   constructor(private readonly settings: S3CacheSettings) {}
 
@@ -28,7 +34,9 @@ export class S3Presigner {
   async presign(method: PresignedRequest['method'], objectName: string, expiresInSeconds: number, cacheKey = ''): Promise<PresignedRequest> {
     const Bucket = this.settings.bucketName;
     const expiresIn = Math.min(MAX_EXPIRY_SECONDS, Math.max(1, Math.round(expiresInSeconds)));
-    const client = this.s3Client();
+    this.sdk ??= loadSdk().then((sdk) => ({ sdk, client: new sdk.S3Client(clientConfig(this.settings)) }));
+    const { sdk, client } = await this.sdk;
+    const { GetObjectCommand, HeadObjectCommand, PutObjectCommand, getSignedUrl } = sdk;
     if (method === 'GET') return { method, url: await getSignedUrl(client, new GetObjectCommand({ Bucket, Key: objectName }), { expiresIn }), headers: {} };
     if (method === 'HEAD') return { method, url: await getSignedUrl(client, new HeadObjectCommand({ Bucket, Key: objectName }), { expiresIn }), headers: {} };
     const input: PutObjectCommandInput = { Bucket, Key: objectName, Metadata: { cachekey: cacheKey } };
@@ -50,11 +58,6 @@ export class S3Presigner {
     }
     const url = await getSignedUrl(client, new PutObjectCommand(input), { expiresIn, unhoistableHeaders });
     return { method, url, headers };
-  }
-
-  private s3Client(): S3Client {
-    this.client ??= new S3Client(clientConfig(this.settings));
-    return this.client;
   }
 }
 
