@@ -113,6 +113,19 @@ describe('distributed cache through s3rver', () => {
     expect(s3.requests.map((r) => r.method)).toEqual(['HEAD']);
   });
 
+  it('stores keys with spaces, slashes and non-ASCII characters (metadata then travels in the signed query)', async () => {
+    const a = runner({ host: 'host-a' });
+    const b = runner({ host: 'host-b' });
+    for (const key of ['unit test 1/8-v13-12-0-2', 'ünïcödé-protected']) {
+      const saved = capture();
+      expect(await a.transport.save(key, await zipFile('k.zip', key), saved.log, signal), saved.text()).toBe(true);
+      const got = await b.transport.restore(key, capture().log, signal);
+      expect(await readFile(got!.path, 'utf8')).toBe(key);
+      expect(JSON.parse(await readFile(join(b.cacheDir, key, 'metadata.json'), 'utf8'))).toEqual({ cachekey: key });
+    }
+    expect(s3.requests.find((r) => r.method === 'PUT')?.path).toBe(`/${s3.bucket}/project/42/unit%20test%201/8-v13-12-0-2`);
+  });
+
   it('downloads again when the local copy is older than the object', async () => {
     const a = runner({ host: 'host-a' });
     await a.transport.save('k', await zipFile('new.zip', 'new'), capture().log, signal);
