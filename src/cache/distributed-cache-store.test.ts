@@ -7,6 +7,7 @@ import { MemoryByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
 import { stripAnsi } from '../shared/ansi.js';
 import { s3CacheSettingsFor, startS3TestServer, type S3TestServer } from '../../test/support/s3-test-server.js';
+import { parseConfig } from '../config/parse-config.js';
 import type { DistributedCacheSettings, S3CacheSettings } from './cache-settings.js';
 import { createCacheTransport, createDistributedCacheStore } from './create-cache-transport.js';
 
@@ -219,8 +220,9 @@ describe('distributed cache through s3rver', () => {
         waits.push(ms);
         return Promise.resolve();
       };
-      const distributed = createDistributedCacheStore(settings, 't', { sleep, requestTimeoutMs: 100 });
-      const transport = createCacheTransport({ cacheDir: join(dir, 'h'), distributed, ...JOB });
+      const distributed = createDistributedCacheStore(settings, 't', { sleep, requestTimeoutMs: 60_000 });
+      // The job's CACHE_REQUEST_TIMEOUT wins over the store's default.
+      const transport = createCacheTransport({ cacheDir: join(dir, 'h'), distributed, ...JOB, requestTimeoutMs: 100 });
       const c = capture();
       expect(await transport.restore('k', c.log, signal)).toBeNull();
       expect(c.text()).toMatch(/\nWARNING: HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: no answer within 0\.1s\n$/);
@@ -259,6 +261,16 @@ describe('distributed cache through s3rver', () => {
     const text = c.text();
     expect(text).toContain('Downloading cache from');
     for (const s of [...Object.values(secrets), 'X-Amz-', 'Signature=', '?']) expect(text).not.toContain(s);
+  });
+
+  it('takes a runner\'s [runners.cache] from config.toml as it is, and a per-job request timeout', async () => {
+    const toml = `[[runners]]\n  executor = "docker"\n  [runners.cache]\n    Type = "s3"\n    Shared = true\n    [runners.cache.s3]\n      ServerAddress = "${s3.address}"\n      Insecure = true\n      AccessKey = "${s3.accessKey}"\n      SecretKey = "${s3.secretKey}"\n      BucketName = "${s3.bucket}"\n`;
+    const settings: DistributedCacheSettings = parseConfig(toml, { file: 'config.toml', env: {} }).config.runners[0]!.cache;
+    const distributed = createDistributedCacheStore(settings, 'x');
+    const transport = createCacheTransport({ cacheDir: join(dir, 'h'), distributed, ...JOB, requestTimeoutMs: 60_000 });
+    const c = capture();
+    expect(await transport.save('from-config', await zipFile('x.zip', 'x'), c.log, signal)).toBe(true);
+    expect(c.text()).toContain(`Uploading cache.zip to http://${s3.address}/${s3.bucket}/project/42/from-config\n`);
   });
 
   it('uses no distributed cache for gcs, azure, no type, or S3 without a bucket', () => {

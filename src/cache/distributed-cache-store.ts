@@ -44,6 +44,8 @@ export interface CacheJob {
   projectId: number;
   /** The job timeout: presigned URLs are valid that long. */
   timeoutSeconds: number;
+  /** Limit of one cache request (CACHE_REQUEST_TIMEOUT, in minutes in gitlab-runner); default 10 minutes. */
+  requestTimeoutMs?: number;
 }
 
 export class DistributedCacheStore {
@@ -74,7 +76,7 @@ export class DistributedCacheStore {
     try {
       const head = await this.presigner.presign('HEAD', objectName, job.timeoutSeconds);
       const get = await this.presigner.presign('GET', objectName, job.timeoutSeconds);
-      return await this.withRetries(log, signal, () => this.download(key, head, get, local, log, signal));
+      return await this.withRetries(log, signal, () => this.download(key, { head, get }, job, local, log, signal));
     } catch (err) {
       if (signal.aborted) throw err;
       if (err instanceof CacheHttpError && err.status === 404) log.warning('file does not exist');
@@ -95,7 +97,7 @@ export class DistributedCacheStore {
       log.println('Using presigned URL for cache upload');
       const put = await this.presigner.presign('PUT', objectName, job.timeoutSeconds, key);
       log.println(`Uploading ${ARCHIVE_NAME} to ${cleanUrl(put.url)}`);
-      await this.withRetries(log, signal, () => this.put(archive, put, signal));
+      await this.withRetries(log, signal, () => this.put(archive, put, job.requestTimeoutMs ?? this.timeoutMs, signal));
       return true;
     } catch (err) {
       if (signal.aborted) throw err;
@@ -105,7 +107,7 @@ export class DistributedCacheStore {
   }
 
   /** One try: the size and mtime are those of the file opened, even if a concurrent save renames a new cache.zip into place. */
-  private async put(archive: string, put: PresignedRequest, signal: AbortSignal): Promise<void> {
+  private async put(archive: string, put: PresignedRequest, timeoutMs: number, signal: AbortSignal): Promise<void> {
     const file = await open(archive, 'r');
     const info = await file.stat().catch(async (err: unknown) => {
       await file.close();
@@ -113,7 +115,7 @@ export class DistributedCacheStore {
     });
     const headers = { 'Content-Type': 'application/octet-stream', 'Last-Modified': info.mtime.toUTCString(), ...put.headers };
     const stream = file.createReadStream(); // closes the file when it ends or fails
-    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, this.timeoutMs).catch((err: unknown) => {
+    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, timeoutMs).catch((err: unknown) => {
       stream.destroy();
       throw err;
     });
@@ -122,17 +124,26 @@ export class DistributedCacheStore {
     res.resume();
   }
 
-  private async download(key: string, head: PresignedRequest, get: PresignedRequest, local: LocalCacheStore, log: JobLog, signal: AbortSignal): Promise<string> {
-    const probe = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, this.timeoutMs);
-    probe.resume();
+  private async download(
+    key: string,
+    urls: { head: PresignedRequest; get: PresignedRequest },
+    job: CacheJob,
+    local: LocalCacheStore,
+    log: JobLog,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const { head, get } = urls;
+    const timeoutMs = job.requestTimeoutMs ?? this.timeoutMs;
+    const probe = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, timeoutMs);
     if (!isSuccess(probe)) throw await responseError(probe);
+    probe.resume();
     const remote = lastModified(probe);
     const mine = await local.modified(key);
     if (mine && remote && mine.getTime() >= remote.getTime()) {
       log.println(`${ARCHIVE_NAME} is up to date`);
       return local.archivePath(key);
     }
-    const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, this.timeoutMs);
+    const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
     if (!isSuccess(res)) throw await responseError(res);
     const etag = header(res, 'etag');
     log.println(runnerLogLine(`Downloading cache from ${cleanUrl(get.url)}`, etag ? { etag } : {}));
