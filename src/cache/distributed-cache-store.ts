@@ -143,11 +143,11 @@ export class DistributedCacheStore {
       log.println(`${ARCHIVE_NAME} is up to date`);
       return local.archivePath(key);
     }
+    const temp = await local.tempFile(key); // a name only: nothing to remove until the body is written
     const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
     if (!isSuccess(res)) throw await responseError(res);
     const etag = header(res, 'etag');
     log.println(runnerLogLine(`Downloading cache from ${cleanUrl(get.url)}`, etag ? { etag } : {}));
-    const temp = await local.tempFile(key);
     try {
       await pipeline(res, createWriteStream(temp, { mode: 0o600 }));
     } catch (err) {
