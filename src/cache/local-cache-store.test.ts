@@ -82,6 +82,15 @@ describe('createCacheTransport without a distributed cache', () => {
     await restored!.release();
   });
 
+  it('warns instead of throwing when the cache folder cannot be written', async () => {
+    const notADir = join(dir, 'file');
+    await writeFile(notADir, '');
+    const transport = createCacheTransport({ cacheDir: notADir, distributed: null, projectId: 1, timeoutSeconds: 60 });
+    const c = capture();
+    expect(await transport.save('k', await writeFile(join(dir, 'a.zip'), 'a').then(() => join(dir, 'a.zip')), c.log, new AbortController().signal)).toBe(false);
+    expect(c.text()).toBe(`WARNING: Failed to create the cache folder ${join(notADir, 'k')}: ENOTDIR: not a directory, mkdir '${join(notADir, 'k')}'\n`);
+  });
+
   it('warns instead of throwing for a refused key', async () => {
     const transport = createCacheTransport({ cacheDir: dir, distributed: null, projectId: 1, timeoutSeconds: 60 });
     const signal = new AbortController().signal;
