@@ -102,10 +102,12 @@ describe('saveConfig', () => {
     expect(await readFile(path, 'utf8')).toBe('concurrent = 1\ncheck_interval = 0\nshutdown_timeout = 0\n\n[session_server]\n  session_timeout = 1800\n');
   });
 
-  it('rewrites a gitlab-runner config with the same keys (comments and empty tables are lost)', async () => {
+  it('rewrites a gitlab-runner config with the same keys (comments, empty tables and zero cache keys are lost)', async () => {
     const path = await writeConfig(`# managed by hand\n${GITLAB_RUNNER_WRITTEN}`);
     await saveConfig(path, (await loadConfig(path, { env: {} })).config, { env: {} });
-    expect(await readFile(path, 'utf8')).toBe(GITLAB_RUNNER_WRITTEN.replace('  [runners.custom_build_dir]\n', ''));
+    // gitlab-runner 17+ writes MaxUploadedArchiveSize with omitempty too (cache/cacheconfig/cacheconfig.go).
+    const emptyCache = '  [runners.cache]\n    MaxUploadedArchiveSize = 0\n    [runners.cache.s3]\n    [runners.cache.gcs]\n    [runners.cache.azure]\n';
+    expect(await readFile(path, 'utf8')).toBe(GITLAB_RUNNER_WRITTEN.replace('  [runners.custom_build_dir]\n', '').replace(emptyCache, ''));
   });
 
   it('writes $VAR back instead of the expanded secret, unless the value changed', async () => {

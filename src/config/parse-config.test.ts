@@ -153,11 +153,11 @@ describe('parseConfig: warnings', () => {
 
   it('warns once per key about set keys berth does not use, never about defaults', () => {
     const runner = (n: number) => `${RUNNER.replace('"r"', `"r${n}"`)}  [runners.docker]\n    helper_image = "h"\n    disable_cache = false\n`;
-    const text = `${runner(1)}${runner(2)}  [runners.cache]\n    Type = "s3"\n`;
+    const text = `${runner(1)}${runner(2)}  [runners.cache]\n    Type = "s3"\n    [runners.cache.s3]\n      BucketName = "b"\n      RoleARN = "arn:aws:iam::1:role/r"\n`;
     const messages = parseText(text).warnings.map((w) => w.message);
     expect(messages).toEqual([
       'config.toml:7: runners.docker.helper_image is accepted for compatibility with gitlab-runner but berth does not use it',
-      'config.toml:17: runners.cache is accepted for compatibility with gitlab-runner but berth does not use it',
+      'config.toml:21: runners.cache.s3.RoleARN is accepted for compatibility with gitlab-runner but berth does not use it',
     ]);
   });
 });

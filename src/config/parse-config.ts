@@ -6,6 +6,7 @@ import { parse, TomlError } from 'smol-toml';
 import { expandString } from '../shared/expand-string.js';
 import { InputError } from '../shared/errors.js';
 import type { BerthConfig, RunnerConfig } from './berth-config.js';
+import { checkCacheConfig } from './check-cache-config.js';
 import { configError, type ConfigWarning } from './config-issues.js';
 import { decodeTable, type DecodeContext } from './decode-table.js';
 import { globalSchema } from './runner-schema.js';
@@ -38,6 +39,7 @@ export function parseConfig(text: string, opts: ParseOptions): ParsedConfig {
   const config = decodeTable(raw, globalSchema, [], ctx) as BerthConfig;
   config.runners.forEach((runner, i) => {
     if (!opts.template) checkExecutor(runner, i, ctx);
+    checkCacheConfig(runner, i, ctx);
     expandCredentials(runner, opts.env);
   });
   return { config, warnings: ctx.warnings };

@@ -2,6 +2,7 @@
  * One `[[runners]]` entry (gitlab-runner's RunnerConfig, RunnerCredentials and RunnerSettings, in
  * gitlab-runner's key order) and the global keys of config.toml.
  */
+import { cacheTable } from './cache-schema.js';
 import { dockerTable } from './docker-schema.js';
 import {
   bool,
@@ -11,7 +12,6 @@ import {
   enumOf,
   int,
   optBool,
-  rawTable,
   str,
   strList,
   strMap,
@@ -56,7 +56,7 @@ export const runnerSchema = {
   cleanGitConfig: optBool('clean_git_config', { unused: true, doc: 'Clean git config around the job' }),
   shell: enumOf('shell', ['bash', 'sh', 'pwsh', 'powershell', 'cmd'], { flag: 'shell', env: 'RUNNER_SHELL', doc: 'Shell of the job script' }),
   customBuildDir: table('custom_build_dir', { enabled: optBool('enabled', { doc: 'Allow GIT_CLONE_PATH' }) }, { doc: 'Custom build directories' }),
-  cache: rawTable('cache', { unused: true, doc: 'Distributed cache (not supported by berth)' }),
+  cache: cacheTable,
   featureFlags: boolMap('feature_flags', { flag: 'feature-flags', env: 'FEATURE_FLAGS', doc: 'FF_* feature flags' }),
   docker: dockerTable,
 } satisfies Schema;

@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'unregister_failed'
   // jobs: a failure with one of GitLab's failure reasons
   | 'job_failure'
+  // the runner's cache stores
+  | 'cache_error'
   // sources and .gitlab-ci.yml
   | 'git_error'
   | 'include_fetch_failed'

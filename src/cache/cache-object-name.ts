@@ -1,0 +1,30 @@
+/**
+ * The name of a cache object in the distributed cache (gitlab-runner cache/cache.go GetAdapter):
+ * `path.Join(Path, Shared ? "" : "runner/<shortToken>", "project", <projectID>, key)`, e.g.
+ * `runner/abcd1234e/project/42/default-protected`. No `cache.zip` suffix.
+ */
+import { posix } from 'node:path';
+
+export interface CacheObjectNameInput {
+  /** `[runners.cache] Path`. */
+  path: string;
+  /** `[runners.cache] Shared`: leave out the `runner/<shortToken>` namespace. */
+  shared: boolean;
+  /** The runner token's short form (gitlab/short-token.ts). */
+  shortToken: string;
+  projectId: number;
+  /** The sanitised cache key. */
+  key: string;
+}
+
+/**
+ * The object name, or null when the key is empty or the name would not stay under
+ * `<prefix>/project/<id>/` (gitlab-runner: "computed cache path outside of project bucket", and
+ * the cache is not used).
+ */
+export function cacheObjectName(input: CacheObjectNameInput): string | null {
+  if (!input.key) return null;
+  const base = posix.join(input.path, input.shared ? '' : posix.join('runner', input.shortToken), 'project', String(input.projectId));
+  const name = posix.join(base, input.key);
+  return name.startsWith(`${base}/`) ? name : null;
+}

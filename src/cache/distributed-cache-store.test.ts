@@ -1,0 +1,282 @@
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryByteWriter } from '../log/byte-writer.js';
+import { JobLog } from '../log/job-log.js';
+import { stripAnsi } from '../shared/ansi.js';
+import { s3CacheSettingsFor, startS3TestServer, type S3TestServer } from '../../test/support/s3-test-server.js';
+import { parseConfig } from '../config/parse-config.js';
+import type { DistributedCacheSettings, S3CacheSettings } from './cache-settings.js';
+import { createCacheTransport, createDistributedCacheStore } from './create-cache-transport.js';
+
+let s3: S3TestServer;
+let dir: string;
+beforeAll(async () => {
+  s3 = await startS3TestServer();
+});
+afterAll(async () => {
+  await s3.stop();
+});
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-s3-cache-'));
+  s3.requests.length = 0;
+  s3.failNext(0);
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const signal = new AbortController().signal;
+const JOB = { projectId: 42, timeoutSeconds: 3600 };
+
+function capture(): { log: JobLog; text: () => string } {
+  const sink = new MemoryByteWriter();
+  return { log: new JobLog(sink, { traceSections: false }), text: () => stripAnsi(sink.text) };
+}
+
+interface RunnerOptions {
+  host: string;
+  shortToken?: string;
+  cache?: Partial<DistributedCacheSettings>;
+  s3?: Partial<S3CacheSettings>;
+  waits?: number[];
+}
+
+/** One runner on one host: its own cache folder, the shared S3 server; waits recorded, not slept. */
+function runner(o: RunnerOptions) {
+  const settings: DistributedCacheSettings = { type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, ...o.cache, s3: s3CacheSettingsFor(s3, o.s3) };
+  const waits = o.waits ?? [];
+  const distributed = createDistributedCacheStore(settings, o.shortToken ?? 'runnerAAA', {
+    sleep: (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  });
+  const cacheDir = join(dir, o.host);
+  return { cacheDir, waits, transport: createCacheTransport({ cacheDir, distributed, ...JOB }) };
+}
+
+async function zipFile(name: string, content: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, content);
+  return file;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('distributed cache through s3rver', () => {
+  it('runner B restores what runner A saved (Shared = true), with the object\'s Last-Modified and metadata', async () => {
+    const a = runner({ host: 'host-a', shortToken: 'aaaaaaaaa' });
+    const b = runner({ host: 'host-b', shortToken: 'bbbbbbbbb' });
+    const file = await zipFile('made.zip', 'the cache archive');
+
+    const saved = capture();
+    expect(await a.transport.save('default-protected', file, saved.log, signal)).toBe(true);
+    const objectUrl = `http://${s3.address}/${s3.bucket}/project/42/default-protected`;
+    expect(saved.text()).toBe(`Using presigned URL for cache upload\nUploading cache.zip to ${objectUrl}\n`);
+    expect(await readFile(join(a.cacheDir, 'default-protected', 'cache.zip'), 'utf8')).toBe('the cache archive');
+
+    const put = s3.requests.find((r) => r.method === 'PUT')!;
+    expect(put.path).toBe(`/${s3.bucket}/project/42/default-protected`);
+    expect(put.headers).toMatchObject({
+      'content-type': 'application/octet-stream',
+      'content-length': String('the cache archive'.length),
+      'x-amz-meta-cachekey': 'default-protected',
+    });
+    expect(new Date(put.headers['last-modified']!).getTime()).toBe(Math.floor((await stat(join(a.cacheDir, 'default-protected', 'cache.zip'))).mtimeMs / 1000) * 1000);
+
+    const restored = capture();
+    const got = await b.transport.restore('default-protected', restored.log, signal);
+    expect(got?.path).toBe(join(b.cacheDir, 'default-protected', 'cache.zip'));
+    expect(await readFile(got!.path, 'utf8')).toBe('the cache archive');
+    const lines = restored.text().split('\n');
+    expect(lines[0]).toBe('Using presigned URL for cache download');
+    expect(lines[1]).toMatch(new RegExp(`^Downloading cache from ${objectUrl.replace(/[.]/g, '\\.')} +etag="[0-9a-f]+"$`));
+    expect(lines.slice(2)).toEqual(['']);
+    expect(JSON.parse(await readFile(join(b.cacheDir, 'default-protected', 'metadata.json'), 'utf8'))).toEqual({ cachekey: 'default-protected' });
+
+    const head = s3.requests.filter((r) => r.method === 'HEAD');
+    expect(head).toHaveLength(1);
+
+    // The downloaded file carries the object's Last-Modified: the next restore needs no GET.
+    s3.requests.length = 0;
+    const again = capture();
+    expect((await b.transport.restore('default-protected', again.log, signal))?.path).toBe(got!.path);
+    expect(again.text()).toBe('Using presigned URL for cache download\ncache.zip is up to date\n');
+    expect(s3.requests.map((r) => r.method)).toEqual(['HEAD']);
+  });
+
+  it('stores keys with spaces, slashes and non-ASCII characters (metadata then travels in the signed query)', async () => {
+    const a = runner({ host: 'host-a' });
+    const b = runner({ host: 'host-b' });
+    for (const key of ['unit test 1/8-v13-12-0-2', 'ünïcödé-protected']) {
+      const saved = capture();
+      expect(await a.transport.save(key, await zipFile('k.zip', key), saved.log, signal), saved.text()).toBe(true);
+      const got = await b.transport.restore(key, capture().log, signal);
+      expect(await readFile(got!.path, 'utf8')).toBe(key);
+      expect(JSON.parse(await readFile(join(b.cacheDir, key, 'metadata.json'), 'utf8'))).toEqual({ cachekey: key });
+    }
+    expect(s3.requests.find((r) => r.method === 'PUT')?.path).toBe(`/${s3.bucket}/project/42/unit%20test%201/8-v13-12-0-2`);
+  });
+
+  it('downloads again when the local copy is older than the object', async () => {
+    const a = runner({ host: 'host-a' });
+    await a.transport.save('k', await zipFile('new.zip', 'new'), capture().log, signal);
+    const local = join(a.cacheDir, 'k', 'cache.zip');
+    await writeFile(local, 'old');
+    await utimes(local, new Date('2020-01-01'), new Date('2020-01-01'));
+    const c = capture();
+    await a.transport.restore('k', c.log, signal);
+    expect(c.text()).toContain('Downloading cache from');
+    expect(await readFile(local, 'utf8')).toBe('new');
+  });
+
+  it('keeps runners apart without Shared (runner/<shortToken>/ prefix): another runner finds nothing', async () => {
+    const a = runner({ host: 'host-a', shortToken: 'aaaaaaaaa', cache: { shared: false, path: 'ci' } });
+    const b = runner({ host: 'host-b', shortToken: 'bbbbbbbbb', cache: { shared: false, path: 'ci' } });
+    const saved = capture();
+    expect(await a.transport.save('k', await zipFile('x.zip', 'x'), saved.log, signal)).toBe(true);
+    expect(saved.text()).toContain(`Uploading cache.zip to http://${s3.address}/${s3.bucket}/ci/runner/aaaaaaaaa/project/42/k\n`);
+    const c = capture();
+    expect(await b.transport.restore('k', c.log, signal)).toBeNull();
+    expect(c.text()).toBe('Using presigned URL for cache download\nWARNING: file does not exist\n');
+  });
+
+  it('a missing key is `WARNING: file does not exist`, without retries', async () => {
+    const r = runner({ host: 'h' });
+    const c = capture();
+    expect(await r.transport.restore('never-saved', c.log, signal)).toBeNull();
+    expect(c.text()).toBe('Using presigned URL for cache download\nWARNING: file does not exist\n');
+    expect(r.waits).toEqual([]);
+  });
+
+  it('a wrong secret: 403 warnings, never a throw; the local copy is still stored', async () => {
+    const r = runner({ host: 'h', s3: { secretKey: 'wrong-secret-never-logged' } });
+    const save = capture();
+    expect(await r.transport.save('k', await zipFile('x.zip', 'x'), save.log, signal)).toBe(false);
+    expect(save.text()).toContain(
+      'WARNING: Failed to upload cache.zip: received: 403 Forbidden. Request failed with code: SignatureDoesNotMatch, message: The request signature we calculated does not match',
+    );
+    expect(await readFile(join(r.cacheDir, 'k', 'cache.zip'), 'utf8')).toBe('x');
+    const restore = capture();
+    expect(await r.transport.restore('k', restore.log, signal)).toBeNull();
+    expect(restore.text()).toBe('Using presigned URL for cache download\nWARNING: received: 403 Forbidden\n');
+    expect(r.waits).toEqual([]);
+  });
+
+  it('retries 5xx twice, 1 s apart, then succeeds', async () => {
+    const r = runner({ host: 'h' });
+    await r.transport.save('k', await zipFile('x.zip', 'x'), capture().log, signal);
+    await rm(r.cacheDir, { recursive: true });
+    s3.failNext(2);
+    const c = capture();
+    expect(await r.transport.restore('k', c.log, signal)).not.toBeNull();
+    expect(r.waits).toEqual([1000, 1000]);
+    expect(c.text().match(/WARNING: Retrying\.\.\. +error=received: 503 Service Unavailable\n/g)).toHaveLength(2);
+
+    s3.requests.length = 0;
+    s3.failNext(1, 500);
+    const save = capture();
+    expect(await r.transport.save('k', await zipFile('y.zip', 'y'), save.log, signal)).toBe(true);
+    expect(save.text()).toMatch(/WARNING: Retrying\.\.\. +error=received: 500 Internal Server Error\. Request failed with code: ServiceUnavailable, message: Injected failure\n$/);
+    expect(s3.requests.map((q) => q.method)).toEqual(['PUT', 'PUT']);
+    expect(r.waits).toEqual([1000, 1000, 1000]);
+  });
+
+  it('gives up after 3 tries of an unreachable server: warnings, restore null, save false', async () => {
+    const port = await closedPort();
+    const r = runner({ host: 'h', s3: { serverAddress: `127.0.0.1:${port}` } });
+    const restore = capture();
+    expect(await r.transport.restore('k', restore.log, signal)).toBeNull();
+    const lines = restore.text().trimEnd().split('\n');
+    expect(lines[0]).toBe('Using presigned URL for cache download');
+    expect(lines.slice(1, 3).every((l) => /^WARNING: Retrying\.\.\. +error=HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: connect ECONNREFUSED/.test(l))).toBe(true);
+    expect(lines[3]).toMatch(/^WARNING: HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: connect ECONNREFUSED/);
+    expect(lines).toHaveLength(4);
+    expect(r.waits).toEqual([1000, 1000]);
+
+    const save = capture();
+    expect(await r.transport.save('k', await zipFile('x.zip', 'x'), save.log, signal)).toBe(false);
+    expect(save.text()).toMatch(/Retrying[^\n]*\n[^\n]*Retrying[^\n]*\nWARNING: Failed to upload cache\.zip: PUT http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: connect ECONNREFUSED/);
+    expect(r.waits).toHaveLength(4);
+  });
+
+  it('times a silent server out (retried like a network error), and passes an abort of the job on', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const settings: DistributedCacheSettings = { type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3: s3CacheSettingsFor(s3, { serverAddress: `127.0.0.1:${port}` }) };
+      const waits: number[] = [];
+      const sleep = (ms: number) => {
+        waits.push(ms);
+        return Promise.resolve();
+      };
+      const distributed = createDistributedCacheStore(settings, 't', { sleep, requestTimeoutMs: 60_000 });
+      // The job's CACHE_REQUEST_TIMEOUT wins over the store's default.
+      const transport = createCacheTransport({ cacheDir: join(dir, 'h'), distributed, ...JOB, requestTimeoutMs: 100 });
+      const c = capture();
+      expect(await transport.restore('k', c.log, signal)).toBeNull();
+      expect(c.text()).toMatch(/\nWARNING: HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: no answer within 0\.1s\n$/);
+      expect(waits).toEqual([1000, 1000]);
+
+      const job = new AbortController();
+      const pending = transport.restore('k', capture().log, job.signal);
+      setTimeout(() => job.abort(), 20);
+      await expect(pending).rejects.toThrow();
+      expect(waits).toEqual([1000, 1000]);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('keeps an archive above MaxUploadedArchiveSize local', async () => {
+    const r = runner({ host: 'h', cache: { maxUploadedArchiveSize: 5 } });
+    const c = capture();
+    expect(await r.transport.save('k', await zipFile('x.zip', '123456'), c.log, signal)).toBe(true);
+    expect(c.text()).toBe('Cache archive size (6) is too big (Limit is set to 5). Cache will be stored only locally.\n');
+    expect(s3.requests).toEqual([]);
+    expect(await r.transport.save('k', await zipFile('y.zip', '12345'), capture().log, signal)).toBe(true);
+    expect(s3.requests.map((q) => q.method)).toEqual(['PUT']);
+  });
+
+  it('never logs a secret, a signature or a query string', async () => {
+    const secrets = { secretKey: 'wrong-secret-never-logged', sessionToken: 'session-token-never-logged' };
+    const r = runner({ host: 'h', s3: secrets });
+    const c = capture();
+    await r.transport.save('k', await zipFile('x.zip', 'x'), c.log, signal);
+    await r.transport.restore('k', c.log, signal);
+    const ok = runner({ host: 'h2' });
+    await ok.transport.save('k2', await zipFile('y.zip', 'y'), c.log, signal);
+    await rm(ok.cacheDir, { recursive: true });
+    await ok.transport.restore('k2', c.log, signal);
+    const text = c.text();
+    expect(text).toContain('Downloading cache from');
+    for (const s of [...Object.values(secrets), 'X-Amz-', 'Signature=', '?']) expect(text).not.toContain(s);
+  });
+
+  it('takes a runner\'s [runners.cache] from config.toml as it is, and a per-job request timeout', async () => {
+    const toml = `[[runners]]\n  executor = "docker"\n  [runners.cache]\n    Type = "s3"\n    Shared = true\n    [runners.cache.s3]\n      ServerAddress = "${s3.address}"\n      Insecure = true\n      AccessKey = "${s3.accessKey}"\n      SecretKey = "${s3.secretKey}"\n      BucketName = "${s3.bucket}"\n`;
+    const settings: DistributedCacheSettings = parseConfig(toml, { file: 'config.toml', env: {} }).config.runners[0]!.cache;
+    const distributed = createDistributedCacheStore(settings, 'x');
+    const transport = createCacheTransport({ cacheDir: join(dir, 'h'), distributed, ...JOB, requestTimeoutMs: 60_000 });
+    const c = capture();
+    expect(await transport.save('from-config', await zipFile('x.zip', 'x'), c.log, signal)).toBe(true);
+    expect(c.text()).toContain(`Uploading cache.zip to http://${s3.address}/${s3.bucket}/project/42/from-config\n`);
+  });
+
+  it('uses no distributed cache for gcs, azure, no type, or S3 without a bucket', () => {
+    const base: DistributedCacheSettings = { type: 's3', path: '', shared: false, maxUploadedArchiveSize: 0, s3: s3CacheSettingsFor(s3) };
+    expect(createDistributedCacheStore(base, 't')).not.toBeNull();
+    for (const type of ['gcs', 'azure', '']) expect(createDistributedCacheStore({ ...base, type }, 't')).toBeNull();
+    expect(createDistributedCacheStore({ ...base, s3: { ...base.s3, bucketName: '' } }, 't')).toBeNull();
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * The distributed (S3) cache of one runner, through presigned URLs as gitlab-runner's helper does
+ * it (commands/helpers/cache_extractor.go, cache_archiver.go, retry_helper.go):
+ * - restore: HEAD the object; a local cache.zip at least as new as its Last-Modified is used as
+ *   it is (`cache.zip is up to date`); else GET it into a temporary file next to cache.zip, set
+ *   its mtime to Last-Modified, rename it over cache.zip and write metadata.json. A 404 is
+ *   `WARNING: file does not exist`;
+ * - save: PUT the local cache.zip with Content-Length, the signed headers, Content-Type and
+ *   Last-Modified, unless it is larger than MaxUploadedArchiveSize.
+ * Network errors and 5xx are retried twice, 1 s apart (`WARNING: Retrying...`). Nothing here
+ * throws for an unreachable or refusing cache: it warns and the cache stays local. Only an abort
+ * of the job's signal is passed on.
+ */
+import { createWriteStream } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { JobLog } from '../log/job-log.js';
+import { sleep as abortableSleep } from '../shared/abort.js';
+import { errorMessage } from '../shared/errors.js';
+import { CacheHttpError, cleanUrl, DEFAULT_CACHE_REQUEST_TIMEOUT_MS, responseError, sendCacheRequest } from './cache-http-client.js';
+import { cacheObjectName } from './cache-object-name.js';
+import type { DistributedCacheSettings } from './cache-settings.js';
+import { ARCHIVE_NAME, type CacheMetadata, type LocalCacheStore } from './local-cache-store.js';
+import { runnerLogLine } from './runner-log-line.js';
+import { S3Presigner, type PresignedRequest } from './s3-presigner.js';
+
+/** retry_helper.go as the cache commands set it up: 2 more tries, 1 s apart. */
+const EXTRA_TRIES = 2;
+const RETRY_DELAY_MS = 1000;
+
+export interface DistributedCacheStoreOptions {
+  settings: DistributedCacheSettings;
+  /** The runner token's short form (gitlab/short-token.ts), for the `runner/<shortToken>` namespace. */
+  shortToken: string;
+  /** Injected for tests. */
+  presigner?: Pick<S3Presigner, 'presign'>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  requestTimeoutMs?: number;
+}
+
+/** Which job the cache is for. */
+export interface CacheJob {
+  projectId: number;
+  /** The job timeout: presigned URLs are valid that long. */
+  timeoutSeconds: number;
+  /** Limit of one cache request (CACHE_REQUEST_TIMEOUT, in minutes in gitlab-runner); default 10 minutes. */
+  requestTimeoutMs?: number;
+}
+
+export class DistributedCacheStore {
+  private readonly presigner: Pick<S3Presigner, 'presign'>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: DistributedCacheStoreOptions) {
+    this.presigner = opts.presigner ?? new S3Presigner(opts.settings.s3);
+    this.sleep = opts.sleep ?? abortableSleep;
+    this.timeoutMs = opts.requestTimeoutMs ?? DEFAULT_CACHE_REQUEST_TIMEOUT_MS;
+  }
+
+  /** The object's name, or null (after a warning) when the key cannot be stored remotely. */
+  objectName(key: string, job: CacheJob, log: JobLog): string | null {
+    const s = this.opts.settings;
+    const name = cacheObjectName({ path: s.path, shared: s.shared, shortToken: this.opts.shortToken, projectId: job.projectId, key });
+    if (name === null) log.warning(`computed cache path outside of project bucket: cache ${JSON.stringify(key)} stays local`);
+    return name;
+  }
+
+  /**
+   * Brings the object for `key` into the local store. Resolves with the local archive's path, or
+   * null when there is no usable cache (after a warning). `objectName` comes from objectName().
+   */
+  async restore(key: string, objectName: string, job: CacheJob, local: LocalCacheStore, log: JobLog, signal: AbortSignal): Promise<string | null> {
+    log.println('Using presigned URL for cache download');
+    try {
+      const head = await this.presigner.presign('HEAD', objectName, job.timeoutSeconds);
+      const get = await this.presigner.presign('GET', objectName, job.timeoutSeconds);
+      return await this.withRetries(log, signal, () => this.download(key, { head, get }, job, local, log, signal));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (err instanceof CacheHttpError && err.status === 404) log.warning('file does not exist');
+      else log.warning(errorMessage(err));
+      return null;
+    }
+  }
+
+  /** Uploads the local archive at `archive`. Resolves false (after a warning) when it was not uploaded. */
+  async upload(key: string, objectName: string, archive: string, job: CacheJob, log: JobLog, signal: AbortSignal): Promise<boolean> {
+    const max = this.opts.settings.maxUploadedArchiveSize;
+    try {
+      const size = (await stat(archive)).size;
+      if (max > 0 && size > max) {
+        log.println(`Cache archive size (${size}) is too big (Limit is set to ${max}). Cache will be stored only locally.`);
+        return true;
+      }
+      log.println('Using presigned URL for cache upload');
+      const put = await this.presigner.presign('PUT', objectName, job.timeoutSeconds, key);
+      log.println(`Uploading ${ARCHIVE_NAME} to ${cleanUrl(put.url)}`);
+      await this.withRetries(log, signal, () => this.put(archive, put, job.requestTimeoutMs ?? this.timeoutMs, signal));
+      return true;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warning(`Failed to upload ${ARCHIVE_NAME}: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
+  /** One try: the size and mtime are those of the file opened, even if a concurrent save renames a new cache.zip into place. */
+  private async put(archive: string, put: PresignedRequest, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const file = await open(archive, 'r');
+    const info = await file.stat().catch(async (err: unknown) => {
+      await file.close();
+      throw err;
+    });
+    const headers = { 'Content-Type': 'application/octet-stream', 'Last-Modified': info.mtime.toUTCString(), ...put.headers };
+    const stream = file.createReadStream(); // closes the file when it ends or fails
+    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, timeoutMs).catch((err: unknown) => {
+      stream.destroy();
+      throw err;
+    });
+    stream.destroy();
+    if (!isSuccess(res)) throw await responseError(res);
+    res.resume();
+  }
+
+  private async download(
+    key: string,
+    urls: { head: PresignedRequest; get: PresignedRequest },
+    job: CacheJob,
+    local: LocalCacheStore,
+    log: JobLog,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const { head, get } = urls;
+    const timeoutMs = job.requestTimeoutMs ?? this.timeoutMs;
+    const probe = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, timeoutMs);
+    if (!isSuccess(probe)) throw await responseError(probe);
+    probe.resume();
+    const remote = lastModified(probe);
+    const mine = await local.modified(key);
+    if (mine && remote && mine.getTime() >= remote.getTime()) {
+      log.println(`${ARCHIVE_NAME} is up to date`);
+      return local.archivePath(key);
+    }
+    const temp = await local.tempFile(key); // a name only: nothing to remove until the body is written
+    const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
+    if (!isSuccess(res)) throw await responseError(res);
+    const etag = header(res, 'etag');
+    log.println(runnerLogLine(`Downloading cache from ${cleanUrl(get.url)}`, etag ? { etag } : {}));
+    try {
+      await pipeline(res, createWriteStream(temp, { mode: 0o600 }));
+    } catch (err) {
+      await rm(temp, { force: true });
+      if (signal.aborted) throw err;
+      throw new CacheHttpError(`Failed to download the cache from ${cleanUrl(get.url)}: ${errorMessage(err)}`, 0, true, { cause: err });
+    }
+    return local.commit(key, temp, lastModified(res) ?? remote, { cachekey: key, ...objectMetadata(res) });
+  }
+
+  /** Runs `fn` up to 1 + EXTRA_TRIES times while it fails with a retryable CacheHttpError. */
+  private async withRetries<T>(log: JobLog, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    for (let tryNo = 0; ; tryNo++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (signal.aborted || tryNo >= EXTRA_TRIES || !(err instanceof CacheHttpError) || !err.retryable) throw err;
+        await this.sleep(RETRY_DELAY_MS, signal);
+        log.warning(runnerLogLine('Retrying...', { error: errorMessage(err) }, 'WARNING: '));
+      }
+    }
+  }
+}
+
+function isSuccess(res: IncomingMessage): boolean {
+  return Math.floor((res.statusCode ?? 0) / 100) === 2;
+}
+
+function header(res: IncomingMessage, name: string): string {
+  const v = res.headers[name];
+  return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+}
+
+function lastModified(res: IncomingMessage): Date | null {
+  const date = new Date(header(res, 'last-modified'));
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** `x-<vendor>-meta-<name>` response headers as `{ <name>: value }` (commands/helpers/cache_metadata.go). */
+function objectMetadata(res: IncomingMessage): CacheMetadata {
+  const out: CacheMetadata = {};
+  for (const [name, value] of Object.entries(res.headers)) {
+    const m = /^x-[a-z0-9]+-meta-(.+)$/.exec(name.toLowerCase());
+    if (m && typeof value === 'string') out[m[1]!] = value;
+  }
+  return out;
+}
