@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'unregister_failed'
   // jobs: a failure with one of GitLab's failure reasons
   | 'job_failure'
+  // cache keys and report artifacts (dotenv, gzip report streams)
+  | 'cache_key_invalid'
+  | 'dotenv_report_invalid'
+  | 'gzip_stream_invalid'
   // sources and .gitlab-ci.yml
   | 'git_error'
   | 'include_fetch_failed'
