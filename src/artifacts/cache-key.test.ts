@@ -11,6 +11,7 @@ import {
   rawCacheKey,
   resolveCacheKey,
   sanitizeCacheKey,
+  shouldCache,
 } from './cache-key.js';
 import { goQuote } from './go-quote.js';
 
@@ -240,5 +241,18 @@ describe('cachePolicy (CheckPolicy) and policySkipNotice', () => {
     expect(policySkipNotice('pull', 'archiving', 'k')).toBe('Not uploading cache k due to policy');
     expect(policySkipNotice('pull', 'extraction', 'k')).toBeNull();
     expect(policySkipNotice('pull-push', 'archiving', 'k')).toBeNull();
+  });
+});
+
+describe('shouldCache (CacheWhen.ShouldCache)', () => {
+  it.each([
+    ['on_success', true, true],
+    ['on_success', false, false],
+    ['on_failure', true, false],
+    ['on_failure', false, true],
+    ['always', true, true],
+    ['always', false, true],
+  ] as const)('%s after success=%s: %s', (when, ok, want) => {
+    expect(shouldCache(when, ok)).toBe(want);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { JobFailure } from '../job/job-result.js';
+import type { FileWhen } from '../job/job-spec.js';
 import { BerthError } from '../shared/errors.js';
 import { goQuote } from './go-quote.js';
 
@@ -247,4 +248,13 @@ export function policySkipNotice(policy: CachePolicy, phase: CachePhase, key: st
   if (phase === 'extraction' && policy === 'push') return `Not downloading cache ${key} due to policy`;
   if (phase === 'archiving' && policy === 'pull') return `Not uploading cache ${key} due to policy`;
   return null;
+}
+
+/**
+ * Whether a cache is saved for the job's outcome (common/spec/spec.go CacheWhen.ShouldCache):
+ * `on_success` after a success, `on_failure` after a failure, `always` after both.
+ */
+export function shouldCache(when: FileWhen, jobSucceeded: boolean): boolean {
+  if (when === 'always') return true;
+  return jobSucceeded ? when === 'on_success' : when === 'on_failure';
 }

@@ -158,6 +158,11 @@ describe('parseJunitReport: GitLab rules', () => {
     expect(s.suiteError).toBeNull();
   });
 
+  it('reads element names without their namespace prefix, as Nokogiri names them', () => {
+    const xml = '<j:testsuites xmlns:j="urn:junit"><j:testsuite name="s"><j:testcase name="a"><j:failure/></j:testcase></j:testsuite></j:testsuites>';
+    expect(counts(parseJunitReport(xml, 'j'))).toEqual([1, 1, 0, 0]);
+  });
+
   it('counts test cases directly under <testsuites>', () => {
     expect(parseJunitReport('<testsuites name="top"><testcase name="a"/><testcase name="b"><failure/></testcase></testsuites>', 'j').failed).toEqual([
       { suite: 'top', classname: '', name: 'b', status: 'failed', message: '' },

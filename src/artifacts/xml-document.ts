@@ -145,6 +145,8 @@ export function parseXmlDocument(text: string): XmlElement | null {
       cdataPropName: '#cdata',
       ignoreDeclaration: true,
       ignorePiTags: true,
+      // Nokogiri's Node#name is the local name, and namespace declarations are no attributes
+      removeNSPrefix: true,
       maxNestedTags: MAX_DEPTH,
     });
     nodes = parser.parse(text) as OrderedNode[];
