@@ -32,6 +32,10 @@ export type ErrorCode =
   | 'job_failure'
   // the runner's cache stores
   | 'cache_error'
+  // cache keys and report artifacts (dotenv, gzip report streams)
+  | 'cache_key_invalid'
+  | 'dotenv_report_invalid'
+  | 'gzip_stream_invalid'
   // sources and .gitlab-ci.yml
   | 'git_error'
   | 'include_fetch_failed'
