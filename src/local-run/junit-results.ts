@@ -3,8 +3,8 @@
  * and summarised per job for the end of the run and for `--report` (GitLab shows the same counts
  * in a pipeline's "Tests" tab). An unreadable report is a line in the summary, not a failure.
  */
-import { readGzipMembers } from '../artifacts/dotenv-report.js';
-import { formatJunitSummary, mergeJunitSummaries, parseJunitReport, type JunitSummary } from '../artifacts/junit-report.js';
+import { readGzipMembers } from '../artifacts/gzip-members.js';
+import { formatJunitSummary, mergeJunitSummaries, parseJunitReports, type JunitSummary } from '../artifacts/junit-report.js';
 import { errorMessage } from '../shared/errors.js';
 import type { LocalArtifactStore } from './local-artifact-store.js';
 
@@ -16,7 +16,7 @@ export interface JobTestResults {
 }
 
 /** Largest uncompressed JUnit report read back (GitLab's parser has its own limits). */
-const MAX_JUNIT_BYTES = 30 * 1024 * 1024;
+const MAX_JUNIT_BYTES = 100 * 1024 * 1024;
 
 export async function collectJunitResults(store: LocalArtifactStore, jobs: readonly string[]): Promise<JobTestResults[]> {
   const out: JobTestResults[] = [];
@@ -30,8 +30,10 @@ export async function collectJunitResults(store: LocalArtifactStore, jobs: reado
       const path = await store.pathOf(job, report);
       if (!path) continue;
       try {
-        const members = await readGzipMembers(path, MAX_JUNIT_BYTES);
-        members.forEach((xml, i) => summaries.push(parseJunitReport(xml, `${report.filename} #${i + 1}`)));
+        const members = await readGzipMembers(path, { maxUncompressedBytes: MAX_JUNIT_BYTES, name: report.filename });
+        const summary = parseJunitReports(members, report.filename);
+        if (summary.suiteError) problems.push(`${report.filename}: ${summary.suiteError}`);
+        summaries.push(summary);
       } catch (err) {
         problems.push(`${report.filename}: ${errorMessage(err)}`);
       }

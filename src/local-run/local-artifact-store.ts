@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, stat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDotenvReport, readGzipMembers } from '../artifacts/dotenv-report.js';
+import { parseDotenvReport } from '../artifacts/dotenv-report.js';
+import { readGzipMembers } from '../artifacts/gzip-members.js';
 import type { ArtifactTransport, ArtifactUpload, LocalArchive } from '../executor/job-files/transports.js';
 import { ensureDirUnder, writeFileUnder } from '../fs-guard/index.js';
 import type { DependencySpec } from '../job/job-spec.js';

@@ -4,7 +4,16 @@
  * with its log lines. A cache problem is never a failed job (a warning and the job goes on);
  * only an unknown `policy` is (runner_system_failure, as gitlab-runner's script generation error).
  */
-import { cachePolicy, fallbackKeyAllowed, sanitizeCacheKey } from '../../artifacts/cache-key.js';
+import {
+  cachePolicy,
+  fallbackOrder,
+  policySkipNotice,
+  rawCacheKey,
+  resolveCacheKey,
+  shouldCache,
+  type CacheLogLine,
+  type CachePhase,
+} from '../../artifacts/cache-key.js';
 import { compressionLevel } from '../../artifacts/compression-level.js';
 import { selectFiles } from '../../artifacts/file-selector.js';
 import { writeZip } from '../../artifacts/write-zip.js';
@@ -24,18 +33,23 @@ export function cachesToArchive(caches: readonly CacheSpec[], jobSucceeded: bool
 }
 
 export function whenMatches(when: FileWhen, jobSucceeded: boolean): boolean {
-  return when === 'always' || (when === 'on_success') === jobSucceeded;
+  return shouldCache(when, jobSucceeded);
 }
 
 export async function restoreCaches(ctx: StageContext): Promise<void> {
   for (const cache of cachesToRestore(ctx.job.cache)) {
     const key = cacheKey(ctx, cache, 'extraction');
     if (key === null) continue;
-    if (cachePolicy(ctx.expand(cache.policy)) === 'push') {
-      ctx.log.println(`Not downloading cache ${key} due to policy`);
+    const skip = policySkipNotice(cachePolicy(ctx.expand(cache.policy), key), 'extraction', key);
+    if (skip) {
+      ctx.log.info(skip);
       continue;
     }
-    for (const candidate of restoreOrder(ctx, key, cache)) {
+    const order = fallbackOrder({ key, storageKey: key }, cache.fallbackKeys, variableValue(ctx.variables, 'CACHE_FALLBACK_KEY'), {
+      expand: (t) => ctx.expand(t),
+    });
+    printLines(ctx, order.lines);
+    for (const candidate of order.keys) {
       ctx.log.info(`Checking cache for ${candidate}...`);
       if (await extractCache(ctx, candidate)) {
         ctx.log.info('Successfully extracted cache');
@@ -50,8 +64,9 @@ export async function archiveCaches(ctx: StageContext, jobSucceeded: boolean): P
   for (const cache of cachesToArchive(ctx.job.cache, jobSucceeded)) {
     const key = cacheKey(ctx, cache, 'archiving');
     if (key === null) continue;
-    if (cachePolicy(ctx.expand(cache.policy)) === 'pull') {
-      ctx.log.println(`Not uploading cache ${key} due to policy`);
+    const skip = policySkipNotice(cachePolicy(ctx.expand(cache.policy), key), 'archiving', key);
+    if (skip) {
+      ctx.log.info(skip);
       continue;
     }
     ctx.log.info(`Creating cache ${key}...`);
@@ -60,44 +75,20 @@ export async function archiveCaches(ctx: StageContext, jobSucceeded: boolean): P
   }
 }
 
-/** The expanded, sanitised key; null (after gitlab-runner's line) when there is none. */
-function cacheKey(ctx: StageContext, cache: CacheSpec, what: 'extraction' | 'archiving'): string | null {
-  const raw = cache.key ? ctx.expand(cache.key) : `${ctx.job.jobInfo.name}/${ctx.job.gitInfo.ref}`;
-  if (raw.trim() === '') {
-    ctx.log.notice(`Skipping cache ${what} due to empty cache key`);
-    return null;
-  }
-  try {
-    const key = sanitizeCacheKey(raw);
-    if (key !== raw) ctx.log.notice(`cache key "${raw}" sanitized to "${key}"`);
-    return key;
-  } catch (err) {
-    ctx.log.notice(`${errorMessage(err)}; skipping cache ${what}`);
-    return null;
-  }
+/** The expanded, sanitised key (gitlab-runner newCacheConfig); null (after its lines) when there is none. */
+function cacheKey(ctx: StageContext, cache: CacheSpec, phase: CachePhase): string | null {
+  const raw = rawCacheKey(cache.key, ctx.job.jobInfo.name, ctx.job.gitInfo.ref, (t) => ctx.expand(t));
+  const resolved = resolveCacheKey(raw, phase);
+  printLines(ctx, resolved.lines);
+  return resolved.key;
 }
 
-/** The primary key, then fallback_keys, then $CACHE_FALLBACK_KEY (gitlab-runner extractCacheOrFallbackCachesWrapper). */
-function restoreOrder(ctx: StageContext, key: string, cache: CacheSpec): string[] {
-  const order = [key];
-  const add = (raw: string): void => {
-    const expanded = ctx.expand(raw);
-    if (expanded.trim() === '') return;
-    try {
-      const k = sanitizeCacheKey(expanded);
-      if (!order.includes(k)) order.push(k);
-    } catch (err) {
-      ctx.log.notice(errorMessage(err));
-    }
-  };
-  for (const fallback of cache.fallbackKeys) add(fallback);
-  const global = variableValue(ctx.variables, 'CACHE_FALLBACK_KEY');
-  if (global) {
-    const refused = fallbackKeyAllowed(ctx.expand(global));
-    if (refused) ctx.log.warning(refused);
-    else add(global);
+/** rep's levels: `warning` is gitlab-runner's yellow Warningf, `notice` its green Noticef. */
+function printLines(ctx: StageContext, lines: readonly CacheLogLine[]): void {
+  for (const line of lines) {
+    if (line.level === 'warning') ctx.log.notice(line.text);
+    else ctx.log.info(line.text);
   }
-  return order;
 }
 
 async function extractCache(ctx: StageContext, key: string): Promise<boolean> {
