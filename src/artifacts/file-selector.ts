@@ -136,6 +136,7 @@ async function* iterate(
     return null;
   };
 
+  printReady(); // the paths refused before any read
   for (const root of roots) {
     const active = plans.filter((p) => p.rule !== null && coveringRoot(roots, p.root) === root);
     if (signal.aborted) throw abortReason(signal);
