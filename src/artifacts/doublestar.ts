@@ -313,7 +313,7 @@ export function indexMeta(s: string): number {
 
 /** Removes the `\` in front of `*?[]{}` (doublestar's unescapeMeta). */
 export function unescapeMeta(s: string): string {
-  return s.replace(/\\([*?[\]{}])/g, '$1');
+  return s.includes('\\') ? s.replace(/\\([*?[\]{}])/g, '$1') : s;
 }
 
 /** Puts a `\` in front of `*?[]{}` and `\`, so that the string matches itself literally. */

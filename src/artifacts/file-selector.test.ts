@@ -260,6 +260,19 @@ describe('selectFiles: paths outside, empty, missing, links', () => {
     ]);
   });
 
+  it('reads nothing until entries is iterated, and leaves out the .git warnings when asked', async () => {
+    const reader = project();
+    const sink = new MemoryByteWriter();
+    const log = new JobLog(sink, { traceSections: false });
+    const opts = { projectDir: WD, log, signal: new AbortController().signal, warnGitDirectory: false };
+    const sel = selectFiles(reader, { paths: ['.git'], exclude: [], untracked: false }, opts);
+    await Promise.resolve();
+    expect(reader.reads).toEqual([]);
+    expect(sink.text).toBe('');
+    expect((await collect(sel.entries)).map((e) => e.path)).toEqual(['.git', '.git/HEAD', '.git/objects', '.git/objects/ab', '.git/objects/ab/cdef']);
+    expect(stripAnsi(sink.text)).toBe('.git: found 5 matching artifact files and directories\n');
+  });
+
   it('stops with the abort reason when the signal aborts', async () => {
     const ac = new AbortController();
     ac.abort(new Error('job canceled'));

@@ -47,7 +47,7 @@ export interface SelectionRules {
 }
 
 export interface Selection {
-  /** The selected entries, each path once; the log lines are printed while it is iterated. */
+  /** The selected entries, each path once (iterate it once); the log lines are printed as it goes. */
   entries: FileEntrySource;
   /**
    * After `entries` is exhausted: how many paths were selected (gitlab-runner's file list, so
@@ -81,14 +81,16 @@ interface PathPlan {
 
 type ExcludePlan = { pattern: string; rel: string; error: '' } | { pattern: string; rel: ''; error: string };
 
+/**
+ * The entries `rules` select in the project that `reader` reads, with gitlab-runner's log lines
+ * on `opts.log`. Nothing is read before `entries` is iterated.
+ */
 export function selectFiles(reader: ProjectReader, rules: SelectionRules, opts: SelectOptions): Selection {
   let selected = 0;
-  const entries: FileEntrySource = {
-    [Symbol.asyncIterator]: () =>
-      iterate(reader, rules, opts, () => {
-        selected++;
-      }),
-  };
+  // a generator runs nothing until it is iterated, and runs once
+  const entries = iterate(reader, rules, opts, () => {
+    selected++;
+  });
   return { entries, count: () => selected };
 }
 
