@@ -61,7 +61,8 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
       const selection = selectFiles(
         ctx.files,
         { paths: artifact.paths.map((p) => ctx.expand(p)), exclude: artifact.exclude.map((p) => ctx.expand(p)), untracked: artifact.untracked },
-        { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal },
+        // Only gitlab-runner's zip archiver warns about .git members.
+        { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal, warnGitDirectory: format === 'zip' },
       );
       const file = await ctx.tempFile(filename || 'artifacts');
       if (format === 'zip') {
