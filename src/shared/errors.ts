@@ -34,7 +34,9 @@ export type ErrorCode =
   | 'git_error'
   | 'include_fetch_failed'
   | 'unsafe_source_path'
-  | 'expression_syntax';
+  | 'expression_syntax'
+  // archives (artifacts and cache): unsafe, corrupt or unwritable
+  | 'archive_error';
 
 /**
  * The one base error of berth. Every error that reaches a user carries a stable `code`,
