@@ -57,7 +57,7 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
       // wait for yazl to read it to its end, or for the archive to fail.
       if (entry.type === 'file') await Promise.race([finished(entry.body), zipFailed, written]);
     }
-    current = '';
+    // `current` stays: yazl reports a body of the wrong size once it has read it, after the loop.
     zip.end();
     await Promise.race([written, zipFailed]);
     return { entries: count, bytes: out.bytesWritten };
