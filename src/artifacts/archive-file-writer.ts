@@ -4,7 +4,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { abortReason } from '../shared/abort.js';
 
@@ -43,10 +43,17 @@ export class ArchiveFileWriter {
     });
   }
 
-  /** Pipes `source` (through `through`, if given) into the file without ending it. */
-  async pipeFrom(source: Readable, ...through: NodeJS.ReadWriteStream[]): Promise<void> {
+  /**
+   * Copies `source` (through `through`, if given) into the file, chunk by chunk, without ending
+   * it. (stream.pipeline with `end: false` leaves listeners on the file stream per call.)
+   */
+  async pipeFrom(source: Readable, ...through: Duplex[]): Promise<void> {
     this.check();
-    await pipeline([source, ...through, this.out], { end: false, signal: this.signal });
+    const last = through.at(-1) ?? source;
+    const chain = through.length ? pipeline([source, ...through], { signal: this.signal }) : undefined;
+    chain?.catch(() => undefined);
+    for await (const chunk of last) await this.write(chunk as Uint8Array);
+    await chain;
   }
 
   /** Closes the file and returns its size in bytes. */

@@ -20,7 +20,16 @@ afterAll(async () => {
 const signal = (): AbortSignal => AbortSignal.timeout(30_000);
 
 /** Python walks the members itself (RFC 1952): header fields, inflated body, CRC and ISIZE checked. */
-function pyMembers(file: string): { name: string; comment: string; mtime: number; os: number; data: string; crcOk: boolean }[] {
+interface PyMember {
+  name: string;
+  comment: string;
+  mtime: number;
+  os: number;
+  data: string;
+  crcOk: boolean;
+}
+
+function pyMembers(file: string): PyMember[] {
   const script = `
 import json, struct, sys, zlib
 buf = open(sys.argv[1], 'rb').read()
@@ -43,7 +52,7 @@ while buf:
     buf = rest[8:]
 print(json.dumps(out))
 `;
-  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as PyMember[];
 }
 
 describe('gzipComment', () => {

@@ -42,7 +42,7 @@ for i in z.infolist():
                     content=z.read(i).decode('utf-8', 'replace') if i.file_size < 100 else ''))
 print(json.dumps(dict(infos=out, bad=z.testzip())))
 `;
-  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as { infos: PyInfo[]; bad: string | null };
 }
 
 describe('writeZip', () => {
@@ -81,7 +81,7 @@ describe('writeZip', () => {
     expect(infos.every((i) => i.system === 3)).toBe(true);
     // the DOS time is local time in yazl; the UT extra field carries UTC. Compare the UTC minute.
     const d = by.get('bin/run.sh')!.date;
-    const local = new Date(d[0]!, d[1]! - 1, d[2]!, d[3]!, d[4]!, d[5]!);
+    const local = new Date(d[0]!, d[1]! - 1, d[2], d[3], d[4], d[5]);
     expect(local.getTime()).toBe(T0.getTime());
   });
 

@@ -34,32 +34,45 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
   }
   const zip = new ZipFile();
   const out = createWriteStream(file, { mode: 0o600 });
-  // yazl reports its own failures (a body of the wrong size, ...) as 'error' on the ZipFile.
-  const zipFailed = new Promise<never>((_, reject) => {
-    zip.on('error', (err: Error) => {
-      (zip.outputStream as Readable).destroy(err);
-      reject(err);
-    });
-  });
-  zipFailed.catch(() => undefined);
   const written = pipeline(zip.outputStream, out, { signal });
-  written.catch(() => undefined);
+  // The first failure of the archive (yazl's own, such as a body of the wrong size, or the
+  // file's); it also wakes the wait for the current body.
+  let failure: Error | undefined;
+  let wake: ((err: Error) => void) | undefined;
+  const fail = (err: Error): void => {
+    failure ??= err;
+    wake?.(err);
+  };
+  zip.on('error', (err: Error) => {
+    (zip.outputStream as Readable).destroy(err);
+    fail(err);
+  });
+  written.catch(fail);
+
+  const bodyRead = (body: Readable): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) return reject(failure);
+      wake = reject;
+      finished(body).then(resolve, reject);
+    }).finally(() => (wake = undefined));
 
   let count = 0;
   let current = '';
   try {
     for await (const entry of entries) {
       if (signal.aborted) throw abortReason(signal);
+      if (failure) throw failure;
       current = entry.path;
       if (entry.type !== 'file') entry.body.resume();
       if (add(zip, entry, opts)) count++;
       // The source hands out the next entry only once this body is consumed (file-entry.ts):
       // wait for yazl to read it to its end, or for the archive to fail.
-      if (entry.type === 'file') await Promise.race([finished(entry.body), zipFailed, written]);
+      if (entry.type === 'file') await bodyRead(entry.body);
     }
     // `current` stays: yazl reports a body of the wrong size once it has read it, after the loop.
     zip.end();
-    await Promise.race([written, zipFailed]);
+    await written;
+    if (failure) throw failure;
     return { entries: count, bytes: out.bytesWritten };
   } catch (err) {
     (zip.outputStream as Readable).destroy();

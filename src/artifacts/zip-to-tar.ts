@@ -15,6 +15,7 @@ import type { Entry, ZipFile } from 'yauzl';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { Crc32 } from '../shared/crc32.js';
 import { isAbortError } from '../shared/errors.js';
+import { abortReason } from '../shared/abort.js';
 import { ArchiveError } from './archive-error.js';
 import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
@@ -50,7 +51,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   let ended = false;
   stream.once('end', () => (ended = true));
   stream.once('close', () => {
-    if (!ended) stop.abort(new ArchiveError(file, undefined, `the tar stream of the ${kind} archive ${file} was closed before its end`));
+    if (!ended) stop.abort(closedEarly());
   });
 
   const done = (async (): Promise<ExtractStats> => {
@@ -98,10 +99,16 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   return { stream, done };
 
   function toArchiveError(err: unknown, f: string, k: ZipArchiveKind, entry: string | undefined, s: AbortSignal): Error {
-    if (err instanceof ArchiveError) return err;
     if (opts.signal.aborted && isAbortError(err)) return err as Error;
     if (s.aborted && s.reason instanceof ArchiveError) return s.reason;
+    // The reader destroyed the stream (its 'close', which aborts `stop`, may not have come yet).
+    if (stream.destroyed && !ended && !(err instanceof ArchiveError)) return closedEarly();
+    if (err instanceof ArchiveError) return err;
     return corruptZip(f, k, entry, err);
+  }
+
+  function closedEarly(): ArchiveError {
+    return new ArchiveError(file, undefined, `the tar stream of the ${kind} archive ${file} was closed before its end`);
   }
 
   async function readLinkTarget(z: ZipFile, entry: Entry, entryName: string, s: AbortSignal): Promise<string> {
@@ -127,8 +134,9 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
       readChecked(z, entry, entryName, s, write).then(
         () => void sink.end(undefined),
         (err: unknown) => {
-          sink.destroy(err as Error);
-          reject(err as Error);
+          const e = err instanceof Error ? err : new Error(String(err));
+          sink.destroy(e);
+          reject(e);
         },
       );
     });
@@ -180,16 +188,16 @@ function addVoid(p: Pack, header: TarHeader): Promise<void> {
 
 function waitDrain(sink: Sink, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const done = (err?: unknown): void => {
+    const done = (err?: Error): void => {
       sink.off('drain', onDrain);
       sink.off('close', onClose);
       signal.removeEventListener('abort', onAbort);
-      if (err) reject(err as Error);
+      if (err) reject(err);
       else resolve();
     };
     const onDrain = (): void => done();
     const onClose = (): void => done(new Error('the tar entry was closed before its end'));
-    const onAbort = (): void => done(signal.reason);
+    const onAbort = (): void => done(abortReason(signal));
     sink.on('drain', onDrain);
     sink.on('close', onClose);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -203,14 +211,14 @@ function endOf(stream: Readable, signal: AbortSignal): Promise<void> {
       resolve();
       return;
     }
-    const done = (err?: unknown): void => {
+    const done = (err?: Error): void => {
       stream.off('end', onEnd);
       signal.removeEventListener('abort', onAbort);
-      if (err) reject(err as Error);
+      if (err) reject(err);
       else resolve();
     };
     const onEnd = (): void => done();
-    const onAbort = (): void => done(signal.reason);
+    const onAbort = (): void => done(abortReason(signal));
     stream.on('end', onEnd);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();

@@ -47,9 +47,10 @@ export async function* fileEntries(specs: Iterable<EntrySpec>): FileEntrySource 
   }
 }
 
-/** A body of `size` bytes of a repeating, position-dependent pattern, produced on demand. */
+/** A body of `size` incompressible bytes (xorshift32 from `seed`), produced on demand. */
 export function patternBody(size: number, seed = 0, chunk = 64 * 1024): Readable {
   let sent = 0;
+  let x = (seed * 2654435761 + 0x9e3779b9) >>> 0 || 1;
   return new Readable({
     read(): void {
       if (sent >= size) {
@@ -57,10 +58,15 @@ export function patternBody(size: number, seed = 0, chunk = 64 * 1024): Readable
         return;
       }
       const n = Math.min(chunk, size - sent);
-      const b = Buffer.allocUnsafe(n);
-      for (let i = 0; i < n; i++) b[i] = (sent + i + seed) * 2654435761 >>> 24;
+      const words = new Uint32Array(Math.ceil(n / 4));
+      for (let i = 0; i < words.length; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        words[i] = x >>> 0;
+      }
       sent += n;
-      this.push(b);
+      this.push(Buffer.from(words.buffer, 0, n));
     },
   });
 }
