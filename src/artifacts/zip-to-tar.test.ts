@@ -213,6 +213,7 @@ describe('zipToTar: refuses unsafe archives before producing anything', () => {
     ['a link then a file through it', [{ path: 'a', type: 'symlink', linkTarget: '/etc' }, { path: 'a/passwd', content: 'root::0:0::/:/bin/sh\n' }], 'a/passwd', '"a"'],
     ['a file through a link stored after it', [{ path: 'x/y/z', content: 'evil' }, { path: 'x/y', type: 'symlink', linkTarget: '../../..' }], 'x/y/z', '"x/y"'],
     ['a folder through a link', [{ path: 'l', type: 'symlink', linkTarget: '/' }, { path: 'l/tmp', type: 'directory' }], 'l/tmp/', '"l"'],
+    ['a link through a link', [{ path: 'p', type: 'symlink', linkTarget: '/' }, { path: 'p/q', type: 'symlink', linkTarget: 'etc' }], 'p/q', '"p"'],
   ] as [string, EntrySpec[], string, string][])('%s', async (_what, specs, entry, link) => {
     const file = await zipOf(specs);
     const into = fresh('.d');
@@ -220,6 +221,19 @@ describe('zipToTar: refuses unsafe archives before producing anything', () => {
     expect(err).toBeInstanceOf(ArchiveError);
     expect((err as ArchiveError).entry).toBe(entry);
     expect((err as Error).message).toContain(`goes through ${link}, a symbolic link stored in the same archive`);
+    expect(await readdir(into)).toEqual([]);
+  });
+
+  it('refuses an entry with the path of a link (a folder a/ after a -> /etc)', async () => {
+    const file = await zipOf([
+      { path: 'a', type: 'symlink', linkTarget: '/etc' },
+      { path: 'a', type: 'directory', mode: 0o777 },
+    ]);
+    const into = fresh('.d');
+    const err = await extractWithTar(file, into).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArchiveError);
+    expect((err as ArchiveError).entry).toBe('a/');
+    expect((err as Error).message).toContain('it has the same path as a symbolic link stored in the same archive');
     expect(await readdir(into)).toEqual([]);
   });
 
