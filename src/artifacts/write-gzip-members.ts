@@ -10,7 +10,7 @@
  */
 import { createDeflateRaw } from 'node:zlib';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Crc32 } from '../shared/crc32.js';
+import { ContentCrc } from './content-crc.js';
 import { errorMessage, isAbortError } from '../shared/errors.js';
 import { abortReason } from '../shared/abort.js';
 import { ArchiveError } from './archive-error.js';
@@ -59,7 +59,7 @@ export async function writeGzipMembers(entries: FileEntrySource, file: string, s
 
 async function writeMember(out: ArchiveFileWriter, entry: FileEntry, file: string): Promise<void> {
   const header = memberHeader(entry, file);
-  const crc = new Crc32();
+  const crc = new ContentCrc();
   let size = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {

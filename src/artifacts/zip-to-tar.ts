@@ -13,7 +13,7 @@
 import { Readable } from 'node:stream';
 import type { Entry, ZipFile } from 'yauzl';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import { Crc32 } from '../shared/crc32.js';
+import { ContentCrc } from './content-crc.js';
 import { isAbortError } from '../shared/errors.js';
 import { abortReason } from '../shared/abort.js';
 import { ArchiveError } from './archive-error.js';
@@ -155,7 +155,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
     } catch (err) {
       throw corruptZip(file, kind, entryName, err);
     }
-    const crc = new Crc32();
+    const crc = new ContentCrc();
     let held: Buffer | undefined;
     try {
       for await (const chunk of body.iterator({ destroyOnReturn: true })) {
