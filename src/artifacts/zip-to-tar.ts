@@ -13,7 +13,6 @@
 import { Readable } from 'node:stream';
 import type { Entry, ZipFile } from 'yauzl';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import { ContentCrc } from './content-crc.js';
 import { isAbortError } from '../shared/errors.js';
 import { abortReason } from '../shared/abort.js';
 import { ArchiveError } from './archive-error.js';
@@ -21,6 +20,7 @@ import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import { DEFAULT_MAX_ZIP_ENTRIES, inspectZip } from './inspect-zip.js';
 import { openZip, zipEntries, zipEntryName } from './open-zip.js';
+import { readZipEntry } from './read-zip-entry.js';
 import { zipEntryKind } from './zip-entry-kind.js';
 import { zipEntryPath } from './zip-entry-path.js';
 
@@ -71,7 +71,9 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
           await addVoid(pack, { name: p.path, type: 'directory', mode, mtime });
         } else if (type === 'symlink') {
           const target = await readLinkTarget(zip, entry, name, signal);
-          if (target === '' || target.includes('\0')) throw corruptZip(file, kind, name, new Error('a symbolic link with an empty or NUL-holding target'));
+          if (target === '' || target.includes('\0')) {
+            throw corruptZip(file, kind, name, new Error('a symbolic link with an empty or NUL-holding target'));
+          }
           await addVoid(pack, { name: p.path, type: 'symlink', linkname: target, mode, mtime });
         } else if (type === 'file') {
           await addFile(pack, zip, entry, { name: p.path, type: 'file', mode, mtime, size: entry.uncompressedSize }, signal);
@@ -116,7 +118,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
       throw corruptZip(file, kind, entryName, new Error(`a symbolic link target of ${entry.uncompressedSize} bytes (at most ${MAX_LINK_TARGET})`));
     }
     const chunks: Buffer[] = [];
-    await readChecked(z, entry, entryName, s, async (chunk) => void chunks.push(chunk));
+    await readZipEntry({ zip: z, entry, name: entryName, file, kind }, s, async (chunk) => void chunks.push(chunk));
     return Buffer.concat(chunks).toString('utf8');
   }
 
@@ -131,7 +133,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
         if (sink.write(chunk)) return Promise.resolve();
         return waitDrain(sink, s);
       };
-      readChecked(z, entry, entryName, s, write).then(
+      readZipEntry({ zip: z, entry, name: entryName, file, kind }, s, write).then(
         () => void sink.end(undefined),
         (err: unknown) => {
           const e = err instanceof Error ? err : new Error(String(err));
@@ -142,37 +144,6 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
     });
     finished.catch(() => undefined);
     await finished;
-  }
-
-  /**
-   * Streams an entry's decoded bytes to `write`, checking the CRC-32 the central directory holds
-   * before the last chunk is handed on (yauzl checks sizes, not CRCs).
-   */
-  async function readChecked(z: ZipFile, entry: Entry, entryName: string, s: AbortSignal, write: (chunk: Buffer) => Promise<void>): Promise<void> {
-    let body: Readable;
-    try {
-      body = await z.openReadStreamPromise(entry);
-    } catch (err) {
-      throw corruptZip(file, kind, entryName, err);
-    }
-    const crc = new ContentCrc();
-    let held: Buffer | undefined;
-    try {
-      for await (const chunk of body.iterator({ destroyOnReturn: true })) {
-        s.throwIfAborted();
-        const buf = chunk as Buffer;
-        crc.update(buf);
-        if (held) await write(held);
-        held = buf;
-      }
-    } catch (err) {
-      if (s.aborted) throw err;
-      throw corruptZip(file, kind, entryName, err);
-    }
-    if (crc.value() !== entry.crc32 >>> 0) {
-      throw corruptZip(file, kind, entryName, new Error(`CRC-32 mismatch: stored ${hex(entry.crc32)}, content ${hex(crc.value())}`));
-    }
-    if (held) await write(held);
   }
 }
 
@@ -223,9 +194,5 @@ function endOf(stream: Readable, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
   });
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }
 
