@@ -42,7 +42,9 @@ export type ErrorCode =
   | 'unsafe_source_path'
   | 'expression_syntax'
   // artifacts and cache (berth exec's local store)
-  | 'artifacts_error';
+  | 'artifacts_error'
+  // archives (artifacts and cache): unsafe, corrupt or unwritable
+  | 'archive_error';
 
 /**
  * The one base error of berth. Every error that reaches a user carries a stable `code`,

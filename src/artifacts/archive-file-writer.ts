@@ -1,0 +1,83 @@
+/**
+ * The output file of an archive writer: bytes go to a write stream with back-pressure, and a
+ * failed archive is removed so that no half-written file is taken for a good one.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Duplex, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { abortReason } from '../shared/abort.js';
+
+export class ArchiveFileWriter {
+  private readonly out: WriteStream;
+  private failed: Error | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly signal: AbortSignal,
+  ) {
+    this.out = createWriteStream(file, { mode: 0o600 });
+    this.out.on('error', (err) => {
+      this.failed ??= err;
+    });
+  }
+
+  /** Writes `chunk`, waiting for the file to drain when its buffer is full. */
+  async write(chunk: Uint8Array): Promise<void> {
+    this.check();
+    if (this.out.write(chunk)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        this.out.off('drain', onDrain);
+        this.out.off('error', onError);
+        this.signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      const onError = (err: Error): void => done(err);
+      const onAbort = (): void => done(abortReason(this.signal));
+      this.out.on('drain', onDrain);
+      this.out.on('error', onError);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Copies `source` (through `through`, if given) into the file, chunk by chunk, without ending
+   * it. (stream.pipeline with `end: false` leaves listeners on the file stream per call.)
+   */
+  async pipeFrom(source: Readable, ...through: Duplex[]): Promise<void> {
+    this.check();
+    const last = through.at(-1) ?? source;
+    const chain = through.length ? pipeline([source, ...through], { signal: this.signal }) : undefined;
+    chain?.catch(() => undefined);
+    for await (const chunk of last) await this.write(chunk as Uint8Array);
+    await chain;
+  }
+
+  /** Closes the file and returns its size in bytes. */
+  async finish(): Promise<number> {
+    this.check();
+    await new Promise<void>((resolve, reject) => {
+      this.out.once('error', reject);
+      this.out.end(() => resolve());
+    });
+    return this.out.bytesWritten;
+  }
+
+  /** Closes and removes the file (best effort); for a writer that failed. */
+  async discard(): Promise<void> {
+    this.out.destroy();
+    await new Promise<void>((resolve) => {
+      if (this.out.closed) resolve();
+      else this.out.once('close', () => resolve());
+    });
+    await rm(this.file, { force: true }).catch(() => undefined);
+  }
+
+  private check(): void {
+    if (this.signal.aborted) throw abortReason(this.signal);
+    if (this.failed) throw this.failed;
+  }
+}
