@@ -83,7 +83,7 @@ function parseReports(value: YamlValue, owner: string, positions: SourcePosition
     // Entry::Reports: array_of_strings_or_string, then Array(v).
     if (v === null) reports.push({ type, paths: [] });
     else if (typeof v === 'string') reports.push({ type, paths: [v] });
-    else if (Array.isArray(v) && v.every((p) => typeof p === 'string')) reports.push({ type, paths: v as string[] });
+    else if (Array.isArray(v) && v.every((p) => typeof p === 'string')) reports.push({ type, paths: v });
     else throw configError(at, `${what}:${type} should be an array of strings or a string`, 'artifacts');
   }
   return reports;
@@ -124,7 +124,7 @@ function expireIn(value: YamlValue, what: string, where: Where | undefined): str
 }
 
 function stringArray(value: YamlValue, what: string, where: Where | undefined): string[] {
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   throw configError(where, `${what} should be an array of strings`, 'artifacts');
 }
 

@@ -121,7 +121,7 @@ function cgiUnescape(text: string): string {
 }
 
 function stringArray(value: YamlValue, what: string, where: Where | undefined): string[] {
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   throw configError(where, `${what} should be an array of strings`, 'cache');
 }
 

@@ -126,7 +126,7 @@ function unknownKey(key: string, owner: string, where: Where | undefined): Error
 /** GitLab's Entry::Job: `validates :dependencies, array_of_strings: true`. */
 function parseDependencies(value: YamlValue | undefined, owner: string, where: Where | undefined): string[] | null {
   if (value === undefined || value === null) return null;
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   throw configError(where, `${owner}: dependencies should be an array of strings`, 'dependencies');
 }
 
