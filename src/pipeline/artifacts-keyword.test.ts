@@ -78,6 +78,16 @@ job:
     ]);
   });
 
+  it('reports:cobertura (removed in GitLab 15.0) is still taken, with a warning', async () => {
+    const p = await projects.compile('job:\n  script: x\n  artifacts:\n    reports:\n      cobertura: c.xml\n');
+    expect(p.jobs[0]!.spec.artifacts).toEqual([
+      { name: 'cobertura-coverage.xml', untracked: false, paths: ['c.xml'], exclude: [], when: 'always', artifactType: 'cobertura', artifactFormat: 'gzip', expireIn: '' },
+    ]);
+    expect(p.warnings).toEqual([
+      '.gitlab-ci.yml:5: job "job": artifacts:reports:cobertura was removed in GitLab 15.0 and GitLab refuses it; use coverage_report: {coverage_format: cobertura, path: ...}',
+    ]);
+  });
+
   it('default:artifacts is inherited unless the job has its own or inherit:default leaves it out', async () => {
     const p = await projects.compile(`
 default:
@@ -112,7 +122,7 @@ e: {script: x, inherit: {default: [artifacts]}}
     ['artifacts: {expose_as: out, paths: ["*.bin"]}', `.gitlab-ci.yml:3: job "job": artifacts:paths can't contain '*' when used with 'expose_as'`],
     ['artifacts: {reports: [junit]}', '.gitlab-ci.yml:3: job "job": artifacts:reports config should be a hash, not a list'],
     ['artifacts: {reports: {junitt: a.xml}}', '.gitlab-ci.yml:3: job "job": artifacts:reports config contains unknown keys: junitt'],
-    ['artifacts: {reports: {cobertura: c.xml}}', '.gitlab-ci.yml:3: job "job": artifacts:reports config contains unknown keys: cobertura'],
+    ['artifacts: {reports: {jacoco: c.xml}}', '.gitlab-ci.yml:3: job "job": artifacts:reports config contains unknown keys: jacoco'],
     ['artifacts: {reports: {junit: {path: a}}}', '.gitlab-ci.yml:3: job "job": artifacts:reports:junit should be an array of strings or a string'],
     ['artifacts: {reports: {coverage_report: c.xml}}', '.gitlab-ci.yml:3: job "job": artifacts:reports:coverage_report config should be a hash, not a string'],
     ['artifacts: {reports: {coverage_report: {coverage_format: lcov, path: c}}}', '.gitlab-ci.yml:3: job "job": artifacts:reports:coverage_report:coverage_format must be one of supported formats: cobertura, jacoco.'],

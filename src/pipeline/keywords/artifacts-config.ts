@@ -8,7 +8,7 @@ import type { FileWhen } from '../../job/job-spec.js';
 import { REPORT_TYPES } from '../../job/artifact-types.js';
 import { parseDuration } from './duration.js';
 import { expectBoolean, expectString } from './keyword-values.js';
-import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
+import { configError, locationPrefix, type SourcePositions, type Where } from '../load/source-positions.js';
 import { describeType, isMap, type YamlMap, type YamlValue } from '../load/yaml-value.js';
 
 export interface ArtifactsConfig {
@@ -30,13 +30,20 @@ const ACCESS = ['none', 'developer', 'all'];
 /** GitLab's EXPOSE_AS_REGEX (Ruby's \w is ASCII). */
 const EXPOSE_AS = /^[A-Za-z0-9_][-A-Za-z0-9_ ]*$/;
 /**
- * Report keys GitLab accepts. `cobertura` was removed as a key in GitLab 15.0 (it is a
- * `coverage_report: {coverage_format: cobertura}` now) and `jacoco` was never one.
+ * Report keys GitLab accepts; `jacoco` is only a coverage_report format. `cobertura` was removed
+ * as a key in GitLab 15.0 (now `coverage_report: {coverage_format: cobertura}`): berth still
+ * takes it, with a warning, so that older pipelines keep compiling.
  */
-const REPORT_KEYS = REPORT_TYPES.filter((t) => t !== 'cobertura' && t !== 'jacoco');
+const REPORT_KEYS = REPORT_TYPES.filter((t) => t !== 'jacoco');
 const COVERAGE_FORMATS = ['cobertura', 'jacoco'];
 
-export function parseArtifacts(value: YamlValue | undefined, owner: string, positions: SourcePositions, where: Where | undefined): ArtifactsConfig | null {
+export function parseArtifacts(
+  value: YamlValue | undefined,
+  owner: string,
+  positions: SourcePositions,
+  where: Where | undefined,
+  warn: (m: string) => void = () => {},
+): ArtifactsConfig | null {
   if (value === undefined || value === null) return null;
   const what = `${owner}: artifacts`;
   if (!isMap(value)) throw configError(where, `${what} config should be a hash, not ${describeType(value)}`, 'artifacts');
@@ -64,17 +71,20 @@ export function parseArtifacts(value: YamlValue | undefined, owner: string, posi
       throw configError(at('access'), `${what}:access should be one of: ${ACCESS.join(', ')}`, 'artifacts');
     }
   }
-  if (value.reports !== undefined && value.reports !== null) config.reports = parseReports(value.reports, what, positions, at('reports'));
+  if (value.reports !== undefined && value.reports !== null) config.reports = parseReports(value.reports, what, positions, at('reports'), warn);
   return config;
 }
 
-function parseReports(value: YamlValue, owner: string, positions: SourcePositions, where: Where | undefined): ArtifactsConfig['reports'] {
+function parseReports(value: YamlValue, owner: string, positions: SourcePositions, where: Where | undefined, warn: (m: string) => void): ArtifactsConfig['reports'] {
   const what = `${owner}:reports`;
   if (!isMap(value)) throw configError(where, `${what} config should be a hash, not ${describeType(value)}`, 'artifacts');
   unknownKeys(value, REPORT_KEYS, what, positions);
   const reports: ArtifactsConfig['reports'] = [];
   for (const [type, v] of Object.entries(value)) {
     const at = positions.key(value, type) ?? where;
+    if (type === 'cobertura') {
+      warn(`${locationPrefix(at)}${what}:cobertura was removed in GitLab 15.0 and GitLab refuses it; use coverage_report: {coverage_format: cobertura, path: ...}`);
+    }
     if (type === 'coverage_report') {
       if (v === null) continue;
       reports.push(coverageReport(v, `${what}:coverage_report`, positions, at));

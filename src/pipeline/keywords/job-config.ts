@@ -107,7 +107,7 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     timeoutSeconds: parseTimeout(job.timeout, owner, at('timeout')),
     retry: parseRetry(job.retry, owner, positions, at('retry')),
     parallel: parseParallel(job.parallel, owner, positions, at('parallel')),
-    artifacts: parseArtifacts(job.artifacts, owner, positions, at('artifacts')),
+    artifacts: parseArtifacts(job.artifacts, owner, positions, at('artifacts'), warn),
     cache: parseCache(job.cache, owner, positions, at('cache')),
     dependencies: parseDependencies(job.dependencies, owner, at('dependencies')),
     dependenciesWhere: at('dependencies'),
