@@ -113,6 +113,7 @@ e: {script: x, inherit: {default: [artifacts]}}
     ['artifacts: {name: [a]}', '.gitlab-ci.yml:3: job "job": artifacts:name must be a string, not a list'],
     ['artifacts: {when: never}', '.gitlab-ci.yml:3: job "job": artifacts:when should be one of: on_success, on_failure, always'],
     ['artifacts: {expire_in: soon}', '.gitlab-ci.yml:3: job "job": artifacts:expire_in should be a duration such as "1 week", "30 days" or "never"'],
+    ['artifacts: {expire_in: 3600}', '.gitlab-ci.yml:3: job "job": artifacts:expire_in should be a duration such as "1 week", "30 days" or "never"'],
     ['artifacts: {paths: [a], public: true, access: all}', '.gitlab-ci.yml:3: job "job": artifacts config these keys cannot be used together: access, public'],
     ['artifacts: {access: everyone}', '.gitlab-ci.yml:3: job "job": artifacts:access should be one of: none, developer, all'],
     ['artifacts: {public: 1}', '.gitlab-ci.yml:3: job "job": artifacts:public must be true or false, not a number'],

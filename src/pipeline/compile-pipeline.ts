@@ -155,6 +155,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const sources: SourceSpec = { kind: 'local-tree', root, files: opts.listFiles === false ? [] : await exists.files() };
   // Only jobs that run a script make artifacts (GitLab: Ci::Build, not bridges); berth skips the others.
   const dependencyPlan: PlannedJob[] = planned.map((p) => ({ job: p.job, needs: p.decision.needs, id: ids.get(p.job.name)! }));
+  const byId = [...dependencyPlan].sort((a, b) => a.id - b.id);
   const keyFiles = new CacheKeyFiles(root, () => exists.files());
   for (const [i, { job, decision }] of planned.entries()) {
     const id = ids.get(job.name)!;
@@ -165,7 +166,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
         if (err instanceof InputError) throw new InputError(`job "${job.name}": cache:key:files: ${err.message}`, { file: err.file, key: 'cache' }, { cause: err });
         throw err;
       }),
-      dependencies: jobDependencies(dependencyPlan[i]!, dependencyPlan, stages),
+      dependencies: jobDependencies(dependencyPlan[i]!, byId, stages),
     });
     for (const key of job.unsupportedKeys) warnings.addForJob(`"${key}" is not supported by berth exec yet and is ignored`, job.instance?.origin ?? job.name);
     const entry: PipelineJob = {

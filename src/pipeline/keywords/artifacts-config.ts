@@ -124,9 +124,9 @@ function checkExposeAs(value: YamlMap, paths: string[] | null, what: string, at:
   if (paths.some((p) => p.includes('*'))) throw configError(at('paths'), `${what}:paths can't contain '*' when used with 'expose_as'`, 'artifacts');
 }
 
-/** GitLab's Ci::Build::DurationParser: `never`, or a ChronicDuration. */
+/** GitLab's duration validator (a string) with Ci::Build::DurationParser: `never`, or a ChronicDuration. */
 function expireIn(value: YamlValue, what: string, where: Where | undefined): string {
-  const text = typeof value === 'number' ? String(value) : value;
+  const text = value;
   if (typeof text !== 'string' || (text !== 'never' && parseDuration(text) === null)) {
     throw configError(where, `${what}:expire_in should be a duration such as "1 week", "30 days" or "never"`, 'artifacts');
   }

@@ -57,14 +57,14 @@ export interface PlannedJob {
 }
 
 /**
- * The payload's `dependencies[]` of `target` among the `planned` jobs (in id order). Tokens stay
- * empty and `artifactsFile` null: berth exec fills them at run time from the jobs that produced
- * artifacts.
+ * The payload's `dependencies[]` of `target` among the `planned` jobs (given in id order, which
+ * is the order of the result). Tokens stay empty and `artifactsFile` null: berth exec fills them
+ * at run time from the jobs that produced artifacts.
  */
 export function jobDependencies(target: PlannedJob, planned: readonly PlannedJob[], stages: readonly string[]): DependencySpec[] {
   const filter = target.job.dependencies;
   if (filter && filter.length === 0) return [];
-  let candidates = [...planned].sort((a, b) => a.id - b.id).filter((p) => p !== target);
+  let candidates = planned.filter((p) => p !== target);
   if (target.needs !== null) {
     const names = new Set(target.needs.filter((n) => n.artifacts).map((n) => n.job));
     candidates = candidates.filter((p) => names.has(p.job.name));
