@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { symlinkSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CacheSpec } from '../job/job-spec.js';
@@ -109,6 +109,30 @@ none: {script: x, cache: [{key: {files: [missing.lock]}}, {key: {files: [missing
     expect(cache('none').map((c) => c.key)).toEqual(['0_missing-default', 'pre-default', '2_frontend-default']);
   });
 
+  it('key:files_commits: the digest of the last commit of each path (committed changes only); the prefix defaults to the index', async () => {
+    const { dir } = await compileRepo({ 'a.lock': '1\n', 'b.lock': 'b\n', '.gitlab-ci.yml': 'x: {script: x}\n' });
+    const commit = (message: string): void => {
+      git(dir, 'add', '-A');
+      git(dir, '-c', 'user.email=a@example.invalid', '-c', 'user.name=A', 'commit', '-q', '-m', message);
+    };
+    writeFileSync(join(dir, 'a.lock'), '2\n');
+    commit('second');
+    writeFileSync(join(dir, 'b.lock'), 'uncommitted\n');
+    writeFileSync(join(dir, '.gitlab-ci.yml'), `
+job:
+  script: x
+  cache:
+    - {key: {files_commits: [a.lock, b.lock]}}
+    - {key: {files_commits: [a.lock], prefix: p}}
+    - {key: {files_commits: [missing.lock, "*.lock"]}}
+`);
+    commit('ci');
+    const p = await compilePipeline({ cwd: dir, git: fakeGit(dir, { isRepo: true }), pipelineId: 1, listFiles: false });
+    const last = (path: string): string => git(dir, 'log', '-1', '--format=%H', '--', path);
+    expect(last('a.lock')).not.toBe(last('b.lock'));
+    expect(p.jobs[0]!.spec.cache.map((c) => c.key)).toEqual([`0-${digestOf([last('a.lock'), last('b.lock')])}`, `p-${digestOf([last('a.lock')])}`, '2-default']);
+  });
+
   it('key:files reads a tracked symbolic link as git does (its target text), never through it', async () => {
     const { dir, cache } = await compileRepo(
       { '.gitlab-ci.yml': 'job: {script: x, cache: {key: {files: [lock], prefix: l}}}\n' },
@@ -135,7 +159,9 @@ none: {script: x, cache: [{key: {files: [missing.lock]}}, {key: {files: [missing
     ['cache: {key: ".."}', '.gitlab-ci.yml:3: job "job": cache:key config cannot be "." or ".."'],
     ['cache: {key: "%2e"}', '.gitlab-ci.yml:3: job "job": cache:key config cannot be "." or ".."'],
     ['cache: {key: 1}', '.gitlab-ci.yml:3: job "job": cache:key should be a hash, a string or a symbol'],
-    ['cache: {key: {prefix: p}}', '.gitlab-ci.yml:3: job "job": cache:key config missing required keys: files'],
+    ['cache: {key: {prefix: p}}', '.gitlab-ci.yml:3: job "job": cache:key config must use exactly one of these keys: files, files_commits'],
+    ['cache: {key: {files: [a], files_commits: [a]}}', '.gitlab-ci.yml:3: job "job": cache:key config must use exactly one of these keys: files, files_commits'],
+    ['cache: {key: {files_commits: [a, b, c]}}', '.gitlab-ci.yml:3: job "job": cache:key:files_commits config has too many items (maximum is 2)'],
     ['cache: {key: {files: [a], name: b}}', '.gitlab-ci.yml:3: job "job": cache:key config contains unknown keys: name'],
     ['cache: {key: {files: []}}', '.gitlab-ci.yml:3: job "job": cache:key:files config requires at least 1 item'],
     ['cache: {key: {files: [a, b, c]}}', '.gitlab-ci.yml:3: job "job": cache:key:files config has too many items (maximum is 2)'],

@@ -156,14 +156,14 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   // Only jobs that run a script make artifacts (GitLab: Ci::Build, not bridges); berth skips the others.
   const dependencyPlan: PlannedJob[] = planned.map((p) => ({ job: p.job, needs: p.decision.needs, id: ids.get(p.job.name)! }));
   const byId = [...dependencyPlan].sort((a, b) => a.id - b.id);
-  const keyFiles = new CacheKeyFiles(root, () => exists.files());
+  const keyFiles = new CacheKeyFiles(root, () => exists.files(), git.isRepo);
   for (const [i, { job, decision }] of planned.entries()) {
     const id = ids.get(job.name)!;
     const manual = decision.when === 'manual';
     const spec = buildJobSpec({
       id, job, variables: variablesFor(job, id, manual, decision.ruleVariables), project, git, meta, sources,
       cache: await cacheSpecs(job.cache, keyFiles).catch((err: unknown) => {
-        if (err instanceof InputError) throw new InputError(`job "${job.name}": cache:key:files: ${err.message}`, { file: err.file, key: 'cache' }, { cause: err });
+        if (err instanceof InputError) throw new InputError(`job "${job.name}": cache:key: ${err.message}`, { file: err.file, key: 'cache' }, { cause: err });
         throw err;
       }),
       dependencies: jobDependencies(dependencyPlan[i]!, byId, stages),

@@ -1,7 +1,8 @@
 /**
  * `cache:` as GitLab's config entries check it (lib/gitlab/ci/config/entry/caches.rb, cache.rb,
  * key.rb, files.rb, prefix.rb, validators.rb KeyValidator): a map or a list of at most 4 maps with
- * key (a string, or `{files: [1 or 2 paths or globs], prefix}`), paths, untracked, policy, when,
+ * key (a string, or `{files: [1 or 2 paths or globs], prefix}`, or `{files_commits: [1 or 2
+ * paths], prefix}`), paths, untracked, policy, when,
  * fallback_keys (at most 5) and unprotect. Defaults as GitLab's Entry::Cache#value: key `default`,
  * policy `pull-push`, when `on_success`.
  */
@@ -11,7 +12,10 @@ import { expectBoolean } from './keyword-values.js';
 import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
 import { describeType, isMap, type YamlMap, type YamlValue } from '../load/yaml-value.js';
 
-export type CacheKeyConfig = { kind: 'literal'; value: string } | { kind: 'files'; files: string[]; prefix: string | null };
+export type CacheKeyConfig =
+  | { kind: 'literal'; value: string }
+  /** `files`: blob ids of the matched files; `files_commits`: the last commit of each path. */
+  | { kind: 'files'; source: 'files' | 'files_commits'; files: string[]; prefix: string | null };
 
 export interface CacheConfig {
   key: CacheKeyConfig;
@@ -81,19 +85,23 @@ function parseOne(value: YamlValue, what: string, positions: SourcePositions, wh
 function parseKey(value: YamlValue, what: string, positions: SourcePositions, where: Where | undefined): CacheKeyConfig {
   if (typeof value === 'string') return { kind: 'literal', value: checkKey(value, what, where) };
   if (!isMap(value)) throw configError(where, `${what} should be a hash, a string or a symbol`, 'cache');
-  unknownKeys(value, ['files', 'prefix'], what, positions);
-  if (value.files === undefined) throw configError(where, `${what} config missing required keys: files`, 'cache');
-  const filesAt = positions.key(value, 'files') ?? where;
-  const files = stringArray(value.files, `${what}:files`, filesAt);
-  if (files.length < 1) throw configError(filesAt, `${what}:files config requires at least 1 item`, 'cache');
-  if (files.length > 2) throw configError(filesAt, `${what}:files config has too many items (maximum is 2)`, 'cache');
+  unknownKeys(value, ['files', 'files_commits', 'prefix'], what, positions);
+  // GitLab's ComplexKey: only_one_of_keys files, files_commits.
+  if ((value.files === undefined) === (value.files_commits === undefined)) {
+    throw configError(where, `${what} config must use exactly one of these keys: files, files_commits`, 'cache');
+  }
+  const source = value.files !== undefined ? 'files' : 'files_commits';
+  const filesAt = positions.key(value, source) ?? where;
+  const files = stringArray(value[source] ?? null, `${what}:${source}`, filesAt);
+  if (files.length < 1) throw configError(filesAt, `${what}:${source} config requires at least 1 item`, 'cache');
+  if (files.length > 2) throw configError(filesAt, `${what}:${source} config has too many items (maximum is 2)`, 'cache');
   let prefix: string | null = null;
   if (value.prefix !== undefined && value.prefix !== null) {
     const prefixAt = positions.key(value, 'prefix') ?? where;
     if (typeof value.prefix !== 'string') throw configError(prefixAt, `${what}:prefix config must be a string`, 'cache');
     prefix = checkKey(value.prefix, `${what}:prefix`, prefixAt);
   }
-  return { kind: 'files', files, prefix };
+  return { kind: 'files', source, files, prefix };
 }
 
 /** GitLab's KeyValidator: after URL-decoding (CGI.unescape), no '/' and not '.' or '..'. */

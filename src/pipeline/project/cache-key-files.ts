@@ -10,12 +10,17 @@
  * files it copies into the jobs): blob id = sha1("blob <size>\0" + content), as `git hash-object`
  * gives without filters. A symbolic link's blob is its target text, read with readlink, never
  * followed. Files are read through src/fs-guard: nothing outside the repository is read.
+ *
+ * `cache:key:files_commits` (same GitLab file): the id of the last commit at HEAD that changed
+ * each listed path (plain paths, no globs), read with git; uncommitted changes do not count, as
+ * GitLab sees only commits. Outside a git repository, or for a path no commit touched: nothing.
  */
 import { createHash } from 'node:crypto';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRegularFile, resolveInside } from '../../fs-guard/index.js';
 import { InputError } from '../../shared/errors.js';
+import { runHostGit } from './host-git.js';
 
 /** Lock files are small; a larger file is refused rather than held in memory. */
 export const MAX_KEY_FILE_BYTES = 256 * 1024 * 1024;
@@ -24,11 +29,34 @@ export class CacheKeyFiles {
   private readonly digests = new Map<string, Promise<string | null>>();
   private readonly blobIds = new Map<string, Promise<string>>();
 
-  /** `files`: the project's files (relative, '/'-separated), listed once by the caller. */
+  /**
+   * `files`: the project's files (relative, '/'-separated), listed once by the caller;
+   * `isRepo`: whether `root` is in a git repository (files_commits asks git).
+   */
   constructor(
     private readonly root: string,
     private readonly files: () => Promise<string[]>,
+    private readonly isRepo = false,
   ) {}
+
+  /** SHA1 hex of the last commit ids of the paths (key:files_commits), or null when none has one. */
+  commitsDigest(paths: readonly string[]): Promise<string | null> {
+    const wanted = [...new Set(paths.filter((p) => p !== ''))];
+    const id = `commits:${JSON.stringify(wanted)}`;
+    let found = this.digests.get(id);
+    if (!found) {
+      found = Promise.all(wanted.map((p) => this.lastCommit(p))).then((ids) => digestOf(ids.filter((c): c is string => c !== null)));
+      this.digests.set(id, found);
+    }
+    return found;
+  }
+
+  private async lastCommit(path: string): Promise<string | null> {
+    if (!this.isRepo) return null;
+    // A literal pathspec: GitLab looks the path up as written, `*` included.
+    const out = await runHostGit(this.root, ['log', '--no-ext-diff', '--no-textconv', '-1', '--format=%H', 'HEAD', '--', `:(literal)${path}`]).catch(() => '');
+    return /^[0-9a-f]{40,64}$/.test(out.trim()) ? out.trim() : null;
+  }
 
   /** SHA1 hex of the matched files' blob ids, or null when no file matches. */
   digest(patterns: readonly string[]): Promise<string | null> {
@@ -55,10 +83,7 @@ export class CacheKeyFiles {
         matched.add(pattern);
       }
     }
-    if (matched.size === 0) return null;
-    const ids = await Promise.all([...matched].map((f) => this.blobId(f)));
-    const unique = [...new Set(ids)].sort();
-    return createHash('sha1').update(unique.join('-')).digest('hex');
+    return digestOf(await Promise.all([...matched].map((f) => this.blobId(f))));
   }
 
   private blobId(path: string): Promise<string> {
@@ -81,6 +106,12 @@ export class CacheKeyFiles {
     const real = (await resolveInside(this.root, full)) ?? full;
     return readRegularFile(real, { maxBytes: MAX_KEY_FILE_BYTES, nofollow: true });
   }
+}
+
+/** GitLab's digest_from_hashes: SHA1 of the sorted unique ids joined by '-'; null without ids. */
+function digestOf(ids: string[]): string | null {
+  if (ids.length === 0) return null;
+  return createHash('sha1').update([...new Set(ids)].sort().join('-')).digest('hex');
 }
 
 /** git's object id of a blob: sha1 of "blob <size>\0" and the content. */
