@@ -55,6 +55,7 @@ export interface JobConfig {
   cache: CacheConfig[];
   /** `dependencies:` (null: not written; []: no artifacts at all); parallel jobs' names are expanded to their jobs. */
   dependencies: string[] | null;
+  /** Where `dependencies:` is written (for its errors). */
   dependenciesWhere: Where | undefined;
   /** Set on the jobs a `parallel:` job expands to: the job as written and this instance. */
   instance: (ParallelInstance & { origin: string }) | null;
