@@ -27,12 +27,16 @@ import { ExternalIncludes } from './load/external-includes.js';
 import { DEFAULT_YAML_LIMITS } from './load/yaml-converter.js';
 import { gitServerUrl } from './project/git-remote.js';
 import { configError, SourcePositions } from './load/source-positions.js';
+import { InputError } from '../shared/errors.js';
 import { parseStages } from './keywords/stages.js';
 import { parseVariables, type ConfigVariable } from './keywords/variables-config.js';
 import { WarningList } from './warning-list.js';
 import { isMap, type YamlMap, type YamlValue } from './load/yaml-value.js';
 import { decideWorkflow, parseWorkflow } from './rules/workflow.js';
 import { expandParallelJobs } from './plan/parallel-jobs.js';
+import { checkDependencies, jobDependencies, type PlannedJob } from './plan/job-dependencies.js';
+import { cacheSpecs } from './plan/cache-specs.js';
+import { CacheKeyFiles } from './project/cache-key-files.js';
 
 /** Variables of all jobs together (each job's own list counted), as the YAML alias limit bounds values. */
 export const MAX_PIPELINE_VARIABLES = 2_000_000;
@@ -96,6 +100,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const workflowRules = parseWorkflow(config.workflow, positions, positions.key(config, 'workflow'), warnings.add);
   const collected = expandParallelJobs(collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes));
   const forgivenNeeds = checkNeedsDefined(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
+  checkDependencies(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
 
   const skippedJob = (job: JobConfig, reason: string): SkippedJob => ({ name: job.name, reason, stage: job.stage, parallel: parallelOrigin(job) });
   const pipeline: Pipeline = {
@@ -148,10 +153,21 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const order = [...planned].sort((a, b) => stages.indexOf(a.job.stage) - stages.indexOf(b.job.stage));
   const ids = new Map(order.map((p, i) => [p.job.name, i + 1]));
   const sources: SourceSpec = { kind: 'local-tree', root, files: opts.listFiles === false ? [] : await exists.files() };
-  for (const { job, decision } of planned) {
+  // Only jobs that run a script make artifacts (GitLab: Ci::Build, not bridges); berth skips the others.
+  const dependencyPlan: PlannedJob[] = planned.map((p) => ({ job: p.job, needs: p.decision.needs, id: ids.get(p.job.name)! }));
+  const byId = [...dependencyPlan].sort((a, b) => a.id - b.id);
+  const keyFiles = new CacheKeyFiles(root, () => exists.files(), git.isRepo);
+  for (const [i, { job, decision }] of planned.entries()) {
     const id = ids.get(job.name)!;
     const manual = decision.when === 'manual';
-    const spec = buildJobSpec({ id, job, variables: variablesFor(job, id, manual, decision.ruleVariables), project, git, meta, sources });
+    const spec = buildJobSpec({
+      id, job, variables: variablesFor(job, id, manual, decision.ruleVariables), project, git, meta, sources,
+      cache: await cacheSpecs(job.cache, keyFiles).catch((err: unknown) => {
+        if (err instanceof InputError) throw new InputError(`job "${job.name}": cache:key: ${err.message}`, { file: err.file, key: 'cache' }, { cause: err });
+        throw err;
+      }),
+      dependencies: jobDependencies(dependencyPlan[i]!, byId, stages),
+    });
     for (const key of job.unsupportedKeys) warnings.addForJob(`"${key}" is not supported by berth exec yet and is ignored`, job.instance?.origin ?? job.name);
     const entry: PipelineJob = {
       name: job.name,

@@ -117,7 +117,8 @@ unit tests:
       sources: { kind: 'local-tree', root: spec.sources.kind === 'local-tree' ? spec.sources.root : '', files: [] },
       artifacts: [],
       cache: [],
-      dependencies: [],
+      // GitLab's build_dependencies: every job of the earlier stages.
+      dependencies: [{ id: 1, name: 'build', token: '', artifactsFile: null }],
     };
     expect(spec).toEqual(expected);
     expect(spec.jobInfo.projectId).toBeGreaterThan(0);
@@ -155,6 +156,9 @@ unit tests:
       credentials: [],
       features: { traceSections: true, tokenMaskPrefixes: [], failureReasons: [] },
       sources: { kind: 'local-tree', root, files: ['.gitlab-ci.yml'] },
+      artifacts: [],
+      cache: [],
+      dependencies: [],
     });
   });
 

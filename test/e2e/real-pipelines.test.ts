@@ -226,10 +226,11 @@ const EXPECTED: Record<string, Listed> = {
 /**
  * The corpus: a fixture whose expected `--list --json` is `pipelines-expected/<name>.json`. The
  * expectation is GitLab's pipeline for a push to `main`, read from the YAML (not copied from
- * berth). Compared: the stages, and for each job its name, stage, when, needs, allow_failure and
- * parallel; for the jobs left out, their names (not berth's wording of why); and the warnings
- * about includes berth skips (other warnings, such as keywords berth does not support yet,
- * change as berth grows and are not part of the expectation).
+ * berth). Compared: the stages, and for each job its name, stage, when, needs, allow_failure,
+ * parallel and dependencies (the jobs whose artifacts it receives); for the jobs left out, their
+ * names (not berth's wording of why); and the warnings about includes berth skips (other
+ * warnings, such as keywords berth does not support yet, change as berth grows and are not part
+ * of the expectation).
  */
 const CORPUS = readdirSync(CORPUS_EXPECTED)
   .filter((n) => n.endsWith('.json'))
@@ -249,6 +250,7 @@ interface ListedJob {
   needs: { job: string; optional: boolean }[] | null;
   allow_failure: boolean | null;
   parallel: { job: string; index: number; total: number; matrix: Record<string, string> | null } | null;
+  dependencies: string[] | null;
   skip_reason: string | null;
 }
 
@@ -264,7 +266,7 @@ function projectList(list: ListJson) {
     stages: list.stages,
     jobs: list.jobs
       .filter((j) => j.skip_reason === null)
-      .map((j) => ({ name: j.name, stage: j.stage, when: j.when, needs: j.needs, allow_failure: j.allow_failure, parallel: j.parallel })),
+      .map((j) => ({ name: j.name, stage: j.stage, when: j.when, needs: j.needs, allow_failure: j.allow_failure, parallel: j.parallel, dependencies: j.dependencies })),
     skipped: list.jobs.filter((j) => j.skip_reason !== null).map((j) => j.name),
     includeWarnings: list.warnings.filter((w) => /\binclude:/.test(w)),
   };

@@ -5,6 +5,8 @@
  */
 import type { ImageSpec, ServiceSpec } from '../../job/job-spec.js';
 import { parseAllowFailure, type AllowFailure } from './allow-failure-config.js';
+import { parseArtifacts, type ArtifactsConfig } from './artifacts-config.js';
+import { parseCache, type CacheConfig } from './cache-config.js';
 import { parseInherit, type Inherit } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { parseImage, parseServices } from './image-config.js';
@@ -47,6 +49,14 @@ export interface JobConfig {
   retry: RetryPolicy;
   /** `parallel:` as written (null: one job). */
   parallel: ParallelConfig | null;
+  /** `artifacts:` (null: none). */
+  artifacts: ArtifactsConfig | null;
+  /** `cache:` (one entry per cache; [] without). */
+  cache: CacheConfig[];
+  /** `dependencies:` (null: not written; []: no artifacts at all); parallel jobs' names are expanded to their jobs. */
+  dependencies: string[] | null;
+  /** Where `dependencies:` is written (for its errors). */
+  dependenciesWhere: Where | undefined;
   /** Set on the jobs a `parallel:` job expands to: the job as written and this instance. */
   instance: (ParallelInstance & { origin: string }) | null;
   /** Keys present that berth exec does not implement yet. */
@@ -98,6 +108,10 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     timeoutSeconds: parseTimeout(job.timeout, owner, at('timeout')),
     retry: parseRetry(job.retry, owner, positions, at('retry')),
     parallel: parseParallel(job.parallel, owner, positions, at('parallel')),
+    artifacts: parseArtifacts(job.artifacts, owner, positions, at('artifacts'), warn),
+    cache: parseCache(job.cache, owner, positions, at('cache')),
+    dependencies: parseDependencies(job.dependencies, owner, at('dependencies')),
+    dependenciesWhere: at('dependencies'),
     instance: null,
     unsupportedKeys: (UNSUPPORTED_JOB_KEYS as readonly string[]).filter((k) => job[k] !== undefined),
   };
@@ -108,6 +122,13 @@ function unknownKey(key: string, owner: string, where: Where | undefined): Error
   const close = closeMatches(key, [...ALL_JOB_KEYS]);
   const hint = close.length ? `; did you mean "${close[0]}"?` : '; GitLab refuses jobs with unknown keys';
   return configError(where, `${owner}: unknown key "${key}"${hint}`, key);
+}
+
+/** GitLab's Entry::Job: `validates :dependencies, array_of_strings: true`. */
+function parseDependencies(value: YamlValue | undefined, owner: string, where: Where | undefined): string[] | null {
+  if (value === undefined || value === null) return null;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+  throw configError(where, `${owner}: dependencies should be an array of strings`, 'dependencies');
 }
 
 function parseWhen(value: YamlValue | undefined, owner: string, where: Where | undefined, warn: (m: string) => void): JobWhen {

@@ -11,6 +11,8 @@ import { describeType, isMap, type YamlValue } from '../load/yaml-value.js';
 export interface NeedConfig {
   job: string;
   optional: boolean;
+  /** `artifacts:` (default true): whether this job downloads the needed job's artifacts (GitLab lib/gitlab/ci/config/entry/need.rb). */
+  artifacts: boolean;
   where: Where | undefined;
   /** `parallel: {matrix}`: only these jobs of a parallel:matrix job. */
   matrix?: MatrixEntry[];
@@ -32,7 +34,7 @@ export function parseNeeds(
   const needs: NeedConfig[] = [];
   list.forEach(({ value: item, where: at }) => {
     if (typeof item === 'string') {
-      needs.push({ job: item, optional: false, where: at });
+      needs.push({ job: item, optional: false, artifacts: true, where: at });
       return;
     }
     if (!isMap(item)) throw configError(at, `${owner}: needs must list job names or {job: name}, not ${describeType(item)}`, 'needs');
@@ -45,7 +47,8 @@ export function parseNeeds(
     }
     const job = expectString(item.job, `${owner}: needs job`, positions.key(item, 'job') ?? at, 'needs');
     const optional = item.optional === undefined ? false : expectBoolean(item.optional, `${owner}: needs optional`, positions.key(item, 'optional'), 'needs');
-    const need: NeedConfig = { job, optional, where: at };
+    const artifacts = item.artifacts === undefined ? true : expectBoolean(item.artifacts, `${owner}: needs artifacts`, positions.key(item, 'artifacts'), 'needs');
+    const need: NeedConfig = { job, optional, artifacts, where: at };
     if (item.parallel !== undefined && item.parallel !== null) need.matrix = needMatrix(item.parallel, `${owner}: needs "${job}": parallel`, positions, positions.key(item, 'parallel') ?? at);
     needs.push(need);
   });

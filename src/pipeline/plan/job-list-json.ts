@@ -3,13 +3,15 @@
  * Format version 1 (fields are only ever added; a change of meaning bumps `version`):
  *
  *   { version: 1, file, stages: [...],
- *     jobs: [{ name, stage, when, needs, allow_failure, allow_failure_exit_codes, parallel, skip_reason }],
+ *     jobs: [{ name, stage, when, needs, allow_failure, allow_failure_exit_codes, parallel, dependencies, skip_reason }],
  *     warnings: [...] }
  *
  * `jobs` holds the jobs in the pipeline (stage order, then file order; `skip_reason: null`),
  * then the jobs left out of it (`when: null`, `skip_reason` says which clause). `needs`: null
  * without `needs:` (waits for earlier stages), else `[{job, optional}]`. `parallel`: null, or
  * `{job, index, total, matrix}` for a job that `parallel:` made (`matrix` null for `parallel: N`).
+ * `dependencies`: the names of the jobs whose artifacts the job receives (GitLab's rules: needs
+ * with artifacts, else earlier stages, filtered by `dependencies:`); null for a job not in the pipeline.
  */
 import { relative } from 'node:path';
 import type { ParallelOrigin, Pipeline, PipelineJob, PipelineJobWhen } from '../pipeline.js';
@@ -26,6 +28,8 @@ export interface JobListJsonJob {
   allow_failure: boolean | null;
   allow_failure_exit_codes: number[];
   parallel: ParallelOrigin | null;
+  /** Jobs whose artifacts this job receives, in pipeline order; null for a job not in the pipeline. */
+  dependencies: string[] | null;
   skip_reason: string | null;
 }
 
@@ -54,6 +58,7 @@ export function jobListJson(pipeline: Pipeline): JobListJson {
         allow_failure: j.allowFailure,
         allow_failure_exit_codes: j.allowFailureExitCodes,
         parallel: j.parallel,
+        dependencies: j.spec.dependencies.map((d) => d.name),
         skip_reason: null,
       })),
       ...pipeline.skipped.map((s) => ({
@@ -64,6 +69,7 @@ export function jobListJson(pipeline: Pipeline): JobListJson {
         allow_failure: null,
         allow_failure_exit_codes: [],
         parallel: s.parallel ?? null,
+        dependencies: null,
         skip_reason: s.reason,
       })),
     ],

@@ -1,7 +1,8 @@
 /**
  * Builds the JobSpec GitLab would send the runner for one job of a local pipeline.
  */
-import type { JobSpec, JobStep, JobVariable, SourceSpec } from '../../job/job-spec.js';
+import type { CacheSpec, DependencySpec, JobSpec, JobStep, JobVariable, SourceSpec } from '../../job/job-spec.js';
+import { artifactSpecs } from './artifact-specs.js';
 import type { JobConfig } from '../keywords/job-config.js';
 import type { LocalGitInfo } from '../project/local-git.js';
 import type { PipelineMeta, ProjectInfo } from '../project/predefined-variables.js';
@@ -18,6 +19,10 @@ export interface JobSpecInput {
   git: LocalGitInfo;
   meta: PipelineMeta;
   sources: SourceSpec;
+  /** The job's `cache[]` (keys computed: see cache-specs.ts). */
+  cache: CacheSpec[];
+  /** The jobs whose artifacts this job receives (see job-dependencies.ts). */
+  dependencies: DependencySpec[];
 }
 
 export function buildJobSpec(input: JobSpecInput): JobSpec {
@@ -58,9 +63,9 @@ export function buildJobSpec(input: JobSpecInput): JobSpec {
     credentials: [],
     features: { traceSections: true, tokenMaskPrefixes: [], failureReasons: [] },
     sources: input.sources,
-    artifacts: [],
-    cache: [],
-    dependencies: [],
+    artifacts: artifactSpecs(job.artifacts),
+    cache: input.cache,
+    dependencies: input.dependencies,
   };
 }
 

@@ -4,6 +4,7 @@
  * need on a parallel job means all of its instances, a need with `parallel: {matrix}` the
  * instances that matrix names, and a need naming one instance that instance. In the needs of a
  * matrix job, `$[[ matrix.VAR ]]` is that job's value of VAR (GitLab's MatrixInterpolator).
+ * `dependencies:` naming a parallel job means all of its instances too.
  */
 import type { JobConfig } from '../keywords/job-config.js';
 import type { NeedConfig } from '../keywords/needs-config.js';
@@ -51,10 +52,12 @@ export function expandParallelJobs(collected: CollectedJobs): CollectedJobs {
       const all = groups.get(need.job);
       if (!all) return [need];
       const names = need.matrix ? expandParallel(need.job, { kind: 'matrix', matrix: need.matrix }).map((i) => i.name) : all;
-      return names.map((name) => ({ job: name, optional: need.optional, where: need.where }));
+      return names.map((name) => ({ job: name, optional: need.optional, artifacts: need.artifacts, where: need.where }));
     });
   for (const job of jobs) {
     job.needs = expandNeeds(job.needs, job) ?? null;
+    // GitLab's Normalizer#expand_parallelized_job_names: `dependencies: [x]` means all jobs of a parallel x.
+    if (job.dependencies) job.dependencies = job.dependencies.flatMap((name) => groups.get(name) ?? [name]);
     if (job.rules) job.rules = job.rules.map((rule) => (rule.needs ? { ...rule, needs: expandNeeds(rule.needs, job) } : rule));
   }
   return { jobs, stageOf, skipped };
