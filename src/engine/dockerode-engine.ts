@@ -241,7 +241,7 @@ export class DockerodeEngine implements EngineClient {
   async getArchive(id: string, path: string, signal?: AbortSignal): Promise<Readable | null> {
     try {
       const stream = await call('copy files from container', () =>
-        this.docker.getContainer(id).getArchive({ path, abortSignal: signal } as unknown as { path: string }),
+        this.docker.getContainer(id).getArchive({ path, abortSignal: signal }),
       );
       return stream as unknown as Readable;
     } catch (err) {
