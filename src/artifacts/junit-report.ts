@@ -23,6 +23,7 @@
  * Not emulated: ActiveSupport's typecasting by `type="integer|date|array|..."` attributes.
  * Safety: see xml-document.ts (no DTD, no entity expansion, bounded depth and size).
  */
+import { BerthError } from '../shared/errors.js';
 import { decodeXmlBytes, parseXmlDocument, XmlSyntaxError, type XmlElement } from './xml-document.js';
 
 /** GitLab's Gitlab::MAX_XML_SIZE (lib/gitlab/xml_converter.rb): 30 MB, bytes of one file. */
@@ -63,7 +64,11 @@ export interface JunitParseOptions {
 type Status = 'success' | 'failed' | 'error' | 'skipped';
 
 /** A problem GitLab reports as `JUnit data parsing failed: ...`. */
-class JunitDataError extends Error {}
+class JunitDataError extends BerthError {
+  constructor(message: string) {
+    super('junit_report_invalid', message);
+  }
+}
 
 const DISALLOWED_TYPES = new Set(['symbol', 'yaml']);
 

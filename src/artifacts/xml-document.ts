@@ -8,6 +8,7 @@
  * element, undefined entities), since GitLab's Nokogiri refuses any document with an error
  * (lib/gitlab/xml_converter.rb: `raise doc.errors.first unless doc.errors.empty?`).
  */
+import { BerthError } from '../shared/errors.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export interface XmlElement {
@@ -24,7 +25,11 @@ export interface XmlElement {
 const BLANK_NODE = /^[ \t\r\n]*$/;
 
 /** A document that is not well-formed XML; `message` reads like libxml2's `line:col: FATAL: ...`. */
-export class XmlSyntaxError extends Error {}
+export class XmlSyntaxError extends BerthError {
+  constructor(message: string) {
+    super('junit_report_invalid', message);
+  }
+}
 
 const MAX_DEPTH = 1024;
 

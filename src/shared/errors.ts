@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'cache_key_invalid'
   | 'dotenv_report_invalid'
   | 'gzip_stream_invalid'
+  | 'junit_report_invalid'
   // sources and .gitlab-ci.yml
   | 'git_error'
   | 'include_fetch_failed'
