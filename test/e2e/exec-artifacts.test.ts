@@ -60,7 +60,7 @@ describe('berth exec: artifacts, dependencies and reports', () => {
   it('passes dist/ from build to the jobs that depend on it, dotenv variables with it, and sums up the JUnit report', async () => {
     const repo = makeRepo({ '.gitlab-ci.yml': PIPELINE });
     repos.push(repo);
-    const res = await runBerth(['exec', '--cwd', repo.dir, '--report', 'report.json']);
+    const res = await runBerth(['exec', '--cwd', repo.dir, '--report', join(repo.dir, 'report.json')]);
     const out = stripAnsi(res.stdout);
     expect(res.code, out + res.stderr).toBe(0);
     // build: the archive and what gitlab-runner's selection says about each path.
