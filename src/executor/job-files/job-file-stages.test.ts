@@ -1,0 +1,230 @@
+/**
+ * The cache and artifact stages under runJob, on the fake executor with an in-memory project
+ * directory and in-memory transports: gitlab-runner's stage order and section names, `when`
+ * and policy, failure priorities (a script error outranks an upload error; a cache problem never
+ * fails the job), and what is archived and extracted.
+ */
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeExecutor, type FakeExecutorOptions } from '../../../test/support/fake-executor.js';
+import { testJob, testRunner } from '../../../test/support/job-fixtures.js';
+import { MemoryProjectFiles } from '../../../test/support/memory-project-files.js';
+import { writeZip } from '../../artifacts/write-zip.js';
+import type { FileEntry } from '../../artifacts/file-entry.js';
+import type { ArtifactSpec, CacheSpec, JobSpec } from '../../job/job-spec.js';
+import { plainVariable } from '../../job/job-spec.js';
+import { MemoryByteWriter } from '../../log/byte-writer.js';
+import { JobLog } from '../../log/job-log.js';
+import { stripAnsi } from '../../shared/ansi.js';
+import { BerthError } from '../../shared/errors.js';
+import { runJob } from '../run-job.js';
+import type { ArtifactTransport, ArtifactUpload, CacheTransport } from './transports.js';
+import { Readable } from 'node:stream';
+
+const temp = await mkdtemp(join(tmpdir(), 'berth-job-files-test-'));
+afterAll(() => rm(temp, { recursive: true, force: true }));
+
+const archive = (over: Partial<ArtifactSpec> = {}): ArtifactSpec => ({
+  name: '',
+  untracked: false,
+  paths: ['dist/'],
+  exclude: [],
+  when: 'on_success',
+  artifactType: 'archive',
+  artifactFormat: 'zip',
+  expireIn: '',
+  ...over,
+});
+const cacheOf = (over: Partial<CacheSpec> = {}): CacheSpec => ({ key: 'deps-$CI_COMMIT_REF_NAME', untracked: false, policy: 'pull-push', paths: ['vendor/'], when: 'on_success', fallbackKeys: [], ...over });
+
+/** A zip of the given files, as a dependency's download or a cache archive. */
+async function zipOf(files: Record<string, string>): Promise<string> {
+  const file = join(temp, `z-${Math.random().toString(16).slice(2)}.zip`);
+  async function* entries(): AsyncGenerator<FileEntry> {
+    for (const [path, content] of Object.entries(files)) {
+      yield { path, type: 'file', mode: 0o644, mtime: new Date(0), size: Buffer.byteLength(content), linkTarget: '', body: Readable.from([Buffer.from(content)]) };
+    }
+  }
+  await writeZip(entries(), file, { level: 1, signal: new AbortController().signal });
+  return file;
+}
+
+class MemoryArtifacts implements ArtifactTransport {
+  readonly uploads: (ArtifactUpload & { kept: string })[] = [];
+  downloads: Record<number, string> = {};
+  failUpload: Error | null = null;
+  async upload(req: ArtifactUpload): Promise<void> {
+    if (this.failUpload) throw this.failUpload;
+    const kept = join(temp, `up-${this.uploads.length}-${req.filename}`);
+    await copyFile(req.file, kept);
+    this.uploads.push({ ...req, kept });
+  }
+  async download(dep: { id: number; name: string }) {
+    const path = this.downloads[dep.id];
+    if (!path) throw new BerthError('artifacts_error', `${dep.name}: file does not exist`);
+    return { path, release: async () => undefined };
+  }
+}
+
+class MemoryCache implements CacheTransport {
+  readonly stored = new Map<string, string>();
+  readonly restores: string[] = [];
+  async restore(key: string) {
+    this.restores.push(key);
+    const path = this.stored.get(key);
+    return path ? { path, release: async () => undefined } : null;
+  }
+  async save(key: string, file: string) {
+    const kept = join(temp, `cache-${this.stored.size}.zip`);
+    await copyFile(file, kept);
+    this.stored.set(key, kept);
+    return true;
+  }
+}
+
+async function run(job: Partial<JobSpec> & { script?: string[]; afterScript?: string[] }, files: MemoryProjectFiles, opts: FakeExecutorOptions = {}, transports: { artifacts?: MemoryArtifacts; cache?: MemoryCache } = {}) {
+  const executor = new FakeExecutor({ projectFiles: files, variables: [plainVariable('CI_COMMIT_REF_NAME', 'main'), plainVariable('CI_JOB_NAME', 'build')], ...opts });
+  const sink = new MemoryByteWriter();
+  const log = new JobLog(sink, { traceSections: true });
+  const artifacts = transports.artifacts ?? new MemoryArtifacts();
+  const cache = transports.cache ?? new MemoryCache();
+  const result = await runJob({ job: testJob(job), executor, log, runner: testRunner(), files: { artifacts, cache, tempRoot: temp } });
+  const text = stripAnsi(sink.text);
+  const sections = [...sink.text.matchAll(/section_start:\d+:(\w+)/g)].map((m) => m[1]);
+  return { result, text, sections, artifacts, cache, executor };
+}
+
+describe('job-file stages in runJob', () => {
+  it('runs restore_cache, download_artifacts, the script, archive_cache and upload_artifacts_on_success in gitlab-runner\'s order', async () => {
+    const artifacts = new MemoryArtifacts();
+    artifacts.downloads[7] = await zipOf({ 'dist/from-dep.txt': 'dep' });
+    const files = new MemoryProjectFiles({ 'dist/app.js': 'app', 'vendor/lib.js': 'lib' });
+    const { result, sections, text, cache } = await run(
+      { artifacts: [archive()], cache: [cacheOf()], dependencies: [{ id: 7, name: 'compile', token: 't', artifactsFile: { filename: 'artifacts.zip', size: 1 } }] },
+      files,
+      {},
+      { artifacts },
+    );
+    expect(result.state).toBe('success');
+    expect(sections).toEqual(['restore_cache', 'download_artifacts', 'step_script', 'archive_cache', 'upload_artifacts_on_success']);
+    expect(text).toContain('Checking cache for deps-main...');
+    expect(text).toContain('Downloading artifacts for compile (7)...');
+    expect(files.content('dist/from-dep.txt')).toBe('dep');
+    expect(text).toContain('Creating cache deps-main...');
+    expect(cache.stored.has('deps-main')).toBe(true);
+    expect(artifacts.uploads.map((u) => [u.filename, u.format])).toEqual([['artifacts.zip', 'zip']]);
+    expect(text).toMatch(/dist\/: found 3 matching artifact files and directories/);
+  });
+
+  it('restores what the cache holds into the project, falling back along fallback_keys', async () => {
+    const cache = new MemoryCache();
+    cache.stored.set('fallback', await zipOf({ 'vendor/cached.txt': 'from cache' }));
+    const files = new MemoryProjectFiles({});
+    const { text } = await run({ cache: [cacheOf({ key: 'primary', fallbackKeys: ['fallback'] })] }, files, {}, { cache });
+    expect(cache.restores).toEqual(['primary', 'fallback']);
+    expect(text).toMatch(/Checking cache for primary\.\.\.\nFailed to extract cache\nChecking cache for fallback\.\.\.\nSuccessfully extracted cache/);
+    expect(files.content('vendor/cached.txt')).toBe('from cache');
+  });
+
+  it('a failed script: the on_failure stages, only matching entries, and the script error stays the job\'s', async () => {
+    const artifacts = new MemoryArtifacts();
+    artifacts.failUpload = new BerthError('gitlab_api_error', 'too large');
+    const files = new MemoryProjectFiles({ 'dist/app.js': 'x', 'logs/out.txt': 'log' });
+    const { result, sections } = await run(
+      {
+        artifacts: [archive(), archive({ paths: ['logs/'], when: 'always', name: 'logs' })],
+        cache: [cacheOf({ when: 'on_success' }), cacheOf({ key: 'fail-cache', paths: ['logs/'], when: 'on_failure' })],
+      },
+      files,
+      { stages: { step_script: { exitCode: 2 } } },
+      { artifacts },
+    );
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 2 });
+    expect(sections).toEqual(['restore_cache', 'step_script', 'archive_cache_on_failure', 'upload_artifacts_on_failure']);
+  });
+
+  it('an upload failure fails a job whose script passed (script_failure), with the reason in the log', async () => {
+    const artifacts = new MemoryArtifacts();
+    artifacts.failUpload = new BerthError('gitlab_api_error', 'POST .../artifacts: 413 Request Entity Too Large');
+    const { result, text } = await run({ artifacts: [archive()] }, new MemoryProjectFiles({ 'dist/a': 'a' }), {}, { artifacts });
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
+    expect(result.message).toContain('413 Request Entity Too Large');
+    expect(text).toContain('ERROR: POST .../artifacts: 413 Request Entity Too Large');
+  });
+
+  it('a download failure fails the job before its script runs', async () => {
+    const { result, executor } = await run(
+      { dependencies: [{ id: 9, name: 'gone', token: 't', artifactsFile: { filename: 'artifacts.zip', size: 1 } }] },
+      new MemoryProjectFiles({}),
+    );
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
+    expect(result.message).toContain('gone (9)');
+    expect(executor.stageNames()).toEqual([]);
+  });
+
+  it('no files to upload is an error line, not a failed job; a dependency without artifacts is not downloaded', async () => {
+    const { result, text, sections } = await run(
+      { artifacts: [archive({ paths: ['missing/'] })], dependencies: [{ id: 3, name: 'lint', token: 't', artifactsFile: null }] },
+      new MemoryProjectFiles({}),
+    );
+    expect(result.state).toBe('success');
+    expect(text).toContain('ERROR: No files to upload');
+    expect(sections).not.toContain('download_artifacts');
+  });
+
+  it('an unknown cache policy fails the job as runner_system_failure (gitlab-runner: a script generation error)', async () => {
+    const { result } = await run({ cache: [cacheOf({ policy: 'sometimes' })] }, new MemoryProjectFiles({}));
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
+    expect(result.message).toContain('unknown cache policy sometimes');
+  });
+
+  it('policy pull restores but does not save; push saves but does not restore', async () => {
+    const files = new MemoryProjectFiles({ 'vendor/a': 'a' });
+    const pull = await run({ cache: [cacheOf({ key: 'k', policy: 'pull' })] }, files);
+    expect(pull.text).toContain('Not uploading cache k due to policy');
+    expect(pull.cache.stored.size).toBe(0);
+    const push = await run({ cache: [cacheOf({ key: 'k', policy: 'push' })] }, files);
+    expect(push.text).toContain('Not downloading cache k due to policy');
+    expect(push.cache.restores).toEqual([]);
+    expect(push.cache.stored.has('k')).toBe(true);
+  });
+
+  it('a canceled job neither saves its cache nor uploads its artifacts', async () => {
+    const executor = new FakeExecutor({ projectFiles: new MemoryProjectFiles({ 'dist/a': 'a', 'vendor/b': 'b' }), stages: { step_script: { delayMs: Infinity } } });
+    const artifacts = new MemoryArtifacts();
+    const cache = new MemoryCache();
+    const cancel = new AbortController();
+    const done = runJob({ job: testJob({ artifacts: [archive({ when: 'always' })], cache: [cacheOf({ when: 'always' })] }), executor, log: new JobLog(new MemoryByteWriter()), runner: testRunner(), cancel: cancel.signal, files: { artifacts, cache, tempRoot: temp } });
+    await executor.stageStarted('step_script');
+    cancel.abort();
+    expect((await done).state).toBe('canceled');
+    expect(artifacts.uploads).toEqual([]);
+    expect(cache.stored.size).toBe(0);
+  });
+
+  it('reports: gzip members for junit, raw for a single file, with GitLab\'s file names', async () => {
+    const files = new MemoryProjectFiles({ 'junit.xml': '<testsuite/>', 'gl-sast-report.json': '{}' });
+    const { artifacts } = await run(
+      {
+        artifacts: [
+          archive({ artifactType: 'junit', artifactFormat: 'gzip', name: 'junit.xml', paths: ['junit.xml'], when: 'always' }),
+          archive({ artifactType: 'sast', artifactFormat: 'raw', name: 'gl-sast-report.json', paths: ['gl-sast-report.json'], when: 'always' }),
+        ],
+      },
+      files,
+    );
+    expect(artifacts.uploads.map((u) => [u.artifact.artifactType, u.filename, u.format])).toEqual([
+      ['junit', 'junit.xml.gz', 'gzip'],
+      ['sast', 'gl-sast-report.json', 'raw'],
+    ]);
+  });
+
+  it('a job without files (no transports or no project) has none of these stages', async () => {
+    const executor = new FakeExecutor();
+    const sink = new MemoryByteWriter();
+    await runJob({ job: testJob({ artifacts: [archive()], cache: [cacheOf()] }), executor, log: new JobLog(sink, { traceSections: true }), runner: testRunner() });
+    expect(stripAnsi(sink.text)).not.toMatch(/restore_cache|upload_artifacts|archive_cache/);
+  });
+});
