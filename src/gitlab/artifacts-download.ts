@@ -142,7 +142,7 @@ export async function downloadArtifacts(
     }
     const statusLine = `${res.status} ${res.statusText ?? STATUS_CODES[res.status] ?? ''}`.trim();
     const message = serverMessage(res);
-    const detail = `${statusLine}${message ? `: ${message}` : ''}`;
+    const detail = `${statusLine}${message && message !== statusLine ? `: ${message}` : ''}`;
     switch (res.status) {
       case 200: {
         const got = body.sink?.bytes ?? 0;
@@ -180,7 +180,7 @@ export async function downloadArtifacts(
         return await call();
       } catch (err) {
         if (signal.aborted) throw err;
-        const got = (body.sink as FileSink | undefined)?.bytes;
+        const got = (body.sink as FileSink | undefined)?.received;
         if (got !== undefined && body.expected !== null && got < body.expected) throw truncated(got, body.expected, err);
         logRunnerLine(log, 'warning', `${prefix} failed`, { error: errorMessage(err), host, id: dep.id, token });
         throw new ArtifactDownloadError(`downloading the ${who} failed: ${errorMessage(err)}`, 'failed', -1, { cause: err });

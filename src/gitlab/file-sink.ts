@@ -4,15 +4,26 @@
  * Backpressure comes from the file writes; nothing is held in memory beyond one chunk.
  */
 import { type FileHandle, open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 
 export class FileSink extends Writable {
-  /** Bytes received so far. */
+  /** Bytes handed to the file so far. */
   bytes = 0;
+  /**
+   * Bytes that arrived from the stream piped into this sink, counted as they arrive (a body cut
+   * short may end before the file is even open, while they wait in the buffer).
+   */
+  received = 0;
   private handle: FileHandle | null = null;
 
   constructor(readonly path: string) {
     super();
+    this.on('pipe', (src: Readable) => {
+      src.on('data', (chunk: Buffer) => {
+        this.received += chunk.length;
+      });
+    });
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
