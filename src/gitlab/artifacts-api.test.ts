@@ -169,7 +169,7 @@ describe('upload', () => {
     expect(clock.sleeps).toEqual([1000, 2000]);
     const l = lines();
     expect(l).toHaveLength(5);
-    expect(l[0]).toMatch(/^WARNING: Uploading artifacts as "archive" to coordinator\.\.\. POST .*: 500 Internal Server Error  id=\d+ status=500 token=/);
+    expect(l[0]).toMatch(/^WARNING: Uploading artifacts as "archive" to coordinator\.\.\. POST .*: 500 Internal Server Error {2}id=\d+ status=500 token=/);
     expect(l[1]).toBe('WARNING: Retrying...                                context=artifacts-uploader error=invalid argument');
     expect(job.archive).toBeUndefined();
   });
@@ -189,7 +189,7 @@ describe('upload', () => {
     expect((err as ArtifactUploadError).failure).toBe('permission-denied');
     expect((err as Error).message).toMatch(/permission denied \(403 Forbidden\)/);
     expect(gl.requestsTo('upload-artifacts')).toHaveLength(1);
-    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. POST .*: 403 Forbidden  id=\d+ status=403 token=/);
+    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. POST .*: 403 Forbidden {2}id=\d+ status=403 token=/);
     expect(clock.sleeps).toEqual([]);
   });
 
@@ -205,7 +205,7 @@ describe('upload', () => {
     expect(gl.requestsTo('upload-artifacts')).toHaveLength(1);
     expect(lines()).toEqual([
       expect.stringMatching(
-        /^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. POST http:\/\/127\.0\.0\.1:\d+\/api\/v4\/jobs\/\d+\/artifacts\?artifact_format=zip&artifact_type=archive: 413 Request Entity Too Large \(file size has reached maximum size limit\)  correlation_id=[0-9a-f]{32} id=\d+ status=413 token=[\w-]{9}$/,
+        /^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. POST http:\/\/127\.0\.0\.1:\d+\/api\/v4\/jobs\/\d+\/artifacts\?artifact_format=zip&artifact_type=archive: 413 Request Entity Too Large \(file size has reached maximum size limit\) {2}correlation_id=[0-9a-f]{32} id=\d+ status=413 token=[\w-]{9}$/,
       ),
     ]);
     expect(job.archive).toBeUndefined();
@@ -242,7 +242,7 @@ describe('upload', () => {
     await expect(api.upload(dead, { file: await file('a.zip', Buffer.from('x')), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, signal)).rejects.toThrow(
       /failed after 3 tries: .*ECONNREFUSED/,
     );
-    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error  error=POST http:\/\/127\.0\.0\.1:1\/api\/v4\/jobs\/\d+\/artifacts: .*ECONNREFUSED/);
+    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error {2}error=POST http:\/\/127\.0\.0\.1:1\/api\/v4\/jobs\/\d+\/artifacts: .*ECONNREFUSED/);
   });
 });
 
@@ -302,7 +302,7 @@ describe('download', () => {
     expect((err as ArtifactDownloadError).failure).toBe('not-found');
     expect((err as Error).message).toMatch(/^Downloading artifacts of lint \(\d+\) failed: file does not exist \(404 Not Found\)\. The artifacts may have expired/);
     expect(gl.requestsTo('download-artifacts')).toHaveLength(1);
-    expect(lines()[0]).toMatch(/^ERROR: Downloading artifacts from coordinator\.\.\. not found  correlation_id=\w+ host=127\.0\.0\.1:\d+ id=\d+ status=404 token=/);
+    expect(lines()[0]).toMatch(/^ERROR: Downloading artifacts from coordinator\.\.\. not found {2}correlation_id=\w+ host=127\.0\.0\.1:\d+ id=\d+ status=404 token=/);
     expect(existsSync(dest)).toBe(false);
   });
 

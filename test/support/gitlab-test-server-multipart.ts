@@ -110,8 +110,20 @@ export async function readMultipart(body: Readable, boundary: string, fileField:
   };
 
   try {
-    for await (const chunk of body) {
-      buf = buf.length ? Buffer.concat([buf, chunk as Buffer]) : (chunk as Buffer);
+    for await (const c of body) {
+      const chunk = c as Buffer;
+      if ((state as string) === 'body' && buf.length > 0 && buf.length <= keep) {
+        // In a body, only a delimiter across the seam needs the kept tail: no copy of the chunk.
+        const seam = Buffer.concat([buf, chunk.subarray(0, delimiter.length)]);
+        if (seam.indexOf(delimiter) === -1) {
+          await emit(buf);
+          buf = chunk;
+        } else {
+          buf = Buffer.concat([buf, chunk]);
+        }
+      } else {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      }
       while (await step());
     }
     if ((state as string) !== 'epilogue') throw new MultipartError('the multipart body ended before its closing boundary');
