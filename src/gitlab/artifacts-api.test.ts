@@ -19,6 +19,7 @@ import { ArtifactDownloadError } from './artifact-download-error.js';
 import { ArtifactTooLargeError, ArtifactUploadError } from './artifact-upload-error.js';
 import { ArtifactsApi } from './artifacts-api.js';
 import { GitLabArtifactTransport } from './gitlab-artifact-transport.js';
+import { GitLabClient } from './gitlab-client.js';
 import { shortToken } from './short-token.js';
 
 let gl: GitLabTestServer;
@@ -116,6 +117,18 @@ describe('upload', () => {
     expect(clock.sleeps).toEqual([]);
   });
 
+  it('GitLabClient.artifactsApi() uploads over the client\'s own transport (its User-Agent)', async () => {
+    const client = new GitLabClient({ userAgent: 'berth/9.9 (client)' });
+    try {
+      const job = await runningJob();
+      await client.artifactsApi({ clock }).upload({ url: gl.url, id: job.id, token: job.token }, { file: await file('a.zip', Buffer.from('x')), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, signal);
+      expect(gl.requestsTo('upload-artifacts')[0]!.headers['user-agent']).toBe('berth/9.9 (client)');
+      expect(job.archive!.size).toBe(1);
+    } finally {
+      client.close();
+    }
+  });
+
   it('sends only the non-empty query parameters; without a type the log prefix has none', async () => {
     const job = await runningJob();
     await upload(job, await file('r.json', Buffer.from('{}')), { artifactType: '', artifactFormat: '', filename: 'gl-sast-report.json' });
@@ -124,22 +137,37 @@ describe('upload', () => {
     expect(lines()[0]).toMatch(/^Uploading artifacts to coordinator\.\.\. 201 Created {3}correlation_id=/);
   });
 
-  it('307: the Location origin becomes the base URL, then the upload is sent again there', async () => {
-    const other = await GitLabTestServer.start();
-    try {
-      const job = await runningJob();
-      gl.fault('upload-artifacts', { status: 307, headers: { Location: `${other.url}/api/v4/jobs/${job.id}/artifacts?x=1` } });
-      // The other instance knows the same job (same id and token would be a migration); here it 403s.
-      await expect(upload(job, await file('a.zip', Buffer.from('zip')))).rejects.toBeInstanceOf(ArtifactUploadError);
-      expect(gl.requestsTo('upload-artifacts')).toHaveLength(1);
-      expect(other.requestsTo('upload-artifacts')).toHaveLength(1);
-      expect(other.requestsTo('upload-artifacts')[0]!.query).toBe('?artifact_format=zip&artifact_type=archive');
-      expect(clock.sleeps).toEqual([1000]);
-      expect(lines()[0]).toContain(`307 Temporary Redirect  id=${job.id} location=${other.url} status=307`);
-      expect(lines()[1]).toBe(`WARNING: Retrying...                                context=artifacts-uploader error=redirected to ${other.url}`);
-    } finally {
-      await other.close();
-    }
+  it('307: the Location origin (never its path or query) becomes the base URL, then the upload is sent again there', async () => {
+    const job = await runningJob();
+    const bytes = randomBytes(1000);
+    // The same server under another name: the retry must go to `localhost`.
+    const other = gl.url.replace('127.0.0.1', 'localhost');
+    gl.fault('upload-artifacts', { status: 307, headers: { Location: `${other}/elsewhere/upload?X-Amz-Signature=secret` } });
+    await upload(job, await file('a.zip', bytes));
+    const reqs = gl.requestsTo('upload-artifacts');
+    expect(reqs.map((r) => [r.status, r.headers.host, r.path, r.query])).toEqual([
+      [307, new URL(gl.url).host, `/api/v4/jobs/${job.id}/artifacts`, '?artifact_format=zip&artifact_type=archive'],
+      [201, new URL(other).host, `/api/v4/jobs/${job.id}/artifacts`, '?artifact_format=zip&artifact_type=archive'],
+    ]);
+    expect((await readFile(job.archive!.path)).equals(bytes)).toBe(true);
+    expect(clock.sleeps).toEqual([1000]);
+    const l = lines();
+    expect(l[0]).toBe(`WARNING: Uploading artifacts as "archive" to coordinator... 307 Temporary Redirect  id=${job.id} location=${other} status=307 token=${shortToken(job.token)}`);
+    expect(l[1]).toBe(`WARNING: Retrying...${' '.repeat(32)}context=artifacts-uploader error=redirected to ${other}`);
+    expect(l[2]).toMatch(/201 Created/);
+    expect(sink.text).not.toContain('secret');
+  });
+
+  it('aborted while waiting for an answer: rejects at once, no retry', async () => {
+    const job = await runningJob();
+    gl.fault('upload-artifacts', { hang: true });
+    const ctl = new AbortController();
+    const p = api.upload({ url: gl.url, id: job.id, token: job.token }, { file: await file('a.zip', Buffer.from('x')), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, ctl.signal);
+    await gl.waitFor(() => gl.requestsTo('upload-artifacts').length === 1);
+    ctl.abort();
+    await expect(p).rejects.toThrow(/aborted/);
+    expect(clock.sleeps).toEqual([]);
+    expect(lines()).toEqual([]);
   });
 
   it('503 twice, then 201: retried with 1 s, 2 s waits and ERROR lines for the 503s', async () => {
@@ -312,6 +340,17 @@ describe('download', () => {
     const err = await api.download(gl.url, dependency(dep, stranger.token), join(dir, 'x.zip'), log, signal).catch((e: unknown) => e);
     expect((err as ArtifactDownloadError).failure).toBe('permission-denied');
     expect(lines()[0]).toMatch(/^ERROR: Downloading artifacts from coordinator\.\.\. forbidden/);
+  });
+
+  it('object storage 403 (expired link): permission denied at once, with its XML message', async () => {
+    const { dep, job } = await withDependency(Buffer.from('zip'));
+    gl.fault('object-storage', { status: 403, headers: { 'Content-Type': 'application/xml' }, body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' });
+    const dest = join(dir, 'out.zip');
+    const err = await api.download(gl.url, dependency(dep, job.token), dest, log, signal).catch((e: unknown) => e);
+    expect((err as ArtifactDownloadError).failure).toBe('permission-denied');
+    expect((err as Error).message).toContain('permission denied (403 Forbidden: Request has expired)');
+    expect(lines()[1]).toMatch(new RegExp(`^ERROR: Downloading artifacts from coordinator\\.\\.\\. forbidden  host=${new URL(gl.url).host} id=${dep.id} status=403 token=`));
+    expect(existsSync(dest)).toBe(false);
   });
 
   it('truncated body (object storage): retried without direct_download, then ok', async () => {
