@@ -9,6 +9,10 @@
  *   else backoff), with an injectable clock; transport errors are not retried: they reject
  *   with HttpTransportError. Any HTTP answer resolves, whatever its status.
  *
+ * Artifacts (artifacts-upload.ts, artifacts-download.ts) stream: a StreamBody is opened again
+ * on every attempt, a `sink` takes a response body as it arrives, `attempts: 1` leaves retries to
+ * the caller, and `fullUrl` sends to object storage (a redirect's Location) instead of the API.
+ *
  * Log lines name the call (`what`, never a token), the status and GitLab's correlation id.
  */
 import { randomUUID } from 'node:crypto';
