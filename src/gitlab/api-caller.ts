@@ -64,6 +64,8 @@ export interface ApiCall {
   expectBody?: boolean;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** See HttpRequest.headerTimeoutMs. */
+  headerTimeoutMs?: number;
   /** For log lines: never a token. */
   what: string;
 }
@@ -112,6 +114,7 @@ export class ApiCaller {
           ...(call.sink ? { sink: call.sink } : {}),
           ...(call.signal ? { signal: call.signal } : {}),
           ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}),
+          ...(call.headerTimeoutMs ? { headerTimeoutMs: call.headerTimeoutMs } : {}),
         })
         .catch((err: unknown) => {
           this.opts.observe?.(endpoint, 'error');

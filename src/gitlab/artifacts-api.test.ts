@@ -158,6 +158,17 @@ describe('upload', () => {
     expect(sink.text).not.toContain('secret');
   });
 
+  it('no response headers within response_header_timeout after the body was sent: an error, retried', async () => {
+    const job = await runningJob();
+    const quick = new ArtifactsApi(caller, { clock, responseHeaderTimeoutMs: 100 });
+    gl.fault('upload-artifacts', { hang: true });
+    const bytes = randomBytes(2000);
+    await quick.upload({ url: gl.url, id: job.id, token: job.token }, { file: await file('a.zip', bytes), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, signal);
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([-1, 201]);
+    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error {2}error=POST .*: no response headers within 100 ms of sending the request$/);
+    expect((await readFile(job.archive!.path)).equals(bytes)).toBe(true);
+  });
+
   it('aborted while waiting for an answer: rejects at once, no retry', async () => {
     const job = await runningJob();
     gl.fault('upload-artifacts', { hang: true });

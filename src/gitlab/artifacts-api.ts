@@ -21,10 +21,12 @@ export type { ArtifactUploadRequest } from './artifacts-upload.js';
 export interface ArtifactsApiOptions {
   /** Waits between tries (tests inject an instant clock). */
   clock?: Clock;
-  /** Bound of one upload try; default 1 h (gitlab-runner's upload_timeout). */
+  /** Bound of one upload try; default 1 h (`[runners.artifact] upload_timeout`, gitlab-runner common/consts.go). */
   uploadTimeoutMs?: number;
   /** Bound of one download try; default 1 h. */
   downloadTimeoutMs?: number;
+  /** Wait for the response headers once a request is sent; default 10 min (`[runners.artifact] response_header_timeout`). */
+  responseHeaderTimeoutMs?: number;
   /** FF_USE_DIRECT_DOWNLOAD: ask for `direct_download=true` on the first try (default true). */
   directDownload?: boolean;
 }
@@ -33,17 +35,25 @@ const HOUR_MS = 3_600_000;
 
 export class ArtifactsApi {
   private readonly clock: Clock;
+  private readonly headerTimeoutMs: number;
 
   constructor(
     private readonly api: ApiCaller,
     private readonly opts: ArtifactsApiOptions = {},
   ) {
     this.clock = opts.clock ?? systemClock;
+    this.headerTimeoutMs = opts.responseHeaderTimeoutMs ?? 10 * 60_000;
   }
 
   /** Uploads one archive for `job`; rejects with ArtifactUploadError (ArtifactTooLargeError on 413). */
   upload(job: JobRef, req: ArtifactUploadRequest, log: JobLog, signal: AbortSignal): Promise<void> {
-    return uploadArtifacts({ api: this.api, clock: this.clock, timeoutMs: this.opts.uploadTimeoutMs ?? HOUR_MS }, job, req, log, signal);
+    return uploadArtifacts(
+      { api: this.api, clock: this.clock, timeoutMs: this.opts.uploadTimeoutMs ?? HOUR_MS, headerTimeoutMs: this.headerTimeoutMs },
+      job,
+      req,
+      log,
+      signal,
+    );
   }
 
   /**
@@ -53,7 +63,7 @@ export class ArtifactsApi {
   download(url: string, dep: DependencySpec, dest: string, log: JobLog, signal: AbortSignal, opts: { directDownload?: boolean } = {}): Promise<void> {
     const directDownload = opts.directDownload ?? this.opts.directDownload ?? true;
     return downloadArtifacts(
-      { api: this.api, clock: this.clock, timeoutMs: this.opts.downloadTimeoutMs ?? HOUR_MS, directDownload },
+      { api: this.api, clock: this.clock, timeoutMs: this.opts.downloadTimeoutMs ?? HOUR_MS, headerTimeoutMs: this.headerTimeoutMs, directDownload },
       url,
       dep,
       dest,

@@ -33,6 +33,8 @@ import { shortToken } from './short-token.js';
 export interface DownloadDeps {
   api: ApiCaller;
   clock: Clock;
+  /** Bound of the wait for GitLab's response headers once the request is sent. */
+  headerTimeoutMs: number;
   /** Bound of one try. */
   timeoutMs: number;
   /** FF_USE_DIRECT_DOWNLOAD (default true). */
@@ -101,6 +103,7 @@ export async function downloadArtifacts(
         sink: takeBody,
         attempts: 1,
         timeoutMs: deps.timeoutMs,
+        headerTimeoutMs: deps.headerTimeoutMs,
         signal,
         what: `Downloading artifacts of job ${dep.id}`,
       }),
@@ -131,6 +134,7 @@ export async function downloadArtifacts(
             sink: takeBody,
             attempts: 1,
             timeoutMs: deps.timeoutMs,
+            headerTimeoutMs: deps.headerTimeoutMs,
             signal,
             what: `Downloading artifacts of job ${dep.id} from object storage`,
           }),

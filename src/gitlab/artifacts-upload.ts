@@ -45,6 +45,8 @@ export interface ArtifactUploadRequest {
 export interface UploadDeps {
   api: ApiCaller;
   clock: Clock;
+  /** Bound of the wait for GitLab's response headers once the request is sent. */
+  headerTimeoutMs: number;
   /** Bound of one try (gitlab-runner's upload_timeout, 1 h). */
   timeoutMs: number;
 }
@@ -112,6 +114,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         contentType: body.contentType,
         attempts: 1,
         timeoutMs: deps.timeoutMs,
+        headerTimeoutMs: deps.headerTimeoutMs,
         signal,
         what: `${what} of job ${job.id}`,
       });

@@ -9,7 +9,9 @@
  * length, opened once per send, so a retry sends it again), and a `sink` may take the response
  * body as it arrives instead of buffering it; neither holds a whole file in memory.
  *
- * Timeouts: `timeoutMs` bounds the whole exchange (connect, headers, body). A caller's
+ * Timeouts: `timeoutMs` bounds the whole exchange (connect, headers, body); `headerTimeoutMs`,
+ * when given, bounds the wait for the response headers once the request is sent (Go's
+ * ResponseHeaderTimeout: gitlab-runner's response_header_timeout for artifacts). A caller's
  * AbortSignal ends it earlier. Either way the socket is destroyed and the promise rejects
  * with an HttpTransportError (never with a token in the message).
  */
@@ -43,6 +45,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Overrides the transport's default timeout for this request. */
   timeoutMs?: number;
+  /** Bound of the wait for the response headers after the request was sent. */
+  headerTimeoutMs?: number;
 }
 
 export interface HttpResponse {
@@ -117,12 +121,25 @@ export class HttpTransport {
         timeoutMs,
       );
       const onAbort = (): void => fail(new HttpTransportError(`${where}: aborted`, 'aborted', { cause: req.signal?.reason }));
+      let headerTimer: NodeJS.Timeout | undefined;
+      const headerTimeoutMs = req.headerTimeoutMs;
+      if (headerTimeoutMs !== undefined) {
+        r.on('finish', () => {
+          if (settled) return;
+          headerTimer = setTimeout(
+            () => fail(new HttpTransportError(`${where}: no response headers within ${headerTimeoutMs} ms of sending the request`, 'timeout')),
+            headerTimeoutMs,
+          );
+        });
+      }
       const cleanup = (): void => {
         clearTimeout(timer);
+        clearTimeout(headerTimer);
         req.signal?.removeEventListener('abort', onAbort);
       };
       req.signal?.addEventListener('abort', onAbort, { once: true });
       r.on('response', (res) => {
+        clearTimeout(headerTimer);
         const done = (): void => {
           if (settled) return;
           settled = true;
