@@ -9,13 +9,17 @@
  *   else backoff), with an injectable clock; transport errors are not retried: they reject
  *   with HttpTransportError. Any HTTP answer resolves, whatever its status.
  *
+ * Artifacts (artifacts-upload.ts, artifacts-download.ts) stream: a StreamBody is opened again
+ * on every attempt, a `sink` takes a response body as it arrives, `attempts: 1` leaves retries to
+ * the caller, and `fullUrl` sends to object storage (a redirect's Location) instead of the API.
+ *
  * Log lines name the call (`what`, never a token), the status and GitLab's correlation id.
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { type Clock, systemClock } from './clock.js';
 import { apiUrl, GitLabApiError, isJson, jsonMessage } from './gitlab-api-error.js';
-import { header, HttpTransport, type HttpRequest, type HttpResponse } from './http-transport.js';
+import { header, HttpTransport, type HttpRequest, type HttpResponse, type ResponseSink, type StreamBody } from './http-transport.js';
 import { API_RETRY_ATTEMPTS, isRetryableStatus, retryWaitMs } from './retry-policy.js';
 
 /** Structurally a daemon RunnerLog; every field value is already safe to print. */
@@ -48,11 +52,20 @@ export interface ApiCall {
   path: string;
   headers?: Record<string, string>;
   json?: unknown;
-  body?: Buffer;
+  /** A buffer, or a stream factory (opened again on every attempt). */
+  body?: Buffer | StreamBody;
+  /** Streams the response body (see HttpRequest.sink). */
+  sink?: ResponseSink;
+  /** Sent to this URL instead of `<url>/api/v4/<path>` (object storage after a redirect); `path` still names the call. */
+  fullUrl?: URL;
+  /** Attempts for retryable statuses, instead of the caller's (1: the caller retries itself). */
+  attempts?: number;
   contentType?: string;
   expectBody?: boolean;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** See HttpRequest.headerTimeoutMs. */
+  headerTimeoutMs?: number;
   /** For log lines: never a token. */
   what: string;
 }
@@ -88,7 +101,8 @@ export class ApiCaller {
       headers['Content-Type'] = call.contentType;
     }
     if (call.expectBody) headers.Accept = 'application/json';
-    const url = apiUrl(call.url, call.path);
+    const url = call.fullUrl ?? apiUrl(call.url, call.path);
+    const attempts = call.attempts ?? this.attempts;
     const endpoint = `${call.method} ${call.path.split('?')[0]!.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
     for (let attempt = 1; ; attempt++) {
       const res = await this.transport
@@ -97,8 +111,10 @@ export class ApiCaller {
           url,
           headers,
           ...(body ? { body } : {}),
+          ...(call.sink ? { sink: call.sink } : {}),
           ...(call.signal ? { signal: call.signal } : {}),
           ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}),
+          ...(call.headerTimeoutMs ? { headerTimeoutMs: call.headerTimeoutMs } : {}),
         })
         .catch((err: unknown) => {
           this.opts.observe?.(endpoint, 'error');
@@ -107,7 +123,7 @@ export class ApiCaller {
       this.opts.observe?.(endpoint, res.status);
       const correlation = header(res.headers, 'x-request-id') ?? requestId;
       this.opts.log?.debug(`${call.what}...`, { status: res.status, attempt, correlation_id: correlation });
-      if (!isRetryableStatus(res.status) || attempt >= this.attempts) return res;
+      if (!isRetryableStatus(res.status) || attempt >= attempts) return res;
       const wait = retryWaitMs(res.headers, attempt, this.clock.now(), this.random);
       this.opts.log?.warn(`${call.what}... got ${res.status}, retrying`, { attempt, wait_ms: wait, correlation_id: correlation });
       await this.clock.sleep(wait, call.signal);

@@ -6,6 +6,7 @@
  *   updateJob(job, update)                PUT jobs/:id       → UpdateJobResult  (never throws)
  *   patchTrace(job, bytes, offset)        PATCH jobs/:id/trace → PatchTraceResult (never throws)
  *   resetToken(url, token)                POST runners/reset_authentication_token
+ *   artifactsApi(opts)                    POST/GET jobs/:id/artifacts on the same transport
  *
  * Transport rules (gitlab-runner network/client.go, network/gitlab.go): base URL `<url without trailing / and /ci>/api/v4/`; every
  * request carries `User-Agent` and `X-Request-Id`; runner calls send `RUNNER-TOKEN` and the
@@ -20,6 +21,7 @@
 import { mapFailureReason } from '../job/job-result.js';
 import { errorMessage } from '../shared/errors.js';
 import { type ApiCall, ApiCaller, type ApiCallerOptions, decodeJson, describeStatus } from './api-caller.js';
+import { ArtifactsApi, type ArtifactsApiOptions } from './artifacts-api.js';
 import { GitLabApiError, isJson } from './gitlab-api-error.js';
 import { header, type HttpResponse } from './http-transport.js';
 import { classifyPatch, classifyUpdate, type JobRef, type JobResultsApi, type JobUpdate, type PatchTraceResult, type RequestJobResult, type UpdateJobResult } from './job-api.js';
@@ -57,6 +59,11 @@ export class GitLabClient implements RunnerRegistrationApi, JobResultsApi {
   /** Closes pooled connections (the client is unusable afterwards). */
   close(): void {
     this.api.close();
+  }
+
+  /** Job artifacts (upload, dependencies' download) over this client's connections. */
+  artifactsApi(opts: ArtifactsApiOptions = {}): ArtifactsApi {
+    return new ArtifactsApi(this.api, opts);
   }
 
   private runnerCall(call: ApiCall, token: string): Promise<HttpResponse> {

@@ -5,28 +5,56 @@
  * (`tls-ca-file`) or separate header/body timeouts without the `undici` package; node:https
  * can, with no new dependency. Keep-alive sockets are pooled per transport; `close()` ends them.
  *
- * Timeouts: `timeoutMs` bounds the whole exchange (connect, headers, body). A caller's
+ * Streaming (artifacts): a request body may be a `StreamBody` (a factory of a Readable of known
+ * length, opened once per send, so a retry sends it again), and a `sink` may take the response
+ * body as it arrives instead of buffering it; neither holds a whole file in memory.
+ *
+ * Timeouts: `timeoutMs` bounds the whole exchange (connect, headers, body); `headerTimeoutMs`,
+ * when given, bounds the wait for the response headers once the request is sent (Go's
+ * ResponseHeaderTimeout: gitlab-runner's response_header_timeout for artifacts). A caller's
  * AbortSignal ends it earlier. Either way the socket is destroyed and the promise rejects
  * with an HttpTransportError (never with a token in the message).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BerthError, errorMessage } from '../shared/errors.js';
+
+/** A request body streamed from elsewhere (a file): `open()` is called once per send. */
+export interface StreamBody {
+  /** Sent as Content-Length. */
+  length: number;
+  open(): Readable;
+}
+
+/**
+ * Takes a response body as it arrives: called once the status and headers are known. Return a
+ * Writable to stream the body into it (the send resolves once it has finished, with an empty
+ * `body`), or undefined to buffer it as usual (error answers).
+ */
+export type ResponseSink = (status: number, headers: IncomingHttpHeaders) => Writable | undefined;
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: URL;
   headers: Record<string, string>;
-  body?: Buffer;
+  body?: Buffer | StreamBody;
+  sink?: ResponseSink;
   signal?: AbortSignal;
   /** Overrides the transport's default timeout for this request. */
   timeoutMs?: number;
+  /** Bound of the wait for the response headers after the request was sent. */
+  headerTimeoutMs?: number;
 }
 
 export interface HttpResponse {
   status: number;
+  /** The reason phrase the server sent ("Request Entity Too Large"), if any. */
+  statusText?: string;
   headers: IncomingHttpHeaders;
+  /** Empty when a sink took the body. */
   body: Buffer;
 }
 
@@ -76,7 +104,8 @@ export class HttpTransport {
     return new Promise<HttpResponse>((resolve, reject) => {
       const isHttps = req.url.protocol === 'https:';
       const headers: Record<string, string> = { ...req.headers };
-      if (req.body) headers['Content-Length'] = String(req.body.length);
+      const body = req.body;
+      if (body) headers['Content-Length'] = String(body.length);
       const r = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http });
       let settled = false;
       const fail = (err: HttpTransportError): void => {
@@ -92,13 +121,40 @@ export class HttpTransport {
         timeoutMs,
       );
       const onAbort = (): void => fail(new HttpTransportError(`${where}: aborted`, 'aborted', { cause: req.signal?.reason }));
+      let headerTimer: NodeJS.Timeout | undefined;
+      const headerTimeoutMs = req.headerTimeoutMs;
+      if (headerTimeoutMs !== undefined) {
+        r.on('finish', () => {
+          if (settled) return;
+          headerTimer = setTimeout(
+            () => fail(new HttpTransportError(`${where}: no response headers within ${headerTimeoutMs} ms of sending the request`, 'timeout')),
+            headerTimeoutMs,
+          );
+        });
+      }
       const cleanup = (): void => {
         clearTimeout(timer);
+        clearTimeout(headerTimer);
         req.signal?.removeEventListener('abort', onAbort);
       };
       req.signal?.addEventListener('abort', onAbort, { once: true });
       r.on('response', (res) => {
+        clearTimeout(headerTimer);
+        const done = (): void => {
+          if (settled) return;
+          settled = true;
+          cleanup();
+          resolve({ status: res.statusCode ?? 0, ...(res.statusMessage ? { statusText: res.statusMessage } : {}), headers: res.headers, body: Buffer.concat(chunks) });
+        };
         const chunks: Buffer[] = [];
+        const sink = req.sink?.(res.statusCode ?? 0, res.headers);
+        if (sink) {
+          pipeline(res, sink).then(
+            () => (res.complete ? done() : fail(new HttpTransportError(`${where}: the connection closed before the response was complete`, 'network'))),
+            (err: unknown) => fail(new HttpTransportError(`${where}: ${errorMessage(err)}`, 'network', { cause: err })),
+          );
+          return;
+        }
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
@@ -112,14 +168,14 @@ export class HttpTransport {
         res.on('close', () => {
           if (!res.complete) fail(new HttpTransportError(`${where}: the connection closed before the response was complete`, 'network'));
         });
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          cleanup();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        });
+        res.on('end', done);
       });
-      r.end(req.body);
+      if (body === undefined || Buffer.isBuffer(body)) {
+        r.end(body);
+        return;
+      }
+      // A streamed body: an error reading it (or the request ending early) fails the send.
+      pipeline(body.open(), r).catch((err: unknown) => fail(new HttpTransportError(`${where}: sending the body failed: ${errorMessage(err)}`, 'network', { cause: err })));
     });
   }
 

@@ -5,10 +5,12 @@
  * GitLab drops a job with `runner_unsupported` when it needs a feature the runner did not
  * advertise (upload_multiple_artifacts for artifacts:reports, refspecs for MR refs,
  * multi_build_steps for release:, return_exit_code for allow_failure:exit_codes, ...), which
- * is better than accepting it and silently not doing the work. Differences from gitlab-runner's
- * docker executor: no artifacts, cache, session/terminal, vault secrets, native steps, job
- * inputs, and no two-phase job commit (that one needs an explicit "accept" PUT). Turn a
- * feature on with `features` overrides once it is implemented.
+ * is better than accepting it and silently not doing the work. Artifacts (archive and reports,
+ * zip/gzip/raw, exclude), dependencies' downloads and the cache (with fallback keys) are done
+ * (issue 9). Differences from gitlab-runner's docker executor: no shared builds dir,
+ * session/terminal, vault secrets, native steps, job inputs, and no two-phase job commit (that
+ * one needs an explicit "accept" PUT). Turn a feature on with `features` overrides once it is
+ * implemented.
  */
 import type { RunnerInfo } from './runner-registration-api.js';
 import type { WireFeatures, WireRunnerInfo } from './wire-types.js';
@@ -17,19 +19,19 @@ export const BERTH_FEATURES: Readonly<WireFeatures> = Object.freeze({
   variables: true,
   image: true,
   services: true,
-  artifacts: false,
-  cache: false,
-  fallback_cache_keys: false,
+  artifacts: true,
+  cache: true,
+  fallback_cache_keys: true,
   shared: false,
-  upload_multiple_artifacts: false,
-  upload_raw_artifacts: false,
+  upload_multiple_artifacts: true,
+  upload_raw_artifacts: true,
   session: false,
   terminal: false,
   refspecs: true,
   masking: true,
   proxy: false,
   raw_variables: true,
-  artifacts_exclude: false,
+  artifacts_exclude: true,
   multi_build_steps: true,
   trace_reset: true,
   trace_checksum: true,

@@ -28,6 +28,9 @@ export type ErrorCode =
   | 'register_failed'
   | 'verify_failed'
   | 'unregister_failed'
+  | 'artifact_upload_failed'
+  | 'artifact_too_large'
+  | 'artifact_download_failed'
   // jobs: a failure with one of GitLab's failure reasons
   | 'job_failure'
   // the runner's cache stores

@@ -36,6 +36,10 @@ export function routeOf(method: string, path: string): { endpoint: Endpoint | 'u
   if (m && method === 'PUT') return { endpoint: 'update', jobId: Number(m[1]) };
   m = /^\/api\/v4\/jobs\/(\d+)\/trace$/.exec(p);
   if (m && method === 'PATCH') return { endpoint: 'patch', jobId: Number(m[1]) };
+  m = /^\/api\/v4\/jobs\/(\d+)\/artifacts$/.exec(p);
+  if (m && method === 'POST') return { endpoint: 'upload-artifacts', jobId: Number(m[1]) };
+  if (m && method === 'GET') return { endpoint: 'download-artifacts', jobId: Number(m[1]) };
+  if (method === 'GET' && /^\/object-storage\/[0-9a-f]+$/.test(p)) return { endpoint: 'object-storage' };
   return { endpoint: 'unknown' };
 }
 

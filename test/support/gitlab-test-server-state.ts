@@ -6,7 +6,18 @@ import { randomBytes } from 'node:crypto';
 import { Crc32 } from '../../src/shared/crc32.js';
 
 /** The runner API endpoints the server implements (the keys of the fault programme). */
-export type Endpoint = 'register' | 'verify' | 'unregister' | 'unregister-manager' | 'reset-token' | 'request' | 'update' | 'patch';
+export type Endpoint =
+  | 'register'
+  | 'verify'
+  | 'unregister'
+  | 'unregister-manager'
+  | 'reset-token'
+  | 'request'
+  | 'update'
+  | 'patch'
+  | 'upload-artifacts'
+  | 'download-artifacts'
+  | 'object-storage';
 
 /**
  * One programmed reaction, used for one request (or `times` requests) of an endpoint, before
@@ -25,6 +36,14 @@ export type FaultStep = { times?: number } & (
   | { jobStatus: JobStatus }
   /** Process normally. */
   | { pass: true }
+  /**
+   * Artifact bodies (download-artifacts, object-storage): announce the full Content-Length, send
+   * only the first N bytes, then close the connection. On download-artifacts with
+   * direct_download it applies to the object-storage request the redirect leads to.
+   */
+  | { truncate: number }
+  /** Artifact bodies: send the right length with one byte (in the middle) flipped. */
+  | { corrupt: true }
 );
 
 export type JobStatus = 'pending' | 'running' | 'success' | 'failed' | 'canceling' | 'canceled';
@@ -54,6 +73,23 @@ export interface RunnerRecord {
   systemIds: Set<string>;
 }
 
+/** One artifact GitLab stored for a job (POST /jobs/:id/artifacts). */
+export interface StoredArtifact {
+  /** artifact_type (default archive). */
+  type: string;
+  /** artifact_format (default zip). */
+  format: string;
+  /** The multipart file name. */
+  filename: string;
+  /** expire_in as sent ('' when absent). */
+  expireIn: string;
+  size: number;
+  /** Hex sha256 of the stored bytes. */
+  sha256: string;
+  /** The stored file on the server's disk. */
+  path: string;
+}
+
 export interface FinalUpdate {
   state: string;
   failureReason?: string;
@@ -72,6 +108,10 @@ export class TestJob {
   utf8Violations = 0;
   /** How many times the trace was reset after a checksum mismatch (412). */
   traceResets = 0;
+  /** Uploaded artifacts, in upload order. */
+  readonly artifacts: StoredArtifact[] = [];
+  /** Variables of the job's dotenv report, in GitLab's order (last duplicate wins). */
+  dotenv: { key: string; value: string }[] = [];
   private data = Buffer.alloc(64 * 1024);
   private length = 0;
 
@@ -82,6 +122,17 @@ export class TestJob {
     /** Only this runner token may take the job (undefined: any). */
     readonly runnerToken: string | undefined,
   ) {}
+
+  /** `job_info.name` of the payload. */
+  get name(): string {
+    const info = this.payload.job_info as { name?: unknown } | undefined;
+    return typeof info?.name === 'string' ? info.name : '';
+  }
+
+  /** The `archive` artifact, if one was uploaded. */
+  get archive(): StoredArtifact | undefined {
+    return this.artifacts.find((a) => a.type === 'archive');
+  }
 
   /** The reassembled trace. */
   get trace(): Buffer {

@@ -22,11 +22,21 @@
  * and the interval). Runner calls must send `RUNNER-TOKEN` equal to the body `token`; job
  * calls `JOB-TOKEN` of that job (403 otherwise; 403 with `Job-Status` once the job is no
  * longer running; an unknown job is a 403 too, as in GitLab). Faults: `gl.fault('patch', { status: 500, times: 10 }, { partialAccept: 3 })`.
+ *
+ * Artifacts (gitlab-test-server-artifacts.ts): POST /jobs/:id/artifacts (one multipart field
+ * `file`, streamed to disk, recorded in `job.artifacts`; `maxArtifactSize` → 413; a second
+ * artifact of a type → 400 unless identical; dotenv reports parsed into `job.dotenv` or 400),
+ * GET /jobs/:id/artifacts (token of that job or of a running dependent job; 404 without an
+ * archive; `direct_download=true` → 302 to GET /object-storage/<key>, which needs no token).
+ * `enqueueJob({ dependencies: [jobA] })` fills `dependencies[]` (artifacts_file only with an
+ * archive) and appends jobA's dotenv variables after the others. Faults on 'upload-artifacts',
+ * 'download-artifacts', 'object-storage': `{ status }`, `{ truncate: N }`, `{ corrupt: true }`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { ArtifactStore, dependencyPayload } from './gitlab-test-server-artifacts.js';
 import { LEGACY_JOB_RESPONSE, MODERN_JOB_RESPONSE } from './gitlab-test-server-fixtures.js';
 import { type Incoming, readBody, reply, replyJson, routeOf, tryJson } from './gitlab-test-server-http.js';
 import { patchTrace, updateJob } from './gitlab-test-server-jobs.js';
@@ -44,7 +54,7 @@ import {
 } from './gitlab-test-server-state.js';
 
 export { TestJob, FaultProgramme } from './gitlab-test-server-state.js';
-export type { Endpoint, FaultStep, JobStatus, RecordedRequest, RunnerRecord } from './gitlab-test-server-state.js';
+export type { Endpoint, FaultStep, JobStatus, RecordedRequest, RunnerRecord, StoredArtifact } from './gitlab-test-server-state.js';
 
 export interface GitLabTestServerOptions {
   /** Valid runner authentication tokens; default: one fresh `glrt-` token. */
@@ -63,6 +73,8 @@ export interface GitLabTestServerOptions {
   strictUtf8?: boolean;
   /** Serve https with this key and certificate (PEM) instead of http. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Largest artifact accepted, in bytes (413 above it); null (default) is no limit. */
+  maxArtifactSize?: number | null;
 }
 
 export interface EnqueueOptions {
@@ -79,6 +91,13 @@ export interface EnqueueOptions {
   overrides?: Record<string, unknown>;
   /** Only this runner may take the job. */
   runnerToken?: string;
+  /** `job_info.name`. */
+  name?: string;
+  /**
+   * Earlier jobs this one depends on: replaces `dependencies[]` (artifacts_file from their stored
+   * archive, only when they have one) and appends their dotenv variables after the others.
+   */
+  dependencies?: TestJob[];
 }
 
 
@@ -90,6 +109,7 @@ export class GitLabTestServer {
   private readonly jobsById = new Map<number, TestJob>();
   private readonly queue: TestJob[] = [];
   private readonly pollWaiters = new Set<() => void>();
+  private readonly artifactStore: ArtifactStore;
   private nextJobId = 1000;
   private closed = false;
 
@@ -105,7 +125,9 @@ export class GitLabTestServer {
       legacyVerify: opts.legacyVerify ?? false,
       verifyChecksum: opts.verifyChecksum ?? true,
       strictUtf8: opts.strictUtf8 ?? true,
+      maxArtifactSize: opts.maxArtifactSize ?? null,
     };
+    this.artifactStore = new ArtifactStore({ baseUrl: () => this.url, maxArtifactSize: () => this.options.maxArtifactSize });
     for (const t of opts.runnerTokens ?? [randomToken('glrt-')]) this.addRunner(t);
   }
 
@@ -154,6 +176,12 @@ export class GitLabTestServer {
       const extra = opts.variables.map((v) => ({ public: true, masked: false, file: false, raw: false, ...v }));
       payload.variables = [...((payload.variables as unknown[] | null) ?? []), ...extra];
     }
+    if (opts.name !== undefined) payload.job_info = { ...(payload.job_info as object), name: opts.name };
+    if (opts.dependencies) {
+      const deps = dependencyPayload(opts.dependencies);
+      payload.dependencies = deps.dependencies;
+      payload.variables = [...((payload.variables as unknown[] | null) ?? []), ...deps.variables];
+    }
     Object.assign(payload, opts.overrides ?? {});
     const job = new TestJob(id, token, payload, opts.runnerToken);
     this.jobsById.set(id, job);
@@ -200,6 +228,7 @@ export class GitLabTestServer {
     for (const w of this.pollWaiters) w();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.artifactStore.close();
   }
 
   // ------------------------------------------------------------------ dispatch
@@ -221,14 +250,15 @@ export class GitLabTestServer {
     };
     this.requests.push(record);
     try {
-      const body = await readBody(req);
+      // Uploads are streamed to disk by their handler, never buffered here.
+      const body = route.endpoint === 'upload-artifacts' ? Buffer.alloc(0) : await readBody(req);
       record.bodyBytes = body.length;
       if (route.endpoint !== 'patch' && body.length) record.json = tryJson(body);
       const inc: Incoming = { req, res, body, record };
       if (route.endpoint === 'unknown') return reply(inc, 404, '404 Not Found');
       const step = this.faults.next(route.endpoint);
       if (step && (await this.applyFault(inc, step, route.jobId))) return;
-      await this.dispatch(inc, route.endpoint, route.jobId, step);
+      await this.dispatch(inc, route.endpoint, route.jobId, step, url);
     } catch (err) {
       if (!res.headersSent) reply({ req, res, body: Buffer.alloc(0), record }, 500, `500 Internal Server Error: ${String(err)}`);
     }
@@ -257,7 +287,7 @@ export class GitLabTestServer {
     return false;
   }
 
-  private async dispatch(inc: Incoming, endpoint: Endpoint, jobId: number | undefined, step: FaultStep | undefined): Promise<void> {
+  private async dispatch(inc: Incoming, endpoint: Endpoint, jobId: number | undefined, step: FaultStep | undefined, url: URL): Promise<void> {
     switch (endpoint) {
       case 'register':
         return this.registry.register(inc, this.options.registrationToken);
@@ -274,6 +304,15 @@ export class GitLabTestServer {
         return this.updateJob(inc, jobId!);
       case 'patch':
         return this.patchTrace(inc, jobId!, step && 'partialAccept' in step ? step.partialAccept : undefined);
+      case 'upload-artifacts': {
+        const job = this.jobOf(inc, jobId!);
+        if (job) await this.artifactStore.upload(inc, job, url);
+        return;
+      }
+      case 'download-artifacts':
+        return this.artifactStore.download(inc, jobId!, url, this.jobs(), step);
+      case 'object-storage':
+        return this.artifactStore.objectStorage(inc, url.pathname, step);
     }
   }
 

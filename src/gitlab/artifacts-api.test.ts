@@ -1,0 +1,415 @@
+/**
+ * ArtifactsApi / GitLabArtifactTransport against the GitLab test server over real HTTP on
+ * loopback: uploads (status handling, retries, log lines) and dependency downloads (direct
+ * download, truncation, retries). Waits are instant (InstantClock records them).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GitLabTestServer, type TestJob } from '../../test/support/gitlab-test-server.js';
+import { InstantClock } from '../../test/support/gitlab-test-server-clock.js';
+import type { ArtifactSpec, DependencySpec } from '../job/job-spec.js';
+import { MemoryByteWriter } from '../log/byte-writer.js';
+import { JobLog } from '../log/job-log.js';
+import { ApiCaller } from './api-caller.js';
+import { ArtifactDownloadError } from './artifact-download-error.js';
+import { ArtifactTooLargeError, ArtifactUploadError } from './artifact-upload-error.js';
+import { ArtifactsApi } from './artifacts-api.js';
+import { GitLabArtifactTransport } from './gitlab-artifact-transport.js';
+import { GitLabClient } from './gitlab-client.js';
+import { shortToken } from './short-token.js';
+
+let gl: GitLabTestServer;
+let caller: ApiCaller;
+let clock: InstantClock;
+let api: ArtifactsApi;
+let dir: string;
+let sink: MemoryByteWriter;
+let log: JobLog;
+const signal = new AbortController().signal;
+
+beforeEach(async () => {
+  gl = await GitLabTestServer.start();
+  caller = new ApiCaller({ userAgent: 'berth-test/1.0' });
+  clock = new InstantClock();
+  api = new ArtifactsApi(caller, { clock });
+  dir = await mkdtemp(join(tmpdir(), 'berth-artifacts-api-'));
+  sink = new MemoryByteWriter();
+  log = new JobLog(sink, { traceSections: false });
+});
+
+afterEach(async () => {
+  caller.close();
+  await gl.close();
+  await rm(dir, { recursive: true, force: true });
+  // No job token ever reaches the job log.
+  for (const j of gl.jobs()) expect(sink.text).not.toContain(j.token);
+});
+
+/** The job log without colours, one entry per line. */
+function lines(): string[] {
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes
+  return sink.text.replace(/\x1b\[[0-9;]*[mK]/g, '').split('\n').filter(Boolean);
+}
+
+/** A job GitLab handed to the runner (status running), as berth would have it. */
+async function runningJob(opts: Parameters<GitLabTestServer['enqueueJob']>[0] = {}): Promise<TestJob> {
+  const job = gl.enqueueJob(opts);
+  const res = await fetch(`${gl.url}/api/v4/jobs/request`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'RUNNER-TOKEN': gl.runnerToken },
+    body: JSON.stringify({ token: gl.runnerToken }),
+  });
+  expect(res.status).toBe(201);
+  await res.arrayBuffer();
+  return job;
+}
+
+async function file(name: string, bytes: Buffer): Promise<string> {
+  const p = join(dir, name);
+  await writeFile(p, bytes);
+  return p;
+}
+
+const archiveSpec: ArtifactSpec = { name: 'my-artifacts', untracked: false, paths: ['out/'], exclude: [], when: 'on_success', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' };
+
+function upload(job: TestJob, path: string, extra: Partial<{ artifactType: string; artifactFormat: string; expireIn: string; filename: string }> = {}): Promise<void> {
+  return api.upload(
+    { url: gl.url, id: job.id, token: job.token },
+    { file: path, filename: extra.filename ?? 'artifacts.zip', artifactType: extra.artifactType ?? 'archive', artifactFormat: extra.artifactFormat ?? 'zip', expireIn: extra.expireIn ?? '' },
+    log,
+    signal,
+  );
+}
+
+function dependency(job: TestJob, token = job.token): DependencySpec {
+  return { id: job.id, name: job.name, token, artifactsFile: job.archive ? { filename: job.archive.filename, size: job.archive.size } : null };
+}
+
+describe('upload', () => {
+  it('201: streams the file as the one multipart part `file`, with the query, headers and log line of gitlab-runner', async () => {
+    const job = await runningJob();
+    const bytes = randomBytes(300_000);
+    const transport = new GitLabArtifactTransport({ api, job: { url: gl.url, id: job.id, token: job.token }, tempDir: dir });
+    await transport.upload(
+      { artifact: archiveSpec, file: await file('a.zip', bytes), filename: 'artifacts.zip', format: 'zip', name: 'my-artifacts', expireIn: '1 week' },
+      log,
+      signal,
+    );
+    const stored = job.archive!;
+    expect(stored).toMatchObject({ type: 'archive', format: 'zip', filename: 'artifacts.zip', expireIn: '1 week', size: bytes.length });
+    expect(stored.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect((await readFile(stored.path)).equals(bytes)).toBe(true);
+    const [req] = gl.requestsTo('upload-artifacts');
+    expect(req!.query).toBe('?artifact_format=zip&artifact_type=archive&expire_in=1+week');
+    expect(req!.headers['job-token']).toBe(job.token);
+    expect(req!.headers['user-agent']).toBe('berth-test/1.0');
+    expect(req!.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(String(req!.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=[0-9a-f]{60}$/);
+    expect(Number(req!.headers['content-length'])).toBeGreaterThan(bytes.length);
+    const correlation = String(req!.headers['x-request-id']);
+    expect(lines()).toEqual([
+      `Uploading artifacts as "archive" to coordinator... 201 Created  correlation_id=${correlation} id=${job.id} status=201 token=${shortToken(job.token)}`,
+    ]);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('GitLabClient.artifactsApi() uploads over the client\'s own transport (its User-Agent)', async () => {
+    const client = new GitLabClient({ userAgent: 'berth/9.9 (client)' });
+    try {
+      const job = await runningJob();
+      await client.artifactsApi({ clock }).upload({ url: gl.url, id: job.id, token: job.token }, { file: await file('a.zip', Buffer.from('x')), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, signal);
+      expect(gl.requestsTo('upload-artifacts')[0]!.headers['user-agent']).toBe('berth/9.9 (client)');
+      expect(job.archive!.size).toBe(1);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('sends only the non-empty query parameters; without a type the log prefix has none', async () => {
+    const job = await runningJob();
+    await upload(job, await file('r.json', Buffer.from('{}')), { artifactType: '', artifactFormat: '', filename: 'gl-sast-report.json' });
+    expect(gl.requestsTo('upload-artifacts')[0]!.query).toBe('');
+    expect(job.archive).toMatchObject({ type: 'archive', format: 'zip', filename: 'gl-sast-report.json', size: 2 });
+    expect(lines()[0]).toMatch(/^Uploading artifacts to coordinator\.\.\. 201 Created {3}correlation_id=/);
+  });
+
+  it('307: the Location origin (never its path or query) becomes the base URL, then the upload is sent again there', async () => {
+    const job = await runningJob();
+    const bytes = randomBytes(1000);
+    // The same server under another name: the retry must go to `localhost`.
+    const other = gl.url.replace('127.0.0.1', 'localhost');
+    gl.fault('upload-artifacts', { status: 307, headers: { Location: `${other}/elsewhere/upload?X-Amz-Signature=secret` } });
+    await upload(job, await file('a.zip', bytes));
+    const reqs = gl.requestsTo('upload-artifacts');
+    expect(reqs.map((r) => [r.status, r.headers.host, r.path, r.query])).toEqual([
+      [307, new URL(gl.url).host, `/api/v4/jobs/${job.id}/artifacts`, '?artifact_format=zip&artifact_type=archive'],
+      [201, new URL(other).host, `/api/v4/jobs/${job.id}/artifacts`, '?artifact_format=zip&artifact_type=archive'],
+    ]);
+    expect((await readFile(job.archive!.path)).equals(bytes)).toBe(true);
+    expect(clock.sleeps).toEqual([1000]);
+    const l = lines();
+    expect(l[0]).toBe(`WARNING: Uploading artifacts as "archive" to coordinator... 307 Temporary Redirect  id=${job.id} location=${other} status=307 token=${shortToken(job.token)}`);
+    expect(l[1]).toBe(`WARNING: Retrying...${' '.repeat(32)}context=artifacts-uploader error=redirected to ${other}`);
+    expect(l[2]).toMatch(/201 Created/);
+    expect(sink.text).not.toContain('secret');
+  });
+
+  it('no response headers within response_header_timeout after the body was sent: an error, retried', async () => {
+    const job = await runningJob();
+    const quick = new ArtifactsApi(caller, { clock, responseHeaderTimeoutMs: 100 });
+    gl.fault('upload-artifacts', { hang: true });
+    const bytes = randomBytes(2000);
+    await quick.upload({ url: gl.url, id: job.id, token: job.token }, { file: await file('a.zip', bytes), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, signal);
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([-1, 201]);
+    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error {2}error=POST .*: no response headers within 100 ms of sending the request$/);
+    expect((await readFile(job.archive!.path)).equals(bytes)).toBe(true);
+  });
+
+  it('aborted while waiting for an answer: rejects at once, no retry', async () => {
+    const job = await runningJob();
+    gl.fault('upload-artifacts', { hang: true });
+    const ctl = new AbortController();
+    const p = api.upload({ url: gl.url, id: job.id, token: job.token }, { file: await file('a.zip', Buffer.from('x')), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, ctl.signal);
+    await gl.waitFor(() => gl.requestsTo('upload-artifacts').length === 1);
+    ctl.abort();
+    await expect(p).rejects.toThrow(/aborted/);
+    expect(clock.sleeps).toEqual([]);
+    expect(lines()).toEqual([]);
+  });
+
+  it('503 twice, then 201: retried with 1 s, 2 s waits and ERROR lines for the 503s', async () => {
+    const job = await runningJob();
+    const bytes = randomBytes(10_000);
+    gl.fault('upload-artifacts', { status: 503, times: 2, headers: { 'Content-Type': 'application/json' }, body: '{"message":"object storage unavailable"}' });
+    await upload(job, await file('a.zip', bytes));
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([503, 503, 201]);
+    expect(clock.sleeps).toEqual([1000, 2000]);
+    expect((await readFile(job.archive!.path)).equals(bytes)).toBe(true);
+    const l = lines();
+    expect(l[0]).toMatch(
+      new RegExp(`^ERROR: Uploading artifacts as "archive" to coordinator\\.\\.\\. POST ${gl.url}/api/v4/jobs/${job.id}/artifacts\\?artifact_format=zip&artifact_type=archive: 503 Service Unavailable \\(object storage unavailable\\)  id=${job.id} status=503 token=`),
+    );
+    expect(l[1]).toBe('WARNING: Retrying...                                context=artifacts-uploader error=service unavailable');
+    expect(l[4]).toMatch(/201 Created/);
+  });
+
+  it('500 three times: fails after 3 tries with WARNING lines and a final error naming the last answer', async () => {
+    const job = await runningJob();
+    gl.fault('upload-artifacts', { status: 500, times: 3 });
+    const err = await upload(job, await file('a.zip', Buffer.from('zip'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArtifactUploadError);
+    expect((err as ArtifactUploadError).failure).toBe('retries-exhausted');
+    expect((err as Error).message).toMatch(/failed after 3 tries: POST .*: 500 Internal Server Error/);
+    expect(gl.requestsTo('upload-artifacts')).toHaveLength(3);
+    expect(clock.sleeps).toEqual([1000, 2000]);
+    const l = lines();
+    expect(l).toHaveLength(5);
+    expect(l[0]).toMatch(/^WARNING: Uploading artifacts as "archive" to coordinator\.\.\. POST .*: 500 Internal Server Error {2}id=\d+ status=500 token=/);
+    expect(l[1]).toBe('WARNING: Retrying...                                context=artifacts-uploader error=invalid argument');
+    expect(job.archive).toBeUndefined();
+  });
+
+  it('503 six times: six tries with backoff capped at 5 s', async () => {
+    const job = await runningJob();
+    gl.fault('upload-artifacts', { status: 503, times: 6 });
+    await expect(upload(job, await file('a.zip', Buffer.from('zip')))).rejects.toThrow(/failed after 6 tries/);
+    expect(clock.sleeps).toEqual([1000, 2000, 4000, 5000, 5000]);
+  });
+
+  it('403 (job no longer running): fatal at once, permission denied', async () => {
+    const job = await runningJob();
+    gl.setJobStatus(job.id, 'canceled');
+    const err = await upload(job, await file('a.zip', Buffer.from('zip'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArtifactUploadError);
+    expect((err as ArtifactUploadError).failure).toBe('permission-denied');
+    expect((err as Error).message).toMatch(/permission denied \(403 Forbidden\)/);
+    expect(gl.requestsTo('upload-artifacts')).toHaveLength(1);
+    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. POST .*: 403 Forbidden {2}id=\d+ status=403 token=/);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('413: fatal at once with the size, the server message and what to do', async () => {
+    await gl.close();
+    gl = await GitLabTestServer.start({ maxArtifactSize: 1024 * 1024 });
+    const job = await runningJob();
+    const err = await upload(job, await file('a.zip', randomBytes(3 * 1024 * 1024 / 2))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArtifactTooLargeError);
+    expect((err as ArtifactTooLargeError).size).toBe(1.5 * 1024 * 1024);
+    expect((err as Error).message).toContain('the archive artifacts.zip (1.5 MiB) is over GitLab\'s maximum artifacts size (413 Request Entity Too Large: file size has reached maximum size limit)');
+    expect((err as Error).message).toMatch(/artifacts:exclude.*maximum artifacts size/);
+    expect(gl.requestsTo('upload-artifacts')).toHaveLength(1);
+    expect(lines()).toEqual([
+      expect.stringMatching(
+        /^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. POST http:\/\/127\.0\.0\.1:\d+\/api\/v4\/jobs\/\d+\/artifacts\?artifact_format=zip&artifact_type=archive: 413 Request Entity Too Large \(file size has reached maximum size limit\) {2}correlation_id=[0-9a-f]{32} id=\d+ status=413 token=[\w-]{9}$/,
+      ),
+    ]);
+    expect(job.archive).toBeUndefined();
+  });
+
+  it('a second archive: 400 from GitLab, retried as a generic failure; an identical one is accepted', async () => {
+    const job = await runningJob();
+    const a = await file('a.zip', Buffer.from('first'));
+    await upload(job, a);
+    await upload(job, a);
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([201, 201]);
+    await expect(upload(job, await file('b.zip', Buffer.from('second')))).rejects.toThrow(/400 Bad Request \(another artifact of the same type already exists\)/);
+    expect(job.artifacts).toHaveLength(1);
+  });
+
+  it('dotenv: GitLab parses it in the upload; a bad report is a 400 the client reports', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const job = await runningJob();
+    await upload(job, await file('.env.gz', gzipSync('A=1\nB = two words \nA=3\n')), { artifactType: 'dotenv', artifactFormat: 'gzip', filename: '.env.gz' });
+    expect(job.dotenv).toEqual([
+      { key: 'A', value: '3' },
+      { key: 'B', value: 'two words' },
+    ]);
+    const bad = await runningJob();
+    const err = await upload(bad, await file('bad.gz', gzipSync('A=1\n\nB=2\n')), { artifactType: 'dotenv', artifactFormat: 'gzip', filename: '.env.gz' }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/failed after 3 tries: POST .*artifact_format=gzip&artifact_type=dotenv: 400 Bad Request \(Invalid Format\)/);
+    expect(bad.dotenv).toEqual([]);
+    expect(bad.artifacts).toEqual([]);
+  });
+
+  it('no answer (connection refused): ERROR line with the error, retried', async () => {
+    const job = await runningJob();
+    const dead = { url: 'http://127.0.0.1:1', id: job.id, token: job.token };
+    await expect(api.upload(dead, { file: await file('a.zip', Buffer.from('x')), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, signal)).rejects.toThrow(
+      /failed after 3 tries: .*ECONNREFUSED/,
+    );
+    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error {2}error=POST http:\/\/127\.0\.0\.1:1\/api\/v4\/jobs\/\d+\/artifacts: .*ECONNREFUSED/);
+  });
+});
+
+describe('download', () => {
+  /** A finished job with an uploaded archive, and a running job that depends on it. */
+  async function withDependency(bytes: Buffer): Promise<{ dep: TestJob; job: TestJob; transport: GitLabArtifactTransport }> {
+    const dep = await runningJob({ name: 'build' });
+    await upload(dep, await file('dep.zip', bytes));
+    gl.setJobStatus(dep.id, 'success');
+    const job = await runningJob({ name: 'test', dependencies: [dep] });
+    sink = new MemoryByteWriter();
+    log = new JobLog(sink, { traceSections: false });
+    const transport = new GitLabArtifactTransport({ api, job: { url: gl.url, id: job.id, token: job.token }, tempDir: dir });
+    return { dep, job, transport };
+  }
+
+  it('direct download: 302 to object storage (no JOB-TOKEN there), streamed to a temp file that release() deletes', async () => {
+    const bytes = randomBytes(200_000);
+    const { dep, job, transport } = await withDependency(bytes);
+    expect(job.payload.dependencies).toEqual([{ id: dep.id, name: 'build', token: dep.token, artifacts_file: { filename: 'artifacts.zip', size: bytes.length } }]);
+    const archive = await transport.download(dependency(dep, job.token), log, signal);
+    expect((await readFile(archive.path)).equals(bytes)).toBe(true);
+    const [apiReq] = gl.requestsTo('download-artifacts');
+    expect(apiReq!.query).toBe('?direct_download=true');
+    expect(apiReq!.headers['job-token']).toBe(job.token);
+    expect(apiReq!.status).toBe(302);
+    const [storage] = gl.requestsTo('object-storage');
+    expect(storage!.status).toBe(200);
+    expect(storage!.headers['job-token']).toBeUndefined();
+    const host = new URL(gl.url).host;
+    expect(lines()).toEqual([
+      `Direct download from ${host}`,
+      expect.stringMatching(new RegExp(`^Downloading artifacts from coordinator\\.\\.\\. ok {8}correlation_id=[0-9a-f]+ host=${host} id=${dep.id} status=200 token=${shortToken(job.token)}$`)),
+    ]);
+    await archive.release();
+    expect(existsSync(archive.path)).toBe(false);
+  });
+
+  it('without direct download: 200 from the API itself, with the dependency job\'s own token', async () => {
+    const bytes = randomBytes(5000);
+    const { dep } = await withDependency(bytes);
+    const dest = join(dir, 'out.zip');
+    await api.download(gl.url, dependency(dep), dest, log, signal, { directDownload: false });
+    expect((await readFile(dest)).equals(bytes)).toBe(true);
+    expect(gl.requestsTo('download-artifacts')[0]!.query).toBe('');
+    expect(gl.requestsTo('object-storage')).toHaveLength(0);
+    expect(lines()[0]).toMatch(/^Downloading artifacts from coordinator\.\.\. ok/);
+  });
+
+  it('404 (no archive): fatal at once, "file does not exist", no file left', async () => {
+    const dep = await runningJob({ name: 'lint' });
+    const job = await runningJob({ dependencies: [dep] });
+    expect(job.payload.dependencies).toEqual([{ id: dep.id, name: 'lint', token: dep.token }]);
+    const dest = join(dir, 'out.zip');
+    const err = await api.download(gl.url, dependency(dep, job.token), dest, log, signal).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArtifactDownloadError);
+    expect((err as ArtifactDownloadError).failure).toBe('not-found');
+    expect((err as Error).message).toMatch(/^Downloading artifacts of lint \(\d+\) failed: file does not exist \(404 Not Found\)\. The artifacts may have expired/);
+    expect(gl.requestsTo('download-artifacts')).toHaveLength(1);
+    expect(lines()[0]).toMatch(/^ERROR: Downloading artifacts from coordinator\.\.\. not found {2}correlation_id=\w+ host=127\.0\.0\.1:\d+ id=\d+ status=404 token=/);
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('a token of an unrelated running job: 403, permission denied at once', async () => {
+    const { dep } = await withDependency(Buffer.from('zip'));
+    const stranger = await runningJob();
+    const err = await api.download(gl.url, dependency(dep, stranger.token), join(dir, 'x.zip'), log, signal).catch((e: unknown) => e);
+    expect((err as ArtifactDownloadError).failure).toBe('permission-denied');
+    expect(lines()[0]).toMatch(/^ERROR: Downloading artifacts from coordinator\.\.\. forbidden/);
+  });
+
+  it('object storage 403 (expired link): permission denied at once, with its XML message', async () => {
+    const { dep, job } = await withDependency(Buffer.from('zip'));
+    gl.fault('object-storage', { status: 403, headers: { 'Content-Type': 'application/xml' }, body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' });
+    const dest = join(dir, 'out.zip');
+    const err = await api.download(gl.url, dependency(dep, job.token), dest, log, signal).catch((e: unknown) => e);
+    expect((err as ArtifactDownloadError).failure).toBe('permission-denied');
+    expect((err as Error).message).toContain('permission denied (403 Forbidden: Request has expired)');
+    expect(lines()[1]).toMatch(new RegExp(`^ERROR: Downloading artifacts from coordinator\\.\\.\\. forbidden  host=${new URL(gl.url).host} id=${dep.id} status=403 token=`));
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('truncated body (object storage): retried without direct_download, then ok', async () => {
+    const bytes = randomBytes(100_000);
+    const { dep, job } = await withDependency(bytes);
+    gl.fault('download-artifacts', { truncate: 1000 });
+    const dest = join(dir, 'out.zip');
+    await api.download(gl.url, dependency(dep, job.token), dest, log, signal);
+    expect((await readFile(dest)).equals(bytes)).toBe(true);
+    expect(gl.requestsTo('download-artifacts').map((r) => r.query)).toEqual(['?direct_download=true', '']);
+    expect(clock.sleeps).toEqual([1000]);
+    expect(lines()[1]).toBe(`WARNING: Retrying...                                context=artifacts-downloader error=download of artifacts of build (${dep.id}) was truncated: got 1000 of 100000 bytes`);
+  });
+
+  it('truncated three times: the error says how much arrived, and no file is left', async () => {
+    const { dep, job } = await withDependency(randomBytes(50_000));
+    gl.fault('download-artifacts', { truncate: 10, times: 3 });
+    const dest = join(dir, 'out.zip');
+    const err = await api.download(gl.url, dependency(dep, job.token), dest, log, signal).catch((e: unknown) => e);
+    expect((err as ArtifactDownloadError).failure).toBe('retries-exhausted');
+    expect((err as Error).message).toMatch(new RegExp(`failed after 3 tries: download of artifacts of build \\(${dep.id}\\) was truncated: got 10 of 50000 bytes`));
+    expect(gl.requestsTo('download-artifacts')).toHaveLength(3);
+    expect(clock.sleeps).toEqual([1000, 1000]);
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('5xx, then ok: a WARNING "failed" line, one retry', async () => {
+    const bytes = randomBytes(3000);
+    const { dep, job } = await withDependency(bytes);
+    gl.fault('download-artifacts', { status: 502 });
+    const dest = join(dir, 'out.zip');
+    await api.download(gl.url, dependency(dep, job.token), dest, log, signal);
+    expect((await readFile(dest)).equals(bytes)).toBe(true);
+    const l = lines();
+    expect(l[0]).toMatch(/^WARNING: Downloading artifacts from coordinator\.\.\. failed {2}host=127\.0\.0\.1:\d+ id=\d+ status=502 token=/);
+    expect(l[1]).toBe(`WARNING: Retrying...                                context=artifacts-downloader error=GitLab answered 502 Bad Gateway for the artifacts of build (${dep.id})`);
+    expect(l[2]).toMatch(/ok {8}correlation_id=/);
+  });
+
+  it('corrupt bytes of the right length are passed on (the archive reader finds them)', async () => {
+    const bytes = randomBytes(4000);
+    const { dep, job } = await withDependency(bytes);
+    gl.fault('download-artifacts', { corrupt: true });
+    const dest = join(dir, 'out.zip');
+    await api.download(gl.url, dependency(dep, job.token), dest, log, signal);
+    const got = await readFile(dest);
+    expect(got.length).toBe(bytes.length);
+    expect(got.equals(bytes)).toBe(false);
+    expect(got[2000]).toBe(bytes[2000]! ^ 0xff);
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * downloadArtifacts: a dependency's `archive` artifacts from `GET /api/v4/jobs/:id/artifacts`
+ * into a local file, as gitlab-runner's artifacts-downloader does it
+ * (commands/helpers/artifacts_downloader.go, network/gitlab.go DownloadArtifacts):
+ *
+ * - `JOB-TOKEN: <dependency token>`; `?direct_download=true` on the first try only (when
+ *   FF_USE_DIRECT_DOWNLOAD is on, the default); no redirect is followed blindly: a 302/307 logs
+ *   `Direct download from <host>`, then the Location is fetched WITHOUT the job token (it goes to
+ *   object storage, which authenticates by its presigned URL);
+ * - 200 streams the body to the file (never held in memory), checked against Content-Length: a
+ *   short body is an error (`... was truncated: got X of Y bytes`) and retried;
+ * - 401/403 → permission denied and 404 → file does not exist, at once; anything else (and no
+ *   answer) is retried: 2 extra tries, 1 s apart, each logging
+ *   `WARNING: Retrying...  context=artifacts-downloader error=<err>`.
+ *
+ * The caller prints `Downloading artifacts for <name> (<id>)...` before. When this rejects, the
+ * file is gone.
+ */
+import { rm } from 'node:fs/promises';
+import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import type { DependencySpec } from '../job/job-spec.js';
+import type { JobLog } from '../log/job-log.js';
+import { errorMessage } from '../shared/errors.js';
+import type { ApiCaller } from './api-caller.js';
+import { ArtifactDownloadError } from './artifact-download-error.js';
+import type { Clock } from './clock.js';
+import { FileSink } from './file-sink.js';
+import { jsonMessage } from './gitlab-api-error.js';
+import { header, type HttpResponse } from './http-transport.js';
+import { type LogFields, logRunnerLine } from './runner-log-line.js';
+import { shortToken } from './short-token.js';
+
+export interface DownloadDeps {
+  api: ApiCaller;
+  clock: Clock;
+  /** Bound of the wait for GitLab's response headers once the request is sent. */
+  headerTimeoutMs: number;
+  /** Bound of one try. */
+  timeoutMs: number;
+  /** FF_USE_DIRECT_DOWNLOAD (default true). */
+  directDownload: boolean;
+}
+
+export const DOWNLOAD_TRIES = 3;
+const DOWNLOAD_RETRY_WAIT_MS = 1000;
+/** Redirects followed from object storage (Go's http.Client follows 10). */
+const MAX_STORAGE_REDIRECTS = 10;
+
+export async function downloadArtifacts(
+  deps: DownloadDeps,
+  coordinatorUrl: string,
+  dep: DependencySpec,
+  dest: string,
+  log: JobLog,
+  signal: AbortSignal,
+): Promise<void> {
+  const prefix = 'Downloading artifacts from coordinator...';
+  const who = `artifacts of ${dep.name} (${dep.id})`;
+  const token = shortToken(dep.token);
+  try {
+    for (let tries = 1; ; tries++) {
+      let err: ArtifactDownloadError;
+      try {
+        await tryOnce(deps.directDownload && tries === 1);
+        return;
+      } catch (e) {
+        if (signal.aborted || !(e instanceof ArtifactDownloadError) || !e.retryable) throw e;
+        err = e;
+      }
+      if (tries >= DOWNLOAD_TRIES) {
+        throw new ArtifactDownloadError(
+          `Downloading ${who} failed after ${tries} tries: ${err.message}. Check that GitLab (and its object storage) is reachable, then retry the job`,
+          'retries-exhausted',
+          err.status,
+          { cause: err },
+        );
+      }
+      logRunnerLine(log, 'warning', 'Retrying...', { context: 'artifacts-downloader', error: err.message });
+      await deps.clock.sleep(DOWNLOAD_RETRY_WAIT_MS, signal);
+    }
+  } catch (err) {
+    await rm(dest, { force: true });
+    throw err;
+  }
+
+  async function tryOnce(direct: boolean): Promise<void> {
+    const path = `jobs/${dep.id}/artifacts${direct ? '?direct_download=true' : ''}`;
+    // The body of the current exchange, when it answered 200.
+    const body: { sink: FileSink | undefined; expected: number | null } = { sink: undefined, expected: null };
+    const takeBody = (status: number, headers: IncomingHttpHeaders): FileSink | undefined => {
+      if (status !== 200) return undefined;
+      body.expected = lengthOf(headers);
+      body.sink = new FileSink(dest);
+      return body.sink;
+    };
+    let host = new URL(coordinatorUrl).host;
+    let res = await send(() =>
+      deps.api.call({
+        method: 'GET',
+        url: coordinatorUrl,
+        path,
+        headers: { 'JOB-TOKEN': dep.token },
+        sink: takeBody,
+        attempts: 1,
+        timeoutMs: deps.timeoutMs,
+        headerTimeoutMs: deps.headerTimeoutMs,
+        signal,
+        what: `Downloading artifacts of job ${dep.id}`,
+      }),
+    );
+    const fields = (r: HttpResponse): LogFields => {
+      const f: LogFields = { host, id: dep.id, status: r.status, token };
+      const correlation = header(r.headers, 'x-request-id');
+      if (correlation) f.correlation_id = correlation;
+      return f;
+    };
+    if (res.status === 302 || res.status === 307) {
+      // Object storage: the presigned Location carries its own authorization; the job token stays here.
+      let location = storageUrl(header(res.headers, 'location'), coordinatorUrl);
+      if (!location) {
+        logRunnerLine(log, 'warning', `${prefix} failed`, fields(res));
+        throw new ArtifactDownloadError(`GitLab answered ${res.status} for the ${who} without a usable Location`, 'failed', res.status);
+      }
+      log.println(`Direct download from ${location.host}`);
+      for (let hop = 0; ; hop++) {
+        const target: URL = location;
+        host = target.host;
+        res = await send(() =>
+          deps.api.call({
+            method: 'GET',
+            url: coordinatorUrl,
+            path: 'object-storage',
+            fullUrl: target,
+            sink: takeBody,
+            attempts: 1,
+            timeoutMs: deps.timeoutMs,
+            headerTimeoutMs: deps.headerTimeoutMs,
+            signal,
+            what: `Downloading artifacts of job ${dep.id} from object storage`,
+          }),
+        );
+        const next: URL | null = isRedirect(res.status) ? storageUrl(header(res.headers, 'location'), target.href) : null;
+        if (!next || hop >= MAX_STORAGE_REDIRECTS) break;
+        location = next;
+      }
+    }
+    const statusLine = `${res.status} ${res.statusText ?? STATUS_CODES[res.status] ?? ''}`.trim();
+    const message = serverMessage(res);
+    const detail = `${statusLine}${message && message !== statusLine ? `: ${message}` : ''}`;
+    switch (res.status) {
+      case 200: {
+        const got = body.sink?.bytes ?? 0;
+        if (body.expected !== null && got !== body.expected) throw truncated(got, body.expected);
+        logRunnerLine(log, 'info', `${prefix} ok`, fields(res));
+        return;
+      }
+      case 401:
+      case 403:
+        logRunnerLine(log, 'error', `${prefix} ${res.status === 401 ? 'unauthorized' : 'forbidden'}`, fields(res));
+        throw new ArtifactDownloadError(
+          `Downloading ${who} failed: permission denied (${detail}). The job token was refused for them: ` +
+            `${dep.name} may belong to a project this job cannot read, or the link to object storage has expired; retry the job`,
+          'permission-denied',
+          res.status,
+        );
+      case 404:
+        logRunnerLine(log, 'error', `${prefix} not found`, fields(res));
+        throw new ArtifactDownloadError(
+          `Downloading ${who} failed: file does not exist (${detail}). The artifacts may have expired or been erased: ` +
+            `run ${dep.name} again, or drop it from this job's dependencies (needs:artifacts:false)`,
+          'not-found',
+          404,
+        );
+      default:
+        logRunnerLine(log, 'warning', `${prefix} failed`, fields(res));
+        throw new ArtifactDownloadError(`GitLab answered ${detail} for the ${who}`, 'failed', res.status);
+    }
+
+    /** One exchange; no answer (or a body cut short) is a retryable failure. */
+    async function send(call: () => Promise<HttpResponse>): Promise<HttpResponse> {
+      body.sink = undefined;
+      body.expected = null;
+      try {
+        return await call();
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const got = (body.sink as FileSink | undefined)?.received;
+        if (got !== undefined && body.expected !== null && got < body.expected) throw truncated(got, body.expected, err);
+        logRunnerLine(log, 'warning', `${prefix} failed`, { error: errorMessage(err), host, id: dep.id, token });
+        throw new ArtifactDownloadError(`downloading the ${who} failed: ${errorMessage(err)}`, 'failed', -1, { cause: err });
+      }
+    }
+  }
+
+  function truncated(got: number, expected: number, cause?: unknown): ArtifactDownloadError {
+    return new ArtifactDownloadError(`download of ${who} was truncated: got ${got} of ${expected} bytes`, 'truncated', 200, cause ? { cause } : undefined);
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function storageUrl(location: string | undefined, base: string): URL | null {
+  if (!location) return null;
+  try {
+    const u = new URL(location, base);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+function lengthOf(headers: IncomingHttpHeaders): number | null {
+  const v = header(headers, 'content-length');
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
+}
+
+/** GitLab's JSON `message`, or object storage's XML `<Message>` (S3, GCS, Azure). */
+function serverMessage(res: HttpResponse): string {
+  const json = jsonMessage(res);
+  if (json) return json;
+  const m = /<Message>([^<]{1,300})<\/Message>/.exec(res.body.toString('utf8'));
+  return m ? m[1]! : '';
+}

@@ -1,0 +1,187 @@
+/**
+ * uploadArtifacts: one archive to `POST /api/v4/jobs/:id/artifacts`, as gitlab-runner's
+ * artifacts-uploader does it (commands/helpers/artifacts_uploader.go, network/gitlab.go
+ * UploadRawArtifacts / determineUploadState):
+ *
+ * - query `artifact_format`, `artifact_type`, `expire_in`, each only when non-empty (never form
+ *   fields); headers `JOB-TOKEN`, `X-Request-Id`, `User-Agent` (ApiCaller); a multipart body with
+ *   the one part `file`, streamed from the local file and built again for every try;
+ * - 201 done; 307 with a Location: its scheme://host becomes the base URL, then retry; 403 and
+ *   413 fatal at once; 503 retried up to 6 tries; any other status or no answer up to 3 tries;
+ *   waits of 1 s doubling, capped at 5 s (helpers/retry/retry.go); each retry logs
+ *   `WARNING: Retrying...  context=artifacts-uploader error=<err>`;
+ * - the API-level retry of other calls (network/retry_requester.go) is not stacked under it:
+ *   every try is one HTTP exchange, so the tries above are exactly what reaches GitLab.
+ *
+ * Log lines are the uploader's (logrus runner format, see runner-log-line.ts), with the job token
+ * only in its short form.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { JobLog } from '../log/job-log.js';
+import { errorMessage } from '../shared/errors.js';
+import type { ApiCaller } from './api-caller.js';
+import { ArtifactTooLargeError, ArtifactUploadError, humanSize } from './artifact-upload-error.js';
+import type { Clock } from './clock.js';
+import { apiUrl, jsonMessage } from './gitlab-api-error.js';
+import { header, type HttpResponse } from './http-transport.js';
+import type { JobRef } from './job-api.js';
+import { multipartFileBody } from './multipart-file-body.js';
+import { type LogFields, logRunnerLine } from './runner-log-line.js';
+import { shortToken } from './short-token.js';
+
+export interface ArtifactUploadRequest {
+  /** The archive on local disk. */
+  file: string;
+  /** The multipart file name: `artifacts.zip`, `junit.xml.gz`, `.env.gz`. */
+  filename: string;
+  /** The payload's `artifact_type` ('' sends none). */
+  artifactType: string;
+  /** The payload's `artifact_format` ('' sends none; GitLab then assumes zip). */
+  artifactFormat: string;
+  /** `expire_in`, expanded ('' sends none: the instance default). */
+  expireIn: string;
+}
+
+export interface UploadDeps {
+  api: ApiCaller;
+  clock: Clock;
+  /** Bound of the wait for GitLab's response headers once the request is sent. */
+  headerTimeoutMs: number;
+  /** Bound of one try (gitlab-runner's upload_timeout, 1 h). */
+  timeoutMs: number;
+}
+
+const DEFAULT_TRIES = 3;
+const SERVICE_UNAVAILABLE_TRIES = 6;
+
+/** Wait before try `tries + 1`: 1 s, 2 s, 4 s, then 5 s. */
+export function uploadBackoffMs(tries: number): number {
+  return Math.min(1000 * 2 ** (tries - 1), 5000);
+}
+
+type TryOutcome =
+  | { kind: 'done' }
+  | { kind: 'retry'; error: string; maxTries: number; status: number; detail: string }
+  | { kind: 'redirect'; base: string; status: number };
+
+export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: ArtifactUploadRequest, log: JobLog, signal: AbortSignal): Promise<void> {
+  const prefix = req.artifactType ? `Uploading artifacts as "${req.artifactType}" to coordinator...` : 'Uploading artifacts to coordinator...';
+  const what = req.artifactType ? `Uploading artifacts as "${req.artifactType}"` : 'Uploading artifacts';
+  // Go's url.Values.Encode: keys sorted.
+  const query = new URLSearchParams();
+  if (req.artifactFormat) query.set('artifact_format', req.artifactFormat);
+  if (req.artifactType) query.set('artifact_type', req.artifactType);
+  if (req.expireIn) query.set('expire_in', req.expireIn);
+  const qs = query.toString();
+  const path = `jobs/${job.id}/artifacts${qs ? `?${qs}` : ''}`;
+  const token = shortToken(job.token);
+  let base = job.url;
+  for (let tries = 1; ; tries++) {
+    const outcome = await tryOnce(base);
+    if (outcome.kind === 'done') return;
+    if (outcome.kind === 'redirect') base = outcome.base;
+    const last =
+      outcome.kind === 'redirect'
+        ? { error: `redirected to ${base}`, maxTries: DEFAULT_TRIES, status: outcome.status, detail: `${outcome.status} redirect to ${base}` }
+        : outcome;
+    if (tries >= last.maxTries) {
+      throw new ArtifactUploadError(
+        `${what} of job ${job.id} to GitLab failed after ${tries} tries: ${last.detail}. ` +
+          'Check that GitLab (and its object storage) is reachable and healthy, then retry the job',
+        'retries-exhausted',
+        last.status,
+      );
+    }
+    logRunnerLine(log, 'warning', 'Retrying...', { context: 'artifacts-uploader', error: last.error });
+    await deps.clock.sleep(uploadBackoffMs(tries), signal);
+  }
+
+  async function tryOnce(baseUrl: string): Promise<TryOutcome> {
+    let body;
+    try {
+      body = await multipartFileBody(req.file, req.filename);
+    } catch (err) {
+      throw new ArtifactUploadError(`${what} of job ${job.id}: cannot read the archive ${req.file}: ${errorMessage(err)}`, 'unreadable', -1, { cause: err });
+    }
+    let res: HttpResponse;
+    try {
+      res = await deps.api.call({
+        method: 'POST',
+        url: baseUrl,
+        path,
+        headers: { 'JOB-TOKEN': job.token },
+        body: body.body,
+        contentType: body.contentType,
+        attempts: 1,
+        timeoutMs: deps.timeoutMs,
+        headerTimeoutMs: deps.headerTimeoutMs,
+        signal,
+        what: `${what} of job ${job.id}`,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      logRunnerLine(log, 'error', `${prefix} error`, { error: errorMessage(err) });
+      return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: -1, detail: errorMessage(err) };
+    }
+    const fields: LogFields = { id: job.id, status: res.status, token };
+    const correlation = header(res.headers, 'x-request-id');
+    if (correlation) fields.correlation_id = correlation;
+    const statusLine = `${res.status} ${res.statusText ?? STATUS_CODES[res.status] ?? ''}`.trim();
+    const serverMessage = jsonMessage(res);
+    // gitlab-runner network/client.go ResponseError: "POST <url>: <status> (<message>)".
+    const described = `POST ${requestUrl(baseUrl, path)}: ${statusLine}${serverMessage ? ` (${serverMessage})` : ''}`;
+    switch (res.status) {
+      case 201:
+        logRunnerLine(log, 'info', `${prefix} ${statusLine}`, fields);
+        return { kind: 'done' };
+      case 307: {
+        const location = header(res.headers, 'location');
+        const target = location ? safeUrl(location, baseUrl) : null;
+        if (target) {
+          const origin = `${target.protocol}//${target.host}`;
+          logRunnerLine(log, 'warning', `${prefix} ${statusLine}`, { ...fields, location: origin });
+          return { kind: 'redirect', base: origin, status: 307 };
+        }
+        logRunnerLine(log, 'warning', `${prefix} ${described}`, fields);
+        return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: 307, detail: `${statusLine} without a usable Location` };
+      }
+      case 403:
+        logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
+        throw new ArtifactUploadError(
+          `${what} of job ${job.id} to GitLab failed: permission denied (${statusLine}${serverMessage ? `: ${serverMessage}` : ''}). ` +
+            'GitLab refused the job token: the job is no longer running on this runner (canceled, timed out or erased)',
+          'permission-denied',
+          403,
+        );
+      case 413:
+        logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
+        throw new ArtifactTooLargeError(
+          `${what} of job ${job.id} to GitLab failed: the archive ${req.filename} (${humanSize(body.fileSize)}) is over GitLab's maximum artifacts size ` +
+            `(${statusLine}${serverMessage ? `: ${serverMessage}` : ''}). Upload less (narrow artifacts:paths or add artifacts:exclude), ` +
+            "or ask a GitLab administrator to raise the instance's (or the project's) maximum artifacts size",
+          body.fileSize,
+        );
+      case 503:
+        logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
+        return { kind: 'retry', error: 'service unavailable', maxTries: SERVICE_UNAVAILABLE_TRIES, status: 503, detail: described };
+      default:
+        logRunnerLine(log, 'warning', `${prefix} ${described}`, fields);
+        return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: res.status, detail: described };
+    }
+  }
+}
+
+/** The request URL as gitlab-runner prints it (its query holds no secret: format, type, expire_in); never userinfo. */
+function requestUrl(base: string, path: string): string {
+  const u = apiUrl(base, path);
+  return `${u.origin}${u.pathname}${u.search}`;
+}
+
+function safeUrl(location: string, base: string): URL | null {
+  try {
+    const u = new URL(location, base);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u : null;
+  } catch {
+    return null;
+  }
+}

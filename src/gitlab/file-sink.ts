@@ -1,0 +1,73 @@
+/**
+ * FileSink: a Writable that writes a response body into a new local file (mode 0600, truncated
+ * first) and counts the bytes it received, so that a short body can be reported as "got X of Y".
+ * Backpressure comes from the file writes; nothing is held in memory beyond one chunk.
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
+
+export class FileSink extends Writable {
+  /** Bytes handed to the file so far. */
+  bytes = 0;
+  /**
+   * Bytes that arrived from the stream piped into this sink, counted as they arrive (a body cut
+   * short may end before the file is even open, while they wait in the buffer).
+   */
+  received = 0;
+  private handle: FileHandle | null = null;
+
+  constructor(readonly path: string) {
+    super();
+    this.on('pipe', (src: Readable) => {
+      src.on('data', (chunk: Buffer) => {
+        this.received += chunk.length;
+      });
+    });
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    open(this.path, 'w', 0o600).then(
+      (h) => {
+        this.handle = h;
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.bytes += chunk.length;
+    this.writeAll(chunk).then(
+      () => callback(),
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.closeHandle().then(
+      () => callback(),
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.closeHandle().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+
+  private async writeAll(chunk: Buffer): Promise<void> {
+    for (let off = 0; off < chunk.length; ) {
+      const { bytesWritten } = await this.handle!.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
+    }
+  }
+
+  private async closeHandle(): Promise<void> {
+    const h = this.handle;
+    this.handle = null;
+    await h?.close();
+  }
+}

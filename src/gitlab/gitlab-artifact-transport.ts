@@ -1,0 +1,48 @@
+/**
+ * GitLabArtifactTransport: the ArtifactTransport of `berth run` (src/executor/job-files/
+ * transports.ts): uploads go to GitLab for the running job, dependencies' archives come from
+ * GitLab into a temporary file under `tempDir` that `release()` deletes.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArtifactTransport, ArtifactUpload, LocalArchive } from '../executor/job-files/transports.js';
+import type { DependencySpec } from '../job/job-spec.js';
+import type { JobLog } from '../log/job-log.js';
+import type { ArtifactsApi } from './artifacts-api.js';
+import type { JobRef } from './job-api.js';
+
+export interface GitLabArtifactTransportOptions {
+  api: ArtifactsApi;
+  /** The running job: the runner's GitLab URL, the job id and its token (a secret). */
+  job: JobRef;
+  /** Where downloaded archives are kept until released (a private folder of the runner). */
+  tempDir: string;
+  /** FF_USE_DIRECT_DOWNLOAD of the job (default true). */
+  directDownload?: boolean;
+}
+
+export class GitLabArtifactTransport implements ArtifactTransport {
+  constructor(private readonly opts: GitLabArtifactTransportOptions) {}
+
+  upload(req: ArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void> {
+    return this.opts.api.upload(
+      this.opts.job,
+      {
+        file: req.file,
+        filename: req.filename,
+        artifactType: req.artifact.artifactType,
+        artifactFormat: req.artifact.artifactFormat,
+        expireIn: req.expireIn,
+      },
+      log,
+      signal,
+    );
+  }
+
+  async download(dep: DependencySpec, log: JobLog, signal: AbortSignal): Promise<LocalArchive> {
+    const path = join(this.opts.tempDir, `artifacts-${dep.id}-${randomBytes(6).toString('hex')}.zip`);
+    await this.opts.api.download(this.opts.job.url, dep, path, log, signal, this.opts.directDownload === undefined ? {} : { directDownload: this.opts.directDownload });
+    return { path, release: () => rm(path, { force: true }) };
+  }
+}
