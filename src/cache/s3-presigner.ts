@@ -21,7 +21,16 @@ const MAX_EXPIRY_SECONDS = 7 * 24 * 3600;
 /** The AWS SDK is loaded on first use: a runner without an S3 cache never loads it. */
 async function loadSdk() {
   const [s3, presigner] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
-  return { ...s3, getSignedUrl: presigner.getSignedUrl };
+  // Bundled (dist/), these CommonJS packages come as a namespace whose named exports sit on `default`.
+  const named = <T extends object>(mod: T): T => ('default' in mod && mod.default && typeof mod.default === 'object' && !('S3Client' in mod) && !('getSignedUrl' in mod) ? (mod.default as T) : mod);
+  const client = named(s3);
+  return {
+    S3Client: client.S3Client,
+    GetObjectCommand: client.GetObjectCommand,
+    HeadObjectCommand: client.HeadObjectCommand,
+    PutObjectCommand: client.PutObjectCommand,
+    getSignedUrl: named(presigner).getSignedUrl,
+  };
 }
 type Sdk = Awaited<ReturnType<typeof loadSdk>>;
 

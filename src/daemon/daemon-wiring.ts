@@ -84,6 +84,7 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
       info: defaultRunnerInfo(input.version),
       shutdown: input.shutdown,
       gitCacheDir,
+      cacheDir: join(dirname(input.configPath), 'cache'),
       homeDir: homedir(),
       ownContainer,
       ...(input.labels ? { labels: input.labels } : {}),

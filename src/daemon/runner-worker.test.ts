@@ -53,6 +53,7 @@ function worker(opts: { runner?: string[]; token?: string; global?: Slots; scrip
     info: defaultRunnerInfo('test'),
     shutdown: new AbortController().signal,
     gitCacheDir: join(dir, 'git-cache'),
+    cacheDir: '/nonexistent/berth-test-cache',
     homeDir: dir,
     createExecutor: () => {
       const e = new FakeExecutor(opts.script?.() ?? {});

@@ -7,7 +7,15 @@
  * `unhealthy_interval`. A payload it cannot run is reported failed when GitLab's job id and
  * token can be read, so no job is left hanging.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDistributedCacheStore } from '../cache/create-cache-transport.js';
 import type { RunnerConfig } from '../config/berth-config.js';
+import type { JobFileTransports } from '../executor/job-files/stage-context.js';
+import { GitLabArtifactTransport } from '../gitlab/gitlab-artifact-transport.js';
+import type { JobSpec } from '../job/job-spec.js';
+import { variableValue } from '../job/variables.js';
+import { jobFilesFactory } from './job-files-factory.js';
 import { effectiveRunnerSettings, type EffectiveRunnerSettings } from '../config/effective-settings.js';
 import { toDockerSettings } from './to-docker-settings.js';
 import { toRunnerIdentity } from './to-runner-identity.js';
@@ -41,6 +49,8 @@ export interface WorkerDeps {
   /** Aborts running jobs (forceful shutdown). */
   shutdown: AbortSignal;
   gitCacheDir: string;
+  /** The runners' local caches (`<config dir>/cache`): one folder per runner, then per project. */
+  cacheDir: string;
   homeDir: string;
   labels?: Labels;
   /** berth's own container, when it runs in one (one finder per process). */
@@ -58,6 +68,7 @@ interface WorkerSetup {
   identity: RunnerIdentity;
   puller: PullManager;
   sources: GitSource;
+  files: (job: JobSpec) => JobFileTransports;
 }
 
 /** Where a runner's per-job clones go; emptied when the daemon starts. */
@@ -126,10 +137,27 @@ export class RunnerWorker {
         cloneDir: cloneDirOf(this.deps.gitCacheDir, identity.shortToken),
         cloneUrl: config.cloneUrl || undefined,
       }),
+      files: this.jobFiles(config, identity),
     };
     this.limitSlots.setMax(effective.limit);
     this.requestSlots.setMax(effective.requestConcurrency);
     this.deps.metrics.limit.set({ runner: identity.shortToken }, effective.limit);
+  }
+
+  /** The artifact and cache transports of this runner's jobs. */
+  private jobFiles(config: RunnerConfig, identity: RunnerIdentity): (job: JobSpec) => JobFileTransports {
+    const artifactsApi = this.deps.client.artifactsApi();
+    return jobFilesFactory({
+      cacheRoot: join(this.deps.cacheDir, identity.shortToken),
+      distributed: createDistributedCacheStore(config.cache, identity.shortToken),
+      artifacts: (job) =>
+        new GitLabArtifactTransport({
+          api: artifactsApi,
+          job: { url: config.url, id: job.id, token: job.token },
+          tempDir: tmpdir(),
+          directDownload: variableValue(job.variables, 'FF_USE_DIRECT_DOWNLOAD') !== 'false',
+        }),
+    });
   }
 
   /** Asks GitLab for a job if every limit has room. */
@@ -215,6 +243,7 @@ export class RunnerWorker {
       labels: this.deps.labels,
       ownContainer: this.deps.ownContainer,
       createExecutor: this.deps.createExecutor,
+      files: setup.files,
     })
       .then(({ result }) => {
         metrics.jobResults.inc({ runner, state: result.state, failure_reason: result.failureReason ?? '' });

@@ -32,7 +32,8 @@ export class GitLabArtifactTransport implements ArtifactTransport {
         file: req.file,
         filename: req.filename,
         artifactType: req.artifact.artifactType,
-        artifactFormat: req.artifact.artifactFormat,
+        // The format berth wrote (zip for the zstd formats it does not write); empty stays empty.
+        artifactFormat: req.artifact.artifactFormat === '' ? '' : req.format,
         expireIn: req.expireIn,
       },
       log,

@@ -12,7 +12,8 @@ export function enqueueRepoJob(gl: GitLabTestServer, git: GitHttpServer, sha: st
     overrides: {
       services: [],
       credentials: [],
-      dependencies: [],
+      // enqueueJob's `dependencies` option fills them from the jobs named.
+      ...(opts.dependencies ? {} : { dependencies: [] }),
       artifacts: null,
       cache: [],
       git_info: {

@@ -1,0 +1,173 @@
+/**
+ * `berth run` with artifacts, dependencies, dotenv and cache, end to end: the built daemon against
+ * the GitLab API test server (artifacts endpoints as GitLab and Workhorse behave), the real
+ * engine, and an S3 server (s3rver) for the distributed cache.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
+import { stripAnsi } from '../../src/shared/ansi.js';
+import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
+import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
+import { startS3TestServer, type S3TestServer } from '../support/s3-test-server.js';
+import type { TestJob } from '../support/gitlab-test-server.js';
+
+const engine = new DockerodeEngine();
+let fx: RunFixture | null = null;
+let s3: S3TestServer | null = null;
+
+afterEach(async () => {
+  if (fx) {
+    await fx.close();
+    const left = await findLeftovers(engine, fx.labelFilter);
+    for (const c of await engine.listContainers([fx.labelFilter])) await engine.removeContainer(c.id, { force: true });
+    for (const n of await engine.listNetworks([fx.labelFilter])) await engine.removeNetwork(n.id);
+    for (const v of await engine.listVolumes([fx.labelFilter])) await engine.removeVolume(v.name);
+    expect(left).toEqual(NO_LEFTOVERS);
+  }
+  await s3?.stop();
+  fx = null;
+  s3 = null;
+});
+
+const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
+const done = (f: RunFixture, job: TestJob) => f.gl.waitFor(() => job.final !== null, 90_000, `the final update of job ${job.id}`);
+
+const archive = (paths: string[], extra: Record<string, unknown> = {}) => ({
+  name: 'dist',
+  untracked: false,
+  paths,
+  when: 'on_success',
+  artifact_type: 'archive',
+  artifact_format: 'zip',
+  expire_in: '1 week',
+  ...extra,
+});
+
+describe('berth run: artifacts and dependencies', () => {
+  it('uploads a job\'s archive and reports to GitLab; a dependent job downloads and extracts it and gets the dotenv variables', async () => {
+    fx = await createRunFixture();
+    fx.writeConfig();
+    const build = fx.enqueue({
+      name: 'build',
+      script: ['mkdir -p dist/sub && echo built > dist/app.txt && echo deep > dist/sub/x.txt && ln -s app.txt dist/link', 'echo "VERSION=2.0.1" > build.env'],
+      overrides: {
+        artifacts: [
+          archive(['dist/']),
+          { name: '.env', untracked: false, paths: ['build.env'], when: 'always', artifact_type: 'dotenv', artifact_format: 'gzip', expire_in: '1 week' },
+        ],
+      },
+    });
+    const run = fx.start();
+    await done(fx, build);
+    const buildTrace = trace(build);
+    expect(build.final, buildTrace).toMatchObject({ state: 'success' });
+    expect(buildTrace).toMatch(/dist\/: found 5 matching artifact files and directories/);
+    expect(buildTrace).toMatch(/Uploading artifacts as "archive" to coordinator\.\.\. 201 Created/);
+    expect(buildTrace).toMatch(/Uploading artifacts as "dotenv" to coordinator\.\.\. 201 Created/);
+    expect(buildTrace).not.toContain(build.token);
+    expect(build.archive).toMatchObject({ type: 'archive', format: 'zip', filename: 'dist.zip', expireIn: '1 week' });
+    expect(build.dotenv).toEqual([{ key: 'VERSION', value: '2.0.1' }]);
+
+    const test = fx.enqueue({ name: 'test', script: ['cat dist/app.txt dist/sub/x.txt', 'echo "link=$(readlink dist/link)"', 'echo "version=$VERSION"'], dependencies: [build] });
+    await done(fx, test);
+    const testTrace = trace(test);
+    expect(test.final, testTrace).toMatchObject({ state: 'success' });
+    expect(testTrace).toContain(`Downloading artifacts for build (${build.id})...`);
+    expect(testTrace).toMatch(/Downloading artifacts from coordinator\.\.\. ok/);
+    expect(testTrace).toMatch(/built\n.*deep/s);
+    expect(testTrace).toContain('link=app.txt');
+    expect(testTrace).toContain('version=2.0.1');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('an archive over the server\'s limit (413) fails the job with a clear message; a dependency that cannot be downloaded fails the next one', async () => {
+    fx = await createRunFixture({ maxArtifactSize: 1000 });
+    fx.writeConfig();
+    const big = fx.enqueue({ name: 'big', script: ['mkdir dist && head -c 200000 /dev/urandom > dist/blob'], overrides: { artifacts: [archive(['dist/'])] } });
+    const run = fx.start();
+    await done(fx, big);
+    const text = trace(big);
+    expect(big.final).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
+    expect(text).toContain('413');
+    expect(text).toMatch(/too large|maximum/i);
+
+    const small = fx.enqueue({ name: 'small', script: ['mkdir dist && echo x > dist/x'], overrides: { artifacts: [archive(['dist/'])] } });
+    await done(fx, small);
+    expect(small.final).toMatchObject({ state: 'success' });
+    fx.gl.fault('download-artifacts', { corrupt: true, times: 5 });
+    const next = fx.enqueue({ name: 'next', script: ['echo should not run'], dependencies: [small] });
+    await done(fx, next);
+    expect(next.final).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
+    expect(trace(next)).toContain(`Downloading artifacts for small (${small.id})...`);
+    expect(trace(next)).not.toContain('should not run\n');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+});
+
+describe('berth run: distributed cache (S3)', () => {
+  it('saves the cache to S3 and a later job restores it from S3 with the local copy gone', async () => {
+    s3 = await startS3TestServer();
+    fx = await createRunFixture();
+    fx.writeConfig({
+      runner: [
+        '  [runners.cache]',
+        '    Type = "s3"',
+        '    Shared = true',
+        '    [runners.cache.s3]',
+        `      ServerAddress = "${s3.address}"`,
+        `      AccessKey = "${s3.accessKey}"`,
+        `      SecretKey = "${s3.secretKey}"`,
+        `      BucketName = "${s3.bucket}"`,
+        '      Insecure = true',
+      ].join('\n'),
+    });
+    const cache = [{ key: 'deps-main', untracked: false, policy: 'pull-push', paths: ['vendor/'], when: 'on_success', fallback_keys: [] }];
+    const script = ['if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; else echo "cache miss"; mkdir -p vendor; echo 7 > vendor/stamp; fi'];
+    const first = fx.enqueue({ name: 'deps', script, overrides: { cache } });
+    const run = fx.start();
+    await done(fx, first);
+    const firstTrace = trace(first);
+    expect(first.final, firstTrace).toMatchObject({ state: 'success' });
+    expect(firstTrace).toContain('cache miss');
+    expect(firstTrace).toContain('Creating cache deps-main...');
+    expect(firstTrace).toMatch(/Uploading cache\.zip to http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/\d+\/deps-main/);
+    expect(firstTrace).toContain('Created cache');
+    expect(firstTrace).not.toMatch(/X-Amz-|Signature=/);
+    expect(s3.requests.some((r) => r.method === 'PUT' && r.path.endsWith('/deps-main'))).toBe(true);
+
+    rmSync(join(fx.dir, 'config', 'cache'), { recursive: true, force: true });
+    const second = fx.enqueue({ name: 'deps', script, overrides: { cache } });
+    await done(fx, second);
+    const secondTrace = trace(second);
+    expect(second.final, secondTrace).toMatchObject({ state: 'success' });
+    expect(secondTrace).toMatch(/Downloading cache from http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/\d+\/deps-main/);
+    expect(secondTrace).toContain('Successfully extracted cache');
+    expect(secondTrace).toContain('cache hit 7');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('an unreachable S3 is a warning, never a failed job', async () => {
+    fx = await createRunFixture();
+    fx.writeConfig({
+      runner: ['  [runners.cache]', '    Type = "s3"', '    [runners.cache.s3]', '      ServerAddress = "127.0.0.1:9"', '      AccessKey = "a"', '      SecretKey = "s3cr3t-key"', '      BucketName = "b"', '      Insecure = true'].join('\n'),
+    });
+    const job = fx.enqueue({
+      name: 'deps',
+      script: ['mkdir -p vendor && echo 1 > vendor/x'],
+      overrides: { cache: [{ key: 'k', untracked: false, policy: 'pull-push', paths: ['vendor/'], when: 'on_success', fallback_keys: [] }] },
+    });
+    const run = fx.start();
+    await done(fx, job);
+    const text = trace(job);
+    expect(job.final, text).toMatchObject({ state: 'success' });
+    expect(text).toContain('Failed to extract cache');
+    expect(text).not.toContain('s3cr3t-key');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+});
