@@ -1,0 +1,184 @@
+/**
+ * The parts of bench/artifacts (run.mjs bundles this file with esbuild; plain `node` cannot load
+ * TypeScript): the servers (GitLab API test server, S3 test server), the job containers and their
+ * files, the floor (the Engine archive API alone: GET archive out of one container, PUT into
+ * another, as `docker cp` out and in), and berth's own code paths for artifacts and cache, each
+ * timed by phase. run.mjs runs berth's paths in child processes so that their peak RSS is theirs
+ * (the servers are in bench-servers.ts, loaded by the parent only).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { pack } from 'tar-stream';
+import { selectFiles } from '../../src/artifacts/file-selector.js';
+import { writeZip } from '../../src/artifacts/write-zip.js';
+import { zipToTar } from '../../src/artifacts/zip-to-tar.js';
+import { createCacheTransport, createDistributedCacheStore } from '../../src/cache/create-cache-transport.js';
+import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
+import { ContainerProjectFiles } from '../../src/executor/docker/container-project-files.js';
+import { GitLabArtifactTransport } from '../../src/gitlab/gitlab-artifact-transport.js';
+import { GitLabClient } from '../../src/gitlab/gitlab-client.js';
+import { MemoryByteWriter } from '../../src/log/byte-writer.js';
+import { JobLog } from '../../src/log/job-log.js';
+import { s3CacheSettings } from '../../test/support/s3-test-server.js';
+
+export const PROJECT = '/builds/bench/project';
+const IMAGE = 'berth-test/bash:latest';
+const engine = new DockerodeEngine();
+const never = new AbortController().signal;
+
+/** A stopped container whose project directory exists (the job's build container, between stages). */
+export async function createContainer(label: string): Promise<string> {
+  const id = await engine.createContainer({
+    name: `berth-bench-artifacts-${randomBytes(4).toString('hex')}`,
+    image: IMAGE,
+    entrypoint: ['/bin/sh', '-c'],
+    cmd: [`mkdir -p ${PROJECT}`],
+    labels: { 'berth.bench': label },
+  });
+  await engine.startContainer(id);
+  await engine.waitContainer(id);
+  return id;
+}
+
+export async function removeContainerIds(ids: string[]): Promise<void> {
+  for (const id of ids) await engine.removeContainer(id, { force: true });
+}
+
+export async function removeContainers(label: string): Promise<void> {
+  for (const c of await engine.listContainers([`berth.bench=${label}`])) await engine.removeContainer(c.id, { force: true });
+}
+
+/** Fills `<project>/dist` with `files` files of `size` bytes (base64 text, ~75 % compressible) in folders of 200. */
+export async function fillDist(container: string, files: number, size: number): Promise<number> {
+  const tar = pack();
+  const chunk = Buffer.from(randomBytes(Math.ceil((size * 3) / 4) + 3).toString('base64')).subarray(0, size);
+  const done = engine.putArchive(container, PROJECT, tar as unknown as Readable, never);
+  for (let i = 0; i < files; i++) {
+    const dir = `dist/d${String(Math.floor(i / 200)).padStart(3, '0')}`;
+    if (i % 200 === 0) tar.entry({ name: `${dir}/`, type: 'directory', mode: 0o755 });
+    // Vary the content a little so that files are not identical.
+    const body = Buffer.from(chunk);
+    body.write(String(i).padStart(8, '0'), 0);
+    await new Promise<void>((resolve, reject) => tar.entry({ name: `${dir}/f${i}.txt`, mode: 0o644, size }, body, (err) => (err ? reject(err) : resolve())));
+  }
+  tar.finalize();
+  await done;
+  return files * size;
+}
+
+/** The floor: the Engine archive API alone, out of one container and into another. */
+export async function floorCopy(from: string, to: string): Promise<number> {
+  const t0 = performance.now();
+  const out = await engine.getArchive(from, `${PROJECT}/dist`, never);
+  if (!out) throw new Error('no dist in the source container');
+  await engine.putArchive(to, PROJECT, out, never);
+  return performance.now() - t0;
+}
+
+function silentLog(): JobLog {
+  return new JobLog(new MemoryByteWriter(), { traceSections: false });
+}
+
+function files(container: string): ContainerProjectFiles {
+  return new ContainerProjectFiles(engine, container, PROJECT, new Set(), async () => undefined);
+}
+
+/** berth's archive step: select dist/ from the container and write the zip. */
+async function archive(container: string, file: string, level: number): Promise<void> {
+  const log = silentLog();
+  const selection = selectFiles(files(container), { paths: ['dist/'], exclude: [], untracked: false }, { projectDir: PROJECT, log, signal: never });
+  await writeZip(selection.entries, file, { level, signal: never });
+}
+
+/** berth's extract step: zip → tar → the container's project directory. */
+async function extract(container: string, file: string): Promise<void> {
+  const { stream, done } = await zipToTar(file, { signal: never });
+  await Promise.all([files(container).write(stream, never), done]);
+}
+
+export interface PhaseTimes {
+  [phase: string]: number;
+}
+
+/** Artifacts through GitLab: archive + upload in one process (the producing job). */
+export async function artifactsUp(a: { container: string; glUrl: string; job: { id: number; token: string }; level: number }): Promise<PhaseTimes> {
+  const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const file = join(temp, 'artifacts.zip');
+    const t0 = performance.now();
+    await archive(a.container, file, a.level);
+    const t1 = performance.now();
+    const client = new GitLabClient();
+    const transport = new GitLabArtifactTransport({ api: client.artifactsApi(), job: { url: a.glUrl, id: a.job.id, token: a.job.token }, tempDir: temp });
+    const artifact = { name: '', untracked: false, paths: ['dist/'], exclude: [], when: 'on_success' as const, artifactType: 'archive', artifactFormat: 'zip', expireIn: '' };
+    await transport.upload({ artifact, file, filename: 'artifacts.zip', format: 'zip', name: '', expireIn: '' }, silentLog(), never);
+    const t2 = performance.now();
+    client.close();
+    return { archive: t1 - t0, upload: t2 - t1 };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** Artifacts through GitLab: download + extract in one process (the consuming job). */
+export async function artifactsDown(a: { container: string; glUrl: string; dep: { id: number; token: string } }): Promise<PhaseTimes> {
+  const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const client = new GitLabClient();
+    const transport = new GitLabArtifactTransport({ api: client.artifactsApi(), job: { url: a.glUrl, id: a.dep.id, token: a.dep.token }, tempDir: temp });
+    const t0 = performance.now();
+    const local = await transport.download({ id: a.dep.id, name: 'bench', token: a.dep.token, artifactsFile: { filename: 'artifacts.zip', size: 0 } }, silentLog(), never);
+    const t1 = performance.now();
+    await extract(a.container, local.path);
+    const t2 = performance.now();
+    await local.release();
+    client.close();
+    return { download: t1 - t0, extract: t2 - t1 };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** The local store of berth exec: archive to a file, then extract from it (no network). */
+export async function localRoundTrip(a: { from: string; to: string; level: number }): Promise<PhaseTimes> {
+  const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const file = join(temp, 'archive.zip');
+    const t0 = performance.now();
+    await archive(a.from, file, a.level);
+    const t1 = performance.now();
+    await extract(a.to, file);
+    return { archive: t1 - t0, extract: performance.now() - t1 };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** Cache save (archive, local cache.zip, S3 PUT) then restore in a fresh cache folder (S3 GET, extract). */
+export async function cacheRoundTrip(a: { from: string; to: string; s3: { address: string; bucket: string; accessKey: string; secretKey: string }; level: number; key: string }): Promise<PhaseTimes> {
+  const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const s3 = s3CacheSettings({ serverAddress: a.s3.address, insecure: true, accessKey: a.s3.accessKey, secretKey: a.s3.secretKey, bucketName: a.s3.bucket });
+    const distributed = createDistributedCacheStore({ type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3 }, 'bench');
+    const saver = createCacheTransport({ cacheDir: join(temp, 'a'), distributed, projectId: 1, timeoutSeconds: 3600 });
+    const restorer = createCacheTransport({ cacheDir: join(temp, 'b'), distributed, projectId: 1, timeoutSeconds: 3600 });
+    const file = join(temp, 'cache.zip');
+    const t0 = performance.now();
+    await archive(a.from, file, a.level);
+    const t1 = performance.now();
+    if (!(await saver.save(a.key, file, silentLog(), never))) throw new Error('cache save failed');
+    const t2 = performance.now();
+    const local = await restorer.restore(a.key, silentLog(), never);
+    if (!local) throw new Error('cache restore found nothing');
+    const t3 = performance.now();
+    await extract(a.to, local.path);
+    const t4 = performance.now();
+    return { archive: t1 - t0, save: t2 - t1, restore: t3 - t2, extract: t4 - t3 };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
