@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FileEntry } from '../../artifacts/file-entry.js';
@@ -89,5 +90,33 @@ describe('ContainerProjectFiles (real engine, stopped container)', () => {
     await engine.removeContainer(id, { force: true });
     const files = new ContainerProjectFiles(engine, id, PROJECT, new Set(), async () => undefined);
     await expect(files.read('', signal)).rejects.toThrow(/no such container/i);
+  });
+});
+
+describe('ContainerProjectFiles: a disk that fills while extracting', () => {
+  it('fails with the engine\'s "no space left" error naming the container path', async () => {
+    // A 1 MiB tmpfs volume as the build directory: the engine mounts it for archive calls too.
+    const docker = new Docker();
+    const volume = `berth-test-full-${run.value}`;
+    await docker.createVolume({ Name: volume, Driver: 'local', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' }, Labels: run.labels });
+    try {
+      const id = await engine.createContainer({
+        name: `berth-test-files-${run.value}-full`,
+        image: 'berth-test/bash:latest',
+        entrypoint: ['/bin/sh', '-c'],
+        cmd: ['true'],
+        labels: run.labels,
+        mounts: [{ type: 'volume', source: volume, target: '/builds' }],
+      });
+      const files = new ContainerProjectFiles(engine, id, '/builds', new Set(), async () => undefined);
+      const tar = pack();
+      const body = Buffer.alloc(512 * 1024, 'x');
+      for (let i = 0; i < 8; i++) tar.entry({ name: `big/part-${i}`, mode: 0o644 }, body);
+      tar.finalize();
+      await expect(files.write(tar as unknown as Readable, signal)).rejects.toThrow(/no space left on device/i);
+      await engine.removeContainer(id, { force: true });
+    } finally {
+      await docker.getVolume(volume).remove({ force: true });
+    }
   });
 });
