@@ -181,3 +181,29 @@ export async function cacheRoundTrip(a: { from: string; to: string; s3: { addres
     rmSync(temp, { recursive: true, force: true });
   }
 }
+
+/** Diagnostics: the time of each layer of the archive side alone (engine read, entries, selection). */
+export async function readLayers(a: { container: string }): Promise<PhaseTimes> {
+  const t0 = performance.now();
+  const raw = await engine.getArchive(a.container, `${PROJECT}/dist`, never);
+  for await (const _ of raw!) void _;
+  const t1 = performance.now();
+  for await (const e of (await files(a.container).read('dist', never))!) for await (const _ of e.body) void _;
+  const t2 = performance.now();
+  const selection = selectFiles(files(a.container), { paths: ['dist/'], exclude: [], untracked: false }, { projectDir: PROJECT, log: silentLog(), signal: never });
+  for await (const e of selection.entries) for await (const _ of e.body) void _;
+  const t3 = performance.now();
+  return { engine: t1 - t0, entries: t2 - t1, selection: t3 - t2 };
+}
+
+/** Diagnostics: berth's archive step alone (selection + zip to a local file). */
+export async function archiveOnly(a: { container: string; level: number }): Promise<PhaseTimes> {
+  const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const t0 = performance.now();
+    await archive(a.container, join(temp, 'a.zip'), a.level);
+    return { archive: performance.now() - t0 };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}

@@ -9,15 +9,16 @@
  * does ("File ignored").
  *
  * Speed: artifacts are often thousands of small files. A file up to SMALL_FILE bytes is read into
- * memory and deflated on libuv's thread pool while the next ones are read (as fastzip compresses
- * several files at once); the results are written in order. At most WINDOW_BYTES of such files
+ * memory and deflated (the larger ones on libuv's thread pool while the next ones are read, as
+ * fastzip compresses several files at once; the small ones at once, see compress); the results are
+ * written in order. At most WINDOW_BYTES of such files
  * are in flight, so memory stays bounded. A larger file waits for the window to drain, then
  * streams through deflate with a data descriptor: no file is ever held whole in memory beyond
  * SMALL_FILE, and the archive itself never is.
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { createDeflateRaw, deflateRaw } from 'node:zlib';
+import { createDeflateRaw, deflateRaw, deflateRawSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { errorMessage, isAbortError } from '../shared/errors.js';
 import { abortReason } from '../shared/abort.js';
@@ -128,8 +129,15 @@ function entryName(entry: FileEntry): Buffer {
   return Buffer.from(entry.type === 'directory' ? `${entry.path.replace(/\/+$/, '')}/` : entry.path, 'utf8');
 }
 
+/**
+ * Below SYNC_DEFLATE bytes a thread-pool round trip costs more than the compression itself
+ * (a zlib handle per call): deflate on this thread. Larger files go to the pool, in parallel.
+ */
+const SYNC_DEFLATE = 128 * 1024;
+
 async function compress(raw: Buffer, level: number): Promise<{ method: number; bytes: Buffer }> {
   if (level === 0 || raw.length === 0) return { method: METHOD_STORE, bytes: raw };
+  if (raw.length < SYNC_DEFLATE) return { method: METHOD_DEFLATE, bytes: deflateRawSync(raw, { level }) };
   return { method: METHOD_DEFLATE, bytes: await deflateRawAsync(raw, { level }) };
 }
 
