@@ -207,3 +207,15 @@ export async function archiveOnly(a: { container: string; level: number }): Prom
     rmSync(temp, { recursive: true, force: true });
   }
 }
+
+/** Diagnostics: one layer only, for its peak RSS. */
+export async function readOneLayer(a: { container: string; layer: string }): Promise<PhaseTimes> {
+  const t0 = performance.now();
+  if (a.layer === 'engine') {
+    const raw = await engine.getArchive(a.container, `${PROJECT}/dist`, never);
+    for await (const _ of raw!) void _;
+  } else if (a.layer === 'entries') {
+    for await (const e of (await files(a.container).read('dist', never))!) for await (const _ of e.body) void _;
+  }
+  return { [a.layer]: performance.now() - t0 };
+}

@@ -11,7 +11,7 @@
  * Speed: artifacts are often thousands of small files. A file up to SMALL_FILE bytes is read into
  * memory and deflated (the larger ones on libuv's thread pool while the next ones are read, as
  * fastzip compresses several files at once; the small ones at once, see compress); the results are
- * written in order. At most WINDOW_BYTES of such files
+ * written in order. At most WINDOW_BYTES (8 MiB) of such files
  * are in flight, so memory stays bounded. A larger file waits for the window to drain, then
  * streams through deflate with a data descriptor: no file is ever held whole in memory beyond
  * SMALL_FILE, and the archive itself never is.
@@ -38,8 +38,8 @@ export interface WriteZipOptions {
 }
 
 const SMALL_FILE = 1024 * 1024;
-const WINDOW_BYTES = 16 * 1024 * 1024;
-const WINDOW_ENTRIES = 512;
+const WINDOW_BYTES = 8 * 1024 * 1024;
+const WINDOW_ENTRIES = 256;
 const WRITE_CHUNK = 1024 * 1024;
 const U32 = 0xffffffff;
 const deflateRawAsync = promisify(deflateRaw);
