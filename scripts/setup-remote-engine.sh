@@ -110,10 +110,19 @@ start_dockerd() {
   log "starting dockerd in $NS on tcp://$NS_ADDR:$PORT (log: $STATE/dockerd.log)"
   mkdir -p "$STATE/root" "$STATE/exec"
   rm -f "$STATE/dockerd.pid"
-  # setsid: detached from this shell, so that it keeps running for the tests.
-  # nsenter --net (not ip netns exec): ip netns exec also mounts a fresh /sys in a mount
-  # namespace of its own, which hides the cgroup mounts dockerd needs ("Devices cgroup isn't mounted").
-  setsid nsenter --net="/run/netns/$NS" dockerd \
+  # Its own /etc/docker (daemon.json, key.json): with the main engine's key.json both engines
+  # report the same ID (docker info), which hides which one a test talks to. dockerd 20.10 has no
+  # flag for the key's path, so it runs in a mount namespace of its own (unshare --mount) where
+  # $STATE/etc-docker is bind-mounted on /etc/docker; its overlay mounts stay in that namespace
+  # and go with it when dockerd exits.
+  mkdir -p "$STATE/etc-docker"
+  [ -f "$STATE/etc-docker/daemon.json" ] || echo '{}' > "$STATE/etc-docker/daemon.json"
+  # nsenter --net (not ip netns exec): ip netns exec also mounts a fresh /sys, which hides the
+  # cgroup mounts dockerd needs ("Devices cgroup isn't mounted").
+  # setsid: detached from this shell, so that it keeps running for the tests. exec: the PID in
+  # the pidfile is dockerd's own.
+  setsid nsenter --net="/run/netns/$NS" unshare --mount --propagation slave sh -c '
+    mount --bind "$1/etc-docker" /etc/docker && shift && exec dockerd "$@"' sh "$STATE" \
     --data-root "$STATE/root" --exec-root "$STATE/exec" --pidfile "$STATE/dockerd.pid" \
     -H "tcp://$NS_ADDR:$PORT" --tlsverify \
     --tlscacert "$STATE/certs/ca.pem" --tlscert "$STATE/certs/server-cert.pem" --tlskey "$STATE/certs/server-key.pem" \
