@@ -183,7 +183,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
 
     const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
 
-    it('runs a GitLab job on the remote engine with sources fetched on berth's side; the local engine never sees it', async () => {
+    it('runs a GitLab job on the remote engine with sources fetched on berth\'s side; the local engine never sees it', async () => {
       fx = await createRunFixture();
       fx.writeConfig({ docker: `    host = "${endpoint}"\n    tls_verify = true\n    tls_cert_path = "${env.DOCKER_CERT_PATH}"` });
       const job = fx.enqueue({ script: ['cat data.txt', 'echo "engine host: $(hostname)"'] });
@@ -207,7 +207,8 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
       const job = fx.enqueue({ script: ['echo never'] });
       const run = fx.start();
       await fx.gl.waitFor(() => job.final !== null, 120_000, `the final update of job ${job.id}`);
-      expect(job.final).toMatchObject({ state: 'failed' });
+      expect(job.final).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
+      expect(trace(job)).toContain('ERROR: Job failed (system failure): TLS with the Docker engine at ');
       expect(trace(job)).toContain(`TLS with the Docker engine at ${endpoint} failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`);
       expect(trace(job)).not.toContain('BEGIN');
       expect(run.child.exitCode).toBeNull();
