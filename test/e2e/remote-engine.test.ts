@@ -22,7 +22,7 @@ function readEnvFile(path: string): Record<string, string> | null {
   const out: Record<string, string> = {};
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]] = m[2];
+    if (m?.[1] !== undefined) out[m[1]] = m[2] ?? '';
   }
   return out;
 }
@@ -46,7 +46,7 @@ async function everythingOn(engine: DockerodeEngine): Promise<{ containers: stri
 }
 
 describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote ? '' : ` (skipped: no ${ENV_FILE}; run scripts/setup-remote-engine.sh start as root)`}`, () => {
-  const env = remote ?? {};
+  const env = { DOCKER_HOST: remote?.DOCKER_HOST ?? '', DOCKER_CERT_PATH: remote?.DOCKER_CERT_PATH ?? '', BERTH_REMOTE_WRONG_CA: remote?.BERTH_REMOTE_WRONG_CA ?? '' };
   const endpoint = env.DOCKER_HOST;
   const engine = new DockerodeEngine({ host: env.DOCKER_HOST, tlsVerify: true, tlsCertPath: env.DOCKER_CERT_PATH });
   const repos: FixtureRepo[] = [];
