@@ -30,6 +30,7 @@ VETH_NS=berth-rn0
 HOST_ADDR=10.212.0.1
 NS_ADDR=10.212.0.2
 PORT=2376
+DROP_PORT=2377
 POOL=10.213.0.0/16
 BIP=10.214.0.1/24
 DOCKER=${DOCKER:-/usr/bin/docker}
@@ -103,6 +104,10 @@ make_netns() {
   # (checked: connect to 10.99.99.99:80 succeeds), so a dial of a container IP would "succeed".
   ip route replace unreachable "$POOL"
   ip route replace unreachable "${BIP%.*}.0/24"
+  # A firewalled port for tests of an engine that never answers: SYNs to $NS_ADDR:$DROP_PORT are
+  # dropped inside the namespace (its own iptables; gone with the namespace).
+  nsenter --net="/run/netns/$NS" iptables -C INPUT -p tcp --dport "$DROP_PORT" -j DROP 2>/dev/null ||
+    nsenter --net="/run/netns/$NS" iptables -A INPUT -p tcp --dport "$DROP_PORT" -j DROP
 }
 
 start_dockerd() {
@@ -149,6 +154,7 @@ DOCKER_TLS_VERIFY=1
 DOCKER_CERT_PATH=$STATE/client
 BERTH_REMOTE_WRONG_CA=$STATE/wrong-ca
 BERTH_REMOTE_NETNS=$NS
+BERTH_REMOTE_DROPPED=tcp://$NS_ADDR:$DROP_PORT
 EOF
   mv "$STATE/env.tmp" "$STATE/env"
 }

@@ -44,11 +44,11 @@ describe('connectionOptions', () => {
     expect(String(opts.ca)).toBe('-----BEGIN ca.pem-----\n');
     expect(String(opts.cert)).toBe('-----BEGIN cert.pem-----\n');
     expect((opts.key as Buffer).toString()).toBe('-----BEGIN key.pem-----\n');
-    expect((opts as { agent?: unknown }).agent).toBeUndefined();
+    expect((opts as { agent?: Agent }).agent?.options.rejectUnauthorized).toBe(true);
   });
 
   it('plain tcp without TLS settings stays http; a unix socket stays a socket', () => {
-    expect(connectionOptions({ host: 'tcp://127.0.0.1:2375' }, {})).toEqual({ host: '127.0.0.1', port: '2375', protocol: 'http' });
+    expect(connectionOptions({ host: 'tcp://127.0.0.1:2375' }, {})).toMatchObject({ host: '127.0.0.1', port: '2375', protocol: 'http' });
     expect(connectionOptions({}, { DOCKER_HOST: 'unix:///run/x.sock' })).toEqual({ socketPath: '/run/x.sock' });
   });
 

@@ -8,10 +8,13 @@
  */
 import type Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from './engine-error.js';
+import { connectTimeoutAgent } from './connect-timeout-agent.js';
+
+/** How long a TCP connection to a tcp:// engine may take before the call fails (ETIMEDOUT). */
+export const ENGINE_CONNECT_TIMEOUT_MS = 20_000;
 
 export interface EngineConnection {
   /** unix:///path, tcp://host:port, or undefined for DOCKER_HOST / the default socket. */
@@ -81,7 +84,10 @@ export function connectionOptions(conn: EngineConnection, env: NodeJS.ProcessEnv
     port: url.port || (tls ? 2376 : 2375),
     protocol: tls ? 'https' : 'http',
   };
-  if (!tls) return opts;
+  if (!tls) {
+    (opts as { agent?: unknown }).agent = connectTimeoutAgent(false, {}, ENGINE_CONNECT_TIMEOUT_MS);
+    return opts;
+  }
   const endpoint = engineEndpoint({ host });
   const read = (file: string, what: string): Buffer => {
     const path = join(r.tlsCertPath, file);
@@ -104,10 +110,12 @@ export function connectionOptions(conn: EngineConnection, env: NodeJS.ProcessEnv
     opts.cert = read('cert.pem', 'client certificate');
     opts.key = read('key.pem', 'client key');
   }
-  if (!r.tlsVerify) {
-    // TLS without verification (a certificate folder without tls_verify / DOCKER_TLS_VERIFY), as
-    // Docker's client does (InsecureSkipVerify): dockerode has no option for it but the agent.
-    (opts as { agent?: Agent }).agent = new Agent({ rejectUnauthorized: false, cert: opts.cert, key: opts.key, keepAlive: false });
-  }
+  // Without verification (a certificate folder without tls_verify / DOCKER_TLS_VERIFY) as Docker's
+  // client does (InsecureSkipVerify): dockerode has no option for it but the agent.
+  (opts as { agent?: unknown }).agent = connectTimeoutAgent(
+    true,
+    { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: r.tlsVerify },
+    ENGINE_CONNECT_TIMEOUT_MS,
+  );
   return opts;
 }

@@ -46,7 +46,7 @@ async function everythingOn(engine: DockerodeEngine): Promise<{ containers: stri
 }
 
 describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote ? '' : ` (skipped: no ${ENV_FILE}; run scripts/setup-remote-engine.sh start as root)`}`, () => {
-  const env = { DOCKER_HOST: remote?.DOCKER_HOST ?? '', DOCKER_CERT_PATH: remote?.DOCKER_CERT_PATH ?? '', BERTH_REMOTE_WRONG_CA: remote?.BERTH_REMOTE_WRONG_CA ?? '' };
+  const env = { DOCKER_HOST: remote?.DOCKER_HOST ?? '', DOCKER_CERT_PATH: remote?.DOCKER_CERT_PATH ?? '', BERTH_REMOTE_WRONG_CA: remote?.BERTH_REMOTE_WRONG_CA ?? '', BERTH_REMOTE_DROPPED: remote?.BERTH_REMOTE_DROPPED ?? '' };
   const endpoint = env.DOCKER_HOST;
   const engine = new DockerodeEngine({ host: env.DOCKER_HOST, tlsVerify: true, tlsCertPath: env.DOCKER_CERT_PATH });
   const repos: FixtureRepo[] = [];
@@ -151,6 +151,25 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/^berth: error: berth exec cannot run jobs: Cannot reach the Docker engine at tcp:\/\/10\.213\.255\.254:2376 \((EHOSTUNREACH|ENETUNREACH)\)/);
   });
+
+  it('an engine behind a firewall that drops packets fails after the connect timeout (20 s), not the kernel\'s two minutes', async () => {
+    const dir = repo({ '.gitlab-ci.yml': pipeline, 'file.txt': 'x\n' });
+    const dropped = env.BERTH_REMOTE_DROPPED;
+    const started = Date.now();
+    const res = await runBerth(['exec', '--cwd', dir, '--docker-host', dropped, '--docker-tls-verify', '--docker-cert-path', env.DOCKER_CERT_PATH], {
+      env: NO_DOCKER_VARS,
+      timeoutMs: 90_000,
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(res.code).toBe(2);
+    const hostPort = dropped.replace('tcp://', '');
+    expect(res.stderr).toBe(
+      `berth: error: berth exec cannot run jobs: Cannot reach the Docker engine at ${dropped} (ETIMEDOUT): connect ETIMEDOUT ${hostPort} (no connection within 20 s). ` +
+        'Is dockerd running, and is DOCKER_HOST or [runners.docker] host right?\n',
+    );
+    expect(seconds).toBeGreaterThanOrEqual(20);
+    expect(seconds).toBeLessThan(40);
+  }, 120_000);
 
   it('locality: the service health check dials the service IP from berth, which the remote engine does not route; the job itself reaches the service', async () => {
     const dir = repo({
