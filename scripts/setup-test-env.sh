@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts everything berth's example and tests need on a Debian 12 machine, as root:
 # Debian's Docker engine (started in the background when it is not running), the local images
-# (and the runner image, berth/runner:dev),
+# (and the runner image, berth/runner:dev), a second "remote" engine over TLS in a network
+# namespace of its own (scripts/setup-remote-engine.sh),
 # the registry/credential-helper packages and their configuration, and the npm dependencies.
 # Safe to run again: every step checks first.
 set -euo pipefail
@@ -55,5 +56,11 @@ if [ "${BERTH_SKIP_RUNNER_IMAGE:-}" = 1 ]; then
 else
   log "building the runner image (berth in a container)"
   bash scripts/build-runner-image.sh
+fi
+if [ "${BERTH_SKIP_REMOTE_ENGINE:-}" = 1 ]; then
+  log "skipping the remote engine (BERTH_SKIP_REMOTE_ENGINE=1)"
+else
+  log "starting the remote Docker engine (TLS, own network namespace)"
+  DOCKER=$DOCKER bash scripts/setup-remote-engine.sh start
 fi
 log "ready"

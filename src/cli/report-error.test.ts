@@ -23,7 +23,7 @@ describe('reportError', () => {
     const err = new EngineUnavailableError('berth exec', 'unix:///var/run/docker.sock', cause);
     expect(err).toMatchObject({ code: 'engine_unavailable', cause });
     expect(report(err)).toEqual({
-      code: 1,
+      code: 2,
       text: 'berth: error: berth exec cannot run jobs: the Docker engine at unix:///var/run/docker.sock cannot be used: Cannot reach the Docker engine (ECONNREFUSED): connect ECONNREFUSED /var/run/docker.sock\n',
     });
   });

@@ -1,7 +1,10 @@
 import { BerthError, type ErrorCode } from '../shared/errors.js';
 
-/** Exit codes by error code: 2 for bad input (flags, config, pipeline); 1 for anything not listed. */
-const EXIT_CODES: Partial<Record<ErrorCode, number>> = { input_error: 2 };
+/**
+ * Exit codes by error code: 2 for bad input (flags, config, pipeline) and for a Docker engine
+ * that cannot be used before any job ran (unreachable, TLS certificates); 1 for anything not listed.
+ */
+const EXIT_CODES: Partial<Record<ErrorCode, number>> = { input_error: 2, engine_unavailable: 2 };
 
 /**
  * Prints an error for a person and returns the exit code (EXIT_CODES). Never prints a stack

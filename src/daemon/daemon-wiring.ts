@@ -49,7 +49,10 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
     ((s: DockerSettings): EngineClient => {
       const key = `${s.host}|${s.tlsVerify}|${s.tlsCertPath}`;
       let e = engines.get(key);
-      if (!e) engines.set(key, (e = new DockerodeEngine({ host: s.host || undefined, tlsVerify: s.tlsVerify, tlsCertPath: s.tlsCertPath || undefined })));
+      // With a host, its keys alone (tls_cert_path "" means none); without one, Docker's
+      // variables (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) for what the keys leave unset,
+      // as gitlab-runner's helpers/docker client falls back to the environment.
+      if (!e) engines.set(key, (e = new DockerodeEngine(s.host ? { host: s.host, tlsVerify: s.tlsVerify, tlsCertPath: s.tlsCertPath } : { tlsVerify: s.tlsVerify || undefined, tlsCertPath: s.tlsCertPath || undefined })));
       return e;
     });
   const { metrics, log } = input;

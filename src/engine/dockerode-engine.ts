@@ -17,15 +17,31 @@ import type {
 } from './engine-client.js';
 import { EngineError, toEngineError } from './engine-error.js';
 import { readPullStream } from './pull-stream.js';
-import { connectionOptions, type EngineConnection } from './engine-connection.js';
+import { connectionOptions, engineEndpoint, type EngineConnection } from './engine-connection.js';
 import { containerCreateBody, demuxBuffer, toImageInfo, type RawContainer, type RawImage } from './engine-wire.js';
 import { sleep } from '../shared/abort.js';
 
 export class DockerodeEngine implements EngineClient {
-  private readonly docker: Docker;
+  /** The engine's address for messages (never a certificate or key). */
+  readonly endpoint: string;
+  private client: Docker | null = null;
 
-  constructor(conn: EngineConnection = {}) {
-    this.docker = new Docker(connectionOptions(conn));
+  constructor(private readonly conn: EngineConnection = {}) {
+    this.endpoint = engineEndpoint(conn);
+  }
+
+  /**
+   * The dockerode client, made on first use: a TLS file that cannot be read fails the call that
+   * needs the engine (an EngineError naming the endpoint and the file), not the process, and is
+   * read again by the next call.
+   */
+  private get docker(): Docker {
+    this.client ??= new Docker(connectionOptions(this.conn));
+    return this.client;
+  }
+
+  private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return call(operation, fn, this.endpoint);
   }
 
   /** dockerode's typings omit the options argument (abortSignal) of these calls. */
@@ -38,13 +54,13 @@ export class DockerodeEngine implements EngineClient {
   }
 
   async ping(signal?: AbortSignal): Promise<void> {
-    await call('ping', () => this.loose.ping({ abortSignal: signal }));
+    await this.call('ping', () => this.loose.ping({ abortSignal: signal }));
   }
 
   async info(signal?: AbortSignal): Promise<{ serverVersion: string; apiVersion: string; os: string; id: string }> {
     const [info, version] = await Promise.all([
-      call('info', () => this.loose.info({ abortSignal: signal })),
-      call('version', () => this.loose.version({ abortSignal: signal })),
+      this.call('info', () => this.loose.info({ abortSignal: signal })),
+      this.call('version', () => this.loose.version({ abortSignal: signal })),
     ]);
     return {
       serverVersion: text(version.Version),
@@ -59,7 +75,7 @@ export class DockerodeEngine implements EngineClient {
       const raw = (await this.docker.getImage(ref).inspect({ abortSignal: signal } as object)) as unknown as RawImage;
       return toImageInfo(raw);
     } catch (err) {
-      const e = toEngineError('inspect image', err);
+      const e = toEngineError('inspect image', err, this.endpoint);
       if (e instanceof EngineError && e.notFound) return null;
       throw e;
     }
@@ -69,7 +85,7 @@ export class DockerodeEngine implements EngineClient {
     const query: Record<string, unknown> = { fromImage: ref, abortSignal: opts.signal };
     if (opts.platform) query.platform = opts.platform;
     if (opts.registryAuth) query.authconfig = { base64: opts.registryAuth };
-    const stream = (await call('pull', () => this.docker.createImage(query))) as Readable;
+    const stream = (await this.call('pull', () => this.docker.createImage(query))) as Readable;
     await readPullStream(stream, ref, opts.onProgress, opts.signal);
   }
 
@@ -78,14 +94,14 @@ export class DockerodeEngine implements EngineClient {
     // query to what the API takes there.
     const query: Record<string, string> = { name: spec.name };
     if (spec.platform) query.platform = spec.platform;
-    const container = await call('create container', () =>
+    const container = await this.call('create container', () =>
       this.docker.createContainer({ _query: query, _body: containerCreateBody(spec), abortSignal: signal } as unknown as Docker.ContainerCreateOptions),
     );
     return container.id;
   }
 
   async attachContainer(id: string, signal?: AbortSignal): Promise<Attachment> {
-    const raw = (await call('attach', () =>
+    const raw = (await this.call('attach', () =>
       this.docker.getContainer(id).attach({
         stream: true,
         stdin: true,
@@ -123,11 +139,11 @@ export class DockerodeEngine implements EngineClient {
   }
 
   async startContainer(id: string, signal?: AbortSignal): Promise<void> {
-    await call('start container', () => this.docker.getContainer(id).start({ abortSignal: signal } as object));
+    await this.call('start container', () => this.docker.getContainer(id).start({ abortSignal: signal } as object));
   }
 
   async waitContainer(id: string, signal?: AbortSignal): Promise<number> {
-    const res = (await call('wait container', () =>
+    const res = (await this.call('wait container', () =>
       this.docker.getContainer(id).wait({ abortSignal: signal } as object),
     )) as { StatusCode?: number; Error?: { Message?: string } | null };
     if (res.Error?.Message) throw new EngineError('wait container', 0, res.Error.Message);
@@ -136,7 +152,7 @@ export class DockerodeEngine implements EngineClient {
 
   async stopContainer(id: string, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
     try {
-      await call('stop container', () =>
+      await this.call('stop container', () =>
         this.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal: signal } as object),
       );
     } catch (err) {
@@ -148,7 +164,7 @@ export class DockerodeEngine implements EngineClient {
 
   async killContainer(id: string, signalName = 'SIGKILL', signal?: AbortSignal): Promise<void> {
     try {
-      await call('kill container', () =>
+      await this.call('kill container', () =>
         this.docker.getContainer(id).kill({ signal: signalName, abortSignal: signal } as object),
       );
     } catch (err) {
@@ -159,7 +175,7 @@ export class DockerodeEngine implements EngineClient {
 
   async removeContainer(id: string, opts: { force?: boolean; volumes?: boolean } = {}, signal?: AbortSignal): Promise<void> {
     try {
-      await call('remove container', () =>
+      await this.call('remove container', () =>
         this.docker.getContainer(id).remove({ force: opts.force ?? true, v: opts.volumes ?? true, abortSignal: signal } as object),
       );
     } catch (err) {
@@ -195,14 +211,14 @@ export class DockerodeEngine implements EngineClient {
         labels: raw.Config?.Labels ?? {},
       };
     } catch (err) {
-      const e = toEngineError('inspect container', err);
+      const e = toEngineError('inspect container', err, this.endpoint);
       if (e instanceof EngineError && e.notFound) return null;
       throw e;
     }
   }
 
   async containerLogs(id: string, tailBytes: number, signal?: AbortSignal): Promise<string> {
-    const buf = await call('container logs', () =>
+    const buf = await this.call('container logs', () =>
       this.docker.getContainer(id).logs({
         stdout: true,
         stderr: true,
@@ -216,10 +232,10 @@ export class DockerodeEngine implements EngineClient {
   }
 
   async execInContainer(id: string, cmd: string[], signal?: AbortSignal): Promise<number> {
-    const exec = await call('exec', () =>
+    const exec = await this.call('exec', () =>
       this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, abortSignal: signal }),
     );
-    const stream = (await call('exec start', () =>
+    const stream = (await this.call('exec start', () =>
       exec.start({ hijack: true, stdin: false, abortSignal: signal }),
     )) as NodeJS.ReadableStream;
     await new Promise<void>((resolve) => {
@@ -228,19 +244,19 @@ export class DockerodeEngine implements EngineClient {
       stream.on('error', () => resolve());
       stream.resume();
     });
-    const info = (await call('exec inspect', () => exec.inspect({ abortSignal: signal } as object))) as { ExitCode?: number | null };
+    const info = (await this.call('exec inspect', () => exec.inspect({ abortSignal: signal } as object))) as { ExitCode?: number | null };
     return info.ExitCode ?? -1;
   }
 
   async putArchive(id: string, path: string, tar: Readable, signal?: AbortSignal): Promise<void> {
-    await call('copy files into container', () =>
+    await this.call('copy files into container', () =>
       this.docker.getContainer(id).putArchive(tar as unknown as NodeJS.ReadableStream, { path, abortSignal: signal }),
     );
   }
 
   async getArchive(id: string, path: string, signal?: AbortSignal): Promise<Readable | null> {
     try {
-      const stream = await call('copy files from container', () =>
+      const stream = await this.call('copy files from container', () =>
         this.docker.getContainer(id).getArchive({ path, abortSignal: signal }),
       );
       return stream as unknown as Readable;
@@ -257,7 +273,7 @@ export class DockerodeEngine implements EngineClient {
     options: { mtu?: number; enableIpv6?: boolean } = {},
     signal?: AbortSignal,
   ): Promise<string> {
-    const net = await call('create network', () =>
+    const net = await this.call('create network', () =>
       this.docker.createNetwork({
         _query: {},
         _body: {
@@ -276,7 +292,7 @@ export class DockerodeEngine implements EngineClient {
 
   async removeNetwork(id: string, signal?: AbortSignal): Promise<void> {
     try {
-      await call('remove network', () => this.docker.getNetwork(id).remove({ abortSignal: signal } as object));
+      await this.call('remove network', () => this.docker.getNetwork(id).remove({ abortSignal: signal } as object));
     } catch (err) {
       if (err instanceof EngineError && err.notFound) return;
       throw err;
@@ -284,14 +300,14 @@ export class DockerodeEngine implements EngineClient {
   }
 
   async connectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void> {
-    await call('connect network', () =>
+    await this.call('connect network', () =>
       this.docker.getNetwork(network).connect({ Container: container, abortSignal: signal } as object),
     );
   }
 
   async disconnectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void> {
     try {
-      await call('disconnect network', () =>
+      await this.call('disconnect network', () =>
         this.docker.getNetwork(network).disconnect({ Container: container, Force: true, abortSignal: signal } as object),
       );
     } catch (err) {
@@ -302,7 +318,7 @@ export class DockerodeEngine implements EngineClient {
   }
 
   async createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string> {
-    const vol = (await call('create volume', () =>
+    const vol = (await this.call('create volume', () =>
       this.docker.createVolume({ _query: {}, _body: { Name: name, Labels: labels }, abortSignal: signal } as unknown as Docker.VolumeCreateOptions),
     )) as unknown as { name?: string; Name?: string };
     return vol.Name ?? vol.name ?? name;
@@ -310,7 +326,7 @@ export class DockerodeEngine implements EngineClient {
 
   async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
     try {
-      await call('remove volume', () => this.docker.getVolume(name).remove({ abortSignal: signal } as object));
+      await this.call('remove volume', () => this.docker.getVolume(name).remove({ abortSignal: signal } as object));
     } catch (err) {
       if (err instanceof EngineError && err.notFound) return;
       throw err;
@@ -318,39 +334,39 @@ export class DockerodeEngine implements EngineClient {
   }
 
   async listContainers(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]> {
-    const list = await call('list containers', () =>
+    const list = await this.call('list containers', () =>
       this.docker.listContainers({ all: true, filters: { label: labelFilters }, abortSignal: signal } as object),
     );
     return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }));
   }
 
   async listContainersOnNetwork(networkId: string, signal?: AbortSignal): Promise<ListedObject[]> {
-    const list = await call('list containers', () =>
+    const list = await this.call('list containers', () =>
       this.docker.listContainers({ all: true, filters: { network: [networkId] }, abortSignal: signal } as object),
     );
     return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }));
   }
 
   async listNetworks(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]> {
-    const list = await call('list networks', () =>
+    const list = await this.call('list networks', () =>
       this.docker.listNetworks({ filters: { label: labelFilters }, abortSignal: signal } as object),
     );
     return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
   }
 
   async listVolumes(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]> {
-    const res = await call('list volumes', () =>
+    const res = await this.call('list volumes', () =>
       this.docker.listVolumes({ filters: { label: labelFilters }, abortSignal: signal } as object),
     );
     return (res.Volumes ?? []).map((v) => ({ id: v.Name, name: v.Name, labels: v.Labels ?? {} }));
   }
 }
 
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+async function call<T>(operation: string, fn: () => Promise<T>, endpoint: string): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw toEngineError(operation, err);
+    throw toEngineError(operation, err, endpoint);
   }
 }
 

@@ -1,6 +1,7 @@
 /** What `berth exec` was asked to do: the command line, parsed and checked by the CLI. */
 import type { PullPolicy } from '../shared/pull-policy.js';
 import type { ExternalIncludeOptions } from '../pipeline/index.js';
+import type { EngineConnection } from '../engine/engine-connection.js';
 
 export interface ExecOptions {
   jobs: string[];
@@ -27,4 +28,6 @@ export interface ExecOptions {
   changesBase?: string;
   /** `--include-cache`, `--include-ca`, `--include-project` and the token for include:project/component. */
   includes?: ExternalIncludeOptions;
+  /** `--docker-host`, `--docker-tls-verify`, `--docker-cert-path`; what is unset comes from DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH. */
+  engine?: EngineConnection;
 }

@@ -7,7 +7,6 @@
 import { homedir } from 'node:os';
 import { selectJobs, listSourceFiles, type LocalGitInfo, type Pipeline } from '../pipeline/index.js';
 import { DockerodeEngine } from '../engine/dockerode-engine.js';
-import { engineEndpoint } from '../engine/engine-connection.js';
 import { defaultDockerSettings } from '../executor/docker/docker-settings.js';
 import { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { PullManager } from '../executor/docker/pull-manager.js';
@@ -16,7 +15,7 @@ import { EngineUnavailableError } from '../engine/engine-error.js';
 import { JobFailure } from '../job/job-result.js';
 import type { PullPolicy } from '../shared/pull-policy.js';
 import { BERTH_VERSION } from '../shared/version.js';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage, isAbortError } from '../shared/errors.js';
 import { checkWritableUnder, prepareUserTarget, writeFileUnder } from '../fs-guard/index.js';
 import { JobLogFiles } from './job-log-files.js';
 import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
@@ -36,6 +35,8 @@ export interface CompiledExec {
   pipeline: Pipeline;
 }
 
+const ENGINE_PING_TIMEOUT_MS = 30_000;
+
 export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out: NodeJS.WritableStream): Promise<number> {
   const { cwd, git, pipeline } = compiled;
   const selected: SchedulableJob[] = opts.jobs.length ? selectJobs(pipeline, opts.jobs, opts.needs) : pipeline.jobs;
@@ -51,9 +52,12 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
   const reportTarget = opts.report ? await prepareUserTarget(opts.report, [cwd, git.root]) : null;
   if (reportTarget) await checkWritableUnder(reportTarget.root, reportTarget.rel);
 
-  const engine = new DockerodeEngine();
-  await engine.ping().catch((err: unknown) => {
-    throw new EngineUnavailableError('berth exec', engineEndpoint(), err);
+  const engine = new DockerodeEngine(opts.engine);
+  // A bounded first contact: an engine behind a firewall that drops packets would otherwise hold
+  // berth for the kernel's whole connect timeout (about two minutes).
+  await engine.ping(AbortSignal.timeout(ENGINE_PING_TIMEOUT_MS)).catch((err: unknown) => {
+    const reason = isAbortError(err) || (err instanceof Error && err.name === 'TimeoutError') ? `no answer within ${ENGINE_PING_TIMEOUT_MS / 1000} s` : err;
+    throw new EngineUnavailableError('berth exec', engine.endpoint, reason);
   });
   const logs = await JobLogFiles.prepare(cwd, selected.map((j) => j.name));
   const sources = { root: cwd, files: await listSourceFiles(cwd) };

@@ -157,7 +157,7 @@ describe('berth exec: errors that say what happened (issue 8, finding 10)', () =
     try {
       const dir = repo({ '.gitlab-ci.yml': 'job:\n  image: berth-test/busybox:latest\n  script: [echo hi]\n' });
       const res = await runBerth(['exec', '--cwd', dir], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` }, timeoutMs: 60_000 });
-      expect(res.code).toBe(1);
+      expect(res.code).toBe(2);
       expect(res.stderr).toBe(
         `berth: error: berth exec cannot run jobs: the Docker engine at tcp://127.0.0.1:${port} cannot be used: ping: the Docker engine endpoint answered HTTP 404 without a message; ` +
           'check that DOCKER_HOST (or [runners.docker] host) points at a Docker engine API\n',

@@ -182,8 +182,8 @@ c: { stage: test, script: [echo c-ran] }
   it('an engine that does not answer is one error of the command (not a job failure), before any job runs', async () => {
     const dir = repo({ '.gitlab-ci.yml': 'job: { image: berth-test/busybox:latest, script: [echo] }\n' });
     const res = await runBerth(['exec', '--cwd', dir], { env: { DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}` } });
-    expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^berth: error: berth exec cannot run jobs: the Docker engine at unix:\/\/\S+no-docker\.sock cannot be used: Cannot reach the Docker engine \(ENOENT\)/);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^berth: error: berth exec cannot run jobs: Cannot reach the Docker engine at unix:\/\/\S+no-docker\.sock \(ENOENT\)/);
     expect(res.stdout).toBe('');
     expect(existsSync(join(dir, '.berth'))).toBe(false);
   });

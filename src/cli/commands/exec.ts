@@ -36,6 +36,9 @@ export function register(program: Command): void {
     .option('--include-cache <dir>', 'cache of include:remote files and include:project/component repositories (default: $XDG_CACHE_HOME/berth/includes or ~/.cache/berth/includes)')
     .option('--include-ca <file>', 'PEM CA certificates to trust for include:remote, besides the system ones')
     .option('--include-project <group/project=DIR>', 'read include:project and include:component files of that project from a local git checkout instead of fetching them (repeatable)', collect, [])
+    .option('--docker-host <url>', 'the Docker engine: unix:///path/to/docker.sock or tcp://host:port (default: DOCKER_HOST, else the local socket; as [runners.docker] host)')
+    .option('--docker-tls-verify', 'talk TLS to the engine and verify its certificate (default: DOCKER_TLS_VERIFY; as [runners.docker] tls_verify)')
+    .option('--docker-cert-path <dir>', 'folder with ca.pem, cert.pem and key.pem for the engine (default: DOCKER_CERT_PATH, else ~/.docker with TLS verification; as [runners.docker] tls_cert_path)')
     .action(async (jobs: string[], raw: Record<string, unknown>) => {
       const opts: ExecOptions = {
         jobs,
@@ -62,11 +65,28 @@ export function register(program: Command): void {
           // A token that can read the projects: berth's own variable first, then a job's CI_JOB_TOKEN.
           token: process.env.BERTH_GITLAB_TOKEN || process.env.CI_JOB_TOKEN || undefined,
         },
+        engine: engineFlags(raw),
       };
       if (opts.json && !opts.list) throw new InputError('--json only works with --list (berth exec --list --json)', { key: '--json' });
       const { runExec } = await import('../../local-run/run-exec.js');
       process.exitCode = await runExec(opts);
     });
+}
+
+/**
+ * The engine flags; what is not given stays undefined, so that DOCKER_HOST, DOCKER_TLS_VERIFY and
+ * DOCKER_CERT_PATH apply (as the Docker CLI's -H, --tlsverify and --tlscacert/--tlscert/--tlskey).
+ */
+export function engineFlags(raw: Record<string, unknown>): ExecOptions['engine'] {
+  const host = typeof raw.dockerHost === 'string' ? raw.dockerHost : undefined;
+  if (host !== undefined && !/^(unix:\/\/\/|tcp:\/\/[^/]+)/.test(host)) {
+    throw new InputError(`--docker-host "${host}": expected unix:///path/to/docker.sock or tcp://host:port`, { key: '--docker-host' });
+  }
+  return {
+    host,
+    tlsVerify: raw.dockerTlsVerify === true ? true : undefined,
+    tlsCertPath: typeof raw.dockerCertPath === 'string' ? resolve(raw.dockerCertPath) : undefined,
+  };
 }
 
 /** `--include-project group/project=/path/to/checkout` → { 'group/project': '/abs/path' }. */
