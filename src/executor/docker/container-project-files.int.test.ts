@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import { request } from 'node:http';
 import { pack } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FileEntry } from '../../artifacts/file-entry.js';
@@ -96,9 +96,8 @@ describe('ContainerProjectFiles (real engine, stopped container)', () => {
 describe('ContainerProjectFiles: a disk that fills while extracting', () => {
   it('fails with the engine\'s "no space left" error naming the container path', async () => {
     // A 1 MiB tmpfs volume as the build directory: the engine mounts it for archive calls too.
-    const docker = new Docker();
     const volume = `berth-test-full-${run.value}`;
-    await docker.createVolume({ Name: volume, Driver: 'local', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' }, Labels: run.labels });
+    await engineApi('POST', '/volumes/create', { Name: volume, Driver: 'local', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' }, Labels: run.labels });
     try {
       const id = await engine.createContainer({
         name: `berth-test-files-${run.value}-full`,
@@ -116,7 +115,19 @@ describe('ContainerProjectFiles: a disk that fills while extracting', () => {
       await expect(files.write(tar as unknown as Readable, signal)).rejects.toThrow(/no space left on device/i);
       await engine.removeContainer(id, { force: true });
     } finally {
-      await docker.getVolume(volume).remove({ force: true });
+      await engine.removeVolume(volume);
     }
   });
 });
+
+/** A raw Engine API call on the local socket (EngineClient has no volume driver options; dockerode stays in src/engine). */
+function engineApi(method: string, path: string, body: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: '/var/run/docker.sock', path, method, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`${method} ${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
