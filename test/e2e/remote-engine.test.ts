@@ -35,14 +35,28 @@ if (!remote && process.env.BERTH_REQUIRE_REMOTE_ENGINE === '1') {
 /** Environment for a berth process that must not see the remote engine through inherited variables. */
 const NO_DOCKER_VARS = { DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' };
 
-/** Containers, networks (other than Docker's own) and volumes on the remote engine. */
-async function everythingOn(engine: DockerodeEngine): Promise<{ containers: string[]; networks: string[]; volumes: string[] }> {
-  const [containers, networks, volumes] = await Promise.all([engine.listContainers([]), engine.listNetworks([]), engine.listVolumes([])]);
-  return {
-    containers: containers.map((c) => c.name),
-    networks: networks.map((n) => n.name).filter((n) => !['bridge', 'host', 'none'].includes(n)),
-    volumes: volumes.map((v) => v.name),
-  };
+/**
+ * Containers, networks and volumes on the remote engine that carry one of `filters` (the labels of
+ * what this file's berth processes made: other test files may use the same engine at the same time).
+ */
+async function leftoversOn(engine: DockerodeEngine, filters: readonly string[]): Promise<{ containers: string[]; networks: string[]; volumes: string[] }> {
+  const out = { containers: [] as string[], networks: [] as string[], volumes: [] as string[] };
+  for (const f of filters) {
+    const [containers, networks, volumes] = await Promise.all([engine.listContainers([f]), engine.listNetworks([f]), engine.listVolumes([f])]);
+    out.containers.push(...containers.map((c) => c.name));
+    out.networks.push(...networks.map((n) => n.name));
+    out.volumes.push(...volumes.map((v) => v.name));
+  }
+  return out;
+}
+
+/** The label filters of the berth processes of the current test. */
+const owned: string[] = [];
+/** runBerth, with the process's label filter kept for the leftover check. */
+async function runOwned(...args: Parameters<typeof runBerth>): ReturnType<typeof runBerth> {
+  const res = await runBerth(...args);
+  owned.push(`berth.exec.pid=${res.pid}`);
+  return res;
 }
 
 describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote ? '' : ` (skipped: no ${ENV_FILE}; run scripts/setup-remote-engine.sh start as root)`}`, () => {
@@ -65,11 +79,14 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
 
   afterEach(async () => {
     for (const r of repos.splice(0)) r.remove();
-    const left = await everythingOn(engine);
+    const filters = owned.splice(0);
+    const left = await leftoversOn(engine, filters);
     // Clean up before asserting, so one failure does not cascade into the next tests.
-    for (const c of await engine.listContainers([])) await engine.removeContainer(c.id, { force: true });
-    for (const n of await engine.listNetworks([])) if (left.networks.includes(n.name)) await engine.removeNetwork(n.id);
-    for (const v of await engine.listVolumes([])) await engine.removeVolume(v.name);
+    for (const f of filters) {
+      for (const c of await engine.listContainers([f])) await engine.removeContainer(c.id, { force: true });
+      for (const n of await engine.listNetworks([f])) await engine.removeNetwork(n.id);
+      for (const v of await engine.listVolumes([f])) await engine.removeVolume(v.name);
+    }
     expect(left).toEqual({ containers: [], networks: [], volumes: [] });
   });
 
@@ -77,7 +94,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
 
   it('berth exec runs a job there through DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH', async () => {
     const dir = repo({ '.gitlab-ci.yml': pipeline, 'file.txt': 'sources reached the remote engine\n' });
-    const res = await runBerth(['exec', '--cwd', dir], {
+    const res = await runOwned(['exec', '--cwd', dir], {
       env: { DOCKER_HOST: env.DOCKER_HOST, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: env.DOCKER_CERT_PATH },
       timeoutMs: 120_000,
     });
@@ -90,7 +107,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
 
   it('berth exec runs a job there through --docker-host, --docker-tls-verify and --docker-cert-path', async () => {
     const dir = repo({ '.gitlab-ci.yml': pipeline, 'file.txt': 'via flags\n' });
-    const res = await runBerth(
+    const res = await runOwned(
       ['exec', '--cwd', dir, '--docker-host', endpoint, '--docker-tls-verify', '--docker-cert-path', env.DOCKER_CERT_PATH],
       { env: NO_DOCKER_VARS, timeoutMs: 120_000 },
     );
@@ -98,7 +115,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('job | via flags');
     // --docker-host alone, TLS settings from the variables (as the Docker CLI's -H).
-    const res2 = await runBerth(['exec', '--cwd', dir, '--docker-host', endpoint], {
+    const res2 = await runOwned(['exec', '--cwd', dir, '--docker-host', endpoint], {
       env: { DOCKER_HOST: 'unix:///nonexistent.sock', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: env.DOCKER_CERT_PATH },
       timeoutMs: 120_000,
     });
@@ -108,7 +125,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
 
   it('a wrong CA, a missing certificate folder and plain HTTP each give one clear error naming the engine (exit 2), before any job', async () => {
     const dir = repo({ '.gitlab-ci.yml': pipeline, 'file.txt': 'x\n' });
-    const wrongCa = await runBerth(['exec', '--cwd', dir], {
+    const wrongCa = await runOwned(['exec', '--cwd', dir], {
       env: { DOCKER_HOST: endpoint, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: env.BERTH_REMOTE_WRONG_CA },
       timeoutMs: 60_000,
     });
@@ -122,7 +139,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
     );
     expect(wrongCa.stderr).not.toContain('BEGIN');
 
-    const missing = await runBerth(['exec', '--cwd', dir, '--docker-host', endpoint, '--docker-tls-verify', '--docker-cert-path', `${dir}/no-certs`], {
+    const missing = await runOwned(['exec', '--cwd', dir, '--docker-host', endpoint, '--docker-tls-verify', '--docker-cert-path', `${dir}/no-certs`], {
       env: NO_DOCKER_VARS,
       timeoutMs: 60_000,
     });
@@ -133,7 +150,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
     );
 
     // The issue's report: TLS variables ignored, "Client sent an HTTP request to an HTTPS server".
-    const plain = await runBerth(['exec', '--cwd', dir], { env: { ...NO_DOCKER_VARS, DOCKER_HOST: endpoint }, timeoutMs: 60_000 });
+    const plain = await runOwned(['exec', '--cwd', dir], { env: { ...NO_DOCKER_VARS, DOCKER_HOST: endpoint }, timeoutMs: 60_000 });
     expect(plain.code).toBe(2);
     expect(plain.stderr).toBe(
       `berth: error: berth exec cannot run jobs: The Docker engine at ${endpoint} speaks TLS, but berth spoke plain HTTP: set DOCKER_TLS_VERIFY=1 ` +
@@ -144,7 +161,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
   it('an unreachable engine is one error naming its endpoint (exit 2)', async () => {
     const dir = repo({ '.gitlab-ci.yml': pipeline, 'file.txt': 'x\n' });
     // 10.213.0.0/16 is the remote engine's pool: the host has an unreachable route for it.
-    const res = await runBerth(['exec', '--cwd', dir, '--docker-host', 'tcp://10.213.255.254:2376', '--docker-tls-verify', '--docker-cert-path', env.DOCKER_CERT_PATH], {
+    const res = await runOwned(['exec', '--cwd', dir, '--docker-host', 'tcp://10.213.255.254:2376', '--docker-tls-verify', '--docker-cert-path', env.DOCKER_CERT_PATH], {
       env: NO_DOCKER_VARS,
       timeoutMs: 60_000,
     });
@@ -156,7 +173,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
     const dir = repo({ '.gitlab-ci.yml': pipeline, 'file.txt': 'x\n' });
     const dropped = env.BERTH_REMOTE_DROPPED;
     const started = Date.now();
-    const res = await runBerth(['exec', '--cwd', dir, '--docker-host', dropped, '--docker-tls-verify', '--docker-cert-path', env.DOCKER_CERT_PATH], {
+    const res = await runOwned(['exec', '--cwd', dir, '--docker-host', dropped, '--docker-tls-verify', '--docker-cert-path', env.DOCKER_CERT_PATH], {
       env: NO_DOCKER_VARS,
       timeoutMs: 90_000,
     });
@@ -176,7 +193,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
       '.gitlab-ci.yml': 'job:\n  image: berth-test/busybox:latest\n  services:\n    - name: berth-test/svc-http:latest\n      alias: web\n  script:\n    - wget -qO- http://web/\n',
     });
     const started = Date.now();
-    const res = await runBerth(['exec', '--cwd', dir], {
+    const res = await runOwned(['exec', '--cwd', dir], {
       env: { DOCKER_HOST: endpoint, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: env.DOCKER_CERT_PATH },
       timeoutMs: 150_000,
     });
@@ -196,6 +213,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
   describe('berth run with [runners.docker] host, tls_verify and tls_cert_path', () => {
     let fx: RunFixture | null = null;
     afterEach(async () => {
+      if (fx) owned.push(fx.labelFilter);
       await fx?.close();
       fx = null;
     });
