@@ -10,6 +10,23 @@ import { configError, type SourcePositions, type Where } from './source-position
 import { convertDocument, DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml-converter.js';
 import { isMap, type YamlMap, type YamlValue } from './yaml-value.js';
 
+/**
+ * The closing `]` or `}` of a flow collection written less indented than its key
+ * (`FLAGS: [\n    "a"\n  ]`): the yaml package reports it (BAD_INDENT, then the end token as
+ * UNEXPECTED_TOKEN) but builds the right value; libyaml, which GitLab's Psych uses, does not check
+ * indentation inside flow collections and accepts it. So does berth.
+ */
+function isLaxFlowEnd(errors: readonly YAMLError[], i: number): boolean {
+  const pair = (bad: YAMLError | undefined, end: YAMLError | undefined): boolean =>
+    bad?.code === 'BAD_INDENT' &&
+    /^Flow (sequence|mapping) in block collection must be sufficiently indented/.test(bad.message) &&
+    end?.code === 'UNEXPECTED_TOKEN' &&
+    /flow-(seq|map)-end/.test(end.message) &&
+    bad.pos[0] === end.pos[0];
+  // The bracket is there (the end token follows at the same place): only its indentation is off.
+  return pair(errors[i], errors[i + 1]) || pair(errors[i - 1], errors[i]);
+}
+
 export interface LoadedYaml {
   value: YamlValue;
   /** Non-fatal notes, already prefixed with `file:line:`. */
@@ -66,7 +83,7 @@ export function parseYamlText(
   });
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
-    const error = doc.errors[0];
+    const error = doc.errors.find((_, i) => !isLaxFlowEnd(doc.errors, i));
     if (error) throw syntaxError(error, file, display);
   }
   const { doc, spec } = pickDocument(list, file, display, lineCounter, positions, limits);
