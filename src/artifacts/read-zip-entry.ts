@@ -47,6 +47,7 @@ export async function readSmallZipEntry(ref: ZipEntryRef): Promise<Buffer> {
     if (raw.length < entry.compressedSize) throw new Error('unexpected end of file');
     data = entry.compressionMethod === DEFLATE ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) }) : raw;
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeMismatch(ref, entry.uncompressedSize + 1);
     throw corruptZip(ref.file, ref.kind, ref.name, err);
   }
   if (data.length !== entry.uncompressedSize) throw sizeMismatch(ref, data.length);
@@ -98,7 +99,9 @@ function checkCrc(ref: ZipEntryRef, value: number): void {
 }
 
 function sizeMismatch(ref: ZipEntryRef, got: number): Error {
-  return corruptZip(ref.file, ref.kind, ref.name, new Error(`${got} bytes of content, the central directory says ${ref.entry.uncompressedSize}`));
+  const size = ref.entry.uncompressedSize;
+  const what = got > size ? `more than ${size} bytes of content` : `${got} bytes of content`;
+  return corruptZip(ref.file, ref.kind, ref.name, new Error(`${what}, the central directory says ${size}`));
 }
 
 function hex(n: number): string {

@@ -25,10 +25,20 @@ const TYPEFLAG = { file: '0', directory: '5', symlink: '2' } as const;
 
 /** The header (and pax extended header) blocks of a member; a multiple of 512 bytes. */
 export function tarHeader(h: TarMemberHeader): Buffer {
-  const name = Buffer.from(h.type === 'directory' ? `${h.name}/` : h.name, 'utf8');
-  const linkname = Buffer.from(h.linkname ?? '', 'utf8');
+  const nameText = h.type === 'directory' ? `${h.name}/` : h.name;
+  const linkText = h.linkname ?? '';
   const size = h.type === 'file' ? h.size : 0;
   const mtime = Math.max(0, Math.min(MAX_OCTAL_11, Math.floor(h.mtime.getTime() / 1000)));
+  const typeflag = TYPEFLAG[h.type];
+  // The common case (short names, sizes below 8 GiB): one block, the strings written in place.
+  if (nameText.length <= 100 && linkText.length <= 100 && size <= MAX_OCTAL_11) {
+    const nameLength = Buffer.byteLength(nameText);
+    if (nameLength <= 100 && Buffer.byteLength(linkText) <= 100) {
+      return ustar({ name: nameText, prefix: '', mode: h.mode, size, mtime, typeflag, linkname: linkText });
+    }
+  }
+  const name = Buffer.from(nameText, 'utf8');
+  const linkname = Buffer.from(linkText, 'utf8');
   const pax: [string, Buffer][] = [];
   const split = splitName(name);
   if (!split) pax.push(['path', name]);
@@ -37,24 +47,16 @@ export function tarHeader(h: TarMemberHeader): Buffer {
 
   const main = ustar({
     name: split ? split.name : name.subarray(0, 100),
-    prefix: split ? split.prefix : Buffer.alloc(0),
+    prefix: split ? split.prefix : '',
     mode: h.mode,
     size: size > MAX_OCTAL_11 ? 0 : size,
     mtime,
-    typeflag: TYPEFLAG[h.type],
+    typeflag,
     linkname: linkname.subarray(0, 100),
   });
   if (pax.length === 0) return main;
   const records = Buffer.concat(pax.map(([k, v]) => paxRecord(k, v)));
-  const paxHead = ustar({
-    name: Buffer.from('PaxHeader'),
-    prefix: Buffer.alloc(0),
-    mode: 0o644,
-    size: records.length,
-    mtime,
-    typeflag: 'x',
-    linkname: Buffer.alloc(0),
-  });
+  const paxHead = ustar({ name: 'PaxHeader', prefix: '', mode: 0o644, size: records.length, mtime, typeflag: 'x', linkname: '' });
   return Buffer.concat([paxHead, records, Buffer.alloc(padding(records.length)), main]);
 }
 
@@ -87,38 +89,57 @@ function paxRecord(key: string, value: Buffer): Buffer {
 }
 
 interface UstarFields {
-  name: Buffer;
-  prefix: Buffer;
+  name: string | Buffer;
+  prefix: string | Buffer;
   mode: number;
   size: number;
   mtime: number;
   typeflag: string;
-  linkname: Buffer;
+  linkname: string | Buffer;
 }
 
-function ustar(f: UstarFields): Buffer {
+let template: Buffer | undefined;
+
+/** The fields every header shares: uid, gid, magic, version, devmajor, devminor. */
+function headerTemplate(): Buffer {
+  if (template) return template;
   const b = Buffer.alloc(BLOCK);
-  f.name.copy(b, 0);
-  octal(b, 100, 8, f.mode & 0o7777);
   octal(b, 108, 8, 0);
   octal(b, 116, 8, 0);
-  octal(b, 124, 12, f.size);
-  octal(b, 136, 12, f.mtime);
-  b.write(f.typeflag, 156, 'latin1');
-  f.linkname.copy(b, 157);
   b.write('ustar\u000000', 257, 'latin1');
   octal(b, 329, 8, 0);
   octal(b, 337, 8, 0);
-  f.prefix.copy(b, 345);
+  template = b;
+  return b;
+}
+
+function ustar(f: UstarFields): Buffer {
+  const b = Buffer.allocUnsafe(BLOCK);
+  headerTemplate().copy(b);
+  put(b, 0, f.name);
+  octal(b, 100, 8, f.mode & 0o7777);
+  octal(b, 124, 12, f.size);
+  octal(b, 136, 12, f.mtime);
+  b[156] = f.typeflag.charCodeAt(0);
+  put(b, 157, f.linkname);
+  put(b, 345, f.prefix);
   // The checksum: the sum of all bytes, the checksum field counting as 8 spaces.
   b.fill(0x20, 148, 156);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += b[i]!;
-  b.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'latin1');
+  octal(b, 148, 7, sum);
+  b[155] = 0x20;
   return b;
+}
+
+function put(b: Buffer, at: number, v: string | Buffer): void {
+  if (typeof v === 'string') b.write(v, at, 'utf8');
+  else v.copy(b, at);
 }
 
 /** An octal number in a field of `width` bytes: width - 1 digits and a NUL. */
 function octal(b: Buffer, at: number, width: number, n: number): void {
-  b.write(`${n.toString(8).padStart(width - 1, '0')}\u0000`, at, 'latin1');
+  let i = at + width - 1;
+  b[i] = 0;
+  for (let v = n; i > at; v = Math.floor(v / 8)) b[--i] = 0x30 + (v % 8);
 }
