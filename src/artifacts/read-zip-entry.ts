@@ -21,6 +21,8 @@ import type { ZipEntryLocal } from './zip-entry-local.js';
 /** Entries with both sizes up to this are read whole. */
 export const SMALL_ZIP_ENTRY = 1024 * 1024;
 const STREAM_READ = 1024 * 1024;
+/** Output pieces of the streamed inflate: few threadpool round trips, little memory. */
+const INFLATE_CHUNK = 256 * 1024;
 const DEFLATE = 8;
 
 export interface ZipEntryRef {
@@ -80,7 +82,7 @@ export async function readZipEntry(ref: ZipEntryRef, signal: AbortSignal, write:
     }
   };
   try {
-    if (entry.compressionMethod === DEFLATE) await pipeline(Readable.from(compressed()), createInflateRaw(), consume, { signal });
+    if (entry.compressionMethod === DEFLATE) await pipeline(Readable.from(compressed()), createInflateRaw({ chunkSize: INFLATE_CHUNK }), consume, { signal });
     else await consume(compressed());
   } catch (err) {
     if (signal.aborted) throw err;
