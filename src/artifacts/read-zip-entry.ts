@@ -71,23 +71,30 @@ export async function readZipEntry(ref: ZipEntryRef, signal: AbortSignal, write:
       yield chunk;
     }
   };
+  // What stopped the consumer: the pipeline may reject with the abort it made of it instead.
+  let failure: unknown;
   const consume = async (decoded: AsyncIterable<Buffer>): Promise<void> => {
-    for await (const buf of decoded) {
-      signal.throwIfAborted();
-      total += buf.length;
-      if (total > entry.uncompressedSize) throw sizeMismatch(ref, total);
-      crc.update(buf);
-      if (held) await write(held);
-      held = buf;
+    try {
+      for await (const buf of decoded) {
+        signal.throwIfAborted();
+        total += buf.length;
+        if (total > entry.uncompressedSize) throw sizeMismatch(ref, total);
+        crc.update(buf);
+        if (held) await write(held);
+        held = buf;
+      }
+    } catch (err) {
+      failure ??= err;
+      throw err;
     }
   };
   try {
     if (entry.compressionMethod === DEFLATE) await pipeline(Readable.from(compressed()), createInflateRaw({ chunkSize: INFLATE_CHUNK }), consume, { signal });
     else await consume(compressed());
   } catch (err) {
-    if (signal.aborted) throw err;
-    if (err instanceof ArchiveError) throw err;
-    throw corruptZip(ref.file, ref.kind, ref.name, err);
+    const e = failure ?? err;
+    if (signal.aborted || e instanceof ArchiveError) throw e;
+    throw corruptZip(ref.file, ref.kind, ref.name, e);
   }
   if (total !== entry.uncompressedSize) throw sizeMismatch(ref, total);
   checkCrc(ref, crc.value());
