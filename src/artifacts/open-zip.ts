@@ -1,6 +1,7 @@
 /**
  * openZip: a zip file opened for reading its central directory one entry at a time (yauzl with
- * lazy entries, random access on the file: the archive is never held in memory). yauzl leaves
+ * lazy entries, random access on the file through a ZipBlockReader's window of one block: the
+ * archive is never held in memory, and the central directory costs a few large reads). yauzl leaves
  * names undecoded (its own name checks fail without saying which entry or rule); callers decode
  * them with zipEntryName and check them with zipEntryPath. Every failure is an ArchiveError.
  */
@@ -8,21 +9,31 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { errorMessage } from '../shared/errors.js';
 import { ArchiveError } from './archive-error.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
+import { ZipBlockReader } from './zip-block-reader.js';
 
 export async function openZip(file: string, kind: ZipArchiveKind): Promise<ZipFile> {
+  return (await openZipReader(file, kind)).zip;
+}
+
+/** openZip, with the reader under it (its file descriptor and size, for reading entries' data). */
+export async function openZipReader(file: string, kind: ZipArchiveKind): Promise<{ zip: ZipFile; reader: ZipBlockReader }> {
+  let reader: ZipBlockReader;
   try {
-    return await yauzl.openPromise(file, {
+    reader = await ZipBlockReader.open(file);
+  } catch (err) {
+    throw new ArchiveError(file, undefined, `could not open the ${kind} archive ${file}: ${errorMessage(err)}`, { cause: err });
+  }
+  try {
+    const zip = await yauzl.fromRandomAccessReaderPromise(reader, reader.size, {
       lazyEntries: true,
       autoClose: false,
       decodeStrings: false,
       validateEntrySizes: true,
       strictFileNames: false,
     });
+    return { zip, reader };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-      throw new ArchiveError(file, undefined, `could not open the ${kind} archive ${file}: ${errorMessage(err)}`, { cause: err });
-    }
+    reader.close(() => undefined);
     throw corruptZip(file, kind, undefined, err);
   }
 }

@@ -358,3 +358,143 @@ describe('zipToTar: stopping', () => {
     expect((err as Error).message).toContain('was closed before its end');
   });
 });
+
+/** The central directory's records: offset of each record in the file, and its name. */
+function centralRecords(buf: Buffer): { at: number; name: string; local: number }[] {
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = buf.readUInt16LE(eocd + 10);
+  const out: { at: number; name: string; local: number }[] = [];
+  let at = buf.readUInt32LE(eocd + 16);
+  for (let i = 0; i < count; i++) {
+    const n = buf.readUInt16LE(at + 28);
+    out.push({ at, name: buf.subarray(at + 46, at + 46 + n).toString('utf8'), local: buf.readUInt32LE(at + 42) });
+    at += 46 + n + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+  }
+  return out;
+}
+
+async function refusedAsCorrupt(file: string): Promise<ArchiveError> {
+  const { stream, done } = await zipToTar(file, { signal: signal() });
+  stream.on('error', () => undefined);
+  const tar = await drain(stream).catch(() => Buffer.alloc(0));
+  const err = await done.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ArchiveError);
+  expect(tar.includes(Buffer.from('evil content'))).toBe(false);
+  return err as ArchiveError;
+}
+
+describe('zipToTar: the local headers must agree with the central directory', () => {
+  const specs: EntrySpec[] = [
+    { path: 'a.txt', content: 'good content' },
+    { path: 'b.txt', content: 'evil content' },
+  ];
+
+  it('two entries sharing one local header (overlapping data) are corrupt', async () => {
+    const file = await zipOf(specs, 0);
+    const buf = await readFile(file);
+    const [, b] = centralRecords(buf);
+    buf.writeUInt32LE(0, b!.at + 42);
+    await writeFile(file, buf);
+    const err = await refusedAsCorrupt(file);
+    expect(err.entry).toBe('b.txt');
+    expect(err.message).toContain('entries out of order or overlapping');
+  });
+
+  it('a central directory in another order than the data is corrupt', async () => {
+    const file = await zipOf(specs, 0);
+    const buf = await readFile(file);
+    const [a, b] = centralRecords(buf);
+    const recA = Buffer.from(buf.subarray(a!.at, b!.at));
+    const recB = Buffer.from(buf.subarray(b!.at, b!.at + recA.length));
+    expect(recB.readUInt16LE(28)).toBe(recA.readUInt16LE(28));
+    recB.copy(buf, a!.at);
+    recA.copy(buf, b!.at);
+    await writeFile(file, buf);
+    expect(centralRecords(buf).map((r) => r.name)).toEqual(['b.txt', 'a.txt']);
+    const err = await refusedAsCorrupt(file);
+    expect(err.entry).toBe('a.txt');
+    expect(err.message).toContain('entries out of order or overlapping');
+  });
+
+  it('a local header with another name than the central directory is corrupt (the checked name is the extracted one)', async () => {
+    const file = await zipOf(specs, 0);
+    const buf = await readFile(file);
+    const [, b] = centralRecords(buf);
+    buf.write('../..', b!.local + 30, 'latin1');
+    await writeFile(file, buf);
+    const err = await refusedAsCorrupt(file);
+    expect(err.entry).toBe('b.txt');
+    expect(err.message).toContain('its local header holds another name than the central directory');
+  });
+
+  it('a local header with another compression method is corrupt', async () => {
+    const file = await zipOf(specs, 0);
+    const buf = await readFile(file);
+    const [, b] = centralRecords(buf);
+    buf.writeUInt16LE(8, b!.local + 8);
+    await writeFile(file, buf);
+    const err = await refusedAsCorrupt(file);
+    expect(err.message).toContain('its local header says compression method 8, the central directory 0');
+  });
+
+  it.each([
+    ['small (read whole)', 5_000],
+    ['large (streamed)', 3_000_000],
+  ])('a %s entry that inflates to more bytes than the central directory says is corrupt', async (_what, size) => {
+    const file = await zipOf([{ path: 'bomb.bin', body: () => patternBody(size, 3), size }], 5);
+    const buf = await readFile(file);
+    const [rec] = centralRecords(buf);
+    buf.writeUInt32LE(size - 1000, rec!.at + 24);
+    await writeFile(file, buf);
+    const { stream, done } = await zipToTar(file, { signal: signal() });
+    stream.on('error', () => undefined);
+    stream.resume();
+    const err = await done.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArchiveError);
+    expect((err as Error).message).toMatch(/\(entry "bomb\.bin"\): more than \d+ bytes of content, the central directory says \d+;/);
+  });
+});
+
+describe('zipToTar: large entries are streamed', () => {
+  it.each([
+    ['stored', 0],
+    ['deflated', 5],
+  ])('a %s 3 MB file between small ones comes out whole', async (_what, level) => {
+    const file = await zipOf(
+      [
+        { path: 'a.txt', content: 'a' },
+        { path: 'big.bin', body: () => patternBody(3_000_000, 7), size: 3_000_000 },
+        { path: 'z.txt', content: 'z' },
+      ],
+      level,
+    );
+    const { stream, done } = await zipToTar(file, { signal: signal() });
+    const members = pyTar(await drain(stream));
+    expect(await done).toEqual({ entries: 3, bytes: 3_000_002 });
+    expect(members.map((m) => [m.name, m.size])).toEqual([
+      ['a.txt', 1],
+      ['big.bin', 3_000_000],
+      ['z.txt', 1],
+    ]);
+    expect(members[1]!.data).toBe(sha(await drain(patternBody(3_000_000, 7))));
+  });
+
+  it('a flipped byte near the end of a large stored file: CRC mismatch, the file never complete in the tar', async () => {
+    const size = 3_000_000;
+    const file = await zipOf([{ path: 'big.bin', body: () => patternBody(size, 8), size }], 0);
+    const buf = await readFile(file);
+    const [rec] = centralRecords(buf);
+    const at = rec!.local + 30 + 'big.bin'.length + size - 10;
+    buf[at] = buf[at]! ^ 0xff;
+    await writeFile(file, buf);
+    const { stream, done } = await zipToTar(file, { signal: signal() });
+    let received = 0;
+    const streamErr = await (async () => {
+      for await (const c of stream) received += (c as Buffer).length;
+    })().catch((e: unknown) => e);
+    const err = await done.catch((e: unknown) => e);
+    expect(streamErr).toBe(err);
+    expect((err as Error).message).toContain('(entry "big.bin"): CRC-32 mismatch');
+    expect(received).toBeLessThan(512 + size);
+  });
+});

@@ -1,27 +1,32 @@
 /**
  * zipToTar: a zip file (a dependency's artifacts, a cache) → a tar stream with names relative to
  * the project directory, for ProjectFiles.write. The whole central directory is checked first
- * (inspectZip): an unsafe archive is refused before one byte is produced. Then each entry is
- * streamed from the file (random access, never the whole archive in memory): folders, files with
- * their mode and mtime, symbolic links as tar symbolic links. Pipes, devices and sockets are
- * skipped, as gitlab-runner's extractor does (helpers/archives/zip_extract.go).
+ * (inspectZip): an unsafe archive is refused before one byte is produced. Then the entries are
+ * read in file order through a window of large reads (never the whole archive in memory), each
+ * local header checked against the central directory (zipEntryLocal: out of order, overlapping
+ * or renamed entries are corrupt): folders, files with their mode and mtime, symbolic links as
+ * tar symbolic links. Pipes, devices and sockets are skipped, as gitlab-runner's extractor does
+ * (helpers/archives/zip_extract.go). The tar headers are written here (tarHeader) and gathered
+ * into large chunks (TarByteStream): per-entry streams and events cost more than the inflate.
  *
  * A corrupt or truncated zip (bad signature, CRC mismatch, short file) destroys the stream with
  * an ArchiveError, and `done` rejects with it. A file whose CRC does not match never gets its
  * last bytes into the tar, so the reader sees a truncated tar, not a wrong file.
  */
-import { Readable } from 'node:stream';
-import type { Entry, ZipFile } from 'yauzl';
-import { pack as tarPack, type Pack } from 'tar-stream';
+import type { Readable } from 'node:stream';
 import { isAbortError } from '../shared/errors.js';
 import { abortReason } from '../shared/abort.js';
 import { ArchiveError } from './archive-error.js';
 import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import { DEFAULT_MAX_ZIP_ENTRIES, inspectZip } from './inspect-zip.js';
-import { openZip, zipEntries, zipEntryName } from './open-zip.js';
-import { readZipEntry } from './read-zip-entry.js';
+import { openZipReader, zipEntries, zipEntryName } from './open-zip.js';
+import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
+import { padding, TAR_END, tarHeader } from './tar-header.js';
+import { TarByteStream } from './tar-byte-stream.js';
+import { BlockWindow } from './zip-block-reader.js';
 import { zipEntryKind } from './zip-entry-kind.js';
+import { zipEntryLocal } from './zip-entry-local.js';
 import { zipEntryPath } from './zip-entry-path.js';
 
 export interface ZipToTarOptions {
@@ -41,13 +46,14 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   const kind = opts.kind ?? 'artifacts';
   opts.signal.throwIfAborted();
   await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
-  const zip = await openZip(file, kind);
+  const { zip, reader } = await openZipReader(file, kind);
+  const window = new BlockWindow(reader.fd, reader.size);
 
-  const pack = tarPack();
-  const stream = Readable.from(pack, { objectMode: false });
   // Stops the producer when the caller aborts or the reader of the tar goes away early.
   const stop = new AbortController();
   const signal = AbortSignal.any([opts.signal, stop.signal]);
+  const out = new TarByteStream(signal);
+  const stream = out.stream;
   let ended = false;
   stream.once('end', () => (ended = true));
   stream.once('close', () => {
@@ -57,6 +63,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   const done = (async (): Promise<ExtractStats> => {
     const stats: ExtractStats = { entries: 0, bytes: 0 };
     let name: string | undefined;
+    let previousEnd = 0;
     try {
       for await (const entry of zipEntries(zip, file, kind)) {
         signal.throwIfAborted();
@@ -64,20 +71,41 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
         const p = zipEntryPath(name);
         // inspectZip refused every bad name; this only guards against the file changing since.
         if (!p.ok) throw new ArchiveError(file, name, `the ${kind} archive ${file} changed while it was extracted`);
+        let local;
+        try {
+          local = await zipEntryLocal(window, entry, previousEnd);
+        } catch (err) {
+          throw corruptZip(file, kind, name, err);
+        }
+        previousEnd = local.dataEnd;
         if (p.path === '') continue;
         const { type, mode } = zipEntryKind(entry, p.trailingSlash);
         const mtime = entry.getLastModDate({ timezone: 'UTC' });
+        const ref: ZipEntryRef = { window, entry, local, name, file, kind };
         if (type === 'directory') {
-          await addVoid(pack, { name: p.path, type: 'directory', mode, mtime });
+          await out.write(tarHeader({ name: p.path, type: 'directory', mode, mtime, size: 0 }));
         } else if (type === 'symlink') {
-          const target = await readLinkTarget(zip, entry, name, signal);
+          if (entry.uncompressedSize > MAX_LINK_TARGET || entry.compressedSize > 2 * MAX_LINK_TARGET) {
+            throw corruptZip(file, kind, name, new Error(`a symbolic link target of ${entry.uncompressedSize} bytes (at most ${MAX_LINK_TARGET})`));
+          }
+          const target = (await readSmallZipEntry(ref)).toString('utf8');
           if (target === '' || target.includes('\0')) {
             throw corruptZip(file, kind, name, new Error('a symbolic link with an empty or NUL-holding target'));
           }
-          await addVoid(pack, { name: p.path, type: 'symlink', linkname: target, mode, mtime });
+          await out.write(tarHeader({ name: p.path, type: 'symlink', linkname: target, mode, mtime, size: 0 }));
         } else if (type === 'file') {
-          await addFile(pack, zip, entry, { name: p.path, type: 'file', mode, mtime, size: entry.uncompressedSize }, signal);
-          stats.bytes += entry.uncompressedSize;
+          const size = entry.uncompressedSize;
+          if (isSmallZipEntry(entry)) {
+            // Checked whole before its header is written: a bad file never reaches the tar.
+            const data = await readSmallZipEntry(ref);
+            await out.write(tarHeader({ name: p.path, type: 'file', mode, mtime, size }));
+            await out.write(data);
+          } else {
+            await out.write(tarHeader({ name: p.path, type: 'file', mode, mtime, size }));
+            await readZipEntry(ref, signal, (chunk) => out.write(chunk));
+          }
+          await out.zeros(padding(size));
+          stats.bytes += size;
         } else {
           opts.onSkipped?.(name);
           continue;
@@ -85,13 +113,13 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
         stats.entries++;
       }
       name = undefined;
-      pack.finalize();
+      await out.write(TAR_END);
+      await out.end();
       await endOf(stream, signal);
       return stats;
     } catch (err) {
       const e = toArchiveError(err, file, kind, name, signal);
       stream.destroy(e);
-      pack.destroy(e);
       throw e;
     } finally {
       zip.close();
@@ -112,67 +140,6 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   function closedEarly(): ArchiveError {
     return new ArchiveError(file, undefined, `the tar stream of the ${kind} archive ${file} was closed before its end`);
   }
-
-  async function readLinkTarget(z: ZipFile, entry: Entry, entryName: string, s: AbortSignal): Promise<string> {
-    if (entry.uncompressedSize > MAX_LINK_TARGET) {
-      throw corruptZip(file, kind, entryName, new Error(`a symbolic link target of ${entry.uncompressedSize} bytes (at most ${MAX_LINK_TARGET})`));
-    }
-    const chunks: Buffer[] = [];
-    await readZipEntry({ zip: z, entry, name: entryName, file, kind }, s, async (chunk) => void chunks.push(chunk));
-    return Buffer.concat(chunks).toString('utf8');
-  }
-
-  async function addFile(p: Pack, z: ZipFile, entry: Entry, header: TarHeader, s: AbortSignal): Promise<void> {
-    const entryName = zipEntryName(entry);
-    let failed: Error | undefined;
-    const finished = new Promise<void>((resolve, reject) => {
-      const sink = p.entry(header, (err) => (err ? reject(err) : resolve()));
-      sink.on('error', (err: Error) => (failed ??= err));
-      const write = (chunk: Buffer): Promise<void> => {
-        if (failed) throw failed;
-        if (sink.write(chunk)) return Promise.resolve();
-        return waitDrain(sink, s);
-      };
-      readZipEntry({ zip: z, entry, name: entryName, file, kind }, s, write).then(
-        () => void sink.end(undefined),
-        (err: unknown) => {
-          const e = err instanceof Error ? err : new Error(String(err));
-          sink.destroy(e);
-          reject(e);
-        },
-      );
-    });
-    finished.catch(() => undefined);
-    await finished;
-  }
-}
-
-type TarHeader = Parameters<Pack['entry']>[0];
-type Sink = ReturnType<Pack['entry']>;
-
-function addVoid(p: Pack, header: TarHeader): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const sink = p.entry(header, (err) => (err ? reject(err) : resolve()));
-    sink.on('error', () => undefined);
-  });
-}
-
-function waitDrain(sink: Sink, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const done = (err?: Error): void => {
-      sink.off('drain', onDrain);
-      sink.off('close', onClose);
-      signal.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = (): void => done();
-    const onClose = (): void => done(new Error('the tar entry was closed before its end'));
-    const onAbort = (): void => done(abortReason(signal));
-    sink.on('drain', onDrain);
-    sink.on('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Resolves when the reader has consumed the whole tar stream. */

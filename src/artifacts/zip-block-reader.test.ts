@@ -1,0 +1,64 @@
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlockWindow, ZipBlockReader } from './zip-block-reader.js';
+
+let dir: string;
+let file: string;
+const content = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-zip-block-reader-'));
+  file = join(dir, 'data.bin');
+  await writeFile(file, content);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('BlockWindow', () => {
+  it('serves bytes from one block read, moves forward, and never overwrites bytes it handed out', async () => {
+    const fd = openSync(file, 'r');
+    try {
+      const w = new BlockWindow(fd, content.length, 100);
+      const a = await w.bytes(10, 20);
+      expect(a).toEqual(content.subarray(10, 30));
+      expect(w.cached(50, 60)).toEqual(content.subarray(50, 110)); // inside the block read at 10
+      expect(w.cached(100, 20)).toBeUndefined(); // past it
+      const b = await w.bytes(100, 20);
+      expect(b).toEqual(content.subarray(100, 120));
+      expect(a).toEqual(content.subarray(10, 30)); // still what it was
+      expect(await w.bytes(200, 300)).toEqual(content.subarray(200, 500)); // more than a block: read whole
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('returns fewer bytes at the end of the file', async () => {
+    const fd = openSync(file, 'r');
+    try {
+      const w = new BlockWindow(fd, content.length, 100);
+      expect(await w.bytes(990, 50)).toEqual(content.subarray(990));
+      expect((await w.bytes(1000, 10)).length).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+describe('ZipBlockReader', () => {
+  it("reads for yauzl (its read callback) and reports a short read's byte count", async () => {
+    const r = await ZipBlockReader.open(file);
+    const buf = Buffer.alloc(30);
+    const n = await new Promise<number | undefined>((resolve, reject) => r.read(buf, 0, 30, 980, (err, got) => (err ? reject(err) : resolve(got))));
+    expect(n).toBe(20);
+    expect(buf.subarray(0, 20)).toEqual(content.subarray(980));
+    await new Promise<void>((resolve, reject) => r.close((err) => (err ? reject(err) : resolve())));
+  });
+
+  it('refuses a folder and a missing file with the errors of fs', async () => {
+    await expect(ZipBlockReader.open(dir)).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(ZipBlockReader.open(join(dir, 'missing.zip'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * ZipBlockReader: a zip file read through a window of whole blocks (1 MiB) rather than one
+ * small read per field. yauzl reads the central directory 46 bytes and then one name at a time,
+ * each an fs.read on the threadpool; served from a window, a central directory of 20,000 entries
+ * costs a few reads. Extraction reads the entries' data in file order through a second window
+ * (BlockWindow), so a zip of many small files is read sequentially with large reads.
+ *
+ * Memory: one block per window (a fresh buffer each time a window moves: a chunk handed out
+ * earlier is never overwritten).
+ */
+import { close, createReadStream, fstat, open, read } from 'node:fs';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+
+export const ZIP_BLOCK_SIZE = 1024 * 1024;
+
+/** A window of one block over a file descriptor, moved forward as bytes are asked for. */
+export class BlockWindow {
+  private window: Buffer = Buffer.alloc(0);
+  private windowStart = 0;
+
+  constructor(
+    private readonly fd: number,
+    readonly size: number,
+    private readonly blockSize = ZIP_BLOCK_SIZE,
+  ) {}
+
+  /** Bytes [position, position + length) when the window holds them, else undefined. */
+  cached(position: number, length: number): Buffer | undefined {
+    const at = position - this.windowStart;
+    if (at < 0 || at + length > this.window.length) return undefined;
+    return this.window.subarray(at, at + length);
+  }
+
+  /**
+   * Bytes [position, position + length), fewer at the end of the file. Moves the window to
+   * `position` (reading at least a block) when it does not hold them.
+   */
+  async bytes(position: number, length: number): Promise<Buffer> {
+    const hit = this.cached(position, length);
+    if (hit) return hit;
+    const want = Math.max(0, Math.min(Math.max(length, this.blockSize), this.size - position));
+    const buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const n = await readAt(this.fd, buf, got, want - got, position + got);
+      if (n === 0) break;
+      got += n;
+    }
+    this.window = buf.subarray(0, got);
+    this.windowStart = position;
+    return this.window.subarray(0, Math.min(length, got));
+  }
+}
+
+/** yauzl's RandomAccessReader over a BlockWindow; closing it closes the file. */
+export class ZipBlockReader extends yauzl.RandomAccessReader {
+  private readonly window: BlockWindow;
+
+  private constructor(
+    readonly fd: number,
+    readonly size: number,
+  ) {
+    super();
+    this.window = new BlockWindow(fd, size);
+  }
+
+  /** Opens `file`; the errors are fs's (ENOENT, EACCES, EISDIR, ...). */
+  static async open(file: string): Promise<ZipBlockReader> {
+    const fd = await new Promise<number>((resolve, reject) => open(file, 'r', (err, d) => (err ? reject(err) : resolve(d))));
+    try {
+      const st = await new Promise<{ size: number; isFile: () => boolean }>((resolve, reject) =>
+        fstat(fd, (err, s) => (err ? reject(err) : resolve(s))),
+      );
+      if (!st.isFile()) throw Object.assign(new Error(`EISDIR: not a regular file, open '${file}'`), { code: 'EISDIR' });
+      return new ZipBlockReader(fd, st.size);
+    } catch (err) {
+      close(fd, () => undefined);
+      throw err;
+    }
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+    const hit = this.window.cached(position, length);
+    if (hit) {
+      hit.copy(buffer, offset);
+      process.nextTick(callback, null, length);
+      return;
+    }
+    this.window.bytes(position, length).then(
+      (b) => {
+        b.copy(buffer, offset);
+        callback(null, b.length);
+      },
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    close(this.fd, (err) => callback(err ?? null));
+  }
+}
+
+function readAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+}
