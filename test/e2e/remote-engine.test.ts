@@ -266,6 +266,29 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
       expect((await run.result).code).toBe(0);
     });
 
+    it('a config service (runners.docker.services) is health-checked by a probe on the remote engine: the job does not wait out the timeout', async () => {
+      fx = await createRunFixture();
+      fx.writeConfig({
+        docker: `    host = "${endpoint}"\n    tls_verify = true\n    tls_cert_path = "${env.DOCKER_CERT_PATH}"`,
+        extraRunner: '    [[runners.docker.services]]\n      name = "berth-test/svc-http:latest"\n      alias = "web"',
+      });
+      const job = fx.enqueue({ script: ['wget -qO- http://web/'] });
+      const run = fx.start();
+      const started = Date.now();
+      await fx.gl.waitFor(() => job.final !== null, 120_000, `the final update of job ${job.id}`);
+      const seconds = (Date.now() - started) / 1000;
+      const text = trace(job);
+      expect(job.final).toMatchObject({ state: 'success' });
+      expect(text).toContain('Waiting for services to be up and running (timeout 10 seconds)...');
+      expect(text).toContain('hello from svc-http');
+      expect(text).not.toContain("probably didn't start properly");
+      // The health check timeout is 10 s here: a dial from berth would have waited it out.
+      expect(seconds).toBeLessThan(10);
+      expect(await engine.listContainers(['berth.type=wait'])).toEqual([]);
+      run.child.kill('SIGQUIT');
+      expect((await run.result).code).toBe(0);
+    });
+
     it('a wrong CA in tls_cert_path fails the job with an error naming the engine; the runner stays up', async () => {
       fx = await createRunFixture();
       fx.writeConfig({ docker: `    host = "${endpoint}"\n    tls_verify = true\n    tls_cert_path = "${env.BERTH_REMOTE_WRONG_CA}"` });
