@@ -106,6 +106,8 @@ export interface ListedObject {
 }
 
 export interface EngineClient {
+  /** The engine's address (unix:///path, tcp://host:port), credentials left out; undefined when unknown. */
+  readonly endpoint?: string;
   ping(signal?: AbortSignal): Promise<void>;
   info(signal?: AbortSignal): Promise<{ serverVersion: string; apiVersion: string; os: string; id: string }>;
 

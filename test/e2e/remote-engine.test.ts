@@ -6,6 +6,7 @@
  * DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, BERTH_REMOTE_WRONG_CA). Every test checks that the
  * remote engine holds no container, network or volume afterwards.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
@@ -34,6 +35,18 @@ if (!remote && process.env.BERTH_REQUIRE_REMOTE_ENGINE === '1') {
 }
 /** Environment for a berth process that must not see the remote engine through inherited variables. */
 const NO_DOCKER_VARS = { DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' };
+
+/**
+ * The names of the health-check probe containers (label berth.type=wait) created on an engine
+ * since `since` (Unix seconds), from its event log: they are removed at once, so a listing
+ * afterwards cannot show that one ran. `pid` narrows them to one berth exec process's objects.
+ */
+function probeCreations(dockerEnv: Record<string, string>, since: number, pid?: number): string[] {
+  const args = ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=container', '--filter', 'event=create', '--filter', 'label=berth.type=wait'];
+  if (pid !== undefined) args.push('--filter', `label=berth.exec.pid=${pid}`);
+  const out = execFileSync('docker', [...args, '--format', '{{.Actor.Attributes.name}}'], { env: { ...process.env, ...dockerEnv }, encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
 
 /**
  * Containers, networks and volumes on the remote engine that carry one of `filters` (the labels of
@@ -188,10 +201,11 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
     expect(seconds).toBeLessThan(40);
   }, 120_000);
 
-  it('locality: the service health check dials the service IP from berth, which the remote engine does not route; the job itself reaches the service', async () => {
+  it('the service health check runs in a probe container on the job network: a job with one service takes seconds, not the 30 s timeout', async () => {
     const dir = repo({
       '.gitlab-ci.yml': 'job:\n  image: berth-test/busybox:latest\n  services:\n    - name: berth-test/svc-http:latest\n      alias: web\n  script:\n    - wget -qO- http://web/\n',
     });
+    const since = Math.floor(Date.now() / 1000) - 1;
     const started = Date.now();
     const res = await runOwned(['exec', '--cwd', dir], {
       env: { DOCKER_HOST: endpoint, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: env.DOCKER_CERT_PATH },
@@ -200,14 +214,46 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
     const seconds = (Date.now() - started) / 1000;
     const out = stripAnsi(res.stdout);
     expect(res.code).toBe(0);
+    expect(out).toContain('job | Waiting for services to be up and running (timeout 30 seconds)...');
     expect(out).toContain('job | hello from svc-http');
-    // Issue 11's locality gap, measured: the health check waits out the whole timeout (30 s)
-    // against an address berth cannot route to, then warns. Flip these when the health check
-    // runs on the job's network.
-    expect(out).toContain("*** WARNING: Service berth-test/svc-http:latest probably didn't start properly.");
-    expect(out).toMatch(/dial tcp 10\.213\.\d+\.\d+:80: EHOSTUNREACH \(waited 30 s\)/);
-    expect(seconds).toBeGreaterThanOrEqual(30);
-    process.stdout.write(`remote engine: a job with one service took ${seconds.toFixed(1)} s (health check timeout 30 s)\n`);
+    expect(out).not.toContain("probably didn't start properly");
+    expect(out).not.toContain('WARNING');
+    expect(seconds).toBeLessThan(15);
+    // The probe ran on the remote engine (its create event), and is gone (afterEach: nothing left there).
+    const probes = probeCreations({ DOCKER_HOST: endpoint, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: env.DOCKER_CERT_PATH }, since, res.pid);
+    expect(probes).toHaveLength(1);
+    expect(probes[0]).toMatch(/-berth-test__svc-http-0-wait-for-service$/);
+    expect(await engine.listContainers(['berth.type=wait'])).toEqual([]);
+    process.stdout.write(`remote engine: a job with one service took ${seconds.toFixed(1)} s (health check in a probe container)\n`);
+  }, 180_000);
+
+  it('a service that never listens: the probe warns with its dial error after wait_for_services_timeout, and the job goes on', async () => {
+    const dir = repo({
+      '.gitlab-ci.yml':
+        'job:\n  image: berth-test/busybox:latest\n  services:\n    - name: berth-test/svc-never:latest\n      alias: never\n  script:\n    - echo job-ran\n',
+    });
+    const res = await runOwned(['exec', '--cwd', dir], {
+      env: { DOCKER_HOST: endpoint, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: env.DOCKER_CERT_PATH },
+      timeoutMs: 150_000,
+    });
+    const out = stripAnsi(res.stdout);
+    expect(res.code).toBe(0);
+    expect(out).toContain("job | *** WARNING: Service berth-test/svc-never:latest probably didn't start properly.");
+    expect(out).toMatch(/job \| dial tcp 10\.213\.\d+\.\d+:8080: Connection refused \(waited 30 s\)/);
+    expect(out).toContain('job | job-ran');
+  }, 180_000);
+
+  it('on the local engine the same job still dials the service from berth: no probe container', async () => {
+    const dir = repo({
+      '.gitlab-ci.yml': 'job:\n  image: berth-test/busybox:latest\n  services:\n    - name: berth-test/svc-http:latest\n      alias: web\n  script:\n    - wget -qO- http://web/\n',
+    });
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const res = await runOwned(['exec', '--cwd', dir], { env: NO_DOCKER_VARS, timeoutMs: 150_000 });
+    const out = stripAnsi(res.stdout);
+    expect(res.code).toBe(0);
+    expect(out).toContain('job | hello from svc-http');
+    expect(out).not.toContain("probably didn't start properly");
+    expect(probeCreations({ ...NO_DOCKER_VARS, DOCKER_HOST: 'unix:///var/run/docker.sock' }, since, res.pid)).toEqual([]);
   }, 180_000);
 
   describe('berth run with [runners.docker] host, tls_verify and tls_cert_path', () => {
@@ -234,6 +280,29 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
       // The build container ran on the remote engine: the local engine never saw this runner's objects.
       const local = new DockerodeEngine({ host: 'unix:///var/run/docker.sock' });
       expect(await local.listContainers([fx.labelFilter])).toEqual([]);
+      run.child.kill('SIGQUIT');
+      expect((await run.result).code).toBe(0);
+    });
+
+    it('a config service (runners.docker.services) is health-checked by a probe on the remote engine: the job does not wait out the timeout', async () => {
+      fx = await createRunFixture();
+      fx.writeConfig({
+        docker: `    host = "${endpoint}"\n    tls_verify = true\n    tls_cert_path = "${env.DOCKER_CERT_PATH}"`,
+        extraRunner: '    [[runners.docker.services]]\n      name = "berth-test/svc-http:latest"\n      alias = "web"',
+      });
+      const job = fx.enqueue({ script: ['wget -qO- http://web/'] });
+      const run = fx.start();
+      const started = Date.now();
+      await fx.gl.waitFor(() => job.final !== null, 120_000, `the final update of job ${job.id}`);
+      const seconds = (Date.now() - started) / 1000;
+      const text = trace(job);
+      expect(job.final).toMatchObject({ state: 'success' });
+      expect(text).toContain('Waiting for services to be up and running (timeout 10 seconds)...');
+      expect(text).toContain('hello from svc-http');
+      expect(text).not.toContain("probably didn't start properly");
+      // The health check timeout is 10 s here: a dial from berth would have waited it out.
+      expect(seconds).toBeLessThan(10);
+      expect(await engine.listContainers(['berth.type=wait'])).toEqual([]);
       run.child.kill('SIGQUIT');
       expect((await run.result).code).toBe(0);
     });

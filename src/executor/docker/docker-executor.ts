@@ -134,7 +134,12 @@ export class DockerExecutor implements Executor {
     );
     const [buildId] = await Promise.all([
       this.createBuildContainer(image, pulledBuild, mounts, binds, network.net, signal),
-      this.services.waitAll(started, deps.settings.waitForServicesTimeout, network.net, signal),
+      // On a remote engine the health check runs in a probe container of the build image (already there).
+      this.services.waitAll(started, deps.settings.waitForServicesTimeout, network.net, signal, {
+        ref: pulledBuild.ref,
+        name: image.name,
+        platform: image.docker?.platform,
+      }),
     ]);
     this.buildContainer = buildId;
     log.sectionEnd('prepare_executor');

@@ -8,7 +8,8 @@ import type { Labels } from '../../engine/engine-client.js';
 import type { JobSpec } from '../../job/job-spec.js';
 import type { RunnerIdentity } from '../runner-identity.js';
 
-export type ObjectType = 'build' | 'service' | 'network' | 'volume';
+/** `wait`: a service health-check probe container (gitlab-runner's type for its wait-for-service container, executors/docker/services.go). */
+export type ObjectType = 'build' | 'service' | 'wait' | 'network' | 'volume';
 
 export const MANAGED_LABEL = 'berth.managed';
 export const JOB_UID_LABEL = 'berth.job.uid';

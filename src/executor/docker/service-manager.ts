@@ -2,8 +2,14 @@
  * ServiceManager: creates and starts a job's services on the job network with their aliases,
  * then waits for all of them in parallel (up to wait_for_services_timeout), warning with the
  * service's own log when one never answers. A service that cannot start fails the job with a
- * message naming it; nothing is silently dropped. When berth runs in a container of the same
- * engine, that container joins the job network for the health check, and leaves it afterwards.
+ * message naming it; nothing is silently dropped.
+ *
+ * Where the health check runs: berth dials the service itself when the engine is local (unix
+ * socket, tcp to a loopback address) or when berth runs in a container of that engine (which
+ * joins the job network for the check, and leaves it afterwards). Against a remote engine, whose
+ * container addresses berth's machine cannot route to, a probe container of the job's build
+ * image runs the check on the job network (service-probe.ts), as gitlab-runner's
+ * wait-for-service container does (executors/docker/services.go).
  */
 import type { EngineClient, Mount } from '../../engine/engine-client.js';
 import { JobFailure } from '../../job/job-result.js';
@@ -17,7 +23,9 @@ import type { PulledImage } from '../image-puller.js';
 import type { Labeller } from './labeller.js';
 import type { ResourceTracker } from './resource-tracker.js';
 import { serviceHostConfig } from './host-config.js';
-import { healthCheckPorts, waitForService } from './service-health.js';
+import { healthCheckPorts, waitForService, type HealthResult } from './service-health.js';
+import { isLocalEngine } from './engine-locality.js';
+import { probeService, type ProbeImage, type ProbeResult } from './service-probe.js';
 import { assignAliases, imagePathForAlias, imageVersion } from './service-aliases.js';
 import { matchesAnyGlob } from './glob-match.js';
 import { canJoinNetworks, type OwnContainer } from './own-container.js';
@@ -31,6 +39,8 @@ export interface ServiceToStart {
 
 export interface StartedService {
   display: string;
+  /** The suffix of its container's name (the probe container's name derives from it). */
+  nameSuffix: string;
   containerId: string;
   aliases: string[];
   env: { key: string; value: string }[];
@@ -98,10 +108,11 @@ export class ServiceManager {
     const privileged =
       (this.settings.servicesPrivileged ?? this.settings.privileged) &&
       matchesAnyGlob(s.spec.name, this.settings.allowedPrivilegedServices, true);
+    const nameSuffix = `${imagePathForAlias(s.spec.name).replace(/\//g, '__')}-${s.index}`;
     try {
       const id = await this.tracker.createContainer(
         {
-          name: this.labeller.name(`${imagePathForAlias(s.spec.name).replace(/\//g, '__')}-${s.index}`),
+          name: this.labeller.name(nameSuffix),
           image: s.pulled.ref,
           cmd: s.spec.command?.length ? s.spec.command : undefined,
           entrypoint: useEntrypoint ? s.spec.entrypoint : undefined,
@@ -119,7 +130,7 @@ export class ServiceManager {
         signal,
       );
       await this.engine.startContainer(id, signal);
-      return { display: s.spec.name, containerId: id, aliases, env, exposedPorts: s.pulled.info.config.exposedPorts };
+      return { display: s.spec.name, nameSuffix, containerId: id, aliases, env, exposedPorts: s.pulled.info.config.exposedPorts };
     } catch (err) {
       if (signal.aborted) throw err;
       throw new JobFailure(
@@ -130,14 +141,26 @@ export class ServiceManager {
     }
   }
 
-  /** Waits for every service at once; a service that never answers is a warning, as in GitLab. */
-  async waitAll(started: readonly StartedService[], timeoutSeconds: number, network: ServiceNetwork, signal: AbortSignal): Promise<void> {
+  /**
+   * Waits for every service at once; a service that never answers is a warning, as in GitLab.
+   * `probeImage` (the job's build image) runs the check on the job network when the engine is
+   * remote; without it berth dials the services itself.
+   */
+  async waitAll(
+    started: readonly StartedService[],
+    timeoutSeconds: number,
+    network: ServiceNetwork,
+    signal: AbortSignal,
+    probeImage?: ProbeImage,
+  ): Promise<void> {
     if (!started.length || timeoutSeconds < 0) return;
     const timeout = timeoutSeconds === 0 ? 30 : timeoutSeconds;
     this.log.println(`Waiting for services to be up and running (timeout ${timeout} seconds)...`);
-    const joined = await this.joinNetwork(network, signal);
+    const own = await this.ownContainer();
+    const joined = own ? await this.joinNetwork(own, network, signal) : null;
+    const probe = own === null && probeImage !== undefined && !isLocalEngine(this.engine.endpoint) ? probeImage : null;
     try {
-      await Promise.all(started.map((s) => this.waitOne(s, timeout, network, signal)));
+      await Promise.all(started.map((s) => this.waitOne(s, timeout, network, probe, signal)));
     } finally {
       // If this fails, cleanup tries again (the tracker still knows the connection).
       if (joined) await this.tracker.disconnectNetwork(network.mode, joined).catch(() => undefined);
@@ -145,10 +168,8 @@ export class ServiceManager {
   }
 
   /** Connects berth's own container to the job network when it is not on it; returns its id. */
-  private async joinNetwork(network: ServiceNetwork, signal: AbortSignal): Promise<string | null> {
-    if (!network.userDefined) return null;
-    const own = await this.ownContainer();
-    if (!own || !canJoinNetworks(own)) return null;
+  private async joinNetwork(own: OwnContainer, network: ServiceNetwork, signal: AbortSignal): Promise<string | null> {
+    if (!network.userDefined || !canJoinNetworks(own)) return null;
     try {
       const info = await this.engine.inspectContainer(own.id, signal);
       if (!info || info.ipAddresses[network.mode] !== undefined) return null;
@@ -161,7 +182,7 @@ export class ServiceManager {
     }
   }
 
-  private async waitOne(s: StartedService, timeoutSeconds: number, network: ServiceNetwork, signal: AbortSignal): Promise<void> {
+  private async waitOne(s: StartedService, timeoutSeconds: number, network: ServiceNetwork, probe: ProbeImage | null, signal: AbortSignal): Promise<void> {
     const ports = healthCheckPorts(s.exposedPorts, s.env);
     if (!ports.length) {
       this.log.println(`Service ${s.display} exposes no TCP port: not waiting for it (set HEALTHCHECK_TCP_PORT to check one).`);
@@ -169,10 +190,23 @@ export class ServiceManager {
     }
     const info = await this.engine.inspectContainer(s.containerId, signal);
     const host = network.mode === 'host' ? '127.0.0.1' : pickAddress(info?.ipAddresses ?? {}, network.mode);
-    const result = host
-      ? await waitForService(this.engine, { containerId: s.containerId, host, ports }, timeoutSeconds * 1000, signal)
-      : ({ ok: false, error: 'the service container has no IP address' } as const);
+    let result: HealthResult | ProbeResult = { ok: false, error: 'the service container has no IP address' };
+    if (host && probe) {
+      const target = { serviceContainerId: s.containerId, nameSuffix: s.nameSuffix, host, ports, networkMode: network.mode };
+      result = await probeService({ engine: this.engine, tracker: this.tracker, labeller: this.labeller }, probe, target, timeoutSeconds * 1000, signal);
+    } else if (host) {
+      result = await waitForService(this.engine, { containerId: s.containerId, host, ports }, timeoutSeconds * 1000, signal);
+    }
     if (result.ok || signal.aborted) return;
+    if ('unavailable' in result) {
+      // gitlab-runner goes on after a failed health check with a warning; so does berth when the check cannot run at all.
+      this.log.warning(
+        `the health check of service ${s.display} could not run in image ${probe?.name ?? ''} (${result.unavailable}); not waiting for the service. ` +
+          'The Docker engine is remote, so the check runs in a container of the job\'s image on the job network: use an image with nc, bash, curl or wget, ' +
+          'or set wait_for_services_timeout = -1 to skip the check',
+      );
+      return;
+    }
     const logs = await this.engine.containerLogs(s.containerId, SERVICE_LOG_LIMIT).catch((err) => `(no logs: ${errorMessage(err)})`);
     this.log.println();
     this.log.println(`*** WARNING: Service ${s.display} probably didn't start properly.`);
