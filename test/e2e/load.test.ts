@@ -38,6 +38,7 @@ function expectExactlyOnce(r: LoadResult, except: number[] = []): void {
   expect([...r.handOuts.values()].every((n) => n === 1)).toBe(true);
   const finals = ids.filter((id) => !except.includes(id)).map((id) => r.acceptedFinals.get(id) ?? 0);
   expect(finals.every((n) => n === 1)).toBe(true);
+  expect(r.notSucceeded.filter((l) => !except.some((id) => l.startsWith(`job ${id}:`)))).toEqual([]);
   expect(r.states.success).toBe(JOBS - except.length);
   expect(r.badTraces).toEqual([]);
   expect(r.leftovers).toEqual(remote ? { local: [], remote: [] } : { local: [] });
@@ -75,6 +76,7 @@ describe.skipIf(!remote)(`load, small variants${remote ? '' : ` (skipped: no ${E
     expect(l3.sweepLine).toMatch(/Removed what an earlier berth process left behind/);
     // berth never sends a final update for them (the process is gone); the server fails them.
     for (const h of l3.heldJobs) expect({ status: h.status, final: h.final }).toEqual({ status: 'failed', final: null });
+    expect(r.notSucceeded.filter((l) => !l3.killedHeld.some((id) => l.startsWith(`job ${id}:`)))).toEqual([]);
     expect(l3.othersFailed).toBe(0);
     expectExactlyOnce(r, l3.killedHeld);
   }, 120_000);

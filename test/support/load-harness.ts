@@ -83,6 +83,8 @@ export interface LoadResult {
   /** Job id → how many final PUTs the server accepted (200). */
   acceptedFinals: Map<number, number>;
   states: Record<string, number>;
+  /** Jobs that did not succeed: state, failure_reason, the end of their trace. */
+  notSucceeded: string[];
   /** Jobs whose trace failed a check (canary, own id, checksum). */
   badTraces: string[];
   /** Label-selected leftovers per engine after the runners stopped. */
@@ -163,7 +165,8 @@ function makeRepository(dir: string): string {
 
 /** A programme of `count` steps where about `rate` of them are a 500, a 502 or a dropped connection. */
 function randomFaults(count: number, rate: number): FaultStep[] {
-  const steps: FaultStep[] = [];
+  // Each kind early, so that even a small run meets all three; then the random share.
+  const steps: FaultStep[] = [{ pass: true, times: 2 }, { status: 500 }, { pass: true, times: 2 }, { status: 502 }, { pass: true, times: 2 }, { drop: true }];
   let pass = 0;
   for (let i = 0; i < count; i++) {
     if (Math.random() >= rate) {
@@ -234,8 +237,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (d: Buffer): void => void (r.log = (r.log + d.toString()).slice(-200_000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     r.child = child;
     r.pids.push(child.pid!);
   };
@@ -418,6 +421,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       handOuts,
       acceptedFinals,
       states,
+      notSucceeded: jobs
+        .filter((j) => j.final?.state !== 'success')
+        .map((j) => `job ${j.id}: ${j.final?.state ?? `server:${j.status}`} ${j.final?.failureReason ?? ''}\n${j.trace.toString('utf8').split('\n').slice(-6).join('\n')}`),
       badTraces,
       leftovers,
       runners: runners.map((r) => ({
@@ -435,7 +441,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   } finally {
     if (sampler) clearInterval(sampler);
     for (const r of runners) if (alive(r)) r.child!.kill('SIGKILL');
-    await Promise.all(runners.map((r) => (r.child && r.child.exitCode === null && r.child.signalCode === null ? new Promise((res) => r.child!.once('close', res)) : null)));
+    await Promise.all(runners.map((r) => (r.child && r.child.exitCode === null && r.child.signalCode === null ? new Promise((res) => r.child!.once('close', res)) : Promise.resolve())));
     await gl.close();
     await git.close();
     for (const r of runners) {
