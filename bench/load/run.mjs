@@ -16,7 +16,6 @@
 //        (needs scripts/setup-test-env.sh and scripts/setup-remote-engine.sh start; without the
 //        remote engine's env file every runner uses the local engine, and that is printed)
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -43,7 +42,8 @@ function remoteEngine() {
 }
 
 async function loadHarness() {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-load-'));
+  // Next to this script, so that the bundle's packages (dockerode, kept external) resolve from node_modules.
+  const dir = mkdtempSync(join(fileURLToPath(new URL('.', import.meta.url)), '.bundle-'));
   try {
     const outfile = join(dir, 'load.mjs');
     await build({ entryPoints: [fileURLToPath(new URL('./load-entry.ts', import.meta.url))], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', packages: 'external' });
@@ -62,6 +62,7 @@ async function main() {
   const { runLoad } = await loadHarness();
   const r = await runLoad({
     kase,
+    main: MAIN,
     jobs: JOBS,
     concurrent: CONCURRENT,
     remote,

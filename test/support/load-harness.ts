@@ -55,6 +55,8 @@ export interface LoadOptions {
   baselineRounds?: number;
   timeoutMs: number;
   image?: string;
+  /** The CLI bundle to run (default dist/berth.mjs of this checkout). */
+  main?: string;
   /** Each job sleeps this long after its echo (L3: so the kill finds a running container). */
   sleepSeconds?: number;
   log?: (line: string) => void;
@@ -232,7 +234,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   };
 
   const start = (r: Runner): void => {
-    const child = spawn(process.execPath, [BERTH_MAIN, 'run', '--config', r.configPath, '--log-format', 'text'], {
+    const child = spawn(process.execPath, [o.main ?? BERTH_MAIN, 'run', '--config', r.configPath, '--log-format', 'text'], {
       env: { ...process.env, NO_COLOR: '1', TMPDIR: join(r.dir, 'tmp'), DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -255,6 +257,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   };
 
   let sampler: NodeJS.Timeout | null = null;
+  /** L3: r1 is being killed and restarted on purpose. */
+  let killing = false;
   try {
     // The baseline: the same container, plain, through the Engine API, `concurrent` at a time.
     const baselineMs: Record<string, number> = {};
@@ -307,6 +311,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         await delay(20);
       }
       sample();
+      killing = true;
       r1.child!.kill('SIGKILL');
       const killedHeld = held();
       await new Promise((resolve) => r1.child!.once('close', resolve));
@@ -329,6 +334,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       try {
         const logBefore = r1.log.length;
         start(r1);
+        killing = false;
         const restartedAt = Date.now();
         // berth sweeps before its first job request (src/daemon/run-daemon.ts).
         await waitUntil(() => gl.requestsTo('request').some((q) => (q.json as { system_id?: string }).system_id === r1.systemId && q.at >= restartedAt), 60_000, 'r1 to ask for jobs again');
@@ -454,6 +460,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   async function waitUntil(check: () => boolean, timeoutMs: number, what: string, detail?: () => string): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!check()) {
+      const dead = killing ? undefined : runners.find((r) => r.child !== null && !alive(r));
+      if (dead) throw new Error(`load: berth run ${dead.name} exited (${dead.child!.exitCode ?? dead.child!.signalCode}) while waiting for ${what}:\n${dead.log.slice(-3000)}`);
       if (Date.now() > until) throw new Error(`load: timed out after ${timeoutMs} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
       await delay(50);
     }
