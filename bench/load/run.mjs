@@ -83,6 +83,12 @@ async function main() {
   console.log(`  per-job overhead     p50 ${fmt(r.overheadP50Ms)} ms, p99 ${fmt(r.overheadP99Ms)} ms (hand-out -> accepted final update, minus the plain run)`);
   console.log(`  states               ${JSON.stringify(r.states)}`);
   console.log(`  exactly once         lost ${lost}, handed out twice ${twice.length}, final updates != 1: ${finalsNotOne.length}`);
+  const why = {};
+  for (const l of r.notSucceeded) {
+    const k = `${/^job \d+: (.*?)\n/.exec(l)?.[1] ?? '?'} | ${/ERROR: (.*?)(: [0-9a-f]{64})?\u001b|ERROR: (.*)$/m.exec(l)?.[1] ?? ''}`;
+    why[k] = (why[k] ?? 0) + 1;
+  }
+  if (r.notSucceeded.length) console.log(`  not succeeded        ${JSON.stringify(why)}`);
   console.log(`  traces               ${r.badTraces.length} bad (canary, own job only, Job succeeded, CRC32 the server verified)`);
   console.log(`  leftovers            ${left}`);
   if (kase === 'l2') console.log(`  faults injected      ${r.faults.injected} ${JSON.stringify(r.faults.byEndpoint)}; most final-PUT attempts for a job ${r.faults.maxAttemptsPerJobUpdate}; longest failure streak on a job ${r.faults.maxConsecutiveFailuresPerJob}`);

@@ -429,7 +429,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       states,
       notSucceeded: jobs
         .filter((j) => j.final?.state !== 'success')
-        .map((j) => `job ${j.id}: ${j.final?.state ?? `server:${j.status}`} ${j.final?.failureReason ?? ''}\n${j.trace.toString('utf8').split('\n').slice(-6).join('\n')}`),
+        .map((j) => {
+          const trace = j.trace.toString('utf8');
+          const on = /\n\s*on (load-r\d-\w+) /.exec(trace)?.[1] ?? 'unknown runner';
+          return `job ${j.id}: ${j.final?.state ?? `server:${j.status}`} ${j.final?.failureReason ?? ''} on ${on}\n${trace.split('\n').slice(-6).join('\n')}`;
+        }),
       badTraces,
       leftovers,
       runners: runners.map((r) => ({
