@@ -313,6 +313,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       sample();
       killing = true;
       r1.child!.kill('SIGKILL');
+      const killedAt = Date.now();
+      // What the dead process held: every job handed out to it and never finished. A job-request
+      // that was in flight at the kill is handed out after it (201 to a closed socket): GitLab
+      // has the same window, and the same stuck job.
+      const heldByDead = (): number[] =>
+        gl.requestsTo('request').filter((q) => q.status === 201 && (q.json as { system_id?: string }).system_id === r1.systemId && q.at <= killedAt && q.jobId !== undefined && gl.job(q.jobId).final === null).map((q) => q.jobId!);
       const killedHeld = held();
       await new Promise((resolve) => r1.child!.once('close', resolve));
       r1.exit = 'SIGKILL, restarted';
@@ -321,7 +327,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       const stuckAfter = o.stuckAfterMs ?? 20_000;
       // The server's stuck-build handling for what r1 held.
       const watchdog = setInterval(() => {
-        for (const id of killedHeld) {
+        for (const id of heldByDead()) {
           const job = gl.job(id);
           if (!job.processing) continue;
           const last = Math.max(...gl.requests.filter((q) => q.jobId === id).map((q) => q.at));
@@ -341,16 +347,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         const afterRestart = await objectsOf(local, labelsOf(r1)).then((objs) => objs.filter((x) => afterKill.includes(x)));
         const sweepLine = r1.log.slice(logBefore).split('\n').find((l) => /earlier berth process|Leftover/.test(l)) ?? '';
         await waitUntil(() => jobs.every((j) => j.final !== null || j.status === 'failed'), o.timeoutMs, 'every job to end');
+        const finallyHeld = heldByDead();
+        if (finallyHeld.length !== killedHeld.length) log(`L3: ${finallyHeld.length - killedHeld.length} job-request(s) in flight at the kill handed out a job to the dead process: ${finallyHeld.filter((id) => !killedHeld.includes(id)).join(', ')}`);
         l3 = {
-          killedHeld,
+          killedHeld: finallyHeld,
           r1ObjectsAfterKill: afterKill.length,
           r1ObjectsAfterRestart: afterRestart.length,
           sweepLine,
-          heldJobs: killedHeld.map((id) => {
+          heldJobs: finallyHeld.map((id) => {
             const j = gl.job(id);
             return { id, status: j.status, final: j.final?.state ?? null, trace: j.trace.toString('utf8').split('\n').slice(-3).join('\n') };
           }),
-          othersFailed: jobs.filter((j) => !killedHeld.includes(j.id) && j.final?.state !== 'success').length,
+          othersFailed: jobs.filter((j) => !finallyHeld.includes(j.id) && j.final?.state !== 'success').length,
         };
       } finally {
         clearInterval(watchdog);
