@@ -30,6 +30,8 @@ export type FaultStep = { times?: number } & (
   | { delayMs: number }
   /** Accept the connection and never answer (until the server closes). */
   | { hang: true }
+  /** Destroy the connection without answering, before processing (recorded with status -2). */
+  | { drop: true }
   /** PATCH only: keep only the first N bytes of the patch, answer 202 with the real Range. */
   | { partialAccept: number }
   /** Switch the job to this status first, then process normally (canceling → Job-Status). */

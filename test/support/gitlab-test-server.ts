@@ -21,7 +21,8 @@
  * 416 with `Range: 0-<size>` when start != size, strict UTF-8, 202 with `Range`, `Job-Status`
  * and the interval). Runner calls must send `RUNNER-TOKEN` equal to the body `token`; job
  * calls `JOB-TOKEN` of that job (403 otherwise; 403 with `Job-Status` once the job is no
- * longer running; an unknown job is a 403 too, as in GitLab). Faults: `gl.fault('patch', { status: 500, times: 10 }, { partialAccept: 3 })`.
+ * longer running; an unknown job is a 403 too, as in GitLab). Faults: `gl.fault('patch', { status: 500, times: 10 }, { partialAccept: 3 })`;
+ * `{ drop: true }` destroys the connection unanswered (a dropped connection).
  *
  * Artifacts (gitlab-test-server-artifacts.ts): POST /jobs/:id/artifacts (one multipart field
  * `file`, streamed to disk, recorded in `job.artifacts`; `maxArtifactSize` → 413; a second
@@ -270,6 +271,11 @@ export class GitLabTestServer {
       inc.record.status = -1;
       return true;
     }
+    if ('drop' in step) {
+      inc.record.status = -2;
+      inc.req.socket.destroy();
+      return true;
+    }
     if ('delayMs' in step) {
       await delay(step.delayMs);
       return false;
@@ -336,6 +342,8 @@ export class GitLabTestServer {
     if (idx === -1) return reply(inc, 204, '', { 'X-GitLab-Last-Update': runner.queueValue });
     const [job] = this.queue.splice(idx, 1);
     job!.status = 'running';
+    // The request log names the job each 201 handed out (who took it: the body's token and system_id).
+    inc.record.jobId = job!.id;
     replyJson(inc, 201, job!.payload);
   }
 
