@@ -16,13 +16,13 @@
  * streams through deflate with a data descriptor: no file is ever held whole in memory beyond
  * SMALL_FILE, and the archive itself never is.
  */
-import { open, rm, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createDeflateRaw, deflateRaw, deflateRawSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { errorMessage, isAbortError } from '../shared/errors.js';
 import { abortReason } from '../shared/abort.js';
 import { ArchiveError } from './archive-error.js';
+import { ArchiveFileWriter } from './archive-file-writer.js';
 import type { ArchiveStats } from './archive-stats.js';
 import { ContentCrc } from './content-crc.js';
 import type { FileEntry, FileEntrySource } from './file-entry.js';
@@ -40,7 +40,6 @@ export interface WriteZipOptions {
 const SMALL_FILE = 1024 * 1024;
 const WINDOW_BYTES = 8 * 1024 * 1024;
 const WINDOW_ENTRIES = 256;
-const WRITE_CHUNK = 1024 * 1024;
 const U32 = 0xffffffff;
 const deflateRawAsync = promisify(deflateRaw);
 
@@ -56,8 +55,7 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new RangeError(`zip compression level must be an integer from 0 to 9, got ${level}`);
   }
-  const fh = await open(file, 'w', 0o600);
-  const out = new BufferedFile(fh);
+  const out = new PositionedFile(new ArchiveFileWriter(file, signal));
   const records: ZipRecord[] = [];
   const window: Pending[] = [];
   let windowBytes = 0;
@@ -112,11 +110,10 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
     for (const r of records) await out.write(centralRecord(r));
     const cdSize = out.position - cdOffset;
     await out.write(endRecords(records.length, cdOffset, cdSize));
-    await out.close();
+    await out.finish();
     return { entries: records.length, bytes: out.position };
   } catch (err) {
-    await out.close().catch(() => undefined);
-    await rm(file, { force: true }).catch(() => undefined);
+    await out.discard();
     if (isAbortError(err) || err instanceof ArchiveError) throw err;
     if (signal.aborted) throw abortReason(signal);
     const what = current === '' ? '' : ` (at ${current})`;
@@ -154,7 +151,7 @@ async function readAll(body: Readable, size: number): Promise<Buffer> {
 }
 
 /** A file too large to hold: local header with a data descriptor, deflate streamed, CRC on the way. */
-async function streamFile(out: BufferedFile, entry: FileEntry, name: Buffer, level: number, signal: AbortSignal): Promise<ZipRecord> {
+async function streamFile(out: PositionedFile, entry: FileEntry, name: Buffer, level: number, signal: AbortSignal): Promise<ZipRecord> {
   const zip64 = entry.size >= U32;
   const offset = out.position;
   const method = level === 0 ? METHOD_STORE : METHOD_DEFLATE;
@@ -204,50 +201,22 @@ async function streamFile(out: BufferedFile, entry: FileEntry, name: Buffer, lev
   return { ...base, crc: crc.value(), compressedSize, size, offset };
 }
 
-/** Sequential writes to a file through a 1 MiB buffer; `position` counts every byte written. */
-class BufferedFile {
+/** The archive file, counting the bytes written (the offsets the central directory records). */
+class PositionedFile {
   position = 0;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private closed = false;
 
-  constructor(private readonly fh: FileHandle) {}
+  constructor(private readonly file: ArchiveFileWriter) {}
 
   async write(b: Buffer): Promise<void> {
     this.position += b.length;
-    if (b.length >= WRITE_CHUNK) {
-      await this.flush();
-      await this.writeFully(b);
-      return;
-    }
-    this.chunks.push(b);
-    this.buffered += b.length;
-    if (this.buffered >= WRITE_CHUNK) await this.flush();
+    await this.file.write(b);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    try {
-      await this.flush();
-    } finally {
-      this.closed = true;
-      await this.fh.close();
-    }
+  async finish(): Promise<void> {
+    await this.file.finish();
   }
 
-  private async flush(): Promise<void> {
-    if (this.buffered === 0) return;
-    const data = Buffer.concat(this.chunks, this.buffered);
-    this.chunks = [];
-    this.buffered = 0;
-    await this.writeFully(data);
-  }
-
-  private async writeFully(data: Buffer): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done);
-      done += bytesWritten;
-    }
+  discard(): Promise<void> {
+    return this.file.discard();
   }
 }

@@ -11,7 +11,7 @@
  * Folders are made without following links (src/fs-guard); archives move in by rename.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, rm, stat, mkdir } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDotenvReport } from '../artifacts/dotenv-report.js';
 import { readGzipMembers } from '../artifacts/gzip-members.js';
@@ -105,7 +105,6 @@ export class LocalArtifactStore {
       throw new BerthError('artifacts_error', `another artifact of the same type already exists: job "${job}" has two ${type} artifacts`);
     }
     const file = `${type}.${req.format === 'gzip' ? 'gz' : req.format}`;
-    await mkdir(dir, { recursive: false }).catch(() => undefined);
     await rename(req.file, join(dir, file));
     current.artifacts.push({ type, format: req.format, file, filename: req.filename, size, expireIn: req.expireIn });
     if (type === 'dotenv') current.dotenv = dotenv;
