@@ -7,7 +7,10 @@
  * remote engine holds no container, network or volume afterwards.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 import { stripAnsi } from '../../src/shared/ansi.js';
@@ -15,6 +18,8 @@ import { runBerth } from '../support/berth-cli.js';
 import { makeRepo, type FixtureRepo } from '../support/fixture-repo.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
+import { startRegistry } from '../support/registry.js';
+import { TestImages } from '../support/registry-images.js';
 
 const ENV_FILE = process.env.BERTH_REMOTE_ENGINE_ENV || '/var/lib/berth-remote/env';
 
@@ -321,5 +326,94 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
       run.child.kill('SIGQUIT');
       expect((await run.result).code).toBe(0);
     });
+
+    it('pulls a private registry image with DOCKER_AUTH_CONFIG onto the remote engine; always, if-not-present and never look at the remote engine, not the local one', async () => {
+      // The registry listens on the host's end of the remote engine's veth, the one address that
+      // engine can reach (scripts/setup-remote-engine.sh: --insecure-registry 10.212.0.1:5000).
+      const password = randomBytes(12).toString('hex');
+      const registry = await startRegistry({ users: { 'berth-remote': password }, listen: '10.212.0.1:5000' });
+      const ns = `${registry.host}/berth-remote-${randomBytes(4).toString('hex')}`;
+      const label = `berth.test.remote-registry=${randomBytes(4).toString('hex')}`;
+      const remoteDocker = new Docker({
+        host: new URL(endpoint).hostname,
+        port: Number(new URL(endpoint).port),
+        protocol: 'https',
+        ca: readFileSync(join(env.DOCKER_CERT_PATH, 'ca.pem')),
+        cert: readFileSync(join(env.DOCKER_CERT_PATH, 'cert.pem')),
+        key: readFileSync(join(env.DOCKER_CERT_PATH, 'key.pem')),
+      });
+      const remoteImages = new TestImages(label, [ns], remoteDocker);
+      const localImages = new TestImages(label, [`berth-remote-local-${randomBytes(4).toString('hex')}`]);
+      const privateRef = `${ns}/app:1`;
+      const onlyLocal = `${localImages.registryHosts[0]}/app:1`;
+      try {
+        // Pushed from the remote engine (the local one does not trust 10.212.0.1:5000), then untagged there.
+        await remoteImages.publish('berth-test/busybox:latest', `${ns}/app`, '1', { username: 'berth-remote', password, serveraddress: registry.host });
+        expect(await engine.inspectImage(privateRef)).toBeNull();
+        // Present on the local engine only.
+        await localImages.tag('berth-test/busybox:latest', onlyLocal.replace(/:1$/, ''), '1');
+        expect(await engine.inspectImage(onlyLocal)).toBeNull();
+
+        fx = await createRunFixture();
+        fx.writeConfig({
+          concurrent: 1,
+          docker: `    host = "${endpoint}"\n    tls_verify = true\n    tls_cert_path = "${env.DOCKER_CERT_PATH}"\n    allowed_pull_policies = ["always", "if-not-present", "never"]`,
+        });
+        const auth = JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`berth-remote:${password}`).toString('base64') } } });
+        // GitLab lists the failure reasons it knows in features.failure_reasons; without them a runner reports script_failure.
+        const features = { trace_sections: true, failure_reasons: ['script_failure', 'runner_system_failure', 'runner_configuration_error', 'image_pull_failure'] };
+        const image = (name: string, policy: string): Record<string, unknown> => ({ features, image: { name, entrypoint: null, ports: [], executor_opts: {}, pull_policy: [policy] } });
+        const authVar = [{ key: 'DOCKER_AUTH_CONFIG', value: auth, public: false, masked: false }];
+        const run = fx.start();
+        const runOne = async (o: Parameters<RunFixture['enqueue']>[0]): Promise<{ job: TestJob; text: string }> => {
+          const job = fx!.enqueue(o);
+          await fx!.gl.waitFor(() => job.final !== null, 90_000, `the final update of job ${job.id}`);
+          return { job, text: trace(job) };
+        };
+
+        // never: the image is on the local engine, not on the remote one: gitlab-runner's failure.
+        const never1 = await runOne({ script: ['echo never-ran'], overrides: image(onlyLocal, 'never') });
+        expect(never1.job.final).toMatchObject({ state: 'failed', failureReason: 'runner_configuration_error' });
+        expect(never1.text).toContain(
+          `ERROR: Job failed: failed to pull image "${onlyLocal}" with specified policies [never]: image "${onlyLocal}" is not present locally (the "never" pull policy does not pull)`,
+        );
+        expect(never1.text).not.toContain('never-ran');
+
+        // always without credentials: the registry refuses.
+        const anon = await runOne({ script: ['echo anon-ran'], overrides: image(privateRef, 'always') });
+        expect(anon.job.final).toMatchObject({ state: 'failed', failureReason: 'runner_configuration_error' });
+        expect(anon.text).toContain(`Pulling docker image ${privateRef} ...`);
+        expect(anon.text).toMatch(/no basic auth credentials|unauthorized|authentication required/);
+
+        // always with DOCKER_AUTH_CONFIG: pulled onto the remote engine.
+        const always = await runOne({ script: ['echo "private image on $(hostname)"'], overrides: image(privateRef, 'always'), variables: authVar });
+        expect(always.job.final).toMatchObject({ state: 'success' });
+        expect(always.text).toContain('Authenticating with credentials from $DOCKER_AUTH_CONFIG');
+        expect(always.text).toContain(`Pulling docker image ${privateRef} ...`);
+        expect(always.text).toContain(`for ${privateRef} with digest ${ns}/app@sha256:`);
+        expect(always.text).not.toContain(password);
+        expect(await engine.inspectImage(privateRef)).not.toBeNull();
+
+        // if-not-present and never, no credentials: the remote engine's copy is used, no pull.
+        const ifNotPresent = await runOne({ script: ['echo inp-ran'], overrides: image(privateRef, 'if-not-present') });
+        expect(ifNotPresent.job.final).toMatchObject({ state: 'success' });
+        expect(ifNotPresent.text).toContain('Using locally found image version due to "if-not-present" pull policy');
+        expect(ifNotPresent.text).not.toContain('Pulling docker image');
+        const never2 = await runOne({ script: ['echo never2-ran'], overrides: image(privateRef, 'never') });
+        expect(never2.job.final).toMatchObject({ state: 'success' });
+        expect(never2.text).toContain('never2-ran');
+        expect(never2.text).not.toContain('Pulling docker image');
+        // Nothing of this reached the local engine.
+        const local = new DockerodeEngine({ host: 'unix:///var/run/docker.sock' });
+        expect(await local.inspectImage(privateRef)).toBeNull();
+
+        run.child.kill('SIGQUIT');
+        expect((await run.result).code).toBe(0);
+      } finally {
+        await remoteImages.cleanup();
+        await localImages.cleanup();
+        await registry.stop();
+      }
+    }, 240_000);
   });
 });

@@ -18,12 +18,13 @@ export interface PushAuth {
 }
 
 export class TestImages {
-  readonly docker = new Docker();
   constructor(
     /** `key=value` label every imported image carries. */
     readonly label: string,
     /** Registry hosts whose references this test owns (all removed at cleanup). */
     readonly registryHosts: string[] = [],
+    /** The engine the images live on (default: the local one, from the environment). */
+    readonly docker: Docker = new Docker(),
   ) {}
 
   /** Tags a local image as `repo:tag`. */

@@ -2,6 +2,8 @@
  * Real registries for tests: Debian's `docker-registry serve` (distribution 2.8) with htpasswd
  * auth and a storage folder of its own, started and stopped (by PID) by the test that needs it.
  *   - plain HTTP on 127.0.0.1:<free port> (dockerd treats 127.0.0.0/8 as insecure: no TLS needed);
+ *   - plain HTTP on a given `listen` address (e.g. 10.212.0.1:5000, the host's end of the remote
+ *     engine's veth, which that engine trusts as an insecure registry: scripts/setup-remote-engine.sh);
  *   - TLS as registry.test:5000, after scripts/setup-registry.sh has run (as root).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -24,6 +26,8 @@ export interface RegistryOptions {
   tls?: boolean;
   /** Bearer token auth through a token service (registry-token-server.ts) instead of htpasswd. */
   token?: { realm: string; service: string; issuer: string; certFile: string };
+  /** Plain HTTP on this `host:port` instead of 127.0.0.1:<free port> (not with `tls`). */
+  listen?: string;
 }
 
 export interface TestRegistry {
@@ -68,8 +72,9 @@ export async function startRegistry(opts: RegistryOptions): Promise<TestRegistry
     writeFileSync(join(dir, 'htpasswd'), `${lines.join('\n')}\n`);
   }
   const tls = opts.tls ? tlsSetupFiles() : null;
-  const port = tls ? TLS_PORT : await freePort();
-  const addr = tls ? `${TLS_ADDR}:${port}` : `127.0.0.1:${port}`;
+  if (tls && opts.listen) throw new Error('startRegistry: `listen` is for plain HTTP registries, not with `tls`');
+  const port = tls ? TLS_PORT : opts.listen ? Number(opts.listen.split(':')[1]) : await freePort();
+  const addr = tls ? `${TLS_ADDR}:${port}` : opts.listen ?? `127.0.0.1:${port}`;
   const host = tls ? `${TLS_HOST}:${port}` : addr;
   const config = [
     'version: 0.1',
