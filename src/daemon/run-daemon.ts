@@ -30,6 +30,7 @@ import { createRunnerLog, type LogFormat, type LogLevel, type RunnerLog } from '
 import { RunnerMetrics } from './runner-metrics.js';
 import { cloneDirOf, RunnerWorker } from './runner-worker.js';
 import { makePrivateDir } from '../sources/git-source.js';
+import { sweepGitTempDirs } from '../sources/git-temp-dir.js';
 import { raceShutdown } from './shutdown-race.js';
 import { ShutdownSignals, type SignalSource } from './shutdown-signals.js';
 import { WorkerSet } from './worker-set.js';
@@ -93,6 +94,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await sweepAll(workers.list, systemId, log);
   // Clones a killed earlier process left (its containers went with the sweep above).
   for (const w of workers.list) await rm(cloneDirOf(wiring.gitCacheDir, w.shortToken), { recursive: true, force: true });
+  await sweepGitTemp(systemId, log);
   // The git cache holds the projects' sources: only berth's user may enter it.
   await makePrivateDir(wiring.gitCacheDir);
   const listen = opts.listenAddress ?? config.listenAddress;
@@ -178,6 +180,13 @@ async function sweepAll(workers: RunnerWorker[], systemId: string, log: RunnerLo
       }
     }),
   );
+}
+
+/** git's temp folders (askpass, HOME) that a killed earlier process of this runner left. */
+async function sweepGitTemp(systemId: string, log: RunnerLog): Promise<void> {
+  const r = await sweepGitTempDirs(systemId);
+  if (r.removed.length) log.warn('Removed git temp folders an earlier berth process left behind', { folders: r.removed.length });
+  for (const p of r.problems) log.warn(`git temp folder could not be removed: ${p}`);
 }
 
 function toLogLevel(level: string): LogLevel {

@@ -136,6 +136,7 @@ export class RunnerWorker {
         cacheDir: `${this.deps.gitCacheDir}/${identity.shortToken}`,
         cloneDir: cloneDirOf(this.deps.gitCacheDir, identity.shortToken),
         cloneUrl: config.cloneUrl || undefined,
+        systemId: this.deps.systemId,
       }),
       files: this.jobFiles(config, identity),
     };

@@ -5,11 +5,11 @@
  * prints is passed through `scrub` before it reaches any log.
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../shared/errors.js';
 import { safeGitArgv } from '../shared/safe-git-argv.js';
+import { makeGitTempDir } from './git-temp-dir.js';
 
 export interface GitCredentials {
   username: string;
@@ -34,8 +34,9 @@ case "$1" in
 esac
 `;
 
-export async function createGitRunner(credentials: GitCredentials | null, scrub: (text: string) => string): Promise<GitRunner> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-git-'));
+/** `systemId` names the owner of the run's temp folder (git-temp-dir.ts: swept at the next start). */
+export async function createGitRunner(credentials: GitCredentials | null, scrub: (text: string) => string, systemId?: string): Promise<GitRunner> {
+  const dir = await makeGitTempDir(systemId);
   const askpass = join(dir, 'askpass.sh');
   await writeFile(askpass, ASKPASS, { mode: 0o700 });
   await chmod(askpass, 0o700);

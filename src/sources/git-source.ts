@@ -28,6 +28,8 @@ export interface GitSourceOptions {
   cloneDir?: string;
   /** `[[runners]] clone_url`: replaces the scheme and host of the repository URL. */
   cloneUrl?: string;
+  /** The runner's system id: names the owner of git's temp folders (swept at the next start). */
+  systemId?: string;
 }
 
 const DEFAULT_REFSPECS = ['+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'];
@@ -59,7 +61,7 @@ export class GitSource implements SourceProvider {
     // Whatever git prints goes through the job's masking (its token, masked variables, token prefixes).
     const phrases = maskPhrasesForJob(job);
     const scrub = (text: string): string => maskText(text, phrases, job.features.tokenMaskPrefixes);
-    const git = await createGitRunner(credentials, scrub);
+    const git = await createGitRunner(credentials, scrub, this.opts.systemId);
     try {
       const fresh = !existsSync(join(dir, '.git'));
       if (fresh) {

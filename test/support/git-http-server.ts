@@ -4,7 +4,7 @@
  * Records every request's path and whether it was authorised.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface GitHttpServer {
@@ -12,13 +12,25 @@ export interface GitHttpServer {
   /** Tokens accepted as the password of `gitlab-ci-token`. */
   tokens: Set<string>;
   requests: { path: string; authorized: boolean }[];
+  /** Holds every request that arrives from now on (recorded, not answered) until the returned release is called. */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
 export async function startGitHttpServer(projectRoot: string): Promise<GitHttpServer> {
   const tokens = new Set<string>();
   const requests: GitHttpServer['requests'] = [];
+  let gate: Promise<void> | null = null;
   const server: Server = createServer((req, res) => {
+    if (gate) {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      requests.push({ path: `${url.pathname} (held)`, authorized: false });
+      void gate.then(() => handle(req, res));
+      return;
+    }
+    handle(req, res);
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const auth = req.headers.authorization ?? '';
     const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString() : '';
@@ -70,13 +82,21 @@ export async function startGitHttpServer(projectRoot: string): Promise<GitHttpSe
       res.write(head.subarray(end + 4));
     });
     cgi.on('close', () => res.end());
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     tokens,
     requests,
+    hold: () => {
+      let release!: () => void;
+      gate = new Promise((resolve) => (release = resolve));
+      return () => {
+        gate = null;
+        release();
+      };
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

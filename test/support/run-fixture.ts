@@ -24,7 +24,7 @@ export interface RunFixture {
   labelFilter: string;
   writeConfig(opts?: { concurrent?: number; extraRunner?: string; runner?: string; global?: string; docker?: string }): void;
   enqueue(opts?: EnqueueOptions): TestJob;
-  start(args?: string[]): RunningCli;
+  start(args?: string[], env?: NodeJS.ProcessEnv): RunningCli;
   close(): Promise<void>;
 }
 
@@ -82,8 +82,8 @@ export async function createRunFixture(opts: GitLabTestServerOptions = {}): Prom
     enqueue(o = {}) {
       return enqueueRepoJob(gl, gitServer, sha, { image: 'berth-test/bash:latest', ...o });
     },
-    start(args = []) {
-      const r = startBerth(['run', '--config', configPath, '--log-format', 'text', ...args]);
+    start(args = [], env) {
+      const r = startBerth(['run', '--config', configPath, '--log-format', 'text', ...args], env ? { env } : {});
       running.push(r);
       return r;
     },

@@ -1,0 +1,72 @@
+/**
+ * The private temp folders of host-side git runs (HOME and the askpass script of one fetch,
+ * `createGitRunner`). They are removed when the fetch ends, but a runner killed with SIGKILL
+ * leaves them behind. Their names carry the owner so that the next start of the same runner
+ * can remove exactly its own:
+ *
+ *   berth-git-<system id>-<pid>-<random>
+ *
+ * The system id alone does not identify a live process: gitlab-runner derives it from the
+ * machine id (common/system_id.go), so every runner manager on a host may share it. A folder
+ * is therefore removed only when its process is gone (or is this very process, whose earlier
+ * incarnation had the same PID, e.g. PID 1 in a container): another live runner's folders are
+ * never touched.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PREFIX = 'berth-git-';
+/** Without an owner (no system id): the plain prefix, never swept. */
+const NAME = /^berth-git-([sr]_[0-9a-zA-Z]{12})-(\d+)-/;
+
+/** A new private folder for one git run; `systemId` names its owner. */
+export function makeGitTempDir(systemId?: string, root: string = tmpdir()): Promise<string> {
+  const owner = systemId ? `${systemId}-${process.pid}-` : '';
+  return mkdtemp(join(root, `${PREFIX}${owner}`));
+}
+
+export interface GitTempSweep {
+  /** Folder names removed. */
+  removed: string[];
+  /** One line per folder that could not be removed. */
+  problems: string[];
+}
+
+/**
+ * Removes the folders of `systemId` in `root` whose process is gone. Never throws: a folder that
+ * cannot be listed or removed is reported in `problems`.
+ */
+export async function sweepGitTempDirs(systemId: string, root: string = tmpdir(), isAlive: (pid: number) => boolean = processAlive): Promise<GitTempSweep> {
+  const out: GitTempSweep = { removed: [], problems: [] };
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch (err) {
+    out.problems.push(`cannot list ${root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    return out;
+  }
+  for (const name of names) {
+    const m = NAME.exec(name);
+    if (m?.[1] !== systemId) continue;
+    const pid = Number(m[2]);
+    if (pid !== process.pid && isAlive(pid)) continue;
+    try {
+      await rm(join(root, name), { recursive: true, force: true });
+      out.removed.push(name);
+    } catch (err) {
+      out.problems.push(`cannot remove ${join(root, name)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  return out;
+}
+
+/** Whether a process with this PID exists (EPERM: it exists, under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
