@@ -21,12 +21,19 @@ import { connectionOptions, engineEndpoint, type EngineConnection } from './engi
 import { containerCreateBody, demuxBuffer, toImageInfo, type RawContainer, type RawImage } from './engine-wire.js';
 import { sleep } from '../shared/abort.js';
 
+/** How often a wait for a container checks it by inspecting it (see waitContainer). */
+const WAIT_CHECK_MS = 5_000;
+
 export class DockerodeEngine implements EngineClient {
   /** The engine's address for messages (never a certificate or key). */
   readonly endpoint: string;
   private client: Docker | null = null;
 
-  constructor(private readonly conn: EngineConnection = {}) {
+  constructor(
+    private readonly conn: EngineConnection = {},
+    /** `waitCheckMs`: how often a wait inspects its container (tests; default 5 s). */
+    private readonly tuning: { waitCheckMs?: number } = {},
+  ) {
     this.endpoint = engineEndpoint(conn);
   }
 
@@ -142,12 +149,40 @@ export class DockerodeEngine implements EngineClient {
     await this.call('start container', () => this.docker.getContainer(id).start({ abortSignal: signal } as object));
   }
 
+  /**
+   * The engine answers POST /containers/{id}/wait with its headers at once and the body when the
+   * container stops; docker-modem never settles a call whose response body is cut short, so a
+   * connection lost mid-wait (the engine's host gone, a proxy or firewall dropping it) would hang
+   * the job for ever. While it waits, a watchdog inspects the container every
+   * `waitCheckMs` on a fresh connection: an engine that no longer answers fails the wait with
+   * that call's error (naming the endpoint), a container found stopped ends it with its exit code.
+   */
   async waitContainer(id: string, signal?: AbortSignal): Promise<number> {
-    const res = (await this.call('wait container', () =>
-      this.docker.getContainer(id).wait({ abortSignal: signal } as object),
-    )) as { StatusCode?: number; Error?: { Message?: string } | null };
-    if (res.Error?.Message) throw new EngineError('wait container', 0, res.Error.Message);
-    return res.StatusCode ?? -1;
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    try {
+      const wait = this.call('wait container', () => this.docker.getContainer(id).wait({ abortSignal: stop.signal } as object)).then((raw) => {
+        const res = raw as { StatusCode?: number; Error?: { Message?: string } | null };
+        if (res.Error?.Message) throw new EngineError('wait container', 0, res.Error.Message);
+        return res.StatusCode ?? -1;
+      });
+      return await Promise.race([wait, this.watchWait(id, stop.signal)]);
+    } finally {
+      // Ends the watchdog, and a wait request whose connection is lost.
+      stop.abort();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async watchWait(id: string, signal: AbortSignal): Promise<number> {
+    for (;;) {
+      await sleep(this.tuning.waitCheckMs ?? WAIT_CHECK_MS, signal);
+      const info = await this.inspectContainer(id, signal);
+      if (!info) throw new EngineError('wait container', 404, `Container ${id} is gone from the Docker engine at ${this.endpoint}: it was removed while berth waited for it to stop`);
+      if (!info.state.running && (info.state.status === 'exited' || info.state.status === 'dead')) return info.state.exitCode;
+    }
   }
 
   async stopContainer(id: string, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {

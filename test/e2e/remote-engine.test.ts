@@ -20,6 +20,7 @@ import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
 import { startRegistry } from '../support/registry.js';
 import { TestImages } from '../support/registry-images.js';
+import { type NetnsTcpProxy, startNetnsTcpProxy } from '../support/netns-tcp-proxy.js';
 
 const ENV_FILE = process.env.BERTH_REMOTE_ENGINE_ENV || '/var/lib/berth-remote/env';
 
@@ -323,9 +324,76 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
       expect(trace(job)).toContain(`TLS with the Docker engine at ${endpoint} failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`);
       expect(trace(job)).not.toContain('BEGIN');
       expect(run.child.exitCode).toBeNull();
+      // It stays up and takes the next job (which meets the same certificate, and the same clear error).
+      const next = fx.enqueue({ script: ['echo never'] });
+      await fx.gl.waitFor(() => next.final !== null, 120_000, `the final update of job ${next.id}`);
+      expect(next.final).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
+      expect(trace(next)).toContain(`TLS with the Docker engine at ${endpoint} failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`);
+      expect(run.child.exitCode).toBeNull();
       run.child.kill('SIGQUIT');
       expect((await run.result).code).toBe(0);
     });
+
+    it('the engine goes away mid-job, then is unreachable: each job fails as runner_system_failure naming the engine; the runner stays up and runs the next job once the engine is back', async () => {
+      // A second endpoint of the remote engine, a proxy in its network namespace (its certificate
+      // names 10.212.0.2): killing the proxy plays the engine going away without stopping the
+      // engine other tests share.
+      const netns = remote?.BERTH_REMOTE_NETNS ?? 'berth-remote';
+      const addr = new URL(endpoint).hostname;
+      const target = Number(new URL(endpoint).port);
+      let proxy: NetnsTcpProxy | null = await startNetnsTcpProxy(netns, addr, target);
+      const port = proxy.port;
+      const via = proxy.endpoint;
+      try {
+        fx = await createRunFixture();
+        fx.writeConfig({ concurrent: 1, docker: `    host = "${via}"\n    tls_verify = true\n    tls_cert_path = "${env.DOCKER_CERT_PATH}"` });
+        const run = fx.start(['--log-level', 'debug']);
+
+        const midJob = fx.enqueue({ script: ['echo started-on-engine', 'sleep 30', 'echo never-finished'] });
+        await fx.gl.waitFor(() => trace(midJob).includes('started-on-engine'), 90_000, "the first job to run").catch((err: unknown) => {
+          throw new Error(`${String(err)}\nberth: ${run.stderrSoFar()}\ntrace: ${trace(midJob)}`);
+        });
+        await proxy.kill();
+        proxy = null;
+        await fx.gl.waitFor(() => midJob.final !== null, 60_000, `the final update of job ${midJob.id}`).catch((err: unknown) => {
+          throw new Error(`${String(err)}\nberth: ${run.stderrSoFar()}\ntrace: ${trace(midJob)}`);
+        });
+        const midText = trace(midJob);
+        expect(midJob.final).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
+        expect(midText).toContain('ERROR: Job failed (system failure): ');
+        expect(midText).toContain(`Docker engine at ${via}`);
+        expect(midText).not.toContain('never-finished');
+        expect(run.child.exitCode).toBeNull();
+
+        // Nothing listens there now: refused at once.
+        const refused = fx.enqueue({ script: ['echo unreachable-ran'] });
+        await fx.gl.waitFor(() => refused.final !== null, 60_000, `the final update of job ${refused.id}`);
+        expect(refused.final).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
+        expect(trace(refused)).toContain(`ERROR: Job failed (system failure): Cannot reach the Docker engine at ${via} (ECONNREFUSED)`);
+        expect(run.child.exitCode).toBeNull();
+
+        // The engine is back at the same address: the same process takes and runs the next job.
+        proxy = await startNetnsTcpProxy(netns, addr, target, port);
+        const next = fx.enqueue({ script: ['echo back-again'] });
+        await fx.gl.waitFor(() => next.final !== null, 90_000, `the final update of job ${next.id}`);
+        expect(next.final).toMatchObject({ state: 'success' });
+        expect(trace(next)).toContain('back-again');
+        run.child.kill('SIGQUIT');
+        expect((await run.result).code).toBe(0);
+        // The first job's container could not be removed while the engine was away: the next
+        // start of the runner sweeps it (same system id and token).
+        const orphans = await engine.listContainers([fx.labelFilter]);
+        expect(orphans.map((c) => c.name)).toEqual([expect.stringMatching(new RegExp(`-job-${midJob.id}-[0-9a-f]{8}-build$`))]);
+        const again = fx.start();
+        await fx.gl.waitFor(() => again.stderrSoFar().includes('Removed what an earlier berth process left behind'), 60_000, 'the start-up sweep');
+        expect(await engine.listContainers([fx.labelFilter])).toEqual([]);
+        again.child.kill('SIGQUIT');
+        expect((await again.result).code).toBe(0);
+        process.stdout.write(`engine gone mid-job:\n${midText.split('\n').slice(-6).join('\n')}\n`);
+      } finally {
+        await proxy?.kill();
+      }
+    }, 240_000);
 
     it('pulls a private registry image with DOCKER_AUTH_CONFIG onto the remote engine; always, if-not-present and never look at the remote engine, not the local one', async () => {
       // The registry listens on the host's end of the remote engine's veth, the one address that
