@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -394,6 +394,59 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
         await proxy?.kill();
       }
     }, 240_000);
+
+    it("the start-up sweep on the remote engine removes only this runner's objects: same system id and token, berth-managed", async () => {
+      fx = await createRunFixture();
+      fx.writeConfig({ docker: `    host = "${endpoint}"\n    tls_verify = true\n    tls_cert_path = "${env.DOCKER_CERT_PATH}"` });
+      const systemId = `r_${randomBytes(6).toString('hex')}`;
+      const otherId = `r_${randomBytes(6).toString('hex')}`;
+      writeFileSync(join(fx.dir, 'config', '.runner_system_id'), systemId, { mode: 0o600 });
+      const mark = `berth.test.remote-sweep=${randomBytes(4).toString('hex')}`;
+      const [mk, mv] = mark.split('=') as [string, string];
+      const runnerLabels = (sid: string, token: string): Record<string, string> => ({ 'berth.managed': 'true', 'berth.runner.system_id': sid, 'berth.runner.short_token': token });
+      const kinds: Record<string, Record<string, string>> = {
+        mine: runnerLabels(systemId, fx.shortToken),
+        // Another runner manager of the same runner (same token, other system id), e.g. on another host.
+        'same-token-other-host': runnerLabels(otherId, fx.shortToken),
+        // Another runner of this manager.
+        'same-host-other-token': runnerLabels(systemId, 'OtherTokn'),
+        // Same labels but not berth-managed.
+        unmanaged: { 'berth.runner.system_id': systemId, 'berth.runner.short_token': fx.shortToken },
+        // berth exec's objects.
+        exec: { 'berth.managed': 'true', 'berth.exec.pid': '1' },
+      };
+      const made: { kind: string; container: string; network: string; volume: string }[] = [];
+      try {
+        for (const [kind, labels] of Object.entries(kinds)) {
+          const name = `berth-sweep-test-${kind}-${randomBytes(3).toString('hex')}`;
+          const all = { ...labels, [mk]: mv };
+          const container = await engine.createContainer({ name, image: 'berth-test/busybox:latest', cmd: ['sleep', '600'], labels: all });
+          await engine.startContainer(container);
+          const network = await engine.createNetwork(name, all);
+          const volume = await engine.createVolume(name, all);
+          made.push({ kind, container, network, volume });
+        }
+        const run = fx.start();
+        await fx.gl.waitFor(() => run.stderrSoFar().includes('Removed what an earlier berth process left behind'), 60_000, 'the start-up sweep');
+        expect(run.stderrSoFar()).toMatch(/Removed what an earlier berth process left behind.*containers=1 networks=1 volumes=1/);
+        const left = await leftoversOn(engine, [mark]);
+        const kindOf = (name: string): string => /^berth-sweep-test-(.+)-[0-9a-f]{6}$/.exec(name)?.[1] ?? name;
+        const others = Object.keys(kinds).filter((k) => k !== 'mine').sort();
+        expect({ containers: left.containers.map(kindOf).sort(), networks: left.networks.map(kindOf).sort(), volumes: left.volumes.map(kindOf).sort() }).toEqual({
+          containers: others,
+          networks: others,
+          volumes: others,
+        });
+        run.child.kill('SIGQUIT');
+        expect((await run.result).code).toBe(0);
+      } finally {
+        for (const m of made) {
+          await engine.removeContainer(m.container, { force: true }).catch(() => undefined);
+          await engine.removeNetwork(m.network).catch(() => undefined);
+          await engine.removeVolume(m.volume).catch(() => undefined);
+        }
+      }
+    });
 
     it('pulls a private registry image with DOCKER_AUTH_CONFIG onto the remote engine; always, if-not-present and never look at the remote engine, not the local one', async () => {
       // The registry listens on the host's end of the remote engine's veth, the one address that
