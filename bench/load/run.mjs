@@ -91,6 +91,8 @@ async function main() {
   if (r.notSucceeded.length) console.log(`  not succeeded        ${JSON.stringify(why)}`);
   console.log(`  traces               ${r.badTraces.length} bad (canary, own job only, Job succeeded, CRC32 the server verified)`);
   console.log(`  leftovers            ${left}`);
+  const temp = Object.entries(r.tempLeftovers).map(([n, l]) => `${n} ${l.length}`).join(', ');
+  console.log(`  TMPDIR leftovers     ${temp}`);
   if (kase === 'l2') console.log(`  faults injected      ${r.faults.injected} ${JSON.stringify(r.faults.byEndpoint)}; most final-PUT attempts for a job ${r.faults.maxAttemptsPerJobUpdate}; longest failure streak on a job ${r.faults.maxConsecutiveFailuresPerJob}`);
   if (r.l3) {
     console.log(`  L3 killed r1 holding ${r.l3.killedHeld.length} job(s); r1 objects after kill ${r.l3.r1ObjectsAfterKill}, after restart ${r.l3.r1ObjectsAfterRestart}`);
@@ -100,7 +102,7 @@ async function main() {
   }
   for (const x of r.runners) console.log(`  runner ${x.name}            pid ${x.pid.join('/')}: peak RSS ${fmt(x.peakRssMb, 1)} MB, CPU ${fmt(x.cpuPercent, 1)} % of a core, ${x.jobsFinished} jobs, exit ${x.exit}`);
   if (args.includes('--json')) console.log(JSON.stringify({ ...r, handOuts: Object.fromEntries(r.handOuts), acceptedFinals: Object.fromEntries(r.acceptedFinals), logs: undefined }));
-  const bad = lost || twice.length || finalsNotOne.length || r.badTraces.length || Object.values(r.leftovers).some((l) => l.length) || r.notSucceeded.length > held.size;
+  const bad = lost || twice.length || finalsNotOne.length || r.badTraces.length || Object.values(r.leftovers).some((l) => l.length) || Object.values(r.tempLeftovers).some((l) => l.length) || r.notSucceeded.length > held.size;
   if (bad) {
     console.error('bench/load: the run broke a rule above');
     for (const l of [...r.notSucceeded, ...r.badTraces].slice(0, 5)) console.error(l);

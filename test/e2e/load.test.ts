@@ -42,6 +42,7 @@ function expectExactlyOnce(r: LoadResult, except: number[] = []): void {
   expect(r.states.success).toBe(JOBS - except.length);
   expect(r.badTraces).toEqual([]);
   expect(r.leftovers).toEqual(remote ? { local: [], remote: [] } : { local: [] });
+  expect(r.tempLeftovers).toEqual({ r1: [], r2: [], r3: [] });
   for (const runner of r.runners) {
     expect(runner.exit).toMatch(/^(0|SIGKILL, restarted)$/);
     expect(runner.peakRssMb).toBeGreaterThan(10);
@@ -73,7 +74,7 @@ describe.skipIf(!remote)(`load, small variants${remote ? '' : ` (skipped: no ${E
     expect(l3.killedHeld.length).toBeGreaterThan(0);
     expect(l3.r1ObjectsAfterKill).toBeGreaterThan(0);
     expect(l3.r1ObjectsAfterRestart).toBe(0);
-    expect(l3.sweepLine).toMatch(/Removed what an earlier berth process left behind/);
+    expect(l3.sweepLine, r.logs.r1).toMatch(/Removed what an earlier berth process left behind/);
     // berth never sends a final update for them (the process is gone); the server fails them.
     for (const h of l3.heldJobs) expect({ status: h.status, final: h.final }).toEqual({ status: 'failed', final: null });
     expect(r.notSucceeded.filter((l) => !l3.killedHeld.some((id) => l.startsWith(`job ${id}:`)))).toEqual([]);

@@ -91,6 +91,8 @@ export interface LoadResult {
   badTraces: string[];
   /** Label-selected leftovers per engine after the runners stopped. */
   leftovers: Record<string, string[]>;
+  /** Per runner: what is left in its TMPDIR after it stopped (git temp folders of a killed process are swept at its restart). */
+  tempLeftovers: Record<string, string[]>;
   runners: RunnerFigures[];
   faults: { injected: number; byEndpoint: Record<string, number>; maxAttemptsPerJobUpdate: number; maxConsecutiveFailuresPerJob: number };
   l3?: {
@@ -345,7 +347,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         // berth sweeps before its first job request (src/daemon/run-daemon.ts).
         await waitUntil(() => gl.requestsTo('request').some((q) => (q.json as { system_id?: string }).system_id === r1.systemId && q.at >= restartedAt), 60_000, 'r1 to ask for jobs again');
         const afterRestart = await objectsOf(local, labelsOf(r1)).then((objs) => objs.filter((x) => afterKill.includes(x)));
-        const sweepLine = r1.log.slice(logBefore).split('\n').find((l) => /earlier berth process|Leftover/.test(l)) ?? '';
+        const restartLog = r1.log.slice(logBefore).split('\n');
+        const sweepLine = restartLog.find((l) => /Removed what an earlier berth process left behind/.test(l)) ?? restartLog.find((l) => /Leftover/.test(l)) ?? '';
         await waitUntil(() => jobs.every((j) => j.final !== null || j.status === 'failed'), o.timeoutMs, 'every job to end');
         const finallyHeld = heldByDead();
         if (finallyHeld.length !== killedHeld.length) log(`L3: ${finallyHeld.length - killedHeld.length} job-request(s) in flight at the kill handed out a job to the dead process: ${finallyHeld.filter((id) => !killedHeld.includes(id)).join(', ')}`);
@@ -424,6 +427,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     for (const [name, engine] of Object.entries(engines)) {
       leftovers[name] = [...(await objectsOf(engine, [`berth.runner.short_token=${shortenToken(tokenA)}`])), ...(await objectsOf(engine, [`berth.runner.short_token=${shortenToken(tokenB)}`]))];
     }
+    const tempLeftovers = Object.fromEntries(runners.map((r) => [r.name, readdirSync(join(r.dir, 'tmp'))]));
     const seconds = wallMs / 1000;
     return {
       jobs: o.jobs,
@@ -444,6 +448,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         }),
       badTraces,
       leftovers,
+      tempLeftovers,
       runners: runners.map((r) => ({
         name: r.name,
         pid: r.pids,
