@@ -384,8 +384,11 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
         // start of the runner sweeps it (same system id and token).
         const orphans = await engine.listContainers([fx.labelFilter]);
         expect(orphans.map((c) => c.name)).toEqual([expect.stringMatching(new RegExp(`-job-${midJob.id}-[0-9a-f]{8}-build$`))]);
+        const asked = fx.gl.requestsTo('request').length;
         const again = fx.start();
         await fx.gl.waitFor(() => again.stderrSoFar().includes('Removed what an earlier berth process left behind'), 60_000, 'the start-up sweep');
+        // SIGQUIT only once it asks for jobs: its signal handlers are installed after the sweep.
+        await fx.gl.waitFor(() => fx!.gl.requestsTo('request').length > asked, 60_000, 'the restarted runner to ask for jobs');
         expect(await engine.listContainers([fx.labelFilter])).toEqual([]);
         again.child.kill('SIGQUIT');
         expect((await again.result).code).toBe(0);
@@ -428,6 +431,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
         }
         const run = fx.start();
         await fx.gl.waitFor(() => run.stderrSoFar().includes('Removed what an earlier berth process left behind'), 60_000, 'the start-up sweep');
+        await fx.gl.waitFor(() => fx!.gl.requestsTo('request').length > 0, 60_000, 'the runner to ask for jobs');
         expect(run.stderrSoFar()).toMatch(/Removed what an earlier berth process left behind.*containers=1 networks=1 volumes=1/);
         const left = await leftoversOn(engine, [mark]);
         const kindOf = (name: string): string => /^berth-sweep-test-(.+)-[0-9a-f]{6}$/.exec(name)?.[1] ?? name;
