@@ -36,14 +36,13 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function startDaemon(stage: FakeStage, global: string[] = []) {
+function startDaemon(stage: FakeStage, global: string[] = [], engine = new FakeEngine()) {
   const configPath = join(dir, 'config', 'config.toml');
   mkdirSync(join(dir, 'config'), { recursive: true });
   const text = runnerConfigText({ url: gl.url, token: gl.runnerToken, global, runner: ['job_status_final_update_retry_limit = 1'] });
   writeFileSync(configPath, text, { mode: 0o600 });
   const signals = new EventEmitter();
   const lines: string[] = [];
-  const engine = new FakeEngine();
   const exit = runDaemon({
     configPath,
     version: 'test',
@@ -89,6 +88,21 @@ describe('runDaemon: shutdown', () => {
     expect(running.final?.state).toBe('success');
     expect(requests()).toBe(sent);
     expect(waiting.status).toBe('pending');
+    expect(d.lines.join('')).toContain('SIGQUIT received: no new jobs');
+    expect(d.signals.eventNames()).toEqual([]);
+  });
+
+  it('SIGQUIT during the start-up sweep: handled as later (no job request, exit 0), not the default action', async () => {
+    const engine = new FakeEngine();
+    const sweeping = engine.hold('listContainers');
+    const queued = gl.enqueueJob({ script: ['echo 1'] });
+    const d = startDaemon({}, [], engine);
+    await gl.waitFor(() => engine.callsOf('listContainers').length > 0, 5_000, 'the start-up sweep');
+    d.signals.emit('SIGQUIT');
+    sweeping.release();
+    expect(await d.exit).toBe(0);
+    expect(requests()).toBe(0);
+    expect(queued.status).toBe('pending');
     expect(d.lines.join('')).toContain('SIGQUIT received: no new jobs');
     expect(d.signals.eventNames()).toEqual([]);
   });

@@ -91,25 +91,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const workers = new WorkerSet((r: RunnerConfig) => new RunnerWorker(r, wiring.workerDeps(r)));
   workers.apply(config.runners);
 
-  await sweepAll(workers.list, systemId, log);
-  // Clones a killed earlier process left (its containers went with the sweep above).
-  for (const w of workers.list) await rm(cloneDirOf(wiring.gitCacheDir, w.shortToken), { recursive: true, force: true });
-  await sweepGitTemp(systemId, log);
-  // The git cache holds the projects' sources: only berth's user may enter it.
-  await makePrivateDir(wiring.gitCacheDir);
-  const listen = opts.listenAddress ?? config.listenAddress;
-  const server = listen ? await metrics.serve(listen) : null;
-  if (server) log.info(`Metrics server listening on ${server.address}`);
-
-  const watcher = watchConfig(
-    opts.configPath,
-    (next) => {
-      config = next.config;
-      reconcileConfig(next, { workers, globalSlots, metrics, log });
-    },
-    (err) => log.error(err.message),
-    { mtimeMs: loaded.mtimeMs, ...(opts.configPollMs ? { intervalMs: opts.configPollMs } : {}) },
-  );
+  let watcher: ReturnType<typeof watchConfig> | null = null;
   const signals = new ShutdownSignals(
     {
       drain: () => {
@@ -121,13 +103,35 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         workers.stopAll();
         shutdown.abort(new JobFailure('runner_interrupted', `the runner received ${signal} and stopped the job`));
       },
-      reload: () => void watcher.reload(),
+      reload: () => void watcher?.reload(),
     },
     log,
   );
+  // Listening before the start-up sweep: a signal during it stops berth as it would later
+  // (SIGQUIT: exit 0), instead of the signal's default action.
   const unlisten = signals.listen(opts.signals ?? process);
+  let server: Awaited<ReturnType<RunnerMetrics['serve']>> | null = null;
 
   try {
+    await sweepAll(workers.list, systemId, log);
+    // Clones a killed earlier process left (its containers went with the sweep above).
+    for (const w of workers.list) await rm(cloneDirOf(wiring.gitCacheDir, w.shortToken), { recursive: true, force: true });
+    await sweepGitTemp(systemId, log);
+    // The git cache holds the projects' sources: only berth's user may enter it.
+    await makePrivateDir(wiring.gitCacheDir);
+    const listen = opts.listenAddress ?? config.listenAddress;
+    server = listen && !stopFeeding.signal.aborted ? await metrics.serve(listen) : null;
+    if (server) log.info(`Metrics server listening on ${server.address}`);
+
+    watcher = watchConfig(
+      opts.configPath,
+      (next) => {
+        config = next.config;
+        reconcileConfig(next, { workers, globalSlots, metrics, log });
+      },
+      (err) => log.error(err.message),
+      { mtimeMs: loaded.mtimeMs, ...(opts.configPollMs ? { intervalMs: opts.configPollMs } : {}) },
+    );
     await feed(() => workers.list, () => effectiveGlobals(config).checkIntervalMs, stopFeeding.signal);
     return await raceShutdown({
       mode: signals.mode === 'draining' ? 'draining' : 'aborting',
@@ -138,7 +142,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     });
   } finally {
     unlisten();
-    watcher();
+    watcher?.();
     await server?.close();
     wiring.close();
   }
