@@ -56,17 +56,25 @@ export async function createGitRunner(credentials: GitCredentials | null, scrub:
   };
 }
 
+/** The git command of `args` for messages: the first argument after any `-c key=value` pairs. */
+function commandName(args: readonly string[]): string {
+  let i = 0;
+  while (args[i] === '-c') i += 2;
+  return args[i] ?? 'git';
+}
+
 function runGit(args: string[], cwd: string, env: NodeJS.ProcessEnv, scrub: (t: string) => string, signal?: AbortSignal): Promise<string> {
+  const name = commandName(args);
   return new Promise((resolve, reject) => {
     const child = spawn('git', safeGitArgv(args), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => reject(new GitError(`git ${args[0]} could not run: ${scrub(err.message)}`, { cause: err })));
+    child.on('error', (err) => reject(new GitError(`git ${name} could not run: ${scrub(err.message)}`, { cause: err })));
     child.on('close', (code) => {
       if (code === 0) resolve(stdout);
-      else reject(new GitError(`git ${args[0]} failed (exit code ${code}): ${scrub(stderr.trim() || stdout.trim())}`));
+      else reject(new GitError(`git ${name} failed (exit code ${code}): ${scrub(stderr.trim() || stdout.trim())}`));
     });
   });
 }

@@ -9,7 +9,7 @@ import { plainVariable, type JobSpec } from '../job/job-spec.js';
 import { stripAnsi } from '../shared/ansi.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
-import { GitSource } from './git-source.js';
+import { GitSource, initRepository } from './git-source.js';
 
 const TOKEN = 'glcbt-job-token-1234567890';
 let root: string;
@@ -149,5 +149,41 @@ describe('GitSource', () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/git fetch failed/);
     expect((err as Error).message).not.toContain('glcbt-wrong-token');
+  });
+
+  it('points origin at the repository URL without the token, as `git remote add` does, with git reading the same settings', async () => {
+    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const { fetched } = await fetchWith(source, job());
+    expect(git(fetched!.root, 'remote', 'get-url', 'origin')).toBe(`${server.url}/group/project.git`);
+    expect(git(fetched!.root, 'config', '--get-all', 'remote.origin.fetch')).toBe('+refs/heads/*:refs/remotes/origin/*');
+    expect(git(fetched!.root, 'rev-parse', 'refs/remotes/origin/main')).toBe(shas[2]);
+    expect(git(fetched!.root, 'status', '--porcelain')).toBe('');
+    await fetched!.release();
+  });
+});
+
+describe('initRepository', () => {
+  // URLs git's config syntax must quote (comment characters, quotes, backslashes, spaces at the ends) and one it need not.
+  it.each(['https://gitlab.example.com/group/project.git', 'https://h.example/a#b;c"d\\e.git', ' https://h.example/x.git '])(
+    'leaves what `git init -q --template=` and `git remote add origin %j` leave',
+    async (url) => {
+      const mine = mkdtempSync(join(root, 'init-berth-'));
+      const gits = mkdtempSync(join(root, 'init-git-'));
+      await initRepository(mine, url);
+      git(gits, 'init', '-q', '--template=');
+      git(gits, 'remote', 'add', 'origin', url);
+      const settings = (dir: string): string => git(dir, 'config', '--local', '--list');
+      expect(settings(mine)).toBe(settings(gits));
+      expect(execFileSync('git', ['config', '--get', 'remote.origin.url'], { cwd: mine, encoding: 'utf8' })).toBe(`${url}\n`);
+      expect(git(mine, 'symbolic-ref', 'HEAD')).toBe(git(gits, 'symbolic-ref', 'HEAD'));
+      const tree = (dir: string): string => execFileSync('find', ['.git', '-type', 'd'], { cwd: dir, encoding: 'utf8' }).split('\n').sort().join('\n');
+      expect(tree(mine)).toBe(tree(gits));
+      expect(git(mine, 'rev-parse', '--is-inside-work-tree')).toBe('true');
+    },
+  );
+
+  it('refuses a URL with a line break (it would add settings to the config)', async () => {
+    const dir = mkdtempSync(join(root, 'init-bad-'));
+    await expect(initRepository(dir, 'https://h.example/x.git\n[core]\n\tfsmonitor = evil')).rejects.toThrow(/line break/);
   });
 });
