@@ -110,6 +110,8 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
       runManual: new Set(opts.jobs.length ? selectJobs(pipeline, opts.jobs, false).map((j) => j.name) : []),
       stop: cancel.signal,
       runJob: (job) => runner.run(job, selected.indexOf(job)),
+      // The next jobs' build containers are made while the jobs before them run.
+      prewarm: runner,
     });
     await runner.drain();
     // Running the whole pipeline: the summary also says which jobs were left out, and by which clause.
