@@ -15,7 +15,6 @@ import type { DockerSettings } from '../executor/docker/docker-settings.js';
 import type { ImagePuller } from '../executor/image-puller.js';
 import type { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { runJob } from '../executor/run-job.js';
-import type { Executor } from '../executor/executor.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import { LocalTreeSource } from '../executor/source-provider.js';
 import { DEFAULT_BUILDS_DIR } from '../job/build-dir.js';
@@ -80,6 +79,8 @@ export class ExecJobRunner implements Prewarmer {
   private readonly cleanups = new Set<Promise<unknown>>();
   /** Jobs prepared before their turn, by name. */
   private readonly warm = new Map<string, WarmJob>();
+  /** Jobs whose turn came and whose prepare has not settled: they go first, prewarms wait for them. */
+  private readonly preparing = new Set<Promise<void>>();
 
   constructor(private readonly opts: ExecJobRunnerOptions) {
     this.identity = {
@@ -104,43 +105,58 @@ export class ExecJobRunner implements Prewarmer {
     const { opts } = this;
     const warm = this.warm.get(job.name);
     this.warm.delete(job.name);
-    const received = await this.receivedArtifacts(job.spec);
-    const spec = this.specOf(job, received.dependencies, received.dotenv);
+    let prepared!: () => void;
+    const preparing = new Promise<void>((resolve) => (prepared = resolve));
+    this.preparing.add(preparing);
+    void preparing.then(() => this.preparing.delete(preparing));
+    // Emptied while the log file opens and the dependencies' artifacts are read.
+    const resetting = opts.artifacts.reset(job.name);
+    resetting.catch(() => undefined);
     const terminal = new TerminalJobLog(job.name, index, {
       color: opts.color,
       nameWidth: opts.nameWidth,
       write: (text) => opts.out.write(text),
     });
+    // On the way from one job to the next: the log file opens while the dependencies' artifacts are read.
+    const opening = opts.logs.open(job.name);
+    opening.catch(() => undefined);
+    const received = await this.receivedArtifacts(job.spec);
+    const spec = this.specOf(job, received.dependencies, received.dotenv);
     let file: PlainFileLog;
     try {
-      file = await opts.logs.open(job.name);
+      file = await opening;
     } catch (err) {
+      prepared();
       if (warm) this.discardWarm(job.name, warm);
       terminal.write(Buffer.from(`ERROR: Job failed: ${errorMessage(err)}\n`));
       terminal.end();
       return { state: 'failed', failureReason: 'runner_system_failure', exitCode: null, durationMs: 0, message: errorMessage(err) };
     }
     const sink = new OutputLimitWriter(new TeeByteWriter([terminal, file]), opts.outputLimitBytes);
-    let log: JobLog;
-    let executor: Executor;
     // The prewarmed container was made with exactly this job's variables, or it is not used.
-    if (warm && sameVariables(warm.spec.variables, spec.variables)) {
-      warm.sink.open(sink);
-      log = warm.log;
-      executor = new PrewarmedExecutor(warm, () => this.executorFor(spec, log));
-    } else {
-      if (warm) this.discardWarm(job.name, warm);
-      log = this.logFor(spec, sink);
-      executor = this.executorFor(spec, log);
-    }
+    const adopt = warm && sameVariables(warm.spec.variables, spec.variables) ? warm : null;
+    if (warm && !adopt) this.discardWarm(job.name, warm);
+    if (adopt) adopt.sink.open(sink);
+    const log = adopt?.log ?? this.logFor(spec, sink);
+    const executor = new PrewarmedExecutor(adopt, () => this.executorFor(spec, log), prepared);
     let announce!: (r: JobResult) => void;
     const announced = new Promise<JobResult>((resolve) => (announce = resolve));
     for (const note of received.notes) log.println(note);
-    await opts.artifacts.reset(job.name);
+    try {
+      await resetting;
+    } catch (err) {
+      prepared();
+      if (adopt) this.discardWarm(job.name, adopt);
+      log.end();
+      throw err;
+    }
     const files = { artifacts: opts.artifacts.transportFor(job.name), cache: opts.cache, tempRoot: opts.artifacts.tempRoot };
     const whole = runJob({ job: spec, executor, log, runner: this.identity, cancel: opts.cancel, abort: opts.abort, onResult: announce, files })
       .then(announce)
-      .finally(() => log.end());
+      .finally(() => {
+        prepared();
+        log.end();
+      });
     this.track(whole);
     return announced;
   }
@@ -159,10 +175,11 @@ export class ExecJobRunner implements Prewarmer {
     const executor = this.executorFor(spec, log);
     if (!executor.canPrewarm) return;
     const stop = new AbortController();
-    const ready = executor.prewarm(AbortSignal.any([stop.signal, opts.abort])).then(
-      () => true,
-      () => false,
-    );
+    const signal = AbortSignal.any([stop.signal, opts.abort]);
+    // After the prepare of the jobs whose turn has come: they are on the critical path, this is not.
+    const ready = Promise.all(this.preparing)
+      .then(() => (signal.aborted ? false : executor.prewarm(signal).then(() => true)))
+      .catch(() => false);
     this.warm.set(job.name, { spec, log, sink, executor, ready, stop: () => stop.abort() });
   }
 
@@ -234,8 +251,9 @@ export class ExecJobRunner implements Prewarmer {
     const dependencies: DependencySpec[] = [];
     const dotenv: JobVariable[] = [];
     const notes: string[] = [];
-    for (const dep of spec.dependencies) {
-      const stored = await this.opts.artifacts.read(dep.name);
+    const read = await Promise.all(spec.dependencies.map((dep) => this.opts.artifacts.read(dep.name)));
+    for (const [i, dep] of spec.dependencies.entries()) {
+      const stored = read[i];
       const archive = stored?.artifacts.find((a) => a.type === 'archive');
       dependencies.push({ ...dep, artifactsFile: archive ? { filename: archive.filename, size: archive.size } : null });
       for (const v of stored?.dotenv ?? []) {
@@ -261,3 +279,4 @@ export class ExecJobRunner implements Prewarmer {
 function sameVariables(a: readonly JobVariable[], b: readonly JobVariable[]): boolean {
   return a.length === b.length && a.every((v, i) => JSON.stringify(v) === JSON.stringify(b[i]));
 }
+

@@ -1,8 +1,9 @@
 /**
- * The executor of a job that `berth exec` prepared before its turn (see ExecJobRunner.prepare):
- * its prepare waits for the prewarm and adopts the build container it made; when the prewarm
- * failed or was cut off, that container is removed and the job is prepared afresh, as if there
- * had been no prewarm (the prewarm's log lines are dropped, the fresh prepare writes its own).
+ * The executor of a `berth exec` job, which may have been prepared before its turn (see
+ * ExecJobRunner.prepare): its prepare waits for the prewarm and adopts the build container it
+ * made; when there was no prewarm, or it failed or was cut off, that container is removed and the
+ * job is prepared afresh, as if there had been no prewarm (the prewarm's log lines are dropped,
+ * the fresh prepare writes its own). `onPrepared` says when prepare has settled either way.
  */
 import type { DockerExecutor } from '../executor/docker/docker-executor.js';
 import type { Executor, ScriptStage, StageResult } from '../executor/executor.js';
@@ -25,22 +26,26 @@ export class PrewarmedExecutor implements Executor {
   private warmCleaned = false;
 
   constructor(
-    private readonly warm: Prewarm,
+    private readonly warm: Prewarm | null,
     /** The executor of the job without prewarm, made only if the prewarm is of no use. */
     private readonly makeFresh: () => DockerExecutor,
+    private readonly onPrepared: () => void = () => undefined,
   ) {
-    this.current = warm.executor;
+    this.current = warm?.executor ?? this.freshExecutor();
   }
 
   async prepare(signal: AbortSignal): Promise<void> {
-    if (await untilAborted(this.warm.ready, signal, () => this.warm.stop())) {
-      await this.warm.executor.prepare(signal);
-      return;
+    try {
+      const warm = this.warm;
+      if (warm && (await untilAborted(warm.ready, signal, () => warm.stop()))) {
+        await warm.executor.prepare(signal);
+        return;
+      }
+      await this.cleanWarm();
+      await this.freshExecutor().prepare(signal);
+    } finally {
+      this.onPrepared();
     }
-    await this.cleanWarm();
-    this.fresh = this.makeFresh();
-    this.current = this.fresh;
-    await this.fresh.prepare(signal);
   }
 
   runStage(stage: ScriptStage, signal: AbortSignal): Promise<StageResult> {
@@ -61,13 +66,20 @@ export class PrewarmedExecutor implements Executor {
     return problems;
   }
 
+  private freshExecutor(): DockerExecutor {
+    this.fresh ??= this.makeFresh();
+    this.current = this.fresh;
+    return this.fresh;
+  }
+
   /** Removes what the prewarm made, once it has settled. */
   private async cleanWarm(): Promise<string[]> {
-    if (this.warmCleaned) return [];
+    const warm = this.warm;
+    if (!warm || this.warmCleaned) return [];
     this.warmCleaned = true;
-    this.warm.stop();
-    await this.warm.ready;
-    return this.warm.executor.cleanup();
+    warm.stop();
+    await warm.ready;
+    return warm.executor.cleanup();
   }
 }
 
