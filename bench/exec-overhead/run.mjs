@@ -11,7 +11,8 @@
 //     longest chain of the DAG is printed too (the critical path with no concurrency limit).
 // then berth's peak RSS and `berth exec --list` on 50 jobs.
 // Usage: node bench/exec-overhead/run.mjs [rounds=7]   (after `npm run build` and scripts/setup-test-env.sh)
-// Env: BERTH_MAIN=<path to a berth.mjs> to measure another build (e.g. a baseline, side by side);
+// Env: BERTH_MAIN=<path to a berth.mjs> to measure another build;
+//      BERTH_BASELINE=<path to a berth.mjs>: also run that build in every round (before/after side by side);
 //      CONCURRENCY=<n> for the DAG (default 4), given to berth as --concurrency.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const ROUNDS = Number(process.argv[2] ?? 7);
 const IMAGE = 'berth-test/busybox:latest';
 const DOCKER = process.env.DOCKER ?? '/usr/bin/docker';
 const MAIN = process.env.BERTH_MAIN ?? fileURLToPath(new URL('../../dist/berth.mjs', import.meta.url));
+const BASELINE = process.env.BERTH_BASELINE;
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 
 function repo(yaml) {
@@ -131,7 +133,7 @@ async function dockerRuns(p, concurrency) {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const berthExec = (dir, args = []) => timed(process.execPath, [MAIN, 'exec', '--cwd', dir, ...args]);
+const berthExec = (dir, args = [], main = MAIN) => timed(process.execPath, [main, 'exec', '--cwd', dir, ...args]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dirs = { three: repo(three.yaml), chain: repo(chain.yaml), dag: repo(dag.yaml), big: repo(bigPipeline) };
@@ -144,7 +146,8 @@ try {
   // Warm-up: page cache, image layers, node's compile cache.
   await berthExec(dirs.three);
   await dockerRuns(three, 1);
-  const results = Object.fromEntries(cases.map((c) => [c.key, { berth: [], docker: [] }]));
+  if (BASELINE) await berthExec(dirs.three, [], BASELINE);
+  const results = Object.fromEntries(cases.map((c) => [c.key, { berth: [], docker: [], baseline: [] }]));
   const rss = [];
   for (let i = 0; i < ROUNDS; i++) {
     for (const c of cases) {
@@ -155,8 +158,9 @@ try {
         rss.push(b.peakKb);
       };
       const runDocker = async () => r.docker.push(await dockerRuns(c.p, c.concurrency));
-      if (i % 2 === 0) await runBerth().then(runDocker);
-      else await runDocker().then(runBerth);
+      const runBaseline = async () => BASELINE && r.baseline.push((await berthExec(dirs[c.key], c.args, BASELINE)).ms);
+      if (i % 2 === 0) await runBerth().then(runDocker).then(runBaseline);
+      else await runBaseline().then(runDocker).then(runBerth);
     }
   }
   const list = [];
@@ -177,6 +181,13 @@ try {
   line('ratio berth / docker run, DAG', `${ratio('dag').toFixed(2)}   (target <= 1.00)`);
   line('berth peak RSS', `${(Math.max(...rss) / 1024).toFixed(1)} MB   (target <= 100)`);
   line('berth exec --list, 50 jobs', `median ${median(list).toFixed(0)} ms   (target < 300)`);
+  if (BASELINE) {
+    line('baseline berth', BASELINE);
+    for (const [key, label] of [['three', '3 jobs'], ['chain', '10-job chain'], ['dag', '50-job DAG']]) {
+      const b = median(results[key].baseline);
+      line(`baseline, ${label}`, `median ${b.toFixed(0)} ms, ratio to docker run ${(b / median(results[key].docker)).toFixed(2)}, berth / baseline ${(median(results[key].berth) / b).toFixed(2)}`);
+    }
+  }
   console.log(
     `(*) the DAG's critical path by hand: each job's docker run --rm starts as soon as its needs (else every job of\n` +
       `    the earlier stages) are done, at most ${CONCURRENCY} at once, in file order; the DAG's longest chain is ${longestChain(dag)} jobs.`,

@@ -166,14 +166,14 @@ export class ExecJobRunner implements Prewarmer {
    * with services is left to its turn. Its spec is the job's as known now: the dependencies'
    * dotenv variables are not (run() compares, and prepares afresh when they differ).
    */
-  prepare(job: SchedulableJob): void {
+  prepare(job: SchedulableJob): boolean {
     const { opts } = this;
-    if (opts.abort.aborted || opts.cancel.aborted || this.warm.has(job.name)) return;
+    if (opts.abort.aborted || opts.cancel.aborted || this.warm.has(job.name)) return false;
     const spec = this.specOf(job, job.spec.dependencies, []);
     const sink = new DeferredByteWriter();
     const log = this.logFor(spec, sink);
     const executor = this.executorFor(spec, log);
-    if (!executor.canPrewarm) return;
+    if (!executor.canPrewarm) return false;
     const stop = new AbortController();
     const signal = AbortSignal.any([stop.signal, opts.abort]);
     // After the prepare of the jobs whose turn has come: they are on the critical path, this is not.
@@ -181,6 +181,7 @@ export class ExecJobRunner implements Prewarmer {
       .then(() => (signal.aborted ? false : executor.prewarm(signal).then(() => true)))
       .catch(() => false);
     this.warm.set(job.name, { spec, log, sink, executor, ready, stop: () => stop.abort() });
+    return true;
   }
 
   /** The job was prepared but does not run: its container goes, nothing of it is written. */

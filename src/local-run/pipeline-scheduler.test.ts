@@ -135,7 +135,7 @@ describe('schedulePipeline', () => {
     async function prewarmed(
       jobs: SchedulableJob[],
       results: Record<string, JobResult> = {},
-      opts: { concurrency?: number; stop?: AbortController; manual?: string[] } = {},
+      opts: { concurrency?: number; stop?: AbortController; manual?: string[]; refuse?: string[] } = {},
     ) {
       const events: string[] = [];
       const warm = new Set<string>();
@@ -148,8 +148,10 @@ describe('schedulePipeline', () => {
         prewarm: {
           prepare: (j) => {
             events.push(`prepare ${j.name}`);
+            if (opts.refuse?.includes(j.name)) return false;
             warm.add(j.name);
             maxWarm = Math.max(maxWarm, warm.size);
+            return true;
           },
           discard: (j) => {
             events.push(`discard ${j.name}`);
@@ -205,6 +207,12 @@ describe('schedulePipeline', () => {
       expect(r.events.filter((e) => e.startsWith('prepare'))).toEqual(['prepare b2', 'prepare t0', 'prepare t1', 'prepare t2', 'prepare t3']);
       expect(r.events.filter((e) => e.startsWith('discard'))).toEqual([]);
       expect(Object.values(r.status).every((s) => s === 'success')).toBe(true);
+    });
+
+    it('offers a job once; one the prewarmer does not prepare takes no place and is never discarded', async () => {
+      const r = await prewarmed([job('b', 'build'), job('svc', 'test'), job('t', 'test'), job('d', 'deploy')], { b: fail(1) }, { concurrency: 1, refuse: ['svc'] });
+      expect(r.status).toEqual({ b: 'failed', svc: 'skipped', t: 'skipped', d: 'skipped' });
+      expect(r.events).toEqual(['start b', 'prepare svc', 'prepare t', 'end b', 'discard t']);
     });
   });
 });

@@ -48,8 +48,11 @@ export interface ScheduleOptions {
 
 /** What prepares a job before its turn (berth exec: its build container, sources copied in). */
 export interface Prewarmer {
-  /** The job runs next if every job it waits for succeeds: prepare it (never run anything). */
-  prepare(job: SchedulableJob): void;
+  /**
+   * The job runs next if every job it waits for succeeds: prepare it (never run anything).
+   * False: it is not prepared ahead (e.g. it has services); it is not offered again.
+   */
+  prepare(job: SchedulableJob): boolean;
   /** The job was prepared but settles without running: remove what `prepare` made. */
   discard(job: SchedulableJob): void;
 }
@@ -60,8 +63,10 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
   const deps = new Map(jobs.map((j) => [j.name, dependenciesOf(j, jobs, byName, stageIndex)]));
   const outcomes = new Map<string, JobOutcome>();
   const running = new Map<string, Promise<void>>();
-  /** Jobs handed to the prewarmer, not yet started nor settled. */
+  /** Jobs prepared by the prewarmer, not yet started nor settled. */
   const warm = new Set<string>();
+  /** Jobs offered to the prewarmer, prepared or not. */
+  const offered = new Set<string>();
 
   const settle = (outcome: JobOutcome): void => {
     outcomes.set(outcome.job.name, outcome);
@@ -113,13 +118,13 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
   function prewarmNext(prewarmer: Prewarmer): void {
     for (const job of jobs) {
       if (warm.size >= opts.concurrency) return;
-      if (outcomes.has(job.name) || running.has(job.name) || warm.has(job.name)) continue;
+      if (outcomes.has(job.name) || running.has(job.name) || offered.has(job.name)) continue;
       const waitFor = deps.get(job.name)!;
       if (waitFor.some((d) => !outcomes.has(d) && !running.has(d))) continue;
       const assumed = waitFor.map((d) => outcomes.get(d) ?? { job: byName.get(d)!, status: 'success' as const, allowedToFail: false, result: null });
       if (decide(job, assumed, opts.runManual) !== 'run') continue;
-      warm.add(job.name);
-      prewarmer.prepare(job);
+      offered.add(job.name);
+      if (prewarmer.prepare(job)) warm.add(job.name);
     }
   }
 }

@@ -81,7 +81,7 @@ describe('DockerExecutor.prewarm', () => {
   });
 
   it('refuses a job with services before creating anything', async () => {
-    const job = testJob({ services: [{ name: 'berth-test/svc-http:latest' }] });
+    const job = testJob({ services: [{ name: 'berth-test/svc-http:latest', aliases: [], variables: [] }] });
     const { executor } = executorFor(job);
     expect(executor.canPrewarm).toBe(false);
     await expect(executor.prewarm(new AbortController().signal)).rejects.toThrow(/services/);
