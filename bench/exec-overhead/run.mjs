@@ -148,14 +148,14 @@ try {
   await dockerRuns(three, 1);
   if (BASELINE) await berthExec(dirs.three, [], BASELINE);
   const results = Object.fromEntries(cases.map((c) => [c.key, { berth: [], docker: [], baseline: [] }]));
-  const rss = [];
+  const rss = Object.fromEntries(cases.map((c) => [c.key, []]));
   for (let i = 0; i < ROUNDS; i++) {
     for (const c of cases) {
       const r = results[c.key];
       const runBerth = async () => {
         const b = await berthExec(dirs[c.key], c.args);
         r.berth.push(b.ms);
-        rss.push(b.peakKb);
+        rss[c.key].push(b.peakKb);
       };
       const runDocker = async () => r.docker.push(await dockerRuns(c.p, c.concurrency));
       const runBaseline = async () => BASELINE && r.baseline.push((await berthExec(dirs[c.key], c.args, BASELINE)).ms);
@@ -179,7 +179,8 @@ try {
   line(`berth exec, 50-job DAG, --concurrency ${CONCURRENCY}`, `median ${median(results.dag.berth).toFixed(0)} ms`);
   line(`DAG by docker run --rm, ${CONCURRENCY} at once (*)`, `median ${median(results.dag.docker).toFixed(0)} ms`);
   line('ratio berth / docker run, DAG', `${ratio('dag').toFixed(2)}   (target <= 1.00)`);
-  line('berth peak RSS', `${(Math.max(...rss) / 1024).toFixed(1)} MB   (target <= 100)`);
+  const peak = (key) => `${(Math.max(...rss[key]) / 1024).toFixed(1)} MB`;
+  line('berth peak RSS, 3 jobs / chain / DAG', `${peak('three')} / ${peak('chain')} / ${peak('dag')}   (target <= 100)`);
   line('berth exec --list, 50 jobs', `median ${median(list).toFixed(0)} ms   (target < 300)`);
   if (BASELINE) {
     line('baseline berth', BASELINE);
