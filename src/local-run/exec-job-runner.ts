@@ -2,6 +2,12 @@
  * Runs one pipeline job for `berth exec`: its log goes to the terminal (prefixed lines) and to
  * `.berth/logs/<job>.log`, through the masking filter; the job itself goes through the same
  * Docker executor and runJob as `berth run`.
+ *
+ * It is also the scheduler's Prewarmer: a job named as next gets its build container created and
+ * its sources copied in (nothing started) while the jobs before it run. The prewarm uses the
+ * job's spec as far as it is known before its turn; when the job runs with anything else (a
+ * dependency's dotenv variables), the prewarmed container is removed and the job prepared afresh.
+ * A prewarmed job that does not run has its container removed; drain() waits for that too.
  */
 import type { EngineClient } from '../engine/engine-client.js';
 import { DockerExecutor } from '../executor/docker/docker-executor.js';
@@ -19,9 +25,12 @@ import type { LocalArtifactStore } from './local-artifact-store.js';
 import { errorMessage } from '../shared/errors.js';
 import { TeeByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
+import type { ByteWriter } from '../log/byte-writer.js';
 import { createMaskingFilter } from '../log/masker.js';
 import { execOwnerLabels } from './exec-sweeper.js';
-import type { SchedulableJob } from './pipeline-scheduler.js';
+import type { Prewarmer, SchedulableJob } from './pipeline-scheduler.js';
+import { DeferredByteWriter } from './deferred-byte-writer.js';
+import { PrewarmedExecutor, type Prewarm } from './prewarmed-executor.js';
 import { OutputLimitWriter } from './output-limit-writer.js';
 import { PlainFileLog } from './plain-file-log.js';
 import type { JobLogFiles } from './job-log-files.js';
@@ -53,12 +62,25 @@ export interface ExecJobRunnerOptions {
   cache: CacheTransport | null;
   /** Keys given on the command line: a dependency's dotenv variable does not override them. */
   commandLineKeys: ReadonlySet<string>;
+  /** Where a problem outside any job's log goes (removing a prewarmed container of a job that did not run). */
+  warn?: (text: string) => void;
 }
 
-export class ExecJobRunner {
+/** A job prepared before its turn, with the log its prepare wrote to (kept until the job runs). */
+interface WarmJob extends Prewarm {
+  spec: JobSpec;
+  log: JobLog;
+  sink: DeferredByteWriter;
+}
+
+export class ExecJobRunner implements Prewarmer {
   private readonly identity: RunnerIdentity;
   /** Jobs whose result is known but whose containers may still be going away. */
   private readonly cleanups = new Set<Promise<unknown>>();
+  /** Jobs prepared before their turn, by name. */
+  private readonly warm = new Map<string, WarmJob>();
+  /** Jobs whose turn came and whose prepare has not settled: they go first, prewarms wait for them. */
+  private readonly preparing = new Set<Promise<void>>();
 
   constructor(private readonly opts: ExecJobRunnerOptions) {
     this.identity = {
@@ -81,31 +103,125 @@ export class ExecJobRunner {
   async run(job: SchedulableJob, index: number): Promise<JobResult> {
     this.ranThisTime.add(job.name);
     const { opts } = this;
-    const received = await this.receivedArtifacts(job.spec);
-    const spec: JobSpec = {
-      ...job.spec,
-      sources: { kind: 'local-tree' as const, root: opts.sources.root, files: opts.sources.files },
-      dependencies: received.dependencies,
-      variables: [...job.spec.variables, ...received.dotenv],
-    };
+    const warm = this.warm.get(job.name);
+    this.warm.delete(job.name);
+    let prepared!: () => void;
+    const preparing = new Promise<void>((resolve) => (prepared = resolve));
+    this.preparing.add(preparing);
+    void preparing.then(() => this.preparing.delete(preparing));
+    // Emptied while the log file opens and the dependencies' artifacts are read.
+    const resetting = opts.artifacts.reset(job.name);
+    resetting.catch(() => undefined);
     const terminal = new TerminalJobLog(job.name, index, {
       color: opts.color,
       nameWidth: opts.nameWidth,
       write: (text) => opts.out.write(text),
     });
+    // On the way from one job to the next: the log file opens while the dependencies' artifacts are read.
+    const opening = opts.logs.open(job.name);
+    opening.catch(() => undefined);
+    const received = await this.receivedArtifacts(job.spec);
+    const spec = this.specOf(job, received.dependencies, received.dotenv);
     let file: PlainFileLog;
     try {
-      file = await opts.logs.open(job.name);
+      file = await opening;
     } catch (err) {
+      prepared();
+      if (warm) this.discardWarm(job.name, warm);
       terminal.write(Buffer.from(`ERROR: Job failed: ${errorMessage(err)}\n`));
       terminal.end();
       return { state: 'failed', failureReason: 'runner_system_failure', exitCode: null, durationMs: 0, message: errorMessage(err) };
     }
+    const sink = new OutputLimitWriter(new TeeByteWriter([terminal, file]), opts.outputLimitBytes);
+    // The prewarmed container was made with exactly this job's variables, or it is not used.
+    const adopt = warm && sameVariables(warm.spec.variables, spec.variables) ? warm : null;
+    if (warm && !adopt) this.discardWarm(job.name, warm);
+    if (adopt) adopt.sink.open(sink);
+    const log = adopt?.log ?? this.logFor(spec, sink);
+    const executor = new PrewarmedExecutor(adopt, () => this.executorFor(spec, log), prepared);
+    let announce!: (r: JobResult) => void;
+    const announced = new Promise<JobResult>((resolve) => (announce = resolve));
+    for (const note of received.notes) log.println(note);
+    try {
+      await resetting;
+    } catch (err) {
+      prepared();
+      if (adopt) this.discardWarm(job.name, adopt);
+      log.end();
+      throw err;
+    }
+    const files = { artifacts: opts.artifacts.transportFor(job.name), cache: opts.cache, tempRoot: opts.artifacts.tempRoot };
+    const whole = runJob({ job: spec, executor, log, runner: this.identity, cancel: opts.cancel, abort: opts.abort, onResult: announce, files })
+      .then(announce)
+      .finally(() => {
+        prepared();
+        log.end();
+      });
+    this.track(whole);
+    return announced;
+  }
+
+  /**
+   * Prepares a job before its turn (the scheduler's Prewarmer), when that runs nothing: a job
+   * with services is left to its turn. Its spec is the job's as known now: the dependencies'
+   * dotenv variables are not (run() compares, and prepares afresh when they differ).
+   */
+  prepare(job: SchedulableJob): boolean {
+    const { opts } = this;
+    if (opts.abort.aborted || opts.cancel.aborted || this.warm.has(job.name)) return false;
+    const spec = this.specOf(job, job.spec.dependencies, []);
+    const sink = new DeferredByteWriter();
+    const log = this.logFor(spec, sink);
+    const executor = this.executorFor(spec, log);
+    if (!executor.canPrewarm) return false;
+    const stop = new AbortController();
+    const signal = AbortSignal.any([stop.signal, opts.abort]);
+    // After the prepare of the jobs whose turn has come: they are on the critical path, this is not.
+    const ready = Promise.all(this.preparing)
+      .then(() => (signal.aborted ? false : executor.prewarm(signal).then(() => true)))
+      .catch(() => false);
+    this.warm.set(job.name, { spec, log, sink, executor, ready, stop: () => stop.abort() });
+    return true;
+  }
+
+  /** The job was prepared but does not run: its container goes, nothing of it is written. */
+  discard(job: SchedulableJob): void {
+    const warm = this.warm.get(job.name);
+    if (!warm) return;
+    this.warm.delete(job.name);
+    this.discardWarm(job.name, warm);
+  }
+
+  private discardWarm(name: string, warm: WarmJob): void {
+    warm.stop();
+    const warn = this.opts.warn ?? ((text: string) => process.stderr.write(`berth: warning: ${text}\n`));
+    this.track(
+      warm.ready
+        .then(() => warm.executor.cleanup())
+        .then((problems) => {
+          for (const p of problems) warn(`could not remove the container prepared for job "${name}": ${p}`);
+        }),
+    );
+  }
+
+  private specOf(job: SchedulableJob, dependencies: DependencySpec[], dotenv: JobVariable[]): JobSpec {
+    const { sources } = this.opts;
+    return {
+      ...job.spec,
+      sources: { kind: 'local-tree' as const, root: sources.root, files: sources.files },
+      dependencies,
+      variables: [...job.spec.variables, ...dotenv],
+    };
+  }
+
+  private logFor(spec: JobSpec, sink: ByteWriter): JobLog {
     const phrases = spec.variables.filter((v) => v.masked).map((v) => v.value);
-    const log = new JobLog(new OutputLimitWriter(new TeeByteWriter([terminal, file]), opts.outputLimitBytes), {
-      filter: createMaskingFilter({ phrases, tokenPrefixes: spec.features.tokenMaskPrefixes }),
-    });
-    const executor = new DockerExecutor(
+    return new JobLog(sink, { filter: createMaskingFilter({ phrases, tokenPrefixes: spec.features.tokenMaskPrefixes }) });
+  }
+
+  private executorFor(spec: JobSpec, log: JobLog): DockerExecutor {
+    const { opts } = this;
+    return new DockerExecutor(
       {
         engine: opts.engine,
         puller: opts.puller,
@@ -118,17 +234,12 @@ export class ExecJobRunner {
       spec,
       log,
     );
-    let announce!: (r: JobResult) => void;
-    const announced = new Promise<JobResult>((resolve) => (announce = resolve));
-    for (const note of received.notes) log.println(note);
-    await opts.artifacts.reset(job.name);
-    const files = { artifacts: opts.artifacts.transportFor(job.name), cache: opts.cache, tempRoot: opts.artifacts.tempRoot };
-    const whole = runJob({ job: spec, executor, log, runner: this.identity, cancel: opts.cancel, abort: opts.abort, onResult: announce, files })
-      .then(announce)
-      .finally(() => log.end());
-    this.cleanups.add(whole);
-    void whole.finally(() => this.cleanups.delete(whole));
-    return announced;
+  }
+
+  private track(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined);
+    this.cleanups.add(settled);
+    void settled.finally(() => this.cleanups.delete(settled));
   }
 
   /**
@@ -141,8 +252,9 @@ export class ExecJobRunner {
     const dependencies: DependencySpec[] = [];
     const dotenv: JobVariable[] = [];
     const notes: string[] = [];
-    for (const dep of spec.dependencies) {
-      const stored = await this.opts.artifacts.read(dep.name);
+    const read = await Promise.all(spec.dependencies.map((dep) => this.opts.artifacts.read(dep.name)));
+    for (const [i, dep] of spec.dependencies.entries()) {
+      const stored = read[i];
       const archive = stored?.artifacts.find((a) => a.type === 'archive');
       dependencies.push({ ...dep, artifactsFile: archive ? { filename: archive.filename, size: archive.size } : null });
       for (const v of stored?.dotenv ?? []) {
@@ -154,8 +266,18 @@ export class ExecJobRunner {
     return { dependencies, dotenv, notes };
   }
 
-  /** Resolves when every job's cleanup has finished. */
+  /** Resolves when every job's cleanup has finished, prepared jobs that did not run included. */
   async drain(): Promise<void> {
+    for (const [name, warm] of [...this.warm]) {
+      this.warm.delete(name);
+      this.discardWarm(name, warm);
+    }
     while (this.cleanups.size) await Promise.allSettled([...this.cleanups]);
   }
 }
+
+/** The same variables, in the same order, with the same attributes. */
+function sameVariables(a: readonly JobVariable[], b: readonly JobVariable[]): boolean {
+  return a.length === b.length && a.every((v, i) => JSON.stringify(v) === JSON.stringify(b[i]));
+}
+

@@ -129,4 +129,90 @@ describe('schedulePipeline', () => {
     });
     expect(outcomes.map((o) => o.status)).toEqual(['canceled', 'canceled']);
   });
+
+  describe('prewarm', () => {
+    /** Runs the pipeline with a prewarmer; `events` says in order what was prepared, discarded, started. */
+    async function prewarmed(
+      jobs: SchedulableJob[],
+      results: Record<string, JobResult> = {},
+      opts: { concurrency?: number; stop?: AbortController; manual?: string[]; refuse?: string[] } = {},
+    ) {
+      const events: string[] = [];
+      const warm = new Set<string>();
+      let maxWarm = 0;
+      const outcomes = await schedulePipeline(jobs, {
+        stages: STAGES,
+        concurrency: opts.concurrency ?? 1,
+        runManual: new Set(opts.manual ?? []),
+        stop: opts.stop?.signal,
+        prewarm: {
+          prepare: (j) => {
+            events.push(`prepare ${j.name}`);
+            if (opts.refuse?.includes(j.name)) return false;
+            warm.add(j.name);
+            maxWarm = Math.max(maxWarm, warm.size);
+            return true;
+          },
+          discard: (j) => {
+            events.push(`discard ${j.name}`);
+            warm.delete(j.name);
+          },
+        },
+        runJob: async (j) => {
+          events.push(`start ${j.name}`);
+          warm.delete(j.name);
+          await new Promise((r) => setTimeout(r, 5));
+          if (j.name === 'stopper') opts.stop?.abort();
+          events.push(`end ${j.name}`);
+          return results[j.name] ?? ok;
+        },
+      });
+      return { status: Object.fromEntries(outcomes.map((o) => [o.job.name, o.status])), events, warm, maxWarm };
+    }
+
+    it('prepares the next job of a chain while the one before it runs, and every prepared job then starts', async () => {
+      const r = await prewarmed([job('b', 'build'), job('t', 'test'), job('d', 'deploy')]);
+      expect(r.events).toEqual(['start b', 'prepare t', 'end b', 'start t', 'prepare d', 'end t', 'start d', 'end d']);
+      expect(r.warm.size).toBe(0);
+    });
+
+    it('discards, never starts, a prepared job whose needs fail', async () => {
+      const r = await prewarmed([job('a', 'build'), job('b', 'test', { needs: [{ job: 'a', optional: false }] })], { a: fail(1) });
+      expect(r.status).toEqual({ a: 'failed', b: 'skipped' });
+      expect(r.events).toEqual(['start a', 'prepare b', 'end a', 'discard b']);
+      expect(r.warm.size).toBe(0);
+    });
+
+    it('discards prepared jobs that are canceled once stopped', async () => {
+      const stop = new AbortController();
+      const r = await prewarmed([job('stopper', 'build'), job('t', 'test')], {}, { stop });
+      expect(r.status).toEqual({ stopper: 'success', t: 'canceled' });
+      expect(r.events).toEqual(['start stopper', 'prepare t', 'end stopper', 'discard t']);
+    });
+
+    it('prepares no on_failure job while what it waits for runs, nor a manual job not named', async () => {
+      const r = await prewarmed([job('b', 'build'), job('cleanup', 'test', { when: 'on_failure' }), job('m', 'test', { when: 'manual' })], { b: fail(1) });
+      expect(r.status).toEqual({ b: 'failed', cleanup: 'success', m: 'manual' });
+      // cleanup runs only once b has failed: it was never prepared ahead (nothing known to be run).
+      expect(r.events.filter((e) => e.startsWith('prepare'))).toEqual([]);
+    });
+
+    it('prepares at most `concurrency` jobs ahead, in the order they start', async () => {
+      const jobs = [...Array.from({ length: 3 }, (_, i) => job(`b${i}`, 'build')), ...Array.from({ length: 4 }, (_, i) => job(`t${i}`, 'test'))];
+      const r = await prewarmed(jobs, {}, { concurrency: 2 });
+      expect(r.maxWarm).toBe(2);
+      // t0 waits for b2, which has not started: only b2 is next.
+      expect(r.events.slice(0, 4)).toEqual(['start b0', 'start b1', 'prepare b2', 'end b0']);
+      // Once b2 runs, the test jobs are next: two of them, in file order.
+      expect(r.events.filter((e) => e.startsWith('prepare'))).toEqual(['prepare b2', 'prepare t0', 'prepare t1', 'prepare t2', 'prepare t3']);
+      expect(r.events.filter((e) => e.startsWith('discard'))).toEqual([]);
+      expect(Object.values(r.status).every((s) => s === 'success')).toBe(true);
+    });
+
+    it('offers a job once; one the prewarmer does not prepare takes no place and is never discarded', async () => {
+      const r = await prewarmed([job('b', 'build'), job('svc', 'test'), job('t', 'test'), job('d', 'deploy')], { b: fail(1) }, { concurrency: 1, refuse: ['svc'] });
+      expect(r.status).toEqual({ b: 'failed', svc: 'skipped', t: 'skipped', d: 'skipped' });
+      expect(r.events).toEqual(['start b', 'prepare svc', 'prepare t', 'end b', 'discard t']);
+    });
+  });
 });

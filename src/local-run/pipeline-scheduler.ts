@@ -4,6 +4,11 @@
  * decides with the outcome of what it waited for; independent jobs run in parallel up to
  * `concurrency`. A job that cannot run (its image failed to pull, ...) fails alone; what
  * needed it is skipped and the rest of the pipeline goes on.
+ *
+ * Knowing the whole pipeline, the scheduler also names the jobs that will run next if what they
+ * wait for succeeds (`prewarm`), so that their containers can be made while the jobs before them
+ * run; a job it then settles without running (skipped, canceled, manual) is handed back
+ * (`discard`), never run.
  */
 import type { JobResult } from '../job/job-result.js';
 import type { JobSpec } from '../job/job-spec.js';
@@ -37,6 +42,19 @@ export interface ScheduleOptions {
   stop?: AbortSignal;
   runJob: (job: SchedulableJob) => Promise<JobResult>;
   onStatus?: (outcome: JobOutcome) => void;
+  /** Prepares jobs ahead of their turn; at most `concurrency` are prepared and not yet started. */
+  prewarm?: Prewarmer;
+}
+
+/** What prepares a job before its turn (berth exec: its build container, sources copied in). */
+export interface Prewarmer {
+  /**
+   * The job runs next if every job it waits for succeeds: prepare it (never run anything).
+   * False: it is not prepared ahead (e.g. it has services); it is not offered again.
+   */
+  prepare(job: SchedulableJob): boolean;
+  /** The job was prepared but settles without running: remove what `prepare` made. */
+  discard(job: SchedulableJob): void;
 }
 
 export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: ScheduleOptions): Promise<JobOutcome[]> {
@@ -45,9 +63,14 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
   const deps = new Map(jobs.map((j) => [j.name, dependenciesOf(j, jobs, byName, stageIndex)]));
   const outcomes = new Map<string, JobOutcome>();
   const running = new Map<string, Promise<void>>();
+  /** Jobs prepared by the prewarmer, not yet started nor settled. */
+  const warm = new Set<string>();
+  /** Jobs offered to the prewarmer, prepared or not. */
+  const offered = new Set<string>();
 
   const settle = (outcome: JobOutcome): void => {
     outcomes.set(outcome.job.name, outcome);
+    if (warm.delete(outcome.job.name)) opts.prewarm?.discard(outcome.job);
     opts.onStatus?.(outcome);
   };
 
@@ -70,6 +93,7 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
       }
       if (running.size >= opts.concurrency) continue;
       progressed = true;
+      warm.delete(job.name);
       running.set(
         job.name,
         opts.runJob(job).then((result) => {
@@ -79,12 +103,30 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
       );
     }
     if (outcomes.size === jobs.length) break;
+    if (opts.prewarm && !opts.stop?.aborted) prewarmNext(opts.prewarm);
     if (!progressed) {
       if (!running.size) throw new Error('pipeline scheduler is stuck: a dependency can never finish');
       await Promise.race(running.values());
     }
   }
   return jobs.map((j) => outcomes.get(j.name)!);
+
+  /**
+   * Jobs waiting only for running or finished jobs, that would run if the running ones succeed,
+   * in the order they would start; as many as `concurrency`, counting those already prepared.
+   */
+  function prewarmNext(prewarmer: Prewarmer): void {
+    for (const job of jobs) {
+      if (warm.size >= opts.concurrency) return;
+      if (outcomes.has(job.name) || running.has(job.name) || offered.has(job.name)) continue;
+      const waitFor = deps.get(job.name)!;
+      if (waitFor.some((d) => !outcomes.has(d) && !running.has(d))) continue;
+      const assumed = waitFor.map((d) => outcomes.get(d) ?? { job: byName.get(d)!, status: 'success' as const, allowedToFail: false, result: null });
+      if (decide(job, assumed, opts.runManual) !== 'run') continue;
+      offered.add(job.name);
+      if (prewarmer.prepare(job)) warm.add(job.name);
+    }
+  }
 }
 
 function dependenciesOf(

@@ -53,14 +53,23 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
   if (reportTarget) await checkWritableUnder(reportTarget.root, reportTarget.rel);
 
   const engine = new DockerodeEngine(opts.engine);
+  // Listing the sources (git ls-files) needs no engine: it runs while the engine answers.
+  const listing = listSourceFiles(cwd, git.isRepo);
+  listing.catch(() => undefined);
   // A bounded first contact: an engine behind a firewall that drops packets would otherwise hold
   // berth for the kernel's whole connect timeout (about two minutes).
   await engine.ping(AbortSignal.timeout(ENGINE_PING_TIMEOUT_MS)).catch((err: unknown) => {
     const reason = isAbortError(err) || (err instanceof Error && err.name === 'TimeoutError') ? `no answer within ${ENGINE_PING_TIMEOUT_MS / 1000} s` : err;
     throw new EngineUnavailableError('berth exec', engine.endpoint, reason);
   });
-  const logs = await JobLogFiles.prepare(cwd, selected.map((j) => j.name));
-  const sources = { root: cwd, files: await listSourceFiles(cwd) };
+  // The folders under .berth/ only once the engine answered: an engine error leaves nothing behind.
+  const [logs, sourceFiles, artifacts, cache] = await Promise.all([
+    JobLogFiles.prepare(cwd, selected.map((j) => j.name)),
+    listing,
+    LocalArtifactStore.open(cwd),
+    openLocalCache(cwd),
+  ]);
+  const sources = { root: cwd, files: sourceFiles };
   // Locally the user owns the machine: a job may ask for any pull policy.
   const settings = { ...defaultDockerSettings(), image: opts.dockerImage ?? '', allowedPullPolicies: ['always', 'if-not-present', 'never'] as PullPolicy[] };
   const puller = new PullManager({
@@ -81,8 +90,6 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     (err: unknown) => process.stderr.write(`berth: warning: the sweep for what an earlier berth exec left failed: ${errorMessage(err)}\n`),
   );
 
-  const artifacts = await LocalArtifactStore.open(cwd);
-  const cache = await openLocalCache(cwd);
   const runner = new ExecJobRunner({
     engine,
     puller,
@@ -110,6 +117,8 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
       runManual: new Set(opts.jobs.length ? selectJobs(pipeline, opts.jobs, false).map((j) => j.name) : []),
       stop: cancel.signal,
       runJob: (job) => runner.run(job, selected.indexOf(job)),
+      // The next jobs' build containers are made while the jobs before them run.
+      prewarm: runner,
     });
     await runner.drain();
     // Running the whole pipeline: the summary also says which jobs were left out, and by which clause.

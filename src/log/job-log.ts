@@ -19,7 +19,8 @@ export class JobLog {
   private readonly shared: SharedByteWriter;
   private readonly runner: ByteWriter;
   private readonly filter: (downstream: ByteWriter) => ByteWriter;
-  private readonly traceSections: boolean;
+  /** Section markers are written (features.trace_sections). */
+  readonly traceSections: boolean;
   private readonly nowSeconds: () => number;
   private ended = false;
 

@@ -6,6 +6,9 @@
  *   stages:   each stage script on the build container's stdin (the container is restarted per stage)
  *   cleanup:  every container, network and volume of the job, whatever happened
  *
+ * `prewarm` runs prepare before the job's turn (berth exec, while the jobs before it run) with its
+ * log lines held back; the job's prepare then writes them and has nothing left to do.
+ *
  * It consumes only a JobSpec; the same code serves `berth exec` and `berth run`.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,7 +21,8 @@ import { stageVariables, type RunnerContext } from '../../job/runner-variables.j
 import { buildStageScript } from '../../job/script-builder.js';
 import { isShellName } from '../../job/shell-quote.js';
 import { expandWith, variableValue } from '../../job/variables.js';
-import type { JobLog } from '../../log/job-log.js';
+import { MemoryByteWriter } from '../../log/byte-writer.js';
+import { JobLog } from '../../log/job-log.js';
 import { buildContainerSpec, volumeBinds } from './build-container.js';
 import type { DockerSettings } from './docker-settings.js';
 import type { Executor, ScriptStage, StageResult } from '../executor.js';
@@ -61,6 +65,8 @@ export class DockerExecutor implements Executor {
   private files: ContainerProjectFiles | null = null;
   /** The build container's last stage has fully stopped (it may be started again). */
   private buildStopped: Promise<void> = Promise.resolve();
+  /** What prewarm() wrote, until prepare() writes it into the job log. */
+  private held: Buffer | null = null;
 
   constructor(
     private readonly deps: DockerExecutorDeps,
@@ -84,7 +90,34 @@ export class DockerExecutor implements Executor {
   }
 
   async prepare(signal: AbortSignal): Promise<void> {
-    const { log, deps } = this;
+    if (this.held) {
+      this.log.raw(this.held);
+      this.held = null;
+      return;
+    }
+    await this.prepareInto(this.log, signal);
+  }
+
+  /** The job has no service: prewarm() would start nothing (a service container is a process of the job). */
+  get canPrewarm(): boolean {
+    return this.job.services.length === 0 && this.deps.settings.services.length === 0;
+  }
+
+  /**
+   * Prepares the job before its turn: pulls, the build container created (never started),
+   * sources and file variables copied in. The log lines are held back until prepare(); a failure
+   * is thrown and its lines dropped (call cleanup(), then prepare the job afresh). Only for a job
+   * that canPrewarm: a job whose turn never comes must not have run anything.
+   */
+  async prewarm(signal: AbortSignal): Promise<void> {
+    if (!this.canPrewarm) throw new Error('prewarm: a job with services cannot be prepared ahead of its turn');
+    const held = new MemoryByteWriter();
+    await this.prepareInto(new JobLog(held, { traceSections: this.log.traceSections }), signal);
+    this.held = held.buffer;
+  }
+
+  private async prepareInto(log: JobLog, signal: AbortSignal): Promise<void> {
+    const { deps } = this;
     log.sectionStart('prepare_executor', 'Preparing the "docker" executor');
     const vars = stageVariables(this.job, this.ctx, 'running');
     const image = this.buildImage(vars);
@@ -133,7 +166,7 @@ export class DockerExecutor implements Executor {
       signal,
     );
     const [buildId] = await Promise.all([
-      this.createBuildContainer(image, pulledBuild, mounts, binds, network.net, signal),
+      this.createBuildContainer(image, pulledBuild, mounts, binds, network.net, log, signal),
       // On a remote engine the health check runs in a probe container of the build image (already there).
       this.services.waitAll(started, deps.settings.waitForServicesTimeout, network.net, signal, {
         ref: pulledBuild.ref,
@@ -147,7 +180,7 @@ export class DockerExecutor implements Executor {
     log.sectionStart('prepare_script', 'Preparing environment');
     log.println(`Running on ${this.labeller.name('build')} via ${hostname()}...`);
     log.sectionEnd('prepare_script');
-    await this.copySources(vars, signal);
+    await this.copySources(vars, log, signal);
   }
 
   async runStage(stage: ScriptStage, signal: AbortSignal): Promise<StageResult> {
@@ -193,6 +226,7 @@ export class DockerExecutor implements Executor {
     const problems = await this.tracker.cleanup();
     this.buildContainer = null;
     this.files = null;
+    this.held = null;
     // A prepare that failed early may have left the fetch running: wait for it, then release.
     this.fetched ??= (await this.sourcesInAdvance?.settled()) ?? null;
     this.sourcesInAdvance = null;
@@ -243,16 +277,17 @@ export class DockerExecutor implements Executor {
     mounts: Mount[],
     binds: string[],
     network: ServiceNetwork,
+    log: JobLog,
     signal: AbortSignal,
   ): Promise<string> {
     const vars = stageVariables(this.job, this.ctx, 'running');
-    const spec = buildContainerSpec({ image, pulled, settings: this.deps.settings, labeller: this.labeller, variables: vars, mounts, binds, network, log: this.log });
+    const spec = buildContainerSpec({ image, pulled, settings: this.deps.settings, labeller: this.labeller, variables: vars, mounts, binds, network, log });
     return this.tracker.createContainer(spec, signal);
   }
 
   /** One tar stream: the project files into CI_PROJECT_DIR, file variables into CI_PROJECT_DIR.tmp. */
-  private async copySources(vars: readonly JobVariable[], signal: AbortSignal): Promise<void> {
-    const { log, deps } = this;
+  private async copySources(vars: readonly JobVariable[], log: JobLog, signal: AbortSignal): Promise<void> {
+    const { deps } = this;
     log.sectionStart('get_sources', deps.sources.header);
     const fetched = await this.sourcesInAdvance!.collect(log);
     this.fetched = fetched;

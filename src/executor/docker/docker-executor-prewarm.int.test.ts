@@ -1,0 +1,99 @@
+/**
+ * DockerExecutor.prewarm against the real engine: the build container is created with the
+ * sources in, never started, and the log is held until the job's prepare; a prewarmed job that
+ * never runs leaves nothing; a job with services is never prewarmed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DockerodeEngine } from '../../engine/dockerode-engine.js';
+import type { JobSpec } from '../../job/job-spec.js';
+import { MemoryByteWriter } from '../../log/byte-writer.js';
+import { JobLog } from '../../log/job-log.js';
+import { stripAnsi } from '../../shared/ansi.js';
+import { findLeftovers, NO_LEFTOVERS } from '../../../test/support/leftovers.js';
+import { LocalImagePuller } from '../../../test/support/local-image-puller.js';
+import { testJob, testRunLabel, testRunner, testSettings } from '../../../test/support/job-fixtures.js';
+import { runJob } from '../run-job.js';
+import { LocalTreeSource } from '../source-provider.js';
+import { DockerExecutor } from './docker-executor.js';
+
+const engine = new DockerodeEngine();
+const run = testRunLabel();
+const dir = mkdtempSync(join(tmpdir(), 'berth-prewarm-'));
+writeFileSync(join(dir, 'hello.txt'), 'hello from the tree\n');
+
+function executorFor(job: JobSpec) {
+  const sink = new MemoryByteWriter();
+  const log = new JobLog(sink);
+  const runner = testRunner();
+  const executor = new DockerExecutor(
+    { engine, puller: new LocalImagePuller(engine), settings: testSettings(), runner, sources: new LocalTreeSource(), labels: run.labels },
+    job,
+    log,
+  );
+  return { executor, log, sink, runner };
+}
+
+const treeJob = (script: string[]): JobSpec => testJob({ script, sources: { kind: 'local-tree', root: dir, files: ['hello.txt'] } });
+
+afterEach(async () => {
+  expect(await findLeftovers(engine, run.filter)).toEqual(NO_LEFTOVERS);
+});
+
+afterAll(async () => {
+  for (const c of await engine.listContainers([run.filter])) await engine.removeContainer(c.id, { force: true });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('DockerExecutor.prewarm', () => {
+  it('creates the build container with the sources in, never starts it, holds the log until prepare, and the job then runs in it', async () => {
+    const job = treeJob(['cat hello.txt']);
+    const { executor, log, sink, runner } = executorFor(job);
+    await executor.prewarm(new AbortController().signal);
+
+    const [listed] = await engine.listContainers([run.filter]);
+    expect(listed).toBeDefined();
+    const info = await engine.inspectContainer(listed!.id);
+    expect(info!.state.status).toBe('created');
+    expect(await engine.getArchive(listed!.id, '/builds/group/project/hello.txt')).not.toBeNull();
+    expect(sink.text).toBe('');
+
+    const result = await runJob({ job, executor, log, runner });
+    log.end();
+    const text = stripAnsi(sink.text);
+    expect(result.state).toBe('success');
+    expect(text).toContain('hello from the tree');
+    // One prepare, in the order a job without prewarm writes it: the header, then prepare, then the script.
+    expect(text.split('Preparing the "docker" executor').length).toBe(2);
+    expect(text.indexOf('Running with berth')).toBeLessThan(text.indexOf('Preparing the "docker" executor'));
+    expect(text.indexOf('Getting source from the working tree')).toBeLessThan(text.indexOf('$ cat hello.txt'));
+    expect(text).toContain(`Running on ${listed!.name} via`);
+  });
+
+  it('a prewarmed job that never runs: cleanup removes its container, nothing was written to its log', async () => {
+    const { executor, sink } = executorFor(treeJob(['echo never']));
+    await executor.prewarm(new AbortController().signal);
+    expect((await engine.listContainers([run.filter])).length).toBe(1);
+    expect(await executor.cleanup()).toEqual([]);
+    expect(sink.text).toBe('');
+  });
+
+  it('refuses a job with services before creating anything', async () => {
+    const job = testJob({ services: [{ name: 'berth-test/svc-http:latest', aliases: [], variables: [] }] });
+    const { executor } = executorFor(job);
+    expect(executor.canPrewarm).toBe(false);
+    await expect(executor.prewarm(new AbortController().signal)).rejects.toThrow(/services/);
+    expect(await engine.listContainers([run.filter])).toEqual([]);
+  });
+
+  it('a prewarm cut off by its signal throws; cleanup still removes whatever it made', async () => {
+    const { executor } = executorFor(treeJob(['echo never']));
+    const stop = new AbortController();
+    const prewarm = executor.prewarm(stop.signal);
+    stop.abort(new Error('discarded'));
+    await expect(prewarm).rejects.toThrow();
+    expect(await executor.cleanup()).toEqual([]);
+  });
+});
