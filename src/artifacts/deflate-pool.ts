@@ -212,7 +212,7 @@ export class DeflatePool {
   private startWorker(): Worker {
     // Small heap limits: the worker holds a batch at a time; a large young generation only
     // lets garbage (zlib's per-file objects) pile up in resident memory.
-    const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+    const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
     w.unref();
     w.on('message', (m: WorkerReply) => this.onReply(m));
     w.on('error', (err) => this.fail(err));

@@ -74,8 +74,8 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
   const flushOne = async (): Promise<void> => {
     const p = window[head]!;
     window[head++] = undefined;
-    if (head === window.length) {
-      window = [];
+    if (head === window.length || head >= 1024) {
+      window = window.slice(head);
       head = 0;
     }
     windowBytes -= p.rawBytes;
