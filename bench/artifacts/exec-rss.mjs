@@ -5,8 +5,9 @@
 // and checks their count. The peak RSS (VmHWM, sampled from /proc while it runs) is the whole
 // berth process's, the number issue 9 sets a target for (<= 150 MB).
 //
-// Usage: node bench/artifacts/exec-rss.mjs [rounds=3] [--files N=20000] [--size BYTES=10240]
-//        (after `npm run build` and scripts/setup-test-env.sh)
+// Usage: node bench/artifacts/exec-rss.mjs [rounds=3] [--files N=20000] [--size BYTES=10240] [--main PATH]
+//        (after `npm run build` and scripts/setup-test-env.sh; --main: another build of the CLI
+//        to compare, default dist/berth.mjs)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ const ROUNDS = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.start
 const FILES = flag('files', 20000);
 const SIZE = flag('size', 10240);
 const IMAGE = 'berth-test/bash:latest';
-const MAIN = fileURLToPath(new URL('../../dist/berth.mjs', import.meta.url));
+const mainAt = args.indexOf('--main');
+const MAIN = mainAt >= 0 ? args[mainAt + 1] : fileURLToPath(new URL('../../dist/berth.mjs', import.meta.url));
 
 // Files made by bash builtins only (no process per file): SIZE bytes of base64 text each, the
 // last 8 the file's number, in folders of 200.

@@ -35,6 +35,21 @@ describe('DeflatePool', () => {
     }
   });
 
+  it('with 0 threads compresses every batch inline', async () => {
+    const pool = new DeflatePool(5, 0);
+    try {
+      const input = files(1500, 3);
+      const jobs = input.map((b) => pool.submit([b], b.length));
+      for (const [i, job] of jobs.entries()) {
+        expect(inflateRawSync(await pool.wait(job)).equals(input[i]!)).toBe(true);
+        pool.release(job);
+      }
+      expect(pool.threadsStarted).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('compresses a few small files inline, starting no thread', async () => {
     const pool = new DeflatePool(9, 2);
     try {

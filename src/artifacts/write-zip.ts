@@ -36,7 +36,7 @@ export interface WriteZipOptions {
   signal: AbortSignal;
   /** Told about each entry that is not a file, folder or link (skipped). */
   onIgnored?: (path: string) => void;
-  /** Worker threads for the small files (default: defaultDeflateThreads()). */
+  /** Worker threads for the small files (default: defaultDeflateThreads(); 0: none, all on this thread). */
   deflateThreads?: number;
 }
 
