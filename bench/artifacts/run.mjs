@@ -23,7 +23,8 @@
 // The RSS of a real `berth exec` (the built CLI, a make → use pipeline of 20,000 small files) is
 // measured by bench/artifacts/exec-rss.mjs.
 //
-// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--json]
+// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--json]
+//        (--threads: writeZip's deflateThreads, the worker threads of DeflatePool; default berth's own)
 //        (needs scripts/setup-test-env.sh: the engine and berth-test images)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ const ROUNDS = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.start
 const FILES = flag('files', 20000);
 const SIZE = flag('size', 10240);
 const LEVEL = flag('level', 5);
+const THREADS = flag('threads', undefined);
 const JSON_OUT = args.includes('--json');
 const LABEL = `artifacts-${randomBytes(4).toString('hex')}`;
 
@@ -107,14 +109,14 @@ const reports = { artifactsUp: [], artifactsDown: [], exec: [], cache: [], idle:
 try {
   const source = await parts.createContainer(LABEL);
   const bytes = await parts.fillDist(source, FILES, SIZE);
-  if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL}, ${ROUNDS} rounds (interleaved, order turning)`);
+  if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL}, deflate threads ${THREADS ?? 'default'}, ${ROUNDS} rounds (interleaved, order turning)`);
   for (let r = 1; r <= ROUNDS; r++) {
     const targets = await Promise.all([1, 2, 3, 4].map(() => parts.createContainer(LABEL)));
     const job = servers.runningJob();
     const cases = [
       async () => rows.floor.push(await parts.floorCopy(source, targets[0])),
       async () => {
-        const up = await child('artifactsUp', { container: source, glUrl: servers.glUrl, job, level: LEVEL });
+        const up = await child('artifactsUp', { container: source, glUrl: servers.glUrl, job, level: LEVEL, threads: THREADS });
         const down = await child('artifactsDown', { container: targets[1], glUrl: servers.glUrl, dep: job });
         const art = { ...up.times, ...down.times };
         rows.artifacts.push(sum(art));
@@ -123,13 +125,13 @@ try {
         reports.artifactsDown.push(down);
       },
       async () => {
-        const exec = await child('localRoundTrip', { from: source, to: targets[2], level: LEVEL });
+        const exec = await child('localRoundTrip', { from: source, to: targets[2], level: LEVEL, threads: THREADS });
         rows.exec.push(sum(exec.times));
         phases.exec.push(exec.times);
         reports.exec.push(exec);
       },
       async () => {
-        const cache = await child('cacheRoundTrip', { from: source, to: targets[3], s3: servers.s3, level: LEVEL, key: `bench-${r}` });
+        const cache = await child('cacheRoundTrip', { from: source, to: targets[3], s3: servers.s3, level: LEVEL, key: `bench-${r}`, threads: THREADS });
         rows.cache.push(sum(cache.times));
         phases.cache.push(cache.times);
         reports.cache.push(cache);
