@@ -105,6 +105,8 @@ function readWhole(entry: NodeJS.EventEmitter): Promise<Buffer> {
     });
     entry.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n)));
     entry.once('error', reject);
+    // Destroyed without an error (the archive stream went away): no 'end' will come.
+    entry.once('close', () => reject(new Error('the archive stream from the engine ended inside a file')));
   });
 }
 
