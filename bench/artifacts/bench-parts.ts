@@ -86,11 +86,11 @@ function files(container: string): ContainerProjectFiles {
   return new ContainerProjectFiles(engine, container, PROJECT, new Set(), async () => undefined);
 }
 
-/** berth's archive step: select dist/ from the container and write the zip. */
-async function archive(container: string, file: string, level: number): Promise<void> {
+/** berth's archive step: select dist/ from the container and write the zip (`threads`: writeZip's deflateThreads, default its own). */
+async function archive(container: string, file: string, level: number, threads?: number): Promise<void> {
   const log = silentLog();
   const selection = selectFiles(files(container), { paths: ['dist/'], exclude: [], untracked: false }, { projectDir: PROJECT, log, signal: never });
-  await writeZip(selection.entries, file, { level, signal: never });
+  await writeZip(selection.entries, file, { level, signal: never, ...(threads === undefined ? {} : { deflateThreads: threads }) });
 }
 
 /** berth's extract step: zip → tar → the container's project directory. */
@@ -104,12 +104,12 @@ export interface PhaseTimes {
 }
 
 /** Artifacts through GitLab: archive + upload in one process (the producing job). */
-export async function artifactsUp(a: { container: string; glUrl: string; job: { id: number; token: string }; level: number }): Promise<PhaseTimes> {
+export async function artifactsUp(a: { container: string; glUrl: string; job: { id: number; token: string }; level: number; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
     const file = join(temp, 'artifacts.zip');
     const t0 = performance.now();
-    await archive(a.container, file, a.level);
+    await archive(a.container, file, a.level, a.threads);
     const t1 = performance.now();
     const client = new GitLabClient();
     const transport = new GitLabArtifactTransport({ api: client.artifactsApi(), job: { url: a.glUrl, id: a.job.id, token: a.job.token }, tempDir: temp });
@@ -143,12 +143,12 @@ export async function artifactsDown(a: { container: string; glUrl: string; dep: 
 }
 
 /** The local store of berth exec: archive to a file, then extract from it (no network). */
-export async function localRoundTrip(a: { from: string; to: string; level: number }): Promise<PhaseTimes> {
+export async function localRoundTrip(a: { from: string; to: string; level: number; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
     const file = join(temp, 'archive.zip');
     const t0 = performance.now();
-    await archive(a.from, file, a.level);
+    await archive(a.from, file, a.level, a.threads);
     const t1 = performance.now();
     await extract(a.to, file);
     return { archive: t1 - t0, extract: performance.now() - t1 };
@@ -158,7 +158,7 @@ export async function localRoundTrip(a: { from: string; to: string; level: numbe
 }
 
 /** Cache save (archive, local cache.zip, S3 PUT) then restore in a fresh cache folder (S3 GET, extract). */
-export async function cacheRoundTrip(a: { from: string; to: string; s3: { address: string; bucket: string; accessKey: string; secretKey: string }; level: number; key: string }): Promise<PhaseTimes> {
+export async function cacheRoundTrip(a: { from: string; to: string; s3: { address: string; bucket: string; accessKey: string; secretKey: string }; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
     const s3 = s3CacheSettings({ serverAddress: a.s3.address, insecure: true, accessKey: a.s3.accessKey, secretKey: a.s3.secretKey, bucketName: a.s3.bucket });
@@ -167,7 +167,7 @@ export async function cacheRoundTrip(a: { from: string; to: string; s3: { addres
     const restorer = createCacheTransport({ cacheDir: join(temp, 'b'), distributed, projectId: 1, timeoutSeconds: 3600 });
     const file = join(temp, 'cache.zip');
     const t0 = performance.now();
-    await archive(a.from, file, a.level);
+    await archive(a.from, file, a.level, a.threads);
     const t1 = performance.now();
     if (!(await saver.save(a.key, file, silentLog(), never))) throw new Error('cache save failed');
     const t2 = performance.now();
@@ -197,11 +197,11 @@ export async function readLayers(a: { container: string }): Promise<PhaseTimes> 
 }
 
 /** Diagnostics: berth's archive step alone (selection + zip to a local file). */
-export async function archiveOnly(a: { container: string; level: number }): Promise<PhaseTimes> {
+export async function archiveOnly(a: { container: string; level: number; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
     const t0 = performance.now();
-    await archive(a.container, join(temp, 'a.zip'), a.level);
+    await archive(a.container, join(temp, 'a.zip'), a.level, a.threads);
     return { archive: performance.now() - t0 };
   } finally {
     rmSync(temp, { recursive: true, force: true });

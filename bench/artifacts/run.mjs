@@ -12,12 +12,22 @@
 //                   runner's empty cache folder + zip→tar + PUT archive
 //
 // berth's paths run in child processes (node, the bundled code, no servers): each one's peak
-// RSS (VmHWM) is berth's alone. Data: FILES files of SIZE bytes (base64 text) in folders of 200.
+// RSS (VmHWM) is berth's alone. The bundle is split as the CLI's is (scripts/bundle/bundle.mjs):
+// what berth loads lazily (the AWS SDK of the S3 cache) is loaded by the cache case only. Each
+// child also reports, at its RSS peak, V8's heap and the external memory (Buffers), its CPU time
+// (all threads) and its main thread's busy time; `idle child` is the RSS of a child that loads
+// the bundle and does nothing (node and the code), to subtract. The order of the four cases
+// turns round by round, so that none always runs first (page cache, a busy neighbour).
+// Data: FILES files of SIZE bytes (base64 text) in folders of 200.
 //
-// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--json]
+// The RSS of a real `berth exec` (the built CLI, a make → use pipeline of 20,000 small files) is
+// measured by bench/artifacts/exec-rss.mjs.
+//
+// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--json]
+//        (--threads: writeZip's deflateThreads, the worker threads of DeflatePool; default berth's own)
 //        (needs scripts/setup-test-env.sh: the engine and berth-test images)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +43,7 @@ const ROUNDS = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.start
 const FILES = flag('files', 20000);
 const SIZE = flag('size', 10240);
 const LEVEL = flag('level', 5);
+const THREADS = flag('threads', undefined);
 const JSON_OUT = args.includes('--json');
 const LABEL = `artifacts-${randomBytes(4).toString('hex')}`;
 
@@ -40,9 +51,11 @@ const LABEL = `artifacts-${randomBytes(4).toString('hex')}`;
 const temp = mkdtempSync(fileURLToPath(new URL('./.bundle-', import.meta.url)));
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const bundle = async (entry, out) => {
-  // As scripts/bundle/bundle.mjs: dockerode's SSH and gRPC parts are never used.
+  // As scripts/bundle/bundle.mjs: dockerode's SSH and gRPC parts are never used; code splitting
+  // keeps what is imported lazily (the AWS SDK) out of what every child loads.
   const unused = here('../../scripts/bundle/unused-module.cjs');
-  await build({ entryPoints: [here(entry)], outfile: join(temp, out), bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
+  await build({ entryPoints: { [out.replace(/\.mjs$/, '')]: here(entry) }, outdir: temp, outExtension: { '.js': '.mjs' }, splitting: true, chunkNames: 'chunks/[name]-[hash]',
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
     alias: { ssh2: unused, '@grpc/grpc-js': unused, '@grpc/proto-loader': unused },
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
   return join(temp, out);
@@ -53,9 +66,19 @@ const childFile = join(temp, 'child.mjs');
 writeFileSync(childFile, `import { readFileSync } from 'node:fs';
 import * as parts from ${JSON.stringify(pathToFileURL(partsFile).href)};
 const [op, json] = process.argv.slice(2);
-const times = await parts[op](JSON.parse(json));
+// memoryUsage at the highest RSS seen (sampled): is the peak V8's heap or Buffers (external)?
+let atPeak = process.memoryUsage();
+const timer = setInterval(() => { const m = process.memoryUsage(); if (m.rss > atPeak.rss) atPeak = m; }, 20);
+const cpu0 = process.cpuUsage();
+const elu0 = performance.eventLoopUtilization();
+const times = op === 'idle' ? {} : await parts[op](JSON.parse(json));
+const cpu = process.cpuUsage(cpu0);
+const elu = performance.eventLoopUtilization(elu0);
+clearInterval(timer);
 const hwm = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
-process.stdout.write(JSON.stringify({ times, peakRssMb: hwm / 1024 }));
+const mb = (b) => b / 1048576;
+process.stdout.write(JSON.stringify({ times, peakRssMb: hwm / 1024, cpuMs: (cpu.user + cpu.system) / 1000, mainBusyMs: elu.active,
+  atPeak: { heapTotalMb: mb(atPeak.heapTotal), heapUsedMb: mb(atPeak.heapUsed), externalMb: mb(atPeak.external), arrayBuffersMb: mb(atPeak.arrayBuffers) } }));
 process.exit(0);
 `);
 const parts = await import(pathToFileURL(partsFile).href);
@@ -81,32 +104,42 @@ const median = (xs) => {
 const servers = await startServers();
 const rows = { floor: [], artifacts: [], exec: [], cache: [] };
 const phases = { artifacts: [], exec: [], cache: [] };
-const rss = { artifactsUp: [], artifactsDown: [], exec: [], cache: [] };
+/** Per child kind: the child reports (peak RSS, memory at the peak, CPU). */
+const reports = { artifactsUp: [], artifactsDown: [], exec: [], cache: [], idle: [] };
 try {
   const source = await parts.createContainer(LABEL);
   const bytes = await parts.fillDist(source, FILES, SIZE);
-  if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL}, ${ROUNDS} rounds (interleaved)`);
+  if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL}, deflate threads ${THREADS ?? 'default'}, ${ROUNDS} rounds (interleaved, order turning)`);
   for (let r = 1; r <= ROUNDS; r++) {
     const targets = await Promise.all([1, 2, 3, 4].map(() => parts.createContainer(LABEL)));
-    const floor = await parts.floorCopy(source, targets[0]);
     const job = servers.runningJob();
-    const up = await child('artifactsUp', { container: source, glUrl: servers.glUrl, job, level: LEVEL });
-    const down = await child('artifactsDown', { container: targets[1], glUrl: servers.glUrl, dep: job });
-    const exec = await child('localRoundTrip', { from: source, to: targets[2], level: LEVEL });
-    const cache = await child('cacheRoundTrip', { from: source, to: targets[3], s3: servers.s3, level: LEVEL, key: `bench-${r}` });
-    const art = { ...up.times, ...down.times };
-    rows.floor.push(floor);
-    rows.artifacts.push(sum(art));
-    rows.exec.push(sum(exec.times));
-    rows.cache.push(sum(cache.times));
-    phases.artifacts.push(art);
-    phases.exec.push(exec.times);
-    phases.cache.push(cache.times);
-    rss.artifactsUp.push(up.peakRssMb);
-    rss.artifactsDown.push(down.peakRssMb);
-    rss.exec.push(exec.peakRssMb);
-    rss.cache.push(cache.peakRssMb);
-    if (!JSON_OUT) console.log(`round ${r}: floor ${floor.toFixed(0)} ms, artifacts ${sum(art).toFixed(0)} ms, exec store ${sum(exec.times).toFixed(0)} ms, cache ${sum(cache.times).toFixed(0)} ms`);
+    const cases = [
+      async () => rows.floor.push(await parts.floorCopy(source, targets[0])),
+      async () => {
+        const up = await child('artifactsUp', { container: source, glUrl: servers.glUrl, job, level: LEVEL, threads: THREADS });
+        const down = await child('artifactsDown', { container: targets[1], glUrl: servers.glUrl, dep: job });
+        const art = { ...up.times, ...down.times };
+        rows.artifacts.push(sum(art));
+        phases.artifacts.push(art);
+        reports.artifactsUp.push(up);
+        reports.artifactsDown.push(down);
+      },
+      async () => {
+        const exec = await child('localRoundTrip', { from: source, to: targets[2], level: LEVEL, threads: THREADS });
+        rows.exec.push(sum(exec.times));
+        phases.exec.push(exec.times);
+        reports.exec.push(exec);
+      },
+      async () => {
+        const cache = await child('cacheRoundTrip', { from: source, to: targets[3], s3: servers.s3, level: LEVEL, key: `bench-${r}`, threads: THREADS });
+        rows.cache.push(sum(cache.times));
+        phases.cache.push(cache.times);
+        reports.cache.push(cache);
+      },
+    ];
+    for (let i = 0; i < cases.length; i++) await cases[(i + r - 1) % cases.length]();
+    reports.idle.push(await child('idle', {}));
+    if (!JSON_OUT) console.log(`round ${r}: floor ${rows.floor.at(-1).toFixed(0)} ms, artifacts ${rows.artifacts.at(-1).toFixed(0)} ms, exec store ${rows.exec.at(-1).toFixed(0)} ms, cache ${rows.cache.at(-1).toFixed(0)} ms`);
     await parts.removeContainerIds(targets);
   }
 } finally {
@@ -116,22 +149,40 @@ try {
 }
 
 const phaseMedians = (list) => Object.fromEntries(Object.keys(list[0]).map((k) => [k, Math.round(median(list.map((t) => t[k])))]));
+/** Peak RSS (the highest of the rounds), and the medians of the rest. */
+const memory = (list) => {
+  const at = (k) => Math.round(median(list.map((x) => x.atPeak[k])));
+  return {
+    peakRssMb: Math.round(Math.max(...list.map((x) => x.peakRssMb))),
+    atPeak: { heapTotalMb: at('heapTotalMb'), heapUsedMb: at('heapUsedMb'), externalMb: at('externalMb'), arrayBuffersMb: at('arrayBuffersMb') },
+    cpuMs: Math.round(median(list.map((x) => x.cpuMs))),
+    mainBusyMs: Math.round(median(list.map((x) => x.mainBusyMs))),
+  };
+};
 const floorMs = median(rows.floor);
 const result = {
   files: FILES,
   bytes: FILES * SIZE,
   level: LEVEL,
   rounds: ROUNDS,
+  load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   floorMs: Math.round(floorMs),
-  artifacts: { ms: Math.round(median(rows.artifacts)), ratio: +(median(rows.artifacts) / floorMs).toFixed(2), phases: phaseMedians(phases.artifacts), peakRssMb: { upload: Math.round(Math.max(...rss.artifactsUp)), download: Math.round(Math.max(...rss.artifactsDown)) } },
-  exec: { ms: Math.round(median(rows.exec)), ratio: +(median(rows.exec) / floorMs).toFixed(2), phases: phaseMedians(phases.exec), peakRssMb: Math.round(Math.max(...rss.exec)) },
-  cache: { ms: Math.round(median(rows.cache)), ratio: +(median(rows.cache) / floorMs).toFixed(2), phases: phaseMedians(phases.cache), peakRssMb: Math.round(Math.max(...rss.cache)) },
+  artifacts: { ms: Math.round(median(rows.artifacts)), ratio: +(median(rows.artifacts) / floorMs).toFixed(2), phases: phaseMedians(phases.artifacts), upload: memory(reports.artifactsUp), download: memory(reports.artifactsDown) },
+  exec: { ms: Math.round(median(rows.exec)), ratio: +(median(rows.exec) / floorMs).toFixed(2), phases: phaseMedians(phases.exec), ...memory(reports.exec) },
+  cache: { ms: Math.round(median(rows.cache)), ratio: +(median(rows.cache) / floorMs).toFixed(2), phases: phaseMedians(phases.cache), ...memory(reports.cache) },
+  idleChild: { peakRssMb: Math.round(median(reports.idle.map((x) => x.peakRssMb))) },
 };
+const mem = (m) => `peak RSS ${m.peakRssMb} MB (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms, main thread busy ${m.mainBusyMs} ms`;
 if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
 else {
-  console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB)`);
+  console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB); load average at the end ${result.load}`);
   console.log(`floor (archive API out + in)         ${result.floorMs} ms`);
-  console.log(`artifacts via GitLab (berth run)     ${result.artifacts.ms} ms  ratio ${result.artifacts.ratio}  ${JSON.stringify(result.artifacts.phases)}  peak RSS up ${result.artifacts.peakRssMb.upload} MB / down ${result.artifacts.peakRssMb.download} MB`);
-  console.log(`artifacts via .berth/ (berth exec)   ${result.exec.ms} ms  ratio ${result.exec.ratio}  ${JSON.stringify(result.exec.phases)}  peak RSS ${result.exec.peakRssMb} MB`);
-  console.log(`cache save + restore via S3          ${result.cache.ms} ms  ratio ${result.cache.ratio}  ${JSON.stringify(result.cache.phases)}  peak RSS ${result.cache.peakRssMb} MB`);
+  console.log(`artifacts via GitLab (berth run)     ${result.artifacts.ms} ms  ratio ${result.artifacts.ratio}  ${JSON.stringify(result.artifacts.phases)}`);
+  console.log(`    upload child:   ${mem(result.artifacts.upload)}`);
+  console.log(`    download child: ${mem(result.artifacts.download)}`);
+  console.log(`artifacts via .berth/ (berth exec)   ${result.exec.ms} ms  ratio ${result.exec.ratio}  ${JSON.stringify(result.exec.phases)}`);
+  console.log(`    child: ${mem(result.exec)}`);
+  console.log(`cache save + restore via S3          ${result.cache.ms} ms  ratio ${result.cache.ratio}  ${JSON.stringify(result.cache.phases)}`);
+  console.log(`    child: ${mem(result.cache)}`);
+  console.log(`idle child (node + the bundle, no work): peak RSS ${result.idleChild.peakRssMb} MB`);
 }

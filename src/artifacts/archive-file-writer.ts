@@ -44,6 +44,23 @@ export class ArchiveFileWriter {
   }
 
   /**
+   * Writes `chunk` and resolves once the file has it: the caller may then reuse its memory
+   * (write() may still hold a chunk it has buffered).
+   */
+  async writeOwned(chunk: Uint8Array): Promise<void> {
+    this.check();
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(abortReason(this.signal));
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      this.out.write(chunk, (err) => {
+        this.signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
+  /**
    * Copies `source` (through `through`, if given) into the file, chunk by chunk, without ending
    * it. (stream.pipeline with `end: false` leaves listeners on the file stream per call.)
    */

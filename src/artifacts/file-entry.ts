@@ -22,6 +22,12 @@ export interface FileEntry {
   linkTarget: string;
   /** The content of a file; an empty stream for other types. */
   body: Readable;
+  /**
+   * The whole content of a file when the source already holds it in memory (a small file read
+   * out of a tar stream): a writer may take it instead of reading `body`, and need not consume
+   * `body` then (a source that sets `data` does not wait for it).
+   */
+  data?: Buffer;
 }
 
 export type FileEntrySource = AsyncIterable<FileEntry>;

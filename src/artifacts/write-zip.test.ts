@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError } from './archive-error.js';
 import { writeZip } from './write-zip.js';
-import { fileEntries, patternBody, T0 } from '../../test/support/archive-entries.js';
+import type { FileEntry } from './file-entry.js';
+import { fileEntries, patternBody, T0, type EntrySpec } from '../../test/support/archive-entries.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -83,6 +84,46 @@ describe('writeZip', () => {
     const d = by.get('bin/run.sh')!.date;
     const local = new Date(d[0]!, d[1]! - 1, d[2], d[3], d[4], d[5]);
     expect(local.getTime()).toBe(T0.getTime());
+  });
+
+  it('compresses thousands of small files on worker threads, in order: python reads every one back with the right CRC', async () => {
+    const file = join(dir, 'many.zip');
+    const n = 3000;
+    const text = (i: number): string => `file ${i} `.repeat(1 + (i % 400));
+    const specs = function* (): Generator<EntrySpec> {
+      for (let i = 0; i < n; i++) {
+        if (i % 500 === 0) yield { path: `d${i / 500}`, type: 'directory' };
+        yield { path: `d${Math.floor(i / 500)}/f${i}.txt`, content: text(i) };
+      }
+    };
+    const stats = await writeZip(fileEntries(specs()), file, { level: 5, signal: signal(), deflateThreads: 2 });
+    expect(stats.entries).toBe(n + 6);
+    const { infos, bad } = pyRead(file);
+    expect(bad).toBeNull();
+    const files = infos.filter((i) => !i.name.endsWith('/'));
+    expect(files.map((i) => i.name)).toEqual(Array.from({ length: n }, (_, i) => `d${Math.floor(i / 500)}/f${i}.txt`));
+    expect(files.every((i, k) => i.size === Buffer.byteLength(text(k)) && i.compress === 8)).toBe(true);
+    expect(files[7]!.content).toBe(text(7));
+  });
+
+  it('takes a file held in memory (FileEntry.data) without reading its body', async () => {
+    const file = join(dir, 'data.zip');
+    async function* entries(): AsyncGenerator<FileEntry> {
+      for (let i = 0; i < 300; i++) {
+        const data = Buffer.from(`in memory ${i} `.repeat(500));
+        const body = new Readable({
+          read(): void {
+            this.destroy(new Error('the body of an in-memory file was read'));
+          },
+        });
+        yield { path: `m${i}.txt`, type: 'file', mode: 0o644, mtime: T0, size: data.length, linkTarget: '', body, data };
+      }
+    }
+    await writeZip(entries(), file, { level: 5, signal: signal() });
+    const { infos, bad } = pyRead(file);
+    expect(bad).toBeNull();
+    expect(infos).toHaveLength(300);
+    expect(infos[299]!.size).toBe(Buffer.byteLength('in memory 299 '.repeat(500)));
   });
 
   it('stores without compression at level 0 and deflates at 1-9', async () => {

@@ -9,15 +9,15 @@
  * does ("File ignored").
  *
  * Speed: artifacts are often thousands of small files. A file up to SMALL_FILE bytes is read into
- * memory and deflated (the larger ones on libuv's thread pool while the next ones are read, as
- * fastzip compresses several files at once; the small ones at once, see compress); the results are
- * written in order. At most WINDOW_BYTES (8 MiB) of such files
- * are in flight, so memory stays bounded. A larger file waits for the window to drain, then
- * streams through deflate with a data descriptor: no file is ever held whole in memory beyond
- * SMALL_FILE, and the archive itself never is.
+ * memory and handed to a DeflatePool, which compresses batches of such files on worker threads
+ * while the next ones are read (as fastzip compresses several files at once); the results are
+ * written in order. At most WINDOW_BYTES (4 MiB) of such files are in flight, so memory stays
+ * bounded. A larger file waits for the window to drain, then streams through deflate with a
+ * data descriptor: no file is ever held whole in memory beyond SMALL_FILE, and the archive
+ * itself never is. The output is gathered into blocks of OUT_BLOCK bytes before it is written
+ * (two small records per entry would otherwise be two file writes each).
  */
-import { promisify } from 'node:util';
-import { createDeflateRaw, deflateRaw, deflateRawSync } from 'node:zlib';
+import { createDeflateRaw } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { errorMessage, isAbortError } from '../shared/errors.js';
 import { abortReason } from '../shared/abort.js';
@@ -25,6 +25,7 @@ import { ArchiveError } from './archive-error.js';
 import { ArchiveFileWriter } from './archive-file-writer.js';
 import type { ArchiveStats } from './archive-stats.js';
 import { ContentCrc } from './content-crc.js';
+import { DeflatePool } from './deflate-pool.js';
 import type { FileEntry, FileEntrySource } from './file-entry.js';
 import { permissionBits, S_IFDIR, S_IFLNK, S_IFREG } from './unix-mode.js';
 import { centralRecord, dataDescriptor, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, type ZipRecord } from './zip-records.js';
@@ -35,19 +36,24 @@ export interface WriteZipOptions {
   signal: AbortSignal;
   /** Told about each entry that is not a file, folder or link (skipped). */
   onIgnored?: (path: string) => void;
+  /** Worker threads for the small files (default: defaultDeflateThreads(); 0: none, all on this thread). */
+  deflateThreads?: number;
 }
 
 const SMALL_FILE = 1024 * 1024;
-const WINDOW_BYTES = 8 * 1024 * 1024;
-const WINDOW_ENTRIES = 256;
+const WINDOW_BYTES = 4 * 1024 * 1024;
+const WINDOW_ENTRIES = 4096;
+const OUT_BLOCK = 256 * 1024;
 const U32 = 0xffffffff;
-const deflateRawAsync = promisify(deflateRaw);
 
 /** One entry whose data may still be compressing. */
 interface Pending {
   record: Omit<ZipRecord, 'offset' | 'compressedSize' | 'method'>;
   rawBytes: number;
-  data: Promise<{ method: number; bytes: Buffer }>;
+  method: number;
+  data: () => Promise<Buffer>;
+  /** Called once the bytes are written (copied): a pool's buffer may then be reused. */
+  release?: () => void;
 }
 
 export async function writeZip(entries: FileEntrySource, file: string, opts: WriteZipOptions): Promise<ArchiveStats> {
@@ -56,23 +62,33 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
     throw new RangeError(`zip compression level must be an integer from 0 to 9, got ${level}`);
   }
   const out = new PositionedFile(new ArchiveFileWriter(file, signal));
+  const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads) : undefined;
   const records: ZipRecord[] = [];
-  const window: Pending[] = [];
+  // A queue: `head` is the oldest entry (Array#shift moves every element, thousands here).
+  let window: (Pending | undefined)[] = [];
+  let head = 0;
   let windowBytes = 0;
   let current = '';
 
   /** Writes the oldest pending entry (waiting for its compression). */
   const flushOne = async (): Promise<void> => {
-    const p = window.shift()!;
+    const p = window[head]!;
+    window[head++] = undefined;
+    if (head === window.length || head >= 1024) {
+      window = window.slice(head);
+      head = 0;
+    }
     windowBytes -= p.rawBytes;
-    const { method, bytes } = await p.data;
+    const bytes = await p.data();
+    const method = p.method;
     const record: ZipRecord = { ...p.record, method, compressedSize: bytes.length, offset: out.position };
     await out.write(localHeader(record, false));
-    await out.write(bytes);
+    await out.write(bytes, p.release !== undefined);
+    p.release?.();
     records.push(record);
   };
   const flushAll = async (): Promise<void> => {
-    while (window.length) await flushOne();
+    while (head < window.length) await flushOne();
   };
 
   try {
@@ -85,15 +101,18 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
         const bytes = entry.type === 'symlink' ? Buffer.from(entry.linkTarget, 'utf8') : Buffer.alloc(0);
         const mode = (entry.type === 'symlink' ? S_IFLNK : S_IFDIR) | (permissionBits(entry.mode) || (entry.type === 'symlink' ? 0o777 : 0o755));
         const record = { name, crc: new ContentCrc().update(bytes).value(), size: bytes.length, mode, mtime: entry.mtime, dataDescriptor: false, directory: entry.type === 'directory' };
-        window.push({ record, rawBytes: 0, data: Promise.resolve({ method: METHOD_STORE, bytes }) });
+        window.push({ record, rawBytes: 0, method: METHOD_STORE, data: () => Promise.resolve(bytes) });
       } else if (entry.type === 'file' && entry.size <= SMALL_FILE) {
-        const raw = await readAll(entry.body, entry.size);
-        if (raw.length !== entry.size) throw new Error(`the file changed while it was read: ${raw.length} bytes instead of ${entry.size}`);
-        const record = { name, crc: new ContentCrc().update(raw).value(), size: raw.length, mode: S_IFREG | permissionBits(entry.mode), mtime: entry.mtime, dataDescriptor: false, directory: false };
-        const data = compress(raw, level);
-        data.catch(() => undefined);
-        window.push({ record, rawBytes: raw.length, data });
-        windowBytes += raw.length;
+        const { chunks, crc } = entry.data ? inMemory(entry.data, entry.size) : await readAll(entry.body, entry.size);
+        const record = { name, crc, size: entry.size, mode: S_IFREG | permissionBits(entry.mode), mtime: entry.mtime, dataDescriptor: false, directory: false };
+        if (pool && entry.size > 0) {
+          const job = pool.submit(chunks, entry.size);
+          window.push({ record, rawBytes: entry.size, method: METHOD_DEFLATE, data: () => pool.wait(job), release: () => pool.release(job) });
+        } else {
+          const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, entry.size);
+          window.push({ record, rawBytes: entry.size, method: METHOD_STORE, data: () => Promise.resolve(bytes) });
+        }
+        windowBytes += entry.size;
       } else if (entry.type === 'file') {
         await flushAll();
         records.push(await streamFile(out, entry, name, level, signal));
@@ -102,7 +121,7 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
         opts.onIgnored?.(entry.path);
         continue;
       }
-      while (windowBytes > WINDOW_BYTES || window.length > WINDOW_ENTRIES) await flushOne();
+      while (windowBytes > WINDOW_BYTES || window.length - head > WINDOW_ENTRIES) await flushOne();
     }
     current = '';
     await flushAll();
@@ -111,8 +130,10 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
     const cdSize = out.position - cdOffset;
     await out.write(endRecords(records.length, cdOffset, cdSize));
     await out.finish();
+    await pool?.close();
     return { entries: records.length, bytes: out.position };
   } catch (err) {
+    await pool?.close();
     await out.discard();
     if (isAbortError(err) || err instanceof ArchiveError) throw err;
     if (signal.aborted) throw abortReason(signal);
@@ -126,28 +147,26 @@ function entryName(entry: FileEntry): Buffer {
   return Buffer.from(entry.type === 'directory' ? `${entry.path.replace(/\/+$/, '')}/` : entry.path, 'utf8');
 }
 
-/**
- * Below SYNC_DEFLATE bytes a thread-pool round trip costs more than the compression itself
- * (a zlib handle per call): deflate on this thread. Larger files go to the pool, in parallel.
- */
-const SYNC_DEFLATE = 128 * 1024;
-
-async function compress(raw: Buffer, level: number): Promise<{ method: number; bytes: Buffer }> {
-  if (level === 0 || raw.length === 0) return { method: METHOD_STORE, bytes: raw };
-  if (raw.length < SYNC_DEFLATE) return { method: METHOD_DEFLATE, bytes: deflateRawSync(raw, { level }) };
-  return { method: METHOD_DEFLATE, bytes: await deflateRawAsync(raw, { level }) };
+/** A small file the source holds in memory (FileEntry.data). */
+function inMemory(data: Buffer, size: number): { chunks: Buffer[]; crc: number } {
+  if (data.length !== size) throw new Error(`the file changed while it was read: ${data.length} bytes instead of ${size}`);
+  return { chunks: [data], crc: new ContentCrc().update(data).value() };
 }
 
-async function readAll(body: Readable, size: number): Promise<Buffer> {
+/** A small file's bytes (as read: no copy) and CRC-32; exactly `size` of them, or an error. */
+async function readAll(body: Readable, size: number): Promise<{ chunks: Buffer[]; crc: number }> {
   const chunks: Buffer[] = [];
+  const crc = new ContentCrc();
   let total = 0;
   for await (const chunk of body) {
     const b = chunk as Buffer;
     total += b.length;
-    if (total > Math.max(size, SMALL_FILE)) throw new Error(`the file is longer than its announced ${size} bytes`);
+    if (total > size) throw new Error(`the file is longer than its announced ${size} bytes`);
+    crc.update(b);
     chunks.push(b);
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  if (total !== size) throw new Error(`the file changed while it was read: ${total} bytes instead of ${size}`);
+  return { chunks, crc: crc.value() };
 }
 
 /** A file too large to hold: local header with a data descriptor, deflate streamed, CRC on the way. */
@@ -201,22 +220,49 @@ async function streamFile(out: PositionedFile, entry: FileEntry, name: Buffer, l
   return { ...base, crc: crc.value(), compressedSize, size, offset };
 }
 
-/** The archive file, counting the bytes written (the offsets the central directory records). */
+/**
+ * The archive file, counting the bytes written (the offsets the central directory records).
+ * Small writes are gathered into one block of OUT_BLOCK bytes, written and then reused (the
+ * write has completed by then: no new buffer per block); large ones go out as they are.
+ */
 class PositionedFile {
   position = 0;
+  private readonly block = Buffer.allocUnsafe(OUT_BLOCK);
+  private used = 0;
 
   constructor(private readonly file: ArchiveFileWriter) {}
 
-  async write(b: Buffer): Promise<void> {
+  /** Writes `b`; `transient`: its memory is reused once this resolves, so it is copied, never held. */
+  async write(b: Buffer, transient = false): Promise<void> {
     this.position += b.length;
-    await this.file.write(b);
+    if (this.used + b.length <= OUT_BLOCK) {
+      this.block.set(b, this.used);
+      this.used += b.length;
+      if (this.used === OUT_BLOCK) await this.flush();
+      return;
+    }
+    await this.flush();
+    if (b.length >= OUT_BLOCK / 4) {
+      await this.file.write(transient ? Buffer.from(b) : b);
+      return;
+    }
+    this.block.set(b, 0);
+    this.used = b.length;
   }
 
   async finish(): Promise<void> {
+    await this.flush();
     await this.file.finish();
   }
 
   discard(): Promise<void> {
     return this.file.discard();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const n = this.used;
+    this.used = 0;
+    await this.file.writeOwned(this.block.subarray(0, n));
   }
 }

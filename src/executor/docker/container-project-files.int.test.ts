@@ -73,6 +73,21 @@ describe('ContainerProjectFiles (real engine, stopped container)', () => {
     expect(seen.sort()).toEqual(['d/big:300000', 'd/small:2', 'd:0']);
   });
 
+  it('hands small files out in memory (data, and a body made on demand) and streams large ones', async () => {
+    const id = await container('mkdir -p m && head -c 2000000 /dev/urandom > m/large && printf small > m/small && : > m/empty');
+    const files = new ContainerProjectFiles(engine, id, PROJECT, new Set(), async () => undefined);
+    const seen: Record<string, { data: number | undefined; body: number }> = {};
+    for await (const e of (await files.read('m', signal))!) {
+      if (e.type !== 'file') continue;
+      const chunks: Buffer[] = [];
+      const data = e.data?.length;
+      for await (const c of e.body) chunks.push(c as Buffer);
+      seen[e.path] = { data, body: Buffer.concat(chunks).length };
+      if (e.data) expect(Buffer.concat(chunks).equals(e.data)).toBe(true);
+    }
+    expect(seen).toEqual({ 'm/large': { data: undefined, body: 2_000_000 }, 'm/small': { data: 5, body: 5 }, 'm/empty': { data: 0, body: 0 } });
+  });
+
   it('writes a tar stream (names relative to the project) into the project directory', async () => {
     const id = await container('true');
     const files = new ContainerProjectFiles(engine, id, PROJECT, new Set(), async () => undefined);

@@ -39,6 +39,13 @@ export class ContainerProjectFiles implements ProjectFiles {
 }
 
 /**
+ * Files up to this size are read whole out of the tar stream and handed out as `data`, their
+ * `body` made only if a consumer asks for it: artifacts are mostly small files, and a Node
+ * stream per file (and its async iteration by the writer) cost more than the file's bytes.
+ */
+const IN_MEMORY_FILE = 1024 * 1024;
+
+/**
  * The entries of an archive of `rel` as the engine names them (from the base name of `rel`
  * on), renamed relative to the project directory. The project directory itself is left out.
  */
@@ -57,16 +64,15 @@ async function* entriesOf(tar: NodeReadable, rel: string): AsyncGenerator<FileEn
         entry.resume();
         continue;
       }
-      yield {
-        path,
-        type: entryType(h),
-        mode: (h.mode ?? 0o644) & 0o7777,
-        mtime: h.mtime ?? new Date(0),
-        size: h.type === 'file' || h.type === 'contiguous-file' ? (h.size ?? 0) : 0,
-        linkTarget: h.type === 'symlink' ? (h.linkname ?? '') : '',
-        // tar-stream's entries are streamx streams: hand out a Node stream.
-        body: NodeReadable.from(entry, { objectMode: false }),
-      };
+      const type = entryType(h);
+      const size = type === 'file' ? (h.size ?? 0) : 0;
+      const fields = { path, type, mode: (h.mode ?? 0o644) & 0o7777, mtime: h.mtime ?? new Date(0), size, linkTarget: h.type === 'symlink' ? (h.linkname ?? '') : '' };
+      if (type === 'file' && size <= IN_MEMORY_FILE) {
+        yield inMemory(fields, await readWhole(entry));
+        continue;
+      }
+      // tar-stream's entries are streamx streams: hand out a Node stream.
+      yield { ...fields, body: NodeReadable.from(entry, { objectMode: false }) };
       // A consumer that skipped the body: drain it so the next entry can come.
       entry.resume();
     }
@@ -74,6 +80,34 @@ async function* entriesOf(tar: NodeReadable, rel: string): AsyncGenerator<FileEn
     tar.unpipe(ex);
     tar.destroy();
   }
+}
+
+/** An entry whose content is in memory; its `body` stream is made only when asked for. */
+function inMemory(fields: Omit<FileEntry, 'body' | 'data'>, data: Buffer): FileEntry {
+  let body: NodeReadable | undefined;
+  return {
+    ...fields,
+    data,
+    get body(): NodeReadable {
+      return (body ??= NodeReadable.from(data.length ? [data] : [], { objectMode: false }));
+    },
+  };
+}
+
+/** The rest of a tar-stream entry (a streamx Readable), whole. */
+function readWhole(entry: NodeJS.EventEmitter): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    entry.on('data', (c: Buffer) => {
+      chunks.push(c);
+      n += c.length;
+    });
+    entry.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n)));
+    entry.once('error', reject);
+    // Destroyed without an error (the archive stream went away): no 'end' will come.
+    entry.once('close', () => reject(new Error('the archive stream from the engine ended inside a file')));
+  });
 }
 
 function entryType(h: Header): FileEntryType {

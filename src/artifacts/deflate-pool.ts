@@ -1,0 +1,256 @@
+/**
+ * DeflatePool: raw Deflate of many small files on worker threads, in batches, so that an
+ * archive of thousands of small files is compressed beside the main thread (which reads the
+ * container's tar stream, computes CRCs and writes the zip) instead of on it. saracen/fastzip,
+ * gitlab-runner's zip archiver (commands/helpers/archive/fastzip/zip_fastzip_archiver.go,
+ * FASTZIP_ARCHIVER_CONCURRENCY), likewise compresses several files at once on other threads.
+ *
+ * Files are copied into a batch buffer (one copy, no per-file Buffer.concat); a batch goes to a
+ * worker as one transferred ArrayBuffer once it holds BATCH_BYTES, or when the writer needs one
+ * of its files (`wait`). Each file is its own complete raw Deflate stream (deflateRawSync per file
+ * in the worker), as a zip entry must be. The worker writes the compressed files back into the
+ * same buffer and transfers it back; once the writer has `release`d every file of a batch, the
+ * buffer serves the next batch. So the buffers are allocated once (about WINDOW / BATCH_BYTES of
+ * them) instead of twice per megabyte: the churn of large short-lived buffers, not the data in
+ * flight, was what made the resident memory grow. The workers start only for
+ * the first full batch: an archive of a few small files is compressed inline, on this thread,
+ * and starts no thread at all. Workers are started from source text (`eval`), so this works the
+ * same from the TypeScript sources, the compiled files and the bundled CLI.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { deflateRawSync } from 'node:zlib';
+
+const BATCH_BYTES = 512 * 1024;
+
+/**
+ * zlib's output chunk for one file: room for the whole compressed file in one buffer (Deflate
+ * adds at most a few bytes per 16 KiB), instead of 16 KiB buffers joined by a Buffer.concat.
+ * The worker computes the same (WORKER_SOURCE).
+ */
+function outputChunk(n: number): number {
+  return Math.max(64, Math.min(n + (n >> 3) + 64, 1024 * 1024));
+}
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { deflateRawSync } = require('node:zlib');
+parentPort.on('message', (m) => {
+  try {
+    let buffer = Buffer.from(m.data);
+    const outs = [];
+    let total = 0;
+    let start = 0;
+    for (const end of m.ends) {
+      const n = end - start;
+      const o = deflateRawSync(buffer.subarray(start, end), { level: m.level, chunkSize: Math.max(64, Math.min(n + (n >> 3) + 64, 1048576)) });
+      outs.push(o);
+      total += o.length;
+      start = end;
+    }
+    // Back into the same buffer (its input is no longer needed), unless it does not fit.
+    if (total > buffer.length) buffer = Buffer.from(new ArrayBuffer(total));
+    const lengths = [];
+    let at = 0;
+    for (const o of outs) {
+      buffer.set(o, at);
+      at += o.length;
+      lengths.push(o.length);
+    }
+    parentPort.postMessage({ id: m.id, data: buffer.buffer, lengths }, [buffer.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: String((err && err.message) || err) });
+  }
+});
+`;
+
+/** Buffers kept for reuse at most (the window of writeZip needs about 10). */
+const FREE_BUFFERS = 16;
+
+/** One file in a batch, and who waits for its compressed form. */
+export interface DeflateJob {
+  readonly batch: Batch;
+  readonly result: Promise<Buffer>;
+  resolve(b: Buffer): void;
+  reject(err: Error): void;
+  released: boolean;
+}
+
+interface Batch {
+  id: number;
+  /** A buffer of its own (never a slice of Buffer's pool): it is transferred to the worker and back. */
+  buffer: ArrayBuffer;
+  used: number;
+  ends: number[];
+  jobs: DeflateJob[];
+  sent: boolean;
+  /** Jobs not yet released. */
+  open: number;
+  /** Set when the compressed files are in `buffer` (or elsewhere, `buffer` is free once all are released). */
+  done: boolean;
+}
+
+interface WorkerReply {
+  id: number;
+  data?: ArrayBuffer;
+  lengths?: number[];
+  error?: string;
+}
+
+/** The default number of workers: the cores left beside the main thread, 1 or 2. */
+export function defaultDeflateThreads(): number {
+  return Math.min(2, Math.max(1, availableParallelism() - 1));
+}
+
+export class DeflatePool {
+  private readonly workers: Worker[] = [];
+  private readonly inFlight = new Map<number, Batch>();
+  private readonly free: ArrayBuffer[] = [];
+  private batch: Batch | undefined;
+  private nextId = 1;
+  private nextWorker = 0;
+  private failure: Error | undefined;
+  private started = 0;
+
+  constructor(
+    private readonly level: number,
+    private readonly threads = defaultDeflateThreads(),
+  ) {}
+
+  /** How many worker threads were started (0 while everything was compressed inline). */
+  get threadsStarted(): number {
+    return this.started;
+  }
+
+  /**
+   * Queues one file (its bytes as `chunks`, `size` in all) and returns the job to `wait` for and
+   * then `release`. The bytes are copied into the batch at once: the chunks may be reused.
+   */
+  submit(chunks: readonly Uint8Array[], size: number): DeflateJob {
+    this.check();
+    if (this.batch && this.batch.used + size > this.batch.buffer.byteLength) this.send(this.batch, false);
+    const batch = (this.batch ??= this.newBatch(size));
+    let resolve!: (b: Buffer) => void;
+    let reject!: (err: Error) => void;
+    const result = new Promise<Buffer>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    result.catch(() => undefined);
+    const job: DeflateJob = { batch, result, resolve, reject, released: false };
+    const view = new Uint8Array(batch.buffer);
+    for (const c of chunks) {
+      view.set(c, batch.used);
+      batch.used += c.length;
+    }
+    batch.jobs.push(job);
+    batch.open++;
+    batch.ends.push(batch.used);
+    if (batch.used >= BATCH_BYTES) this.send(batch, false);
+    return job;
+  }
+
+  /**
+   * The compressed bytes of a job's file (sending its batch first if it still waits). They are
+   * a view into a buffer that is reused once the job is released: copy them before that.
+   */
+  wait(job: DeflateJob): Promise<Buffer> {
+    if (!job.batch.sent) this.send(job.batch, true);
+    return job.result;
+  }
+
+  /** The caller is done with a job's bytes. */
+  release(job: DeflateJob): void {
+    if (job.released) return;
+    job.released = true;
+    const batch = job.batch;
+    if (--batch.open === 0 && batch.done && batch.buffer.byteLength === BATCH_BYTES && this.free.length < FREE_BUFFERS) this.free.push(batch.buffer);
+  }
+
+  /** Stops the workers; jobs still waiting are rejected. */
+  async close(): Promise<void> {
+    this.batch = undefined;
+    this.free.length = 0;
+    const pending = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const b of pending) for (const j of b.jobs) j.reject(new Error('the compression was stopped'));
+    await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
+  }
+
+  private newBatch(size: number): Batch {
+    const buffer = size <= BATCH_BYTES ? (this.free.pop() ?? new ArrayBuffer(BATCH_BYTES)) : new ArrayBuffer(size);
+    return { id: this.nextId++, buffer, used: 0, ends: [], jobs: [], sent: false, open: 0, done: false };
+  }
+
+  /**
+   * Hands `batch` to a worker. `needed`: the writer waits for it before the batch is full; with
+   * no worker started yet (an archive of a few small files), it is compressed here instead, as
+   * every batch is with `threads` 0 (no worker: about 30 MB less resident memory, all the
+   * compression on this thread).
+   */
+  private send(batch: Batch, needed: boolean): void {
+    if (batch.sent) return;
+    batch.sent = true;
+    if (this.batch === batch) this.batch = undefined;
+    if ((needed && this.workers.length === 0) || this.threads <= 0) {
+      let start = 0;
+      batch.jobs.forEach((job, i) => {
+        const end = batch.ends[i]!;
+        job.resolve(deflateRawSync(new Uint8Array(batch.buffer, start, end - start), { level: this.level, chunkSize: outputChunk(end - start) }));
+        start = end;
+      });
+      batch.done = true;
+      return;
+    }
+    if (this.workers.length < this.threads) {
+      this.workers.push(this.startWorker());
+      this.started++;
+    }
+    const worker = this.workers[this.nextWorker++ % this.workers.length]!;
+    this.inFlight.set(batch.id, batch);
+    worker.postMessage({ id: batch.id, level: this.level, data: batch.buffer, ends: batch.ends }, [batch.buffer]);
+  }
+
+  private startWorker(): Worker {
+    // Small heap limits: the worker holds a batch at a time; a large young generation only
+    // lets garbage (zlib's per-file objects) pile up in resident memory.
+    const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
+    w.unref();
+    w.on('message', (m: WorkerReply) => this.onReply(m));
+    w.on('error', (err) => this.fail(err));
+    w.on('exit', (code) => {
+      if (code !== 0 && this.inFlight.size > 0) this.fail(new Error(`a compression worker exited with code ${code}`));
+    });
+    return w;
+  }
+
+  private onReply(m: WorkerReply): void {
+    const batch = this.inFlight.get(m.id);
+    if (!batch) return;
+    this.inFlight.delete(m.id);
+    if (m.error !== undefined || !m.data || !m.lengths) {
+      const err = new Error(`compression failed: ${m.error ?? 'no data'}`);
+      for (const j of batch.jobs) j.reject(err);
+      return;
+    }
+    batch.buffer = m.data;
+    batch.done = true;
+    let at = 0;
+    batch.jobs.forEach((job, i) => {
+      const n = m.lengths![i]!;
+      job.resolve(Buffer.from(m.data!, at, n));
+      at += n;
+    });
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    const pending = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const b of pending) for (const j of b.jobs) j.reject(err);
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+  }
+}
