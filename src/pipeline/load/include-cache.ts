@@ -7,7 +7,6 @@
  * reached is read from the cache. Everything is written through src/fs-guard: the cache is never
  * written through a link, and a link or special file in it is never read.
  */
-import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -24,24 +23,24 @@ export class IncludeCache {
 
   /** The cached copy of a remote include, or null (none, or not a regular file). */
   async readRemote(url: string, maxBytes: number): Promise<Buffer | null> {
-    const real = await resolveInside(this.dir, join(this.dir, 'remote', keyOf(url))).catch(() => null);
+    const real = await resolveInside(this.dir, join(this.dir, 'remote', await keyOf(url))).catch(() => null);
     return real === null ? null : readRegularFile(real, { maxBytes, nofollow: true }).catch(() => null);
   }
 
   async writeRemote(url: string, body: Buffer): Promise<void> {
     await this.ensureRoot();
-    await writeFileUnder(this.dir, `remote/${keyOf(url)}`, body, { mode: 0o600, dirMode: 0o700 });
+    await writeFileUnder(this.dir, `remote/${await keyOf(url)}`, body, { mode: 0o600, dirMode: 0o700 });
   }
 
   /** A ref fetched earlier: what it pointed at and when (null: none, or the record is unreadable). */
   async readFetchedRef(projectUrl: string, ref: string | null): Promise<FetchedRef | null> {
-    const value = await this.readRecord(projectUrl, `ref-${keyOf(ref ?? '')}`);
+    const value = await this.readRecord(projectUrl, `ref-${await keyOf(ref ?? '')}`);
     const ok = isRecord(value) && typeof value.sha === 'string' && /^[0-9a-f]{40,64}$/.test(value.sha) && typeof value.fetchedAt === 'string';
     return ok ? { sha: value.sha as string, fetchedAt: value.fetchedAt as string } : null;
   }
 
   async writeFetchedRef(projectUrl: string, ref: string | null, fetched: FetchedRef): Promise<void> {
-    await this.writeRecord(projectUrl, `ref-${keyOf(ref ?? '')}`, { ref, ...fetched });
+    await this.writeRecord(projectUrl, `ref-${await keyOf(ref ?? '')}`, { ref, ...fetched });
   }
 
   /** The project's tags as last listed, and when (for a component's `~latest` or `1.2`). */
@@ -56,7 +55,7 @@ export class IncludeCache {
   }
 
   private async readRecord(projectUrl: string, name: string): Promise<unknown> {
-    const path = join(this.dir, 'git', `${keyOf(projectUrl)}.${name}.json`);
+    const path = join(this.dir, 'git', `${await keyOf(projectUrl)}.${name}.json`);
     const real = await resolveInside(this.dir, path).catch(() => null);
     if (real === null) return null;
     const bytes = await readRegularFile(real, { maxBytes: 1024 * 1024, nofollow: true }).catch(() => null);
@@ -69,13 +68,13 @@ export class IncludeCache {
 
   private async writeRecord(projectUrl: string, name: string, value: unknown): Promise<void> {
     await this.ensureRoot();
-    await writeFileUnder(this.dir, `git/${keyOf(projectUrl)}.${name}.json`, JSON.stringify(value), { mode: 0o600, dirMode: 0o700 });
+    await writeFileUnder(this.dir, `git/${await keyOf(projectUrl)}.${name}.json`, JSON.stringify(value), { mode: 0o600, dirMode: 0o700 });
   }
 
   /** The directory of the bare git repository that caches one project (created, without links). */
   async gitDir(projectUrl: string): Promise<string> {
     await this.ensureRoot();
-    return ensureDirUnder(this.dir, `git/${keyOf(projectUrl)}.git`, { mode: 0o700 });
+    return ensureDirUnder(this.dir, `git/${await keyOf(projectUrl)}.git`, { mode: 0o700 });
   }
 
   private async ensureRoot(): Promise<void> {
@@ -94,6 +93,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function keyOf(text: string): string {
+/** SHA-256 in hex; node:crypto is loaded on first use (not at start-up: most pipelines need no cache). */
+async function keyOf(text: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
   return createHash('sha256').update(text).digest('hex');
 }
