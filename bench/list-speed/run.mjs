@@ -63,12 +63,28 @@ function timed(args) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${ms.toFixed(0).padStart(5)} ms`;
 
-const names = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-const dirs = new Map(names.map((n) => [n, fixtureRepo(n)]));
+const allNames = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const dirs = new Map(allNames.map((n) => [n, fixtureRepo(n)]));
+const cleanup = () => {
+  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+  rmSync(INCLUDE_CACHE, { recursive: true, force: true });
+};
+// Stopped early (Ctrl-C, kill): the temporary repositories go too.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
 try {
-  // Warm-up: page cache.
+  // Warm-up (page cache), and the fixtures every build lists (an older baseline may refuse newer ones).
   await timed(['-e', '0']);
-  for (const b of BUILDS) await timed([b.main, 'exec', '--cwd', dirs.get(names[0]), '--list', ...b.offline]);
+  const names = [];
+  for (const name of allNames) {
+    const ok = await Promise.all(BUILDS.map((b) => timed([b.main, 'exec', '--cwd', dirs.get(name), '--list', ...b.offline]).then(() => true, () => false)));
+    if (ok.every(Boolean)) names.push(name);
+    else console.log(`skipped ${name}: ${BUILDS.filter((_, i) => !ok[i]).map((b) => b.label).join(', ')} cannot list it`);
+  }
   const times = new Map(BUILDS.map((b) => [b.label, new Map(names.map((n) => [n, []]))]));
   const floor = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -113,6 +129,5 @@ try {
     console.log(`  ${label.padEnd(22)} median ${fmt(m)}  max ${fmt(Math.max(...xs))}  over the floor: ${(m / sf).toFixed(2)}x, +${(m - sf).toFixed(0)} ms`);
   }
 } finally {
-  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
-  rmSync(INCLUDE_CACHE, { recursive: true, force: true });
+  cleanup();
 }
