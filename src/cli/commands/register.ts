@@ -84,17 +84,30 @@ export function runnerInfo(runner: RunnerConfig): RunnerInfo {
 }
 
 export function register(program: Command, partialDeps: Partial<ConfigCommandDeps> = {}): void {
-  const specs = registerFlagSpecs();
   const cmd = program.command('register').description('Register a runner with GitLab and add it to config.toml (gitlab-runner compatible)');
-  const options = new Map<FlagSpec, Option>();
-  for (const spec of specs) {
-    const option = toOption(spec);
-    options.set(spec, option);
-    cmd.addOption(option);
-  }
+  // The ~90 flags (one per config.toml runner key) are built only when `berth register` runs or
+  // shows its help (commander's preSubcommand hook; the beforeHelp event for `berth help
+  // register`): an Option and an event listener each, they cost every other command ~10 ms of
+  // start-up.
+  let options: Map<FlagSpec, Option> | null = null;
+  const addFlags = (): Map<FlagSpec, Option> => {
+    if (options) return options;
+    options = new Map();
+    for (const spec of registerFlagSpecs()) {
+      const option = toOption(spec);
+      options.set(spec, option);
+      cmd.addOption(option);
+    }
+    return options;
+  };
+  program.hook('preSubcommand', (_program, sub) => {
+    if (sub === cmd) addFlags();
+  });
+  cmd.on('beforeHelp', () => addFlags());
   cmd.action(async () => {
+    const flags = addFlags();
     const deps = resolveDeps(partialDeps);
-    const input = readRegisterInput(specs, (spec) => cmd.getOptionValue(options.get(spec)!.attributeName()), deps.env);
+    const input = readRegisterInput([...flags.keys()], (spec) => cmd.getOptionValue(flags.get(spec)!.attributeName()), deps.env);
     await runRegister(input, deps);
   });
 }
