@@ -11,12 +11,12 @@ import { ExistsChecker } from './rules/exists-checker.js';
 import { ChangesChecker, type ChangesClause } from './rules/changes-checker.js';
 import type { VariableLookup } from './rules/expression-evaluator.js';
 import { resolveExtends } from './load/extends-resolver.js';
-import { displayPath, loadConfig } from './load/include-resolver.js';
+import { displayPath, loadConfig, preloadMainFile } from './load/include-resolver.js';
 import { collectJobs } from './plan/job-collector.js';
 import type { JobConfig } from './keywords/job-config.js';
 import { decideInclusion } from './rules/job-inclusion.js';
 import { buildJobSpec } from './plan/job-spec-builder.js';
-import { readLocalGitInfo } from './project/local-git.js';
+import { findGitRoot, readLocalGitInfo } from './project/local-git.js';
 import { checkNeedsAcyclic, checkNeedsDefined, resolvePipelineNeeds } from './plan/needs-validation.js';
 import type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, SkippedJob } from './pipeline.js';
 import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } from './project/predefined-variables.js';
@@ -44,10 +44,17 @@ export const MAX_PIPELINE_VARIABLES = 2_000_000;
 export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const cwd = resolve(opts.cwd);
   const file = resolve(cwd, opts.file ?? '.gitlab-ci.yml');
-  const git = opts.git ?? (await readLocalGitInfo(cwd));
+  // git runs (two processes) while the main file is read and parsed: it only needs the root.
+  const gitInfo = opts.git ?? readLocalGitInfo(cwd);
+  const positions = new SourcePositions();
+  const main = preloadMainFile(file, {
+    root: opts.git ? opts.git.root : ((await findGitRoot(cwd)) ?? cwd),
+    positions,
+    mainFileNamed: opts.file !== undefined,
+  });
+  const git = await gitInfo;
   const root = git.root;
   const now = opts.now ?? new Date();
-  const positions = new SourcePositions();
   const warnings = new WarningList();
   const project = describeProject(git);
   const meta: PipelineMeta = {
@@ -82,6 +89,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     lookup: includeLookup,
     rules: { exists: (p) => exists.any(p, includeLookup), changes: changesOf(includeLookup, 'include') },
     onSkipped: skippedIncludes.add,
+    main,
     external: new ExternalIncludes({
       ...opts.includes,
       maxBytes: DEFAULT_YAML_LIMITS.maxBytes,

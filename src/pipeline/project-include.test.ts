@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -126,7 +127,7 @@ describe('include:project fetched with git from the GitLab of the remote', () =>
       .compile('include:\n  - project: group/lib\n    ref: v1\n    file: ci/build.yml\n', { git: remote, includes: { cacheDir, token } })
       .finally(() => (process.env.PATH = path));
     const argv = await readFile(join(tmp, 'argv.log'), 'utf8');
-    expect(argv).toMatch(/ fetch --quiet --no-tags --depth=1 http:\/\/127\.0\.0\.1:\d+\/group\/lib\.git v1/);
+    expect(argv).toMatch(/ fetch --quiet --no-tags --depth=1 http:\/\/127\.0\.0\.1:\d+\/group\/lib\.git \+v1:refs\/berth\/cache\/7631/);
     expect(argv).not.toContain(token);
     expect(argv).not.toContain(Buffer.from(`gitlab-ci-token:${token}`).toString('base64'));
     expect(jobNames(p)).toEqual(['shared', 'build']);
@@ -155,4 +156,83 @@ describe('include:project fetched with git from the GitLab of the remote', () =>
     expect(unreachable.warnings.join('\n')).toMatch(/^\.gitlab-ci\.yml:3: include:project "group\/lib": http:\/\/127\.0\.0\.1:1\/group\/lib\.git is not reachable \(.*\); check the network, or map the project with --include-project; it is skipped/m);
     expect(unreachable.warnings.join('\n')).not.toContain(token);
   });
+});
+
+describe('include:project and include:component from the include cache when the server fails', () => {
+  /** A TCP server on `port` that accepts connections and never answers (a hung GitLab). */
+  async function silentServer(port: number): Promise<{ close(): Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+    return {
+      close: () => {
+        for (const s of sockets) s.destroy();
+        return new Promise((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it('uses the ref fetched earlier, with a warning naming the date and the reason (refused, timeout, unreachable, --offline); a missing ref stays an error', async () => {
+    const served = join(tmp, 'served-for-cache');
+    await mkdir(join(served, 'group'), { recursive: true });
+    await git(tmp, 'clone', '-q', '--bare', lib, join(served, 'group', 'lib.git'));
+    await git(tmp, 'clone', '-q', '--bare', comps, join(served, 'group', 'comps.git'));
+    const server = await startGitHttpServer(served);
+    const token = 'glpat-CACHEtoken1234567890';
+    server.tokens.add(token);
+    const cacheDir = join(tmp, 'fallback-cache');
+    const remote = { remoteUrl: `${server.url}/group/app.git` };
+    const yml = 'include:\n  - project: group/lib\n    ref: v1\n    file: ci/build.yml\n  - component: $CI_SERVER_FQDN/group/comps/lint@~latest\n';
+    const compile = (extra: { token?: string; timeoutMs?: number; offline?: boolean } = {}) =>
+      projects.compile(yml, { git: remote, includes: { cacheDir, token, ...extra } });
+
+    const fresh = await compile();
+    expect(jobNames(fresh)).toEqual(['shared', 'build', 'lint-v2']);
+    expect(fresh.warnings).toEqual([]);
+    const when = /comes? from the include cache of \d{4}-\d\d-\d\d \d\d:\d\d UTC \(.*fallback-cache\) because /.source;
+
+    // The server refuses the token: the cached copies stand in.
+    const refused = await compile({ token: 'glpat-WRONGtoken0987654321' });
+    expect(jobNames(refused)).toEqual(['shared', 'build', 'lint-v2']);
+    expect(refused.jobs.find((j) => j.name === 'build')!.spec.steps[0]!.script).toEqual(['old']);
+    expect(refused.warnings.join('\n')).toMatch(new RegExp(`^\\.gitlab-ci\\.yml:2: include:project "group/lib": ref "v1" ${when}http://127\\.0\\.0\\.1:\\d+/group/lib\\.git refused access \\(.*\\)$`, 'm'));
+    expect(refused.warnings.join('\n')).toMatch(new RegExp(`^\\.gitlab-ci\\.yml:5: include:component "[^"]+/group/comps/lint@~latest": the tags of group/comps come from the include cache of .* because .*group/comps\\.git refused access`, 'm'));
+    expect(refused.warnings.join('\n')).not.toContain('WRONG');
+
+    // A ref the server says does not exist is not hidden by the cache.
+    const missing = await projects.error('include:\n  - project: group/lib\n    ref: nope\n    file: ci/build.yml\n', { git: remote, includes: { cacheDir, token } });
+    expect(missing.message).toMatch(/ref "nope" does not exist in http:\/\/127\.0\.0\.1:\d+\/group\/lib\.git; check the ref$/);
+
+    // The server stops answering (accepts, never replies): a timeout, then the cache.
+    await server.close();
+    const port = Number(new URL(server.url).port);
+    const silent = await silentServer(port);
+    try {
+      const hung = await compile({ timeoutMs: 250 });
+      expect(jobNames(hung)).toEqual(['shared', 'build', 'lint-v2']);
+      expect(hung.warnings.join('\n')).toMatch(new RegExp(`include:project "group/lib": ref "v1" ${when}http://127\\.0\\.0\\.1:${port}/group/lib\\.git did not answer within 1 s$`, 'm'));
+    } finally {
+      await silent.close();
+    }
+
+    // Nothing listens any more: connection refused, then the cache; the same jobs as fetched.
+    const down = await compile();
+    expect(jobNames(down)).toEqual(jobNames(fresh));
+    expect(down.jobs.map((j) => j.spec.steps[0]!.script)).toEqual(fresh.jobs.map((j) => j.spec.steps[0]!.script));
+    expect(down.warnings.join('\n')).toMatch(new RegExp(`include:project "group/lib": ref "v1" ${when}http://127\\.0\\.0\\.1:${port}/group/lib\\.git is not reachable \\(.+\\)$`, 'm'));
+    expect(down.warnings.join('\n')).toMatch(/include:component "[^"]+\/group\/comps\/lint@~latest": ref "1\.1\.0" comes from the include cache of /);
+
+    // --offline reads the cache without trying the network.
+    const offline = await compile({ offline: true });
+    expect(jobNames(offline)).toEqual(jobNames(fresh));
+    expect(offline.warnings.join('\n')).toMatch(new RegExp(`include:project "group/lib": ref "v1" ${when}berth exec runs --offline$`, 'm'));
+
+    // A ref never fetched: today's behaviour (skipped with the warning that it is unavailable).
+    const never = await projects.compile('job: {script: x}\ninclude:\n  - project: group/lib\n    file: ci/test.yml\n', { git: remote, includes: { cacheDir, token } });
+    expect(jobNames(never)).toEqual(['job']);
+    expect(never.warnings.join('\n')).toMatch(/include:project "group\/lib": http:\/\/127\.0\.0\.1:\d+\/group\/lib\.git is not reachable \(.*\); check the network, or map the project with --include-project; it is skipped/);
+  }, 60_000);
 });

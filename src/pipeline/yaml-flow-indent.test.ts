@@ -30,6 +30,44 @@ build:
     expect(p.jobs[0]!.spec.variables.find((v) => v.key === 'A')?.value).toBe('1');
   });
 
+  it('the bracket at the column of the list item, with more keys and jobs after it (cryptsetup 2023-2026)', async () => {
+    const p = await projects.compile(`
+test-disable:
+  parallel:
+    matrix:
+      - DISABLE_FLAGS: [
+          "keyring",
+          # a comment less indented than the items
+  # and another
+          "udev"
+      ]
+  artifacts:
+    paths:
+      - logs
+  variables: {
+    A: "1",
+    B: "2"
+}
+  script:
+    - echo "$DISABLE_FLAGS"
+
+next:
+  script: [echo]
+  needs: [
+    "test-disable"
+]
+`);
+    expect(p.jobs.map((j) => j.name)).toEqual(['test-disable: [keyring]', 'test-disable: [udev]', 'next']);
+    expect(p.jobs[0]!.spec.artifacts.map((a) => a.paths)).toEqual([['logs']]);
+    expect(p.jobs[0]!.spec.variables.filter((v) => v.key === 'A' || v.key === 'B').map((v) => v.value)).toEqual(['1', '2']);
+    expect(p.jobs[1]!.spec.steps[0]!.script).toEqual(['echo "$DISABLE_FLAGS"']);
+    expect(p.jobs[2]!.needs?.map((n) => n.job)).toEqual(['test-disable: [keyring]', 'test-disable: [udev]']);
+  });
+
+  it('an error after such a bracket still names its own line', async () => {
+    await expect(projects.compile('build:\n  script: [\n    echo\n]\n  image: *nope\n')).rejects.toThrow(/^\.gitlab-ci\.yml:5: YAML alias \*nope/);
+  });
+
   it('other syntax errors are still errors naming the line', async () => {
     await expect(projects.compile('build:\n  script: [echo\n')).rejects.toThrow(/YAML syntax error/);
   });

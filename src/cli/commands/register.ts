@@ -13,18 +13,14 @@ import { Option, type Command } from 'commander';
 import type { RunnerConfig } from '../../config/berth-config.js';
 import { resolveConfigPath } from '../../config/config-path.js';
 import type { ConfigWarning } from '../../config/config-issues.js';
-import { toIsoDateTime } from '../../config/go-values.js';
-import { loadConfig } from '../../config/load-config.js';
 import { parseFlagValue, readRegisterInput, registerFlagSpecs, type FlagSpec } from '../../config/register-flags.js';
-import { planRegistration, type RegistrationPlan } from '../registration-plan.js';
-import { saveConfig } from '../../config/save-config.js';
+import type { RegistrationPlan } from '../registration-plan.js';
 import { shortToken } from '../../gitlab/short-token.js';
-import { loadOrCreateSystemId } from '../../config/system-id.js';
-import { loadRunnerTemplate } from '../../config/template-merge.js';
 import type { RunnerCredentials, RunnerInfo, RunnerRegistrationApi } from '../../gitlab/runner-registration-api.js';
 import { defaultRunnerInfo } from '../../gitlab/runner-features.js';
 import { BerthError, errorMessage } from '../../shared/errors.js';
 import { BERTH_VERSION } from '../../shared/version.js';
+import { configStore } from '../config-store.js';
 
 export interface ConfigCommandDeps {
   /** Builds the GitLab client for one runner (its `tls-ca-file`). */
@@ -88,17 +84,30 @@ export function runnerInfo(runner: RunnerConfig): RunnerInfo {
 }
 
 export function register(program: Command, partialDeps: Partial<ConfigCommandDeps> = {}): void {
-  const specs = registerFlagSpecs();
   const cmd = program.command('register').description('Register a runner with GitLab and add it to config.toml (gitlab-runner compatible)');
-  const options = new Map<FlagSpec, Option>();
-  for (const spec of specs) {
-    const option = toOption(spec);
-    options.set(spec, option);
-    cmd.addOption(option);
-  }
+  // The ~90 flags (one per config.toml runner key) are built only when `berth register` runs or
+  // shows its help (commander's preSubcommand hook; the beforeHelp event for `berth help
+  // register`): an Option and an event listener each, they cost every other command ~10 ms of
+  // start-up.
+  let options: Map<FlagSpec, Option> | null = null;
+  const addFlags = (): Map<FlagSpec, Option> => {
+    if (options) return options;
+    options = new Map();
+    for (const spec of registerFlagSpecs()) {
+      const option = toOption(spec);
+      options.set(spec, option);
+      cmd.addOption(option);
+    }
+    return options;
+  };
+  program.hook('preSubcommand', (_program, sub) => {
+    if (sub === cmd) addFlags();
+  });
+  cmd.on('beforeHelp', () => addFlags());
   cmd.action(async () => {
+    const flags = addFlags();
     const deps = resolveDeps(partialDeps);
-    const input = readRegisterInput(specs, (spec) => cmd.getOptionValue(options.get(spec)!.attributeName()), deps.env);
+    const input = readRegisterInput([...flags.keys()], (spec) => cmd.getOptionValue(flags.get(spec)!.attributeName()), deps.env);
     await runRegister(input, deps);
   });
 }
@@ -111,6 +120,11 @@ function toOption(spec: FlagSpec): Option {
 }
 
 async function runRegister(input: ReturnType<typeof readRegisterInput>, deps: ConfigCommandDeps): Promise<void> {
+  const [{ loadConfig, saveConfig, loadOrCreateSystemId }, { planRegistration }, { loadRunnerTemplate }] = await Promise.all([
+    configStore(),
+    import('../registration-plan.js'),
+    import('../../config/template-merge.js'),
+  ]);
   const template = input.options.templateConfig ? await loadRunnerTemplate(input.options.templateConfig, deps.env) : undefined;
   if (template) printWarnings(deps, template.warnings);
   const plan = planRegistration(input, template?.runner, deps.hostname());
@@ -154,6 +168,7 @@ async function contactGitLab(
   deps: ConfigCommandDeps,
 ): Promise<{ runner: RunnerConfig; registered: boolean }> {
   const runnerInfoSent = runnerInfo(plan.runner);
+  const { toIsoDateTime } = await import('../../config/go-values.js');
   const obtainedAt = toIsoDateTime(new Date(Math.floor(deps.now().getTime() / 1000) * 1000));
   const withCredentials = (c: RunnerCredentials, token: string): RunnerConfig => ({
     ...plan.runner,

@@ -6,15 +6,12 @@
 import type { Command } from 'commander';
 import type { RunnerConfig } from '../../config/berth-config.js';
 import { resolveConfigPath } from '../../config/config-path.js';
-import { loadConfig } from '../../config/load-config.js';
-import { isAuthenticationToken } from '../registration-plan.js';
-import { saveConfig } from '../../config/save-config.js';
 import { shortToken } from '../../gitlab/short-token.js';
-import { loadOrCreateSystemId } from '../../config/system-id.js';
 import { BerthError, errorMessage, InputError } from '../../shared/errors.js';
 import { apiPool, info, printWarnings, resolveDeps, warn, type ConfigCommandDeps } from './register.js';
 import { matchesCredentials } from './verify.js';
 import { CONFIG_OPTION } from './config-option.js';
+import { configStore } from '../config-store.js';
 
 interface UnregisterOptions {
   config?: string;
@@ -40,6 +37,8 @@ export function register(program: Command, partialDeps: Partial<ConfigCommandDep
 
 async function runUnregister(opts: UnregisterOptions, deps: ConfigCommandDeps): Promise<void> {
   const path = resolveConfigPath({ flag: opts.config, env: deps.env });
+  const { loadConfig, saveConfig, loadOrCreateSystemId } = await configStore();
+  const { isAuthenticationToken } = await import('../registration-plan.js');
   const { config, warnings } = await loadConfig(path, { env: deps.env, allowMissing: !!(opts.url && opts.token) });
   printWarnings(deps, warnings);
   const target = opts.allRunners ? undefined : selectRunner(config.runners, opts);

@@ -7,13 +7,11 @@
 import type { Command } from 'commander';
 import type { RunnerConfig } from '../../config/berth-config.js';
 import { resolveConfigPath } from '../../config/config-path.js';
-import { loadConfig } from '../../config/load-config.js';
-import { saveConfig } from '../../config/save-config.js';
 import { shortToken } from '../../gitlab/short-token.js';
-import { loadOrCreateSystemId } from '../../config/system-id.js';
 import { BerthError, errorMessage, InputError } from '../../shared/errors.js';
 import { apiPool, info, printWarnings, resolveDeps, runnerInfo, type ConfigCommandDeps } from './register.js';
 import { CONFIG_OPTION } from './config-option.js';
+import { configStore } from '../config-store.js';
 
 interface VerifyOptions {
   config?: string;
@@ -48,6 +46,7 @@ export function matchesCredentials(runner: RunnerConfig, url: string | undefined
 
 async function runVerify(opts: VerifyOptions, deps: ConfigCommandDeps): Promise<void> {
   const path = resolveConfigPath({ flag: opts.config, env: deps.env });
+  const { loadConfig, saveConfig, loadOrCreateSystemId } = await configStore();
   const { config, warnings } = await loadConfig(path, { env: deps.env });
   printWarnings(deps, warnings);
   const hasSelector = !!(opts.name || opts.url || opts.token);

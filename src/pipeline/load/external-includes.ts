@@ -16,7 +16,7 @@ export interface ExternalIncludeOptions {
   projects?: Record<string, string>;
   /** BERTH_GITLAB_TOKEN (else CI_JOB_TOKEN): for fetching projects and components with git. */
   token?: string;
-  /** Per-request timeout of include:remote, default 30 s. */
+  /** Per-request timeout of include:remote, default 30 s; a git fetch of include:project/component may take 4 times as long. */
   timeoutMs?: number;
   /** `--offline`: never use the network; only the cache and mapped checkouts. */
   offline?: boolean;
@@ -37,6 +37,9 @@ export class ExternalIncludes {
       serverUrl: opts.serverUrl,
       token: opts.token,
       offline: opts.offline ?? false,
+      // A whole fetch may take a few request timeouts (include:remote bounds one request).
+      timeoutMs: opts.timeoutMs === undefined ? undefined : 4 * opts.timeoutMs,
+      warn: (message) => this.opts.warn(message),
     });
   }
 

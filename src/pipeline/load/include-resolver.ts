@@ -50,6 +50,8 @@ export interface IncludeContext {
   onSkipped?(what: string): void;
   /** Remote, project and component includes; without it they are skipped like templates. */
   external?: ExternalIncludes;
+  /** The main file, already being read and parsed (preloadMainFile) while git runs. */
+  main?: Promise<LoadedYaml>;
 }
 
 /** Whose files an `include:local` names: the repository, or another project at a ref. */
@@ -71,6 +73,22 @@ export async function loadConfig(file: string, ctx: IncludeContext): Promise<Yam
   return loadFile({ id: path, file: path, display: displayPath(path, ctx.root), origin: null }, [], ctx, state, undefined, null);
 }
 
+/**
+ * Starts reading and parsing the main file, with the same checks as loadConfig, so that it
+ * overlaps the git processes that tell the variables includes need; pass the promise to
+ * loadConfig as `ctx.main` (its error, if any, surfaces there).
+ */
+export function preloadMainFile(file: string, ctx: Pick<IncludeContext, 'root' | 'positions' | 'limits' | 'mainFileNamed'>): Promise<LoadedYaml> {
+  const path = resolve(file);
+  const display = displayPath(path, ctx.root);
+  const loading = (async () => {
+    if (!ctx.mainFileNamed) await checkInsideRoot(path, display, undefined, ctx);
+    return loadYamlFile(path, display, ctx.positions, ctx.limits);
+  })();
+  loading.catch(() => undefined); // reported by loadConfig; not an unhandled rejection meanwhile
+  return loading;
+}
+
 export function displayPath(file: string, root: string): string {
   const rel = relative(root, file);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split('\\').join('/') : file;
@@ -86,7 +104,9 @@ async function loadFile(
 ): Promise<YamlMap> {
   const { file, display } = source;
   let loaded: LoadedYaml;
-  if (source.text === undefined) {
+  if (stack.length === 0 && ctx.main) {
+    loaded = await ctx.main;
+  } else if (source.text === undefined) {
     if (stack.length > 0 || !ctx.mainFileNamed) await checkInsideRoot(file, display, from, ctx);
     loaded = await loadYamlFile(file, display, ctx.positions, ctx.limits);
   } else {
@@ -208,7 +228,7 @@ async function componentSource(address: string, entry: IncludeEntry, ctx: Includ
   throw configError(entry.where, `include:component "${address}": ${c.project}@${ref} has neither ${componentPaths(c.name).join(' nor ')}; check the component name`, 'include');
 }
 
-async function checkInsideRoot(file: string, display: string, from: Where | undefined, ctx: IncludeContext): Promise<void> {
+async function checkInsideRoot(file: string, display: string, from: Where | undefined, ctx: Pick<IncludeContext, 'root'>): Promise<void> {
   try {
     await resolveInside(ctx.root, file);
   } catch (err) {

@@ -20,8 +20,22 @@ export interface ProjectSourceOptions {
   /** `https://gitlab.example.com` from the git remote, or null without one. */
   serverUrl: string | null;
   token?: string;
-  /** `--offline`: a project that is not mapped is not fetched (the include is skipped). */
+  /** `--offline`: a project that is not mapped is not fetched (its cached copy is used, else the include is skipped). */
   offline?: boolean;
+  /** Warning lines (an include read from the cache says so). */
+  warn?(message: string): void;
+  /** Bound of one `git fetch` or `git ls-remote`; default 120 s. */
+  timeoutMs?: number;
+  /** The clock of the fetch records (tests). */
+  now?: () => Date;
+}
+
+/** Why the server did not give a ref. */
+interface FetchFailure {
+  kind: 'missing-ref' | 'refused' | 'not-found' | 'unreachable' | 'offline';
+  /** What happened, naming the URL (never the token). */
+  reason: string;
+  cause?: unknown;
 }
 
 type Fail = (message: string, cause?: unknown) => never;
@@ -36,6 +50,8 @@ interface ResolvedRef {
 
 export class ProjectIncludes {
   private readonly refs = new Map<string, Promise<ResolvedRef>>();
+  /** Servers that did not answer in this compile: later includes go to the cache at once. */
+  private readonly down = new Map<string, FetchFailure>();
   /** One git at a time: fetches into one cache repository share FETCH_HEAD. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -59,7 +75,7 @@ export class ProjectIncludes {
     return (await runHostGit(resolved.gitDir, ['cat-file', '-e', `${resolved.sha}:${file}`]).then(() => true, () => false));
   }
 
-  /** The project's tags (for a component's `~latest` or partial version). */
+  /** The project's tags (for a component's `~latest` or partial version); the cached list when the server cannot give them. */
   async tags(project: string, where: Where | undefined, what: string): Promise<string[]> {
     const checkout = this.opts.projectMap.get(project);
     if (checkout) {
@@ -67,10 +83,25 @@ export class ProjectIncludes {
       return out.split('\n').filter(Boolean);
     }
     const url = this.projectUrl(project, where, what);
+    const listed = this.offlineOrDown(url) ?? (await this.listTags(url, where, what));
+    if (Array.isArray(listed)) return listed;
+    const cached = await this.opts.cache.readTags(url);
+    if (cached) {
+      this.warn(where, what, `the tags of ${project} come from the include cache of ${shownDate(cached.fetchedAt)} (${this.opts.cache.dir}) because ${listed.reason}`);
+      return cached.tags;
+    }
+    return this.throwFailure(listed, url, project, where, what, null);
+  }
+
+  /** `git ls-remote --tags`, recorded in the cache; the failure when the server does not answer. */
+  private async listTags(url: string, where: Where | undefined, what: string): Promise<string[] | FetchFailure> {
     const gitDir = await this.opts.cache.gitDir(url);
     await this.initBare(gitDir, where, what);
-    const out = await runHostGit(gitDir, ['ls-remote', '--tags', '--refs', url], { env: this.authEnv() }).catch((err: unknown) => this.gitFailure(err, url, where, what));
-    return out.split('\n').map((l) => l.split('\trefs/tags/')[1] ?? '').filter(Boolean);
+    const out = await runHostGit(gitDir, ['ls-remote', '--tags', '--refs', url], this.networkOptions()).catch((err: unknown) => this.classify(err, url));
+    if (typeof out !== 'string') return out;
+    const tags = out.split('\n').map((l) => l.split('\trefs/tags/')[1] ?? '').filter(Boolean);
+    await this.opts.cache.writeTags(url, tags, this.now().toISOString()).catch(() => undefined); // only a later fallback misses it
+    return tags;
   }
 
   private resolve(project: string, ref: string | null, where: Where | undefined, what: string): Promise<ResolvedRef> {
@@ -94,13 +125,91 @@ export class ProjectIncludes {
       return { gitDir: checkout, sha: sha.trim(), origin: checkout };
     }
     const url = this.projectUrl(project, where, what);
+    // --offline, or a server that already failed: the cache only (no repository is created for nothing).
+    const failure = this.offlineOrDown(url) ?? (await this.fetch(url, ref, where, what));
+    if (failure.kind === 'fetched') {
+      const sha = (await runHostGit(failure.gitDir, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}'])).trim();
+      await this.opts.cache.writeFetchedRef(url, ref, { sha, fetchedAt: this.now().toISOString() }).catch((err: unknown) =>
+        this.warn(where, what, `fetched, but not recorded in the include cache ${this.opts.cache.dir} (${gitReason(err)}); it cannot stand in when ${url} is not reachable`),
+      );
+      return { gitDir: failure.gitDir, sha, origin: url };
+    }
+    // The server did not give the ref (unreachable, refused, no such project, --offline): the
+    // copy fetched earlier stands in, as include:remote's cached copy does. A ref the server
+    // says does not exist is an error: the cache would only hide a mistake.
+    const cached = failure.kind === 'missing-ref' ? null : await this.opts.cache.readFetchedRef(url, ref);
+    if (cached) {
+      const gitDir = await this.opts.cache.gitDir(url);
+      const present = await runHostGit(gitDir, ['rev-parse', '--verify', '--quiet', `${cached.sha}^{commit}`]).then(() => true, () => false);
+      if (present) {
+        this.warn(where, what, `${ref === null ? 'the default branch' : `ref "${ref}"`} comes from the include cache of ${shownDate(cached.fetchedAt)} (${this.opts.cache.dir}) because ${failure.reason}`);
+        return { gitDir, sha: cached.sha, origin: `${url}, cached` };
+      }
+    }
+    return this.throwFailure(failure, url, project, where, what, ref);
+  }
+
+  /** `git fetch` of the ref into the cache repository (kept under refs/berth/ so that git keeps it), or why not. */
+  private async fetch(url: string, ref: string | null, where: Where | undefined, what: string): Promise<FetchFailure | { kind: 'fetched'; gitDir: string }> {
     const gitDir = await this.opts.cache.gitDir(url);
     await this.initBare(gitDir, where, what);
-    await runHostGit(gitDir, ['fetch', '--quiet', '--no-tags', '--depth=1', url, ref ?? 'HEAD'], { env: this.authEnv() }).catch((err: unknown) =>
-      this.gitFailure(err, url, where, what, ref),
+    const refspec = `+${ref ?? 'HEAD'}:refs/berth/cache/${Buffer.from(ref ?? 'HEAD').toString('hex')}`;
+    return runHostGit(gitDir, ['fetch', '--quiet', '--no-tags', '--depth=1', url, refspec], this.networkOptions()).then(
+      () => ({ kind: 'fetched' as const, gitDir }),
+      (err: unknown) => this.classify(err, url),
     );
-    const sha = await runHostGit(gitDir, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}']);
-    return { gitDir, sha: sha.trim(), origin: url };
+  }
+
+  /** --offline, or the server already failed in this compile (one timeout, not one per include). */
+  private offlineOrDown(url: string): FetchFailure | null {
+    if (this.opts.offline) return { kind: 'offline', reason: 'berth exec runs --offline' };
+    return this.down.get(url) ?? null;
+  }
+
+  private classify(err: unknown, url: string): FetchFailure {
+    const reason = gitReason(err, this.opts.token);
+    const timedOut = typeof err === 'object' && err !== null && 'killed' in err && err.killed === true;
+    let failure: FetchFailure;
+    if (timedOut) failure = { kind: 'unreachable', reason: `${url} did not answer within ${this.gitTimeoutMs() / 1000} s`, cause: err };
+    else if (/couldn't find remote ref|not our ref|unadvertised object/i.test(reason)) failure = { kind: 'missing-ref', reason, cause: err };
+    else if (/authentication failed|401|403|could not read username/i.test(reason)) failure = { kind: 'refused', reason: `${url} refused access (${reason})`, cause: err };
+    else if (/not found|404|does not appear to be a git repository/i.test(reason)) failure = { kind: 'not-found', reason: `${url} is not found (${reason})`, cause: err };
+    else failure = { kind: 'unreachable', reason: `${url} is not reachable (${reason})`, cause: err };
+    if (failure.kind === 'unreachable') this.down.set(url, failure);
+    return failure;
+  }
+
+  private throwFailure(failure: FetchFailure, url: string, project: string, where: Where | undefined, what: string, ref: string | null): never {
+    const fail: Fail = this.failer(where, what);
+    switch (failure.kind) {
+      case 'missing-ref':
+        return fail(`ref "${ref ?? 'HEAD'}" does not exist in ${url}; check the ref`, failure.cause);
+      case 'refused':
+        return fail(`${failure.reason}; set BERTH_GITLAB_TOKEN to a token that can read the project`, failure.cause);
+      case 'not-found':
+        return fail(`${failure.reason}; check the project path`, failure.cause);
+      case 'offline':
+        return this.failer(where, what, IncludeUnavailableError)(`not fetched (--offline); map the project to a checkout with --include-project ${project}=/path/to/checkout`);
+      case 'unreachable':
+        return this.failer(where, what, IncludeUnavailableError)(`${failure.reason}; check the network, or map the project with --include-project`, failure.cause);
+    }
+  }
+
+  private warn(where: Where | undefined, what: string, message: string): void {
+    this.opts.warn?.(`${locationPrefix(where)}${what}: ${message}`);
+  }
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  private gitTimeoutMs(): number {
+    return this.opts.timeoutMs ?? 120_000;
+  }
+
+  /** The auth header and a bound on the whole git run (a server that accepts and never answers). */
+  private networkOptions(): { env: Record<string, string>; timeoutMs: number } {
+    return { env: this.authEnv(), timeoutMs: this.gitTimeoutMs() };
   }
 
   private async initBare(gitDir: string, where: Where | undefined, what: string): Promise<void> {
@@ -108,7 +217,7 @@ export class ProjectIncludes {
   }
 
   private projectUrl(project: string, where: Where | undefined, what: string): string {
-    if (this.opts.offline) {
+    if (this.opts.offline && !this.opts.serverUrl) {
       this.failer(where, what, IncludeUnavailableError)(`not fetched (--offline); map the project to a checkout with --include-project ${project}=/path/to/checkout`);
     }
     if (!this.opts.serverUrl) {
@@ -125,22 +234,17 @@ export class ProjectIncludes {
     return { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
   }
 
-  private gitFailure(err: unknown, url: string, where: Where | undefined, what: string, ref?: string | null): never {
-    const reason = gitReason(err, this.opts.token);
-    const fail: Fail = this.failer(where, what);
-    if (/couldn't find remote ref|not our ref|unadvertised object/i.test(reason)) fail(`ref "${ref ?? 'HEAD'}" does not exist in ${url}; check the ref`, err);
-    if (/authentication failed|401|403|could not read username/i.test(reason)) {
-      fail(`${url} refused access (${reason}); set BERTH_GITLAB_TOKEN to a token that can read the project`, err);
-    }
-    if (/not found|404|does not appear to be a git repository/i.test(reason)) fail(`${url} is not found (${reason}); check the project path`, err);
-    return this.failer(where, what, IncludeUnavailableError)(`${url} is not reachable (${reason}); check the network, or map the project with --include-project`, err);
-  }
-
   private failer(where: Where | undefined, what: string, Kind: typeof InputError = InputError): Fail {
     return (message, cause) => {
       throw new Kind(`${locationPrefix(where)}${what}: ${message}`, { file: where?.file, line: where?.line }, { cause: cause === undefined ? undefined : new Error(gitReason(cause, this.opts.token)) });
     };
   }
+}
+
+/** `2026-12-03 08:55 UTC` from an ISO date. */
+function shownDate(iso: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)/.exec(iso);
+  return m ? `${m[1]} ${m[2]} UTC` : iso;
 }
 
 /** git's last meaningful stderr line, without the token should git ever echo it. */

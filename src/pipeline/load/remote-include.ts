@@ -5,11 +5,10 @@
  * works offline); without one, the include is an error naming the file, line and URL.
  * GitLab itself also accepts http:// URLs; berth refuses them: a pipeline fetched in clear
  * text could be changed on the way, and it runs programs on this machine.
+ * node:https, node:tls and node:crypto are loaded when a remote include is fetched or checked,
+ * not when berth starts (most pipelines have none; they cost `berth exec --list` start-up time).
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import { BerthError, InputError } from '../../shared/errors.js';
 import type { IncludeCache } from './include-cache.js';
@@ -74,7 +73,7 @@ export async function fetchRemoteInclude(
   const body = opts.offline
     ? ((await opts.cache.readRemote(url, opts.maxBytes)) ?? unavailable('not fetched (--offline) and not in the include cache'))
     : await fetchOrCached(url, parsed, at, shown, opts, fail, unavailable);
-  if (integrity !== null) checkIntegrity(body, integrity, fail);
+  if (integrity !== null) await checkIntegrity(body, integrity, fail);
   return body.toString('utf8');
 }
 
@@ -92,7 +91,7 @@ async function fetchOrCached(
   if (opts.caFile) ca = await readFile(opts.caFile).catch((err: unknown) => fail(`cannot read the --include-ca file ${opts.caFile}; check the path`, err));
   let body: Buffer;
   try {
-    body = await get(parsed, opts, ca, 0);
+    body = await get(parsed, opts, ca, 0, await loadHttps());
     await opts.cache.writeRemote(url, body).catch((err: unknown) => opts.warn(`${at}include:remote "${shown}": fetched, but not cached (${err instanceof Error ? err.message : String(err)})`));
   } catch (err) {
     if (err instanceof TooLarge) fail(err.message);
@@ -119,16 +118,29 @@ function parseHttpsUrl(url: string): URL | 'http' | null {
   return parsed.protocol === 'https:' && parsed.hostname ? parsed : null;
 }
 
-function checkIntegrity(body: Buffer, integrity: string, fail: (what: string) => never): void {
+async function checkIntegrity(body: Buffer, integrity: string, fail: (what: string) => never): Promise<void> {
+  const { createHash } = await import('node:crypto');
   const expected = integrity.replace(/^sha256-/, '');
   const actual = createHash('sha256').update(body).digest('base64');
   if (actual !== expected) fail(`the content does not match integrity "${integrity}" (its sha256 is sha256-${actual}); update the integrity value or check the URL`);
 }
 
-function get(url: URL, opts: RemoteFetchOptions, ca: Buffer | undefined, redirects: number): Promise<Buffer> {
+interface HttpsModules {
+  request: typeof import('node:https').request;
+  rootCertificates: readonly string[];
+}
+
+async function loadHttps(): Promise<HttpsModules> {
+  const [https, tls] = await Promise.all([import('node:https'), import('node:tls')]);
+  return { request: https.request, rootCertificates: tls.rootCertificates };
+}
+
+function get(url: URL, opts: RemoteFetchOptions, ca: Buffer | undefined, redirects: number, net: HttpsModules): Promise<Buffer> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   return new Promise<Buffer>((resolve, reject) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, ...(ca ? { ca: [ca, ...defaultCas()] } : {}), headers: { accept: '*/*' } }, (res) => {
+    // Extra CAs add to Node's bundled roots rather than replacing them.
+    const cas = ca ? { ca: [ca, ...net.rootCertificates] } : {};
+    const req = net.request(url, { method: 'GET', timeout: timeoutMs, ...cas, headers: { accept: '*/*' } }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
@@ -136,7 +148,7 @@ function get(url: URL, opts: RemoteFetchOptions, ca: Buffer | undefined, redirec
         const next = parseHttpsUrl(new URL(res.headers.location, url).toString());
         if (next === 'http') return reject(new FetchFailure('the server redirects to an http:// URL, which berth refuses'));
         if (next === null) return reject(new FetchFailure('the server redirects to an invalid URL'));
-        get(next, opts, ca, redirects + 1).then(resolve, reject);
+        get(next, opts, ca, redirects + 1, net).then(resolve, reject);
         return;
       }
       if (status !== 200) {
@@ -181,9 +193,4 @@ function readBody(res: IncomingMessage, maxBytes: number): Promise<Buffer> {
 
 function tooLarge(maxBytes: number): Error {
   return new TooLarge(`the file is more than ${maxBytes} bytes (4 MiB); split it`);
-}
-
-function defaultCas(): string[] {
-  // Extra CAs add to Node's bundled roots rather than replacing them.
-  return [...rootCertificates];
 }

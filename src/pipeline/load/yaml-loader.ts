@@ -4,28 +4,12 @@
  * written twice in one map is a warning and the last one wins, as with GitLab's YAML parser.
  */
 import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { indentFlowEnds } from './indent-flow-ends.js';
 import { FsGuardError, readRegularFile } from '../../fs-guard/index.js';
 import { InputError } from '../../shared/errors.js';
 import { configError, type SourcePositions, type Where } from './source-positions.js';
 import { convertDocument, DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml-converter.js';
 import { isMap, type YamlMap, type YamlValue } from './yaml-value.js';
-
-/**
- * The closing `]` or `}` of a flow collection written less indented than its key
- * (`FLAGS: [\n    "a"\n  ]`): the yaml package reports it (BAD_INDENT, then the end token as
- * UNEXPECTED_TOKEN) but builds the right value; libyaml, which GitLab's Psych uses, does not check
- * indentation inside flow collections and accepts it. So does berth.
- */
-function isLaxFlowEnd(errors: readonly YAMLError[], i: number): boolean {
-  const pair = (bad: YAMLError | undefined, end: YAMLError | undefined): boolean =>
-    bad?.code === 'BAD_INDENT' &&
-    /^Flow (sequence|mapping) in block collection must be sufficiently indented/.test(bad.message) &&
-    end?.code === 'UNEXPECTED_TOKEN' &&
-    /flow-(seq|map)-end/.test(end.message) &&
-    bad.pos[0] === end.pos[0];
-  // The bracket is there (the end token follows at the same place): only its indentation is off.
-  return pair(errors[i], errors[i + 1]) || pair(errors[i - 1], errors[i]);
-}
 
 export interface LoadedYaml {
   value: YamlValue;
@@ -73,6 +57,26 @@ export function parseYamlText(
   positions: SourcePositions,
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
 ): LoadedYaml {
+  let { list, lineCounter } = parseDocuments(text);
+  // Closing brackets libyaml (GitLab) accepts less indented: indented enough, parsed again.
+  for (let round = 0; round < 100 && list.some((d) => d.errors.length > 0); round++) {
+    const fixed = indentFlowEnds(text, list.flatMap((d) => d.errors));
+    if (fixed === null) break;
+    text = fixed;
+    ({ list, lineCounter } = parseDocuments(text));
+  }
+  for (const doc of list) {
+    const error = doc.errors[0];
+    if (error) throw syntaxError(error, file, display);
+  }
+  const { doc, spec } = pickDocument(list, file, display, lineCounter, positions, limits);
+  const warnings = (doc?.warnings ?? []).map((w) => `${display}:${w.linePos?.[0]?.line ?? 1}: ${firstLine(w.message)}`);
+  if (!doc) return { value: null, warnings, spec };
+  const value = convertDocument({ doc, lineCounter, file, display, positions, limits, warnings });
+  return { value, warnings, spec };
+}
+
+function parseDocuments(text: string): { list: Document.Parsed[]; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, {
     version: '1.1',
@@ -81,16 +85,7 @@ export function parseYamlText(
     uniqueKeys: false,
     prettyErrors: true,
   });
-  const list = Array.isArray(docs) ? docs : [];
-  for (const doc of list) {
-    const error = doc.errors.find((_, i) => !isLaxFlowEnd(doc.errors, i));
-    if (error) throw syntaxError(error, file, display);
-  }
-  const { doc, spec } = pickDocument(list, file, display, lineCounter, positions, limits);
-  const warnings = (doc?.warnings ?? []).map((w) => `${display}:${w.linePos?.[0]?.line ?? 1}: ${firstLine(w.message)}`);
-  if (!doc) return { value: null, warnings, spec };
-  const value = convertDocument({ doc, lineCounter, file, display, positions, limits, warnings });
-  return { value, warnings, spec };
+  return { list: Array.isArray(docs) ? docs : [], lineCounter };
 }
 
 /** A file may start with a `spec:` header document (CI/CD inputs); the config is the next one. */

@@ -15,7 +15,6 @@
  * each listed path (plain paths, no globs), read with git; uncommitted changes do not count, as
  * GitLab sees only commits. Outside a git repository, or for a path no commit touched: nothing.
  */
-import { createHash } from 'node:crypto';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRegularFile, resolveInside } from '../../fs-guard/index.js';
@@ -109,14 +108,22 @@ export class CacheKeyFiles {
 }
 
 /** GitLab's digest_from_hashes: SHA1 of the sorted unique ids joined by '-'; null without ids. */
-function digestOf(ids: string[]): string | null {
+async function digestOf(ids: string[]): Promise<string | null> {
   if (ids.length === 0) return null;
-  return createHash('sha1').update([...new Set(ids)].sort().join('-')).digest('hex');
+  return sha1Hex([[...new Set(ids)].sort().join('-')]);
 }
 
 /** git's object id of a blob: sha1 of "blob <size>\0" and the content. */
-export function gitBlobId(content: Buffer): string {
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+export function gitBlobId(content: Buffer): Promise<string> {
+  return sha1Hex([`blob ${content.length}\0`, content]);
+}
+
+/** node:crypto is loaded when a cache key needs it, not when berth starts. */
+async function sha1Hex(parts: (string | Buffer)[]): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha1');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
 }
 
 /** GitLab's search_files_by_wildcard_path as a JavaScript RegExp (anchored). */

@@ -28,29 +28,28 @@ export const DEFAULT_BASE_CANDIDATES: readonly string[] = ['refs/remotes/origin/
 /** The changed files against `ref` (a branch, tag or commit), or against the default branch when `ref` is undefined. */
 export async function listChangedFiles(root: string, isRepo: boolean, ref: string | undefined): Promise<ChangedFiles> {
   if (!isRepo) return { kind: 'no-base', why: 'not a git repository' };
-  const head = await resolveCommit(root, 'HEAD');
+  // HEAD, its first parent and the base in two git processes run side by side (one per question
+  // used to be asked in turn: up to five before the diff).
+  const [commits, named] = await Promise.all([
+    git(root, ['rev-list', '--first-parent', '--max-count=2', 'HEAD', '--'], true),
+    ref !== undefined ? (ref.startsWith('-') ? null : resolveCommit(root, ref)) : defaultBase(root),
+  ]);
+  const [head, parent] = commits.split('\n').filter((l) => /^[0-9a-f]{40,64}$/.test(l));
   if (!head) return { kind: 'no-base', why: 'the repository has no commit yet' };
-  let base: { name: string; sha: string } | null = null;
+  let base: { name: string; sha: string } | null;
   if (ref !== undefined) {
-    const sha = ref.startsWith('-') ? null : await resolveCommit(root, ref);
-    if (!sha) return { kind: 'unknown-ref' };
-    base = { name: ref, sha };
+    if (typeof named !== 'string') return { kind: 'unknown-ref' };
+    base = { name: ref, sha: named };
   } else {
-    for (const candidate of DEFAULT_BASE_CANDIDATES) {
-      const sha = await resolveCommit(root, candidate);
-      if (sha) {
-        base = { name: candidate.replace(/^refs\/(heads|remotes)\//, ''), sha };
-        break;
-      }
-    }
+    base = named as { name: string; sha: string } | null;
     if (!base) return { kind: 'no-base', why: 'no default branch to compare with (no origin/HEAD, main or master; choose one with --changes-base <ref>)' };
   }
-  let mergeBase = (await git(root, ['merge-base', base.sha, head], true)).trim();
+  // The merge base of a commit with itself is that commit: no git needed.
+  let mergeBase = base.sha === head ? head : (await git(root, ['merge-base', base.sha, head], true)).trim();
   if (!/^[0-9a-f]{40,64}$/.test(mergeBase)) return { kind: 'no-base', why: `HEAD and ${base.name} have no commit in common (a shallow clone? git fetch --unshallow)` };
   if (ref === undefined && mergeBase === head) {
     // On the default branch (or behind it): GitLab's push pipeline compares with the commit
     // before the push; locally, the last commit is what was pushed last.
-    const parent = await resolveCommit(root, 'HEAD~1');
     if (!parent) return { kind: 'no-base', why: 'HEAD is the first commit of the default branch (as for a first push)' };
     mergeBase = parent;
     base = { name: 'HEAD~1', sha: parent };
@@ -65,6 +64,23 @@ export async function listChangedFiles(root: string, isRepo: boolean, ref: strin
   const files = new Set<string>();
   for (const out of outputs) for (const path of out.split('\0')) if (path) files.add(path);
   return { kind: 'diff', base: base.name, files: [...files].sort() };
+}
+
+/** The first of DEFAULT_BASE_CANDIDATES that exists, with its commit (one `git for-each-ref`), or null. */
+async function defaultBase(root: string): Promise<{ name: string; sha: string } | null> {
+  // %(*objectname) is the commit an annotated tag points to; empty for a branch.
+  const out = await git(root, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(*objectname)', ...DEFAULT_BASE_CANDIDATES], true);
+  const found = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [name, sha, peeled] = line.split('\0');
+    const commit = peeled || sha;
+    if (name && commit && /^[0-9a-f]{40,64}$/.test(commit)) found.set(name, commit);
+  }
+  for (const candidate of DEFAULT_BASE_CANDIDATES) {
+    const sha = found.get(candidate);
+    if (sha) return { name: candidate.replace(/^refs\/(heads|remotes)\//, ''), sha };
+  }
+  return null;
 }
 
 /** The commit `ref` names, or null. */

@@ -33,14 +33,20 @@ export function readHostGitConfig(root: string): Promise<string> {
 export async function runHostGit(
   root: string,
   args: readonly string[],
-  opts: { maxBuffer?: number; /** Added to the environment, e.g. GIT_CONFIG_* carrying an auth header: never on the command line. */ env?: Record<string, string> } = {},
+  opts: {
+    maxBuffer?: number;
+    /** Added to the environment, e.g. GIT_CONFIG_* carrying an auth header: never on the command line. */
+    env?: Record<string, string>;
+    /** git is killed after this long (the error then has `killed: true`); for commands that use the network. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<string> {
   if (!overridesByRoot.has(root)) void readHostGitConfig(root);
   const overrides = await overridesByRoot.get(root)!;
-  return execGit(root, safeGitArgv(args, overrides), opts.maxBuffer ?? 64 * 1024 * 1024, opts.env);
+  return execGit(root, safeGitArgv(args, overrides), opts.maxBuffer ?? 64 * 1024 * 1024, opts.env, opts.timeoutMs);
 }
 
-async function execGit(cwd: string, argv: string[], maxBuffer: number, env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await execFileAsync('git', argv, { cwd, maxBuffer, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', ...env } });
+async function execGit(cwd: string, argv: string[], maxBuffer: number, env: Record<string, string> = {}, timeout = 0): Promise<string> {
+  const { stdout } = await execFileAsync('git', argv, { cwd, maxBuffer, timeout, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', ...env } });
   return stdout;
 }
