@@ -99,25 +99,6 @@ const KICAD_TESTS = ['python', 'common', 'gerbview', 'pcbnew', 'eeschema', 'kima
 // Expected jobs of a push pipeline on `main` (the default branch) of group/demo-project,
 // in berth's list order (stage order, then file order).
 const EXPECTED: Record<string, Listed> = {
-  'docs-anchors': { jobs: ['test1', 'test2', 'job1', 'job2'], skipped: [] },
-  // rspec 1/2 and spinach: `if: $CI_PIPELINE_SOURCE == "push"`; rspec: branch == default branch.
-  'docs-extends': { jobs: ['rspec 1', 'rspec 2', 'spinach', 'test1', 'test2', 'test3', 'test4', 'rspec'], skipped: [] },
-  'docs-inherit': { jobs: ['job1', 'job2'], skipped: [] },
-  // 6 + 6 matrix jobs (PROVIDER × STACK, first variable slowest, GitLab's MatrixStrategy names).
-  'docs-matrix-expressions': {
-    jobs: ['build', 'test'].flatMap((job) =>
-      ['aws', 'gcp'].flatMap((provider) => ['monitoring', 'app1', 'app2'].map((stack) => `linux:${job}: [${provider}, ${stack}]`)),
-    ),
-    skipped: [],
-  },
-  'docs-needs-diamond': { jobs: ['build', 'test_unit', 'test_integration', 'test_performance', 'deploy'], skipped: [] },
-  'docs-needs-optional': { jobs: ['build', 'test', 'deploy'], skipped: ['test_optional'] },
-  'docs-needs-stageless': { jobs: ['compile', 'unit_tests', 'integration_tests', 'package'], skipped: [] },
-  'docs-reference-tags': { jobs: ['test', 'test-vars-1', 'test-vars-2', 'nested-references'], skipped: [] },
-  'docs-services': { jobs: ['test'], skipped: [] },
-  // Bridge jobs: GitLab creates them; berth cannot run downstream pipelines and skips them.
-  'docs-trigger': { jobs: [], skipped: ['trigger-multi-project-pipeline', 'trigger-child-pipeline'] },
-  'docs-workflow-variables': { jobs: ['job1', 'job2'], skipped: [] },
   // GitLab also has the License-Management template's job. `unit test` (and `unit test with race`, which merges
   // it with <<:) is parallel: 5, the windows tests parallel: 3.
   'gitlab-runner-2019': {
@@ -138,8 +119,6 @@ const EXPECTED: Record<string, Listed> = {
       'stable servercore1803 docker images', 'stable servercore1809 docker images',
     ],
   },
-  'gitlab-shell-2017': { jobs: ['rspec', 'rubocop', 'rspec:ruby2.2', 'rspec:ruby2.1', 'compile'], skipped: [] },
-  'gitlab-ui-2018': { jobs: ['build', 'update_snapshots', 'visual', 'review', 'review_stop', 'upload_artifacts'], skipped: ['pages', 'publish'] },
   // GitLab also has the SAST/Dependency/Secret templates' and components' jobs.
   // windows_installer, build_windows and the two sign_windows_* jobs are 2 matrix jobs each.
   'glab-cli': {
@@ -155,22 +134,6 @@ const EXPECTED: Record<string, Listed> = {
       'snapcraft_build_stable', 'snapcraft_release_stable',
     ],
   },
-  'glib-2019': {
-    jobs: [
-      'style-check-diff', 'fedora-x86_64', 'debian-stable-x86_64', 'installed-tests', 'G_DISABLE_ASSERT', 'cross-android_api21_arm64',
-      'cross-android_api28_arm64', 'cross-mingw64', 'msys2-mingw32', 'vs2017-x64', 'coverage', 'valgrind', 'scan-build',
-    ],
-    skipped: ['freebsd-11-x86_64', 'freebsd-12-x86_64', 'pages', 'dist-job'],
-  },
-  'kees-2018': { jobs: ['pylint', 'test'], skipped: [] },
-  // The four security jobs only override template jobs berth cannot read.
-  'kees-2020': {
-    jobs: ['Build', 'Test'],
-    skipped: [
-      'container_scanning', 'dependency_scanning', 'sast', 'license_scanning',
-      'Deploy Review App', 'Remove Review App', 'Deploy Docker latest tag', 'Deploy acceptance',
-    ],
-  },
   // fedora_qa_public and fedora_qa_kicad are 8 matrix jobs each (TEST).
   kicad: {
     jobs: [
@@ -181,34 +144,6 @@ const EXPECTED: Record<string, Listed> = {
       'fedora_build_linux_kicad', 'fedora_report_build_warn_kicad', 'fedora_report_metrics_kicad', ...KICAD_TESTS.map((t) => `fedora_qa_kicad: [${t}]`), 'win64_build',
       'Coverity', 'build_doxygen_docker', 'test_formatting',
     ],
-  },
-  'libvirt-2020': {
-    jobs: [
-      'website', 'codestyle', 'check-dco', 'x64-debian-10', 'x64-centos-7', 'x64-fedora-32', 'x64-fedora-rawhide', 'x64-opensuse-151',
-      'x64-ubuntu-2004', 's390x-debian-10', 'armv7l-debian-sid', 'mingw32-fedora-rawhide', 'mingw64-fedora-rawhide',
-    ],
-    skipped: [
-      'x64-debian-9', 'x64-debian-sid', 'x64-centos-8', 'x64-fedora-31', 'x64-ubuntu-1804', 'armv6l-debian-9', 'mips64el-debian-9',
-      'mips-debian-9', 'aarch64-debian-10', 'ppc64le-debian-10', 'i686-debian-sid', 'mipsel-debian-sid', 'potfile',
-    ],
-  },
-  'openconnect-2020': {
-    jobs: ['CentOS7/GnuTLS', 'CentOS7/OpenSSL', 'CentOS8/GnuTLS', 'CentOS8/OpenSSL', 'CentOS6/OpenSSL', 'Fedora/GnuTLS'],
-    skipped: ['Fedora/Coverity'],
-  },
-  // `test` is 4 matrix jobs (PYTHON_VERSION from the input's default list); GitLab also has the SAST component's jobs.
-  pip2conda: {
-    jobs: ['uv-lock', 'build', 'ruff', 'mypy', 'test: [3.11]', 'test: [3.12]', 'test: [3.13]', 'test: [3.14]', 'python_coverage'],
-    skipped: ['dependency-scanning', 'twine'],
-  },
-  rell: { jobs: ['build'], skipped: ['test', 'publish'] },
-  // unittests and benchmarks are `when: delayed` in GitLab; berth runs them at once.
-  'veloren-2019': {
-    jobs: [
-      'optional-debug:linux', 'optional-debug:windows', 'optional-release:linux', 'optional-release:windows', 'check', 'code-quality',
-      'security', 'unittests', 'benchmarks',
-    ],
-    skipped: ['linux', 'windows'],
   },
   // Push to a fork-like project: `.if-merged` makes the merged-branch jobs manual.
   wireshark: {
@@ -241,7 +176,10 @@ const CORPUS = readdirSync(CORPUS_EXPECTED)
  * Fixtures where berth differs from GitLab: the expectation is GitLab's and the test is marked
  * `it.fails` until berth is fixed. Each entry says what differs.
  */
-const KNOWN_DIVERGENCES: Record<string, string> = {};
+const KNOWN_DIVERGENCES: Record<string, string> = {
+  // GitLab: `when: delayed` jobs wait start_in, then run (doc: ci/yaml `when: delayed`); berth lists and runs them at once (on_success).
+  'veloren-2019': 'unittests and benchmarks are when: delayed in GitLab; berth lists them as on_success',
+};
 
 interface ListedJob {
   name: string;
@@ -275,7 +213,8 @@ function projectList(list: ListJson) {
 describe('berth exec --list on real pipelines', () => {
   it('has an expectation for every fixture', () => {
     const fixtures = readdirSync(FIXTURES).filter((n) => statSync(join(FIXTURES, n)).isDirectory()).sort();
-    expect(fixtures.length).toBeGreaterThanOrEqual(25 + CORPUS.length);
+    // Issue 12 point 7: at least 100 published pipelines, each with its expectation.
+    expect(fixtures.length).toBeGreaterThanOrEqual(100);
     expect([...Object.keys(EXPECTED), ...CORPUS].sort()).toEqual(fixtures);
     expect(Object.keys(EXPECTED).filter((n) => CORPUS.includes(n))).toEqual([]);
     expect(Object.keys(KNOWN_DIVERGENCES).filter((n) => !CORPUS.includes(n))).toEqual([]);
