@@ -68,6 +68,13 @@ describe('schedulePipeline', () => {
     expect(r.status).toEqual({ b: 'failed', t: 'skipped', cleanup: 'success', notify: 'success' });
   });
 
+  it('runs a delayed job at once as on_success would (start_in is not waited), and skips it after a failure', async () => {
+    const r = await schedule([job('b', 'build'), job('later', 'test', { when: 'delayed' })]);
+    expect(r.status).toEqual({ b: 'success', later: 'success' });
+    const failed = await schedule([job('b', 'build'), job('later', 'test', { when: 'delayed' })], { b: fail(1) });
+    expect(failed.status).toEqual({ b: 'failed', later: 'skipped' });
+  });
+
   it('does not run on_failure jobs when everything passed', async () => {
     const r = await schedule([job('b', 'build'), job('cleanup', 'deploy', { when: 'on_failure' })]);
     expect(r.status).toEqual({ b: 'success', cleanup: 'skipped' });

@@ -16,7 +16,7 @@ import type { JobSpec } from '../job/job-spec.js';
 export interface SchedulableJob {
   name: string;
   stage: string;
-  when: 'on_success' | 'on_failure' | 'always' | 'manual';
+  when: 'on_success' | 'on_failure' | 'always' | 'manual' | 'delayed';
   allowFailure: boolean;
   allowFailureExitCodes: number[];
   needs: { job: string; optional: boolean }[] | null;
@@ -150,6 +150,8 @@ function decide(job: SchedulableJob, before: JobOutcome[], runManual: ReadonlySe
       return 'run';
     case 'on_failure':
       return failed ? 'run' : 'skipped';
+    // berth exec does not wait start_in: a delayed job runs as soon as on_success would.
+    case 'delayed':
     case 'on_success':
       return failed || blocked ? 'skipped' : 'run';
   }

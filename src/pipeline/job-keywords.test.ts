@@ -194,4 +194,14 @@ b: {script: x, artifacts: {paths: [y]}, environment: prod, dependencies: [a]}
       '.gitlab-ci.yml:3: job "job": unknown key "frobnicate"; GitLab refuses jobs with unknown keys',
     );
   });
+
+  // GitLab lists `when: delayed` jobs as delayed (doc: ci/yaml `when: delayed`), job-level or from a rule.
+  it('keeps when: delayed, from the job or from its matching rule, and warns that start_in is not waited', async () => {
+    const p = await projects.compile(`
+job: {script: x, when: delayed, start_in: 5 seconds}
+ruled: {script: x, rules: [{if: $CI_COMMIT_BRANCH, when: delayed, start_in: 1 minute}]}
+`);
+    expect(p.jobs.map((j) => [j.name, j.when])).toEqual([['job', 'delayed'], ['ruled', 'delayed']]);
+    expect(p.warnings.filter((w) => /when: delayed is run at once/.test(w))).toHaveLength(2);
+  });
 });

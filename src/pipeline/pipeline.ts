@@ -8,7 +8,7 @@ import type { ExternalIncludeOptions } from './load/external-includes.js';
 
 export type { ExternalIncludeOptions };
 
-export type PipelineJobWhen = 'on_success' | 'on_failure' | 'always' | 'manual';
+export type PipelineJobWhen = 'on_success' | 'on_failure' | 'always' | 'manual' | 'delayed';
 
 export interface Pipeline {
   /** Absolute path of the .gitlab-ci.yml. */

@@ -85,10 +85,7 @@ const CORPUS = readdirSync(CORPUS_EXPECTED)
  * Fixtures where berth differs from GitLab: the expectation is GitLab's and the test is marked
  * `it.fails` until berth is fixed. Each entry says what differs.
  */
-const KNOWN_DIVERGENCES: Record<string, string> = {
-  // GitLab: `when: delayed` jobs wait start_in, then run (doc: ci/yaml `when: delayed`); berth lists and runs them at once (on_success).
-  'veloren-2019': 'unittests and benchmarks are when: delayed in GitLab; berth lists them as on_success',
-};
+const KNOWN_DIVERGENCES: Record<string, string> = {};
 
 interface ListedJob {
   name: string;

@@ -23,7 +23,7 @@ import { configError, locationPrefix, type SourcePositions, type Where } from '.
 import { parseVariables, type ConfigVariable } from './variables-config.js';
 import { isMap, type YamlMap, type YamlValue } from '../load/yaml-value.js';
 
-export type JobWhen = 'on_success' | 'on_failure' | 'always' | 'manual' | 'never';
+export type JobWhen = 'on_success' | 'on_failure' | 'always' | 'manual' | 'delayed' | 'never';
 
 export interface JobConfig {
   name: string;
@@ -137,8 +137,9 @@ function parseWhen(value: YamlValue | undefined, owner: string, where: Where | u
     throw configError(where, `${owner}: when must be one of ${JOB_WHEN.join(', ')}`, 'when');
   }
   if (value === 'delayed') {
+    // Listed as GitLab lists it (doc: ci/yaml `when: delayed`); the scheduler runs it as on_success.
     warn(`${locationPrefix(where)}${owner}: when: delayed is run at once by berth exec (start_in is ignored)`);
-    return 'on_success';
+    return 'delayed';
   }
   return value as JobWhen;
 }

@@ -34,7 +34,7 @@ export async function decideInclusion(job: JobConfig, rules: RuleContext, policy
     const rule = await firstMatchingRule(job.rules, rules);
     if (!rule) return { included: false, reason: 'rules: no rule matched' };
     if (rule.when === 'delayed') warn(`${locationPrefix(rule.where)}job "${job.name}": when: delayed is run at once by berth exec`);
-    if (rule.when) when = rule.when === 'delayed' ? 'on_success' : rule.when;
+    if (rule.when) when = rule.when;
     if (rule.when === 'never') return { included: false, reason: `rules: a rule with when: never matched${rule.where ? ` (${rule.where.display}:${rule.where.line})` : ''}` };
     if (rule.allowFailure) allowFailure = rule.allowFailure;
     ruleVariables = rule.variables;
