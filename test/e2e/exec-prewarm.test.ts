@@ -62,7 +62,7 @@ second:
   image: berth-test/busybox:latest
   script: ['cat data.txt', 'echo second-ran']
 `);
-    const run = startBerth(['exec', '--cwd', dir]);
+    const run = startBerth(['exec', '--cwd', dir, '--prewarm']);
     await run.waitFor(/first\s+\| first-started/);
     const warm = await awaitContainer(run.child.pid!, 'second');
     expect((await engine.inspectContainer(warm.id))!.state.status).toBe('created');
@@ -88,7 +88,7 @@ second:
   needs: [first]
   script: ['echo second-ran']
 `);
-    const run = startBerth(['exec', '--cwd', dir]);
+    const run = startBerth(['exec', '--cwd', dir, '--prewarm']);
     await run.waitFor(/first\s+\| first-started/);
     const warm = await awaitContainer(run.child.pid!, 'second');
     expect((await engine.inspectContainer(warm.id))!.state.status).toBe('created');
@@ -112,7 +112,7 @@ second:
   image: berth-test/busybox:latest
   script: ['echo second-ran']
 `);
-      const run = startBerth(['exec', '--cwd', dir]);
+      const run = startBerth(['exec', '--cwd', dir, '--prewarm']);
       await run.waitFor(/first\s+\| first-started/);
       const warm = await awaitContainer(run.child.pid!, 'second');
       run.child.kill(signal);
@@ -138,7 +138,7 @@ second:
   image: berth-test/busybox:latest
   script: ['echo "from_first=$FROM_FIRST"']
 `);
-    const run = startBerth(['exec', '--cwd', dir]);
+    const run = startBerth(['exec', '--cwd', dir, '--prewarm']);
     await run.waitFor(/first\s+\| first-started/);
     const warm = await awaitContainer(run.child.pid!, 'second');
     await release(run.child.pid!, 'first');

@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .option('--list', 'list jobs, stages, needs and when without running anything', false)
     .option('--json', 'with --list: print the planned jobs as JSON (a stable format, see the README)', false)
     .option('--concurrency <n>', 'jobs run in parallel at most', (v: string) => parsePositive(v, '--concurrency'), availableParallelism())
+    .option('--prewarm', 'create the next jobs\' build containers and copy their sources in while the jobs before them run (helps wide DAGs; on 2 cores it slowed sequential stages, see bench/exec-overhead)', false)
     .option('--docker-image <image>', 'image for jobs that name none (as [runners.docker] image)')
     .option(
       '--output-limit <KiB>',
@@ -53,6 +54,7 @@ export function register(program: Command): void {
         list: Boolean(raw.list),
         json: Boolean(raw.json),
         concurrency: raw.concurrency as number,
+        prewarm: raw.prewarm === true,
         dockerImage: raw.dockerImage as string | undefined,
         outputLimitKiB: raw.outputLimit as number,
         debugTraceDisabled: raw.debugTraceDisabled === true,
