@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { ListedObject } from '../engine/engine-client.js';
 import { type SweepEngine, type SweepReport, sweepLabelled } from '../engine/sweep-labelled.js';
 import { MANAGED_LABEL, SHORT_TOKEN_LABEL } from '../executor/docker/labeller.js';
+import { processAlive } from '../shared/process-alive.js';
 
 export const EXEC_PID_LABEL = 'berth.exec.pid';
 export const EXEC_HOST_LABEL = 'berth.exec.host';
@@ -25,13 +26,4 @@ export async function sweepExecLeftovers(engine: SweepEngine, isAlive: (pid: num
     return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
   };
   return sweepLabelled(engine, { filters, select: orphan });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

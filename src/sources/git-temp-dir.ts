@@ -15,6 +15,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../shared/process-alive.js';
 
 const PREFIX = 'berth-git-';
 /** Without an owner (no system id): the plain prefix, never swept. */
@@ -59,14 +60,4 @@ export async function sweepGitTempDirs(systemId: string, root: string = tmpdir()
     }
   }
   return out;
-}
-
-/** Whether a process with this PID exists (EPERM: it exists, under another user). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

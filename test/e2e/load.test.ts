@@ -5,28 +5,18 @@
  * (test/support/load-harness.ts) keeps the server's record: hand-outs, accepted final updates,
  * injected faults; each test asserts on it and on both engines.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { loadRemoteEngineEnv, remoteEngineEnvFile } from '../support/remote-engine-env.js';
 import { describe, expect, it } from 'vitest';
 import { type LoadResult, type RemoteEngine, runLoad } from '../support/load-harness.js';
 
-const ENV_FILE = process.env.BERTH_REMOTE_ENGINE_ENV || '/var/lib/berth-remote/env';
+const ENV_FILE = remoteEngineEnvFile();
 
 function remoteEngine(): RemoteEngine | null {
-  if (!existsSync(ENV_FILE)) return null;
-  const env = Object.fromEntries(
-    readFileSync(ENV_FILE, 'utf8')
-      .split('\n')
-      .map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1], m[2]]),
-  );
-  return env.DOCKER_HOST && env.DOCKER_CERT_PATH ? { host: env.DOCKER_HOST, certPath: env.DOCKER_CERT_PATH } : null;
+  const env = loadRemoteEngineEnv();
+  return env?.DOCKER_HOST && env.DOCKER_CERT_PATH ? { host: env.DOCKER_HOST, certPath: env.DOCKER_CERT_PATH } : null;
 }
 
 const remote = remoteEngine();
-if (!remote && process.env.BERTH_REQUIRE_REMOTE_ENGINE === '1') {
-  throw new Error(`BERTH_REQUIRE_REMOTE_ENGINE=1 but ${ENV_FILE} is missing: scripts/setup-remote-engine.sh start did not run or failed`);
-}
 
 const JOBS = 40;
 const CONCURRENT = 2;

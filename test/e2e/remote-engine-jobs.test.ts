@@ -8,31 +8,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 import { stripAnsi } from '../../src/shared/ansi.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
+import { loadRemoteEngineEnv, remoteEngineEnvFile } from '../support/remote-engine-env.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
 
-const ENV_FILE = process.env.BERTH_REMOTE_ENGINE_ENV || '/var/lib/berth-remote/env';
+const ENV_FILE = remoteEngineEnvFile();
 
-function readEnvFile(path: string): Record<string, string> | null {
-  if (!existsSync(path)) return null;
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] !== undefined) out[m[1]] = m[2] ?? '';
-  }
-  return out;
-}
-
-const remote = readEnvFile(ENV_FILE);
-// CI (.ci/run) starts the remote engine and sets this: there, a missing env file is a failure, not a skip.
-if (!remote && process.env.BERTH_REQUIRE_REMOTE_ENGINE === '1') {
-  throw new Error(`BERTH_REQUIRE_REMOTE_ENGINE=1 but ${ENV_FILE} is missing: scripts/setup-remote-engine.sh start did not run or failed`);
-}
+const remote = loadRemoteEngineEnv();
 
 const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
 

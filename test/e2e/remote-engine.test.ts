@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,28 +17,15 @@ import { stripAnsi } from '../../src/shared/ansi.js';
 import { runBerth } from '../support/berth-cli.js';
 import { makeRepo, type FixtureRepo } from '../support/fixture-repo.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
+import { loadRemoteEngineEnv, remoteEngineEnvFile } from '../support/remote-engine-env.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
 import { startRegistry } from '../support/registry.js';
 import { TestImages } from '../support/registry-images.js';
 import { type NetnsTcpProxy, startNetnsTcpProxy } from '../support/netns-tcp-proxy.js';
 
-const ENV_FILE = process.env.BERTH_REMOTE_ENGINE_ENV || '/var/lib/berth-remote/env';
+const ENV_FILE = remoteEngineEnvFile();
 
-function readEnvFile(path: string): Record<string, string> | null {
-  if (!existsSync(path)) return null;
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] !== undefined) out[m[1]] = m[2] ?? '';
-  }
-  return out;
-}
-
-const remote = readEnvFile(ENV_FILE);
-// CI (.ci/run) starts the remote engine and sets this: there, a missing env file is a failure, not a skip.
-if (!remote && process.env.BERTH_REQUIRE_REMOTE_ENGINE === '1') {
-  throw new Error(`BERTH_REQUIRE_REMOTE_ENGINE=1 but ${ENV_FILE} is missing: scripts/setup-remote-engine.sh start did not run or failed`);
-}
+const remote = loadRemoteEngineEnv();
 /** Environment for a berth process that must not see the remote engine through inherited variables. */
 const NO_DOCKER_VARS = { DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' };
 

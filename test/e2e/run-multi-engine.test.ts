@@ -9,29 +9,19 @@
  * gitlab-runner: `concurrent` caps all jobs of the process, `limit` those of one [[runners]]
  * entry (commands/multi.go, common/config.go).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shortToken } from '../../src/gitlab/short-token.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
+import { loadRemoteEngineEnv, remoteEngineEnvFile } from '../support/remote-engine-env.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 
-const ENV_FILE = process.env.BERTH_REMOTE_ENGINE_ENV || '/var/lib/berth-remote/env';
-const remote = existsSync(ENV_FILE)
-  ? Object.fromEntries(
-      readFileSync(ENV_FILE, 'utf8')
-        .split('\n')
-        .map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()))
-        .filter((m): m is RegExpExecArray => m !== null)
-        .map((m) => [m[1]!, m[2]!]),
-    )
-  : null;
-if (!remote && process.env.BERTH_REQUIRE_REMOTE_ENGINE === '1') {
-  throw new Error(`BERTH_REQUIRE_REMOTE_ENGINE=1 but ${ENV_FILE} is missing: scripts/setup-remote-engine.sh start did not run or failed`);
-}
+const ENV_FILE = remoteEngineEnvFile();
+const remote = loadRemoteEngineEnv();
 
 const CONCURRENT = 3;
 const LIMIT = 2;
