@@ -1,12 +1,14 @@
 /**
  * Runs one stage script in a container, the gitlab-runner way: attach, start, write the script
- * to the shell's stdin, stream stdout/stderr into the job log until the container stops.
+ * to the shell's stdin, stream stdout/stderr into the job log until the container stops. The
+ * attach and start may have been done before the stage's turn (LaunchedShell).
  * When the signal aborts, the script's processes get SIGTERM first (every PID but 1), then the
  * container is stopped, then killed; the stage still returns the container's exit code.
  */
 import type { EngineClient } from '../engine/engine-client.js';
 import type { StageScript } from '../job/script-builder.js';
 import type { JobLog } from '../log/job-log.js';
+import { LaunchedShell } from './launched-shell.js';
 import { MarkerFilter } from './marker-filter.js';
 
 export interface StageOutcome {
@@ -46,13 +48,12 @@ export async function runStage(
   log: JobLog,
   signal: AbortSignal,
   timings: StopTimings = DEFAULT_STOP_TIMINGS,
+  /** The container already started, its shell waiting (launched before the stage's turn). */
+  launched?: Promise<LaunchedShell>,
 ): Promise<StageOutcome> {
-  const attachment = await engine.attachContainer(containerId);
   const stdout = new MarkerFilter(log.openStream(), script.markers);
   const stderr = log.openStream();
-  attachment.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
-  attachment.stderr.on('data', (chunk: Buffer) => stderr.write(chunk));
-
+  let shell: LaunchedShell | null = null;
   let stopped = false;
   let stopping = null as Promise<void> | null; // set by onAbort, from a listener
   const onAbort = (): void => {
@@ -60,9 +61,10 @@ export async function runStage(
     stopping ??= stopContainer(engine, containerId, timings);
   };
   try {
-    await engine.startContainer(containerId);
-    const exited = engine.waitContainer(containerId);
-    exited.catch(() => undefined);
+    shell = await (launched ?? LaunchedShell.launch(engine, containerId));
+    const dropped = shell.take({ stdout: (chunk) => stdout.write(chunk), stderr: (chunk) => stderr.write(chunk) });
+    if (dropped) log.warning(`${dropped} bytes the container wrote before the script started were left out`);
+    const { attachment, exited } = shell;
     attachment.stdin.end(script.text);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
@@ -88,7 +90,7 @@ export async function runStage(
     return { exitCode, scriptStarted: stdout.started, scriptExitStatus: stdout.exitStatus, stopped, exited: Promise.resolve() };
   } finally {
     signal.removeEventListener('abort', onAbort);
-    attachment.destroy();
+    shell?.attachment.destroy();
     stdout.end();
     stderr.end();
   }

@@ -1,7 +1,9 @@
 /**
  * DockerExecutor.prewarm against the real engine: the build container is created with the
- * sources in, never started, and the log is held until the job's prepare; a prewarmed job that
- * never runs leaves nothing; a job with services is never prewarmed.
+ * sources in and, when its image has no ENTRYPOINT, started with its shell waiting for the
+ * script (nothing of the job runs); an image's ENTRYPOINT is never started ahead. The log is held
+ * until the job's prepare; a prewarmed job that never runs leaves nothing; a job with services is
+ * never prewarmed.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +40,15 @@ function executorFor(job: JobSpec) {
 
 const treeJob = (script: string[]): JobSpec => testJob({ script, sources: { kind: 'local-tree', root: dir, files: ['hello.txt'] } });
 
+/** Polls `check` every 20 ms, for at most 10 s. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('condition not met in 10 s');
+}
+
 afterEach(async () => {
   expect(await findLeftovers(engine, run.filter)).toEqual(NO_LEFTOVERS);
 });
@@ -48,16 +59,17 @@ afterAll(async () => {
 });
 
 describe('DockerExecutor.prewarm', () => {
-  it('creates the build container with the sources in, never starts it, holds the log until prepare, and the job then runs in it', async () => {
-    const job = treeJob(['cat hello.txt']);
+  it('creates the build container with the sources in, starts only its shell, holds the log until prepare, and the job then runs in it', async () => {
+    const job = treeJob(['touch /tmp/script-ran', 'cat hello.txt']);
     const { executor, log, sink, runner } = executorFor(job);
     await executor.prewarm(new AbortController().signal);
 
     const [listed] = await engine.listContainers([run.filter]);
     expect(listed).toBeDefined();
-    const info = await engine.inspectContainer(listed!.id);
-    expect(info!.state.status).toBe('created');
+    // Started (no ENTRYPOINT in the image): the shell waits on stdin; the script has not run.
+    await until(async () => (await engine.inspectContainer(listed!.id))!.state.status === 'running');
     expect(await engine.getArchive(listed!.id, '/builds/group/project/hello.txt')).not.toBeNull();
+    expect(await engine.getArchive(listed!.id, '/tmp/script-ran')).toBeNull();
     expect(sink.text).toBe('');
 
     const result = await runJob({ job, executor, log, runner });
@@ -70,6 +82,18 @@ describe('DockerExecutor.prewarm', () => {
     expect(text.indexOf('Running with berth')).toBeLessThan(text.indexOf('Preparing the "docker" executor'));
     expect(text.indexOf('Getting source from the working tree')).toBeLessThan(text.indexOf('$ cat hello.txt'));
     expect(text).toContain(`Running on ${listed!.name} via`);
+  });
+
+  it('never starts an image ENTRYPOINT ahead: the container stays created until the job\'s turn', async () => {
+    const job = testJob({ image: { name: 'berth-test/entrypoint-exec:latest' }, script: ['echo in-job'], sources: { kind: 'local-tree', root: dir, files: ['hello.txt'] } });
+    const { executor, log, sink, runner } = executorFor(job);
+    await executor.prewarm(new AbortController().signal);
+    const [listed] = await engine.listContainers([run.filter]);
+    expect((await engine.inspectContainer(listed!.id))!.state.status).toBe('created');
+    const result = await runJob({ job, executor, log, runner });
+    log.end();
+    expect(result.state).toBe('success');
+    expect(stripAnsi(sink.text)).toContain('entrypoint ran');
   });
 
   it('a prewarmed job that never runs: cleanup removes its container, nothing was written to its log', async () => {

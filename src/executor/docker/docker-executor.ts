@@ -2,7 +2,9 @@
  * DockerExecutor: runs one job in Docker containers, as an ordered list of steps:
  *
  *   prepare:  images → allow-lists → pulls ‖ network ‖ build volume → services
- *             → build container ‖ service health checks → sources and file variables
+ *             → build container ‖ service health checks → sources and file variables; the build
+ *             container is started as soon as it exists when its image has no ENTRYPOINT (its
+ *             shell waits for the first stage's script while the sources are copied in)
  *   stages:   each stage script on the build container's stdin (the container is restarted per stage)
  *   cleanup:  every container, network and volume of the job, whatever happened
  *
@@ -37,6 +39,7 @@ import { packSources } from './sources-archive.js';
 import { ContainerProjectFiles } from './container-project-files.js';
 import type { ProjectFiles } from '../project-files.js';
 import type { JobStatusForScript } from '../../job/runner-variables.js';
+import { LaunchedShell } from '../launched-shell.js';
 import { SourcesInAdvance } from '../sources-in-advance.js';
 import { DEFAULT_STOP_TIMINGS, runStage, type StopTimings } from '../stage-runner.js';
 
@@ -67,6 +70,8 @@ export class DockerExecutor implements Executor {
   private buildStopped: Promise<void> = Promise.resolve();
   /** What prewarm() wrote, until prepare() writes it into the job log. */
   private held: Buffer | null = null;
+  /** The build container started early, its shell waiting for the first stage's script. */
+  private launched: Promise<LaunchedShell> | null = null;
 
   constructor(
     private readonly deps: DockerExecutorDeps,
@@ -166,7 +171,15 @@ export class DockerExecutor implements Executor {
       signal,
     );
     const [buildId] = await Promise.all([
-      this.createBuildContainer(image, pulledBuild, mounts, binds, network.net, log, signal),
+      this.createBuildContainer(image, pulledBuild, mounts, binds, network.net, log, signal).then(({ id, startsEarly }) => {
+        // Started now, the container's start (the slowest engine call of a job) overlaps the
+        // sources' fetch and copy; the first stage then only writes its script.
+        if (startsEarly) {
+          this.launched = LaunchedShell.launch(deps.engine, id);
+          this.launched.catch(() => undefined);
+        }
+        return id;
+      }),
       // On a remote engine the health check runs in a probe container of the build image (already there).
       this.services.waitAll(started, deps.settings.waitForServicesTimeout, network.net, signal, {
         ref: pulledBuild.ref,
@@ -195,7 +208,9 @@ export class DockerExecutor implements Executor {
       debugTrace: !this.deps.runner.debugTraceDisabled && variableValue(vars, 'CI_DEBUG_TRACE') === 'true',
     });
     await this.buildStopped;
-    const outcome = await runStage(this.deps.engine, this.buildContainer, script, this.log, signal, this.deps.stopTimings ?? DEFAULT_STOP_TIMINGS);
+    const launched = this.launched ?? undefined;
+    this.launched = null;
+    const outcome = await runStage(this.deps.engine, this.buildContainer, script, this.log, signal, this.deps.stopTimings ?? DEFAULT_STOP_TIMINGS, launched);
     this.buildStopped = outcome.exited;
     if (outcome.stopped) return { exitCode: outcome.exitCode, stopped: true };
     if (!outcome.scriptStarted && outcome.exitCode === 0) {
@@ -223,7 +238,12 @@ export class DockerExecutor implements Executor {
   }
 
   async cleanup(): Promise<string[]> {
+    const launched = this.launched;
+    this.launched = null;
     const problems = await this.tracker.cleanup();
+    // A shell started early that no stage took (the job ended before its script): its container
+    // is gone with the rest; close the connection and the wait.
+    await launched?.then((shell) => shell.dispose(), () => undefined);
     this.buildContainer = null;
     this.files = null;
     this.held = null;
@@ -271,6 +291,11 @@ export class DockerExecutor implements Executor {
     return `berth-${this.deps.runner.shortToken}-project-${this.job.jobInfo.projectId}-cache-${hash}`;
   }
 
+  /**
+   * Creates the build container. `startsEarly`: its image runs no ENTRYPOINT (none in the image,
+   * or cleared with `[""]`), so starting it before the sources are in runs only the shell that
+   * waits for the script; an ENTRYPOINT is the image's program and runs when the job's turn comes.
+   */
   private async createBuildContainer(
     image: ImageSpec,
     pulled: PulledImage,
@@ -279,10 +304,12 @@ export class DockerExecutor implements Executor {
     network: ServiceNetwork,
     log: JobLog,
     signal: AbortSignal,
-  ): Promise<string> {
+  ): Promise<{ id: string; startsEarly: boolean }> {
     const vars = stageVariables(this.job, this.ctx, 'running');
     const spec = buildContainerSpec({ image, pulled, settings: this.deps.settings, labeller: this.labeller, variables: vars, mounts, binds, network, log });
-    return this.tracker.createContainer(spec, signal);
+    const entrypoint = spec.entrypoint ?? pulled.info.config.entrypoint ?? [];
+    const id = await this.tracker.createContainer(spec, signal);
+    return { id, startsEarly: entrypoint.every((part) => part === '') };
   }
 
   /** One tar stream: the project files into CI_PROJECT_DIR, file variables into CI_PROJECT_DIR.tmp. */
