@@ -13,7 +13,9 @@
 // Usage: node bench/exec-overhead/run.mjs [rounds=7]   (after `npm run build` and scripts/setup-test-env.sh)
 // Env: BERTH_MAIN=<path to a berth.mjs> to measure another build;
 //      BERTH_BASELINE=<path to a berth.mjs>: also run that build in every round (before/after side by side);
-//      CONCURRENCY=<n> for the DAG (default 4), given to berth as --concurrency.
+//      CONCURRENCY=<n> for the DAG (default 4), given to berth as --concurrency;
+//      BERTH_ARGS / BERTH_BASELINE_ARGS="--flag ...": extra `berth exec` flags for the measured build / the baseline
+//      (e.g. the same build with and without --prewarm: BERTH_BASELINE=dist/berth.mjs BERTH_ARGS=--prewarm).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,9 @@ const DOCKER = process.env.DOCKER ?? '/usr/bin/docker';
 const MAIN = process.env.BERTH_MAIN ?? fileURLToPath(new URL('../../dist/berth.mjs', import.meta.url));
 const BASELINE = process.env.BERTH_BASELINE;
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
+const words = (v) => (v ?? '').split(/\s+/).filter(Boolean);
+const MAIN_ARGS = words(process.env.BERTH_ARGS);
+const BASELINE_ARGS = words(process.env.BERTH_BASELINE_ARGS);
 
 function repo(yaml) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
@@ -133,7 +138,8 @@ async function dockerRuns(p, concurrency) {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const berthExec = (dir, args = [], main = MAIN) => timed(process.execPath, [main, 'exec', '--cwd', dir, ...args]);
+const berthExec = (dir, args = []) => timed(process.execPath, [MAIN, 'exec', '--cwd', dir, ...MAIN_ARGS, ...args]);
+const baselineExec = (dir, args = []) => timed(process.execPath, [BASELINE, 'exec', '--cwd', dir, ...BASELINE_ARGS, ...args]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dirs = { three: repo(three.yaml), chain: repo(chain.yaml), dag: repo(dag.yaml), big: repo(bigPipeline) };
@@ -146,7 +152,7 @@ try {
   // Warm-up: page cache, image layers, node's compile cache.
   await berthExec(dirs.three);
   await dockerRuns(three, 1);
-  if (BASELINE) await berthExec(dirs.three, [], BASELINE);
+  if (BASELINE) await baselineExec(dirs.three);
   const results = Object.fromEntries(cases.map((c) => [c.key, { berth: [], docker: [], baseline: [] }]));
   const rss = Object.fromEntries(cases.map((c) => [c.key, []]));
   for (let i = 0; i < ROUNDS; i++) {
@@ -158,7 +164,7 @@ try {
         rss[c.key].push(b.peakKb);
       };
       const runDocker = async () => r.docker.push(await dockerRuns(c.p, c.concurrency));
-      const runBaseline = async () => BASELINE && r.baseline.push((await berthExec(dirs[c.key], c.args, BASELINE)).ms);
+      const runBaseline = async () => BASELINE && r.baseline.push((await baselineExec(dirs[c.key], c.args)).ms);
       if (i % 2 === 0) await runBerth().then(runDocker).then(runBaseline);
       else await runBaseline().then(runDocker).then(runBerth);
     }
@@ -167,7 +173,7 @@ try {
   for (let i = 0; i < ROUNDS; i++) list.push((await berthExec(dirs.big, ['--list'])).ms);
   const line = (label, value) => console.log(`${label.padEnd(46)} ${value}`);
   const ratio = (key) => median(results[key].berth) / median(results[key].docker);
-  line('berth', MAIN);
+  line('berth', `${MAIN} ${MAIN_ARGS.join(' ')}`);
   line('rounds (interleaved, order alternating)', ROUNDS);
   line('berth exec, 3 jobs/3 stages', `median ${median(results.three.berth).toFixed(0)} ms`);
   line('3 x docker run --rm', `median ${median(results.three.docker).toFixed(0)} ms`);
@@ -183,7 +189,7 @@ try {
   line('berth peak RSS, 3 jobs / chain / DAG', `${peak('three')} / ${peak('chain')} / ${peak('dag')}   (target <= 100)`);
   line('berth exec --list, 50 jobs', `median ${median(list).toFixed(0)} ms   (target < 300)`);
   if (BASELINE) {
-    line('baseline berth', BASELINE);
+    line('baseline berth', `${BASELINE} ${BASELINE_ARGS.join(' ')}`);
     for (const [key, label] of [['three', '3 jobs'], ['chain', '10-job chain'], ['dag', '50-job DAG']]) {
       const b = median(results[key].baseline);
       line(`baseline, ${label}`, `median ${b.toFixed(0)} ms, ratio to docker run ${(b / median(results[key].docker)).toFixed(2)}, berth / baseline ${(median(results[key].berth) / b).toFixed(2)}`);

@@ -19,7 +19,7 @@ export interface ExecOptions {
   /** With `list`: print the planned pipeline as JSON (format version 1). */
   json: boolean;
   concurrency: number;
-  /** `--prewarm`: prepare the next jobs' build containers while the jobs before them run. */
+  /** Prepare the next jobs' build containers while the jobs before them run (on unless `--no-prewarm`). */
   prewarm?: boolean;
   dockerImage?: string;
   /** `--output-limit`: KiB of one job's log (as gitlab-runner's output_limit). */

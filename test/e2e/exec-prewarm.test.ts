@@ -66,7 +66,7 @@ async function release(pid: number, job: string): Promise<void> {
 }
 
 describe('berth exec: prewarming (end to end)', () => {
-  it('runs the next job in the container prepared while the job before it ran', async () => {
+  it('by default, runs the next job in the container prepared while the job before it ran', async () => {
     const dir = repo(`stages: [build, test]
 ${gatedJob('first', 0)}
 second:
@@ -74,7 +74,7 @@ second:
   image: berth-test/busybox:latest
   script: ['touch /tmp/second-ran', 'cat data.txt', 'echo second-ran']
 `);
-    const run = startBerth(['exec', '--cwd', dir, '--prewarm']);
+    const run = startBerth(['exec', '--cwd', dir]);
     await run.waitFor(/first\s+\| first-started/);
     const warm = await awaitContainer(run.child.pid!, 'second');
     await expectWaitingShell(warm.id);
@@ -88,6 +88,27 @@ second:
     const second = res.stdout.split('\n').filter((l) => /^second\s+\|/.test(l)).join('\n');
     expect(second.split('Preparing the "docker" executor').length).toBe(2);
     expect(second.indexOf('Running with berth')).toBeLessThan(second.indexOf('Preparing the "docker" executor'));
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+  });
+
+  it('with --no-prewarm, the next job gets its container only when its turn comes', async () => {
+    const dir = repo(`stages: [build, test]
+${gatedJob('first', 0)}
+second:
+  stage: test
+  image: berth-test/busybox:latest
+  script: ['echo second-ran']
+`);
+    const run = startBerth(['exec', '--cwd', dir, '--no-prewarm']);
+    await run.waitFor(/first\s+\| first-started/);
+    // The first job is held until the test lets it go: a prewarm would have made this container by now
+    // (the default run above shows it appears while the first job waits).
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await containersOf(run.child.pid!, 'second')).toEqual([]);
+    await release(run.child.pid!, 'first');
+    const res = await run.result;
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/second\s+\| second-ran/);
     expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
   });
 

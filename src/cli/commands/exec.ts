@@ -23,7 +23,8 @@ export function register(program: Command): void {
     .option('--list', 'list jobs, stages, needs and when without running anything', false)
     .option('--json', 'with --list: print the planned jobs as JSON (a stable format, see the README)', false)
     .option('--concurrency <n>', 'jobs run in parallel at most', (v: string) => parsePositive(v, '--concurrency'), availableParallelism())
-    .option('--prewarm', 'create the next jobs\' build containers and copy their sources in while the jobs before them run (helps wide DAGs; on 2 cores it slowed sequential stages, see bench/exec-overhead)', false)
+    .option('--prewarm', 'prepare the next jobs\' build containers (created, sources in, shell started) while the jobs before them run (the default)', true)
+    .option('--no-prewarm', 'prepare each job only when its turn comes')
     .option('--docker-image <image>', 'image for jobs that name none (as [runners.docker] image)')
     .option(
       '--output-limit <KiB>',
