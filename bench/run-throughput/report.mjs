@@ -13,11 +13,11 @@ export const median = (xs) => {
 export function phases(jobs, events) {
   const steps = {
     'hand-out -> build container created': [],
+    'created -> started (shell waits; overlaps git)': [],
     'created -> git fetch starts (repository set up)': [],
     'git fetch, first -> last request (server side)': [],
     'git last request -> sources copied in': [],
-    'sources copied in -> script starts': [],
-    'script (start -> exit)': [],
+    'ready (sources in and started) -> script ends': [],
     'exit -> container removed (cleanup)': [],
     'removed -> final update accepted': [],
   };
@@ -26,12 +26,16 @@ export function phases(jobs, events) {
   };
   for (const j of jobs) {
     const e = events.get(j.id) ?? {};
+    const copied = e['extract-to-dir'];
+    // A build container whose image has no ENTRYPOINT is started as soon as it exists (its shell
+    // waits for the script); the script can only begin once the sources are in as well.
+    const ready = copied !== undefined && e.start !== undefined ? Math.max(copied, e.start) : undefined;
     add('hand-out -> build container created', j.handedOutAt, e.create);
+    add('created -> started (shell waits; overlaps git)', e.create, e.start);
     add('created -> git fetch starts (repository set up)', e.create, j.gitFirstAt);
     add('git fetch, first -> last request (server side)', j.gitFirstAt, j.gitLastAt);
-    add('git last request -> sources copied in', j.gitLastAt, e['extract-to-dir']);
-    add('sources copied in -> script starts', e['extract-to-dir'], e.start);
-    add('script (start -> exit)', e.start, e.die);
+    add('git last request -> sources copied in', j.gitLastAt, copied);
+    add('ready (sources in and started) -> script ends', ready, e.die);
     add('exit -> container removed (cleanup)', e.die, e.destroy);
     add('removed -> final update accepted', e.destroy, j.finalAt);
   }
