@@ -12,13 +12,13 @@
 //
 // Usage: npm run build && node bench/run-throughput/run.mjs [idle-seconds=25] [--rounds=3] [--json]
 //        (BERTH_MAIN=<file> runs another build of the CLI; BERTH_NODE_ARGS="--cpu-prof ..." adds
-//        node flags to the daemon only)
+//        node flags to the daemon only; BERTH_DAEMON_LOG=<file> appends the daemon's stderr there)
 //        (or `npm run bench:run`; needs scripts/setup-test-env.sh: the engine and berth-test images)
 // The servers come from test/support (TypeScript): bench-servers.ts is bundled with esbuild
 // into a temp file at start.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -103,7 +103,10 @@ async function round({ startBenchServers, now }) {
       env: { ...process.env, NO_COLOR: '1', TMPDIR: daemonTmp },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    daemon.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
+    daemon.stderr.on('data', (d) => {
+      stderr = (stderr + d).slice(-20_000);
+      if (process.env.BERTH_DAEMON_LOG) appendFileSync(process.env.BERTH_DAEMON_LOG, d);
+    });
     const exited = new Promise((resolve) => daemon.on('close', (code, signal) => resolve({ code, signal })));
     const pid = daemon.pid;
     let peakKb = 0;
