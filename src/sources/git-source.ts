@@ -28,7 +28,10 @@ export interface GitSourceOptions {
   cloneDir?: string;
   /** `[[runners]] clone_url`: replaces the scheme and host of the repository URL. */
   cloneUrl?: string;
-  /** The runner's system id: names the owner of git's temp folders (swept at the next start). */
+  /**
+   * The runner's system id. Unused since git needs no temp folder (git-command.ts); the daemon's
+   * start-up sweep still removes the folders an older berth left (git-temp-dir.ts).
+   */
   systemId?: string;
 }
 
@@ -61,8 +64,9 @@ export class GitSource implements SourceProvider {
     // Whatever git prints goes through the job's masking (its token, masked variables, token prefixes).
     const phrases = maskPhrasesForJob(job);
     const scrub = (text: string): string => maskText(text, phrases, job.features.tokenMaskPrefixes);
-    const git = await createGitRunner(credentials, scrub, this.opts.systemId);
     try {
+      // HOME: a folder that does not exist, in the runner's private cache (git-command.ts).
+      const git = createGitRunner({ url, credentials, home: join(this.opts.cacheDir, '.no-home'), scrub });
       const fresh = !existsSync(join(dir, '.git'));
       // gitlab-runner runs `git init`, `git remote add|set-url origin`, `git fetch`, `git checkout`
       // (shells/abstract.go writeRefspecFetchCmd). Every git process costs a fork of this
@@ -86,13 +90,16 @@ export class GitSource implements SourceProvider {
       // objects stay in the one pack they came in (fetch.unpackLimit=1; git unpacks fewer than
       // 100 into a file and a folder each), so fewer files are listed, copied into the build
       // container and removed afterwards.
-      const perJob = reuse ? [] : ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0', '-c', 'fetch.unpackLimit=1'];
+      // Nor does it need its pack and index flushed to disk (core.fsync=none: index-pack fsyncs
+      // both by default, tens of milliseconds on a busy disk), nor its checkout.
+      const noFsync = reuse ? [] : ['-c', 'core.fsync=none'];
+      const perJob = reuse ? [] : [...noFsync, '-c', 'maintenance.auto=false', '-c', 'gc.auto=0', '-c', 'fetch.unpackLimit=1'];
       await git.run([...perJob, 'fetch', '--quiet', '--prune', ...(depth ? [`--depth=${depth}`] : []), 'origin', ...refspecs], dir, signal);
       if (variableValue(vars, 'GIT_CHECKOUT') === 'false') {
         log.println('Skipping Git checkout');
       } else {
         log.println(`Checking out ${job.gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${job.gitInfo.ref})...`);
-        await git.run(['checkout', '-f', '-q', job.gitInfo.sha], dir, signal);
+        await git.run([...noFsync, 'checkout', '-f', '-q', job.gitInfo.sha], dir, signal);
         const clean = variableValue(vars, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
         if (!fresh && clean !== 'none') await git.run(['clean', ...clean.split(/\s+/).filter(Boolean)], dir, signal);
       }
@@ -111,8 +118,6 @@ export class GitSource implements SourceProvider {
       unlock();
       if (!reuse) await rm(dir, { recursive: true, force: true });
       throw err;
-    } finally {
-      await git.dispose();
     }
   }
 }
@@ -138,9 +143,10 @@ export async function initRepository(dir: string, url: string): Promise<void> {
   if (/[\n\r\0]/.test(url)) throw new GitError('The repository URL contains a line break or NUL: check the project\'s repository URL (or clone_url)');
   const quoted = /^\s|\s$|["\\#;]/.test(url) ? `"${url.replace(/[\\"]/g, (c) => `\\${c}`)}"` : url;
   const gitDir = join(dir, '.git');
-  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) await mkdir(join(gitDir, sub), { recursive: true });
-  await writeFile(join(gitDir, 'HEAD'), 'ref: refs/heads/master\n');
-  await writeFile(
+  await Promise.all(['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'].map((sub) => mkdir(join(gitDir, sub), { recursive: true })));
+  await Promise.all([
+    writeFile(join(gitDir, 'HEAD'), 'ref: refs/heads/master\n'),
+    writeFile(
     join(gitDir, 'config'),
     [
       '[core]',
@@ -153,7 +159,8 @@ export async function initRepository(dir: string, url: string): Promise<void> {
       '\tfetch = +refs/heads/*:refs/remotes/origin/*',
       '',
     ].join('\n'),
-  );
+    ),
+  ]);
 }
 
 function withCloneUrl(repoUrl: string, cloneUrl?: string): string {
