@@ -124,6 +124,17 @@ describe('GitSource', () => {
     await fetched.fetched!.release();
   });
 
+  it('makes the clone folder again when it was removed while the runner runs', async () => {
+    const cloneDir = join(root, 'removed-clones');
+    const source = new GitSource({ cacheDir: join(root, 'cache'), cloneDir });
+    await (await fetchWith(source, job())).fetched!.release();
+    rmSync(cloneDir, { recursive: true, force: true });
+    const again = await fetchWith(source, job());
+    expect(readFileSync(join(again.fetched!.root, 'file.txt'), 'utf8')).toBe('version 3\n');
+    expect(statSync(cloneDir).mode & 0o777).toBe(0o700);
+    await again.fetched!.release();
+  });
+
   it('creates the repository without git\'s template (no sample hooks copied into every build container)', async () => {
     const source = new GitSource({ cacheDir: join(root, 'cache') });
     const { fetched } = await fetchWith(source, job());

@@ -5,8 +5,7 @@
  * GIT_CLEAN_FLAGS, `clone_url`. Log lines as gitlab-runner prints them; the job token never.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSpec } from '../job/job-spec.js';
@@ -41,12 +40,30 @@ export class GitSource implements SourceProvider {
   readonly header = 'Getting source from Git repository';
   private readonly locks = new KeyedMutex();
 
+  /** The runner's private folders, made (or made private) once per runner, not per job. */
+  private readonly privateDirs = new Map<string, Promise<void>>();
+
   constructor(private readonly opts: GitSourceOptions) {}
 
+  private privateDir(dir: string, again = false): Promise<void> {
+    let made = again ? undefined : this.privateDirs.get(dir);
+    if (!made) {
+      made = makePrivateDir(dir);
+      this.privateDirs.set(dir, made);
+      made.catch(() => this.privateDirs.delete(dir));
+    }
+    return made;
+  }
+
   private async newCloneDir(): Promise<string> {
-    if (!this.opts.cloneDir) return mkdtemp(join(tmpdir(), 'berth-src-'));
-    await makePrivateDir(this.opts.cloneDir);
-    return mkdtemp(join(this.opts.cloneDir, 'berth-src-'));
+    const parent = this.opts.cloneDir;
+    if (!parent) return mkdtemp(join(tmpdir(), 'berth-src-'));
+    await this.privateDir(parent);
+    return mkdtemp(join(parent, 'berth-src-')).catch(async (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.privateDir(parent, true); // removed since it was made
+      return mkdtemp(join(parent, 'berth-src-'));
+    });
   }
 
   async fetch(job: JobSpec, log: JobLog, signal: AbortSignal): Promise<FetchedSources | null> {
@@ -67,7 +84,8 @@ export class GitSource implements SourceProvider {
     try {
       // HOME: a folder that does not exist, in the runner's private cache (git-command.ts).
       const git = createGitRunner({ url, credentials, home: join(this.opts.cacheDir, '.no-home'), scrub });
-      const fresh = !existsSync(join(dir, '.git'));
+      // A per-job clone is a new empty folder; a reused repository exists once its .git does.
+      const fresh = !reuse || !(await exists(join(dir, '.git')));
       // gitlab-runner runs `git init`, `git remote add|set-url origin`, `git fetch`, `git checkout`
       // (shells/abstract.go writeRefspecFetchCmd). Every git process costs a fork of this
       // process, which blocks the event loop of every running job until the child has started
@@ -76,8 +94,10 @@ export class GitSource implements SourceProvider {
       // itself (initRepository), and a reused repository keeps its URL (its folder is named
       // after the URL's hash, so `set-url` could only write the same one).
       if (fresh) {
-        if (reuse) await makePrivateDir(this.opts.cacheDir);
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        if (reuse) {
+          await this.privateDir(this.opts.cacheDir);
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+        }
         await initRepository(dir, url);
         log.println('Created fresh repository.');
       } else {
@@ -143,8 +163,9 @@ export async function initRepository(dir: string, url: string): Promise<void> {
   if (/[\n\r\0]/.test(url)) throw new GitError('The repository URL contains a line break or NUL: check the project\'s repository URL (or clone_url)');
   const quoted = /^\s|\s$|["\\#;]/.test(url) ? `"${url.replace(/[\\"]/g, (c) => `\\${c}`)}"` : url;
   const gitDir = join(dir, '.git');
-  await Promise.all(['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'].map((sub) => mkdir(join(gitDir, sub), { recursive: true })));
+  await mkdir(gitDir);
   await Promise.all([
+    ...['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'].map((sub) => mkdir(join(gitDir, sub), { recursive: true })),
     writeFile(join(gitDir, 'HEAD'), 'ref: refs/heads/master\n'),
     writeFile(
     join(gitDir, 'config'),
@@ -174,6 +195,13 @@ function withCloneUrl(repoUrl: string, cloneUrl?: string): string {
   } catch {
     return repoUrl;
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function hash(text: string): string {

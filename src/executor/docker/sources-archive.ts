@@ -7,8 +7,8 @@
  * path whose folder is a symbolic link fails the archive (git refuses such paths too), and each
  * file is opened with O_NOFOLLOW and must still be a regular file.
  */
-import { constants, createReadStream } from 'node:fs';
-import { open, readlink, type FileHandle } from 'node:fs/promises';
+import { close as fsClose, constants, createReadStream, fstat as fsFstat, open as fsOpen, read as fsRead, type Stats } from 'node:fs';
+import { open, readlink } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -126,9 +126,10 @@ async function load(root: string, rel: string, links: LeadingLinkCheck): Promise
   }
   if (bad) return { kind: 'skip' }; // gone since it was listed
   const hostPath = join(root, rel);
-  let handle: FileHandle;
+  // The callback API on a plain descriptor: a FileHandle per file costs several times its CPU.
+  let fd: number;
   try {
-    handle = await open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = await openFd(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     // O_NOFOLLOW on a symbolic link: ELOOP. Anything else: deleted or unreadable since it was listed.
     if ((err as NodeJS.ErrnoException).code !== 'ELOOP') return { kind: 'skip' };
@@ -136,21 +137,27 @@ async function load(root: string, rel: string, links: LeadingLinkCheck): Promise
     return target === null ? { kind: 'skip' } : { kind: 'symlink', target };
   }
   try {
-    const st = await handle.stat();
+    const st = await fstatFd(fd);
     if (!st.isFile()) return { kind: 'skip' };
     if (st.size > SMALL_FILE) return { kind: 'large' };
     const body = Buffer.allocUnsafe(st.size);
     let filled = 0;
     while (filled < body.length) {
-      const { bytesRead } = await handle.read(body, filled, body.length - filled, filled);
+      const bytesRead = await readFd(fd, body, filled, body.length - filled, filled);
       if (bytesRead === 0) break; // shortened since its fstat: what is there
       filled += bytesRead;
     }
     return { kind: 'file', body: body.subarray(0, filled), mode: fileMode(st.mode), mtime: st.mtime };
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
 }
+
+const openFd = (path: string, flags: number): Promise<number> => new Promise((resolve, reject) => fsOpen(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+const fstatFd = (fd: number): Promise<Stats> => new Promise((resolve, reject) => fsFstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
+const readFd = (fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> =>
+  new Promise((resolve, reject) => fsRead(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+const closeFd = (fd: number): Promise<void> => new Promise((resolve) => fsClose(fd, () => resolve()));
 
 /** Execute bits kept, open to everyone (gitlab-runner's umask 0000). */
 const fileMode = (mode: number): number => (mode & 0o111 ? 0o777 : 0o666);
