@@ -61,7 +61,13 @@ export function gitEnvironment(opts: Pick<GitRunnerOptions, 'url' | 'credentials
 
 export function createGitRunner(opts: GitRunnerOptions): GitRunner {
   const env = gitEnvironment(opts);
-  return { run: (args, cwd, signal) => runGit(args, cwd, env, opts.scrub, signal) };
+  // A refused header makes git ask for a user name, which it may not (GIT_TERMINAL_PROMPT=0, no
+  // askpass): "could not read Username ... terminal prompts disabled" says nothing of the cause.
+  const explain = (detail: string): string =>
+    opts.credentials && /could not read (Username|Password) for/.test(detail)
+      ? `${opts.url} refused the job's credentials (the job token, sent as an HTTP Authorization header); the token may have expired or the project may not allow this job to read it: retry the job, or check the project's CI/CD job token settings (git: ${detail})`
+      : detail;
+  return { run: (args, cwd, signal) => runGit(args, cwd, env, (text) => explain(opts.scrub(text)), signal) };
 }
 
 /** The git command of `args` for messages: the first argument after any `-c key=value` pairs. */

@@ -180,7 +180,7 @@ describe('GitSource', () => {
     spec.gitInfo.repoUrl = spec.gitInfo.repoUrl.replace(TOKEN, 'glcbt-wrong-token');
     const err = await fetchWith(source, spec).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/git fetch failed/);
+    expect((err as Error).message).toMatch(/git fetch failed \(exit code 128\): http:\/\/127\.0\.0\.1:\d+\/group\/project\.git refused the job's credentials/);
     expect((err as Error).message).not.toContain('glcbt-wrong-token');
     expect((err as Error).message).not.toContain(Buffer.from('gitlab-ci-token:glcbt-wrong-token').toString('base64'));
   });
