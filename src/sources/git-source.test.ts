@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,6 +193,24 @@ describe('GitSource', () => {
     expect(git(fetched!.root, 'rev-parse', 'refs/remotes/origin/main')).toBe(shas[2]);
     expect(git(fetched!.root, 'status', '--porcelain')).toBe('');
     await fetched!.release();
+  });
+});
+
+describe('listTree', () => {
+  it('lists what node\'s recursive readdir lists: files and links (a link to a folder not followed), no folders, sorted', async () => {
+    const dir = mkdtempSync(join(root, 'tree-'));
+    for (const d of ['a/b/c', 'a/empty', '.git/objects/pack', 'z']) mkdirSync(join(dir, d), { recursive: true });
+    for (const f of ['top.txt', 'a/b/c/deep.txt', 'a/b/mid.txt', '.git/HEAD', '.git/objects/pack/p.pack', 'z/Z', 'B.txt']) writeFileSync(join(dir, f), f);
+    symlinkSync('a/b', join(dir, 'link-to-folder'));
+    symlinkSync('top.txt', join(dir, 'a/link-to-file'));
+    const reference = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() || e.isSymbolicLink())
+      .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+      .sort();
+    expect(await listTree(dir)).toEqual(reference);
+    expect(reference).toContain('link-to-folder');
+    expect(reference).not.toContain('link-to-folder/mid.txt');
+    expect(reference).toHaveLength(9);
   });
 });
 

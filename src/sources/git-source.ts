@@ -208,11 +208,24 @@ function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
-/** Every file, symlink and sub-folder's file under `root`, relative, the .git folder included. */
+/**
+ * Every file, symlink and sub-folder's file under `root`, relative, the .git folder included;
+ * links to folders are listed, never followed. The folders of one level are read at once:
+ * node's recursive readdir reads them one after the other, one thread-pool round trip each
+ * (a checkout's .git alone has a dozen folders).
+ */
 export async function listTree(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() || e.isSymbolicLink())
-    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(root.length + 1))
-    .sort();
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(rel ? join(root, rel) : root, { withFileTypes: true });
+    const folders: Promise<void>[] = [];
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) folders.push(walk(path));
+      else if (e.isFile() || e.isSymbolicLink()) out.push(path);
+    }
+    await Promise.all(folders);
+  };
+  await walk('');
+  return out.sort();
 }
