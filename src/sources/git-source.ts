@@ -168,18 +168,18 @@ export async function initRepository(dir: string, url: string): Promise<void> {
     ...['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'].map((sub) => mkdir(join(gitDir, sub), { recursive: true })),
     writeFile(join(gitDir, 'HEAD'), 'ref: refs/heads/master\n'),
     writeFile(
-    join(gitDir, 'config'),
-    [
-      '[core]',
-      '\trepositoryformatversion = 0',
-      '\tfilemode = true',
-      '\tbare = false',
-      '\tlogallrefupdates = true',
-      '[remote "origin"]',
-      `\turl = ${quoted}`,
-      '\tfetch = +refs/heads/*:refs/remotes/origin/*',
-      '',
-    ].join('\n'),
+      join(gitDir, 'config'),
+      [
+        '[core]',
+        '\trepositoryformatversion = 0',
+        '\tfilemode = true',
+        '\tbare = false',
+        '\tlogallrefupdates = true',
+        '[remote "origin"]',
+        `\turl = ${quoted}`,
+        '\tfetch = +refs/heads/*:refs/remotes/origin/*',
+        '',
+      ].join('\n'),
     ),
   ]);
 }
