@@ -1,15 +1,15 @@
 /**
- * Runs `git` on the runner host for a job's sources. Credentials never appear on a command
- * line or in a URL that git could print: the job token reaches git through GIT_ASKPASS (a
- * tiny script that reads them from the environment of that one git process). Output that git
- * prints is passed through `scrub` before it reaches any log.
+ * Runs `git` on the runner host for a job's sources. The job token reaches git as an HTTP
+ * header set through git's environment (GIT_CONFIG_COUNT / GIT_CONFIG_KEY_0 / GIT_CONFIG_VALUE_0:
+ * `http.<repository URL>.extraHeader = Authorization: Basic <base64 user:password>`), the way
+ * GitLab accepts a job token for git over HTTP (GL: lib/gitlab/auth.rb, user `gitlab-ci-token`).
+ * So it is never on a command line, in a URL git could print, or in a file; git sends it with its
+ * first request (no 401 round trip, no askpass program, no temp folder). Output that git prints is
+ * passed through `scrub` before it reaches any log.
  */
 import { spawn } from 'node:child_process';
-import { chmod, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { BerthError } from '../shared/errors.js';
 import { safeGitArgv } from '../shared/safe-git-argv.js';
-import { makeGitTempDir } from './git-temp-dir.js';
 
 export interface GitCredentials {
   username: string;
@@ -24,36 +24,50 @@ export class GitError extends BerthError {
 
 export interface GitRunner {
   run(args: string[], cwd: string, signal?: AbortSignal): Promise<string>;
-  dispose(): Promise<void>;
 }
 
-const ASKPASS = `#!/bin/sh
-case "$1" in
-  Username*) printf '%s\\n' "$BERTH_GIT_USERNAME" ;;
-  *) printf '%s\\n' "$BERTH_GIT_PASSWORD" ;;
-esac
-`;
+export interface GitRunnerOptions {
+  /** The repository URL without credentials: the header is sent only to it. */
+  url: string;
+  credentials: GitCredentials | null;
+  /**
+   * git's HOME: a folder that does not exist and that only berth's user could create (under
+   * the runner's private git cache), so that no `.gitconfig`, `.netrc` or `.config/git` of the
+   * host user reaches the job's git.
+   */
+  home: string;
+  scrub: (text: string) => string;
+}
 
-/** `systemId` names the owner of the run's temp folder (git-temp-dir.ts: swept at the next start). */
-export async function createGitRunner(credentials: GitCredentials | null, scrub: (text: string) => string, systemId?: string): Promise<GitRunner> {
-  const dir = await makeGitTempDir(systemId);
-  const askpass = join(dir, 'askpass.sh');
-  await writeFile(askpass, ASKPASS, { mode: 0o700 });
-  await chmod(askpass, 0o700);
+/** The environment of every git process of one job: nothing inherited but PATH. */
+export function gitEnvironment(opts: Pick<GitRunnerOptions, 'url' | 'credentials' | 'home'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    HOME: dir,
+    HOME: opts.home,
     LANG: 'C',
     GIT_TERMINAL_PROMPT: '0',
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_ASKPASS: askpass,
-    BERTH_GIT_USERNAME: credentials?.username ?? '',
-    BERTH_GIT_PASSWORD: credentials?.password ?? '',
+    GIT_CONFIG_GLOBAL: '/dev/null',
   };
-  return {
-    run: (args, cwd, signal) => runGit(args, cwd, env, scrub, signal),
-    dispose: () => rm(dir, { recursive: true, force: true }),
-  };
+  if (opts.credentials) {
+    if (/[\n\r\0]/.test(opts.url)) throw new GitError('The repository URL contains a line break or NUL: check the project\'s repository URL (or clone_url)');
+    const basic = Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`, 'utf8').toString('base64');
+    env.GIT_CONFIG_COUNT = '1';
+    env.GIT_CONFIG_KEY_0 = `http.${opts.url}.extraHeader`;
+    env.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;
+  }
+  return env;
+}
+
+export function createGitRunner(opts: GitRunnerOptions): GitRunner {
+  const env = gitEnvironment(opts);
+  // A refused header makes git ask for a user name, which it may not (GIT_TERMINAL_PROMPT=0, no
+  // askpass): "could not read Username ... terminal prompts disabled" says nothing of the cause.
+  const explain = (detail: string): string =>
+    opts.credentials && /could not read (Username|Password) for/.test(detail)
+      ? `${opts.url} refused the job's credentials (the job token, sent as an HTTP Authorization header); the token may have expired or the project may not allow this job to read it: retry the job, or check the project's CI/CD job token settings (git: ${detail})`
+      : detail;
+  return { run: (args, cwd, signal) => runGit(args, cwd, env, (text) => explain(opts.scrub(text)), signal) };
 }
 
 /** The git command of `args` for messages: the first argument after any `-c key=value` pairs. */

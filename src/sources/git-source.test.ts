@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { plainVariable, type JobSpec } from '../job/job-spec.js';
 import { stripAnsi } from '../shared/ansi.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
-import { GitSource, initRepository } from './git-source.js';
+import { gitEnvironment } from './git-command.js';
+import { GitSource, initRepository, listTree } from './git-source.js';
 
 const TOKEN = 'glcbt-job-token-1234567890';
 let root: string;
@@ -86,6 +87,27 @@ describe('GitSource', () => {
     expect(server.requests.some((r) => r.authorized)).toBe(true);
   });
 
+  it('sends the token as a header with git\'s first request (no 401 round trip, no askpass), in no file', async () => {
+    const cacheDir = join(root, 'header-cache');
+    const cloneDir = join(root, 'header-clones');
+    const source = new GitSource({ cacheDir, cloneDir });
+    const before = server.requests.length;
+    const { fetched } = await fetchWith(source, job());
+    const requests = server.requests.slice(before);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((r) => !r.authorized)).toEqual([]);
+    const basic = Buffer.from(`gitlab-ci-token:${TOKEN}`).toString('base64');
+    const leaks = (await listTree(fetched!.root)).filter((f) => {
+      const text = readFileSync(join(fetched!.root, f), 'latin1');
+      return text.includes(TOKEN) || text.includes(basic);
+    });
+    expect(leaks).toEqual([]);
+    // git's HOME does not exist: no temp folder, and no .gitconfig or .netrc of the host's user.
+    expect(existsSync(join(cacheDir, '.no-home'))).toBe(false);
+    await fetched!.release();
+    expect(readdirSync(cloneDir)).toEqual([]);
+  });
+
   it('keeps the repository copies in folders only berth\'s user may enter (0700), also when an older berth made them 0755', async () => {
     const cacheDir = join(root, 'private-cache');
     const cloneDir = join(root, 'private-clones');
@@ -100,6 +122,17 @@ describe('GitSource', () => {
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     expect(statSync(fetched.fetched!.root).mode & 0o777).toBe(0o700);
     await fetched.fetched!.release();
+  });
+
+  it('makes the clone folder again when it was removed while the runner runs', async () => {
+    const cloneDir = join(root, 'removed-clones');
+    const source = new GitSource({ cacheDir: join(root, 'cache'), cloneDir });
+    await (await fetchWith(source, job())).fetched!.release();
+    rmSync(cloneDir, { recursive: true, force: true });
+    const again = await fetchWith(source, job());
+    expect(readFileSync(join(again.fetched!.root, 'file.txt'), 'utf8')).toBe('version 3\n');
+    expect(statSync(cloneDir).mode & 0o777).toBe(0o700);
+    await again.fetched!.release();
   });
 
   it('creates the repository without git\'s template (no sample hooks copied into every build container)', async () => {
@@ -147,8 +180,9 @@ describe('GitSource', () => {
     spec.gitInfo.repoUrl = spec.gitInfo.repoUrl.replace(TOKEN, 'glcbt-wrong-token');
     const err = await fetchWith(source, spec).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/git fetch failed/);
+    expect((err as Error).message).toMatch(/git fetch failed \(exit code 128\): http:\/\/127\.0\.0\.1:\d+\/group\/project\.git refused the job's credentials/);
     expect((err as Error).message).not.toContain('glcbt-wrong-token');
+    expect((err as Error).message).not.toContain(Buffer.from('gitlab-ci-token:glcbt-wrong-token').toString('base64'));
   });
 
   it('points origin at the repository URL without the token, as `git remote add` does, with git reading the same settings', async () => {
@@ -159,6 +193,60 @@ describe('GitSource', () => {
     expect(git(fetched!.root, 'rev-parse', 'refs/remotes/origin/main')).toBe(shas[2]);
     expect(git(fetched!.root, 'status', '--porcelain')).toBe('');
     await fetched!.release();
+  });
+});
+
+describe('listTree', () => {
+  it('lists what node\'s recursive readdir lists: files and links (a link to a folder not followed), no folders, sorted', async () => {
+    const dir = mkdtempSync(join(root, 'tree-'));
+    for (const d of ['a/b/c', 'a/empty', '.git/objects/pack', 'z']) mkdirSync(join(dir, d), { recursive: true });
+    for (const f of ['top.txt', 'a/b/c/deep.txt', 'a/b/mid.txt', '.git/HEAD', '.git/objects/pack/p.pack', 'z/Z', 'B.txt']) writeFileSync(join(dir, f), f);
+    symlinkSync('a/b', join(dir, 'link-to-folder'));
+    symlinkSync('top.txt', join(dir, 'a/link-to-file'));
+    const reference = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() || e.isSymbolicLink())
+      .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+      .sort();
+    expect(await listTree(dir)).toEqual(reference);
+    expect(reference).toContain('link-to-folder');
+    expect(reference).not.toContain('link-to-folder/mid.txt');
+    expect(reference).toHaveLength(9);
+  });
+});
+
+describe('gitEnvironment', () => {
+  const url = 'https://gitlab.example.com/group/project.git';
+
+  it('carries the credentials only as an Authorization header for the repository URL, nothing of the host\'s environment', () => {
+    const env = gitEnvironment({ url, credentials: { username: 'gitlab-ci-token', password: TOKEN }, home: '/nowhere/.no-home' });
+    expect(env).toEqual({
+      PATH: process.env.PATH,
+      HOME: '/nowhere/.no-home',
+      LANG: 'C',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `http.${url}.extraHeader`,
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`gitlab-ci-token:${TOKEN}`).toString('base64')}`,
+    });
+    expect(Object.values(env).some((v) => v?.includes(TOKEN))).toBe(false);
+  });
+
+  it('sets no header without credentials (a public repository)', () => {
+    const env = gitEnvironment({ url, credentials: null, home: '/nowhere' });
+    expect(Object.keys(env).filter((k) => k.startsWith('GIT_CONFIG_') && k !== 'GIT_CONFIG_NOSYSTEM' && k !== 'GIT_CONFIG_GLOBAL')).toEqual([]);
+  });
+
+  it('refuses a URL with a line break (it would end the config key)', () => {
+    expect(() => gitEnvironment({ url: `${url}\n`, credentials: { username: 'u', password: 'p' }, home: '/nowhere' })).toThrow(/line break/);
+  });
+
+  it('is read by git as the header of that URL only', () => {
+    const env = gitEnvironment({ url, credentials: { username: 'gitlab-ci-token', password: TOKEN }, home: '/nowhere' });
+    const get = (key: string): string => execFileSync('git', ['config', '--get-urlmatch', 'http.extraHeader', key], { env, cwd: root, encoding: 'utf8' }).trim();
+    expect(get(`${url}/info/refs`)).toBe(env.GIT_CONFIG_VALUE_0);
+    expect(() => get('https://other.example.com/group/project.git/info/refs')).toThrow();
   });
 });
 

@@ -5,8 +5,7 @@
  * GIT_CLEAN_FLAGS, `clone_url`. Log lines as gitlab-runner prints them; the job token never.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSpec } from '../job/job-spec.js';
@@ -28,7 +27,10 @@ export interface GitSourceOptions {
   cloneDir?: string;
   /** `[[runners]] clone_url`: replaces the scheme and host of the repository URL. */
   cloneUrl?: string;
-  /** The runner's system id: names the owner of git's temp folders (swept at the next start). */
+  /**
+   * The runner's system id. Unused since git needs no temp folder (git-command.ts); the daemon's
+   * start-up sweep still removes the folders an older berth left (git-temp-dir.ts).
+   */
   systemId?: string;
 }
 
@@ -38,12 +40,30 @@ export class GitSource implements SourceProvider {
   readonly header = 'Getting source from Git repository';
   private readonly locks = new KeyedMutex();
 
+  /** The runner's private folders, made (or made private) once per runner, not per job. */
+  private readonly privateDirs = new Map<string, Promise<void>>();
+
   constructor(private readonly opts: GitSourceOptions) {}
 
+  private privateDir(dir: string, again = false): Promise<void> {
+    let made = again ? undefined : this.privateDirs.get(dir);
+    if (!made) {
+      made = makePrivateDir(dir);
+      this.privateDirs.set(dir, made);
+      made.catch(() => this.privateDirs.delete(dir));
+    }
+    return made;
+  }
+
   private async newCloneDir(): Promise<string> {
-    if (!this.opts.cloneDir) return mkdtemp(join(tmpdir(), 'berth-src-'));
-    await makePrivateDir(this.opts.cloneDir);
-    return mkdtemp(join(this.opts.cloneDir, 'berth-src-'));
+    const parent = this.opts.cloneDir;
+    if (!parent) return mkdtemp(join(tmpdir(), 'berth-src-'));
+    await this.privateDir(parent);
+    return mkdtemp(join(parent, 'berth-src-')).catch(async (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.privateDir(parent, true); // removed since it was made
+      return mkdtemp(join(parent, 'berth-src-'));
+    });
   }
 
   async fetch(job: JobSpec, log: JobLog, signal: AbortSignal): Promise<FetchedSources | null> {
@@ -61,9 +81,11 @@ export class GitSource implements SourceProvider {
     // Whatever git prints goes through the job's masking (its token, masked variables, token prefixes).
     const phrases = maskPhrasesForJob(job);
     const scrub = (text: string): string => maskText(text, phrases, job.features.tokenMaskPrefixes);
-    const git = await createGitRunner(credentials, scrub, this.opts.systemId);
     try {
-      const fresh = !existsSync(join(dir, '.git'));
+      // HOME: a folder that does not exist, in the runner's private cache (git-command.ts).
+      const git = createGitRunner({ url, credentials, home: join(this.opts.cacheDir, '.no-home'), scrub });
+      // A per-job clone is a new empty folder; a reused repository exists once its .git does.
+      const fresh = !reuse || !(await exists(join(dir, '.git')));
       // gitlab-runner runs `git init`, `git remote add|set-url origin`, `git fetch`, `git checkout`
       // (shells/abstract.go writeRefspecFetchCmd). Every git process costs a fork of this
       // process, which blocks the event loop of every running job until the child has started
@@ -72,8 +94,10 @@ export class GitSource implements SourceProvider {
       // itself (initRepository), and a reused repository keeps its URL (its folder is named
       // after the URL's hash, so `set-url` could only write the same one).
       if (fresh) {
-        if (reuse) await makePrivateDir(this.opts.cacheDir);
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        if (reuse) {
+          await this.privateDir(this.opts.cacheDir);
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+        }
         await initRepository(dir, url);
         log.println('Created fresh repository.');
       } else {
@@ -86,13 +110,16 @@ export class GitSource implements SourceProvider {
       // objects stay in the one pack they came in (fetch.unpackLimit=1; git unpacks fewer than
       // 100 into a file and a folder each), so fewer files are listed, copied into the build
       // container and removed afterwards.
-      const perJob = reuse ? [] : ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0', '-c', 'fetch.unpackLimit=1'];
+      // Nor does it need its pack and index flushed to disk (core.fsync=none: index-pack fsyncs
+      // both by default, tens of milliseconds on a busy disk), nor its checkout.
+      const noFsync = reuse ? [] : ['-c', 'core.fsync=none'];
+      const perJob = reuse ? [] : [...noFsync, '-c', 'maintenance.auto=false', '-c', 'gc.auto=0', '-c', 'fetch.unpackLimit=1'];
       await git.run([...perJob, 'fetch', '--quiet', '--prune', ...(depth ? [`--depth=${depth}`] : []), 'origin', ...refspecs], dir, signal);
       if (variableValue(vars, 'GIT_CHECKOUT') === 'false') {
         log.println('Skipping Git checkout');
       } else {
         log.println(`Checking out ${job.gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${job.gitInfo.ref})...`);
-        await git.run(['checkout', '-f', '-q', job.gitInfo.sha], dir, signal);
+        await git.run([...noFsync, 'checkout', '-f', '-q', job.gitInfo.sha], dir, signal);
         const clean = variableValue(vars, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
         if (!fresh && clean !== 'none') await git.run(['clean', ...clean.split(/\s+/).filter(Boolean)], dir, signal);
       }
@@ -111,8 +138,6 @@ export class GitSource implements SourceProvider {
       unlock();
       if (!reuse) await rm(dir, { recursive: true, force: true });
       throw err;
-    } finally {
-      await git.dispose();
     }
   }
 }
@@ -138,22 +163,25 @@ export async function initRepository(dir: string, url: string): Promise<void> {
   if (/[\n\r\0]/.test(url)) throw new GitError('The repository URL contains a line break or NUL: check the project\'s repository URL (or clone_url)');
   const quoted = /^\s|\s$|["\\#;]/.test(url) ? `"${url.replace(/[\\"]/g, (c) => `\\${c}`)}"` : url;
   const gitDir = join(dir, '.git');
-  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) await mkdir(join(gitDir, sub), { recursive: true });
-  await writeFile(join(gitDir, 'HEAD'), 'ref: refs/heads/master\n');
-  await writeFile(
-    join(gitDir, 'config'),
-    [
-      '[core]',
-      '\trepositoryformatversion = 0',
-      '\tfilemode = true',
-      '\tbare = false',
-      '\tlogallrefupdates = true',
-      '[remote "origin"]',
-      `\turl = ${quoted}`,
-      '\tfetch = +refs/heads/*:refs/remotes/origin/*',
-      '',
-    ].join('\n'),
-  );
+  await mkdir(gitDir);
+  await Promise.all([
+    ...['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'].map((sub) => mkdir(join(gitDir, sub), { recursive: true })),
+    writeFile(join(gitDir, 'HEAD'), 'ref: refs/heads/master\n'),
+    writeFile(
+      join(gitDir, 'config'),
+      [
+        '[core]',
+        '\trepositoryformatversion = 0',
+        '\tfilemode = true',
+        '\tbare = false',
+        '\tlogallrefupdates = true',
+        '[remote "origin"]',
+        `\turl = ${quoted}`,
+        '\tfetch = +refs/heads/*:refs/remotes/origin/*',
+        '',
+      ].join('\n'),
+    ),
+  ]);
 }
 
 function withCloneUrl(repoUrl: string, cloneUrl?: string): string {
@@ -169,15 +197,35 @@ function withCloneUrl(repoUrl: string, cloneUrl?: string): string {
   }
 }
 
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
-/** Every file, symlink and sub-folder's file under `root`, relative, the .git folder included. */
+/**
+ * Every file, symlink and sub-folder's file under `root`, relative, the .git folder included;
+ * links to folders are listed, never followed. The folders of one level are read at once:
+ * node's recursive readdir reads them one after the other, one thread-pool round trip each
+ * (a checkout's .git alone has a dozen folders).
+ */
 export async function listTree(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() || e.isSymbolicLink())
-    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(root.length + 1))
-    .sort();
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(rel ? join(root, rel) : root, { withFileTypes: true });
+    const folders: Promise<void>[] = [];
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) folders.push(walk(path));
+      else if (e.isFile() || e.isSymbolicLink()) out.push(path);
+    }
+    await Promise.all(folders);
+  };
+  await walk('');
+  return out.sort();
 }

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeGitTempDir, sweepGitTempDirs } from './git-temp-dir.js';
+import { sweepGitTempDirs } from './git-temp-dir.js';
 
 const ME = 's_0123456789ab';
 const OTHER = 'r_ABCDEFabcdef';
@@ -27,13 +27,6 @@ describe('git temp folders', () => {
     writeFileSync(join(root, name, 'askpass.sh'), '#!/bin/sh\n');
     return name;
   };
-
-  it('names the owner: system id and PID', async () => {
-    const dir = await makeGitTempDir(ME, root);
-    expect(dirname(dir)).toBe(root);
-    expect(basename(dir)).toMatch(new RegExp(`^berth-git-${ME}-${process.pid}-[A-Za-z0-9]{6}$`));
-    expect(basename(await makeGitTempDir(undefined, root))).toMatch(/^berth-git-[A-Za-z0-9]{6}$/);
-  });
 
   it("removes only its own system id's folders whose process is gone, or is this process", async () => {
     const dead = deadPid();

@@ -1,8 +1,9 @@
 /**
- * The private temp folders of host-side git runs (HOME and the askpass script of one fetch,
- * `createGitRunner`). They are removed when the fetch ends, but a runner killed with SIGKILL
- * leaves them behind. Their names carry the owner so that the next start of the same runner
- * can remove exactly its own:
+ * The private temp folders that host-side git runs of older berth versions made (HOME and the
+ * askpass script of one fetch). They were removed when the fetch ended, but a runner killed
+ * with SIGKILL left them behind; berth's git now needs none (git-command.ts), and the daemon's
+ * start still removes those. Their names carry the owner so that the next start of the same
+ * runner removes exactly its own:
  *
  *   berth-git-<system id>-<pid>-<random>
  *
@@ -12,20 +13,13 @@
  * incarnation had the same PID, e.g. PID 1 in a container): another live runner's folders are
  * never touched.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive } from '../shared/process-alive.js';
 
-const PREFIX = 'berth-git-';
-/** Without an owner (no system id): the plain prefix, never swept. */
+/** An owned folder's name; one without an owner (the plain prefix, no system id) is never swept. */
 const NAME = /^berth-git-([sr]_[0-9a-zA-Z]{12})-(\d+)-/;
-
-/** A new private folder for one git run; `systemId` names its owner. */
-export function makeGitTempDir(systemId?: string, root: string = tmpdir()): Promise<string> {
-  const owner = systemId ? `${systemId}-${process.pid}-` : '';
-  return mkdtemp(join(root, `${PREFIX}${owner}`));
-}
 
 export interface GitTempSweep {
   /** Folder names removed. */

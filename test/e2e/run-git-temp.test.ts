@@ -1,7 +1,9 @@
 /**
- * A `berth run` killed with SIGKILL while git fetches a job's sources (host side, src/sources/)
- * leaves git's private temp folder (HOME, askpass) behind. The next start of the same runner
- * removes it, and only it: the folder names carry the system id and PID of their owner
+ * Host-side git (src/sources/) needs no temp folder: the job token reaches git through its
+ * environment (git-command.ts), so a `berth run` killed with SIGKILL while git fetches a job's
+ * sources leaves no git temp folder and no file with the token behind. Older berth versions
+ * left a private folder (HOME, askpass) per fetch; the next start of the same runner still
+ * removes those, and only those: the folder names carry the system id and PID of their owner
  * (src/sources/git-temp-dir.ts), so the folders of another live runner on the host — even one
  * with the same machine-derived system id — and of other runners are kept.
  */
@@ -19,17 +21,29 @@ const randomId = (prefix: string): string => {
   return `${prefix}${Array.from({ length: 12 }, () => abc[randomInt(abc.length)]).join('')}`;
 };
 
-/** PIDs of running processes whose HOME is `dir` (the git that the killed berth started). */
-function processesWithHome(dir: string): number[] {
+/** PIDs of running processes whose environment holds `entry` (the git that the killed berth started). */
+function processesWithEnv(entry: string): number[] {
   const out: number[] = [];
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
-      if (readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`HOME=${dir}`)) out.push(Number(p));
+      if (readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(entry)) out.push(Number(p));
     } catch {
       // gone, or not ours to read
     }
   }
   return out;
+}
+
+/** Every file under `dir` whose bytes contain one of `needles`. */
+function filesContaining(dir: string, needles: string[]): string[] {
+  const hits: string[] = [];
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    const text = readFileSync(path, 'latin1');
+    if (needles.some((n) => text.includes(n))) hits.push(path);
+  }
+  return hits;
 }
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -47,7 +61,7 @@ describe('berth run: git temp folders of a killed process', () => {
     fx = null;
   });
 
-  it('are removed at the next start of the same runner; those of a live runner and of other runners are kept', async () => {
+  it('are not made; those an older berth left are removed at the next start of the same runner, those of a live runner and of other runners kept', async () => {
     fx = await createRunFixture();
     fx.writeConfig({ concurrent: 1 });
     const systemId = randomId('r_');
@@ -65,16 +79,23 @@ describe('berth run: git temp folders of a killed process', () => {
     const first = fx.enqueue({ script: ['echo first'] });
     const run1 = fx.start([], env);
     await until(() => fx!.git.requests.some((r) => r.path.endsWith('(held)')), 60_000, 'the git fetch of the first job');
-    const own = readdirSync(tmp).filter((d) => d.startsWith(`berth-git-${systemId}-${run1.child.pid}-`));
-    expect(own).toHaveLength(1);
-    expect(readdirSync(join(tmp, own[0]!))).toContain('askpass.sh');
+    // The fetch runs with the token in git's environment only: no folder of its own, no file with it.
+    const header = `Authorization: Basic ${Buffer.from(`gitlab-ci-token:${first.token}`).toString('base64')}`;
+    expect(processesWithEnv(`GIT_CONFIG_VALUE_0=${header}`).length).toBeGreaterThan(0);
+    expect(readdirSync(tmp).filter((d) => d.includes(`-${run1.child.pid}-`))).toEqual([]);
     run1.child.kill('SIGKILL');
     expect((await run1.result).signal).toBe('SIGKILL');
     expect(first.final).toBeNull();
-    // The orphaned git gets its answer and ends; its folder stays.
+    // The orphaned git gets its answer and ends; it leaves nothing in the temp folder.
     release();
-    await until(() => processesWithHome(join(tmp, own[0]!)).length === 0, 30_000, 'the orphaned git to exit');
-    expect(readdirSync(tmp)).toContain(own[0]);
+    await until(() => processesWithEnv(`GIT_CONFIG_VALUE_0=${header}`).length === 0, 30_000, 'the orphaned git to exit');
+    expect(readdirSync(tmp).sort()).toEqual([liveSameId, otherRunner].sort());
+    expect(filesContaining(fx.dir, [first.token, header])).toEqual([]);
+
+    // What an older berth of this runner, killed during a fetch, left (its process is gone).
+    const olderBerth = `berth-git-${systemId}-${run1.child.pid}-gone03`;
+    mkdirSync(join(tmp, olderBerth));
+    writeFileSync(join(tmp, olderBerth, 'askpass.sh'), '#!/bin/sh\n', { mode: 0o700 });
 
     const run2 = fx.start([], env);
     const second = fx.enqueue({ script: ['echo second-ran'] });
@@ -82,7 +103,7 @@ describe('berth run: git temp folders of a killed process', () => {
     expect(second.final).toMatchObject({ state: 'success' });
     expect(second.trace.toString()).toContain('second-ran');
     expect(run2.stderrSoFar()).toContain('Removed git temp folders an earlier berth process left behind');
-    // The second process's own folder went with its fetch; the killed one's at its start.
+    // The older berth's folder went at the start; the second process made none.
     expect(readdirSync(tmp).sort()).toEqual([liveSameId, otherRunner].sort());
     run2.child.kill('SIGQUIT');
     expect((await run2.result).code).toBe(0);

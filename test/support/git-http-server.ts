@@ -54,6 +54,8 @@ export async function startGitHttpServer(projectRoot: string): Promise<GitHttpSe
         REMOTE_ADDR: '127.0.0.1',
         GIT_HTTP_MAX_REQUEST_BUFFER: '100M',
         ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
+        // Protocol v2 when the client asks for it (git >= 2.26 does), as GitLab serves it.
+        ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
       },
       stdio: ['pipe', 'pipe', 'ignore'],
     });

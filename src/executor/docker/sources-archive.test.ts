@@ -52,6 +52,35 @@ describe('packSources', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('packs many files read ahead in list order, a large one streamed whole, a symlink as a link, with their contents and modes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-pack-'));
+    mkdirSync(join(dir, 'd'));
+    const files: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const rel = i % 2 ? `d/f${String(i).padStart(2, '0')}` : `f${String(i).padStart(2, '0')}`;
+      writeFileSync(join(dir, rel), `content ${i}\n`.repeat(i));
+      if (i % 5 === 0) chmodSync(join(dir, rel), 0o755);
+      files.push(rel);
+    }
+    const large = Buffer.alloc(600 * 1024, 'x');
+    large.write('end', large.length - 3);
+    writeFileSync(join(dir, 'large.bin'), large);
+    symlinkSync('f00', join(dir, 'zlink'));
+    const listed = [...files, 'large.bin', 'gone.txt', 'zlink'];
+    const archive = packSources({ projectDir: '/b/p', source: { root: dir, files: listed }, fileVariables: [] });
+    const list = await entries(archive.stream);
+    expect(await archive.done).toBe(42);
+    const packed = list.filter((e) => e.type !== 'directory');
+    expect(packed.map((e) => e.name)).toEqual([...files, 'large.bin', 'zlink'].map((f) => `b/p/${f}`));
+    files.forEach((f, i) => {
+      expect(packed[i]).toMatchObject({ type: 'file', body: `content ${i}\n`.repeat(i), mode: i % 5 === 0 ? 0o777 : 0o666 });
+    });
+    expect(packed[40]!.body.length).toBe(large.length);
+    expect(packed[40]!.body.endsWith('end')).toBe(true);
+    expect(packed[41]).toMatchObject({ type: 'symlink', linkname: 'f00' });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('never reads a listed file through a folder that is a link, and skips a file replaced by a FIFO', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-pack-'));
     mkdirSync(join(dir, 'outside'));
