@@ -186,7 +186,7 @@ async function sweepAll(workers: RunnerWorker[], systemId: string, log: RunnerLo
   );
 }
 
-/** git's temp folders (askpass, HOME) that a killed earlier process of this runner left. */
+/** git's temp folders (askpass, HOME) that a killed process of an older berth left (berth no longer makes them). */
 async function sweepGitTemp(systemId: string, log: RunnerLog): Promise<void> {
   const r = await sweepGitTempDirs(systemId);
   if (r.removed.length) log.warn('Removed git temp folders an earlier berth process left behind', { folders: r.removed.length });
