@@ -26,6 +26,16 @@ describe('containerIdCandidates', () => {
     expect(containerIdCandidates('', `0::/system.slice/docker-${B}.scope\n`)).toEqual([B]);
   });
 
+  it('finds nothing on a host whose mount table shows other containers\' files mounted into their root file systems', () => {
+    const host = [
+      '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+      `80 78 254:0 /var/lib/docker/containers/${A}/resolv.conf /var/lib/docker/overlay2/${B}/merged/etc/resolv.conf rw,relatime - ext4 /dev/vda rw`,
+      `82 78 254:0 /var/lib/docker/containers/${A}/hostname /var/lib/docker/overlay2/${B}/merged/etc/hostname rw,relatime - ext4 /dev/vda rw`,
+      `83 22 0:50 / /var/lib/docker/containers/${C}/mounts/shm rw,nosuid,nodev,noexec,relatime shared:60 - tmpfs shm rw`,
+    ].join('\n');
+    expect(containerIdCandidates(host, '0::/\n')).toEqual([]);
+  });
+
   it('finds nothing on a host (cgroup v2 root, no container mounts)', () => {
     const host = '22 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n30 22 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw';
     expect(containerIdCandidates(host, '0::/\n')).toEqual([]);

@@ -66,7 +66,12 @@ export function containerIdCandidates(mountinfo: string, cgroup: string): string
     const fields = line.split(' ');
     const id = /containers\/([0-9a-f]{64})\//.exec(fields[3] ?? '')?.[1];
     if (!id) continue;
-    (['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'].includes(fields[4] ?? '') ? fromEtc : fromOtherMounts).push(id);
+    const target = fields[4] ?? '';
+    // On a host whose mounts are shared with the engine's, every running container's files show
+    // up mounted into its root file system (…/overlay2/<layer>/merged/etc/hostname): those are
+    // other containers, not this process's.
+    if (/\/merged\/|\/containers\/[0-9a-f]{64}\//.test(target)) continue;
+    (['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'].includes(target) ? fromEtc : fromOtherMounts).push(id);
   }
   const fromCgroup = cgroup
     .split('\n')
