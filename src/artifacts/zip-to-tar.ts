@@ -21,6 +21,8 @@ import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import { DEFAULT_MAX_ZIP_ENTRIES, inspectZip } from './inspect-zip.js';
 import { openZipReader, zipEntries, zipEntryName } from './open-zip.js';
+import { GarbageBudget } from './garbage-budget.js';
+import { limitYoungGeneration } from './limit-young-generation.js';
 import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 import { TarByteStream } from './tar-byte-stream.js';
@@ -45,6 +47,7 @@ const MAX_LINK_TARGET = 4096;
 export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
   const kind = opts.kind ?? 'artifacts';
   opts.signal.throwIfAborted();
+  limitYoungGeneration();
   await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
   const { zip, reader } = await openZipReader(file, kind);
   const window = new BlockWindow(reader.fd, reader.size);
@@ -64,6 +67,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
     const stats: ExtractStats = { entries: 0, bytes: 0 };
     let name: string | undefined;
     let previousEnd = 0;
+    const garbage = new GarbageBudget();
     try {
       for await (const entry of zipEntries(zip, file, kind)) {
         signal.throwIfAborted();
@@ -106,6 +110,8 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
           }
           await out.zeros(padding(size));
           stats.bytes += size;
+          // Read, inflated, copied into the tar chunks and sent: garbage now.
+          garbage.add(size);
         } else {
           opts.onSkipped?.(name);
           continue;
