@@ -15,15 +15,15 @@
  * `--semi-space-growth-factor` is read each time the new space would grow, so setting it to 1
  * at run time stops the growth from there on (a young generation already grown stays so until
  * V8 shrinks it when allocation is slow, as it does between jobs). Process-wide and harmless for
- * the rest of berth (a daemon that allocates little); set once, at the first archive, never at
- * import time.
+ * the rest of berth (a daemon that allocates little); set at the first archive, never at import
+ * time.
  */
 import { setFlagsFromString } from 'node:v8';
 
-let done = false;
-
+/**
+ * Sets the limit (cheap: call it again at will). V8 resets the growth factor when it sets up a
+ * new isolate (a worker thread): DeflatePool calls this again once its worker is up.
+ */
 export function limitYoungGeneration(): void {
-  if (done) return;
-  done = true;
   setFlagsFromString('--semi-space-growth-factor=1');
 }
