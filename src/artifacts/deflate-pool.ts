@@ -120,7 +120,8 @@ export class DeflatePool {
 
   constructor(
     private readonly level: number,
-    private readonly threads = defaultDeflateThreads(),
+    /** Worker threads it may start (0: every batch compressed on the caller's thread). */
+    readonly threads = defaultDeflateThreads(),
   ) {}
 
   /** How many worker threads were started (0 while everything was compressed inline). */

@@ -11,7 +11,7 @@
  * Speed: artifacts are often thousands of small files. A file up to SMALL_FILE bytes is read into
  * memory and handed to a DeflatePool, which compresses batches of such files (on this thread by
  * default; on worker threads while the next ones are read if deflateThreads asks for them, as
- * fastzip compresses several files at once); the results are written in order. At most WINDOW_BYTES (4 MiB) of such files are in flight, so memory stays
+ * fastzip compresses several files at once); the results are written in order. At most WINDOW_BYTES (4 MiB; 1 MiB without workers) of such files are in flight, so memory stays
  * bounded. A larger file waits for the window to drain, then streams through deflate with a
  * data descriptor: no file is ever held whole in memory beyond SMALL_FILE, and the archive
  * itself never is. The output is gathered into blocks of OUT_BLOCK bytes before it is written
@@ -51,6 +51,11 @@ export interface WriteZipOptions {
 
 const SMALL_FILE = 1024 * 1024;
 const WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * The window when the files are compressed on this thread (no worker to keep busy): it only
+ * gathers a batch (DeflatePool's 512 KiB), so more would be memory for nothing.
+ */
+const INLINE_WINDOW_BYTES = 1024 * 1024;
 const WINDOW_ENTRIES = 4096;
 const OUT_BLOCK = 256 * 1024;
 const U32 = 0xffffffff;
@@ -75,6 +80,7 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
   limitYoungGeneration();
   const out = new PositionedFile(new ArchiveFileWriter(file, signal));
   const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads) : undefined;
+  const windowLimit = pool && pool.threads > 0 ? WINDOW_BYTES : INLINE_WINDOW_BYTES;
   const central = new CentralDirectory();
   // A queue: `head` is the oldest entry (Array#shift moves every element, thousands here).
   let window: (Pending | undefined)[] = [];
@@ -134,7 +140,7 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
         opts.onIgnored?.(entry.path);
         continue;
       }
-      while (windowBytes > WINDOW_BYTES || window.length - head > WINDOW_ENTRIES) await flushOne();
+      while (windowBytes > windowLimit || window.length - head > WINDOW_ENTRIES) await flushOne();
       // Its bytes came as socket chunks, were held and deflated: all garbage now (plus the
       // entry's own objects, counted as ENTRY_GARBAGE bytes).
       garbage.add(entry.size + ENTRY_GARBAGE);
