@@ -19,7 +19,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { deflateRawSync } from 'node:zlib';
-import { limitYoungGeneration } from './limit-young-generation.js';
+import { renewYoungGenerationLimit } from './limit-young-generation.js';
 
 const BATCH_BYTES = 512 * 1024;
 
@@ -224,7 +224,7 @@ export class DeflatePool {
     const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
     w.unref();
     // Setting up the worker's isolate resets V8's young-generation growth factor for the process.
-    w.once('online', () => limitYoungGeneration());
+    w.once('online', () => renewYoungGenerationLimit());
     w.on('message', (m: WorkerReply) => this.onReply(m));
     w.on('error', (err) => this.fail(err));
     w.on('exit', (code) => {

@@ -77,7 +77,6 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new RangeError(`zip compression level must be an integer from 0 to 9, got ${level}`);
   }
-  limitYoungGeneration();
   const out = new PositionedFile(new ArchiveFileWriter(file, signal));
   const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads) : undefined;
   const windowLimit = pool && pool.threads > 0 ? WINDOW_BYTES : INLINE_WINDOW_BYTES;
@@ -88,6 +87,7 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
   let windowBytes = 0;
   let current = '';
   const garbage = new GarbageBudget();
+  const releaseLimit = limitYoungGeneration();
 
   /** Writes the oldest pending entry (waiting for its compression). */
   const flushOne = async (): Promise<void> => {
@@ -160,6 +160,8 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
     if (signal.aborted) throw abortReason(signal);
     const what = current === '' ? '' : ` (at ${current})`;
     throw new ArchiveError(file, current || undefined, `could not write the zip archive ${file}${what}: ${errorMessage(err)}`, { cause: err });
+  } finally {
+    releaseLimit();
   }
 }
 

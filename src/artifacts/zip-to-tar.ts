@@ -47,7 +47,6 @@ const MAX_LINK_TARGET = 4096;
 export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
   const kind = opts.kind ?? 'artifacts';
   opts.signal.throwIfAborted();
-  limitYoungGeneration();
   await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
   const { zip, reader } = await openZipReader(file, kind);
   const window = new BlockWindow(reader.fd, reader.size);
@@ -68,6 +67,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
     let name: string | undefined;
     let previousEnd = 0;
     const garbage = new GarbageBudget();
+    const releaseLimit = limitYoungGeneration();
     try {
       for await (const entry of zipEntries(zip, file, kind)) {
         signal.throwIfAborted();
@@ -128,6 +128,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
       stream.destroy(e);
       throw e;
     } finally {
+      releaseLimit();
       zip.close();
     }
   })();
