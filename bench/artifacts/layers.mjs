@@ -7,6 +7,11 @@
 // Usage: node bench/artifacts/layers.mjs [ops...] [--files N=20000] [--size BYTES=10240] [--level L=5] [--prof DIR]
 //        ops: engine entries archive0 archive1 archive2 extract idle (default: all)
 //        --prof DIR: node --cpu-prof into DIR for each child; --node "FLAGS": node flags for the children
+//        --keep: keep the source container (its id is printed); --source ID: use that one (no fill)
+//        env LAYERS_V8_FLAGS="...": v8.setFlagsFromString in each child after it loaded the code;
+//        env LAYERS_GC=minor|major: a GC every 50 ms in each child (what explicit GCs change)
+// Each line: the child's time, peak RSS (VmHWM), CPU, and at the RSS peak (sampled every 10 ms)
+// V8's heap, the external memory (Buffers) and the size of each heap space.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
