@@ -5,7 +5,7 @@
 // thread count), the extract step (zip → tar → PUT archive).
 //
 // Usage: node bench/artifacts/layers.mjs [ops...] [--files N=20000] [--size BYTES=10240] [--level L=5] [--prof DIR]
-//        ops: engine entries archive0 archive1 archive2 extract idle (default: all)
+//        ops: engine entries archive0 archive1 archive2 extract roundtrip (archive + extract, berth exec's) idle (default: all)
 //        --prof DIR: node --cpu-prof into DIR for each child; --node "FLAGS": node flags for the children
 //        --keep: keep the source container (its id is printed); --source ID: use that one (no fill)
 //        env LAYERS_V8_FLAGS="...": v8.setFlagsFromString in each child after it loaded the code;
@@ -30,7 +30,7 @@ const LEVEL = Number(flag('level', 5));
 const PROF = flag('prof', undefined);
 /** --node "FLAGS": node/V8 flags for the children (e.g. "--max-semi-space-size=1"). */
 const NODE_FLAGS = (flag('node', '') ?? '').split(' ').filter(Boolean);
-const ALL = ['idle', 'engine', 'entries', 'archive0', 'archive1', 'archive2', 'extract'];
+const ALL = ['idle', 'engine', 'entries', 'archive0', 'archive1', 'archive2', 'extract', 'roundtrip'];
 const ops = args.filter((a, i) => ALL.includes(a) && !args[i - 1]?.startsWith('--'));
 const LABEL = `artifacts-${randomBytes(4).toString('hex')}`;
 
@@ -55,7 +55,8 @@ if (process.env.LAYERS_GC) {
 }
 let atPeak = process.memoryUsage();
 let spaces = {};
-const timer = setInterval(() => { const m = process.memoryUsage(); if (m.rss > atPeak.rss) { atPeak = m; spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name.replace('_space', ''), Math.round(s.space_size / 1048576)])); } }, 10);
+let peakAt = 0;
+const timer = setInterval(() => { const m = process.memoryUsage(); if (m.rss > atPeak.rss) { atPeak = m; peakAt = performance.now() - t0; spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name.replace('_space', ''), Math.round(s.space_size / 1048576)])); } }, 10);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const times = op === 'idle' ? {} : await parts[op](JSON.parse(json));
@@ -64,7 +65,7 @@ const cpu = process.cpuUsage(cpu0);
 clearInterval(timer);
 const hwm = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 const mb = (b) => Math.round(b / 1048576);
-process.stdout.write(JSON.stringify({ ms: Math.round(ms), times, peakRssMb: Math.round(hwm / 1024), cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+process.stdout.write(JSON.stringify({ ms: Math.round(ms), peakAtMs: Math.round(peakAt), times, peakRssMb: Math.round(hwm / 1024), cpuMs: Math.round((cpu.user + cpu.system) / 1000),
   atPeak: { rss: mb(atPeak.rss), heapUsed: mb(atPeak.heapUsed), heapTotal: mb(atPeak.heapTotal), external: mb(atPeak.external), arrayBuffers: mb(atPeak.arrayBuffers) }, spaces }));
 process.exit(0);
 `);
@@ -96,7 +97,10 @@ try {
     if (op === 'idle') r = await child('idle', {});
     else if (op === 'engine' || op === 'entries') r = await child('readOneLayer', { container: source, layer: op });
     else if (op.startsWith('archive')) r = await child('archiveOnly', { container: source, level: LEVEL, threads: Number(op.slice(7)) });
-    else if (op === 'extract') {
+    else if (op === 'roundtrip') {
+      const target = await parts.createContainer(LABEL);
+      r = await child('localRoundTrip', { from: source, to: target, level: LEVEL });
+    } else if (op === 'extract') {
       const target = await parts.createContainer(LABEL);
       r = await child('extractOnly', { container: target, file: zip });
     }

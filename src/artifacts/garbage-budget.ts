@@ -47,7 +47,7 @@ export class GarbageBudget {
   /** Scavenges run so far. */
   collections = 0;
 
-  constructor(private readonly bytes = Number(process.env.GB_MB ?? 4) * 1048576) {
+  constructor(private readonly bytes = DEFAULT_GARBAGE_BYTES) {
     this.gc = takeGc();
   }
 
@@ -57,7 +57,7 @@ export class GarbageBudget {
     if (this.spent < this.bytes) return;
     this.spent = 0;
     if (!this.gc) return;
-    this.gc({ type: (process.env.GB_TYPE as 'minor' | 'major' | undefined) ?? 'minor' });
+    this.gc({ type: 'minor' });
     this.collections++;
   }
 }

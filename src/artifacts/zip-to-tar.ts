@@ -47,8 +47,18 @@ const MAX_LINK_TARGET = 4096;
 export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
   const kind = opts.kind ?? 'artifacts';
   opts.signal.throwIfAborted();
-  await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
-  const { zip, reader } = await openZipReader(file, kind);
+  // Held from the central directory's reading on (thousands of entries: it would grow the young
+  // generation first), released when `done` settles.
+  const releaseLimit = limitYoungGeneration();
+  let opened;
+  try {
+    await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
+    opened = await openZipReader(file, kind);
+  } catch (err) {
+    releaseLimit();
+    throw err;
+  }
+  const { zip, reader } = opened;
   const window = new BlockWindow(reader.fd, reader.size);
 
   // Stops the producer when the caller aborts or the reader of the tar goes away early.
@@ -67,7 +77,6 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
     let name: string | undefined;
     let previousEnd = 0;
     const garbage = new GarbageBudget();
-    const releaseLimit = limitYoungGeneration();
     try {
       for await (const entry of zipEntries(zip, file, kind)) {
         signal.throwIfAborted();
