@@ -21,7 +21,7 @@
  * directory is kept as bytes (CentralDirectory), not as an object per entry; a GarbageBudget
  * frees the dead Buffers of the stream as it goes; limitYoungGeneration stops V8's young
  * generation from growing. Measured with bench/artifacts/layers.mjs archive0 (20,000 files of
- * 10 KiB from a container, level 5): peak RSS 196-201 MB before, 132-137 MB after.
+ * 10 KiB from a container, level 5): peak RSS 196-201 MB before, 116-124 MB after.
  */
 import { createDeflateRaw } from 'node:zlib';
 import type { Readable } from 'node:stream';
