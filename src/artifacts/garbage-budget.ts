@@ -13,7 +13,6 @@
  * --expose-gc set for the moment a fresh context is made and unset after (the rest of the
  * process sees no `gc` global). Where that fails (a V8 without the flag), the budget does nothing.
  */
-import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -60,13 +59,5 @@ export class GarbageBudget {
     if (!this.gc) return;
     this.gc({ type: 'minor' });
     this.collections++;
-  }
-
-  /**
-   * Counts the chunks of `stream` as they go by (a listener beside its consumer: call it in the
-   * tick that pipes the stream, so that no chunk flows before the consumer is attached).
-   */
-  watch(stream: Readable): void {
-    stream.on('data', (chunk: Uint8Array) => this.add(chunk.length));
   }
 }

@@ -15,7 +15,6 @@ import { createWriteStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { GarbageBudget } from '../artifacts/garbage-budget.js';
 import { limitYoungGeneration } from '../artifacts/limit-young-generation.js';
 import type { JobLog } from '../log/job-log.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
@@ -125,8 +124,6 @@ export class DistributedCacheStore {
     });
     const headers = { 'Content-Type': 'application/octet-stream', 'Last-Modified': info.mtime.toUTCString(), ...put.headers };
     const stream = file.createReadStream(); // closes the file when it ends or fails
-    // Each chunk read is a new Buffer: scavenge as they go (sendCacheRequest pipes it in this tick).
-    new GarbageBudget().watch(stream);
     const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, timeoutMs).catch((err: unknown) => {
       stream.destroy();
       throw err;
@@ -161,8 +158,6 @@ export class DistributedCacheStore {
     const etag = header(res, 'etag');
     log.println(runnerLogLine(`Downloading cache from ${cleanUrl(get.url)}`, etag ? { etag } : {}));
     try {
-      // Each socket chunk is a new Buffer: scavenge as they go (piped in this tick).
-      new GarbageBudget().watch(res);
       await pipeline(res, createWriteStream(temp, { mode: 0o600 }));
     } catch (err) {
       await rm(temp, { force: true });
