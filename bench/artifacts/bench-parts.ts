@@ -219,3 +219,15 @@ export async function readOneLayer(a: { container: string; layer: string }): Pro
   }
   return { [a.layer]: performance.now() - t0 };
 }
+
+/** Diagnostics: berth's archive step into a given file (kept). */
+export async function archiveTo(a: { container: string; file: string; level: number; threads?: number }): Promise<void> {
+  await archive(a.container, a.file, a.level, a.threads);
+}
+
+/** Diagnostics: berth's extract step alone (zip → tar → PUT archive). */
+export async function extractOnly(a: { container: string; file: string }): Promise<PhaseTimes> {
+  const t0 = performance.now();
+  await extract(a.container, a.file);
+  return { extract: performance.now() - t0 };
+}

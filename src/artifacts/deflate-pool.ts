@@ -17,9 +17,9 @@
  * and starts no thread at all. Workers are started from source text (`eval`), so this works the
  * same from the TypeScript sources, the compiled files and the bundled CLI.
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { deflateRawSync } from 'node:zlib';
+import { renewYoungGenerationLimit } from './limit-young-generation.js';
 
 const BATCH_BYTES = 512 * 1024;
 
@@ -97,9 +97,15 @@ interface WorkerReply {
   error?: string;
 }
 
-/** The default number of workers: the cores left beside the main thread, 1 or 2. */
+/**
+ * The default number of workers: none. Measured with bench/artifacts/layers.mjs (20,000 files of
+ * 10 KiB, level 5, 2 cores): a worker costs 25-30 MB of peak RSS (its isolate, its own dead
+ * Buffers, and a new isolate resets V8's young-generation limit, see limitYoungGeneration) for
+ * the same CPU time; it shortens the archive step only on an idle machine, and a runner's
+ * cores are busy with its jobs. Callers may still ask for workers (deflateThreads).
+ */
 export function defaultDeflateThreads(): number {
-  return Math.min(2, Math.max(1, availableParallelism() - 1));
+  return 0;
 }
 
 export class DeflatePool {
@@ -114,7 +120,8 @@ export class DeflatePool {
 
   constructor(
     private readonly level: number,
-    private readonly threads = defaultDeflateThreads(),
+    /** Worker threads it may start (0: every batch compressed on the caller's thread). */
+    readonly threads = defaultDeflateThreads(),
   ) {}
 
   /** How many worker threads were started (0 while everything was compressed inline). */
@@ -216,6 +223,8 @@ export class DeflatePool {
     // lets garbage (zlib's per-file objects) pile up in resident memory.
     const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
     w.unref();
+    // Setting up the worker's isolate resets V8's young-generation growth factor for the process.
+    w.once('online', () => renewYoungGenerationLimit());
     w.on('message', (m: WorkerReply) => this.onReply(m));
     w.on('error', (err) => this.fail(err));
     w.on('exit', (code) => {

@@ -21,6 +21,8 @@ import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import { DEFAULT_MAX_ZIP_ENTRIES, inspectZip } from './inspect-zip.js';
 import { openZipReader, zipEntries, zipEntryName } from './open-zip.js';
+import { GarbageBudget } from './garbage-budget.js';
+import { limitYoungGeneration } from './limit-young-generation.js';
 import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 import { TarByteStream } from './tar-byte-stream.js';
@@ -45,8 +47,18 @@ const MAX_LINK_TARGET = 4096;
 export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
   const kind = opts.kind ?? 'artifacts';
   opts.signal.throwIfAborted();
-  await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
-  const { zip, reader } = await openZipReader(file, kind);
+  // Held from the central directory's reading on (thousands of entries: it would grow the young
+  // generation first), released when `done` settles.
+  const releaseLimit = limitYoungGeneration();
+  let opened;
+  try {
+    await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
+    opened = await openZipReader(file, kind);
+  } catch (err) {
+    releaseLimit();
+    throw err;
+  }
+  const { zip, reader } = opened;
   const window = new BlockWindow(reader.fd, reader.size);
 
   // Stops the producer when the caller aborts or the reader of the tar goes away early.
@@ -64,6 +76,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
     const stats: ExtractStats = { entries: 0, bytes: 0 };
     let name: string | undefined;
     let previousEnd = 0;
+    const garbage = new GarbageBudget();
     try {
       for await (const entry of zipEntries(zip, file, kind)) {
         signal.throwIfAborted();
@@ -106,6 +119,8 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
           }
           await out.zeros(padding(size));
           stats.bytes += size;
+          // Read, inflated, copied into the tar chunks and sent: garbage now.
+          garbage.add(size);
         } else {
           opts.onSkipped?.(name);
           continue;
@@ -122,6 +137,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
       stream.destroy(e);
       throw e;
     } finally {
+      releaseLimit();
       zip.close();
     }
   })();

@@ -15,6 +15,7 @@ import { createWriteStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { limitYoungGeneration } from '../artifacts/limit-young-generation.js';
 import type { JobLog } from '../log/job-log.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
@@ -73,6 +74,9 @@ export class DistributedCacheStore {
    */
   async restore(key: string, objectName: string, job: CacheJob, local: LocalCacheStore, log: JobLog, signal: AbortSignal): Promise<string | null> {
     log.println('Using presigned URL for cache download');
+    // Streaming the object and loading the S3 presigner would grow V8's young generation before
+    // the extraction that follows (bench/artifacts cache case: the child's peak RSS).
+    const releaseLimit = limitYoungGeneration();
     try {
       const head = await this.presigner.presign('HEAD', objectName, job.timeoutSeconds);
       const get = await this.presigner.presign('GET', objectName, job.timeoutSeconds);
@@ -82,12 +86,15 @@ export class DistributedCacheStore {
       if (err instanceof CacheHttpError && err.status === 404) log.warning('file does not exist');
       else log.warning(errorMessage(err));
       return null;
+    } finally {
+      releaseLimit();
     }
   }
 
   /** Uploads the local archive at `archive`. Resolves false (after a warning) when it was not uploaded. */
   async upload(key: string, objectName: string, archive: string, job: CacheJob, log: JobLog, signal: AbortSignal): Promise<boolean> {
     const max = this.opts.settings.maxUploadedArchiveSize;
+    const releaseLimit = limitYoungGeneration();
     try {
       const size = (await stat(archive)).size;
       if (max > 0 && size > max) {
@@ -103,6 +110,8 @@ export class DistributedCacheStore {
       if (signal.aborted) throw err;
       log.warning(`Failed to upload ${ARCHIVE_NAME}: ${errorMessage(err)}`);
       return false;
+    } finally {
+      releaseLimit();
     }
   }
 
