@@ -208,12 +208,23 @@ describe('schedulePipeline', () => {
       const jobs = [...Array.from({ length: 3 }, (_, i) => job(`b${i}`, 'build')), ...Array.from({ length: 4 }, (_, i) => job(`t${i}`, 'test'))];
       const r = await prewarmed(jobs, {}, { concurrency: 2 });
       expect(r.maxWarm).toBe(2);
-      // t0 waits for b2, which has not started: only b2 is next.
-      expect(r.events.slice(0, 4)).toEqual(['start b0', 'start b1', 'prepare b2', 'end b0']);
-      // Once b2 runs, the test jobs are next: two of them, in file order.
+      // b2 is next; t0 waits for b0 and b1 (running) and b2 (prepared): it is prepared too, and
+      // that fills the two places.
+      expect(r.events.slice(0, 5)).toEqual(['start b0', 'start b1', 'prepare b2', 'prepare t0', 'end b0']);
+      // The other test jobs follow as places free up, in file order.
       expect(r.events.filter((e) => e.startsWith('prepare'))).toEqual(['prepare b2', 'prepare t0', 'prepare t1', 'prepare t2', 'prepare t3']);
       expect(r.events.filter((e) => e.startsWith('discard'))).toEqual([]);
       expect(Object.values(r.status).every((s) => s === 'success')).toBe(true);
+    });
+
+    it('prepares a chain two jobs ahead; when the running job fails, both are discarded and skipped', async () => {
+      const chain = [job('a', 'build'), job('b', 'test'), job('c', 'deploy')];
+      const ok2 = await prewarmed(chain, {}, { concurrency: 2 });
+      expect(ok2.events.slice(0, 3)).toEqual(['start a', 'prepare b', 'prepare c']);
+      expect(ok2.events.filter((e) => e.startsWith('discard'))).toEqual([]);
+      const failed = await prewarmed(chain, { a: fail(1) }, { concurrency: 2 });
+      expect(failed.status).toEqual({ a: 'failed', b: 'skipped', c: 'skipped' });
+      expect(failed.events).toEqual(['start a', 'prepare b', 'prepare c', 'end a', 'discard b', 'discard c']);
     });
 
     it('offers a job once; one the prewarmer does not prepare takes no place and is never discarded', async () => {

@@ -112,15 +112,17 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
   return jobs.map((j) => outcomes.get(j.name)!);
 
   /**
-   * Jobs waiting only for running or finished jobs, that would run if the running ones succeed,
-   * in the order they would start; as many as `concurrency`, counting those already prepared.
+   * Jobs waiting only for running, prepared or finished jobs, that would run if the running and
+   * prepared ones succeed, in the order they would start; as many as `concurrency`, counting
+   * those already prepared. A chain thus gets its next two jobs ready while one runs: a
+   * container's start takes longer than a short job.
    */
   function prewarmNext(prewarmer: Prewarmer): void {
     for (const job of jobs) {
       if (warm.size >= opts.concurrency) return;
       if (outcomes.has(job.name) || running.has(job.name) || offered.has(job.name)) continue;
       const waitFor = deps.get(job.name)!;
-      if (waitFor.some((d) => !outcomes.has(d) && !running.has(d))) continue;
+      if (waitFor.some((d) => !outcomes.has(d) && !running.has(d) && !warm.has(d))) continue;
       const assumed = waitFor.map((d) => outcomes.get(d) ?? { job: byName.get(d)!, status: 'success' as const, allowedToFail: false, result: null });
       if (decide(job, assumed, opts.runManual) !== 'run') continue;
       offered.add(job.name);
