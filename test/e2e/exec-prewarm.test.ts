@@ -34,6 +34,17 @@ ${name}:
   script: ['echo ${name}-started', 'while [ ! -f /tmp/go ]; do sleep 0.1; done', 'exit ${code}']
 ${extra}`;
 
+/** A repository whose pipeline is the gated `first` job, then `second` in the next stage. */
+function twoJobs(opts: { firstCode?: number; firstExtra?: string; secondNeedsFirst?: boolean; secondScript: string }): string {
+  return repo(`stages: [build, test]
+${gatedJob('first', opts.firstCode ?? 0, opts.firstExtra)}
+second:
+  stage: test
+  image: berth-test/busybox:latest
+${opts.secondNeedsFirst ? '  needs: [first]\n' : ''}  script: ${opts.secondScript}
+`);
+}
+
 /** The job's containers of a berth exec process (by its labels). */
 async function containersOf(pid: number, job: string): Promise<ListedObject[]> {
   return engine.listContainers([`berth.exec.pid=${pid}`, `berth.job.name=${job}`]);
@@ -67,13 +78,7 @@ async function release(pid: number, job: string): Promise<void> {
 
 describe('berth exec: prewarming (end to end)', () => {
   it('by default, runs the next job in the container prepared while the job before it ran', async () => {
-    const dir = repo(`stages: [build, test]
-${gatedJob('first', 0)}
-second:
-  stage: test
-  image: berth-test/busybox:latest
-  script: ['touch /tmp/second-ran', 'cat data.txt', 'echo second-ran']
-`);
+    const dir = twoJobs({ secondScript: "['touch /tmp/second-ran', 'cat data.txt', 'echo second-ran']" });
     const run = startBerth(['exec', '--cwd', dir]);
     await run.waitFor(/first\s+\| first-started/);
     const warm = await awaitContainer(run.child.pid!, 'second');
@@ -92,13 +97,7 @@ second:
   });
 
   it('with --no-prewarm, the next job gets its container only when its turn comes', async () => {
-    const dir = repo(`stages: [build, test]
-${gatedJob('first', 0)}
-second:
-  stage: test
-  image: berth-test/busybox:latest
-  script: ['echo second-ran']
-`);
+    const dir = twoJobs({ secondScript: "['echo second-ran']" });
     const run = startBerth(['exec', '--cwd', dir, '--no-prewarm']);
     await run.waitFor(/first\s+\| first-started/);
     // The first job is held until the test lets it go: a prewarm would have made this container by now
@@ -113,14 +112,7 @@ second:
   });
 
   it('a prewarmed job whose needs fail is skipped: its container is removed, its script never run', async () => {
-    const dir = repo(`stages: [build, test]
-${gatedJob('first', 1)}
-second:
-  stage: test
-  image: berth-test/busybox:latest
-  needs: [first]
-  script: ['touch /tmp/second-ran', 'echo second-ran']
-`);
+    const dir = twoJobs({ firstCode: 1, secondNeedsFirst: true, secondScript: "['touch /tmp/second-ran', 'echo second-ran']" });
     const run = startBerth(['exec', '--cwd', dir, '--prewarm']);
     await run.waitFor(/first\s+\| first-started/);
     const warm = await awaitContainer(run.child.pid!, 'second');
@@ -138,13 +130,7 @@ second:
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`canceled by ${signal} while a prewarmed container exists: nothing runs after, nothing is left`, async () => {
-      const dir = repo(`stages: [build, test]
-${gatedJob('first', 0)}
-second:
-  stage: test
-  image: berth-test/busybox:latest
-  script: ['echo second-ran']
-`);
+      const dir = twoJobs({ secondScript: "['echo second-ran']" });
       const run = startBerth(['exec', '--cwd', dir, '--prewarm']);
       await run.waitFor(/first\s+\| first-started/);
       const warm = await awaitContainer(run.child.pid!, 'second');
@@ -160,17 +146,11 @@ second:
   }
 
   it('a job that receives dotenv variables runs in a container made afresh with them', async () => {
-    const dir = repo(`stages: [build, test]
-${gatedJob('first', 0, `  after_script: ['echo FROM_FIRST=yes > first.env']
+    const dir = twoJobs({ firstExtra: `  after_script: ['echo FROM_FIRST=yes > first.env']
   artifacts:
     reports:
       dotenv: first.env
-`)}
-second:
-  stage: test
-  image: berth-test/busybox:latest
-  script: ['echo "from_first=$FROM_FIRST"']
-`);
+`, secondScript: "['echo \"from_first=$FROM_FIRST\"']" });
     const run = startBerth(['exec', '--cwd', dir, '--prewarm']);
     await run.waitFor(/first\s+\| first-started/);
     const warm = await awaitContainer(run.child.pid!, 'second');
