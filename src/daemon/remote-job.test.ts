@@ -80,6 +80,33 @@ describe('runRemoteJob', () => {
     expect(plain(remote.trace)).toContain('Job succeeded');
   });
 
+  it('sends the final update while the containers are removed, returns once they are gone, and logs a cleanup problem in the runner log', async () => {
+    const job = await takeJob(['echo one']);
+    let release!: () => void;
+    const removal = new Promise<void>((resolve) => (release = resolve));
+    class SlowCleanup extends FakeExecutor {
+      override async cleanup(): Promise<string[]> {
+        const problems = await super.cleanup();
+        await removal;
+        return problems;
+      }
+    }
+    const executor = new SlowCleanup({ cleanupProblems: ['network abc123: in use'] });
+    const { ctx, lines } = context(executor);
+    let returned = false;
+    const running = runRemoteJob(job, ctx).finally(() => (returned = true));
+    await gl.waitFor(() => gl.job(job.id).final !== null, 10_000, 'the final update');
+    expect(gl.job(job.id).final).toMatchObject({ state: 'success' });
+    expect(executor.cleanedUp).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(returned).toBe(false);
+    release();
+    const { finish } = await running;
+    expect(finish.status).toBe('accepted');
+    expect(lines.join('')).toContain('Cleanup: network abc123: in use');
+    expect(plain(gl.job(job.id).trace)).not.toContain('Cleanup:');
+  });
+
   it('reports a script failure with its exit code', async () => {
     const job = await takeJob(['exit 3']);
     const { ctx } = context(new FakeExecutor({ stages: { step_script: { exitCode: 3 } } }));

@@ -3,7 +3,7 @@
  * TraceUploader (incremental PATCHes), the job runs through the same Docker executor and
  * runJob as `berth exec`, GitLab's `Job-Status` drives cancel (canceling) and abort
  * (canceled/failed/403), a runner shutdown aborts with runner_interrupted, and the final PUT
- * reports state, failure reason and exit code.
+ * reports state, failure reason and exit code, while the job's containers are being removed.
  */
 import type { EngineClient, Labels } from '../engine/engine-client.js';
 import { DockerExecutor, type DockerExecutorDeps } from '../executor/docker/docker-executor.js';
@@ -79,6 +79,14 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
     job,
     log,
   );
+  // The final update goes out as soon as the result is known; the job's containers are removed
+  // meanwhile (the slot stays taken until they are gone). gitlab-runner removes them first, so
+  // GitLab learns of every job's end later by the time a removal takes.
+  let finishing: Promise<FinishOutcome> | undefined;
+  const sendFinal = (r: JobResult): Promise<FinishOutcome> => {
+    log.end();
+    return (finishing ??= uploader.finish(r));
+  };
   const result = await runJob({
     job,
     executor,
@@ -87,9 +95,10 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
     cancel: uploader.cancelSignal,
     abort: AbortSignal.any([uploader.abortSignal, ctx.shutdown]),
     files: ctx.files?.(job),
+    onResult: (r) => void sendFinal(r),
+    onCleanupProblem: (problem) => ctx.log.warn(`Cleanup: ${problem}`, fields),
   });
-  log.end();
-  const finish = await uploader.finish(result);
+  const finish = await sendFinal(result);
   uploader.close();
   const level = result.state === 'success' ? 'info' : 'warn';
   ctx.log[level](result.state === 'success' ? 'Job succeeded' : `Job failed: ${result.failureReason}`, {

@@ -6,7 +6,8 @@
  * - `cancel` (GitLab "canceling", a first Ctrl-C) stops the script and still runs after_script
  *   with CI_JOB_STATUS=canceled; `abort` (GitLab "canceled", runner shutdown) stops everything;
  * - after_script runs whatever the script did, and its failure only warns;
- * - cleanup always runs, on its own deadline, before the result is returned.
+ * - cleanup always runs, on its own deadline, before the result is returned (onResult hears the
+ *   result before cleanup starts).
  *
  * Never throws: every failure becomes a JobResult in GitLab's vocabulary.
  */
@@ -37,6 +38,11 @@ export interface RunJobOptions {
    * still waits for): lets `berth exec` start the next job while this one's containers go away.
    */
   onResult?: (result: JobResult) => void;
+  /**
+   * Where a cleanup problem goes (default: a WARNING line in the job log). `berth run` sends the
+   * final update from onResult, before cleanup, so its cleanup problems go to the runner's log.
+   */
+  onCleanupProblem?: (problem: string) => void;
   /** Where cache and artifacts go; without it the job has no cache and artifact stages. */
   files?: JobFileTransports;
 }
@@ -71,7 +77,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   printOutcome(log, outcome);
   const result = { ...outcome, durationMs: Date.now() - started };
   opts.onResult?.(result);
-  for (const problem of await executor.cleanup()) log.warning(`Cleanup: ${problem}`);
+  const cleanupProblem = opts.onCleanupProblem ?? ((problem: string) => log.warning(`Cleanup: ${problem}`));
+  for (const problem of await executor.cleanup()) cleanupProblem(problem);
   return result;
 }
 

@@ -88,8 +88,16 @@ export async function createRunFixture(opts: GitLabTestServerOptions = {}): Prom
       return r;
     },
     async close() {
-      for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+      // SIGTERM first (abort the running jobs, remove their containers, exit), as a service
+      // manager stops berth: the final update of a job goes out before its containers are
+      // removed, so a SIGKILL right after a final update could leave them. SIGKILL after 20 s.
+      const alive = running.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
+      for (const r of alive) r.child.kill('SIGTERM');
+      const kill = setTimeout(() => {
+        for (const r of alive) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+      }, 20_000);
       await Promise.all(running.map((r) => r.result));
+      clearTimeout(kill);
       await gl.close();
       await gitServer.close();
       rmSync(dir, { recursive: true, force: true });
