@@ -18,8 +18,8 @@ export function phases(jobs, events) {
     'git fetch, first -> last request (server side)': [],
     'git last request -> sources copied in': [],
     'ready (sources in and started) -> script ends': [],
-    'exit -> container removed (cleanup)': [],
-    'removed -> final update accepted': [],
+    'exit -> final update accepted': [],
+    'exit -> container removed (cleanup, meanwhile)': [],
   };
   const add = (name, from, to) => {
     if (from !== undefined && to !== undefined && from !== null && to !== null) steps[name].push(to - from);
@@ -36,8 +36,9 @@ export function phases(jobs, events) {
     add('git fetch, first -> last request (server side)', j.gitFirstAt, j.gitLastAt);
     add('git last request -> sources copied in', j.gitLastAt, copied);
     add('ready (sources in and started) -> script ends', ready, e.die);
-    add('exit -> container removed (cleanup)', e.die, e.destroy);
-    add('removed -> final update accepted', e.destroy, j.finalAt);
+    // The final update goes out before the containers are removed (the slot stays taken).
+    add('exit -> final update accepted', e.die, j.finalAt);
+    add('exit -> container removed (cleanup, meanwhile)', e.die, e.destroy);
   }
   return Object.fromEntries(Object.entries(steps).map(([k, xs]) => [k, { medianMs: median(xs), samples: xs.length }]));
 }

@@ -3,7 +3,7 @@
 // server: 20 trivial jobs (`echo job N`, sources cloned from a small repository over git
 // smart-HTTP, depth 20) with concurrent = 4 and check_interval = 1. Measures jobs per minute,
 // the per-job time against a bare `docker run --rm` (4 in parallel x 5 rounds, same run), where
-// a job's time goes (hand-out -> container -> git -> script -> cleanup -> final update), the
+// a job's time goes (hand-out -> container -> git -> script -> final update; cleanup meanwhile), the
 // daemon's peak RSS, and its CPU and job-request rate while it polls an empty queue.
 // It repeats all of it for a number of rounds (default 3, about 75 s each on a 2-core host) and
 // ends with the three goals of `berth run` (issue 10) as medians over the rounds: per-job
