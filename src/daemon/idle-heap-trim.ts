@@ -2,16 +2,19 @@
  * IdleHeapTrim: one full garbage collection of berth's own once `berth run` has been idle for a
  * while, instead of V8's memory reducer.
  *
- * Why (issue 10, bench/run-throughput with --trace-gc and per-thread CPU): after a burst of jobs
- * V8's memory reducer (v8 src/heap/memory-reducer.cc) waits on an 8 s timer until it judges the
- * allocation rate low, then runs two incremental mark-compacts ("Mark-Compact (reduce)") with
- * concurrent marking on V8's worker threads: ~90-100 ms of CPU on five threads, 15 to 35 s after
- * the last job, or not at all within a minute, depending on its estimate. berth knows when it
- * is idle: a job request found no job and nothing runs. So the daemon turns the reducer off
- * (see v8-heap-control.ts) and, after `delayMs` of idleness, runs one atomic full GC when the
- * heap has grown since the previous one, with the reducer's own threshold (committed memory
- * grown by 10 % and at least 10 MB: memory-reducer.cc kCommittedMemoryFactor and
- * kCommittedMemoryDelta).
+ * Why (issue 10, bench/run-throughput with `--trace-gc --trace-gc-verbose` and per-thread CPU):
+ * after the daemon's first burst of jobs, V8's memory reducer (v8 src/heap/memory-reducer.cc)
+ * checks the allocation rate every 8 s and, once it judges it low (15 to 40 s after the last
+ * job, with polling going on), runs two incremental mark-compacts ("Mark-Compact (reduce)") with
+ * concurrent marking on V8's four worker threads: 90-100 ms of CPU in all, giving back ~16 MB of
+ * committed heap. berth knows when it is idle: a job request found no job and nothing runs. So
+ * the daemon keeps the reducer from starting (v8-heap-control.ts) and, once idle for `delayMs`,
+ * runs one atomic full GC: ~40 ms of CPU, the same memory given back (committed heap 34 -> 19 MB).
+ * Like the reducer, it collects only when the heap has grown since its previous run (committed
+ * memory up by 10 % and at least 10 MB: memory-reducer.cc kCommittedMemoryFactor and
+ * kCommittedMemoryDelta), so a runner whose jobs come and go does not collect after each one.
+ * The reducer counts the old generation only; this counts the whole heap, young generation
+ * included, since a burst of jobs grows that too and the collection gives it back.
  *
  * No timer of its own: the job requests drive it (`idle()` on every empty answer while nothing
  * runs, `busy()` when a job starts), so an idle daemon wakes up no more often than before.
@@ -27,7 +30,7 @@ export interface HeapControl {
 }
 
 export interface IdleHeapTrimOptions {
-  /** Idle time before the collection (default 5 s: the window V8 averages allocation rates over). */
+  /** Idle time before the collection (default 5 s: the window V8 averages allocation rates over, so the GC also shrinks the young generation). */
   delayMs?: number;
   now?: () => number;
   /** CPU time of the process in µs (default process.cpuUsage()), for the debug line. */
@@ -42,7 +45,7 @@ const GROWTH_BYTES = 10 * 1024 * 1024;
 export class IdleHeapTrim {
   private idleSince: number | null = null;
   /** Committed bytes after the last collection (0: none yet). */
-  private committedAfterLast = 0;
+  private afterLast = 0;
   private readonly delayMs: number;
   private readonly now: () => number;
   private readonly cpuMicros: () => number;
@@ -66,7 +69,7 @@ export class IdleHeapTrim {
     this.idleSince = null;
   }
 
-  /** A job request found no job and no job runs. Collects once the daemon has been idle for `delayMs` and the heap has grown. */
+  /** A job request found no job and no job runs: collects once idle for `delayMs` if the heap has grown. */
   idle(): void {
     const now = this.now();
     if (this.idleSince === null) {
@@ -75,14 +78,13 @@ export class IdleHeapTrim {
     }
     if (now - this.idleSince < this.delayMs) return;
     const before = this.heap.committedBytes();
-    const last = this.committedAfterLast;
-    if (before < Math.max(last * GROWTH_FACTOR, last + GROWTH_BYTES)) return;
+    if (before < Math.max(this.afterLast * GROWTH_FACTOR, this.afterLast + GROWTH_BYTES)) return;
     const cpu0 = this.cpuMicros();
     this.heap.collect();
-    this.committedAfterLast = this.heap.committedBytes();
+    this.afterLast = this.heap.committedBytes();
     this.opts.log?.debug('Idle: collected the heap', {
-      committed_mb_before: mb(before),
-      committed_mb_after: mb(this.committedAfterLast),
+      heap_mb_before: mb(before),
+      heap_mb_after: mb(this.afterLast),
       cpu_ms: Math.round((this.cpuMicros() - cpu0) / 100) / 10,
     });
   }

@@ -2,9 +2,12 @@
  * The real HeapControl of `berth run` (see idle-heap-trim.ts), set up once when the daemon
  * starts:
  *
- * - `--no-memory-reducer`: V8's memory reducer stops starting GCs of its own (its state machine
- *   checks the flag at every step: v8 src/heap/memory-reducer.cc MemoryReducer::Step), since
- *   IdleHeapTrim collects at a moment berth knows to be idle;
+ * - `--no-incremental-marking`: V8's memory reducer can then never start its collection (its
+ *   timer asks IncrementalMarking::CanBeStarted, which reads the flag each time: v8
+ *   src/heap/memory-reducer.cc, incremental-marking.cc), and every major GC is one atomic pause
+ *   (tens of ms on berth's 15-35 MB heap, harmless for a daemon). `--no-memory-reducer` would
+ *   say it better but is read once, when the heap is set up (heap.cc SetUpSpaces), so setting
+ *   it at run time does nothing: `node --trace-gc` still showed "Mark-Compact (reduce)" with it.
  * - V8's `gc` function, taken from a context of its own made while `--expose-gc` is briefly on
  *   (the flag only adds `gc` to contexts created while it is set; the daemon's own global never
  *   gets it). Made once here, so a collection creates nothing.
@@ -14,7 +17,7 @@ import { runInNewContext } from 'node:vm';
 import type { HeapControl } from './idle-heap-trim.js';
 
 export function createV8HeapControl(): HeapControl {
-  setFlagsFromString('--no-memory-reducer');
+  setFlagsFromString('--no-incremental-marking');
   setFlagsFromString('--expose-gc');
   let gc: () => void;
   try {
