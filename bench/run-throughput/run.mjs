@@ -12,7 +12,9 @@
 //
 // Usage: npm run build && node bench/run-throughput/run.mjs [idle-seconds=25] [--rounds=3] [--json]
 //        (BERTH_MAIN=<file> runs another build of the CLI; BERTH_NODE_ARGS="--cpu-prof ..." adds
-//        node flags to the daemon only; BERTH_DAEMON_LOG=<file> appends the daemon's stderr there)
+//        node flags to the daemon only; BERTH_DAEMON_LOG=<file> appends the daemon's stderr there,
+//        its stdout too (where --trace-gc writes), and the bench's marks: the last job's final
+//        update and each idle slice with its CPU per thread, in ms since the daemon was spawned)
 //        (or `npm run bench:run`; needs scripts/setup-test-env.sh: the engine and berth-test images)
 // The servers come from test/support (TypeScript): bench-servers.ts is bundled with esbuild
 // into a temp file at start.
@@ -158,6 +160,8 @@ async function round({ startBenchServers, now }) {
       await delay(2000);
       const t0 = now();
       const c0 = cpuTicks(pid).own;
+      const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
+      const us0 = sum(threadCpuUs(pid));
       // By 5 s slice too: what the daemon still does after its jobs (V8's GCs once allocation
       // stops) shows in the first slices, the steady polling in the last.
       const slices = [];
@@ -173,9 +177,12 @@ async function round({ startBenchServers, now }) {
       }
       const t1 = now();
       const c1 = cpuTicks(pid).own;
+      const us1 = sum(threadCpuUs(pid));
       const idleRequests = servers.jobRequests().filter((at) => at >= t0 && at < t1).length;
       const idle = {
         cpuPercent: ((c1 - c0) / CLK_TCK / ((t1 - t0) / 1000)) * 100,
+        // The scheduler's own count (ns, every thread alive at both ends), finer than the ticks.
+        schedCpuPercent: ((us1 - us0) / 1000 / (t1 - t0)) * 100,
         requestsPerMinute: idleRequests / ((t1 - t0) / 60_000),
         rssMb: rssKb(pid) / 1024,
         seconds: (t1 - t0) / 1000,

@@ -4,19 +4,28 @@ import { IdleHeapTrim, type HeapControl } from './idle-heap-trim.js';
 const MB = 1024 * 1024;
 
 /** A heap whose committed size the test sets; a collection brings it down to `afterGc`. */
-function heap(committedMb: number, afterGcMb: number) {
-  const h = {
-    committed: committedMb * MB,
-    afterGc: afterGcMb * MB,
-    collections: 0,
-    committedBytes: () => h.committed,
-    collect: () => {
-      h.collections++;
-      h.committed = h.afterGc;
-    },
-  } satisfies HeapControl & Record<string, unknown>;
-  return h;
+class TestHeap implements HeapControl {
+  committed: number;
+  collections = 0;
+
+  constructor(
+    committedMb: number,
+    private readonly afterGcMb: number,
+  ) {
+    this.committed = committedMb * MB;
+  }
+
+  committedBytes(): number {
+    return this.committed;
+  }
+
+  collect(): void {
+    this.collections++;
+    this.committed = this.afterGcMb * MB;
+  }
 }
+
+const heap = (committedMb: number, afterGcMb: number): TestHeap => new TestHeap(committedMb, afterGcMb);
 
 function trim(h: HeapControl, delayMs = 5000) {
   const clock = { t: 1_000_000 };
