@@ -6,7 +6,7 @@
  * after the daemon's first burst of jobs, V8's memory reducer (v8 src/heap/memory-reducer.cc)
  * checks the allocation rate every 8 s and, once it judges it low (15 to 40 s after the last
  * job, with polling going on), runs two incremental mark-compacts ("Mark-Compact (reduce)") with
- * concurrent marking on V8's four worker threads: 90-100 ms of CPU in all, giving back ~16 MB of
+ * concurrent marking on V8's four worker threads: 80-90 ms of CPU in all, giving back ~16 MB of
  * committed heap. berth knows when it is idle: a job request found no job and nothing runs. So
  * the daemon keeps the reducer from starting (v8-heap-control.ts) and, once idle for `delayMs`,
  * runs one atomic full GC: ~40 ms of CPU, the same memory given back (committed heap 34 -> 19 MB).
