@@ -12,7 +12,9 @@
 //
 // Usage: npm run build && node bench/run-throughput/run.mjs [idle-seconds=25] [--rounds=3] [--json]
 //        (BERTH_MAIN=<file> runs another build of the CLI; BERTH_NODE_ARGS="--cpu-prof ..." adds
-//        node flags to the daemon only; BERTH_DAEMON_LOG=<file> appends the daemon's stderr there)
+//        node flags to the daemon only; BERTH_DAEMON_LOG=<file> appends the daemon's stderr there,
+//        its stdout too (where --trace-gc writes), and the bench's marks: the last job's final
+//        update and each idle slice with its CPU per thread, in ms since the daemon was spawned)
 //        (or `npm run bench:run`; needs scripts/setup-test-env.sh: the engine and berth-test images)
 // The servers come from test/support (TypeScript): bench-servers.ts is bundled with esbuild
 // into a temp file at start.
@@ -38,6 +40,7 @@ const IMAGE = 'berth-test/busybox:latest';
 const MAIN = process.env.BERTH_MAIN ?? fileURLToPath(new URL('../../dist/berth.mjs', import.meta.url));
 // Node flags for the daemon only, e.g. BERTH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
 const NODE_ARGS = (process.env.BERTH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const DAEMON_LOG = process.env.BERTH_DAEMON_LOG;
 const HELPER = fileURLToPath(new URL('./bench-servers.ts', import.meta.url));
 const RUN_LABEL = `berth.bench.run=${randomBytes(6).toString('hex')}`;
 
@@ -66,6 +69,18 @@ function cpuTicks(pid) {
   const stat = readProc(pid, 'stat');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   return { own: f[11] + f[12], children: f[13] + f[14] };
+}
+/** CPU time in µs per thread of a process (the scheduler's own count, not ticks), by `name/tid`. */
+function threadCpuUs(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      out.set(`${comm}/${tid}`, ns / 1000);
+    } catch { /* the thread ended */ }
+  }
+  return out;
 }
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -99,14 +114,22 @@ async function round({ startBenchServers, now }) {
     // berth's temp files (sources, trace buffers, git credentials) go to a folder of its own.
     const daemonTmp = join(servers.dir, 'tmp');
     mkdirSync(daemonTmp);
+    const spawnedAt = now();
     daemon = spawn(process.execPath, [...NODE_ARGS, MAIN, 'run', '--config', servers.configPath, '--log-format', 'text'], {
       env: { ...process.env, NO_COLOR: '1', TMPDIR: daemonTmp },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // stdout too when it is logged: node's --trace-gc writes there.
+      stdio: ['ignore', DAEMON_LOG ? 'pipe' : 'ignore', 'pipe'],
     });
     daemon.stderr.on('data', (d) => {
       stderr = (stderr + d).slice(-20_000);
-      if (process.env.BERTH_DAEMON_LOG) appendFileSync(process.env.BERTH_DAEMON_LOG, d);
+      if (DAEMON_LOG) appendFileSync(DAEMON_LOG, d);
     });
+    daemon.stdout?.on('data', (d) => appendFileSync(DAEMON_LOG, d));
+    // Bench events in the daemon's log, in ms since the spawn (node's --trace-gc counts from its
+    // isolate's start, a few tens of ms later), to line GCs and profiles up with the idle slices.
+    const mark = (what) => {
+      if (DAEMON_LOG) appendFileSync(DAEMON_LOG, `bench: ${(now() - spawnedAt).toFixed(0)} ms since spawn (${new Date().toISOString()}): ${what}\n`);
+    };
     const exited = new Promise((resolve) => daemon.on('close', (code, signal) => resolve({ code, signal })));
     const pid = daemon.pid;
     let peakKb = 0;
@@ -122,6 +145,7 @@ async function round({ startBenchServers, now }) {
       const cpuAtStart = { berth: cpuTicks(pid), bench: cpuTicks(process.pid) };
       await waitUntil(() => servers.jobs().every((j) => j.finalAt !== null), 180_000, `the final updates of ${JOBS} jobs`, daemon);
       const jobs = servers.jobs();
+      mark('last final update seen');
       const perJobCpuMs = (a, b) => ((b - a) * 1000) / CLK_TCK / JOBS;
       const [b1, s1] = [cpuTicks(pid), cpuTicks(process.pid)];
       const cpu = {
@@ -136,19 +160,29 @@ async function round({ startBenchServers, now }) {
       await delay(2000);
       const t0 = now();
       const c0 = cpuTicks(pid).own;
+      const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
+      const us0 = sum(threadCpuUs(pid));
       // By 5 s slice too: what the daemon still does after its jobs (V8's GCs once allocation
       // stops) shows in the first slices, the steady polling in the last.
       const slices = [];
       for (let left = IDLE_SECONDS * 1000; left > 0; left -= 5000) {
-        const [ts, cs] = [now(), cpuTicks(pid).own];
+        const [ts, cs, threads] = [now(), cpuTicks(pid).own, DAEMON_LOG ? threadCpuUs(pid) : null];
+        mark(`idle slice ${slices.length + 1} starts`);
         await delay(Math.min(5000, left));
         slices.push(((cpuTicks(pid).own - cs) / CLK_TCK / ((now() - ts) / 1000)) * 100);
+        // Which of the daemon's threads the ticks went to (main, V8 workers, libuv pool).
+        const busy = threads ? [...threadCpuUs(pid)].map(([t, us]) => [t, us - (threads.get(t) ?? 0)]).filter(([, us]) => us >= 50) : [];
+        const busyMs = busy.reduce((a, [, us]) => a + us, 0) / 1000;
+        mark(`idle slice ${slices.length} ends: ${slices.at(-1).toFixed(2)} % (${cpuTicks(pid).own - cs} ticks; by thread ${busyMs.toFixed(1)} ms: ${busy.map(([t, us]) => `${t} ${(us / 1000).toFixed(1)}`).join(', ')})`);
       }
       const t1 = now();
       const c1 = cpuTicks(pid).own;
+      const us1 = sum(threadCpuUs(pid));
       const idleRequests = servers.jobRequests().filter((at) => at >= t0 && at < t1).length;
       const idle = {
         cpuPercent: ((c1 - c0) / CLK_TCK / ((t1 - t0) / 1000)) * 100,
+        // The scheduler's own count (ns, every thread alive at both ends), finer than the ticks.
+        schedCpuPercent: ((us1 - us0) / 1000 / (t1 - t0)) * 100,
         requestsPerMinute: idleRequests / ((t1 - t0) / 60_000),
         rssMb: rssKb(pid) / 1024,
         seconds: (t1 - t0) / 1000,

@@ -32,6 +32,8 @@ export interface DaemonWiringInput {
   /** The engine for a connection (default: a DockerodeEngine per distinct connection). */
   engineFor?: (settings: DockerSettings) => EngineClient;
   createExecutor?: ExecutorFactory;
+  /** See WorkerDeps.idleness. */
+  idleness?: WorkerDeps['idleness'];
 }
 
 export interface DaemonWiring {
@@ -92,6 +94,7 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
       ownContainer,
       ...(input.labels ? { labels: input.labels } : {}),
       ...(input.createExecutor ? { createExecutor: input.createExecutor } : {}),
+      ...(input.idleness ? { idleness: input.idleness } : {}),
     }),
     close: () => {
       for (const c of clients.values()) c.close();

@@ -23,6 +23,7 @@ import { sleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { reconcileConfig } from './config-reconciler.js';
 import { wireDaemon } from './daemon-wiring.js';
+import { IdleHeapTrim, type HeapControl } from './idle-heap-trim.js';
 import { Slots } from './job-slots.js';
 import { sweepRunnerLeftovers } from './leftover-sweeper.js';
 import type { ExecutorFactory } from './remote-job.js';
@@ -33,6 +34,7 @@ import { makePrivateDir } from '../sources/git-source.js';
 import { sweepGitTempDirs } from '../sources/git-temp-dir.js';
 import { raceShutdown } from './shutdown-race.js';
 import { ShutdownSignals, type SignalSource } from './shutdown-signals.js';
+import { createV8HeapControl } from './v8-heap-control.js';
 import { WorkerSet } from './worker-set.js';
 
 export interface DaemonOptions {
@@ -53,6 +55,8 @@ export interface DaemonOptions {
   engineFor?: (settings: DockerSettings) => EngineClient;
   /** The executor of each job (tests; default: the Docker executor). */
   createExecutor?: ExecutorFactory;
+  /** The heap IdleHeapTrim collects (tests; default: V8's, with its memory reducer off). */
+  heap?: HeapControl;
 }
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
@@ -76,6 +80,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   metrics.concurrent.set(config.concurrent);
   const shutdown = new AbortController();
   const stopFeeding = new AbortController();
+  // After a burst of jobs, one GC of our own once idle instead of V8's memory reducer (issue 10).
+  const idleness = new IdleHeapTrim(opts.heap ?? createV8HeapControl(), { log });
   const wiring = wireDaemon({
     configPath: opts.configPath,
     version: opts.version,
@@ -84,6 +90,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     metrics,
     globalSlots,
     shutdown: shutdown.signal,
+    idleness,
     ...(opts.labels ? { labels: opts.labels } : {}),
     ...(opts.engineFor ? { engineFor: opts.engineFor } : {}),
     ...(opts.createExecutor ? { createExecutor: opts.createExecutor } : {}),

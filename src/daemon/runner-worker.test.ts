@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 /** A worker whose jobs run on fake executors made from `script` (one per job, kept in `executors`). */
-function worker(opts: { runner?: string[]; token?: string; global?: Slots; script?: () => FakeExecutorOptions; now?: () => number } = {}) {
+function worker(opts: { runner?: string[]; token?: string; global?: Slots; script?: () => FakeExecutorOptions; now?: () => number; idleness?: WorkerDeps['idleness'] } = {}) {
   const executors: FakeExecutor[] = [];
   const lines: string[] = [];
   const deps: WorkerDeps = {
@@ -61,6 +61,7 @@ function worker(opts: { runner?: string[]; token?: string; global?: Slots; scrip
       return e;
     },
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.idleness ? { idleness: opts.idleness } : {}),
   };
   const w = new RunnerWorker(testRunnerConfig({ url: gl.url, token: opts.token ?? gl.runnerToken, runner: opts.runner }), deps);
   workers.push(w);
@@ -141,6 +142,31 @@ describe('RunnerWorker', () => {
     await waiting;
     expect(job.final?.state).toBe('success');
     expect(requests()).toBe(sent);
+  });
+
+  it('tells idleness when a job starts and when an empty answer finds nothing running, not while a job runs', async () => {
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    const events: string[] = [];
+    const job = gl.enqueueJob({ script: ['echo 1'] });
+    const { w, executors } = worker({
+      script: () => ({ stages: { step_script: { until } } }),
+      idleness: { busy: () => events.push('busy'), idle: () => events.push('idle') },
+    });
+    w.poke();
+    await gl.waitFor(() => executors.length === 1, 10_000, 'job running');
+    await executors[0]!.stageStarted('step_script');
+    // Asked again at once, empty queue, but the job still runs: not idle.
+    await gl.waitFor(() => requests() === 2, 10_000, 'the next request');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual(['busy']);
+    release();
+    await gl.waitFor(() => job.final !== null, 10_000, 'job final');
+    // The job's end asks once more: an empty answer with nothing running.
+    await gl.waitFor(() => events.length === 2, 10_000, 'idle');
+    w.poke();
+    await gl.waitFor(() => events.length === 3, 10_000, 'idle again');
+    expect(events).toEqual(['busy', 'idle', 'idle']);
   });
 
   it('rests for unhealthy_interval after unhealthy_requests_limit forbidden answers in a row', async () => {

@@ -58,6 +58,8 @@ export interface WorkerDeps {
   now?: () => number;
   /** The executor of each job (default: the Docker executor). */
   createExecutor?: ExecutorFactory;
+  /** Told when a job starts and when a request found no job while nothing runs (IdleHeapTrim). */
+  idleness?: { busy(): void; idle(): void };
 }
 
 interface WorkerSetup {
@@ -188,6 +190,7 @@ export class RunnerWorker {
     const { config, identity } = this.setup;
     const fields = { runner: identity.shortToken };
     let keepSlot = false;
+    let empty = false;
     try {
       const res = await this.deps.client.requestJob(
         { url: config.url, token: config.token },
@@ -206,6 +209,7 @@ export class RunnerWorker {
           break;
         case 'no-job':
           this.deps.log.debug('Checking for jobs... nothing', fields);
+          empty = true;
           break;
         case 'forbidden':
           this.deps.log.error('Checking for jobs... forbidden: the runner token is not valid (berth verify tells more)', fields);
@@ -219,12 +223,15 @@ export class RunnerWorker {
       this.requestSlots.release();
       if (!keepSlot) releaseJobSlot();
     }
+    // Nothing runs and nothing is being asked for, on any runner: the daemon is idle.
+    if (empty && this.deps.globalSlots.inUse === 0) this.deps.idleness?.idle();
     if (keepSlot && !config.strictCheckInterval) this.poke();
   }
 
   private startJob(job: Parameters<typeof runRemoteJob>[0], setup: WorkerSetup, release: () => void): void {
     const runner = setup.identity.shortToken;
     const { metrics } = this.deps;
+    this.deps.idleness?.busy();
     metrics.jobsTotal.inc({ runner });
     metrics.runningJobs.inc({ runner, state: 'running' });
     const started = Date.now();
