@@ -65,4 +65,11 @@ export interface CacheTransport {
    * when there is one). Resolves false (after a warning) when it could not be stored.
    */
   save(key: string, file: string, log: JobLog, signal: AbortSignal): Promise<boolean>;
+  /**
+   * Optional: as `save`, but `write` makes the zip straight into a file of the store (no copy of
+   * the archive; gitlab-runner's cache-archiver writes its cache.zip in place too). `write`
+   * resolves false when there is nothing to store: the file is dropped and this resolves true.
+   * An error of `write` is thrown as it is (after the file is removed).
+   */
+  saveWritten?(key: string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean>;
 }
