@@ -28,7 +28,7 @@
 // temporary file, copied into the cache folder, then PUT) next to the one written in place: the
 // same work, side by side in one run, with each child's CPU time.
 //
-// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--compare] [--json]
+// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--compare] [--prof DIR] [--json]
 //        (--threads: writeZip's deflateThreads, the worker threads of DeflatePool; default berth's own)
 //        (needs scripts/setup-test-env.sh: the engine and berth-test images)
 import { spawn } from 'node:child_process';
@@ -51,6 +51,8 @@ const LEVEL = flag('level', 5);
 const THREADS = flag('threads', undefined);
 const JSON_OUT = args.includes('--json');
 const COMPARE = args.includes('--compare');
+/** --prof DIR: every child runs under node --cpu-prof, its profile written into DIR. */
+const PROF = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : undefined;
 const LABEL = `artifacts-${randomBytes(4).toString('hex')}`;
 
 // Inside the repository, so that what the bundles load at run time (s3rver) resolves from node_modules.
@@ -92,7 +94,8 @@ const { startServers } = await import(pathToFileURL(serversFile).href);
 
 function child(op, input) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [childFile, op, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const prof = PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF, '--cpu-prof-name', `${op}-${Date.now()}.cpuprofile`] : [];
+    const p = spawn(process.execPath, [...prof, childFile, op, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));

@@ -33,8 +33,8 @@ export interface MultipartStreamBody {
   settle(): Promise<ProducerOutcome>;
 }
 
-/** Bytes queued between the producer and the request (a few deflate output blocks). */
-const HIGH_WATER_MARK = 1024 * 1024;
+/** Bytes queued between the producer and the request: one output block of writeZip (the socket buffers more). */
+const HIGH_WATER_MARK = 256 * 1024;
 
 export function multipartStreamBody(filename: string, produce: ArchiveProducer, signal: AbortSignal, field = 'file'): MultipartStreamBody {
   const { contentType, head, tail } = multipartFraming(filename, field);
