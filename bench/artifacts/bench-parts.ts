@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { selectFiles } from '../../src/artifacts/file-selector.js';
-import { writeZip } from '../../src/artifacts/write-zip.js';
+import { ArchiveStreamWriter } from '../../src/artifacts/archive-stream-writer.js';
+import { writeZip, writeZipTo } from '../../src/artifacts/write-zip.js';
 import { zipToTar } from '../../src/artifacts/zip-to-tar.js';
 import { createCacheTransport, createDistributedCacheStore } from '../../src/cache/create-cache-transport.js';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
@@ -103,21 +104,95 @@ export interface PhaseTimes {
   [phase: string]: number;
 }
 
-/** Artifacts through GitLab: archive + upload in one process (the producing job). */
+/**
+ * Artifacts through GitLab: archive + upload in one process (the producing job), as the upload
+ * stage does it: the zip streamed into the POST while it is made (one phase, `archive+upload`).
+ */
 export async function artifactsUp(a: { container: string; glUrl: string; job: { id: number; token: string }; level: number; threads?: number }): Promise<PhaseTimes> {
+  const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const t0 = performance.now();
+    const client = new GitLabClient();
+    const transport = new GitLabArtifactTransport({ api: client.artifactsApi(), job: { url: a.glUrl, id: a.job.id, token: a.job.token }, tempDir: temp });
+    const artifact = { name: '', untracked: false, paths: ['dist/'], exclude: [], when: 'on_success' as const, artifactType: 'archive', artifactFormat: 'zip', expireIn: '' };
+    await transport.uploadStreamed(
+      {
+        artifact,
+        filename: 'artifacts.zip',
+        format: 'zip',
+        name: '',
+        expireIn: '',
+        produce: async (out, signal) => {
+          const selection = selectFiles(files(a.container), { paths: ['dist/'], exclude: [], untracked: false }, { projectDir: PROJECT, log: silentLog(), signal });
+          const stats = await writeZipTo(selection.entries, new ArchiveStreamWriter(out, 'artifacts.zip (streamed)', signal), {
+            level: a.level,
+            signal,
+            ...(a.threads === undefined ? {} : { deflateThreads: a.threads }),
+          });
+          return { bytes: stats.bytes };
+        },
+      },
+      silentLog(),
+      never,
+    );
+    const t1 = performance.now();
+    client.close();
+    return { 'archive+upload': t1 - t0 };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** The previous upload side, for --compare: the zip written to a temporary file, then POSTed from it. */
+export async function artifactsUpFile(a: { container: string; glUrl: string; job: { id: number; token: string }; level: number; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
     const file = join(temp, 'artifacts.zip');
     const t0 = performance.now();
     await archive(a.container, file, a.level, a.threads);
-    const t1 = performance.now();
     const client = new GitLabClient();
     const transport = new GitLabArtifactTransport({ api: client.artifactsApi(), job: { url: a.glUrl, id: a.job.id, token: a.job.token }, tempDir: temp });
     const artifact = { name: '', untracked: false, paths: ['dist/'], exclude: [], when: 'on_success' as const, artifactType: 'archive', artifactFormat: 'zip', expireIn: '' };
     await transport.upload({ artifact, file, filename: 'artifacts.zip', format: 'zip', name: '', expireIn: '' }, silentLog(), never);
-    const t2 = performance.now();
+    const t1 = performance.now();
     client.close();
-    return { archive: t1 - t0, upload: t2 - t1 };
+    return { 'archive+upload': t1 - t0 };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** The previous cache save, for --compare: the zip written to a temporary file, copied into the cache folder, then the S3 PUT. */
+export async function cacheSaveFile(a: { from: string; s3: { address: string; bucket: string; accessKey: string; secretKey: string }; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
+  const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const s3 = s3CacheSettings({ serverAddress: a.s3.address, insecure: true, accessKey: a.s3.accessKey, secretKey: a.s3.secretKey, bucketName: a.s3.bucket });
+    const distributed = createDistributedCacheStore({ type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3 }, 'bench');
+    const saver = createCacheTransport({ cacheDir: join(temp, 'a'), distributed, projectId: 1, timeoutSeconds: 3600 });
+    const file = join(temp, 'cache.zip');
+    const t0 = performance.now();
+    await archive(a.from, file, a.level, a.threads);
+    if (!(await saver.save(a.key, file, silentLog(), never))) throw new Error('cache save failed');
+    return { 'archive+save': performance.now() - t0 };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** The cache save alone as berth does it now, for --compare (the same work as cacheRoundTrip's first phase). */
+export async function cacheSaveWritten(a: { from: string; s3: { address: string; bucket: string; accessKey: string; secretKey: string }; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
+  const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const s3 = s3CacheSettings({ serverAddress: a.s3.address, insecure: true, accessKey: a.s3.accessKey, secretKey: a.s3.secretKey, bucketName: a.s3.bucket });
+    const distributed = createDistributedCacheStore({ type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3 }, 'bench');
+    const saver = createCacheTransport({ cacheDir: join(temp, 'a'), distributed, projectId: 1, timeoutSeconds: 3600 });
+    const t0 = performance.now();
+    const saved = await saver.saveWritten!(a.key, async (file) => {
+      await archive(a.from, file, a.level, a.threads);
+      return true;
+    }, silentLog(), never);
+    if (!saved) throw new Error('cache save failed');
+    return { 'archive+save': performance.now() - t0 };
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
@@ -165,18 +240,20 @@ export async function cacheRoundTrip(a: { from: string; to: string; s3: { addres
     const distributed = createDistributedCacheStore({ type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3 }, 'bench');
     const saver = createCacheTransport({ cacheDir: join(temp, 'a'), distributed, projectId: 1, timeoutSeconds: 3600 });
     const restorer = createCacheTransport({ cacheDir: join(temp, 'b'), distributed, projectId: 1, timeoutSeconds: 3600 });
-    const file = join(temp, 'cache.zip');
+    // As the archive_cache stage: the zip written straight into the local cache folder, then the S3 PUT.
     const t0 = performance.now();
-    await archive(a.from, file, a.level, a.threads);
-    const t1 = performance.now();
-    if (!(await saver.save(a.key, file, silentLog(), never))) throw new Error('cache save failed');
+    const saved = await saver.saveWritten!(a.key, async (file) => {
+      await archive(a.from, file, a.level, a.threads);
+      return true;
+    }, silentLog(), never);
+    if (!saved) throw new Error('cache save failed');
     const t2 = performance.now();
     const local = await restorer.restore(a.key, silentLog(), never);
     if (!local) throw new Error('cache restore found nothing');
     const t3 = performance.now();
     await extract(a.to, local.path);
     const t4 = performance.now();
-    return { archive: t1 - t0, save: t2 - t1, restore: t3 - t2, extract: t4 - t3 };
+    return { 'archive+save': t2 - t0, restore: t3 - t2, extract: t4 - t3 };
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }

@@ -4,11 +4,11 @@
 // another: `docker cp` out and in), interleaved round by round in one run.
 //
 //   floor           getArchive(A:dist) piped into putArchive(B)
-//   artifacts       berth run's path: select + zip (upload side) + POST to the GitLab API test
-//                   server; GET (direct download via its object-storage route) + zip→tar + PUT
+//   artifacts       berth run's path: select + zip streamed into the POST to the GitLab API test
+//                   server (upload side, one phase); GET (direct download via its object-storage route) + zip→tar + PUT
 //                   archive into a fresh container (download side)
 //   exec store      berth exec's path: select + zip to a local file, then zip→tar + PUT archive
-//   cache           select + zip + local cache.zip + S3 PUT (s3rver), then S3 GET into another
+//   cache           select + zip written straight as the local cache.zip + S3 PUT (s3rver), then S3 GET into another
 //                   runner's empty cache folder + zip→tar + PUT archive
 //
 // berth's paths run in child processes (node, the bundled code, no servers): each one's peak
@@ -23,7 +23,12 @@
 // The RSS of a real `berth exec` (the built CLI, a make → use pipeline of 20,000 small files) is
 // measured by bench/artifacts/exec-rss.mjs.
 //
-// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--json]
+// --compare adds, to every round, the upload side as it was before the zip was streamed (zip to a
+// temporary file, then POST it) next to the streamed one, and the cache save as it was (zip to a
+// temporary file, copied into the cache folder, then PUT) next to the one written in place: the
+// same work, side by side in one run, with each child's CPU time.
+//
+// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--compare] [--prof DIR] [--json]
 //        (--threads: writeZip's deflateThreads, the worker threads of DeflatePool; default berth's own)
 //        (needs scripts/setup-test-env.sh: the engine and berth-test images)
 import { spawn } from 'node:child_process';
@@ -45,6 +50,9 @@ const SIZE = flag('size', 10240);
 const LEVEL = flag('level', 5);
 const THREADS = flag('threads', undefined);
 const JSON_OUT = args.includes('--json');
+const COMPARE = args.includes('--compare');
+/** --prof DIR: every child runs under node --cpu-prof, its profile written into DIR. */
+const PROF = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : undefined;
 const LABEL = `artifacts-${randomBytes(4).toString('hex')}`;
 
 // Inside the repository, so that what the bundles load at run time (s3rver) resolves from node_modules.
@@ -86,7 +94,8 @@ const { startServers } = await import(pathToFileURL(serversFile).href);
 
 function child(op, input) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [childFile, op, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const prof = PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF, '--cpu-prof-name', `${op}-${Date.now()}.cpuprofile`] : [];
+    const p = spawn(process.execPath, [...prof, childFile, op, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -105,7 +114,7 @@ const servers = await startServers();
 const rows = { floor: [], artifacts: [], exec: [], cache: [] };
 const phases = { artifacts: [], exec: [], cache: [] };
 /** Per child kind: the child reports (peak RSS, memory at the peak, CPU). */
-const reports = { artifactsUp: [], artifactsDown: [], exec: [], cache: [], idle: [] };
+const reports = { artifactsUp: [], artifactsDown: [], exec: [], cache: [], idle: [], upStreamed: [], upFile: [], saveWritten: [], saveCopy: [] };
 try {
   const source = await parts.createContainer(LABEL);
   const bytes = await parts.fillDist(source, FILES, SIZE);
@@ -137,6 +146,17 @@ try {
         reports.cache.push(cache);
       },
     ];
+    if (COMPARE) {
+      const compareJobs = [servers.runningJob(), servers.runningJob()];
+      const up = { container: source, glUrl: servers.glUrl, level: LEVEL, threads: THREADS };
+      const save = { from: source, s3: servers.s3, level: LEVEL, threads: THREADS };
+      cases.push(
+        async () => reports.upStreamed.push(await child('artifactsUp', { ...up, job: compareJobs[0] })),
+        async () => reports.upFile.push(await child('artifactsUpFile', { ...up, job: compareJobs[1] })),
+        async () => reports.saveWritten.push(await child('cacheSaveWritten', { ...save, key: `cmp-w-${r}` })),
+        async () => reports.saveCopy.push(await child('cacheSaveFile', { ...save, key: `cmp-c-${r}` })),
+      );
+    }
     for (let i = 0; i < cases.length; i++) await cases[(i + r - 1) % cases.length]();
     reports.idle.push(await child('idle', {}));
     if (!JSON_OUT) console.log(`round ${r}: floor ${rows.floor.at(-1).toFixed(0)} ms, artifacts ${rows.artifacts.at(-1).toFixed(0)} ms, exec store ${rows.exec.at(-1).toFixed(0)} ms, cache ${rows.cache.at(-1).toFixed(0)} ms`);
@@ -185,4 +205,12 @@ else {
   console.log(`cache save + restore via S3          ${result.cache.ms} ms  ratio ${result.cache.ratio}  ${JSON.stringify(result.cache.phases)}`);
   console.log(`    child: ${mem(result.cache)}`);
   console.log(`idle child (node + the bundle, no work): peak RSS ${result.idleChild.peakRssMb} MB`);
+  if (COMPARE) {
+    const ms = (list) => Math.round(median(list.map((x) => sum(x.times))));
+    const line = (label, a, b) =>
+      console.log(`${label}: ${ms(a)} ms vs ${ms(b)} ms before (ratio ${(ms(a) / ms(b)).toFixed(2)}); CPU ${memory(a).cpuMs} vs ${memory(b).cpuMs} ms; peak RSS ${memory(a).peakRssMb} vs ${memory(b).peakRssMb} MB`);
+    console.log('\nside by side (medians):');
+    line('upload side, zip streamed into the POST', reports.upStreamed, reports.upFile);
+    line('cache save, zip written in place       ', reports.saveWritten, reports.saveCopy);
+  }
 }

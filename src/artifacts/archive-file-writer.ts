@@ -7,15 +7,19 @@ import { rm } from 'node:fs/promises';
 import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { abortReason } from '../shared/abort.js';
+import type { ArchiveSink } from './archive-sink.js';
 
-export class ArchiveFileWriter {
+export class ArchiveFileWriter implements ArchiveSink {
   private readonly out: WriteStream;
   private failed: Error | undefined;
+  /** The file, for messages. */
+  readonly name: string;
 
   constructor(
     readonly file: string,
     private readonly signal: AbortSignal,
   ) {
+    this.name = file;
     this.out = createWriteStream(file, { mode: 0o600 });
     this.out.on('error', (err) => {
       this.failed ??= err;

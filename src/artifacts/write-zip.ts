@@ -29,6 +29,7 @@ import { errorMessage, isAbortError } from '../shared/errors.js';
 import { abortReason } from '../shared/abort.js';
 import { ArchiveError } from './archive-error.js';
 import { ArchiveFileWriter } from './archive-file-writer.js';
+import type { ArchiveSink } from './archive-sink.js';
 import type { ArchiveStats } from './archive-stats.js';
 import { CentralDirectory } from './central-directory.js';
 import { ContentCrc } from './content-crc.js';
@@ -73,11 +74,19 @@ interface Pending {
 }
 
 export async function writeZip(entries: FileEntrySource, file: string, opts: WriteZipOptions): Promise<ArchiveStats> {
+  checkLevel(opts.level);
+  return writeZipTo(entries, new ArchiveFileWriter(file, opts.signal), opts);
+}
+
+/**
+ * writeZip into any ArchiveSink (an upload body: the zip is streamed into the request as it is
+ * made, as gitlab-runner's artifacts uploader does). On failure the sink is discarded.
+ */
+export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, opts: WriteZipOptions): Promise<ArchiveStats> {
   const { signal, level } = opts;
-  if (!Number.isInteger(level) || level < 0 || level > 9) {
-    throw new RangeError(`zip compression level must be an integer from 0 to 9, got ${level}`);
-  }
-  const out = new PositionedFile(new ArchiveFileWriter(file, signal));
+  checkLevel(level);
+  const file = sink.name;
+  const out = new PositionedFile(sink);
   const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads) : undefined;
   const windowLimit = pool && pool.threads > 0 ? WINDOW_BYTES : INLINE_WINDOW_BYTES;
   const central = new CentralDirectory();
@@ -162,6 +171,12 @@ export async function writeZip(entries: FileEntrySource, file: string, opts: Wri
     throw new ArchiveError(file, current || undefined, `could not write the zip archive ${file}${what}: ${errorMessage(err)}`, { cause: err });
   } finally {
     releaseLimit();
+  }
+}
+
+function checkLevel(level: number): void {
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new RangeError(`zip compression level must be an integer from 0 to 9, got ${level}`);
   }
 }
 
@@ -253,7 +268,7 @@ class PositionedFile {
   private readonly block = Buffer.allocUnsafe(OUT_BLOCK);
   private used = 0;
 
-  constructor(private readonly file: ArchiveFileWriter) {}
+  constructor(private readonly file: ArchiveSink) {}
 
   /** Writes `b`; `transient`: its memory is reused once this resolves, so it is copied, never held. */
   async write(b: Buffer, transient = false): Promise<void> {

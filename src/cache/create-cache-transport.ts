@@ -2,7 +2,13 @@
  * The CacheTransport of one job of `berth run`: the runner's local cache folder, plus the
  * distributed cache when `[runners.cache]` has a usable S3 configuration (gitlab-runner
  * cache/cache.go: no Type, or a type berth cannot use, means no URL: the cache is local only).
+ * The archive is written straight into the local cache folder (saveWritten) and renamed into
+ * place, then uploaded from there: one write of the zip on berth's disk, as gitlab-runner's
+ * cache-archiver (commands/helpers/cache_archiver.go) creates `--file` in place. The presigned
+ * PUT keeps its Content-Length (the file's size), as gitlab-runner sends it.
  */
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { CacheTransport, LocalArchive } from '../executor/job-files/transports.js';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
@@ -67,13 +73,54 @@ export function createCacheTransport(opts: CacheTransportOptions): CacheTranspor
         log.warning(errorMessage(err));
         return false;
       }
-      const objectName = opts.distributed?.objectName(key, job, log) ?? null;
-      if (!opts.distributed || objectName === null) {
-        // cache_archiver.go uploadArchiveIfNeeded without a URL.
-        log.println('No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.');
+      return upload(key, stored, log, signal);
+    },
+
+    async saveWritten(key: string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean> {
+      let temp: string;
+      try {
+        temp = await local.tempFile(key);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        log.warning(errorMessage(err));
+        return false;
+      }
+      let keep: boolean;
+      try {
+        keep = await write(temp);
+      } catch (err) {
+        await dropTemp(temp);
+        throw err;
+      }
+      if (!keep) {
+        await dropTemp(temp);
         return true;
       }
-      return opts.distributed.upload(key, objectName, stored, job, log, signal);
+      let stored: string;
+      try {
+        stored = await local.commit(key, temp, null, { cachekey: key });
+      } catch (err) {
+        if (signal.aborted) throw err;
+        log.warning(errorMessage(err));
+        return false;
+      }
+      return upload(key, stored, log, signal);
     },
   };
+
+  async function upload(key: string, stored: string, log: JobLog, signal: AbortSignal): Promise<boolean> {
+    const objectName = opts.distributed?.objectName(key, job, log) ?? null;
+    if (!opts.distributed || objectName === null) {
+      // cache_archiver.go uploadArchiveIfNeeded without a URL.
+      log.println('No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.');
+      return true;
+    }
+    return opts.distributed.upload(key, objectName, stored, job, log, signal);
+  }
+}
+
+/** Removes an archive that is not stored, and its key's folder when that is left empty (best effort). */
+async function dropTemp(temp: string): Promise<void> {
+  await rm(temp, { force: true }).catch(() => undefined);
+  await rmdir(dirname(temp)).catch(() => undefined);
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,25 @@ describe('distributed cache through s3rver', () => {
     expect((await b.transport.restore('default-protected', again.log, signal))?.path).toBe(got!.path);
     expect(again.text()).toBe('Using presigned URL for cache download\ncache.zip is up to date\n');
     expect(s3.requests.map((r) => r.method)).toEqual(['HEAD']);
+  });
+
+  it('saveWritten: the zip written in the cache folder is uploaded from there with its Content-Length (as gitlab-runner\'s presigned PUT)', async () => {
+    const a = runner({ host: 'host-a' });
+    const saved = capture();
+    const ok = await a.transport.saveWritten!('written', async (file) => {
+      await writeFile(file, 'written in place');
+      return true;
+    }, saved.log, signal);
+    expect(ok).toBe(true);
+    expect(saved.text()).toBe(`Using presigned URL for cache upload\nUploading cache.zip to http://${s3.address}/${s3.bucket}/project/42/written\n`);
+    const put = s3.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/written'))!;
+    expect(put.headers['content-length']).toBe(String('written in place'.length));
+    expect(put.headers['transfer-encoding']).toBeUndefined();
+    expect(await readdir(join(a.cacheDir, 'written'))).toEqual(expect.arrayContaining(['cache.zip', 'metadata.json']));
+    expect(await readdir(join(a.cacheDir, 'written'))).toHaveLength(2);
+    const b = runner({ host: 'host-b' });
+    const got = await b.transport.restore('written', capture().log, signal);
+    expect(await readFile(got!.path, 'utf8')).toBe('written in place');
   });
 
   it('stores keys with spaces, slashes and non-ASCII characters (metadata then travels in the signed query)', async () => {

@@ -1,7 +1,12 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryProjectFiles } from '../../test/support/memory-project-files.js';
+import { testJob } from '../../test/support/job-fixtures.js';
+import { zipToTar } from '../artifacts/zip-to-tar.js';
+import { archiveCaches } from '../executor/job-files/cache-stages.js';
+import { StageContext } from '../executor/job-files/stage-context.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
 import { stripAnsi } from '../shared/ansi.js';
@@ -98,5 +103,60 @@ describe('createCacheTransport without a distributed cache', () => {
     expect(await transport.restore('../up', c.log, signal)).toBeNull();
     expect(await transport.save('../up', join(dir, 'nope.zip'), c.log, signal)).toBe(false);
     expect(c.text()).toContain('WARNING: Cache key "../up" is refused');
+  });
+
+  it('saveWritten: the archive is written in the key\'s folder and renamed into place (no copy, nothing else left)', async () => {
+    const transport = createCacheTransport({ cacheDir: dir, distributed: null, projectId: 1, timeoutSeconds: 60 });
+    const signal = new AbortController().signal;
+    const c = capture();
+    let writtenTo = '';
+    const ok = await transport.saveWritten!('k', async (file) => {
+      writtenTo = file;
+      await writeFile(file, 'zip bytes');
+      return true;
+    }, c.log, signal);
+    expect(ok).toBe(true);
+    expect(writtenTo.startsWith(join(dir, 'k', '.cache.zip.'))).toBe(true);
+    expect((await readdir(join(dir, 'k'))).sort()).toEqual(['cache.zip', 'metadata.json']);
+    expect(await readFile(join(dir, 'k', 'cache.zip'), 'utf8')).toBe('zip bytes');
+    expect(c.text()).toBe('No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.\n');
+  });
+
+  it('saveWritten: nothing to store leaves no file nor folder; a failed write is thrown and keeps the old archive', async () => {
+    const transport = createCacheTransport({ cacheDir: dir, distributed: null, projectId: 1, timeoutSeconds: 60 });
+    const signal = new AbortController().signal;
+    expect(await transport.saveWritten!('empty', (file) => writeFile(file, '').then(() => false), capture().log, signal)).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
+    await transport.saveWritten!('k', (file) => writeFile(file, 'old').then(() => true), capture().log, signal);
+    const failed = transport.saveWritten!('k', async (file) => {
+      await writeFile(file, 'half');
+      throw new Error('could not write the zip archive');
+    }, capture().log, signal);
+    await expect(failed).rejects.toThrow('could not write the zip archive');
+    expect((await readdir(join(dir, 'k'))).sort()).toEqual(['cache.zip', 'metadata.json']);
+    expect(await readFile(join(dir, 'k', 'cache.zip'), 'utf8')).toBe('old');
+  });
+});
+
+describe('archive_cache with the runner cache', () => {
+  it('zips straight into <cacheDir>/<key>/cache.zip: nothing in the job\'s temporary folder, the archive extracts back', async () => {
+    const tempRoot = join(dir, 'tmp');
+    const cacheDir = join(dir, 'cache');
+    await mkdir(tempRoot);
+    const files = new MemoryProjectFiles({ 'vendor/a.txt': 'a'.repeat(5000), 'vendor/sub/b.txt': 'b' });
+    const c = capture();
+    const job = testJob({ cache: [{ key: 'deps', untracked: false, policy: 'pull-push', paths: ['vendor/'], when: 'on_success', fallbackKeys: [] }] });
+    const transport = createCacheTransport({ cacheDir, distributed: null, projectId: 1, timeoutSeconds: 60 });
+    const ctx = new StageContext(job, files, [], { artifacts: null, cache: transport, tempRoot }, c.log, new AbortController().signal);
+    await archiveCaches(ctx, true);
+    expect(await readdir(tempRoot)).toEqual([]);
+    await ctx.dispose();
+    expect(c.text()).toContain('Created cache\n');
+    expect((await readdir(join(cacheDir, 'deps'))).sort()).toEqual(['cache.zip', 'metadata.json']);
+    const back = new MemoryProjectFiles();
+    const { stream, done } = await zipToTar(join(cacheDir, 'deps', 'cache.zip'), { signal: new AbortController().signal, kind: 'cache' });
+    await Promise.all([back.write(stream), done]);
+    expect(back.content('vendor/a.txt')).toBe('a'.repeat(5000));
+    expect(back.content('vendor/sub/b.txt')).toBe('b');
   });
 });

@@ -5,7 +5,10 @@
  *
  * - query `artifact_format`, `artifact_type`, `expire_in`, each only when non-empty (never form
  *   fields); headers `JOB-TOKEN`, `X-Request-Id`, `User-Agent` (ApiCaller); a multipart body with
- *   the one part `file`, streamed from the local file and built again for every try;
+ *   the one part `file`, built again for every try: streamed from a local file (Content-Length),
+ *   or, as gitlab-runner does for the zip, made while it is sent (chunked) by a producer that
+ *   re-archives for every try (network/gitlab.go createArtifactsContentProvider). A producer that
+ *   fails on its own (the archive cannot be made) fails the upload at once, not retried;
  * - 201 done; 307 with a Location: its scheme://host becomes the base URL, then retry; 403 and
  *   413 fatal at once; 503 retried up to 6 tries; any other status or no answer up to 3 tries;
  *   waits of 1 s doubling, capped at 5 s (helpers/retry/retry.go); each retry logs
@@ -23,15 +26,17 @@ import type { ApiCaller } from './api-caller.js';
 import { ArtifactTooLargeError, ArtifactUploadError, humanSize } from './artifact-upload-error.js';
 import type { Clock } from './clock.js';
 import { apiUrl, jsonMessage } from './gitlab-api-error.js';
-import { header, type HttpResponse } from './http-transport.js';
+import { header, type HttpResponse, type StreamBody } from './http-transport.js';
 import type { JobRef } from './job-api.js';
 import { multipartFileBody } from './multipart-file-body.js';
+import { type ArchiveProducer, type MultipartStreamBody, multipartStreamBody, type ProducerOutcome } from './multipart-stream-body.js';
 import { type LogFields, logRunnerLine } from './runner-log-line.js';
 import { shortToken } from './short-token.js';
 
-export interface ArtifactUploadRequest {
-  /** The archive on local disk. */
-  file: string;
+/** The archive: a file on local disk, or a producer that writes it into the request, once per try. */
+export type ArtifactUploadRequest = ArtifactUploadTarget & ({ file: string; produce?: undefined } | { produce: ArchiveProducer; file?: undefined });
+
+export interface ArtifactUploadTarget {
   /** The multipart file name: `artifacts.zip`, `junit.xml.gz`, `.env.gz`. */
   filename: string;
   /** The payload's `artifact_type` ('' sends none). */
@@ -97,13 +102,20 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
   }
 
   async function tryOnce(baseUrl: string): Promise<TryOutcome> {
-    let body;
-    try {
-      body = await multipartFileBody(req.file, req.filename);
-    } catch (err) {
-      throw new ArtifactUploadError(`${what} of job ${job.id}: cannot read the archive ${req.file}: ${errorMessage(err)}`, 'unreadable', -1, { cause: err });
+    let body: { contentType: string; body: StreamBody; fileSize?: number };
+    let stream: MultipartStreamBody | undefined;
+    if (req.produce) {
+      stream = multipartStreamBody(req.filename, req.produce, signal);
+      body = stream;
+    } else {
+      try {
+        body = await multipartFileBody(req.file, req.filename);
+      } catch (err) {
+        throw new ArtifactUploadError(`${what} of job ${job.id}: cannot read the archive ${req.file}: ${errorMessage(err)}`, 'unreadable', -1, { cause: err });
+      }
     }
     let res: HttpResponse;
+    let produced: ProducerOutcome | undefined;
     try {
       res = await deps.api.call({
         method: 'POST',
@@ -119,10 +131,18 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         what: `${what} of job ${job.id}`,
       });
     } catch (err) {
+      produced = await stream?.settle();
+      if (produced?.kind === 'failed') throw produced.error;
       if (signal.aborted) throw err;
       logRunnerLine(log, 'error', `${prefix} error`, { error: errorMessage(err) });
       return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: -1, detail: errorMessage(err) };
     }
+    // GitLab may answer before the whole archive was sent (413): the producer stops there.
+    produced = await stream?.settle();
+    if (produced?.kind === 'failed') throw produced.error;
+    const archiveSize =
+      produced === undefined ? humanSize(body.fileSize ?? 0) : produced.kind === 'complete' ? humanSize(produced.bytes) : `more than ${humanSize(produced.bytes)}`;
+    const archiveBytes = produced === undefined ? (body.fileSize ?? 0) : produced.bytes;
     const fields: LogFields = { id: job.id, status: res.status, token };
     const correlation = header(res.headers, 'x-request-id');
     if (correlation) fields.correlation_id = correlation;
@@ -156,10 +176,10 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
       case 413:
         logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
         throw new ArtifactTooLargeError(
-          `${what} of job ${job.id} to GitLab failed: the archive ${req.filename} (${humanSize(body.fileSize)}) is over GitLab's maximum artifacts size ` +
+          `${what} of job ${job.id} to GitLab failed: the archive ${req.filename} (${archiveSize}) is over GitLab's maximum artifacts size ` +
             `(${statusLine}${serverMessage ? `: ${serverMessage}` : ''}). Upload less (narrow artifacts:paths or add artifacts:exclude), ` +
             "or ask a GitLab administrator to raise the instance's (or the project's) maximum artifacts size",
-          body.fileSize,
+          archiveBytes,
         );
       case 503:
         logRunnerLine(log, 'error', `${prefix} ${described}`, fields);

@@ -1,12 +1,13 @@
 /**
  * GitLabArtifactTransport: the ArtifactTransport of `berth run` (src/executor/job-files/
  * transports.ts): uploads go to GitLab for the running job, dependencies' archives come from
- * GitLab into a temporary file under `tempDir` that `release()` deletes.
+ * GitLab into a temporary file under `tempDir` that `release()` deletes. A zip is streamed into
+ * the POST as it is made (uploadStreamed), as gitlab-runner does; reports are sent from files.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArtifactTransport, ArtifactUpload, LocalArchive } from '../executor/job-files/transports.js';
+import type { ArtifactTransport, ArtifactUpload, LocalArchive, StreamedArtifactUpload } from '../executor/job-files/transports.js';
 import type { DependencySpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
 import type { ArtifactsApi } from './artifacts-api.js';
@@ -33,6 +34,21 @@ export class GitLabArtifactTransport implements ArtifactTransport {
         filename: req.filename,
         artifactType: req.artifact.artifactType,
         // The format berth wrote (zip for the zstd formats it does not write); empty stays empty.
+        artifactFormat: req.artifact.artifactFormat === '' ? '' : req.format,
+        expireIn: req.expireIn,
+      },
+      log,
+      signal,
+    );
+  }
+
+  uploadStreamed(req: StreamedArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void> {
+    return this.opts.api.upload(
+      this.opts.job,
+      {
+        produce: req.produce,
+        filename: req.filename,
+        artifactType: req.artifact.artifactType,
         artifactFormat: req.artifact.artifactFormat === '' ? '' : req.format,
         expireIn: req.expireIn,
       },

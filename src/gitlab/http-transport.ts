@@ -5,8 +5,8 @@
  * (`tls-ca-file`) or separate header/body timeouts without the `undici` package; node:https
  * can, with no new dependency. Keep-alive sockets are pooled per transport; `close()` ends them.
  *
- * Streaming (artifacts): a request body may be a `StreamBody` (a factory of a Readable of known
- * length, opened once per send, so a retry sends it again), and a `sink` may take the response
+ * Streaming (artifacts): a request body may be a `StreamBody` (a factory of a Readable, of known
+ * length or chunked, opened once per send, so a retry sends it again), and a `sink` may take the response
  * body as it arrives instead of buffering it; neither holds a whole file in memory.
  *
  * Timeouts: `timeoutMs` bounds the whole exchange (connect, headers, body); `headerTimeoutMs`,
@@ -22,10 +22,10 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, errorMessage } from '../shared/errors.js';
 
-/** A request body streamed from elsewhere (a file): `open()` is called once per send. */
+/** A request body streamed from elsewhere (a file, an archive being made): `open()` is called once per send. */
 export interface StreamBody {
-  /** Sent as Content-Length. */
-  length: number;
+  /** Sent as Content-Length; undefined sends the body chunked (its length is not known up front). */
+  length?: number;
   open(): Readable;
 }
 
@@ -105,7 +105,7 @@ export class HttpTransport {
       const isHttps = req.url.protocol === 'https:';
       const headers: Record<string, string> = { ...req.headers };
       const body = req.body;
-      if (body) headers['Content-Length'] = String(body.length);
+      if (body && body.length !== undefined) headers['Content-Length'] = String(body.length);
       const r = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http });
       let settled = false;
       const fail = (err: HttpTransportError): void => {

@@ -23,8 +23,8 @@ function escapeQuotes(s: string): string {
   return s.replace(/[\\"]/g, (c) => `\\${c}`);
 }
 
-export async function multipartFileBody(file: string, filename: string, field = 'file'): Promise<MultipartFileBody> {
-  const { size } = await stat(file);
+/** The framing of a one-part multipart/form-data body: its content type, what goes before the content and after it. */
+export function multipartFraming(filename: string, field = 'file'): { contentType: string; head: Buffer; tail: Buffer } {
   // Go's multipart writer: 30 random bytes in hex.
   const boundary = randomBytes(30).toString('hex');
   const head = Buffer.from(
@@ -34,8 +34,14 @@ export async function multipartFileBody(file: string, filename: string, field = 
     'utf8',
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8');
+  return { contentType: `multipart/form-data; boundary=${boundary}`, head, tail };
+}
+
+export async function multipartFileBody(file: string, filename: string, field = 'file'): Promise<MultipartFileBody> {
+  const { size } = await stat(file);
+  const { contentType, head, tail } = multipartFraming(filename, field);
   return {
-    contentType: `multipart/form-data; boundary=${boundary}`,
+    contentType,
     fileSize: size,
     body: {
       length: head.length + size + tail.length,

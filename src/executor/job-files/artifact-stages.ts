@@ -4,19 +4,24 @@
  * commands/helpers/artifacts_*.go). A failed download or upload fails the job (script_failure,
  * as gitlab-runner's helper exiting 1); "no files to upload" does not.
  */
-import { selectFiles } from '../../artifacts/file-selector.js';
+import { selectFiles, type Selection, type SelectionRules } from '../../artifacts/file-selector.js';
 import { compressionLevel } from '../../artifacts/compression-level.js';
+import { ArchiveStreamWriter } from '../../artifacts/archive-stream-writer.js';
+import { peekEntries } from '../../artifacts/peek-entries.js';
 import { writeGzipMembers } from '../../artifacts/write-gzip-members.js';
 import { writeRaw } from '../../artifacts/write-raw.js';
-import { writeZip } from '../../artifacts/write-zip.js';
+import { writeZip, writeZipTo } from '../../artifacts/write-zip.js';
 import { zipToTar } from '../../artifacts/zip-to-tar.js';
 import { artifactFilename, type ArtifactFormat } from '../../job/artifact-types.js';
 import { JobFailure } from '../../job/job-result.js';
 import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
 import { variableValue } from '../../job/variables.js';
+import { MemoryByteWriter } from '../../log/byte-writer.js';
+import { JobLog } from '../../log/job-log.js';
 import { errorMessage } from '../../shared/errors.js';
 import { whenMatches } from './cache-stages.js';
 import type { StageContext } from './stage-context.js';
+import type { ArchiveProducer, ArtifactTransport } from './transports.js';
 
 export function dependenciesToDownload(deps: readonly DependencySpec[]): DependencySpec[] {
   return deps.filter((d) => d.artifactsFile !== null && d.artifactsFile.filename !== '');
@@ -58,12 +63,21 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
       const format = archiveFormat(artifact);
       const name = artifact.name ? ctx.expand(artifact.name) : '';
       const filename = artifactFilename(name, format);
-      const selection = selectFiles(
-        ctx.files,
-        { paths: artifact.paths.map((p) => ctx.expand(p)), exclude: artifact.exclude.map((p) => ctx.expand(p)), untracked: artifact.untracked },
-        // Only gitlab-runner's zip archiver warns about .git members.
-        { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal, warnGitDirectory: format === 'zip' },
-      );
+      const rules: SelectionRules = {
+        paths: artifact.paths.map((p) => ctx.expand(p)),
+        exclude: artifact.exclude.map((p) => ctx.expand(p)),
+        untracked: artifact.untracked,
+      };
+      // Only gitlab-runner's zip archiver warns about .git members.
+      const select = (log: JobLog): Selection =>
+        selectFiles(ctx.files, rules, { projectDir: ctx.files.projectDir, log, signal: ctx.signal, warnGitDirectory: format === 'zip' });
+      const expireIn = ctx.expand(artifact.expireIn);
+      const uploadStreamed = transport.uploadStreamed?.bind(transport);
+      if (format === 'zip' && uploadStreamed) {
+        await uploadStreamedZip(ctx, uploadStreamed, select, { artifact, filename, format, name, expireIn });
+        continue;
+      }
+      const selection = select(ctx.log);
       const file = await ctx.tempFile(filename || 'artifacts');
       if (format === 'zip') {
         const level = compressionLevel(variableValue(ctx.variables, 'ARTIFACT_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
@@ -77,13 +91,46 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
         ctx.log.error('No files to upload');
         continue;
       }
-      await transport.upload({ artifact, file, filename, format, name, expireIn: ctx.expand(artifact.expireIn) }, ctx.log, ctx.signal);
+      await transport.upload({ artifact, file, filename, format, name, expireIn }, ctx.log, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (err instanceof JobFailure) throw err;
       ctx.log.error(errorMessage(err));
       throw new JobFailure('script_failure', `uploading the ${type} artifacts failed: ${errorMessage(err)}`, { cause: err });
     }
+  }
+}
+
+/**
+ * A zip streamed into the upload (no file on berth's disk), as gitlab-runner's artifacts uploader
+ * does: the files are selected once (their log lines printed once; "No files to upload" known
+ * before the request goes out) and zipped into the request; a retry selects and zips them again
+ * (network/gitlab.go createArtifactsContentProvider re-archives), its log lines not repeated.
+ */
+async function uploadStreamedZip(
+  ctx: StageContext,
+  uploadStreamed: NonNullable<ArtifactTransport['uploadStreamed']>,
+  select: (log: JobLog) => Selection,
+  req: { artifact: ArtifactSpec; filename: string; format: 'zip'; name: string; expireIn: string },
+): Promise<void> {
+  const level = compressionLevel(variableValue(ctx.variables, 'ARTIFACT_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
+  const selection = select(ctx.log);
+  const first = await peekEntries(selection.entries);
+  try {
+    if (first.empty && selection.count() === 0) {
+      ctx.log.error('No files to upload');
+      return;
+    }
+    let tries = 0;
+    const produce: ArchiveProducer = async (out, signal) => {
+      tries += 1;
+      const entries = tries === 1 ? first.entries : select(new JobLog(new MemoryByteWriter(), { traceSections: false })).entries;
+      const stats = await writeZipTo(entries, new ArchiveStreamWriter(out, `${req.filename} (streamed into the upload)`, signal), { level, signal });
+      return { bytes: stats.bytes };
+    };
+    await uploadStreamed({ ...req, produce }, ctx.log, ctx.signal);
+  } finally {
+    await first.close();
   }
 }
 

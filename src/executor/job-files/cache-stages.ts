@@ -117,13 +117,18 @@ async function createCache(ctx: StageContext, key: string, cache: CacheSpec): Pr
       { paths: cache.paths.map((p) => ctx.expand(p)), exclude: [], untracked: cache.untracked },
       { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal },
     );
-    const file = await ctx.tempFile('cache.zip');
     const level = compressionLevel(variableValue(ctx.variables, 'CACHE_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
-    await writeZip(selection.entries, file, { level, signal: ctx.signal });
-    if (selection.count() === 0) {
+    /** Writes the zip into `file`; false (after gitlab-runner's warning) when no file was selected. */
+    const write = async (file: string): Promise<boolean> => {
+      await writeZip(selection.entries, file, { level, signal: ctx.signal });
+      if (selection.count() > 0) return true;
       ctx.log.warning('No files to cache.');
-      return true;
-    }
+      return false;
+    };
+    // Straight into the store when it can take it (no copy of the archive), else via a temporary file.
+    if (cacheStore?.saveWritten) return await cacheStore.saveWritten(key, write, ctx.log, ctx.signal);
+    const file = await ctx.tempFile('cache.zip');
+    if (!(await write(file))) return true;
     if (!cacheStore) return false;
     return await cacheStore.save(key, file, ctx.log, ctx.signal);
   } catch (err) {

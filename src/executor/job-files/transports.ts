@@ -4,6 +4,7 @@
  * `.berth/` folder. The stages themselves (restore_cache, download_artifacts, archive_cache,
  * upload_artifacts_*) do not know which.
  */
+import type { Writable } from 'node:stream';
 import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
 import type { JobLog } from '../../log/job-log.js';
 
@@ -27,9 +28,27 @@ export interface ArtifactUpload {
   expireIn: string;
 }
 
+/**
+ * Writes one whole archive into `out` without ending it, and resolves with its size in bytes.
+ * A streamed upload calls it once per try: every retry archives again.
+ */
+export type ArchiveProducer = (out: Writable, signal: AbortSignal) => Promise<{ bytes: number }>;
+
+/** An archive uploaded as it is made: no local file. */
+export interface StreamedArtifactUpload extends Omit<ArtifactUpload, 'file'> {
+  produce: ArchiveProducer;
+}
+
 export interface ArtifactTransport {
   /** Uploads one archive. Throws a BerthError with a message fit for the job log on failure. */
   upload(req: ArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional: uploads an archive while it is made (`berth run`: gitlab-runner streams the zip
+   * into its POST). The upload stage uses it for zip archives when the transport has it, else
+   * writes a file and calls `upload`. Throws as `upload` does; an error of `produce` itself is
+   * thrown as it is, not retried.
+   */
+  uploadStreamed?(req: StreamedArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void>;
   /** Downloads a dependency's `archive` artifacts (a zip) into a local file. Throws on failure. */
   download(dep: DependencySpec, log: JobLog, signal: AbortSignal): Promise<LocalArchive>;
 }
@@ -46,4 +65,11 @@ export interface CacheTransport {
    * when there is one). Resolves false (after a warning) when it could not be stored.
    */
   save(key: string, file: string, log: JobLog, signal: AbortSignal): Promise<boolean>;
+  /**
+   * Optional: as `save`, but `write` makes the zip straight into a file of the store (no copy of
+   * the archive; gitlab-runner's cache-archiver writes its cache.zip in place too). `write`
+   * resolves false when there is nothing to store: the file is dropped and this resolves true.
+   * An error of `write` is thrown as it is (after the file is removed).
+   */
+  saveWritten?(key: string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean>;
 }
