@@ -7,7 +7,8 @@
  * (the servers are in bench-servers.ts, loaded by the parent only).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -77,6 +78,25 @@ export async function floorCopy(from: string, to: string): Promise<number> {
   if (!out) throw new Error('no dist in the source container');
   await engine.putArchive(to, PROJECT, out, never);
   return performance.now() - t0;
+}
+
+/**
+ * The floor as `docker cp` out and in does it: GET archive into a tar file, then PUT that file
+ * into the other container (two steps, one after the other; the tar file removed after).
+ */
+export async function floorViaFile(from: string, to: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-cp-'));
+  const file = join(dir, 'dist.tar');
+  try {
+    const t0 = performance.now();
+    const out = await engine.getArchive(from, `${PROJECT}/dist`, never);
+    if (!out) throw new Error('no dist in the source container');
+    await pipeline(out, createWriteStream(file));
+    await engine.putArchive(to, PROJECT, createReadStream(file), never);
+    return performance.now() - t0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function silentLog(): JobLog {

@@ -3,7 +3,9 @@
 // the Engine archive API alone (GET /containers/{id}/archive out of one container, PUT into
 // another: `docker cp` out and in), interleaved round by round in one run.
 //
-//   floor           getArchive(A:dist) piped into putArchive(B)
+//   floor           getArchive(A:dist) piped into putArchive(B): out and in at once (the strict floor)
+//   docker cp       getArchive(A:dist) into a tar file, then putArchive(B) of it: `docker cp` out,
+//                   then in (the issue's words); berth's ratios are printed against both
 //   artifacts       berth run's path: select + zip streamed into the POST to the GitLab API test
 //                   server (upload side, one phase); GET (direct download via its object-storage route) + zip→tar + PUT
 //                   archive into a fresh container (download side)
@@ -111,7 +113,7 @@ const median = (xs) => {
 };
 
 const servers = await startServers();
-const rows = { floor: [], artifacts: [], exec: [], cache: [] };
+const rows = { floor: [], cp: [], artifacts: [], exec: [], cache: [] };
 const phases = { artifacts: [], exec: [], cache: [] };
 /** Per child kind: the child reports (peak RSS, memory at the peak, CPU). */
 const reports = { artifactsUp: [], artifactsDown: [], exec: [], cache: [], idle: [], upStreamed: [], upFile: [], saveWritten: [], saveCopy: [] };
@@ -120,10 +122,11 @@ try {
   const bytes = await parts.fillDist(source, FILES, SIZE);
   if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL}, deflate threads ${THREADS ?? 'default'}, ${ROUNDS} rounds (interleaved, order turning)`);
   for (let r = 1; r <= ROUNDS; r++) {
-    const targets = await Promise.all([1, 2, 3, 4].map(() => parts.createContainer(LABEL)));
+    const targets = await Promise.all([1, 2, 3, 4, 5].map(() => parts.createContainer(LABEL)));
     const job = servers.runningJob();
     const cases = [
       async () => rows.floor.push(await parts.floorCopy(source, targets[0])),
+      async () => rows.cp.push(await parts.floorViaFile(source, targets[4])),
       async () => {
         const up = await child('artifactsUp', { container: source, glUrl: servers.glUrl, job, level: LEVEL, threads: THREADS });
         const down = await child('artifactsDown', { container: targets[1], glUrl: servers.glUrl, dep: job });
@@ -159,7 +162,7 @@ try {
     }
     for (let i = 0; i < cases.length; i++) await cases[(i + r - 1) % cases.length]();
     reports.idle.push(await child('idle', {}));
-    if (!JSON_OUT) console.log(`round ${r}: floor ${rows.floor.at(-1).toFixed(0)} ms, artifacts ${rows.artifacts.at(-1).toFixed(0)} ms, exec store ${rows.exec.at(-1).toFixed(0)} ms, cache ${rows.cache.at(-1).toFixed(0)} ms`);
+    if (!JSON_OUT) console.log(`round ${r}: floor ${rows.floor.at(-1).toFixed(0)} ms, docker cp out then in ${rows.cp.at(-1).toFixed(0)} ms, artifacts ${rows.artifacts.at(-1).toFixed(0)} ms, exec store ${rows.exec.at(-1).toFixed(0)} ms, cache ${rows.cache.at(-1).toFixed(0)} ms`);
     await parts.removeContainerIds(targets);
   }
 } finally {
@@ -180,6 +183,7 @@ const memory = (list) => {
   };
 };
 const floorMs = median(rows.floor);
+const cpMs = median(rows.cp);
 const result = {
   files: FILES,
   bytes: FILES * SIZE,
@@ -187,9 +191,10 @@ const result = {
   rounds: ROUNDS,
   load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   floorMs: Math.round(floorMs),
-  artifacts: { ms: Math.round(median(rows.artifacts)), ratio: +(median(rows.artifacts) / floorMs).toFixed(2), phases: phaseMedians(phases.artifacts), upload: memory(reports.artifactsUp), download: memory(reports.artifactsDown) },
-  exec: { ms: Math.round(median(rows.exec)), ratio: +(median(rows.exec) / floorMs).toFixed(2), phases: phaseMedians(phases.exec), ...memory(reports.exec) },
-  cache: { ms: Math.round(median(rows.cache)), ratio: +(median(rows.cache) / floorMs).toFixed(2), phases: phaseMedians(phases.cache), ...memory(reports.cache) },
+  dockerCpMs: Math.round(cpMs),
+  artifacts: { ms: Math.round(median(rows.artifacts)), ratio: +(median(rows.artifacts) / floorMs).toFixed(2), ratioDockerCp: +(median(rows.artifacts) / cpMs).toFixed(2), phases: phaseMedians(phases.artifacts), upload: memory(reports.artifactsUp), download: memory(reports.artifactsDown) },
+  exec: { ms: Math.round(median(rows.exec)), ratio: +(median(rows.exec) / floorMs).toFixed(2), ratioDockerCp: +(median(rows.exec) / cpMs).toFixed(2), phases: phaseMedians(phases.exec), ...memory(reports.exec) },
+  cache: { ms: Math.round(median(rows.cache)), ratio: +(median(rows.cache) / floorMs).toFixed(2), ratioDockerCp: +(median(rows.cache) / cpMs).toFixed(2), phases: phaseMedians(phases.cache), ...memory(reports.cache) },
   idleChild: { peakRssMb: Math.round(median(reports.idle.map((x) => x.peakRssMb))) },
 };
 const mem = (m) => `peak RSS ${m.peakRssMb} MB (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms, main thread busy ${m.mainBusyMs} ms`;
@@ -197,12 +202,13 @@ if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB); load average at the end ${result.load}`);
   console.log(`floor (archive API out + in)         ${result.floorMs} ms`);
-  console.log(`artifacts via GitLab (berth run)     ${result.artifacts.ms} ms  ratio ${result.artifacts.ratio}  ${JSON.stringify(result.artifacts.phases)}`);
+  console.log(`docker cp out, then in (a tar file)  ${result.dockerCpMs} ms   (ratios: vs floor / vs docker cp)`);
+  console.log(`artifacts via GitLab (berth run)     ${result.artifacts.ms} ms  ratio ${result.artifacts.ratio} / ${result.artifacts.ratioDockerCp}  ${JSON.stringify(result.artifacts.phases)}`);
   console.log(`    upload child:   ${mem(result.artifacts.upload)}`);
   console.log(`    download child: ${mem(result.artifacts.download)}`);
-  console.log(`artifacts via .berth/ (berth exec)   ${result.exec.ms} ms  ratio ${result.exec.ratio}  ${JSON.stringify(result.exec.phases)}`);
+  console.log(`artifacts via .berth/ (berth exec)   ${result.exec.ms} ms  ratio ${result.exec.ratio} / ${result.exec.ratioDockerCp}  ${JSON.stringify(result.exec.phases)}`);
   console.log(`    child: ${mem(result.exec)}`);
-  console.log(`cache save + restore via S3          ${result.cache.ms} ms  ratio ${result.cache.ratio}  ${JSON.stringify(result.cache.phases)}`);
+  console.log(`cache save + restore via S3          ${result.cache.ms} ms  ratio ${result.cache.ratio} / ${result.cache.ratioDockerCp}  ${JSON.stringify(result.cache.phases)}`);
   console.log(`    child: ${mem(result.cache)}`);
   console.log(`idle child (node + the bundle, no work): peak RSS ${result.idleChild.peakRssMb} MB`);
   if (COMPARE) {
