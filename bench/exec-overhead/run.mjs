@@ -9,7 +9,9 @@
 //     (its needs, else every job of the earlier stages) has finished, at most CONCURRENCY at
 //     once, in file order: what a person with CONCURRENCY terminals could do at best. The
 //     longest chain of the DAG is printed too (the critical path with no concurrency limit).
-// then berth's peak RSS and `berth exec --list` on 50 jobs.
+// then berth's peak RSS and `berth exec --list` on 50 jobs, and for the 3-job case the time from
+// starting the process to the engine's first container create (from `docker events`): berth's
+// start-up against the docker CLI's.
 // Usage: node bench/exec-overhead/run.mjs [rounds=7]   (after `npm run build` and scripts/setup-test-env.sh)
 // Env: BERTH_MAIN=<path to a berth.mjs> to measure another build;
 //      BERTH_BASELINE=<path to a berth.mjs>: also run that build in every round (before/after side by side);
@@ -93,10 +95,33 @@ function longestChain(p) {
   return Math.max(...p.jobs.map((j) => depth(j.name)));
 }
 
+/**
+ * Container create events as the engine reports them: { ms (wall clock), pid } where pid is the
+ * berth.exec.pid label (0 for a container made by `docker run`).
+ */
+const creates = [];
+const events = spawn(DOCKER, ['events', '--filter', 'type=container', '--filter', 'event=create', '--format', '{{.TimeNano}} {{index .Actor.Attributes "berth.exec.pid"}}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+let eventText = '';
+events.stdout.on('data', (d) => {
+  eventText += d;
+  for (let nl = eventText.indexOf('\n'); nl >= 0; nl = eventText.indexOf('\n')) {
+    const [nanos, pid] = eventText.slice(0, nl).split(' ');
+    creates.push({ ms: Number(BigInt(nanos) / 1000n) / 1000, pid: Number(pid) || 0 });
+    eventText = eventText.slice(nl + 1);
+  }
+});
+const wallMs = () => performance.timeOrigin + performance.now();
+/** ms from `run.startedAt` to the first create of that berth process (or, pid 0, of docker run within the run). */
+const firstCreate = (run) => {
+  const c = creates.filter((e) => e.pid === run.pid && e.ms >= run.startedAt - 1 && e.ms <= run.endedAt + 1).sort((a, b) => a.ms - b.ms)[0];
+  return c ? c.ms - run.startedAt : NaN;
+};
+
 /** Runs a command, sampling its peak RSS (VmHWM) from /proc while it runs. */
 function timed(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
+    const startedAt = wallMs();
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
     let peakKb = 0;
     let stderr = '';
@@ -112,7 +137,7 @@ function timed(cmd, args, opts = {}) {
       clearInterval(timer);
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve({ ms, peakKb });
+      else resolve({ ms, peakKb, pid: child.pid, startedAt, endedAt: wallMs() });
     });
   });
 }
@@ -122,6 +147,7 @@ const dockerRun = (script) => timed(DOCKER, ['run', '--rm', IMAGE, 'sh', '-c', s
 /** The pipeline by hand: `docker run --rm` per job, each as soon as it may start, at most `concurrency` at once. */
 async function dockerRuns(p, concurrency) {
   const start = process.hrtime.bigint();
+  const startedAt = wallMs();
   const deps = waitsFor(p);
   const done = new Set();
   const running = new Map();
@@ -135,7 +161,7 @@ async function dockerRuns(p, concurrency) {
     running.delete(finished);
     done.add(finished);
   }
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, pid: 0, startedAt, endedAt: wallMs() };
 }
 
 const berthExec = (dir, args = []) => timed(process.execPath, [MAIN, 'exec', '--cwd', dir, ...MAIN_ARGS, ...args]);
@@ -154,6 +180,8 @@ try {
   await dockerRuns(three, 1);
   if (BASELINE) await baselineExec(dirs.three);
   const results = Object.fromEntries(cases.map((c) => [c.key, { berth: [], docker: [], baseline: [] }]));
+  /** The 3-job runs, for the time to their first container create. */
+  const firstRuns = { berth: [], docker: [], baseline: [] };
   const rss = Object.fromEntries(cases.map((c) => [c.key, []]));
   for (let i = 0; i < ROUNDS; i++) {
     for (const c of cases) {
@@ -162,13 +190,25 @@ try {
         const b = await berthExec(dirs[c.key], c.args);
         r.berth.push(b.ms);
         rss[c.key].push(b.peakKb);
+        if (c.key === 'three') firstRuns.berth.push(b);
       };
-      const runDocker = async () => r.docker.push(await dockerRuns(c.p, c.concurrency));
-      const runBaseline = async () => BASELINE && r.baseline.push((await baselineExec(dirs[c.key], c.args)).ms);
+      const runDocker = async () => {
+        const d = await dockerRuns(c.p, c.concurrency);
+        r.docker.push(d.ms);
+        if (c.key === 'three') firstRuns.docker.push(d);
+      };
+      const runBaseline = async () => {
+        if (!BASELINE) return;
+        const b = await baselineExec(dirs[c.key], c.args);
+        r.baseline.push(b.ms);
+        if (c.key === 'three') firstRuns.baseline.push(b);
+      };
       if (i % 2 === 0) await runBerth().then(runDocker).then(runBaseline);
       else await runBaseline().then(runDocker).then(runBerth);
     }
   }
+  await new Promise((r) => setTimeout(r, 500)); // the last create events
+  const firstMs = (runs) => median(runs.map(firstCreate).filter((x) => !Number.isNaN(x)));
   const list = [];
   for (let i = 0; i < ROUNDS; i++) list.push((await berthExec(dirs.big, ['--list'])).ms);
   const line = (label, value) => console.log(`${label.padEnd(46)} ${value}`);
@@ -179,6 +219,8 @@ try {
   line('3 x docker run --rm', `median ${median(results.three.docker).toFixed(0)} ms`);
   line('ratio berth / docker run', `${ratio('three').toFixed(2)}   (target <= 1.00)`);
   line('per-job overhead', `${((median(results.three.berth) - median(results.three.docker)) / 3).toFixed(0)} ms`);
+  line('start to first container create, 3 jobs', `berth ${firstMs(firstRuns.berth).toFixed(0)} ms, docker run ${firstMs(firstRuns.docker).toFixed(0)} ms` +
+    (BASELINE ? `, baseline ${firstMs(firstRuns.baseline).toFixed(0)} ms` : ''));
   line('berth exec, 10-job chain (10 stages)', `median ${median(results.chain.berth).toFixed(0)} ms`);
   line('10 x docker run --rm', `median ${median(results.chain.docker).toFixed(0)} ms`);
   line('ratio berth / docker run, chain', `${ratio('chain').toFixed(2)}   (target <= 1.00)`);
@@ -200,5 +242,6 @@ try {
       `    the earlier stages) are done, at most ${CONCURRENCY} at once, in file order; the DAG's longest chain is ${longestChain(dag)} jobs.`,
   );
 } finally {
+  events.kill();
   for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
 }

@@ -5,8 +5,11 @@
 // executor, the GitLab client and its zod schemas) out of what `berth exec --list` must compile:
 // V8 parses every byte of a module it loads, and most of the bundle is not needed there.
 // dist/berth.mjs and dist/chunks/ ship together (see Dockerfile). dockerode loads the SSH
-// transport (ssh2) and the BuildKit session (grpc) at import time; berth uses neither, so the
-// bundle replaces them with a stand-in that fails clearly if anything ever calls it.
+// transport (ssh2), the BuildKit session (grpc, uuid) and the build-context packer (tar-fs 2 with
+// its own tar-stream, bl and @balena/dockerignore) at import time and bundles BuildKit's progress
+// decoder (protobufjs and long): 300 KB that every `berth exec` compiled before its first job.
+// berth builds no images and uses none of them, so the bundle replaces them with a stand-in that
+// fails clearly if anything ever calls it.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +46,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  alias: { ssh2: unused, '@grpc/grpc-js': unused, '@grpc/proto-loader': unused },
+  alias: { ssh2: unused, '@grpc/grpc-js': unused, '@grpc/proto-loader': unused, protobufjs: unused, uuid: unused, 'tar-fs': unused, '@balena/dockerignore': unused },
   plugins: [noZodLocales],
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -1,8 +1,9 @@
 'use strict';
-// Stand-in for modules dockerode loads but berth never uses (the SSH transport and the BuildKit
-// session). Any use throws a clear error; merely loading or reading properties does not.
+// Stand-in for modules dockerode loads but berth never uses (the SSH transport, the BuildKit
+// session, BuildKit's progress decoder, the build-context packer). Any use throws a clear error;
+// merely loading or reading properties does not.
 function fail() {
-  throw new Error('berth: this Docker client feature (SSH transport or BuildKit session) is not supported');
+  throw new Error('berth: this Docker client feature (SSH transport, BuildKit session or progress, image build context) is not supported');
 }
 function lazy() {
   return new Proxy(function () {}, {
