@@ -182,13 +182,20 @@ export async function artifactsUpFile(a: { container: string; glUrl: string; job
   }
 }
 
+type S3Facts = { address: string; bucket: string; accessKey: string; secretKey: string };
+
+/** A runner's cache (its own folder `cacheDir`) shared through the S3 test server. */
+function s3Cache(f: S3Facts, cacheDir: string): ReturnType<typeof createCacheTransport> {
+  const s3 = s3CacheSettings({ serverAddress: f.address, insecure: true, accessKey: f.accessKey, secretKey: f.secretKey, bucketName: f.bucket });
+  const distributed = createDistributedCacheStore({ type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3 }, 'bench');
+  return createCacheTransport({ cacheDir, distributed, projectId: 1, timeoutSeconds: 3600 });
+}
+
 /** The previous cache save, for --compare: the zip written to a temporary file, copied into the cache folder, then the S3 PUT. */
-export async function cacheSaveFile(a: { from: string; s3: { address: string; bucket: string; accessKey: string; secretKey: string }; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
+export async function cacheSaveFile(a: { from: string; s3: S3Facts; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
-    const s3 = s3CacheSettings({ serverAddress: a.s3.address, insecure: true, accessKey: a.s3.accessKey, secretKey: a.s3.secretKey, bucketName: a.s3.bucket });
-    const distributed = createDistributedCacheStore({ type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3 }, 'bench');
-    const saver = createCacheTransport({ cacheDir: join(temp, 'a'), distributed, projectId: 1, timeoutSeconds: 3600 });
+    const saver = s3Cache(a.s3, join(temp, 'a'));
     const file = join(temp, 'cache.zip');
     const t0 = performance.now();
     await archive(a.from, file, a.level, a.threads);
@@ -200,12 +207,10 @@ export async function cacheSaveFile(a: { from: string; s3: { address: string; bu
 }
 
 /** The cache save alone as berth does it now, for --compare (the same work as cacheRoundTrip's first phase). */
-export async function cacheSaveWritten(a: { from: string; s3: { address: string; bucket: string; accessKey: string; secretKey: string }; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
+export async function cacheSaveWritten(a: { from: string; s3: S3Facts; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
-    const s3 = s3CacheSettings({ serverAddress: a.s3.address, insecure: true, accessKey: a.s3.accessKey, secretKey: a.s3.secretKey, bucketName: a.s3.bucket });
-    const distributed = createDistributedCacheStore({ type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3 }, 'bench');
-    const saver = createCacheTransport({ cacheDir: join(temp, 'a'), distributed, projectId: 1, timeoutSeconds: 3600 });
+    const saver = s3Cache(a.s3, join(temp, 'a'));
     const t0 = performance.now();
     const saved = await saver.saveWritten!(a.key, async (file) => {
       await archive(a.from, file, a.level, a.threads);
@@ -253,13 +258,11 @@ export async function localRoundTrip(a: { from: string; to: string; level: numbe
 }
 
 /** Cache save (archive, local cache.zip, S3 PUT) then restore in a fresh cache folder (S3 GET, extract). */
-export async function cacheRoundTrip(a: { from: string; to: string; s3: { address: string; bucket: string; accessKey: string; secretKey: string }; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
+export async function cacheRoundTrip(a: { from: string; to: string; s3: S3Facts; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
-    const s3 = s3CacheSettings({ serverAddress: a.s3.address, insecure: true, accessKey: a.s3.accessKey, secretKey: a.s3.secretKey, bucketName: a.s3.bucket });
-    const distributed = createDistributedCacheStore({ type: 's3', path: '', shared: true, maxUploadedArchiveSize: 0, s3 }, 'bench');
-    const saver = createCacheTransport({ cacheDir: join(temp, 'a'), distributed, projectId: 1, timeoutSeconds: 3600 });
-    const restorer = createCacheTransport({ cacheDir: join(temp, 'b'), distributed, projectId: 1, timeoutSeconds: 3600 });
+    const saver = s3Cache(a.s3, join(temp, 'a'));
+    const restorer = s3Cache(a.s3, join(temp, 'b'));
     // As the archive_cache stage: the zip written straight into the local cache folder, then the S3 PUT.
     const t0 = performance.now();
     const saved = await saver.saveWritten!(a.key, async (file) => {

@@ -8,6 +8,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { abortReason } from '../shared/abort.js';
 import type { ArchiveSink } from './archive-sink.js';
+import { waitForDrain } from './wait-for-drain.js';
 
 export class ArchiveFileWriter implements ArchiveSink {
   private readonly out: WriteStream;
@@ -30,21 +31,7 @@ export class ArchiveFileWriter implements ArchiveSink {
   async write(chunk: Uint8Array): Promise<void> {
     this.check();
     if (this.out.write(chunk)) return;
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        this.out.off('drain', onDrain);
-        this.out.off('error', onError);
-        this.signal.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onError = (err: Error): void => done(err);
-      const onAbort = (): void => done(abortReason(this.signal));
-      this.out.on('drain', onDrain);
-      this.out.on('error', onError);
-      this.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    await waitForDrain(this.out, this.signal);
   }
 
   /**

@@ -8,6 +8,7 @@
 import type { Writable } from 'node:stream';
 import { abortReason } from '../shared/abort.js';
 import type { ArchiveSink } from './archive-sink.js';
+import { waitForDrain } from './wait-for-drain.js';
 
 export class ArchiveStreamWriter implements ArchiveSink {
   private bytes = 0;
@@ -22,24 +23,7 @@ export class ArchiveStreamWriter implements ArchiveSink {
     this.check();
     this.bytes += chunk.length;
     if (this.out.write(chunk)) return;
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        this.out.off('drain', onDrain);
-        this.out.off('close', onClose);
-        this.out.off('error', onError);
-        this.signal.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onClose = (): void => done(new Error(`${this.name} was closed before the archive was complete`));
-      const onError = (err: Error): void => done(err);
-      const onAbort = (): void => done(abortReason(this.signal));
-      this.out.on('drain', onDrain);
-      this.out.on('close', onClose);
-      this.out.on('error', onError);
-      this.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    await waitForDrain(this.out, this.signal, `${this.name} was closed before the archive was complete`);
   }
 
   writeOwned(chunk: Uint8Array): Promise<void> {

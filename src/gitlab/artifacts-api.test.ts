@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitLabTestServer, type TestJob } from '../../test/support/gitlab-test-server.js';
+import { handOutJob } from '../../test/support/hand-out-job.js';
 import { InstantClock } from '../../test/support/gitlab-test-server-clock.js';
 import type { ArtifactSpec, DependencySpec } from '../job/job-spec.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
@@ -56,17 +57,7 @@ function lines(): string[] {
 }
 
 /** A job GitLab handed to the runner (status running), as berth would have it. */
-async function runningJob(opts: Parameters<GitLabTestServer['enqueueJob']>[0] = {}): Promise<TestJob> {
-  const job = gl.enqueueJob(opts);
-  const res = await fetch(`${gl.url}/api/v4/jobs/request`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'RUNNER-TOKEN': gl.runnerToken },
-    body: JSON.stringify({ token: gl.runnerToken }),
-  });
-  expect(res.status).toBe(201);
-  await res.arrayBuffer();
-  return job;
-}
+const runningJob = (opts: Parameters<GitLabTestServer['enqueueJob']>[0] = {}): Promise<TestJob> => handOutJob(gl, opts);
 
 async function file(name: string, bytes: Buffer): Promise<string> {
   const p = join(dir, name);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitLabTestServer, type TestJob } from '../../test/support/gitlab-test-server.js';
+import { handOutJob } from '../../test/support/hand-out-job.js';
 import { InstantClock } from '../../test/support/gitlab-test-server-clock.js';
 import { testJob } from '../../test/support/job-fixtures.js';
 import { MemoryProjectFiles } from '../../test/support/memory-project-files.js';
@@ -53,17 +54,7 @@ afterEach(async () => {
 
 const archive: ArtifactSpec = { name: '', untracked: false, paths: ['dist/'], exclude: [], when: 'on_success', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' };
 
-async function runningJob(): Promise<TestJob> {
-  const job = gl.enqueueJob({});
-  const res = await fetch(`${gl.url}/api/v4/jobs/request`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'RUNNER-TOKEN': gl.runnerToken },
-    body: JSON.stringify({ token: gl.runnerToken }),
-  });
-  expect(res.status).toBe(201);
-  await res.arrayBuffer();
-  return job;
-}
+const runningJob = (opts: Parameters<GitLabTestServer['enqueueJob']>[0] = {}): Promise<TestJob> => handOutJob(gl, opts);
 
 /** MemoryProjectFiles that counts the reads of the project (one per selection). */
 class CountingFiles extends MemoryProjectFiles {

@@ -12,6 +12,7 @@ import type { DependencySpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
 import type { ArtifactsApi } from './artifacts-api.js';
 import type { JobRef } from './job-api.js';
+import type { ArtifactUploadTarget } from './artifacts-upload.js';
 
 export interface GitLabArtifactTransportOptions {
   api: ArtifactsApi;
@@ -27,34 +28,11 @@ export class GitLabArtifactTransport implements ArtifactTransport {
   constructor(private readonly opts: GitLabArtifactTransportOptions) {}
 
   upload(req: ArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void> {
-    return this.opts.api.upload(
-      this.opts.job,
-      {
-        file: req.file,
-        filename: req.filename,
-        artifactType: req.artifact.artifactType,
-        // The format berth wrote (zip for the zstd formats it does not write); empty stays empty.
-        artifactFormat: req.artifact.artifactFormat === '' ? '' : req.format,
-        expireIn: req.expireIn,
-      },
-      log,
-      signal,
-    );
+    return this.opts.api.upload(this.opts.job, { file: req.file, ...target(req) }, log, signal);
   }
 
   uploadStreamed(req: StreamedArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void> {
-    return this.opts.api.upload(
-      this.opts.job,
-      {
-        produce: req.produce,
-        filename: req.filename,
-        artifactType: req.artifact.artifactType,
-        artifactFormat: req.artifact.artifactFormat === '' ? '' : req.format,
-        expireIn: req.expireIn,
-      },
-      log,
-      signal,
-    );
+    return this.opts.api.upload(this.opts.job, { produce: req.produce, ...target(req) }, log, signal);
   }
 
   async download(dep: DependencySpec, log: JobLog, signal: AbortSignal): Promise<LocalArchive> {
@@ -62,4 +40,15 @@ export class GitLabArtifactTransport implements ArtifactTransport {
     await this.opts.api.download(this.opts.job.url, dep, path, log, signal, this.opts.directDownload === undefined ? {} : { directDownload: this.opts.directDownload });
     return { path, release: () => rm(path, { force: true }) };
   }
+}
+
+/** What GitLab is told of an upload, whether from a file or streamed. */
+function target(req: StreamedArtifactUpload | ArtifactUpload): ArtifactUploadTarget {
+  return {
+    filename: req.filename,
+    artifactType: req.artifact.artifactType,
+    // The format berth wrote (zip for the zstd formats it does not write); empty stays empty.
+    artifactFormat: req.artifact.artifactFormat === '' ? '' : req.format,
+    expireIn: req.expireIn,
+  };
 }

@@ -5,6 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitLabTestServer, type TestJob } from '../../test/support/gitlab-test-server.js';
+import { handOutJob } from '../../test/support/hand-out-job.js';
 import { parseDotenvArtifact } from '../../test/support/gitlab-test-server-dotenv.js';
 
 let gl: GitLabTestServer;
@@ -17,17 +18,7 @@ afterEach(async () => {
   await gl.close();
 });
 
-async function runningJob(opts: Parameters<GitLabTestServer['enqueueJob']>[0] = {}): Promise<TestJob> {
-  const job = gl.enqueueJob(opts);
-  const res = await fetch(`${gl.url}/api/v4/jobs/request`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'RUNNER-TOKEN': gl.runnerToken },
-    body: JSON.stringify({ token: gl.runnerToken }),
-  });
-  expect(res.status).toBe(201);
-  await res.arrayBuffer();
-  return job;
-}
+const runningJob = (opts: Parameters<GitLabTestServer['enqueueJob']>[0] = {}): Promise<TestJob> => handOutJob(gl, opts);
 
 /** A multipart body by hand: parts of [name, filename | null, content]. */
 function multipart(parts: [string, string | null, Buffer | string][]): { body: Buffer; type: string } {

@@ -1,0 +1,28 @@
+/**
+ * waitForDrain: waits until `out` takes writes again ('drain'). Rejects with its error, with the
+ * signal's reason on abort, and — when `closedMessage` is given — with that message if the
+ * stream closes first (a stream berth does not own may be closed under it).
+ */
+import type { Writable } from 'node:stream';
+import { abortReason } from '../shared/abort.js';
+
+export function waitForDrain(out: Writable, signal: AbortSignal, closedMessage?: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error(closedMessage));
+    const onError = (err: Error): void => done(err);
+    const onAbort = (): void => done(abortReason(signal));
+    out.on('drain', onDrain);
+    if (closedMessage !== undefined) out.on('close', onClose);
+    out.on('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
