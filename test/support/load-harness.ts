@@ -306,9 +306,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       // Kill while it holds jobs: wait until r1 has a job handed out and not finished.
       const held = (): number[] =>
         gl.requestsTo('request').filter((q) => q.status === 201 && (q.json as { system_id?: string }).system_id === r1.systemId && q.jobId !== undefined && gl.job(q.jobId).final === null).map((q) => q.jobId!);
-      // Kill while it holds a job whose container exists on the engine.
+      // Kill while it holds a job whose container exists on the engine. Only a held job's objects
+      // count: a finished job's are being removed after its final update (the engine completes a
+      // removal already asked for), so the sweep would find nothing of them.
+      const holdsAContainer = async (): Promise<boolean> => {
+        for (const id of held()) if ((await local.listContainers([...labelsOf(r1), `berth.job.id=${id}`])).length > 0) return true;
+        return false;
+      };
       const until = Date.now() + o.timeoutMs;
-      while (!(held().length > 0 && (await objectsOf(local, labelsOf(r1))).length > 0)) {
+      while (!(await holdsAContainer())) {
         if (Date.now() > until) throw new Error('load: r1 never held a job with a container');
         await delay(20);
       }
