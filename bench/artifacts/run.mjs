@@ -19,7 +19,12 @@
 // child also reports, at its RSS peak, V8's heap and the external memory (Buffers), its CPU time
 // (all threads) and its main thread's busy time; `idle child` is the RSS of a child that loads
 // the bundle and does nothing (node and the code), to subtract. The order of the four cases
-// turns round by round, so that none always runs first (page cache, a busy neighbour).
+// turns round by round, so that none always runs first (page cache, a busy neighbour). Before
+// each case (untimed) the bench runs sync(1): a round writes over 1 GB into the engine's storage,
+// and the kernel's writeback of one case's dirty pages would otherwise slow the next case (the
+// floor drifted 4.8 -> 12.4 s over three rounds without it). The ratios are the median of the
+// per-round ratios (each round's berth time over the same round's floor), so that a drift between
+// rounds cancels; the ratio of the medians is printed next to it.
 // Data: FILES files of SIZE bytes (base64 text) in folders of 200.
 //
 // The RSS of a real `berth exec` (the built CLI, a make → use pipeline of 20,000 small files) is
@@ -33,7 +38,7 @@
 // Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--compare] [--prof DIR] [--json]
 //        (--threads: writeZip's deflateThreads, the worker threads of DeflatePool; default berth's own)
 //        (needs scripts/setup-test-env.sh: the engine and berth-test images)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,7 +165,10 @@ try {
         async () => reports.saveCopy.push(await child('cacheSaveFile', { ...save, key: `cmp-c-${r}` })),
       );
     }
-    for (let i = 0; i < cases.length; i++) await cases[(i + r - 1) % cases.length]();
+    for (let i = 0; i < cases.length; i++) {
+      execFileSync('sync');
+      await cases[(i + r - 1) % cases.length]();
+    }
     reports.idle.push(await child('idle', {}));
     if (!JSON_OUT) console.log(`round ${r}: floor ${rows.floor.at(-1).toFixed(0)} ms, docker cp out then in ${rows.cp.at(-1).toFixed(0)} ms, artifacts ${rows.artifacts.at(-1).toFixed(0)} ms, exec store ${rows.exec.at(-1).toFixed(0)} ms, cache ${rows.cache.at(-1).toFixed(0)} ms`);
     await parts.removeContainerIds(targets);
@@ -184,6 +192,15 @@ const memory = (list) => {
 };
 const floorMs = median(rows.floor);
 const cpMs = median(rows.cp);
+/** The median over rounds of each round's berth time over that round's floor (piped, or docker cp). */
+const roundRatio = (list, floors) => +median(list.map((ms, i) => ms / floors[i])).toFixed(2);
+const ratios = (list) => ({
+  ratio: roundRatio(list, rows.floor),
+  ratioDockerCp: roundRatio(list, rows.cp),
+  ratioOfMedians: +(median(list) / floorMs).toFixed(2),
+  ratioOfMediansDockerCp: +(median(list) / cpMs).toFixed(2),
+  perRound: list.map((ms, i) => [+(ms / rows.floor[i]).toFixed(2), +(ms / rows.cp[i]).toFixed(2)]),
+});
 const result = {
   files: FILES,
   bytes: FILES * SIZE,
@@ -192,23 +209,24 @@ const result = {
   load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   floorMs: Math.round(floorMs),
   dockerCpMs: Math.round(cpMs),
-  artifacts: { ms: Math.round(median(rows.artifacts)), ratio: +(median(rows.artifacts) / floorMs).toFixed(2), ratioDockerCp: +(median(rows.artifacts) / cpMs).toFixed(2), phases: phaseMedians(phases.artifacts), upload: memory(reports.artifactsUp), download: memory(reports.artifactsDown) },
-  exec: { ms: Math.round(median(rows.exec)), ratio: +(median(rows.exec) / floorMs).toFixed(2), ratioDockerCp: +(median(rows.exec) / cpMs).toFixed(2), phases: phaseMedians(phases.exec), ...memory(reports.exec) },
-  cache: { ms: Math.round(median(rows.cache)), ratio: +(median(rows.cache) / floorMs).toFixed(2), ratioDockerCp: +(median(rows.cache) / cpMs).toFixed(2), phases: phaseMedians(phases.cache), ...memory(reports.cache) },
+  artifacts: { ms: Math.round(median(rows.artifacts)), ...ratios(rows.artifacts), phases: phaseMedians(phases.artifacts), upload: memory(reports.artifactsUp), download: memory(reports.artifactsDown) },
+  exec: { ms: Math.round(median(rows.exec)), ...ratios(rows.exec), phases: phaseMedians(phases.exec), ...memory(reports.exec) },
+  cache: { ms: Math.round(median(rows.cache)), ...ratios(rows.cache), phases: phaseMedians(phases.cache), ...memory(reports.cache) },
   idleChild: { peakRssMb: Math.round(median(reports.idle.map((x) => x.peakRssMb))) },
 };
 const mem = (m) => `peak RSS ${m.peakRssMb} MB (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms, main thread busy ${m.mainBusyMs} ms`;
 if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB); load average at the end ${result.load}`);
+  console.log('ratio: the median of the per-round ratios vs the piped floor / vs docker cp (in brackets: the ratios of the medians)');
   console.log(`floor (archive API out + in)         ${result.floorMs} ms`);
   console.log(`docker cp out, then in (a tar file)  ${result.dockerCpMs} ms   (ratios: vs floor / vs docker cp)`);
-  console.log(`artifacts via GitLab (berth run)     ${result.artifacts.ms} ms  ratio ${result.artifacts.ratio} / ${result.artifacts.ratioDockerCp}  ${JSON.stringify(result.artifacts.phases)}`);
+  console.log(`artifacts via GitLab (berth run)     ${result.artifacts.ms} ms  ratio ${result.artifacts.ratio} / ${result.artifacts.ratioDockerCp} (${result.artifacts.ratioOfMedians} / ${result.artifacts.ratioOfMediansDockerCp})  per round ${result.artifacts.perRound.map(([a, b]) => `${a}/${b}`).join(' ')}  ${JSON.stringify(result.artifacts.phases)}`);
   console.log(`    upload child:   ${mem(result.artifacts.upload)}`);
   console.log(`    download child: ${mem(result.artifacts.download)}`);
-  console.log(`artifacts via .berth/ (berth exec)   ${result.exec.ms} ms  ratio ${result.exec.ratio} / ${result.exec.ratioDockerCp}  ${JSON.stringify(result.exec.phases)}`);
+  console.log(`artifacts via .berth/ (berth exec)   ${result.exec.ms} ms  ratio ${result.exec.ratio} / ${result.exec.ratioDockerCp} (${result.exec.ratioOfMedians} / ${result.exec.ratioOfMediansDockerCp})  per round ${result.exec.perRound.map(([a, b]) => `${a}/${b}`).join(' ')}  ${JSON.stringify(result.exec.phases)}`);
   console.log(`    child: ${mem(result.exec)}`);
-  console.log(`cache save + restore via S3          ${result.cache.ms} ms  ratio ${result.cache.ratio} / ${result.cache.ratioDockerCp}  ${JSON.stringify(result.cache.phases)}`);
+  console.log(`cache save + restore via S3          ${result.cache.ms} ms  ratio ${result.cache.ratio} / ${result.cache.ratioDockerCp} (${result.cache.ratioOfMedians} / ${result.cache.ratioOfMediansDockerCp})  per round ${result.cache.perRound.map(([a, b]) => `${a}/${b}`).join(' ')}  ${JSON.stringify(result.cache.phases)}`);
   console.log(`    child: ${mem(result.cache)}`);
   console.log(`idle child (node + the bundle, no work): peak RSS ${result.idleChild.peakRssMb} MB`);
   if (COMPARE) {
