@@ -7,7 +7,7 @@
  * (the servers are in bench-servers.ts, loaded by the parent only).
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +124,24 @@ export interface PhaseTimes {
   [phase: string]: number;
 }
 
+/** Each phase's peak RSS in MB (VmHWM, reset after each phase), for the child's report. */
+export const phasePeaksMb: Record<string, number> = {};
+/** The RSS in MB each phase left behind (VmRSS at its end): what the next phase starts from. */
+export const phaseEndRssMb: Record<string, number> = {};
+
+/** Records the peak RSS since the last mark as `phase`'s, then resets the peak (Linux: clear_refs 5). */
+function markPeak(phase: string): void {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  phasePeaksMb[phase] = Math.round(kb('VmHWM') / 1024);
+  phaseEndRssMb[phase] = Math.round(kb('VmRSS') / 1024);
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // Not Linux, or not allowed: the next phase's peak includes this one's.
+  }
+}
+
 /**
  * Artifacts through GitLab: archive + upload in one process (the producing job), as the upload
  * stage does it: the zip streamed into the POST while it is made (one phase, `archive+upload`).
@@ -156,6 +174,7 @@ export async function artifactsUp(a: { container: string; glUrl: string; job: { 
       never,
     );
     const t1 = performance.now();
+    markPeak('archive+upload');
     client.close();
     return { 'archive+upload': t1 - t0 };
   } finally {
@@ -175,6 +194,7 @@ export async function artifactsUpFile(a: { container: string; glUrl: string; job
     const artifact = { name: '', untracked: false, paths: ['dist/'], exclude: [], when: 'on_success' as const, artifactType: 'archive', artifactFormat: 'zip', expireIn: '' };
     await transport.upload({ artifact, file, filename: 'artifacts.zip', format: 'zip', name: '', expireIn: '' }, silentLog(), never);
     const t1 = performance.now();
+    markPeak('archive+upload');
     client.close();
     return { 'archive+upload': t1 - t0 };
   } finally {
@@ -232,8 +252,10 @@ export async function artifactsDown(a: { container: string; glUrl: string; dep: 
     const t0 = performance.now();
     const local = await transport.download({ id: a.dep.id, name: 'bench', token: a.dep.token, artifactsFile: { filename: 'artifacts.zip', size: 0 } }, silentLog(), never);
     const t1 = performance.now();
+    markPeak('download');
     await extract(a.container, local.path);
     const t2 = performance.now();
+    markPeak('extract');
     await local.release();
     client.close();
     return { download: t1 - t0, extract: t2 - t1 };
@@ -250,8 +272,11 @@ export async function localRoundTrip(a: { from: string; to: string; level: numbe
     const t0 = performance.now();
     await archive(a.from, file, a.level, a.threads);
     const t1 = performance.now();
+    markPeak('archive');
     await extract(a.to, file);
-    return { archive: t1 - t0, extract: performance.now() - t1 };
+    const t2 = performance.now();
+    markPeak('extract');
+    return { archive: t1 - t0, extract: t2 - t1 };
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
@@ -271,11 +296,14 @@ export async function cacheRoundTrip(a: { from: string; to: string; s3: S3Facts;
     }, silentLog(), never);
     if (!saved) throw new Error('cache save failed');
     const t2 = performance.now();
+    markPeak('archive+save');
     const local = await restorer.restore(a.key, silentLog(), never);
     if (!local) throw new Error('cache restore found nothing');
     const t3 = performance.now();
+    markPeak('restore');
     await extract(a.to, local.path);
     const t4 = performance.now();
+    markPeak('extract');
     return { 'archive+save': t2 - t0, restore: t3 - t2, extract: t4 - t3 };
   } finally {
     rmSync(temp, { recursive: true, force: true });

@@ -92,7 +92,10 @@ const elu = performance.eventLoopUtilization(elu0);
 clearInterval(timer);
 const hwm = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 const mb = (b) => b / 1048576;
-process.stdout.write(JSON.stringify({ times, peakRssMb: hwm / 1024, cpuMs: (cpu.user + cpu.system) / 1000, mainBusyMs: elu.active,
+// The peak of the whole child: VmHWM is reset after each phase (bench-parts markPeak), so the
+// highest phase peak, or the last reading when no phase was marked.
+const peakMb = Math.max(hwm / 1024, ...Object.values(parts.phasePeaksMb));
+process.stdout.write(JSON.stringify({ times, peakRssMb: peakMb, phasePeaksMb: parts.phasePeaksMb, phaseEndRssMb: parts.phaseEndRssMb, cpuMs: (cpu.user + cpu.system) / 1000, mainBusyMs: elu.active,
   atPeak: { heapTotalMb: mb(atPeak.heapTotal), heapUsedMb: mb(atPeak.heapUsed), externalMb: mb(atPeak.external), arrayBuffersMb: mb(atPeak.arrayBuffers) } }));
 process.exit(0);
 `);
@@ -185,6 +188,9 @@ const memory = (list) => {
   const at = (k) => Math.round(median(list.map((x) => x.atPeak[k])));
   return {
     peakRssMb: Math.round(Math.max(...list.map((x) => x.peakRssMb))),
+    /** Per phase: the highest of the rounds. */
+    phasePeaksMb: Object.fromEntries(Object.keys(list[0].phasePeaksMb).map((k) => [k, Math.max(...list.map((x) => x.phasePeaksMb[k]))])),
+    phaseEndRssMb: Object.fromEntries(Object.keys(list[0].phaseEndRssMb ?? {}).map((k) => [k, Math.max(...list.map((x) => x.phaseEndRssMb[k]))])),
     atPeak: { heapTotalMb: at('heapTotalMb'), heapUsedMb: at('heapUsedMb'), externalMb: at('externalMb'), arrayBuffersMb: at('arrayBuffersMb') },
     cpuMs: Math.round(median(list.map((x) => x.cpuMs))),
     mainBusyMs: Math.round(median(list.map((x) => x.mainBusyMs))),
@@ -214,7 +220,8 @@ const result = {
   cache: { ms: Math.round(median(rows.cache)), ...ratios(rows.cache), phases: phaseMedians(phases.cache), ...memory(reports.cache) },
   idleChild: { peakRssMb: Math.round(median(reports.idle.map((x) => x.peakRssMb))) },
 };
-const mem = (m) => `peak RSS ${m.peakRssMb} MB (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms, main thread busy ${m.mainBusyMs} ms`;
+const byPhase = (m) => Object.keys(m.phasePeaksMb).map((k) => `${k} ${m.phasePeaksMb[k]}/${m.phaseEndRssMb[k]}`).join(', ');
+const mem = (m) => `peak RSS ${m.peakRssMb} MB (by phase, peak/at its end: ${byPhase(m)}) (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms, main thread busy ${m.mainBusyMs} ms`;
 if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB); load average at the end ${result.load}`);

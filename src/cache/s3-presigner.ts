@@ -20,6 +20,9 @@ const MAX_EXPIRY_SECONDS = 7 * 24 * 3600;
 
 /** The AWS SDK is loaded on first use: a runner without an S3 cache never loads it. */
 async function loadSdk() {
+  // On Node < 22 the SDK writes a NodeVersionSupportWarning about its own future releases to
+  // stderr once per process: a notice for whoever builds berth, not for a runner's log.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [s3, presigner] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
   // Bundled (dist/), these CommonJS packages come as a namespace whose named exports sit on `default`.
   const named = <T extends object>(mod: T): T => ('default' in mod && mod.default && typeof mod.default === 'object' && !('S3Client' in mod) && !('getSignedUrl' in mod) ? (mod.default as T) : mod);
