@@ -21,10 +21,10 @@
 // the bundle and does nothing (node and the code), to subtract. The order of the four cases
 // turns round by round, so that none always runs first (page cache, a busy neighbour). Before
 // each case (untimed) the bench runs sync(1): a round writes over 1 GB into the engine's storage,
-// and the kernel's writeback of one case's dirty pages would otherwise slow the next case (the
-// floor drifted 4.8 -> 12.4 s over three rounds without it). The ratios are the median of the
-// per-round ratios (each round's berth time over the same round's floor), so that a drift between
-// rounds cancels; the ratio of the medians is printed next to it.
+// and the kernel's writeback of one case's dirty pages would otherwise be paid by the next case.
+// The engine's own speed still drifts between rounds (7 rounds with sync: floor 5.1 -> 9.7 ->
+// 6.2 s), so the ratios are the median of the per-round ratios (each round's berth time over the
+// same round's floor); the ratio of the medians is printed next to it.
 // Data: FILES files of SIZE bytes (base64 text) in folders of 200.
 //
 // The RSS of a real `berth exec` (the built CLI, a make → use pipeline of 20,000 small files) is
