@@ -198,15 +198,18 @@ const memory = (list) => {
 };
 const floorMs = median(rows.floor);
 const cpMs = median(rows.cp);
-/** The median over rounds of each round's berth time over that round's floor (piped, or docker cp). */
-const roundRatio = (list, floors) => +median(list.map((ms, i) => ms / floors[i])).toFixed(2);
-const ratios = (list) => ({
-  ratio: roundRatio(list, rows.floor),
-  ratioDockerCp: roundRatio(list, rows.cp),
-  ratioOfMedians: +(median(list) / floorMs).toFixed(2),
-  ratioOfMediansDockerCp: +(median(list) / cpMs).toFixed(2),
-  perRound: list.map((ms, i) => [+(ms / rows.floor[i]).toFixed(2), +(ms / rows.cp[i]).toFixed(2)]),
-});
+const r2 = (x) => +x.toFixed(2);
+/** Each round's berth time over that round's floors (piped, docker cp); the ratios are their medians over rounds. */
+const ratios = (list) => {
+  const perRound = list.map((ms, i) => [ms / rows.floor[i], ms / rows.cp[i]]);
+  return {
+    ratio: r2(median(perRound.map(([piped]) => piped))),
+    ratioDockerCp: r2(median(perRound.map(([, cp]) => cp))),
+    ratioOfMedians: r2(median(list) / floorMs),
+    ratioOfMediansDockerCp: r2(median(list) / cpMs),
+    perRound: perRound.map((pair) => pair.map(r2)),
+  };
+};
 const result = {
   files: FILES,
   bytes: FILES * SIZE,
