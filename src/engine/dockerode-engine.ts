@@ -359,6 +359,11 @@ export class DockerodeEngine implements EngineClient {
     return vol.Name ?? vol.name ?? name;
   }
 
+  async volumeMountpoint(name: string, signal?: AbortSignal): Promise<string | null> {
+    const info = (await this.call('inspect volume', () => this.docker.getVolume(name).inspect({ abortSignal: signal } as object))) as { Driver?: string; Mountpoint?: string };
+    return info.Driver === 'local' && info.Mountpoint ? info.Mountpoint : null;
+  }
+
   async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.call('remove volume', () => this.docker.getVolume(name).remove({ abortSignal: signal } as object));

@@ -144,6 +144,8 @@ export interface EngineClient {
   disconnectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void>;
   createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string>;
   removeVolume(name: string, signal?: AbortSignal): Promise<void>;
+  /** Where a volume of the `local` driver keeps its files on the engine's host; null for other drivers. */
+  volumeMountpoint(name: string, signal?: AbortSignal): Promise<string | null>;
 
   listContainers(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]>;
   /** Every container (any owner) attached to a network: what blocks its removal. */

@@ -453,6 +453,12 @@ export class FakeEngine implements EngineClient {
     return name;
   }
 
+  /** The fake engine has no host folders: berth copies sources through putArchive. */
+  async volumeMountpoint(name: string, signal?: AbortSignal): Promise<string | null> {
+    await this.enter('volumeMountpoint', [name], signal);
+    return null;
+  }
+
   async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
     await this.enter('removeVolume', [name], signal);
     if (!this.volumes.delete(name)) throw new EngineError('removeVolume', 404, `get ${name}: no such volume`);

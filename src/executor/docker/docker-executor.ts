@@ -36,6 +36,9 @@ import type { RunnerIdentity } from '../runner-identity.js';
 import { ServiceManager, type ServiceNetwork } from './service-manager.js';
 import type { FetchedSources, SourceProvider } from '../source-provider.js';
 import { packSources } from './sources-archive.js';
+import { mayWriteSourcesDirectly, volumeDirOnHost } from './builds-volume.js';
+import { isLocalEngine } from './engine-locality.js';
+import { writeSourcesToDir } from './sources-to-dir.js';
 import { ContainerProjectFiles } from './container-project-files.js';
 import type { ProjectFiles } from '../project-files.js';
 import type { JobStatusForScript } from '../../job/runner-variables.js';
@@ -56,6 +59,12 @@ export interface DockerExecutorDeps {
   stopTimings?: StopTimings;
 }
 
+/**
+ * Per engine: whether its volumes' folders were found on berth's host (see builds-volume.ts).
+ * Once they were not, later jobs no longer make a builds volume only to find that out.
+ */
+const hostVolumes = new WeakMap<EngineClient, boolean>();
+
 export class DockerExecutor implements Executor {
   private readonly tracker: ResourceTracker;
   private readonly labeller: Labeller;
@@ -66,6 +75,10 @@ export class DockerExecutor implements Executor {
   private fetched: FetchedSources | null = null;
   private sourcesInAdvance: SourcesInAdvance | null = null;
   private files: ContainerProjectFiles | null = null;
+  /** The builds volume mounted at CI_BUILDS_DIR, when the job has one. */
+  private buildsVolume: string | null = null;
+  /** The sources may be written straight into the builds volume (see builds-volume.ts). */
+  private writeDirectly = false;
   /** The build container's last stage has fully stopped (it may be started again). */
   private buildStopped: Promise<void> = Promise.resolve();
   /** What prewarm() wrote, until prepare() writes it into the job log. */
@@ -152,17 +165,25 @@ export class DockerExecutor implements Executor {
     for (const r of [buildRequest, ...serviceRequests]) deps.puller.check(r);
 
     const network = this.serviceNetwork(services.length > 0);
+    const binds = volumeBinds(deps.settings.volumes, (dest) => this.cacheVolumeName(dest), log);
+    this.writeDirectly = mayWriteSourcesDirectly({
+      localEngine: isLocalEngine(deps.engine.endpoint) && hostVolumes.get(deps.engine) !== false,
+      hasServices: services.length > 0,
+      buildsDir: this.ctx.buildsDir,
+      projectDir: this.ctx.projectDir,
+      binds,
+    });
     const [pulledBuild, pulledServices, networkId, volume] = await Promise.all([
       deps.puller.pull(buildRequest),
       Promise.all(serviceRequests.map((r) => deps.puller.pull(r))),
       network.create ? this.createNetwork(signal) : Promise.resolve(null),
-      services.length ? this.tracker.createVolume(this.labeller.name('builds'), this.labeller.labels('volume'), signal) : null,
+      services.length || this.writeDirectly ? this.tracker.createVolume(this.labeller.name('builds'), this.labeller.labels('volume'), signal) : null,
     ]);
     if (networkId) network.net = { mode: networkId.name, userDefined: true };
     if (networkId) this.ctx.networkName = networkId.name;
+    this.buildsVolume = volume;
 
     const mounts: Mount[] = volume ? [{ type: 'volume', source: volume, target: this.ctx.buildsDir }] : [];
-    const binds = volumeBinds(deps.settings.volumes, (dest) => this.cacheVolumeName(dest), log);
     const started = await this.services.start(
       services.map((s, i) => ({ spec: s.spec, pulled: pulledServices[i]!, index: s.index })),
       network.net,
@@ -324,8 +345,15 @@ export class DockerExecutor implements Executor {
     for (const bad of fileVariables.filter((v) => !isShellName(v.key))) {
       log.warning(`file variable "${bad.key}" skipped: a variable name may only contain letters, digits and _`);
     }
-    const archive = packSources({ projectDir: this.ctx.projectDir, source: this.fetched, fileVariables: fileVariables.filter((v) => isShellName(v.key)) });
-    await Promise.all([deps.engine.putArchive(this.buildContainer!, '/', archive.stream, signal), archive.done]);
+    const input = { projectDir: this.ctx.projectDir, source: this.fetched, fileVariables: fileVariables.filter((v) => isShellName(v.key)) };
+    const dir = this.writeDirectly && this.buildsVolume ? await volumeDirOnHost(deps.engine, this.buildsVolume, this.ctx.buildsDir, signal) : null;
+    if (this.writeDirectly) hostVolumes.set(deps.engine, dir !== null);
+    if (dir) {
+      await writeSourcesToDir(dir, input, signal);
+    } else {
+      const archive = packSources(input);
+      await Promise.all([deps.engine.putArchive(this.buildContainer!, '/', archive.stream, signal), archive.done]);
+    }
     this.files = new ContainerProjectFiles(deps.engine, this.buildContainer!, this.ctx.projectDir, new Set(this.fetched?.files ?? []), () => this.buildStopped);
     log.sectionEnd('get_sources');
   }

@@ -18,6 +18,8 @@ export class ResourceTracker {
   /** Connections of containers that are not the job's (network and container, by id or name). */
   private readonly connections = new Map<string, { network: string; container: string }>();
   private uncertain = false;
+  /** Create calls not answered yet: cleanup waits for them, or it would miss what they make. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly engine: EngineClient,
@@ -51,6 +53,14 @@ export class ResourceTracker {
 
   /** Removes everything; returns one message per object that could not be listed or removed. */
   async cleanup(): Promise<string[]> {
+    // A prepare step that failed while another was still creating (a pull failed while the
+    // builds volume was being made): wait for that answer, so the object is known or swept.
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_TIMEOUT_MS)));
+      await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+      clearTimeout(timer);
+    }
     const report = await sweepLabelled(this.engine, {
       filters: this.uncertain ? [this.jobFilter] : [],
       known: { containers: this.containers, networks: this.networks, volumes: this.volumes },
@@ -67,13 +77,17 @@ export class ResourceTracker {
   }
 
   private async track(set: Set<string>, create: () => Promise<string>): Promise<string> {
+    const call = create();
+    this.inFlight.add(call);
     try {
-      const id = await create();
+      const id = await call;
       set.add(id);
       return id;
     } catch (err) {
       this.uncertain = true;
       throw err;
+    } finally {
+      this.inFlight.delete(call);
     }
   }
 }
