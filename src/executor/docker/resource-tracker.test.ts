@@ -123,3 +123,23 @@ describe('ResourceTracker: cleanup', () => {
     expect(engine.leftovers(JOB).volumes).toEqual(['v1']);
   });
 });
+
+describe('ResourceTracker: create calls in flight', () => {
+  it('waits for a create call still in flight before it cleans up, and removes what that call made', async () => {
+    const engine = new FakeEngine();
+    const tracker = new ResourceTracker(engine, JOB);
+    const gate = engine.hold('createVolume');
+    const creating = tracker.createVolume('builds', { 'berth.job.uid': 'x' });
+    let cleaned = false;
+    const cleanup = tracker.cleanup().then((problems) => {
+      cleaned = true;
+      return problems;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(cleaned).toBe(false);
+    gate.release();
+    expect(await creating).toBe('builds');
+    expect(await cleanup).toEqual([]);
+    expect(engine.leftovers(JOB)).toEqual({ containers: [], networks: [], volumes: [] });
+  });
+});

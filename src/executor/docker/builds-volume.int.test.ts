@@ -1,0 +1,109 @@
+/**
+ * The sources written straight into the job's builds volume (local engine, no services) against
+ * the real engine: no archive PUT at all (the engine reports none), the same owners and modes as
+ * the tar gave, writable by a non-root user, and the volume gone after the job. With a service
+ * the sources still go through the archive API.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DockerodeEngine } from '../../engine/dockerode-engine.js';
+import type { JobSpec } from '../../job/job-spec.js';
+import { MemoryByteWriter } from '../../log/byte-writer.js';
+import { JobLog } from '../../log/job-log.js';
+import { stripAnsi } from '../../shared/ansi.js';
+import { findLeftovers, NO_LEFTOVERS } from '../../../test/support/leftovers.js';
+import { LocalImagePuller } from '../../../test/support/local-image-puller.js';
+import { testJob, testRunLabel, testRunner, testSettings } from '../../../test/support/job-fixtures.js';
+import type { DockerSettings } from './docker-settings.js';
+import { DockerExecutor } from './docker-executor.js';
+import { runJob } from '../run-job.js';
+import { LocalTreeSource } from '../source-provider.js';
+
+const engine = new DockerodeEngine();
+const docker = new Docker();
+const run = testRunLabel();
+const dirs: string[] = [];
+
+afterEach(async () => {
+  expect(await findLeftovers(engine, run.filter)).toEqual(NO_LEFTOVERS);
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function workingTree(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-vol-src-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'hello.txt'), 'hello from the host\n');
+  writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\necho script ran\n');
+  chmodSync(join(dir, 'run.sh'), 0o755);
+  return dir;
+}
+
+/** Runs the job; returns its log and the engine's container actions (e.g. extract-to-dir) meanwhile. */
+async function runWithEvents(job: JobSpec, settings: Partial<DockerSettings> = {}) {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const sink = new MemoryByteWriter();
+  const log = new JobLog(sink);
+  const runner = testRunner();
+  const executor = new DockerExecutor(
+    { engine, puller: new LocalImagePuller(engine), settings: testSettings(settings), runner, sources: new LocalTreeSource(), labels: run.labels },
+    job,
+    log,
+  );
+  const never = new AbortController().signal;
+  const result = await runJob({ job, executor, log, runner, cancel: never, abort: never });
+  log.end();
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const stream = await docker.getEvents({ since, until, filters: { label: [run.filter], type: ['container', 'volume'] } });
+  const events: { Type: string; Action: string }[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) events.push(JSON.parse(line) as { Type: string; Action: string });
+  }
+  return { result, text: stripAnsi(sink.text), actions: events.map((e) => `${e.Type} ${e.Action.split(':')[0]}`) };
+}
+
+describe('DockerExecutor: sources in the builds volume', () => {
+  it('writes the sources into the builds volume without an archive copy: root-owned, open modes, writable by a non-root user, the volume removed after (afterEach)', async () => {
+    const root = workingTree();
+    const job = testJob({
+      sources: { kind: 'local-tree', root, files: ['hello.txt', 'run.sh'] },
+      script: ['stat -c "%n %u:%g %a" . hello.txt run.sh', './run.sh', 'grep " /builds " /proc/mounts'],
+    });
+    const { result, text, actions } = await runWithEvents(job);
+    expect(result.state).toBe('success');
+    expect(text).toContain('. 0:0 777');
+    expect(text).toContain('hello.txt 0:0 666');
+    expect(text).toContain('run.sh 0:0 777');
+    expect(text).toContain('script ran');
+    expect(text).toMatch(/\S+ \/builds \S+/); // the volume's line in /proc/mounts (removed after: see afterEach)
+    expect(actions).toContain('container start');
+    expect(actions).not.toContain('container extract-to-dir');
+
+    const asNobody = testJob({
+      sources: { kind: 'local-tree', root, files: ['hello.txt'] },
+      script: ['id -u', 'echo appended >> hello.txt', 'echo new > made.txt', 'cat hello.txt made.txt'],
+    });
+    const other = await runWithEvents(asNobody, { user: 'nobody' });
+    expect(other.result.state).toBe('success');
+    expect(other.text).toMatch(/\n65534\n/);
+    expect(other.text).toContain('hello from the host\nappended\nnew');
+    expect(other.actions).not.toContain('container extract-to-dir');
+  }, 60_000);
+
+  it('copies the sources through the archive API when the job has a service', async () => {
+    const root = workingTree();
+    const job = testJob({
+      sources: { kind: 'local-tree', root, files: ['hello.txt'] },
+      services: [{ name: 'berth-test/svc-http:latest', aliases: ['web'], variables: [] }],
+      script: ['cat hello.txt'],
+    });
+    const { result, text, actions } = await runWithEvents(job, { waitForServicesTimeout: 5 });
+    expect(result.state).toBe('success');
+    expect(text).toContain('hello from the host');
+    expect(actions).toContain('container extract-to-dir');
+  }, 60_000);
+});
