@@ -7,13 +7,13 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../engine/dockerode-engine.js';
 import type { JobSpec } from '../../job/job-spec.js';
 import { MemoryByteWriter } from '../../log/byte-writer.js';
 import { JobLog } from '../../log/job-log.js';
 import { stripAnsi } from '../../shared/ansi.js';
+import { engineActions } from '../../../test/support/engine-events.js';
 import { findLeftovers, NO_LEFTOVERS } from '../../../test/support/leftovers.js';
 import { LocalImagePuller } from '../../../test/support/local-image-puller.js';
 import { testJob, testRunLabel, testRunner, testSettings } from '../../../test/support/job-fixtures.js';
@@ -23,7 +23,6 @@ import { runJob } from '../run-job.js';
 import { LocalTreeSource } from '../source-provider.js';
 
 const engine = new DockerodeEngine();
-const docker = new Docker();
 const run = testRunLabel();
 const dirs: string[] = [];
 
@@ -45,7 +44,7 @@ function workingTree(): string {
 
 /** Runs the job; returns its log and the engine's container actions (e.g. extract-to-dir) meanwhile. */
 async function runWithEvents(job: JobSpec, settings: Partial<DockerSettings> = {}) {
-  const since = Math.floor(Date.now() / 1000) - 1;
+  const since = Date.now() - 1000;
   const sink = new MemoryByteWriter();
   const log = new JobLog(sink);
   const runner = testRunner();
@@ -57,13 +56,8 @@ async function runWithEvents(job: JobSpec, settings: Partial<DockerSettings> = {
   const never = new AbortController().signal;
   const result = await runJob({ job, executor, log, runner, cancel: never, abort: never });
   log.end();
-  const until = Math.ceil(Date.now() / 1000) + 1;
-  const stream = await docker.getEvents({ since, until, filters: { label: [run.filter], type: ['container', 'volume'] } });
-  const events: { Type: string; Action: string }[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) events.push(JSON.parse(line) as { Type: string; Action: string });
-  }
-  return { result, text: stripAnsi(sink.text), actions: events.map((e) => `${e.Type} ${e.Action.split(':')[0]}`) };
+  const actions = await engineActions(run.filter, since, Date.now() + 1000);
+  return { result, text: stripAnsi(sink.text), actions };
 }
 
 describe('DockerExecutor: sources in the builds volume', () => {
