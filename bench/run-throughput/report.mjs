@@ -16,7 +16,7 @@ export function phases(jobs, events) {
     'created -> started (shell waits; overlaps git)': [],
     'created -> git fetch starts (repository set up)': [],
     'git fetch, first -> last request (server side)': [],
-    'git last request -> sources copied in': [],
+    'git last request -> sources copied in (archive PUT)': [],
     'ready (sources in and started) -> script ends': [],
     'exit -> final update accepted': [],
     'exit -> container removed (cleanup, meanwhile)': [],
@@ -28,13 +28,15 @@ export function phases(jobs, events) {
     const e = events.get(j.id) ?? {};
     const copied = e['extract-to-dir'];
     // A build container whose image has no ENTRYPOINT is started as soon as it exists (its shell
-    // waits for the script); the script can only begin once the sources are in as well.
-    const ready = copied !== undefined && e.start !== undefined ? Math.max(copied, e.start) : undefined;
+    // waits for the script); the script can only begin once the sources are in as well. Sources
+    // written straight into the builds volume (a local engine, no services) leave no engine event:
+    // then the start is the last mark the engine gives before the script.
+    const ready = e.start === undefined ? undefined : copied !== undefined ? Math.max(copied, e.start) : e.start;
     add('hand-out -> build container created', j.handedOutAt, e.create);
     add('created -> started (shell waits; overlaps git)', e.create, e.start);
     add('created -> git fetch starts (repository set up)', e.create, j.gitFirstAt);
     add('git fetch, first -> last request (server side)', j.gitFirstAt, j.gitLastAt);
-    add('git last request -> sources copied in', j.gitLastAt, copied);
+    add('git last request -> sources copied in (archive PUT)', j.gitLastAt, copied);
     add('ready (sources in and started) -> script ends', ready, e.die);
     // The final update goes out before the containers are removed (the slot stays taken).
     add('exit -> final update accepted', e.die, j.finalAt);
