@@ -46,23 +46,31 @@ export function mayWriteSourcesDirectly(input: BuildsVolumeInput): boolean {
 
 /**
  * The volume's data folder as berth's host sees it, when berth may write the sources there (see
- * above); null otherwise. Call it once the build container exists: creating it copies what the
- * image has at the mount path into the empty volume.
+ * above). `elsewhere`: the engine's volumes are not on berth's file system (or not writable by
+ * berth), which holds for every later job too; `occupied`: this job's image had files at the
+ * mount path. Call it once the build container exists: creating it copies what the image has at
+ * the mount path into the empty volume.
  */
-export async function volumeDirOnHost(engine: EngineClient, volume: string, mountedAt: string, signal: AbortSignal): Promise<DirTarget | null> {
+export async function volumeDirOnHost(
+  engine: EngineClient,
+  volume: string,
+  mountedAt: string,
+  signal: AbortSignal,
+): Promise<{ target: DirTarget } | { refused: 'elsewhere' | 'occupied' }> {
+  const elsewhere = { refused: 'elsewhere' } as const;
   const dir = await engine.volumeMountpoint(volume, signal).catch(() => null);
-  if (!dir || !posix.isAbsolute(dir)) return null;
+  if (!dir || !posix.isAbsolute(dir)) return elsewhere;
   try {
     const st = await lstat(dir);
-    if (!st.isDirectory()) return null;
-    if ((await readdir(dir)).length > 0) return null;
+    if (!st.isDirectory()) return elsewhere;
     await access(dir, constants.W_OK);
+    if ((await readdir(dir)).length > 0) return { refused: 'occupied' };
     const own = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
-    if (st.uid === own.uid && st.gid === own.gid) return { dir, mountedAt, owner: null };
+    if (st.uid === own.uid && st.gid === own.gid) return { target: { dir, mountedAt, owner: null } };
     // Files for another owner (a remapped root): only root can give them away.
-    return own.uid === 0 ? { dir, mountedAt, owner: { uid: st.uid, gid: st.gid } } : null;
+    return own.uid === 0 ? { target: { dir, mountedAt, owner: { uid: st.uid, gid: st.gid } } } : elsewhere;
   } catch {
-    return null;
+    return elsewhere;
   }
 }
 

@@ -346,10 +346,10 @@ export class DockerExecutor implements Executor {
       log.warning(`file variable "${bad.key}" skipped: a variable name may only contain letters, digits and _`);
     }
     const input = { projectDir: this.ctx.projectDir, source: this.fetched, fileVariables: fileVariables.filter((v) => isShellName(v.key)) };
-    const dir = this.writeDirectly && this.buildsVolume ? await volumeDirOnHost(deps.engine, this.buildsVolume, this.ctx.buildsDir, signal) : null;
-    if (this.writeDirectly) hostVolumes.set(deps.engine, dir !== null);
-    if (dir) {
-      await writeSourcesToDir(dir, input, signal);
+    const onHost = this.writeDirectly && this.buildsVolume ? await volumeDirOnHost(deps.engine, this.buildsVolume, this.ctx.buildsDir, signal) : null;
+    if (onHost) hostVolumes.set(deps.engine, !('refused' in onHost && onHost.refused === 'elsewhere'));
+    if (onHost && 'target' in onHost) {
+      await writeSourcesToDir(onHost.target, input, signal);
     } else {
       const archive = packSources(input);
       await Promise.all([deps.engine.putArchive(this.buildContainer!, '/', archive.stream, signal), archive.done]);

@@ -2,7 +2,8 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mayWriteSourcesDirectly } from './builds-volume.js';
+import type { EngineClient } from '../../engine/engine-client.js';
+import { mayWriteSourcesDirectly, volumeDirOnHost } from './builds-volume.js';
 import { writeSourcesToDir } from './sources-to-dir.js';
 
 const never = new AbortController().signal;
@@ -34,6 +35,10 @@ describe('writeSourcesToDir', () => {
       never,
     );
     expect(count).toBe(4);
+    const again = tempDir();
+    const twice = await writeSourcesToDir({ dir: again, mountedAt: '/builds', owner: null }, { projectDir: '/builds/g/p', source: { root: src, files: ['a.txt', 'a.txt'] }, fileVariables: [] }, never);
+    expect(twice).toBe(1); // a name listed twice is written once
+    expect(readFileSync(join(again, 'g/p/a.txt'), 'utf8')).toBe('A');
     const mode = (p: string): number => lstatSync(join(vol, p)).mode & 0o777;
     expect(mode('.')).toBe(0o777); // the volume's root is CI_BUILDS_DIR, opened as the tar opened /builds
     expect(mode('g')).toBe(0o777);
@@ -112,5 +117,20 @@ describe('mayWriteSourcesDirectly', () => {
     expect(mayWriteSourcesDirectly({ ...base, binds: ['/builds/g/p/node_modules'] })).toBe(false);
     expect(mayWriteSourcesDirectly({ ...base, binds: ['/x:/builds/g/p.tmp'] })).toBe(false);
     expect(mayWriteSourcesDirectly({ ...base, binds: ['/x:/builds/other'] })).toBe(true);
+  });
+});
+
+describe('volumeDirOnHost', () => {
+  /** Only the volume's folder is asked of the engine; the checks are on the real file system. */
+  const engineWith = (mountpoint: string | null): EngineClient => ({ volumeMountpoint: async () => mountpoint }) as unknown as EngineClient;
+
+  it('gives the folder when it is on this host, empty and writable; refuses an occupied one for this job only, a missing one for good', async () => {
+    const vol = tempDir();
+    expect(await volumeDirOnHost(engineWith(vol), 'v', '/builds', never)).toEqual({ target: { dir: vol, mountedAt: '/builds', owner: null } });
+    writeFileSync(join(vol, 'from-the-image'), 'x');
+    expect(await volumeDirOnHost(engineWith(vol), 'v', '/builds', never)).toEqual({ refused: 'occupied' });
+    expect(await volumeDirOnHost(engineWith(join(vol, 'not-here')), 'v', '/builds', never)).toEqual({ refused: 'elsewhere' });
+    expect(await volumeDirOnHost(engineWith(null), 'v', '/builds', never)).toEqual({ refused: 'elsewhere' });
+    expect(await volumeDirOnHost(engineWith('relative/path'), 'v', '/builds', never)).toEqual({ refused: 'elsewhere' });
   });
 });

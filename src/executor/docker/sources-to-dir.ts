@@ -45,6 +45,8 @@ export async function writeSourcesToDir(target: DirTarget, input: SourcesInput, 
     return join(target.dir, ...(base === '' ? name : name.slice(base.length + 1)).split('/'));
   };
   let count = 0;
+  // A name listed twice is written once (a tar would write it again: the same file).
+  const written = new Set<string>();
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>): void => {
     const t = p.finally(() => pending.delete(t));
@@ -59,6 +61,8 @@ export async function writeSourcesToDir(target: DirTarget, input: SourcesInput, 
         if (e.type === 'directory' && posix.relative(e.name, base).split('/')[0] !== '..') continue; // a parent of the mount
         throw new Error(`${e.name} is outside ${target.mountedAt}, where the builds volume is mounted`);
       }
+      if (written.has(path)) continue;
+      written.add(path);
       if (e.type === 'directory') {
         // Folders before what they hold: wait for the writes in flight, then make it.
         await Promise.all(pending);
