@@ -347,7 +347,7 @@ export class DockerExecutor implements Executor {
     }
     const input = { projectDir: this.ctx.projectDir, source: this.fetched, fileVariables: fileVariables.filter((v) => isShellName(v.key)) };
     const onHost = this.writeDirectly && this.buildsVolume ? await volumeDirOnHost(deps.engine, this.buildsVolume, this.ctx.buildsDir, signal) : null;
-    if (onHost) hostVolumes.set(deps.engine, !('refused' in onHost && onHost.refused === 'elsewhere'));
+    if (onHost) hostVolumes.set(deps.engine, !('refused' in onHost) || onHost.refused !== 'elsewhere');
     if (onHost && 'target' in onHost) {
       await writeSourcesToDir(onHost.target, input, signal);
     } else {

@@ -10,9 +10,10 @@
  * must still be a regular file. Two writers consume the entries: packSources (a tar stream for
  * the Engine's archive API) and writeSourcesToDir (straight into the job's builds volume).
  */
-import { close as fsClose, constants, fstat as fsFstat, open as fsOpen, read as fsRead, type Stats } from 'node:fs';
-import { open, readlink, type FileHandle } from 'node:fs/promises';
+import { close as fsClose, constants, createReadStream, fstat as fsFstat, open as fsOpen, read as fsRead, type Stats } from 'node:fs';
+import { open, readlink } from 'node:fs/promises';
 import { posix, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { LeadingLinkCheck } from '../../fs-guard/index.js';
 import { projectTempDir } from '../../job/build-dir.js';
 import { BerthError } from '../../shared/errors.js';
@@ -29,7 +30,7 @@ export interface SourcesInput {
 export type SourceEntry =
   | { type: 'directory'; name: string; mode: number }
   | { type: 'file'; name: string; mode: number; body: Buffer; mtime?: Date; project: boolean }
-  /** A file too large to hold: the consumer opens it with openLargeFile when its turn comes. */
+  /** A file too large to hold: the consumer reads it with withLargeFile when its turn comes. */
   | { type: 'large-file'; name: string; hostPath: string }
   | { type: 'symlink'; name: string; target: string };
 
@@ -82,18 +83,25 @@ export async function* sourceEntries(input: SourcesInput): AsyncGenerator<Source
 }
 
 /**
- * A large file's handle, opened without following links, with its stats and open mode; null when
- * it is no longer a regular file (replaced by a link or removed since it was listed).
+ * Hands a large file to `use`, opened without following links: its bytes as a stream (null when
+ * it is empty), its stats and its open mode. False when it is no longer a regular file (replaced
+ * by a link or removed since it was listed); the file is closed once `use` settles.
  */
-export async function openLargeFile(hostPath: string): Promise<{ handle: FileHandle; stats: Stats; mode: number } | null> {
+export async function withLargeFile(
+  hostPath: string,
+  use: (file: { bytes: Readable | null; stats: Stats; mode: number }) => Promise<void>,
+): Promise<boolean> {
   const handle = await open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
-  if (!handle) return null;
-  const stats = await handle.stat().catch(() => null);
-  if (!stats?.isFile()) {
+  if (!handle) return false;
+  try {
+    const stats = await handle.stat().catch(() => null);
+    if (!stats?.isFile()) return false;
+    const bytes = stats.size > 0 ? createReadStream('', { fd: handle.fd, autoClose: false, start: 0, end: stats.size - 1 }) : null;
+    await use({ bytes, stats, mode: fileMode(stats.mode) });
+    return true;
+  } finally {
     await handle.close();
-    return null;
   }
-  return { handle, stats, mode: fileMode(stats.mode) };
 }
 
 /** How many files are read ahead of the one being written; files up to SMALL_FILE are read whole. */

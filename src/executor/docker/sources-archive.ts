@@ -3,11 +3,10 @@
  * CI_PROJECT_DIR, the file variables under `<CI_PROJECT_DIR>.tmp`) into one tar stream,
  * extracted at `/` in the build container through the Engine's archive API. Owners are root.
  */
-import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { pack, type Header, type Pack } from 'tar-stream';
-import { openLargeFile, sourceEntries, type SourcesInput } from './source-entries.js';
+import { withLargeFile, sourceEntries, type SourcesInput } from './source-entries.js';
 
 type EntryHeader = Partial<Header> & Pick<Header, 'name'>;
 
@@ -60,20 +59,10 @@ function entry(tar: Pack, header: EntryHeader, body?: Buffer): Promise<void> {
 }
 
 /** Packs a regular file opened without following links; false when it is no longer one. */
-async function largeFileEntry(tar: Pack, name: string, hostPath: string): Promise<boolean> {
-  const opened = await openLargeFile(hostPath);
-  if (!opened) return false;
-  const { handle, stats, mode } = opened;
-  try {
+function largeFileEntry(tar: Pack, name: string, hostPath: string): Promise<boolean> {
+  return withLargeFile(hostPath, async ({ bytes, stats, mode }) => {
     const header = { name, type: 'file' as const, mode, size: stats.size, mtime: stats.mtime };
-    if (stats.size === 0) {
-      await entry(tar, header, Buffer.alloc(0));
-    } else {
-      const sink = tar.entry({ ...header, uid: 0, gid: 0 });
-      await pipeline(createReadStream('', { fd: handle.fd, autoClose: false, start: 0, end: stats.size - 1 }), sink);
-    }
-    return true;
-  } finally {
-    await handle.close();
-  }
+    if (!bytes) await entry(tar, header, Buffer.alloc(0));
+    else await pipeline(bytes, tar.entry({ ...header, uid: 0, gid: 0 }));
+  });
 }

@@ -8,12 +8,12 @@
  * it holds nothing but what is written here; even so every entry is made with O_EXCL/O_NOFOLLOW
  * semantics (a file, a folder or a link is created, never opened through an existing one).
  */
-import { close, constants, createReadStream, createWriteStream, fchmod, fchown, futimes, lchown, open, write } from 'node:fs';
-import { chmod, chown, lstat, mkdir, symlink } from 'node:fs/promises';
+import { close, constants, createWriteStream, fchmod, fchown, futimes, open, write } from 'node:fs';
+import { chmod, chown, lchown, lstat, mkdir, symlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { openLargeFile, sourceEntries, type SourcesInput } from './source-entries.js';
+import { withLargeFile, sourceEntries, type SourcesInput } from './source-entries.js';
 
 export interface DirTarget {
   /** The host folder, as the container sees it at `mountedAt`. */
@@ -30,7 +30,6 @@ const fchmodAsync = promisify(fchmod);
 const fchownAsync = promisify(fchown);
 const futimesAsync = promisify(futimes);
 const closeAsync = promisify(close);
-const lchownAsync = promisify(lchown);
 
 /** How many files are written at once (each a few thread-pool round trips). */
 const WRITE_WINDOW = 8;
@@ -107,7 +106,7 @@ async function makeDir(path: string, mode: number, owner: DirTarget['owner']): P
 
 async function makeLink(path: string, target: string, owner: DirTarget['owner']): Promise<void> {
   await symlink(target, path);
-  if (owner) await lchownAsync(path, owner.uid, owner.gid);
+  if (owner) await lchown(path, owner.uid, owner.gid);
 }
 
 async function writeFile(path: string, body: Buffer, mode: number, mtime: Date | undefined, owner: DirTarget['owner']): Promise<void> {
@@ -128,25 +127,14 @@ async function finish(fd: number, mode: number, mtime: Date | undefined, owner: 
 }
 
 /** Copies a large file opened without following links; false when it is no longer a regular file. */
-async function copyLargeFile(path: string, hostPath: string, owner: DirTarget['owner']): Promise<boolean> {
-  const opened = await openLargeFile(hostPath);
-  if (!opened) return false;
-  const { handle, stats, mode } = opened;
-  try {
+function copyLargeFile(path: string, hostPath: string, owner: DirTarget['owner']): Promise<boolean> {
+  return withLargeFile(hostPath, async ({ bytes, stats, mode }) => {
     const fd = await openAsync(path, CREATE, mode);
     try {
-      if (stats.size > 0) {
-        await pipeline(
-          createReadStream('', { fd: handle.fd, autoClose: false, start: 0, end: stats.size - 1 }),
-          createWriteStream('', { fd, autoClose: false }),
-        );
-      }
+      if (bytes) await pipeline(bytes, createWriteStream('', { fd, autoClose: false }));
       await finish(fd, mode, stats.mtime, owner);
     } finally {
       await closeAsync(fd);
     }
-    return true;
-  } finally {
-    await handle.close();
-  }
+  });
 }
