@@ -18,6 +18,14 @@ export default tseslint.config(
       // `return Promise.resolve(...)`, and its throws become rejections, which is what callers expect.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // Node 20: a timeout signal inside AbortSignal.any() can be garbage-collected and never fire.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='AbortSignal'][callee.property.name='any'] CallExpression[callee.object.name='AbortSignal'][callee.property.name='timeout']",
+          message: 'AbortSignal.timeout() inside AbortSignal.any() may never fire on Node 20 (garbage collection); use withTimeout() or timeoutSignal() from src/shared/abort.ts.',
+        },
+      ],
     },
   },
   {

@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { abortReason } from '../shared/abort.js';
+import { abortReason, withTimeout } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { CacheError } from './cache-error.js';
 
@@ -54,7 +54,8 @@ export function cleanUrl(url: string): string {
 export function sendCacheRequest(req: CacheHttpRequest, signal: AbortSignal, timeoutMs = DEFAULT_CACHE_REQUEST_TIMEOUT_MS): Promise<IncomingMessage> {
   const url = new URL(req.url);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const combined = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  // The timeout bounds the whole exchange, body included (gitlab-runner's 10 minutes); its timer is unref'd.
+  const combined = withTimeout(signal, timeoutMs).signal;
   const headers: Record<string, string | number> = { ...req.headers };
   if (req.body) headers['Content-Length'] = req.body.length;
   return new Promise<IncomingMessage>((resolve, reject) => {

@@ -17,6 +17,7 @@ import type { JobStatusForScript } from '../job/runner-variables.js';
 import { variableValue } from '../job/variables.js';
 import type { JobLog } from '../log/job-log.js';
 import { formatGoDuration, parseGoDuration } from '../shared/go-duration.js';
+import { timeoutSignal, withTimeout } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Executor } from './executor.js';
 import { artifactsToUpload, dependenciesToDownload, downloadArtifacts, uploadArtifacts } from './job-files/artifact-stages.js';
@@ -94,29 +95,34 @@ async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSi
   );
 
   const scriptTimeout = timeoutFromVariable(job, 'RUNNER_SCRIPT_TIMEOUT');
-  const scriptSignal = AbortSignal.any([hard, cancel, ...(scriptTimeout ? [AbortSignal.timeout(scriptTimeout)] : [])]);
+  const scriptTimer = scriptTimeout ? timeoutSignal(scriptTimeout) : null;
+  const scriptSignal = AbortSignal.any([hard, cancel, ...(scriptTimer ? [scriptTimer.signal] : [])]);
   let status: JobStatusForScript = 'running';
   let result: Omit<JobResult, 'durationMs'> = { state: 'success', failureReason: null, exitCode: 0, message: null };
 
-  for (const step of job.steps.filter((s) => s.name !== 'after_script')) {
-    const section = `step_${step.name}`;
-    log.sectionStart(section, `Executing "${section}" stage of the job script`);
-    const res = await executor.runStage({ name: section, commands: stepCommands(step, runner), jobStatus: status }, scriptSignal);
-    log.sectionEnd(section);
-    if (hard.aborted) throw hard.reason;
-    if (res.stopped && cancel.aborted) {
-      log.warning('script canceled externally (UI, API)');
-      status = 'canceled';
-      result = { state: 'canceled', failureReason: 'job_canceled', exitCode: null, message: 'canceled' };
-    } else if (res.stopped) {
-      status = 'timedout';
-      const message = `script timeout of ${formatGoDuration(scriptTimeout ?? 0)} exceeded`;
-      result = { state: 'failed', failureReason: 'job_execution_timeout', exitCode: null, message };
-    } else if (res.exitCode !== 0) {
-      status = 'failed';
-      result = { state: 'failed', failureReason: 'script_failure', exitCode: res.exitCode, message: `exit code ${res.exitCode}` };
+  try {
+    for (const step of job.steps.filter((s) => s.name !== 'after_script')) {
+      const section = `step_${step.name}`;
+      log.sectionStart(section, `Executing "${section}" stage of the job script`);
+      const res = await executor.runStage({ name: section, commands: stepCommands(step, runner), jobStatus: status }, scriptSignal);
+      log.sectionEnd(section);
+      if (hard.aborted) throw hard.reason;
+      if (res.stopped && cancel.aborted) {
+        log.warning('script canceled externally (UI, API)');
+        status = 'canceled';
+        result = { state: 'canceled', failureReason: 'job_canceled', exitCode: null, message: 'canceled' };
+      } else if (res.stopped) {
+        status = 'timedout';
+        const message = `script timeout of ${formatGoDuration(scriptTimeout ?? 0)} exceeded`;
+        result = { state: 'failed', failureReason: 'job_execution_timeout', exitCode: null, message };
+      } else if (res.exitCode !== 0) {
+        status = 'failed';
+        result = { state: 'failed', failureReason: 'script_failure', exitCode: res.exitCode, message: `exit code ${res.exitCode}` };
+      }
+      if (status !== 'running') break;
     }
-    if (status !== 'running') break;
+  } finally {
+    scriptTimer?.clear();
   }
   if (status === 'running') status = 'success';
 
@@ -167,9 +173,9 @@ async function fileStage(
 async function runAfterScript(opts: RunJobOptions, step: JobStep, status: JobStatusForScript, hard: AbortSignal): Promise<void> {
   const { job, executor, log } = opts;
   const limit = timeoutFromVariable(job, 'RUNNER_AFTER_SCRIPT_TIMEOUT') ?? AFTER_SCRIPT_DEFAULT_MS;
-  const signal = AbortSignal.any([hard, AbortSignal.timeout(limit)]);
+  const { signal, clear } = withTimeout(hard, limit);
   log.sectionStart('after_script', 'Running after_script');
-  const res = await executor.runStage({ name: 'after_script', commands: step.script, jobStatus: status }, signal);
+  const res = await executor.runStage({ name: 'after_script', commands: step.script, jobStatus: status }, signal).finally(clear);
   log.sectionEnd('after_script');
   if (hard.aborted) throw hard.reason;
   if (res.stopped) log.warning(`after_script could not run to completion: timeout of ${formatGoDuration(limit)} exceeded`);
