@@ -5,6 +5,7 @@
  * metadata). Loaded on first use: ~20 MB of RSS a runner without such a cache never pays.
  */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { cjsNamed } from '../shared/cjs-named.js';
 import type { S3CacheSettings } from './cache-settings.js';
 import { authType, endpointUrl, expirySeconds, pathStyle, putHeaders, region, type PresignedRequest } from './s3-endpoint.js';
 
@@ -13,15 +14,13 @@ async function loadSdk() {
   // stderr once per process: a notice for whoever builds berth, not for a runner's log.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [s3, presigner] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
-  // Bundled (dist/), these CommonJS packages come as a namespace whose named exports sit on `default`.
-  const named = <T extends object>(mod: T): T => ('default' in mod && mod.default && typeof mod.default === 'object' && !('S3Client' in mod) && !('getSignedUrl' in mod) ? (mod.default as T) : mod);
-  const client = named(s3);
+  const client = cjsNamed(s3, 'S3Client');
   return {
     S3Client: client.S3Client,
     GetObjectCommand: client.GetObjectCommand,
     HeadObjectCommand: client.HeadObjectCommand,
     PutObjectCommand: client.PutObjectCommand,
-    getSignedUrl: named(presigner).getSignedUrl,
+    getSignedUrl: cjsNamed(presigner, 'getSignedUrl').getSignedUrl,
   };
 }
 type Sdk = Awaited<ReturnType<typeof loadSdk>>;

@@ -10,6 +10,7 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { SignatureV4 } from '@smithy/signature-v4';
+import { cjsNamed } from '../shared/cjs-named.js';
 import type { S3CacheSettings } from './cache-settings.js';
 import { expirySeconds, pathStyle, putHeaders, region, type PresignedRequest } from './s3-endpoint.js';
 
@@ -52,8 +53,8 @@ export class S3SigV4Presigner {
   async presign(method: PresignedRequest['method'], objectName: string, expiresInSeconds: number, cacheKey = ''): Promise<PresignedRequest> {
     const s = this.settings;
     this.signer ??= import('@smithy/signature-v4').then(
-      ({ SignatureV4 }) =>
-        new SignatureV4({
+      (mod) =>
+        new (cjsNamed(mod, 'SignatureV4').SignatureV4)({
           service: 's3',
           region: region(s),
           credentials: { accessKeyId: s.accessKey, secretAccessKey: s.secretKey, ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}) },
