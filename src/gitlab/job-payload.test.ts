@@ -152,6 +152,14 @@ describe('toJobSpec: normalisation rules', () => {
     expect(job.services).toEqual([{ name: 'postgres', aliases: [], variables: [] }]);
   });
 
+  it('keeps git_info.repo_object_format (GitLab entity GitInfo), which the clone must be made with', () => {
+    const p = modern();
+    p.git_info = { ...(p.git_info as object), repo_object_format: 'sha256', protected: true };
+    expect(toJobSpec(p).gitInfo.objectFormat).toBe('sha256');
+    p.git_info = { ...(p.git_info as object), repo_object_format: null };
+    expect(toJobSpec(p).gitInfo.objectFormat).toBeUndefined();
+  });
+
   it('keeps features.token_mask_prefixes and failure_reasons', () => {
     const p = modern();
     p.features = { trace_sections: true, token_mask_prefixes: ['abc_', null], failure_reasons: ['script_failure', 'image_pull_failure'], tracing: {} };

@@ -87,6 +87,7 @@ export function jobSpecFromWire(p: WireJobPayload): JobSpec {
       refType: p.git_info.ref_type === 'branch' || p.git_info.ref_type === 'tag' ? p.git_info.ref_type : '',
       refspecs: p.git_info.refspecs,
       depth: p.git_info.depth,
+      ...(p.git_info.repo_object_format ? { objectFormat: p.git_info.repo_object_format } : {}),
     },
     timeoutSeconds: p.runner_info.timeout > 0 ? p.runner_info.timeout : DEFAULT_JOB_TIMEOUT_SECONDS,
     variables: p.variables.map((v) => ({ key: v.key, value: v.value, public: v.public, masked: v.masked, file: v.file, raw: v.raw })),

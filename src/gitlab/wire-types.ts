@@ -152,9 +152,10 @@ export const jobPayloadSchema = z.object({
       ref_type: str(),
       refspecs: strList(),
       depth: int(),
+      repo_object_format: str(),
     })
     .nullish()
-    .transform((v) => v ?? { repo_url: '', ref: '', sha: '', before_sha: '', ref_type: '', refspecs: [], depth: 0 }),
+    .transform((v) => v ?? { repo_url: '', ref: '', sha: '', before_sha: '', ref_type: '', refspecs: [], depth: 0, repo_object_format: '' }),
   runner_info: z
     .object({ timeout: int(), uuid: str() })
     .nullish()

@@ -68,6 +68,8 @@ export interface GitInfo {
   refspecs: string[];
   /** 0 = full clone. */
   depth: number;
+  /** `repo_object_format`: `sha1` or `sha256` (GitLab 16.9+); absent or empty is sha1. */
+  objectFormat?: string;
 }
 
 export interface JobInfo {

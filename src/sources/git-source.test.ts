@@ -87,6 +87,24 @@ describe('GitSource', () => {
     expect(server.requests.some((r) => r.authorized)).toBe(true);
   });
 
+  it('a SHA-256 project (git_info.repo_object_format "sha256"): fetched into a SHA-256 repository, as `git init --object-format`', async () => {
+    const work = join(root, 'work-sha256');
+    execFileSync('git', ['init', '-q', '-b', 'main', '--object-format=sha256', work]);
+    git(work, 'config', 'user.email', 'a@example.invalid');
+    git(work, 'config', 'user.name', 'A');
+    writeFileSync(join(work, 'file.txt'), 'sha256 content\n');
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'first');
+    const sha = git(work, 'rev-parse', 'HEAD');
+    execFileSync('git', ['clone', '-q', '--bare', work, join(root, 'repos', 'group', 'sha256.git')]);
+    const base = job({}, sha);
+    const spec = { ...base, gitInfo: { ...base.gitInfo, repoUrl: base.gitInfo.repoUrl.replace('/project.git', '/sha256.git'), objectFormat: 'sha256' } };
+    const { fetched } = await fetchWith(new GitSource({ cacheDir: join(root, 'cache') }), spec);
+    expect(readFileSync(join(fetched!.root, 'file.txt'), 'utf8')).toBe('sha256 content\n');
+    expect(git(fetched!.root, 'rev-parse', '--show-object-format')).toBe('sha256');
+    await fetched!.release();
+  });
+
   it('sends the token as a header with git\'s first request (no 401 round trip, no askpass), in no file', async () => {
     const cacheDir = join(root, 'header-cache');
     const cloneDir = join(root, 'header-clones');
@@ -269,6 +287,18 @@ describe('initRepository', () => {
       expect(git(mine, 'rev-parse', '--is-inside-work-tree')).toBe('true');
     },
   );
+
+  it('sha256: leaves what `git init -q --template= --object-format=sha256` and `git remote add origin` leave', async () => {
+    const url = 'https://gitlab.example.com/group/project.git';
+    const mine = mkdtempSync(join(root, 'init-berth-'));
+    const gits = mkdtempSync(join(root, 'init-git-'));
+    await initRepository(mine, url, 'sha256');
+    git(gits, 'init', '-q', '--template=', '--object-format=sha256');
+    git(gits, 'remote', 'add', 'origin', url);
+    expect(git(mine, 'config', '--local', '--list')).toBe(git(gits, 'config', '--local', '--list'));
+    expect(git(mine, 'rev-parse', '--show-object-format')).toBe('sha256');
+    await expect(initRepository(mkdtempSync(join(root, 'init-bad-')), url, 'md5')).rejects.toThrow(/object format "md5"/);
+  });
 
   it('refuses a URL with a line break (it would add settings to the config)', async () => {
     const dir = mkdtempSync(join(root, 'init-bad-'));

@@ -98,7 +98,7 @@ export class GitSource implements SourceProvider {
           await this.privateDir(this.opts.cacheDir);
           await mkdir(dir, { recursive: true, mode: 0o700 });
         }
-        await initRepository(dir, url);
+        await initRepository(dir, url, job.gitInfo.objectFormat);
         log.println('Created fresh repository.');
       } else {
         log.println(`Reinitialized existing Git repository`);
@@ -158,9 +158,16 @@ export async function makePrivateDir(dir: string): Promise<void> {
  * empty repository (format version 0, SHA-1; every git reads it) whose origin is `url` with
  * git's default fetch refspec. No template: its sample hooks and info files would only be
  * copied into every build container. The URL is quoted only when git's config syntax needs it.
+ * `objectFormat` is the payload's `git_info.repo_object_format`: `sha256` makes what
+ * `git init --object-format=sha256` makes (format version 1), as gitlab-runner does
+ * (common/build.go GetRepositoryObjectFormat); a SHA-1 repository cannot fetch from a SHA-256 one.
  */
-export async function initRepository(dir: string, url: string): Promise<void> {
+export async function initRepository(dir: string, url: string, objectFormat = ''): Promise<void> {
   if (/[\n\r\0]/.test(url)) throw new GitError('The repository URL contains a line break or NUL: check the project\'s repository URL (or clone_url)');
+  if (objectFormat !== '' && objectFormat !== 'sha1' && objectFormat !== 'sha256') {
+    throw new GitError(`GitLab asked for the repository object format "${objectFormat}", which git does not know: expected sha1 or sha256`);
+  }
+  const sha256 = objectFormat === 'sha256';
   const quoted = /^\s|\s$|["\\#;]/.test(url) ? `"${url.replace(/[\\"]/g, (c) => `\\${c}`)}"` : url;
   const gitDir = join(dir, '.git');
   await mkdir(gitDir);
@@ -171,10 +178,11 @@ export async function initRepository(dir: string, url: string): Promise<void> {
       join(gitDir, 'config'),
       [
         '[core]',
-        '\trepositoryformatversion = 0',
+        `\trepositoryformatversion = ${sha256 ? 1 : 0}`,
         '\tfilemode = true',
         '\tbare = false',
         '\tlogallrefupdates = true',
+        ...(sha256 ? ['[extensions]', '\tobjectformat = sha256'] : []),
         '[remote "origin"]',
         `\turl = ${quoted}`,
         '\tfetch = +refs/heads/*:refs/remotes/origin/*',
