@@ -44,6 +44,13 @@ export interface ApiCallerOptions {
   observe?: (endpoint: string, status: number | 'error') => void;
 }
 
+/** One wait of the built-in retry: the status that caused it, how long, and the URL sent again. */
+export interface RetryWait {
+  status: number;
+  waitMs: number;
+  url: URL;
+}
+
 export interface ApiCall {
   method: HttpRequest['method'];
   /** The configured GitLab URL. */
@@ -60,6 +67,8 @@ export interface ApiCall {
   fullUrl?: URL;
   /** Attempts for retryable statuses, instead of the caller's (1: the caller retries itself). */
   attempts?: number;
+  /** Told before each wait of the built-in retry (the helpers print it in the job log). */
+  onRetry?: (wait: RetryWait) => void;
   contentType?: string;
   expectBody?: boolean;
   signal?: AbortSignal;
@@ -126,6 +135,7 @@ export class ApiCaller {
       if (!isRetryableStatus(res.status) || attempt >= attempts) return res;
       const wait = retryWaitMs(res.headers, attempt, this.clock.now(), this.random);
       this.opts.log?.warn(`${call.what}... got ${res.status}, retrying`, { attempt, wait_ms: wait, correlation_id: correlation });
+      call.onRetry?.({ status: res.status, waitMs: wait, url });
       await this.clock.sleep(wait, call.signal);
     }
   }

@@ -34,8 +34,9 @@ const signal = new AbortController().signal;
 
 beforeEach(async () => {
   gl = await GitLabTestServer.start();
-  caller = new ApiCaller({ userAgent: 'berth-test/1.0' });
   clock = new InstantClock();
+  // The API-level retry (retry_requester.go) waits on the same instant clock, at its backoff's ceiling.
+  caller = new ApiCaller({ userAgent: 'berth-test/1.0', clock, random: () => 1 });
   api = new ArtifactsApi(caller, { clock });
   dir = await mkdtemp(join(tmpdir(), 'berth-artifacts-api-'));
   sink = new MemoryByteWriter();
@@ -54,6 +55,16 @@ afterEach(async () => {
 function lines(): string[] {
   // eslint-disable-next-line no-control-regex -- ANSI colour codes
   return sink.text.replace(/\x1b\[[0-9;]*[mK]/g, '').split('\n').filter(Boolean);
+}
+
+/** The job log without the API-level retry's `Waiting before making the next call` lines. */
+function uploaderLines(): string[] {
+  return lines().filter((l) => !l.startsWith('Waiting before making the next call'));
+}
+
+/** The uploader's and downloader's own waits (1 s and more; the API-level retry's are below 1 s here). */
+function uploaderSleeps(): number[] {
+  return clock.sleeps.filter((ms) => ms >= 1000);
 }
 
 /** A job GitLab handed to the runner (status running), as berth would have it. */
@@ -172,43 +183,72 @@ describe('upload', () => {
     expect(lines()).toEqual([]);
   });
 
-  it('503 twice, then 201: retried with 1 s, 2 s waits and ERROR lines for the 503s', async () => {
+  it('503 twice, then 201: sent again by the API-level retry (100 ms, 200 ms) within the one try, each wait logged', async () => {
     const job = await runningJob();
     const bytes = randomBytes(10_000);
-    gl.fault('upload-artifacts', { status: 503, times: 2, headers: { 'Content-Type': 'application/json' }, body: '{"message":"object storage unavailable"}' });
+    gl.fault('upload-artifacts', { status: 503, times: 2 });
     await upload(job, await file('a.zip', bytes));
     expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([503, 503, 201]);
-    expect(clock.sleeps).toEqual([1000, 2000]);
+    expect(clock.sleeps).toEqual([100, 200]);
     expect((await readFile(job.archive!.path)).equals(bytes)).toBe(true);
     const l = lines();
+    expect(l).toHaveLength(3);
+    expect(l[0]).toMatch(/^Waiting before making the next call {17}context=ratelimit-requester-gitlab-request duration=100ms method=POST url=http:\/\/127\.0\.0\.1:\d+\/api\/v4\/jobs\/\d+\/artifacts\?artifact_format=zip&artifact_type=archive$/);
+    expect(l[1]).toMatch(/duration=200ms/);
+    expect(l[2]).toMatch(/201 Created/);
+  });
+
+  it('503 on all 5 attempts of a try, then 201: the uploader logs the ERROR line with GitLab\'s message and tries again after 1 s', async () => {
+    const job = await runningJob();
+    gl.fault('upload-artifacts', { status: 503, times: 5, headers: { 'Content-Type': 'application/json' }, body: '{"message":"object storage unavailable"}' });
+    await upload(job, await file('a.zip', Buffer.from('zip')));
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 201]);
+    expect(clock.sleeps).toEqual([100, 200, 400, 800, 1000]);
+    const l = uploaderLines();
     expect(l[0]).toMatch(
       new RegExp(`^ERROR: Uploading artifacts as "archive" to coordinator\\.\\.\\. POST ${gl.url}/api/v4/jobs/${job.id}/artifacts\\?artifact_format=zip&artifact_type=archive: 503 Service Unavailable \\(object storage unavailable\\)  id=${job.id} status=503 token=`),
     );
     expect(l[1]).toBe('WARNING: Retrying...                                context=artifacts-uploader error=service unavailable');
-    expect(l[4]).toMatch(/201 Created/);
+    expect(l[2]).toMatch(/201 Created/);
   });
 
-  it('500 three times: fails after 3 tries with WARNING lines and a final error naming the last answer', async () => {
+  it('500 on every attempt: fails after 3 tries of 5 attempts, with WARNING lines and a final error naming the last answer', async () => {
     const job = await runningJob();
-    gl.fault('upload-artifacts', { status: 500, times: 3 });
+    gl.fault('upload-artifacts', { status: 500, times: 15 });
     const err = await upload(job, await file('a.zip', Buffer.from('zip'))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ArtifactUploadError);
     expect((err as ArtifactUploadError).failure).toBe('retries-exhausted');
     expect((err as Error).message).toMatch(/failed after 3 tries: POST .*: 500 Internal Server Error/);
-    expect(gl.requestsTo('upload-artifacts')).toHaveLength(3);
-    expect(clock.sleeps).toEqual([1000, 2000]);
-    const l = lines();
+    expect(gl.requestsTo('upload-artifacts')).toHaveLength(15);
+    expect(uploaderSleeps()).toEqual([1000, 2000]);
+    const l = uploaderLines();
     expect(l).toHaveLength(5);
     expect(l[0]).toMatch(/^WARNING: Uploading artifacts as "archive" to coordinator\.\.\. POST .*: 500 Internal Server Error {2}id=\d+ status=500 token=/);
     expect(l[1]).toBe('WARNING: Retrying...                                context=artifacts-uploader error=invalid argument');
     expect(job.archive).toBeUndefined();
   });
 
-  it('503 six times: six tries with backoff capped at 5 s', async () => {
+  it('503 on every attempt: six tries with backoff capped at 5 s', async () => {
     const job = await runningJob();
-    gl.fault('upload-artifacts', { status: 503, times: 6 });
+    gl.fault('upload-artifacts', { status: 503, times: 30 });
     await expect(upload(job, await file('a.zip', Buffer.from('zip')))).rejects.toThrow(/failed after 6 tries/);
-    expect(clock.sleeps).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect(gl.requestsTo('upload-artifacts')).toHaveLength(30);
+    expect(uploaderSleeps()).toEqual([1000, 2000, 4000, 5000, 5000]);
+  });
+
+  it('429 with Retry-After three times, then 201: each try waits as GitLab says (retry_requester.go under the uploader), and the upload succeeds', async () => {
+    const job = await runningJob();
+    gl.fault('upload-artifacts', { status: 429, times: 3, headers: { 'Retry-After': '7' } });
+    await upload(job, await file('a.zip', Buffer.from('zip')));
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([429, 429, 429, 201]);
+    expect(clock.sleeps).toEqual([7000, 7000, 7000]);
+    const url = `${gl.url}/api/v4/jobs/${job.id}/artifacts?artifact_format=zip&artifact_type=archive`;
+    expect(lines()).toEqual([
+      `Waiting before making the next call                 context=ratelimit-requester-gitlab-request duration=7s method=POST url=${url}`,
+      `Waiting before making the next call                 context=ratelimit-requester-gitlab-request duration=7s method=POST url=${url}`,
+      `Waiting before making the next call                 context=ratelimit-requester-gitlab-request duration=7s method=POST url=${url}`,
+      expect.stringMatching(/^Uploading artifacts as "archive" to coordinator\.\.\. 201 Created {2}correlation_id=/),
+    ]);
   });
 
   it('403 (job no longer running): fatal at once, permission denied', async () => {
@@ -320,6 +360,21 @@ describe('download', () => {
     expect(gl.requestsTo('download-artifacts')[0]!.query).toBe('');
     expect(gl.requestsTo('object-storage')).toHaveLength(0);
     expect(lines()[0]).toMatch(/^Downloading artifacts from coordinator\.\.\. ok/);
+  });
+
+  it('without direct download: 503 with Retry-After three times, then 200: waited as GitLab says within the one try (retry_requester.go)', async () => {
+    const bytes = randomBytes(4000);
+    const { dep } = await withDependency(bytes);
+    gl.fault('download-artifacts', { status: 503, times: 3, headers: { 'Retry-After': '3' } });
+    const dest = join(dir, 'out.zip');
+    await api.download(gl.url, dependency(dep), dest, log, signal, { directDownload: false });
+    expect((await readFile(dest)).equals(bytes)).toBe(true);
+    expect(gl.requestsTo('download-artifacts').map((r) => r.status)).toEqual([503, 503, 503, 200]);
+    expect(clock.sleeps).toEqual([3000, 3000, 3000]);
+    const l = lines();
+    expect(l).toHaveLength(4);
+    expect(l[0]).toBe(`Waiting before making the next call                 context=ratelimit-requester-gitlab-request duration=3s method=GET url=${gl.url}/api/v4/jobs/${dep.id}/artifacts`);
+    expect(l[3]).toMatch(/^Downloading artifacts from coordinator\.\.\. ok/);
   });
 
   it('404 (no archive): fatal at once, "file does not exist", no file left', async () => {

@@ -11,7 +11,11 @@
  *   short body is an error (`... was truncated: got X of Y bytes`) and retried;
  * - 401/403 → permission denied and 404 → file does not exist, at once; anything else (and no
  *   answer) is retried: 2 extra tries, 1 s apart, each logging
- *   `WARNING: Retrying...  context=artifacts-downloader error=<err>`.
+ *   `WARNING: Retrying...  context=artifacts-downloader error=<err>`;
+ * - under those tries, gitlab-runner's API-level retry (network/retry_requester.go): every GET
+ *   but the first try's direct one (which gitlab-runner sends with a client of its own) sends
+ *   408/429/500/502/503/504/>=512 again up to 5 times, waiting as `RateLimit-ResetTime` or
+ *   `Retry-After` say, each wait logged (`Waiting before making the next call`).
  *
  * The caller prints `Downloading artifacts for <name> (<id>)...` before. When this rejects, the
  * file is gone.
@@ -21,13 +25,13 @@ import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { DependencySpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
-import type { ApiCaller } from './api-caller.js';
+import type { ApiCaller, RetryWait } from './api-caller.js';
 import { ArtifactDownloadError } from './artifact-download-error.js';
 import type { Clock } from './clock.js';
 import { FileSink } from './file-sink.js';
 import { jsonMessage } from './gitlab-api-error.js';
 import { header, type HttpResponse } from './http-transport.js';
-import { type LogFields, logRunnerLine } from './runner-log-line.js';
+import { logApiRetry, type LogFields, logRunnerLine } from './runner-log-line.js';
 import { shortToken } from './short-token.js';
 
 export interface DownloadDeps {
@@ -101,7 +105,7 @@ export async function downloadArtifacts(
         path,
         headers: { 'JOB-TOKEN': dep.token },
         sink: takeBody,
-        attempts: 1,
+        ...(direct ? { attempts: 1 } : { onRetry: (wait: RetryWait) => logApiRetry(log, 'GET', wait) }),
         timeoutMs: deps.timeoutMs,
         headerTimeoutMs: deps.headerTimeoutMs,
         signal,
@@ -132,7 +136,7 @@ export async function downloadArtifacts(
             path: 'object-storage',
             fullUrl: target,
             sink: takeBody,
-            attempts: 1,
+            onRetry: (wait) => logApiRetry(log, 'GET', wait, false),
             timeoutMs: deps.timeoutMs,
             headerTimeoutMs: deps.headerTimeoutMs,
             signal,

@@ -39,8 +39,8 @@ const signal = new AbortController().signal;
 
 beforeEach(async () => {
   gl = await GitLabTestServer.start();
-  caller = new ApiCaller({ userAgent: 'berth-test/1.0' });
   clock = new InstantClock();
+  caller = new ApiCaller({ userAgent: 'berth-test/1.0', clock, random: () => 1 });
   tempRoot = await mkdtemp(join(tmpdir(), 'berth-upload-streamed-'));
   sink = new MemoryByteWriter();
   log = new JobLog(sink, { traceSections: false });
@@ -116,18 +116,19 @@ describe('upload_artifacts streamed into GitLab', () => {
     ]);
   });
 
-  it('a retry (503, then a dropped connection) selects and zips the files again; the selection lines once', async () => {
+  it('a retry (503, sent again by the API-level retry, then a dropped connection, by the uploader) selects and zips the files again; the selection lines once', async () => {
     const job = await runningJob();
     const files = project(30);
     gl.fault('upload-artifacts', { status: 503 }, { drop: true });
     await upload(files, job);
     expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([503, expect.anything(), 201]);
-    expect(clock.sleeps).toEqual([1000, 2000]);
+    expect(clock.sleeps).toEqual([100, 1000]);
     expect(files.reads).toBe(3);
     const back = await storedFiles(job);
     expect(back.content('dist/d2/f27.txt')).toBe(files.content('dist/d2/f27.txt'));
     expect(lines().filter((l) => l.includes('found'))).toEqual(['dist/: found 36 matching artifact files and directories']);
-    expect(lines().filter((l) => l.startsWith('WARNING: Retrying...'))).toHaveLength(2);
+    expect(lines().filter((l) => l.startsWith('Waiting before making the next call'))).toHaveLength(1);
+    expect(lines().filter((l) => l.startsWith('WARNING: Retrying...'))).toHaveLength(1);
     expect(await readdir(tempRoot)).toEqual([]);
   });
 

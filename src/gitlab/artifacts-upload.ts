@@ -9,12 +9,15 @@
  *   or, as gitlab-runner does for the zip, made while it is sent (chunked) by a producer that
  *   re-archives for every try (network/gitlab.go createArtifactsContentProvider). A producer that
  *   fails on its own (the archive cannot be made) fails the upload at once, not retried;
+ * - every try goes through the API-level retry of all of gitlab-runner's calls
+ *   (network/retry_requester.go, ApiCaller): 408/429/500/502/503/504/>=512 are sent again up to
+ *   5 times, waiting as `RateLimit-ResetTime` or `Retry-After` say (else 100 ms doubling), each
+ *   wait logged as gitlab-runner's helper prints it (`Waiting before making the next call`);
+ *   the body is made again for each of them. What that retry ends with is the try's answer:
  * - 201 done; 307 with a Location: its scheme://host becomes the base URL, then retry; 403 and
  *   413 fatal at once; 503 retried up to 6 tries; any other status or no answer up to 3 tries;
  *   waits of 1 s doubling, capped at 5 s (helpers/retry/retry.go); each retry logs
- *   `WARNING: Retrying...  context=artifacts-uploader error=<err>`;
- * - the API-level retry of other calls (network/retry_requester.go) is not stacked under it:
- *   every try is one HTTP exchange, so the tries above are exactly what reaches GitLab.
+ *   `WARNING: Retrying...  context=artifacts-uploader error=<err>`.
  *
  * Log lines are the uploader's (logrus runner format, see runner-log-line.ts), with the job token
  * only in its short form.
@@ -30,7 +33,7 @@ import { header, type HttpResponse, type StreamBody } from './http-transport.js'
 import type { JobRef } from './job-api.js';
 import { multipartFileBody } from './multipart-file-body.js';
 import { type ArchiveProducer, type MultipartStreamBody, multipartStreamBody, type ProducerOutcome } from './multipart-stream-body.js';
-import { type LogFields, logRunnerLine } from './runner-log-line.js';
+import { logApiRetry, type LogFields, logRunnerLine } from './runner-log-line.js';
 import { shortToken } from './short-token.js';
 
 /** The archive: a file on local disk, or a producer that writes it into the request, once per try. */
@@ -124,7 +127,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         headers: { 'JOB-TOKEN': job.token },
         body: body.body,
         contentType: body.contentType,
-        attempts: 1,
+        onRetry: (wait) => logApiRetry(log, 'POST', wait),
         timeoutMs: deps.timeoutMs,
         headerTimeoutMs: deps.headerTimeoutMs,
         signal,

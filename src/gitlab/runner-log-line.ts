@@ -10,6 +10,7 @@
  * be safe to print (short tokens only).
  */
 import type { JobLog } from '../log/job-log.js';
+import { formatGoDuration } from '../shared/go-duration.js';
 
 export type LogFields = Record<string, string | number>;
 export type LogLevel = 'info' | 'warning' | 'error';
@@ -29,4 +30,24 @@ export function logRunnerLine(log: JobLog, level: LogLevel, message: string, fie
   if (level === 'warning') log.warning(line);
   else if (level === 'error') log.error(line);
   else log.println(line);
+}
+
+/**
+ * The line gitlab-runner's API retry (network/retry_requester.go) prints in the helper's output
+ * before it waits, e.g. after a 429 with `Retry-After: 7`:
+ *
+ *   Waiting before making the next call                 context=ratelimit-requester-gitlab-request duration=7s method=POST url=https://gitlab.example.com/api/v4/jobs/42/artifacts?artifact_type=archive
+ *
+ * `url` without userinfo; without its query when `withQuery` is false (a presigned object storage
+ * URL carries its signature there).
+ */
+export function logApiRetry(log: JobLog, method: string, wait: { waitMs: number; url: URL }, withQuery = true): void {
+  const u = wait.url;
+  const url = `${u.origin}${u.pathname}${withQuery ? u.search : ''}`;
+  logRunnerLine(log, 'info', 'Waiting before making the next call', {
+    context: 'ratelimit-requester-gitlab-request',
+    duration: formatGoDuration(wait.waitMs),
+    method,
+    url,
+  });
 }
