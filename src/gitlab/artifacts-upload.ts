@@ -22,13 +22,13 @@
  * Log lines are the uploader's (logrus runner format, see runner-log-line.ts), with the job token
  * only in its short form.
  */
-import { STATUS_CODES } from 'node:http';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ApiCaller } from './api-caller.js';
 import { ArtifactTooLargeError, ArtifactUploadError, humanSize } from './artifact-upload-error.js';
 import type { Clock } from './clock.js';
 import { apiUrl, jsonMessage } from './gitlab-api-error.js';
+import { goResponseText, responseStatusLine } from './go-response-text.js';
 import { header, type HttpResponse, type StreamBody } from './http-transport.js';
 import type { JobRef } from './job-api.js';
 import { multipartFileBody } from './multipart-file-body.js';
@@ -149,10 +149,12 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
     const fields: LogFields = { id: job.id, status: res.status, token };
     const correlation = header(res.headers, 'x-request-id');
     if (correlation) fields.correlation_id = correlation;
-    const statusLine = `${res.status} ${res.statusText ?? STATUS_CODES[res.status] ?? ''}`.trim();
-    const serverMessage = jsonMessage(res);
-    // gitlab-runner network/client.go ResponseError: "POST <url>: <status> (<message>)".
-    const described = `POST ${requestUrl(baseUrl, path)}: ${statusLine}${serverMessage ? ` (${serverMessage})` : ''}`;
+    const statusLine = responseStatusLine(res);
+    // gitlab-runner's words: "POST <url without query>: <status> (<message>)" for GitLab's JSON, else the status line.
+    const described = goResponseText('POST', apiUrl(baseUrl, path), res);
+    // For berth's own error messages: the status and GitLab's message, when it says more.
+    const message = jsonMessage(res);
+    const brief = !message ? statusLine : message.startsWith(`${res.status} `) ? message : `${statusLine}: ${message}`;
     switch (res.status) {
       case 201:
         logRunnerLine(log, 'info', `${prefix} ${statusLine}`, fields);
@@ -171,7 +173,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
       case 403:
         logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
         throw new ArtifactUploadError(
-          `${what} of job ${job.id} to GitLab failed: permission denied (${statusLine}${serverMessage ? `: ${serverMessage}` : ''}). ` +
+          `${what} of job ${job.id} to GitLab failed: permission denied (${brief}). ` +
             'GitLab refused the job token: the job is no longer running on this runner (canceled, timed out or erased)',
           'permission-denied',
           403,
@@ -180,7 +182,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
         throw new ArtifactTooLargeError(
           `${what} of job ${job.id} to GitLab failed: the archive ${req.filename} (${archiveSize}) is over GitLab's maximum artifacts size ` +
-            `(${statusLine}${serverMessage ? `: ${serverMessage}` : ''}). Upload less (narrow artifacts:paths or add artifacts:exclude), ` +
+            `(${brief}). Upload less (narrow artifacts:paths or add artifacts:exclude), ` +
             "or ask a GitLab administrator to raise the instance's (or the project's) maximum artifacts size",
           archiveBytes,
         );
@@ -192,12 +194,6 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: res.status, detail: described };
     }
   }
-}
-
-/** The request URL as gitlab-runner prints it (its query holds no secret: format, type, expire_in); never userinfo. */
-function requestUrl(base: string, path: string): string {
-  const u = apiUrl(base, path);
-  return `${u.origin}${u.pathname}${u.search}`;
 }
 
 function safeUrl(location: string, base: string): URL | null {

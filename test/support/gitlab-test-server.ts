@@ -102,6 +102,9 @@ export interface EnqueueOptions {
 }
 
 
+const FORBIDDEN = JSON.stringify({ message: '403 Forbidden' });
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
 export class GitLabTestServer {
   readonly requests: RecordedRequest[] = [];
   readonly faults = new FaultProgramme();
@@ -371,16 +374,17 @@ export class GitLabTestServer {
   private jobOf(inc: Incoming, jobId: number): TestJob | null {
     const job = this.jobsById.get(jobId);
     // GitLab answers 403, not 404, for an unknown job, so that a runner stops it (helpers/runner.rb).
+    // Grape's forbidden! renders JSON: {"message":"403 Forbidden"} (lib/api/helpers.rb render_api_error!).
     if (!job) {
-      reply(inc, 403, '403 Forbidden');
+      reply(inc, 403, FORBIDDEN, JSON_TYPE);
       return null;
     }
     if (inc.req.headers['job-token'] !== job.token) {
-      reply(inc, 403, '403 Forbidden');
+      reply(inc, 403, FORBIDDEN, JSON_TYPE);
       return null;
     }
     if (!job.processing) {
-      reply(inc, 403, '403 Forbidden - Job is not processing on runner', { 'Job-Status': job.status });
+      reply(inc, 403, JSON.stringify({ message: '403 Forbidden - Job is not processing on runner' }), { ...JSON_TYPE, 'Job-Status': job.status });
       return null;
     }
     return job;
