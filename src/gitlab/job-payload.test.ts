@@ -152,6 +152,12 @@ describe('toJobSpec: normalisation rules', () => {
     expect(job.services).toEqual([{ name: 'postgres', aliases: [], variables: [] }]);
   });
 
+  it('a step `when` gitlab-runner does not know is read, not refused (StepWhen is a plain string in spec.go)', () => {
+    const p = modern();
+    p.steps = [{ name: 'script', script: ['true'], timeout: 60, when: 'delayed', allow_failure: false }];
+    expect(toJobSpec(p).steps[0]!.when).toBe('on_success');
+  });
+
   it('keeps git_info.repo_object_format (GitLab entity GitInfo), which the clone must be made with', () => {
     const p = modern();
     p.git_info = { ...(p.git_info as object), repo_object_format: 'sha256', protected: true };

@@ -55,7 +55,11 @@ export const wireStepSchema = z.object({
   name: z.string(),
   script: strList(),
   timeout: int(),
-  when: z.enum(['on_success', 'on_failure', 'always']).nullish().transform((v) => v ?? 'on_success'),
+  // Go's StepWhen is a plain string (common/spec/spec.go): a value it does not know is no reason to refuse the job.
+  when: z
+    .string()
+    .nullish()
+    .transform((v) => (v === 'on_failure' || v === 'always' ? v : 'on_success')),
   allow_failure: bool(),
 });
 
