@@ -51,14 +51,23 @@ export function defaultReportName(type: string): string {
 
 /**
  * The file name the uploader sends (gitlab-runner commands/helpers/artifacts_uploader.go):
- * base name of `name` (empty or "." → `default`; no name at all → `artifacts`), plus `.zip`
- * for zip, `.gz` for gzip, nothing for raw.
+ * without a `name` in the payload, `artifacts` (the uploader's default, as no `--name` is
+ * passed); else Go's `filepath.Base` of the name as expanded (`""` → `.`; trailing slashes
+ * dropped), with `.` or nothing left → `default`; plus `.zip` for zip, `.gz` for gzip, nothing
+ * for raw.
  */
-export function artifactFilename(name: string, format: ArtifactFormat): string {
-  const trimmed = name.replace(/\/+$/, '');
-  let base = trimmed === '' && name === '' ? 'artifacts' : (trimmed.split('/').pop() ?? '');
+export function artifactFilename(name: string | null, format: ArtifactFormat): string {
+  let base = name === null ? 'artifacts' : goBase(name);
   if (base === '' || base === '.') base = 'default';
   if (format === 'zip') return `${base}.zip`;
   if (format === 'gzip') return `${base}.gz`;
   return base;
+}
+
+/** Go's filepath.Base on Unix. */
+function goBase(path: string): string {
+  if (path === '') return '.';
+  const trimmed = path.replace(/\/+$/, '');
+  if (trimmed === '') return '/';
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }

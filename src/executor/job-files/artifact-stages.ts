@@ -62,7 +62,7 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
     try {
       const format = archiveFormat(artifact);
       const name = artifact.name ? ctx.expand(artifact.name) : '';
-      const filename = artifactFilename(name, format);
+      const filename = artifactFilename(artifact.name ? name : null, format);
       const rules: SelectionRules = {
         paths: artifact.paths.map((p) => ctx.expand(p)),
         exclude: artifact.exclude.map((p) => ctx.expand(p)),

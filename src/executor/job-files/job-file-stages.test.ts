@@ -221,6 +221,17 @@ describe('job-file stages in runJob', () => {
     ]);
   });
 
+  it('file names as the uploader makes them: no name → artifacts, a name that expands to nothing → default, else its base name', async () => {
+    const files = new MemoryProjectFiles({ 'dist/a': 'a' });
+    const { artifacts } = await run(
+      {
+        artifacts: [archive(), archive({ name: '$UNSET_NAME', when: 'always' }), archive({ name: 'out/sub/', when: 'always' })],
+      },
+      files,
+    );
+    expect(artifacts.uploads.map((u) => u.filename)).toEqual(['artifacts.zip', 'default.zip', 'sub.zip']);
+  });
+
   it('a job without files (no transports or no project) has none of these stages', async () => {
     const executor = new FakeExecutor();
     const sink = new MemoryByteWriter();
