@@ -12,6 +12,8 @@ export function toRunnerIdentity(runner: RunnerConfig, systemId: string, version
     runnerId: runner.id,
     buildsDir: runner.buildsDir || DEFAULT_BUILDS_DIR,
     environment: [...runner.environment],
+    preGetSourcesScript: runner.preGetSourcesScript,
+    postGetSourcesScript: runner.postGetSourcesScript,
     preBuildScript: runner.preBuildScript,
     postBuildScript: runner.postBuildScript,
     debugTraceDisabled: runner.debugTraceDisabled,

@@ -66,6 +66,28 @@ describe('runJob: results', () => {
     });
     expect(executor.stage('step_script')?.commands).toEqual(['echo pre', 'make']);
   });
+
+  it('runs the runner\'s post_get_sources_script first in the build container; a pre_get_sources_script (runner or job hook) only warns', async () => {
+    const executor = new FakeExecutor();
+    const sink = new MemoryByteWriter();
+    await runJob({
+      job: testJob({ script: ['make'], hooks: [{ name: 'pre_get_sources_script', script: ['git config --global x y'] }] }),
+      executor,
+      log: new JobLog(sink, { traceSections: false }),
+      runner: testRunner({ preGetSourcesScript: 'echo before fetch', postGetSourcesScript: 'ls -la\n', preBuildScript: 'echo pre' }),
+    });
+    expect(executor.stage('step_script')?.commands).toEqual(['ls -la', 'echo pre', 'make']);
+    const text = stripAnsi(sink.text);
+    expect(text).toContain("WARNING: the runner's pre_get_sources_script is not run: berth fetches the sources on the runner's host");
+    expect(text).toContain("WARNING: the job's hooks:pre_get_sources_script is not run");
+    expect(text).not.toContain('git config --global x y');
+  });
+
+  it('says nothing about get_sources scripts when there are none', async () => {
+    const { result, text } = start({});
+    await result;
+    expect(text()).not.toContain('pre_get_sources_script');
+  });
 });
 
 describe('runJob: after_script', () => {

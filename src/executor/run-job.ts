@@ -65,6 +65,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
 
   log.println(`Running with berth ${runner.version}`);
   log.println(`  on ${runner.name} ${runner.shortToken}, system ID: ${runner.systemId}`);
+  warnPreGetSources(job, runner, log);
 
   let outcome: Omit<JobResult, 'durationMs'>;
   try {
@@ -185,7 +186,22 @@ async function runAfterScript(opts: RunJobOptions, step: JobStep, status: JobSta
 function stepCommands(step: JobStep, runner: RunnerIdentity): string[] {
   if (step.name !== 'script') return step.script;
   const lines = (s: string): string[] => (s.trim() ? [s.trim()] : []);
-  return [...lines(runner.preBuildScript), ...step.script, ...lines(runner.postBuildScript)];
+  return [...lines(runner.postGetSourcesScript), ...lines(runner.preBuildScript), ...step.script, ...lines(runner.postBuildScript)];
+}
+
+/**
+ * gitlab-runner runs pre_get_sources_script (the runner's, then the job's hook) in its helper
+ * container before `git fetch`; berth fetches on its own host, where it never runs what a job
+ * names. So the script does not run, and the job log says so.
+ */
+function warnPreGetSources(job: JobSpec, runner: RunnerIdentity, log: JobLog): void {
+  const from = [
+    ...(runner.preGetSourcesScript.trim() ? ['the runner\'s pre_get_sources_script'] : []),
+    ...(job.hooks ?? []).filter((h) => h.name === 'pre_get_sources_script').map(() => 'the job\'s hooks:pre_get_sources_script'),
+  ];
+  for (const what of from) {
+    log.warning(`${what} is not run: berth fetches the sources on the runner's host, not in a helper container. Move the commands to before_script, or to the runner's post_get_sources_script (run in the build container before the job script)`);
+  }
 }
 
 function timeoutFromVariable(job: JobSpec, key: string): number | null {

@@ -15,6 +15,13 @@ export interface RunnerIdentity {
   buildsDir: string;
   /** `environment = ["K=V"]`: variables placed before the job's own. */
   environment: string[];
+  /**
+   * `pre_get_sources_script` / `post_get_sources_script`. berth fetches sources on its host, so the
+   * pre script cannot run before the fetch as in gitlab-runner's helper container (a warning says
+   * so); the post script runs in the build container, in the project folder, before the job script.
+   */
+  preGetSourcesScript: string;
+  postGetSourcesScript: string;
   /** `pre_build_script` / `post_build_script`, run in the build container around the job script. */
   preBuildScript: string;
   postBuildScript: string;

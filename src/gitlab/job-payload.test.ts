@@ -65,6 +65,17 @@ describe('parseJobPayload: the modern fixture (gitlab-runner unit test)', () => 
     expect(job.variables).toEqual([{ key: 'CI_REF_NAME', value: 'main', public: true, masked: false, file: true, raw: true }]);
   });
 
+  it('keeps hooks that have a script (hooks:pre_get_sources_script), and none when all are empty', () => {
+    const p = modern();
+    p.hooks = [
+      { name: 'pre_get_sources_script', script: ['git config --global http.postBuffer 1'] },
+      { name: 'something_later', script: [] },
+    ];
+    expect(toJobSpec(p).hooks).toEqual([{ name: 'pre_get_sources_script', script: ['git config --global http.postBuffer 1'] }]);
+    p.hooks = [{ name: 'pre_get_sources_script', script: [] }];
+    expect(toJobSpec(p).hooks).toBeUndefined();
+  });
+
   it('moves image.executor_opts.docker to image.docker', () => {
     expect(job.image).toEqual({ name: 'ruby:3.3', entrypoint: ['/bin/sh'], docker: { platform: 'arm64/v8' } });
   });

@@ -133,6 +133,7 @@ export function jobSpecFromWire(p: WireJobPayload): JobSpec {
       token: d.token,
       artifactsFile: d.artifacts_file.filename ? { filename: d.artifacts_file.filename, size: d.artifacts_file.size } : null,
     })),
+    ...(p.hooks.some((h) => h.script.length > 0) ? { hooks: p.hooks.filter((h) => h.script.length > 0).map((h) => ({ name: h.name, script: h.script })) } : {}),
   };
 }
 

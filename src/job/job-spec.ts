@@ -160,6 +160,14 @@ export interface JobSpec {
   artifacts: ArtifactSpec[];
   cache: CacheSpec[];
   dependencies: DependencySpec[];
+  /** `hooks` of the payload (`hooks:pre_get_sources_script`); absent: none. */
+  hooks?: JobHook[];
+}
+
+/** A script hook GitLab sends with the job (`{ name: "pre_get_sources_script", script: [...] }`). */
+export interface JobHook {
+  name: string;
+  script: string[];
 }
 
 export const DEFAULT_JOB_TIMEOUT_SECONDS = 7200;

@@ -90,6 +90,8 @@ export class ExecJobRunner implements Prewarmer {
       runnerId: 0,
       buildsDir: DEFAULT_BUILDS_DIR,
       environment: [],
+      preGetSourcesScript: '',
+      postGetSourcesScript: '',
       preBuildScript: '',
       postBuildScript: '',
       debugTraceDisabled: opts.debugTraceDisabled,

@@ -42,6 +42,8 @@ export function testRunner(overrides: Partial<RunnerIdentity> = {}): RunnerIdent
     runnerId: 0,
     buildsDir: '/builds',
     environment: [],
+    preGetSourcesScript: '',
+    postGetSourcesScript: '',
     preBuildScript: '',
     postBuildScript: '',
     debugTraceDisabled: false,
