@@ -65,6 +65,14 @@ describe('ContainerProjectFiles (real engine, stopped container)', () => {
     expect(files.tracked().has('top.txt')).toBe(true);
   });
 
+  it('a path through a link loop does not exist (no engine error: gitlab-runner finds no match there)', async () => {
+    const id = await container('ln -s loop-b loop-a && ln -s loop-a loop-b && mkdir d && echo x > d/x');
+    const files = new ContainerProjectFiles(engine, id, PROJECT, new Set(), async () => undefined);
+    expect(await collect(files, 'loop-a')).toBeNull();
+    expect(await collect(files, 'loop-a/inside')).toBeNull();
+    expect(await collect(files, 'd')).toEqual({ d: 'directory', 'd/x': 'file:x\n:644' });
+  });
+
   it('a consumer may skip bodies: the next entries still come', async () => {
     const id = await container('mkdir -p d && head -c 300000 /dev/zero > d/big && echo x > d/small');
     const files = new ContainerProjectFiles(engine, id, PROJECT, new Set(), async () => undefined);
