@@ -4,6 +4,7 @@
  */
 import type { JobSpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
+import { variableValue } from '../job/variables.js';
 
 export interface FetchedSources {
   root: string;
@@ -24,9 +25,16 @@ export interface SourceProvider {
 export class LocalTreeSource implements SourceProvider {
   readonly header = 'Getting source from the working tree';
 
-  async fetch(job: JobSpec): Promise<FetchedSources | null> {
+  async fetch(job: JobSpec, log: JobLog): Promise<FetchedSources | null> {
     const s = job.sources;
     if (s.kind !== 'local-tree') return null;
+    // As gitlab-runner (shells/abstract.go writeGetSourcesScript) and GitSource: no sources, an
+    // empty project directory; the job works on its dependencies' artifacts only.
+    const strategy = variableValue(job.variables, 'GIT_STRATEGY');
+    if (strategy === 'none' || strategy === 'empty') {
+      log.println('Skipping Git repository setup');
+      return null;
+    }
     return {
       root: s.root,
       files: s.files,
