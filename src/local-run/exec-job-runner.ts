@@ -102,7 +102,8 @@ export class ExecJobRunner implements Prewarmer {
 
   private readonly ranThisTime = new Set<string>();
 
-  async run(job: SchedulableJob, index: number): Promise<JobResult> {
+  /** `retry`: 0 for the job's first run, then 1, 2 when `retry:` runs it again (its log file then holds this run). */
+  async run(job: SchedulableJob, index: number, retry = 0): Promise<JobResult> {
     this.ranThisTime.add(job.name);
     const { opts } = this;
     const warm = this.warm.get(job.name);
@@ -143,6 +144,7 @@ export class ExecJobRunner implements Prewarmer {
     const executor = new PrewarmedExecutor(adopt, () => this.executorFor(spec, log), prepared);
     let announce!: (r: JobResult) => void;
     const announced = new Promise<JobResult>((resolve) => (announce = resolve));
+    if (retry) log.println(`Retrying the job after its failure (retry ${retry} of ${job.retry?.max ?? retry}, retry:max)`);
     for (const note of received.notes) log.println(note);
     try {
       await resetting;

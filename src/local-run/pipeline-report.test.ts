@@ -13,17 +13,17 @@ const result = (state: 'success' | 'failed', exitCode: number | null) => ({
 describe('pipeline report', () => {
   it('is a success with exit code 0 when failures were allowed', () => {
     const outcomes: JobOutcome[] = [
-      { job: job('a'), status: 'success', allowedToFail: false, result: result('success', 0) },
-      { job: job('b', { allowFailureExitCodes: [2] }), status: 'failed', allowedToFail: true, result: result('failed', 2) },
-      { job: job('c'), status: 'skipped', allowedToFail: false, result: null },
+      { job: job('a'), status: 'success', allowedToFail: false, result: result('success', 0), retries: 0 },
+      { job: job('b', { allowFailureExitCodes: [2] }), status: 'failed', allowedToFail: true, result: result('failed', 2), retries: 0 },
+      { job: job('c'), status: 'skipped', allowedToFail: false, result: null, retries: 0 },
     ];
     const report = buildReport(outcomes);
     expect(report).toEqual({
       status: 'success',
       jobs: [
-        { name: 'a', stage: 'test', status: 'success', allowFailure: false, exitCode: 0, failureReason: null, durationMs: 1500 },
-        { name: 'b', stage: 'test', status: 'failed', allowFailure: true, exitCode: 2, failureReason: 'script_failure', durationMs: 1500 },
-        { name: 'c', stage: 'test', status: 'skipped', allowFailure: false, exitCode: null, failureReason: null, durationMs: 0 },
+        { name: 'a', stage: 'test', status: 'success', allowFailure: false, exitCode: 0, failureReason: null, durationMs: 1500, retries: 0 },
+        { name: 'b', stage: 'test', status: 'failed', allowFailure: true, exitCode: 2, failureReason: 'script_failure', durationMs: 1500, retries: 0 },
+        { name: 'c', stage: 'test', status: 'skipped', allowFailure: false, exitCode: null, failureReason: null, durationMs: 0, retries: 0 },
       ],
     });
     expect(exitCodeOf(report)).toBe(0);
@@ -34,7 +34,7 @@ describe('pipeline report', () => {
 
   it('lists the jobs left out of the pipeline with the clause that left them out', () => {
     const report = buildReport(
-      [{ job: job('a'), status: 'success', allowedToFail: false, result: result('success', 0) }],
+      [{ job: job('a'), status: 'success', allowedToFail: false, result: result('success', 0), retries: 0 }],
       [{ name: 'deploy', reason: 'only:refs does not match ref "dev" (pipeline source push)' }, { name: 'nightly', reason: 'rules: no rule matched' }],
     );
     expect(report.notInPipeline).toEqual([
@@ -49,8 +49,14 @@ describe('pipeline report', () => {
     );
   });
 
+  it('says how many times retry: ran a job again', () => {
+    const report = buildReport([{ job: job('flaky'), status: 'success', allowedToFail: false, result: result('success', 0), retries: 2 }]);
+    expect(report.jobs[0]).toMatchObject({ status: 'success', retries: 2 });
+    expect(formatSummary(report, false)).toContain('PASS     flaky  stage test, retried 2 times, 1.50s\n');
+  });
+
   it('is a failure with exit code 1 when a job failed for real', () => {
-    const report = buildReport([{ job: job('a'), status: 'failed', allowedToFail: false, result: result('failed', 1) }]);
+    const report = buildReport([{ job: job('a'), status: 'failed', allowedToFail: false, result: result('failed', 1), retries: 0 }]);
     expect(report.status).toBe('failed');
     expect(exitCodeOf(report)).toBe(1);
     expect(formatSummary(report, false)).toContain('FAIL     a  stage test, exit code 1, 1.50s\nPipeline failed');

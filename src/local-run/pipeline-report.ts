@@ -13,6 +13,8 @@ export interface ReportJob {
   exitCode: number | null;
   failureReason: string | null;
   durationMs: number;
+  /** How many times `retry:` ran the job again after a failure (the fields above are of its last run). */
+  retries: number;
 }
 
 export interface PipelineReport {
@@ -33,6 +35,7 @@ export function buildReport(outcomes: readonly JobOutcome[], notInPipeline: read
     exitCode: o.result?.exitCode ?? null,
     failureReason: o.result?.failureReason ?? null,
     durationMs: o.result?.durationMs ?? 0,
+    retries: o.retries,
   }));
   const failed = outcomes.some((o) => (o.status === 'failed' && !o.allowedToFail) || o.status === 'canceled');
   const report: PipelineReport = { status: failed ? 'failed' : 'success', jobs };
@@ -64,6 +67,7 @@ export function formatSummary(report: PipelineReport, color: boolean): string {
     const detail = [
       `stage ${j.stage}`,
       j.status === 'failed' || j.status === 'canceled' ? describeFailure(j) : '',
+      j.retries ? `retried ${j.retries} ${j.retries === 1 ? 'time' : 'times'}` : '',
       j.durationMs ? `${(j.durationMs / 1000).toFixed(2)}s` : '',
     ]
       .filter(Boolean)

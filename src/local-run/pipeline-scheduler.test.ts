@@ -137,6 +137,55 @@ describe('schedulePipeline', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['canceled', 'canceled']);
   });
 
+  it('runs a failed job again as retry: says, before what waits for it; a success ends the retries', async () => {
+    const runs: string[] = [];
+    const results: Record<string, JobResult[]> = { flaky: [fail(1), fail(1), ok], broken: [fail(3), fail(3), fail(3), ok], once: [fail(137), ok] };
+    const retry = (max: number, when: string[], exitCodes: number[] = []) => ({ max, when, exitCodes });
+    const outcomes = await schedulePipeline(
+      [
+        job('flaky', 'build', { retry: retry(2, ['always']) }),
+        job('broken', 'build', { retry: retry(2, ['script_failure']), allowFailure: true }),
+        job('once', 'build', { retry: retry(2, [], [1]) }),
+        job('after', 'test'),
+      ],
+      {
+        stages: STAGES,
+        concurrency: 1,
+        runManual: new Set(),
+        runJob: async (j, attempt) => {
+          runs.push(`${j.name}#${attempt}`);
+          return results[j.name]?.shift() ?? ok;
+        },
+      },
+    );
+    expect(runs).toEqual(['flaky#0', 'flaky#1', 'flaky#2', 'broken#0', 'broken#1', 'broken#2', 'once#0']);
+    expect(outcomes.map((o) => [o.job.name, o.status, o.retries])).toEqual([
+      ['flaky', 'success', 2],
+      ['broken', 'failed', 2],
+      // exit_codes without when: only those codes are retried (137 is not 1)
+      ['once', 'failed', 0],
+      ['after', 'skipped', 0],
+    ]);
+  });
+
+  it('retries nothing once stopped', async () => {
+    const stop = new AbortController();
+    let runs = 0;
+    const [outcome] = await schedulePipeline([job('a', 'build', { retry: { max: 2, when: ['always'], exitCodes: [] } })], {
+      stages: STAGES,
+      concurrency: 1,
+      runManual: new Set(),
+      stop: stop.signal,
+      runJob: async () => {
+        runs++;
+        stop.abort();
+        return fail(1);
+      },
+    });
+    expect(runs).toBe(1);
+    expect(outcome).toMatchObject({ status: 'failed', retries: 0 });
+  });
+
   describe('prewarm', () => {
     /** Runs the pipeline with a prewarmer; `events` says in order what was prepared, discarded, started. */
     async function prewarmed(

@@ -12,6 +12,8 @@
  */
 import type { JobResult } from '../job/job-result.js';
 import type { JobSpec } from '../job/job-spec.js';
+import type { RetryPolicy } from '../pipeline/index.js';
+import { shouldRetry } from './auto-retry.js';
 
 export interface SchedulableJob {
   name: string;
@@ -20,6 +22,8 @@ export interface SchedulableJob {
   allowFailure: boolean;
   allowFailureExitCodes: number[];
   needs: { job: string; optional: boolean }[] | null;
+  /** `retry:`: a failed job runs again as GitLab would retry it (auto-retry.ts). */
+  retry?: RetryPolicy;
   spec: JobSpec;
 }
 
@@ -31,6 +35,8 @@ export interface JobOutcome {
   /** The failure is allowed (allow_failure, or an allowed exit code). */
   allowedToFail: boolean;
   result: JobResult | null;
+  /** How many times the job ran again after a failure (`retry:`); `result` is the last run's. */
+  retries: number;
 }
 
 export interface ScheduleOptions {
@@ -40,7 +46,8 @@ export interface ScheduleOptions {
   runManual: ReadonlySet<string>;
   /** Stop starting jobs; running ones are left to their own cancel/abort signals. */
   stop?: AbortSignal;
-  runJob: (job: SchedulableJob) => Promise<JobResult>;
+  /** `retry`: 0 for the job's first run, then 1, 2 when `retry:` runs it again after a failure. */
+  runJob: (job: SchedulableJob, retry: number) => Promise<JobResult>;
   onStatus?: (outcome: JobOutcome) => void;
   /** Prepares jobs ahead of their turn; at most `concurrency` are prepared and not yet started. */
   prewarm?: Prewarmer;
@@ -81,13 +88,13 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
       const waitFor = deps.get(job.name)!;
       if (waitFor.some((d) => !outcomes.has(d))) continue;
       if (opts.stop?.aborted) {
-        settle({ job, status: 'canceled', allowedToFail: false, result: null });
+        settle({ job, status: 'canceled', allowedToFail: false, result: null, retries: 0 });
         progressed = true;
         continue;
       }
       const decision = decide(job, waitFor.map((d) => outcomes.get(d)!), opts.runManual);
       if (decision !== 'run') {
-        settle({ job, status: decision, allowedToFail: decision === 'manual', result: null });
+        settle({ job, status: decision, allowedToFail: decision === 'manual', result: null, retries: 0 });
         progressed = true;
         continue;
       }
@@ -96,9 +103,9 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
       warm.delete(job.name);
       running.set(
         job.name,
-        opts.runJob(job).then((result) => {
+        runWithRetries(job).then(({ result, retries }) => {
           running.delete(job.name);
-          settle(outcomeOf(job, result));
+          settle({ ...outcomeOf(job, result), retries });
         }),
       );
     }
@@ -110,6 +117,14 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
     }
   }
   return jobs.map((j) => outcomes.get(j.name)!);
+
+  /** The job, and again while `retry:` says GitLab would retry it (never once berth is stopping). */
+  async function runWithRetries(job: SchedulableJob): Promise<{ result: JobResult; retries: number }> {
+    for (let retries = 0; ; retries++) {
+      const result = await opts.runJob(job, retries);
+      if (opts.stop?.aborted || !job.retry || !shouldRetry(job.retry, result, retries)) return { result, retries };
+    }
+  }
 
   /**
    * Jobs waiting only for running, prepared or finished jobs, that would run if the running and
@@ -123,7 +138,7 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
       if (outcomes.has(job.name) || running.has(job.name) || offered.has(job.name)) continue;
       const waitFor = deps.get(job.name)!;
       if (waitFor.some((d) => !outcomes.has(d) && !running.has(d) && !warm.has(d))) continue;
-      const assumed = waitFor.map((d) => outcomes.get(d) ?? { job: byName.get(d)!, status: 'success' as const, allowedToFail: false, result: null });
+      const assumed = waitFor.map((d) => outcomes.get(d) ?? { job: byName.get(d)!, status: 'success' as const, allowedToFail: false, result: null, retries: 0 });
       if (decide(job, assumed, opts.runManual) !== 'run') continue;
       offered.add(job.name);
       if (prewarmer.prepare(job)) warm.add(job.name);
@@ -159,7 +174,7 @@ function decide(job: SchedulableJob, before: JobOutcome[], runManual: ReadonlySe
   }
 }
 
-function outcomeOf(job: SchedulableJob, result: JobResult): JobOutcome {
+function outcomeOf(job: SchedulableJob, result: JobResult): Omit<JobOutcome, 'retries'> {
   if (result.state === 'success') return { job, status: 'success', allowedToFail: false, result };
   if (result.state === 'canceled') return { job, status: 'canceled', allowedToFail: false, result };
   const byCode = result.exitCode !== null && job.allowFailureExitCodes.includes(result.exitCode);

@@ -116,7 +116,7 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
       // The jobs named on the command line, with every job of a named parallel: job.
       runManual: new Set(opts.jobs.length ? selectJobs(pipeline, opts.jobs, false).map((j) => j.name) : []),
       stop: cancel.signal,
-      runJob: (job) => runner.run(job, selected.indexOf(job)),
+      runJob: (job, retry) => runner.run(job, selected.indexOf(job), retry),
       // The next jobs' build containers are made (and their shells started) while the jobs before
       // them run, unless --no-prewarm (bench/exec-overhead: 0.78-0.88x the time without it).
       prewarm: opts.prewarm ? runner : undefined,

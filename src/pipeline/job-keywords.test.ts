@@ -112,6 +112,7 @@ h: {script: x, when: never}
     expect((await only('job: {script: x, retry: 2}')).retry).toEqual({ max: 2, when: ['always'], exitCodes: [] });
     expect((await only('job: {script: x, retry: {max: 1, when: [script_failure], exit_codes: 1}}')).retry)
       .toEqual({ max: 1, when: ['script_failure'], exitCodes: [1] });
+    expect((await only('job: {script: x, retry: {max: 2, exit_codes: [137]}}')).retry).toEqual({ max: 2, when: [], exitCodes: [137] });
   });
 
   it('timeout strings as GitLab reads them, default 3600 s', async () => {

@@ -37,7 +37,7 @@ export interface SkippedJob {
 export interface RetryPolicy {
   /** 0..2 */
   max: number;
-  /** GitLab's retry:when reasons (`always` when not given). */
+  /** GitLab's retry:when reasons (when not given: `always`, none when exit_codes is given). */
   when: string[];
   exitCodes: number[];
 }

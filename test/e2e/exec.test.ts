@@ -134,6 +134,34 @@ job:
     expect(res.stdout).toMatch(/^FAIL\s+job\s+stage test, exit code 4/m);
   });
 
+  it('runs a failed job again as retry: says; a flaky job that then passes passes, and what needs it runs', async () => {
+    const dir = repo({
+      '.gitlab-ci.yml': `
+flaky:
+  image: berth-test/busybox:latest
+  retry: 2
+  cache: { key: flaky, paths: [state/], when: always }
+  script:
+    - test -e state/failed-once && echo "second run passes" && exit 0
+    - mkdir -p state && touch state/failed-once && exit 7
+after:
+  image: berth-test/busybox:latest
+  needs: [flaky]
+  script: [echo after ran]
+`,
+    });
+    const res = await runBerth(['exec', '--cwd', dir, '--report', join(dir, 'report.json')]);
+    expect(res.code, res.stdout).toBe(0);
+    expect(res.stdout).toContain('flaky | ERROR: Job failed: exit code 7');
+    expect(res.stdout).toContain('flaky | Retrying the job after its failure (retry 1 of 2, retry:max)');
+    expect(res.stdout).toContain('second run passes');
+    expect(res.stdout).toContain('after ran');
+    expect(res.stdout).toMatch(/^PASS\s+flaky\s+stage test, retried 1 time, /m);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { jobs: { name: string; retries: number }[] };
+    expect(report.jobs.map((j) => [j.name, j.retries])).toEqual([['flaky', 1], ['after', 0]]);
+    expect(await leftoversOf(res.pid)).toEqual(NO_LEFTOVERS);
+  });
+
   it('runs only the named job, plus its needs with --needs', async () => {
     const dir = repo({
       '.gitlab-ci.yml': `

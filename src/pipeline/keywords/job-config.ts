@@ -170,6 +170,10 @@ function parseRetry(value: YamlValue | undefined, owner: string, positions: Sour
     const bad = policy.when.find((w) => !RETRY_WHEN.includes(w));
     if (bad) throw configError(positions.key(value, 'when'), `${owner}: retry:when "${bad}" is not one of ${RETRY_WHEN.join(', ')}`, 'retry');
   }
-  if (value.exit_codes !== undefined) policy.exitCodes = expectExitCodes(value.exit_codes, `${owner}: retry:exit_codes`, positions.key(value, 'exit_codes'), 'retry');
+  if (value.exit_codes !== undefined) {
+    policy.exitCodes = expectExitCodes(value.exit_codes, `${owner}: retry:exit_codes`, positions.key(value, 'exit_codes'), 'retry');
+    // GitLab (auto_retry.rb options_retry_when): with exit_codes, no `when` means no reason.
+    if (value.when === undefined) policy.when = [];
+  }
   return policy;
 }
