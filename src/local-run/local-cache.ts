@@ -15,14 +15,16 @@ const CACHE_DIR = `${PROJECT_BERTH_DIR}/cache`;
 export async function openLocalCache(root: string): Promise<CacheTransport> {
   const dir = await ensureDirUnder(root, CACHE_DIR);
   const inner = createCacheTransport({ cacheDir: dir, distributed: null, projectId: 0, timeoutSeconds: 3600 });
-  const guard = async (key: string): Promise<void> => {
-    await ensureDirUnder(root, `${CACHE_DIR}/${key}`);
+  // No link anywhere on the way to the key's files; a save makes the key's folder, a restore
+  // makes nothing (a key only looked up, a fallback key, leaves no empty folder behind).
+  const guard = async (key: string, create: boolean): Promise<void> => {
+    if (create) await ensureDirUnder(root, `${CACHE_DIR}/${key}`);
     for (const name of ['cache.zip', 'metadata.json']) await checkWritableUnder(root, `${CACHE_DIR}/${key}/${name}`);
   };
   return {
     async restore(key, log, signal) {
       try {
-        await guard(key);
+        await guard(key, false);
       } catch (err) {
         log.warning(errorMessage(err));
         return null;
@@ -31,7 +33,7 @@ export async function openLocalCache(root: string): Promise<CacheTransport> {
     },
     async save(key, file, log, signal) {
       try {
-        await guard(key);
+        await guard(key, true);
       } catch (err) {
         log.warning(errorMessage(err));
         return false;
