@@ -61,4 +61,9 @@ describe('pipeline report', () => {
     expect(exitCodeOf(report)).toBe(1);
     expect(formatSummary(report, false)).toContain('FAIL     a  stage test, exit code 1, 1.50s\nPipeline failed');
   });
+
+  it('names the failure reason of a job that failed with no exit code (its script passed, an upload failed)', () => {
+    const report = buildReport([{ job: job('a'), status: 'failed', allowedToFail: false, result: result('failed', null), retries: 0 }]);
+    expect(formatSummary(report, false)).toContain('FAIL     a  stage test, script_failure, 1.50s\n');
+  });
 });

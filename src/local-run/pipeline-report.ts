@@ -83,8 +83,9 @@ export function formatSummary(report: PipelineReport, color: boolean): string {
 }
 
 function describeFailure(j: ReportJob): string {
-  const reason = j.failureReason && j.failureReason !== 'script_failure' ? j.failureReason : '';
   const code = j.exitCode !== null ? `exit code ${j.exitCode}` : '';
+  // script_failure goes without saying next to an exit code; without one (an upload that failed) it is the only why.
+  const reason = j.failureReason && (j.failureReason !== 'script_failure' || !code) ? j.failureReason : '';
   const allowed = j.allowFailure ? 'allowed to fail' : '';
   return [code, reason, allowed].filter(Boolean).join(', ');
 }
