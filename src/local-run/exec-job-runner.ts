@@ -62,6 +62,8 @@ export interface ExecJobRunnerOptions {
   cache: CacheTransport | null;
   /** Keys given on the command line: a dependency's dotenv variable does not override them. */
   commandLineKeys: ReadonlySet<string>;
+  /** Jobs of the pipeline that make something a dependent receives (`artifacts:paths`/`untracked`, a dotenv report). */
+  artifactProducers?: ReadonlySet<string>;
   /** Where a problem outside any job's log goes (removing a prewarmed container of a job that did not run). */
   warn?: (text: string) => void;
 }
@@ -146,6 +148,7 @@ export class ExecJobRunner implements Prewarmer {
     const announced = new Promise<JobResult>((resolve) => (announce = resolve));
     if (retry) log.println(`Retrying the job after its failure (retry ${retry} of ${job.retry?.max ?? retry}, retry:max)`);
     for (const note of received.notes) log.println(note);
+    for (const warning of received.warnings) log.warning(warning);
     try {
       await resetting;
     } catch (err) {
@@ -252,10 +255,11 @@ export class ExecJobRunner implements Prewarmer {
    * variables, never over a command-line one). A dependency that did not run in this pipeline
    * gives what its last run stored.
    */
-  private async receivedArtifacts(spec: JobSpec): Promise<{ dependencies: DependencySpec[]; dotenv: JobVariable[]; notes: string[] }> {
+  private async receivedArtifacts(spec: JobSpec): Promise<{ dependencies: DependencySpec[]; dotenv: JobVariable[]; notes: string[]; warnings: string[] }> {
     const dependencies: DependencySpec[] = [];
     const dotenv: JobVariable[] = [];
     const notes: string[] = [];
+    const warnings: string[] = [];
     const read = await Promise.all(spec.dependencies.map((dep) => this.opts.artifacts.read(dep.name)));
     for (const [i, dep] of spec.dependencies.entries()) {
       const stored = read[i];
@@ -266,8 +270,11 @@ export class ExecJobRunner implements Prewarmer {
         dotenv.push({ key: v.key, value: v.value, public: false, masked: false, file: false, raw: true });
       }
       if (stored && !this.ranThisTime.has(dep.name)) notes.push(`Using the artifacts of "${dep.name}" from an earlier berth exec run`);
+      else if (!stored && !this.ranThisTime.has(dep.name) && this.opts.artifactProducers?.has(dep.name)) {
+        warnings.push(`No artifacts of "${dep.name}": it did not run in this berth exec and no earlier run stored any: run it first, or name it too`);
+      }
     }
-    return { dependencies, dotenv, notes };
+    return { dependencies, dotenv, notes, warnings };
   }
 
   /** Resolves when every job's cleanup has finished, prepared jobs that did not run included. */

@@ -108,6 +108,7 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     artifacts,
     cache,
     commandLineKeys: new Set(Object.keys(opts.variables)),
+    artifactProducers: new Set(pipeline.jobs.filter((j) => j.spec.artifacts.some((a) => ['', 'archive', 'dotenv'].includes(a.artifactType))).map((j) => j.name)),
   });
   try {
     const outcomes = await schedulePipeline(selected, {

@@ -103,6 +103,17 @@ describe('berth exec: artifacts, dependencies and reports', () => {
     expect(out).toContain('version=1.2.3');
   });
 
+  it('a job run alone whose dependency never ran says that it receives nothing from it', async () => {
+    const repo = makeRepo({ '.gitlab-ci.yml': PIPELINE });
+    repos.push(repo);
+    const res = await runBerth(['exec', '--cwd', repo.dir, 'isolated', 'deploy']);
+    expect(res.code, res.stdout).toBe(0);
+    // isolated has dependencies: [] and deploy needs build with artifacts: false: nothing to warn about
+    expect(res.stdout).not.toContain('No artifacts of');
+    const alone = await runBerth(['exec', '--cwd', repo.dir, 'unit']);
+    expect(stripAnsi(alone.stdout)).toContain('unit | WARNING: No artifacts of "build": it did not run in this berth exec and no earlier run stored any: run it first, or name it too');
+  });
+
   it('an invalid dotenv report fails the job as GitLab refuses the upload', async () => {
     const repo = makeRepo({
       '.gitlab-ci.yml': `
