@@ -21,9 +21,9 @@ describe('pipeline report', () => {
     expect(report).toEqual({
       status: 'success',
       jobs: [
-        { name: 'a', stage: 'test', status: 'success', allowFailure: false, exitCode: 0, failureReason: null, durationMs: 1500, retries: 0 },
-        { name: 'b', stage: 'test', status: 'failed', allowFailure: true, exitCode: 2, failureReason: 'script_failure', durationMs: 1500, retries: 0 },
-        { name: 'c', stage: 'test', status: 'skipped', allowFailure: false, exitCode: null, failureReason: null, durationMs: 0, retries: 0 },
+        { name: 'a', stage: 'test', status: 'success', allowFailure: false, exitCode: 0, failureReason: null, durationMs: 1500, retries: 0, skipReason: null },
+        { name: 'b', stage: 'test', status: 'failed', allowFailure: true, exitCode: 2, failureReason: 'script_failure', durationMs: 1500, retries: 0, skipReason: null },
+        { name: 'c', stage: 'test', status: 'skipped', allowFailure: false, exitCode: null, failureReason: null, durationMs: 0, retries: 0, skipReason: null },
       ],
     });
     expect(exitCodeOf(report)).toBe(0);
@@ -60,6 +60,12 @@ describe('pipeline report', () => {
     expect(report.status).toBe('failed');
     expect(exitCodeOf(report)).toBe(1);
     expect(formatSummary(report, false)).toContain('FAIL     a  stage test, exit code 1, 1.50s\nPipeline failed');
+  });
+
+  it('says why a job with needs was skipped', () => {
+    const report = buildReport([{ job: job('release'), status: 'skipped', allowedToFail: false, result: null, retries: 0, skipReason: 'needs the manual job "approve", which did not run (name it to run it)' }]);
+    expect(report.jobs[0]!.skipReason).toBe('needs the manual job "approve", which did not run (name it to run it)');
+    expect(formatSummary(report, false)).toContain('SKIP     release  stage test, needs the manual job "approve", which did not run (name it to run it)\n');
   });
 
   it('names the failure reason of a job that failed with no exit code (its script passed, an upload failed)', () => {

@@ -15,6 +15,8 @@ export interface ReportJob {
   durationMs: number;
   /** How many times `retry:` ran the job again after a failure (the fields above are of its last run). */
   retries: number;
+  /** Why a skipped job with `needs` did not run when nothing failed; null otherwise. */
+  skipReason: string | null;
 }
 
 export interface PipelineReport {
@@ -36,6 +38,7 @@ export function buildReport(outcomes: readonly JobOutcome[], notInPipeline: read
     failureReason: o.result?.failureReason ?? null,
     durationMs: o.result?.durationMs ?? 0,
     retries: o.retries,
+    skipReason: o.skipReason ?? null,
   }));
   const failed = outcomes.some((o) => (o.status === 'failed' && !o.allowedToFail) || o.status === 'canceled');
   const report: PipelineReport = { status: failed ? 'failed' : 'success', jobs };
@@ -66,7 +69,7 @@ export function formatSummary(report: PipelineReport, color: boolean): string {
     const label = text.padEnd(8);
     const detail = [
       `stage ${j.stage}`,
-      j.status === 'failed' || j.status === 'canceled' ? describeFailure(j) : '',
+      j.status === 'failed' || j.status === 'canceled' ? describeFailure(j) : (j.skipReason ?? ''),
       j.retries ? `retried ${j.retries} ${j.retries === 1 ? 'time' : 'times'}` : '',
       j.durationMs ? `${(j.durationMs / 1000).toFixed(2)}s` : '',
     ]

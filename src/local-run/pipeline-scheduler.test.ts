@@ -168,6 +168,19 @@ describe('schedulePipeline', () => {
     ]);
   });
 
+  it('says why a job with needs was skipped when nothing failed: a manual need not named, a skipped need', async () => {
+    const r = await schedule([
+      job('approve', 'build', { when: 'manual', allowFailure: true }),
+      job('release', 'deploy', { needs: [{ job: 'approve', optional: false }] }),
+      job('notify', '.post', { needs: [{ job: 'release', optional: false }] }),
+    ]);
+    expect(r.outcomes.map((o) => [o.job.name, o.status, o.skipReason])).toEqual([
+      ['approve', 'manual', undefined],
+      ['release', 'skipped', 'needs the manual job "approve", which did not run (name it to run it)'],
+      ['notify', 'skipped', 'needs "release", which was skipped'],
+    ]);
+  });
+
   it('retries nothing once stopped', async () => {
     const stop = new AbortController();
     let runs = 0;

@@ -37,6 +37,8 @@ export interface JobOutcome {
   result: JobResult | null;
   /** How many times the job ran again after a failure (`retry:`); `result` is the last run's. */
   retries: number;
+  /** Why a job with `needs` was skipped when nothing failed (a need was skipped, or is a manual job not named). */
+  skipReason?: string;
 }
 
 export interface ScheduleOptions {
@@ -92,9 +94,11 @@ export async function schedulePipeline(jobs: readonly SchedulableJob[], opts: Sc
         progressed = true;
         continue;
       }
-      const decision = decide(job, waitFor.map((d) => outcomes.get(d)!), opts.runManual);
+      const before = waitFor.map((d) => outcomes.get(d)!);
+      const decision = decide(job, before, opts.runManual);
       if (decision !== 'run') {
-        settle({ job, status: decision, allowedToFail: decision === 'manual', result: null, retries: 0 });
+        const skipReason = decision === 'skipped' ? blockedBy(job, before, opts.runManual) : undefined;
+        settle({ job, status: decision, allowedToFail: decision === 'manual', result: null, retries: 0, ...(skipReason ? { skipReason } : {}) });
         progressed = true;
         continue;
       }
@@ -172,6 +176,15 @@ function decide(job: SchedulableJob, before: JobOutcome[], runManual: ReadonlySe
     case 'on_success':
       return failed || blocked ? 'skipped' : 'run';
   }
+}
+
+/** The need that kept an on_success job from running when nothing before it failed. */
+function blockedBy(job: SchedulableJob, before: JobOutcome[], runManual: ReadonlySet<string>): string | undefined {
+  if (job.needs === null || before.some((o) => (o.status === 'failed' && !o.allowedToFail) || o.status === 'canceled')) return undefined;
+  const manual = before.find((o) => o.status === 'manual' && !runManual.has(o.job.name));
+  if (manual) return `needs the manual job "${manual.job.name}", which did not run (name it to run it)`;
+  const skipped = before.find((o) => o.status === 'skipped');
+  return skipped ? `needs "${skipped.job.name}", which was skipped` : undefined;
 }
 
 function outcomeOf(job: SchedulableJob, result: JobResult): Omit<JobOutcome, 'retries'> {
