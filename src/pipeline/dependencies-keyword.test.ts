@@ -131,6 +131,23 @@ picky: {stage: test, script: x, dependencies: [tagged, build]}
     expect(err.key).toBe('dependencies');
   });
 
+  it('in a job with needs, dependencies must be needed jobs (GitLab: "dependencies the X should be part of needs")', async () => {
+    const err = await projects.error('one: {stage: build, script: x}\ntwo: {stage: build, script: x}\nuse:\n  needs: [one]\n  dependencies: [one, two]\n  script: x\n');
+    expect(err.message).toBe('.gitlab-ci.yml:5: job "use": dependencies the two should be part of needs (a job with needs gets artifacts from those jobs only)');
+    expect(err.key).toBe('dependencies');
+    // needs: [] is no needs for this check (GitLab: needs not present)
+    await projects.compile('one: {stage: build, script: x}\nuse: {needs: [], dependencies: [one], script: x}\n');
+    // names as written: a need on some jobs of a matrix covers `dependencies: [the matrix job]`
+    const p = await projects.compile(`
+build: {stage: build, script: x, parallel: {matrix: [{OS: [linux, mac]}]}}
+use:
+  needs: [{job: build, parallel: {matrix: [{OS: linux}]}}]
+  dependencies: [build]
+  script: x
+`);
+    expect(dependencies(p).use).toEqual(['build: [linux]']);
+  });
+
   it('needs artifacts must be true or false', async () => {
     const err = await projects.error('a: {script: x}\nb:\n  script: x\n  needs: [{job: a, artifacts: "no"}]\n');
     expect(err.message).toBe('.gitlab-ci.yml:4: job "b": needs artifacts must be true or false, not a string');

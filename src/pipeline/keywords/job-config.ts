@@ -87,6 +87,9 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
   if (rules && (job.only !== undefined || job.except !== undefined)) {
     throw configError(at('rules'), `${owner}: rules cannot be used together with only/except; keep one of them`, 'rules');
   }
+  const needs = parseNeeds(job.needs, owner, positions, at('needs'), warn);
+  const dependencies = parseDependencies(job.dependencies, owner, at('dependencies'));
+  checkDependenciesNeeded(dependencies, needs, owner, at('dependencies'));
   return {
     name,
     where,
@@ -101,7 +104,7 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     inherit: parseInherit(job.inherit, owner, positions, at('inherit')),
     when: parseWhen(job.when, owner, at('when'), warn),
     allowFailure: job.allow_failure === undefined || job.allow_failure === null ? null : parseAllowFailure(job.allow_failure, owner, positions, at('allow_failure')),
-    needs: parseNeeds(job.needs, owner, positions, at('needs'), warn),
+    needs,
     rules,
     only: parsePolicy(job.only, owner, 'only', positions, at('only')),
     except: parsePolicy(job.except, owner, 'except', positions, at('except')),
@@ -110,7 +113,7 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     parallel: parseParallel(job.parallel, owner, positions, at('parallel')),
     artifacts: parseArtifacts(job.artifacts, owner, positions, at('artifacts'), warn),
     cache: parseCache(job.cache, owner, positions, at('cache')),
-    dependencies: parseDependencies(job.dependencies, owner, at('dependencies')),
+    dependencies,
     dependenciesWhere: at('dependencies'),
     instance: null,
     unsupportedKeys: (UNSUPPORTED_JOB_KEYS as readonly string[]).filter((k) => job[k] !== undefined),
@@ -129,6 +132,19 @@ function parseDependencies(value: YamlValue | undefined, owner: string, where: W
   if (value === undefined || value === null) return null;
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   throw configError(where, `${owner}: dependencies should be an array of strings`, 'dependencies');
+}
+
+/**
+ * GitLab's Entry::Job (validate on: :composed): in a job with `needs:` jobs, every name in
+ * `dependencies:` is one of them, both as written (before `parallel:` expands them).
+ */
+function checkDependenciesNeeded(dependencies: string[] | null, needs: NeedConfig[] | null, owner: string, where: Where | undefined): void {
+  if (!dependencies?.length || !needs?.length) return;
+  const needed = new Set(needs.map((n) => n.job));
+  const missing = dependencies.filter((name) => !needed.has(name));
+  if (missing.length) {
+    throw configError(where, `${owner}: dependencies the ${missing.join(', ')} should be part of needs (a job with needs gets artifacts from those jobs only)`, 'dependencies');
+  }
 }
 
 function parseWhen(value: YamlValue | undefined, owner: string, where: Where | undefined, warn: (m: string) => void): JobWhen {
