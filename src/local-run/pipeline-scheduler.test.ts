@@ -173,11 +173,14 @@ describe('schedulePipeline', () => {
       job('approve', 'build', { when: 'manual', allowFailure: true }),
       job('release', 'deploy', { needs: [{ job: 'approve', optional: false }] }),
       job('notify', '.post', { needs: [{ job: 'release', optional: false }] }),
+      // skipped because nothing failed, not because of its need
+      job('rescue', '.post', { needs: [{ job: 'release', optional: false }], when: 'on_failure' }),
     ]);
     expect(r.outcomes.map((o) => [o.job.name, o.status, o.skipReason])).toEqual([
       ['approve', 'manual', undefined],
       ['release', 'skipped', 'needs the manual job "approve", which did not run (name it to run it)'],
       ['notify', 'skipped', 'needs "release", which was skipped'],
+      ['rescue', 'skipped', undefined],
     ]);
   });
 

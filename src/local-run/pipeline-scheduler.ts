@@ -180,7 +180,8 @@ function decide(job: SchedulableJob, before: JobOutcome[], runManual: ReadonlySe
 
 /** The need that kept an on_success job from running when nothing before it failed. */
 function blockedBy(job: SchedulableJob, before: JobOutcome[], runManual: ReadonlySet<string>): string | undefined {
-  if (job.needs === null || before.some((o) => (o.status === 'failed' && !o.allowedToFail) || o.status === 'canceled')) return undefined;
+  if (job.needs === null || (job.when !== 'on_success' && job.when !== 'delayed')) return undefined;
+  if (before.some((o) => (o.status === 'failed' && !o.allowedToFail) || o.status === 'canceled')) return undefined;
   const manual = before.find((o) => o.status === 'manual' && !runManual.has(o.job.name));
   if (manual) return `needs the manual job "${manual.job.name}", which did not run (name it to run it)`;
   const skipped = before.find((o) => o.status === 'skipped');
