@@ -107,6 +107,10 @@ needs-fine:
   stage: test
   needs: [fine]
   script: [echo needs-fine-ran]
+no-image:
+  stage: build
+  inherit: { default: false }
+  script: [echo never]
 `,
     });
     const res = await runBerth(['exec', '--cwd', dir, '--pull-policy', 'never', '--report', join(dir, 'r.json')]);
@@ -115,7 +119,9 @@ needs-fine:
     expect(res.stdout).toContain('needs-fine-ran');
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     const status = Object.fromEntries(report.jobs.map((j: { name: string; status: string }) => [j.name, j.status]));
-    expect(status).toEqual({ broken: 'failed', fine: 'success', 'needs-broken': 'skipped', 'needs-fine': 'success' });
+    expect(status).toEqual({ broken: 'failed', fine: 'success', 'needs-broken': 'skipped', 'needs-fine': 'success', 'no-image': 'failed' });
+    // a job with no image anywhere says where berth exec takes one from
+    expect(res.stdout).toMatch(/no-image +\| ERROR: Job failed: no Docker image specified to run the build in: .*\(berth exec: --docker-image\)/);
     expect(report.jobs[0].failureReason).not.toBe('script_failure');
     expect(await leftoversOf(res.pid)).toEqual(NO_LEFTOVERS);
   });

@@ -285,7 +285,7 @@ export class DockerExecutor implements Executor {
     if (!name) {
       throw new JobFailure(
         'runner_configuration_error',
-        'no Docker image specified to run the build in: set image: in the job or default:, or [runners.docker] image',
+        'no Docker image specified to run the build in: set image: in the job or default:, or [runners.docker] image (berth exec: --docker-image)',
       );
     }
     return { ...image, name };
