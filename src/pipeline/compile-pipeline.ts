@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { plainVariable, type JobVariable, type SourceSpec } from '../job/job-spec.js';
-import { expandVariables, lastByKey } from '../job/variables.js';
+import { expandVariables, expandWith, lastByKey } from '../job/variables.js';
 import { readDefaults } from './keywords/defaults.js';
 import { ExistsChecker } from './rules/exists-checker.js';
 import { ChangesChecker, type ChangesClause } from './rules/changes-checker.js';
@@ -20,6 +20,7 @@ import { findGitRoot, readLocalGitInfo } from './project/local-git.js';
 import { checkNeedsAcyclic, checkNeedsDefined, resolvePipelineNeeds } from './plan/needs-validation.js';
 import type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, SkippedJob } from './pipeline.js';
 import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } from './project/predefined-variables.js';
+import { environmentVariables } from './project/environment-variables.js';
 import { resolveReferences } from './load/reference-resolver.js';
 import type { RuleContext } from './rules/rules.js';
 import { SkippedIncludes } from './load/skipped-includes.js';
@@ -125,17 +126,21 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     return pipeline;
   }
 
-  const variablesFor = (job: JobConfig, id: number, manual: boolean, ruleVariables: ConfigVariable[]): JobVariable[] => [
-    ...predefined,
-    ...jobVariables(project, { id, name: job.name, stage: job.stage, manual, node: job.instance ?? undefined }),
-    ...toJobVariables(globalVariables.filter((v) => inheritsVariable(job, v.key))),
-    ...toJobVariables(workflow.variables),
-    ...toJobVariables(job.variables),
-    // parallel:matrix variables are merged into the job's own (GitLab deep-merges job_variables).
-    ...(job.instance?.variables ?? []).map(([key, value]) => plainVariable(key, value)),
-    ...toJobVariables(ruleVariables),
-    ...cli,
-  ];
+  const variablesFor = (job: JobConfig, id: number, manual: boolean, ruleVariables: ConfigVariable[]): JobVariable[] => {
+    const builtIn = [...predefined, ...jobVariables(project, { id, name: job.name, stage: job.stage, manual, node: job.instance ?? undefined })];
+    const own = [
+      ...toJobVariables(globalVariables.filter((v) => inheritsVariable(job, v.key))),
+      ...toJobVariables(workflow.variables),
+      ...toJobVariables(job.variables),
+      // parallel:matrix variables are merged into the job's own (GitLab deep-merges job_variables).
+      ...(job.instance?.variables ?? []).map(([key, value]) => plainVariable(key, value)),
+      ...toJobVariables(ruleVariables),
+      ...cli,
+    ];
+    // GitLab expands the environment's name with the job's variables; its variables sit among the predefined ones.
+    const environment = job.environment ? environmentVariables(job.environment, (text) => expandWith(text, expandVariables([...builtIn, ...own]))) : [];
+    return [...builtIn, ...environment, ...own];
+  };
   const policyBase = { ref: git.ref, isTag: git.refType === 'tag', source: 'push', projectPath: project.path };
   const planned: { job: JobConfig; decision: Extract<Awaited<ReturnType<typeof decideInclusion>>, { included: true }> }[] = [];
   for (const job of collected.jobs) {

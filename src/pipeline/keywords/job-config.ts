@@ -11,6 +11,7 @@ import { parseInherit, type Inherit } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { parseImage, parseServices } from './image-config.js';
 import { ALL_JOB_KEYS, isKnownJobKey, UNSUPPORTED_JOB_KEYS } from './job-keywords.js';
+import { parseEnvironment, type EnvironmentConfig } from './environment-config.js';
 import { expectExitCodes, expectString, expectStringList } from './keyword-values.js';
 import { parseNeeds, type NeedConfig } from './needs-config.js';
 import { parseParallel, type ParallelConfig, type ParallelInstance } from './parallel-config.js';
@@ -55,6 +56,8 @@ export interface JobConfig {
   cache: CacheConfig[];
   /** `dependencies:` (null: not written; []: no artifacts at all); parallel jobs' names are expanded to their jobs. */
   dependencies: string[] | null;
+  /** `environment:` (null: none): berth exec only sets GitLab's CI_ENVIRONMENT_* variables. */
+  environment: EnvironmentConfig | null;
   /** Where `dependencies:` is written (for its errors). */
   dependenciesWhere: Where | undefined;
   /** Set on the jobs a `parallel:` job expands to: the job as written and this instance. */
@@ -114,6 +117,7 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     artifacts: parseArtifacts(job.artifacts, owner, positions, at('artifacts'), warn),
     cache: parseCache(job.cache, owner, positions, at('cache')),
     dependencies,
+    environment: parseEnvironment(job.environment, owner, positions, at('environment')),
     dependenciesWhere: at('dependencies'),
     instance: null,
     unsupportedKeys: (UNSUPPORTED_JOB_KEYS as readonly string[]).filter((k) => job[k] !== undefined),
