@@ -107,6 +107,16 @@ describe('openForWriteUnder', () => {
     closeSync(fd);
     expect(readFileSync(join(repo, 'a.log'), 'utf8')).toBe('new');
   });
+
+  it('with append keeps what the file holds and writes after it; links are still refused', async () => {
+    writeFileSync(join(repo, 'a.log'), 'first run\n');
+    const fd = await openForWriteUnder(repo, 'a.log', { append: true });
+    writeSync(fd, 'second run\n');
+    closeSync(fd);
+    expect(readFileSync(join(repo, 'a.log'), 'utf8')).toBe('first run\nsecond run\n');
+    symlinkSync(join(base, 'elsewhere.log'), join(repo, 'b.log'));
+    expect((await refusal(openForWriteUnder(repo, 'b.log', { append: true }))).reason).toBe('symlink');
+  });
 });
 
 describe('ensureDirUnder', () => {

@@ -25,6 +25,8 @@ export interface GuardedWriteOptions {
   dirMode?: number;
   /** Empty the file once it is known to be safe (default true). */
   truncate?: boolean;
+  /** Every write goes to the end of the file (O_APPEND); implies truncate: false. */
+  append?: boolean;
 }
 
 /** Opens `rel` under `root` for writing, creating it and its parents. Returns the descriptor. */
@@ -38,7 +40,7 @@ export async function openForWriteUnder(root: string, rel: string, opts: Guarded
   const before = await lstat(path).catch(() => null);
   if (before?.isSymbolicLink()) throw await linkError(path);
   if (before && !before.isFile()) throw notRegular(path);
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | (opts.append ? constants.O_APPEND : 0);
   const fd = await openAsync(path, flags, opts.mode ?? 0o644).catch((err: unknown) => {
     throw codeOf(err) === 'ENXIO' ? notRegular(path) : ioError(path, 'open for writing', err);
   });
@@ -50,7 +52,7 @@ export async function openForWriteUnder(root: string, rel: string, opts: Guarded
     if (real !== null && real.startsWith('/') && !isInside(realRoot, real)) {
       throw new FsGuardError('outside', path, `Refusing to write ${path}: it resolves to ${real}, outside ${realRoot}`);
     }
-    if (opts.truncate ?? true) await ftruncateAsync(fd, 0);
+    if (!opts.append && (opts.truncate ?? true)) await ftruncateAsync(fd, 0);
     return fd;
   } catch (err) {
     await closeAsync(fd).catch(() => undefined);

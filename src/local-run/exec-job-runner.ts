@@ -104,7 +104,7 @@ export class ExecJobRunner implements Prewarmer {
 
   private readonly ranThisTime = new Set<string>();
 
-  /** `retry`: 0 for the job's first run, then 1, 2 when `retry:` runs it again (its log file then holds this run). */
+  /** `retry`: 0 for the job's first run, then 1, 2 when `retry:` runs it again (its run is added to the job's log file). */
   async run(job: SchedulableJob, index: number, retry = 0): Promise<JobResult> {
     this.ranThisTime.add(job.name);
     const { opts } = this;
@@ -123,7 +123,7 @@ export class ExecJobRunner implements Prewarmer {
       write: (text) => opts.out.write(text),
     });
     // On the way from one job to the next: the log file opens while the dependencies' artifacts are read.
-    const opening = opts.logs.open(job.name);
+    const opening = opts.logs.open(job.name, retry > 0);
     opening.catch(() => undefined);
     const received = await this.receivedArtifacts(job.spec);
     const spec = this.specOf(job, received.dependencies, received.dotenv);

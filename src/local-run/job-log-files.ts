@@ -37,9 +37,10 @@ export class JobLogFiles {
     return this.names.get(jobName) ?? logFileNames([jobName]).get(jobName)!;
   }
 
-  async open(jobName: string): Promise<PlainFileLog> {
+  /** `append`: keep what the file holds (a job run again by `retry:` adds its run after the last). */
+  async open(jobName: string, append = false): Promise<PlainFileLog> {
     const file = this.fileName(jobName);
-    const fd = await openForWriteUnder(this.root, `${LOG_DIR}/${file}`);
+    const fd = await openForWriteUnder(this.root, `${LOG_DIR}/${file}`, { append });
     return new PlainFileLog(join(this.dir, file), fd);
   }
 }

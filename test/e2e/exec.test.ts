@@ -165,6 +165,10 @@ after:
     expect(res.stdout).toMatch(/^PASS\s+flaky\s+stage test, retried 1 time, /m);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { jobs: { name: string; retries: number }[] };
     expect(report.jobs.map((j) => [j.name, j.retries])).toEqual([['flaky', 1], ['after', 0]]);
+    // The job's log file holds both runs, in order.
+    const logFile = readFileSync(join(dir, '.berth', 'logs', 'flaky.log'), 'utf8');
+    expect(logFile.indexOf('ERROR: Job failed: exit code 7')).toBeGreaterThan(-1);
+    expect(logFile.search(/^second run passes$/m)).toBeGreaterThan(logFile.indexOf('ERROR: Job failed: exit code 7'));
     expect(await leftoversOf(res.pid)).toEqual(NO_LEFTOVERS);
   });
 
