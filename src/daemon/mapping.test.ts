@@ -57,6 +57,8 @@ describe('toRunnerIdentity', () => {
       runnerId: 9,
       buildsDir: '/b',
       environment: ['A=1', 'B=two words'],
+      preGetSourcesScript: '',
+      postGetSourcesScript: '',
       preBuildScript: 'echo pre\necho "quoted"\n',
       postBuildScript: 'echo post',
       debugTraceDisabled: true,
