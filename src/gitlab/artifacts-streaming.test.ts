@@ -11,9 +11,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { collectGarbage } from '../../test/support/collect-garbage.js';
 import { GitLabTestServer } from '../../test/support/gitlab-test-server.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
@@ -49,13 +48,6 @@ async function bigFile(path: string, size: number): Promise<void> {
   await once(out, 'close');
 }
 
-/** V8's collector, reachable without --expose-gc on the command line. */
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-const gc = collector();
-
 /**
  * The largest growth over the start seen while `work` runs, sampled every 50 ms after a full
  * collection (twice: the second one finishes sweeping the buffers the first freed): of live
@@ -64,8 +56,8 @@ const gc = collector();
  */
 async function peakGrowth(work: () => Promise<void>): Promise<{ rss: number; live: number }> {
   const measure = (): { rss: number; live: number } => {
-    gc();
-    gc();
+    collectGarbage();
+    collectGarbage();
     const m = process.memoryUsage();
     return { rss: m.rss, live: m.heapUsed + m.arrayBuffers };
   };

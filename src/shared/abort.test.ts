@@ -1,13 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { collectGarbage } from '../../test/support/collect-garbage.js';
 import { timeoutSignal, withTimeout } from './abort.js';
-
-/** A full garbage collection, on demand (what made AbortSignal.any + AbortSignal.timeout never fire). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 const never = new AbortController().signal;
 
