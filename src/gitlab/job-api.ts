@@ -103,19 +103,20 @@ export function classifyUpdate(res: HttpResponse): UpdateJobResult {
 export function classifyPatch(res: HttpResponse, startOffset: number, endOffset: number): PatchTraceResult {
   const s = remoteState(res);
   const rangeEnd = parseRangeEnd(header(res.headers, 'range'));
-  if (s.status === 202) {
-    // GitLab's Range is 0-<stored size>: less than we sent means a partial accept; resend from there.
-    const newOffset = rangeEnd !== null && rangeEnd < endOffset ? rangeEnd : endOffset;
-    return { ...s, outcome: isAbort(s) ? 'abort' : 'succeeded', newOffset, rangeEnd };
-  }
+  // A 202 means the patch was taken whole: GitLab answers 416 when what it stored does not end
+  // where the patch ends. Its Range is not read here, as gitlab-runner does not read it (a server
+  // writing an inclusive end, 0-<size-1>, would otherwise make berth resend its last byte forever).
+  if (s.status === 202) return { ...s, outcome: isAbort(s) ? 'abort' : 'succeeded', newOffset: endOffset, rangeEnd };
   if (isAbort(s)) return { ...s, outcome: 'abort', newOffset: startOffset, rangeEnd };
-  if (s.status === 416) return { ...s, outcome: 'range-mismatch', newOffset: rangeEnd ?? startOffset, rangeEnd };
+  // 416: go on from the end GitLab names; with no usable Range, from 0 (gitlab-runner's
+  // TracePatchResponse.NewOffset), so a server that lost the trace gets all of it again.
+  if (s.status === 416) return { ...s, outcome: 'range-mismatch', newOffset: rangeEnd ?? 0, rangeEnd };
   if (s.status === 404) return { ...s, outcome: 'not-found', newOffset: startOffset, rangeEnd };
   return { ...s, outcome: 'failed', newOffset: startOffset, rangeEnd, message: `PATCH answered ${s.status}` };
 }
 
-/** "0-1234" → 1234; anything else → null. */
+/** "0-1234" → 1234, as gitlab-runner reads it (the part after the one "-"); anything else (no header, "0-12-34", "0-") → null. */
 export function parseRangeEnd(range: string | undefined): number | null {
-  const m = /^\s*(\d+)-(\d+)\s*$/.exec(range ?? '');
-  return m ? Number(m[2]) : null;
+  const m = /^[^-]*-(\d+)$/.exec((range ?? '').trim());
+  return m ? Number(m[1]) : null;
 }
