@@ -169,6 +169,17 @@ describe('RunnerWorker', () => {
     expect(events).toEqual(['busy', 'idle', 'idle']);
   });
 
+  it('fails a job with executor options it does not support as gitlab-runner does: runner_system_failure, exit code 3, the reason in the job log', async () => {
+    const bad = gl.enqueueJob({ overrides: { image: { name: 'alpine', executor_opts: { docker: { privileged: true } } } } });
+    const { w, executors } = worker();
+    w.poke();
+    await gl.waitFor(() => bad.final !== null, 10_000, 'the final update');
+    expect(bad.final).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure', exitCode: 3 });
+    expect(bad.trace.toString()).toContain('Unsupported "image" options [privileged] for "docker executor"; supported options are [platform user]');
+    expect(bad.trace.toString()).not.toContain(bad.token);
+    expect(executors).toHaveLength(0);
+  });
+
   it('rests for unhealthy_interval after unhealthy_requests_limit forbidden answers in a row', async () => {
     let now = 1_000_000;
     const { w, lines } = worker({ token: 'glrt-not-a-valid-token', runner: ['unhealthy_requests_limit = 2', 'unhealthy_interval = "60s"'], now: () => now });

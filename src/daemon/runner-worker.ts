@@ -281,7 +281,7 @@ export class RunnerWorker {
     uploader.start();
     log.error(`berth cannot run this job: ${error.message}`);
     log.end();
-    await uploader.finish({ state: 'failed', failureReason: 'runner_system_failure', exitCode: null });
+    await uploader.finish({ state: 'failed', failureReason: 'runner_system_failure', exitCode: error.exitCode });
     uploader.close();
   }
 

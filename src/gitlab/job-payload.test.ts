@@ -227,6 +227,28 @@ describe('bad payloads', () => {
     expect(rejection(() => toJobSpec(p)).message).toContain('pull_policy "sometimes"');
   });
 
+  it('executor_opts other than docker.platform/user and kubernetes.user fail the job as gitlab-runner does: its message, exit code 3', () => {
+    const p = modern();
+    p.image = { name: 'x', executor_opts: { docker: { platform: 'amd64', user: '1000' }, kubernetes: { user: '1000:1000' } } };
+    expect(toJobSpec(p).image?.docker).toEqual({ platform: 'amd64', user: '1000' });
+    p.image = { name: 'x', executor_opts: { podman: { user: 'x' } } };
+    let err = rejection(() => toJobSpec(p));
+    expect(err.message).toContain('Unsupported "image" options [podman] for "executor_opts"; supported options are [docker kubernetes]');
+    expect(err.exitCode).toBe(3);
+    expect(err.jobId).toBe(10);
+    p.image = null;
+    p.services = [{ name: 'db', executor_opts: { docker: { platform: 'amd64', privileged: true, cap_add: ['ALL'] } } }];
+    err = rejection(() => toJobSpec(p));
+    expect(err.message).toContain('Unsupported "image" options [cap_add privileged] for "docker executor"; supported options are [platform user]');
+    expect(err.message).toContain('services[0]');
+    expect(err.exitCode).toBe(3);
+    p.services = [{ name: 'db', executor_opts: { kubernetes: { user: '1', privileged: true } } }];
+    expect(rejection(() => toJobSpec(p)).message).toContain('Unsupported "image" options [privileged] for "kubernetes executor"; supported options are [user]');
+    // A wrong type is a bad payload, not an unsupported option.
+    p.services = [{ name: 'db', executor_opts: { docker: { platform: 5 } } }];
+    expect(rejection(() => toJobSpec(p)).exitCode).toBeNull();
+  });
+
   it('10,000 variables and 1 MB values parse', () => {
     const variables = Array.from({ length: 10_000 }, (_, i) => ({ key: `V${i}`, value: i === 0 ? 'x'.repeat(1_000_000) : 'v' }));
     const job = toJobSpec({ ...modern(), variables });

@@ -28,13 +28,19 @@ export class JobPayloadError extends BerthError {
   readonly jobId: number | null;
   /** The job token, when it could be read. A secret: never log it. */
   readonly jobToken: string | null;
+  /** The exit code the failed job is reported with (gitlab-runner's 3 for unsupported options), or null. */
+  readonly exitCode: number | null;
 
-  constructor(message: string, job: { id: number; token: string } | null, options?: { cause?: unknown }) {
-    super('job_payload_invalid', message, options);
+  constructor(message: string, job: { id: number; token: string } | null, options?: { cause?: unknown; exitCode?: number }) {
+    super('job_payload_invalid', message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.jobId = job?.id ?? null;
     this.jobToken = job?.token ?? null;
+    this.exitCode = options?.exitCode ?? null;
   }
 }
+
+/** gitlab-runner's exit code for a job with options its executor does not support (common/trace.go). */
+export const EXIT_CODE_UNSUPPORTED_OPTIONS = 3;
 
 export function readJobPayload(json: unknown): WireJobPayload {
   const res = jobPayloadSchema.safeParse(json);
@@ -159,6 +165,13 @@ function imageSpec(img: WireImage, job: { id: number; token: string }, where: st
       );
     }
     spec.pullPolicy = img.pull_policy as PullPolicy[];
+  }
+  const unsupported = img.executor_opts.unsupported;
+  if (unsupported.length > 0) {
+    // gitlab-runner's wording (common/spec/spec.go UnsuportedExecutorOptionsError); it names
+    // the section "image" for services too.
+    const text = unsupported.map((u) => `Unsupported "image" options [${u.keys.join(' ')}] for "${u.section}"; supported options are [${u.supported.join(' ')}]`);
+    throw new JobPayloadError(`${text.join('\n')} (in ${where} of job ${job.id})`, job, { exitCode: EXIT_CODE_UNSUPPORTED_OPTIONS });
   }
   const docker = img.executor_opts.docker;
   if (docker) {

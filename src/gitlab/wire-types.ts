@@ -63,17 +63,44 @@ export const wireStepSchema = z.object({
   allow_failure: bool(),
 });
 
-/** `executor_opts.docker`: GitLab rejects other keys ("Unsupported ... options"), so do we. */
-export const wireDockerOptsSchema = z.strictObject({
-  platform: z.string().nullish(),
-  user: z.union([z.string(), z.number().int()]).nullish(),
-});
+/**
+ * `executor_opts`: gitlab-runner knows `docker` (`platform`, `user`) and `kubernetes` (`user`)
+ * (common/spec/spec.go supportedExecutorOptions). Other keys are not a wrong payload: they are
+ * collected in `unsupported` (`section` → keys) and the job then fails as gitlab-runner fails it.
+ */
+const USER = z.union([z.string(), z.number().int()]).nullish();
+const DOCKER_OPTIONS = ['platform', 'user'] as const;
+const KUBERNETES_OPTIONS = ['user'] as const;
+const EXECUTOR_OPTIONS = ['docker', 'kubernetes'] as const;
+
+export interface UnsupportedOptions {
+  /** gitlab-runner's name of the place: `executor_opts`, `docker executor`, `kubernetes executor`. */
+  section: string;
+  keys: string[];
+  supported: readonly string[];
+}
+
+function unknownKeys(v: object, known: readonly string[]): string[] {
+  return Object.keys(v).filter((k) => !known.includes(k)).sort();
+}
+
+const wireDockerOptsSchema = z.looseObject({ platform: z.string().nullish(), user: USER });
+const wireKubernetesOptsSchema = z.looseObject({ user: USER });
 
 const executorOpts = () =>
   z
-    .object({ docker: wireDockerOptsSchema.nullish() })
+    .looseObject({ docker: wireDockerOptsSchema.nullish(), kubernetes: wireKubernetesOptsSchema.nullish() })
     .nullish()
-    .transform((v) => ({ docker: v?.docker ?? null }));
+    .transform((v) => {
+      const unsupported: UnsupportedOptions[] = [];
+      const add = (section: string, keys: string[], supported: readonly string[]): void => {
+        if (keys.length) unsupported.push({ section, keys, supported });
+      };
+      if (v) add('executor_opts', unknownKeys(v, EXECUTOR_OPTIONS), EXECUTOR_OPTIONS);
+      if (v?.docker) add('docker executor', unknownKeys(v.docker, DOCKER_OPTIONS), DOCKER_OPTIONS);
+      if (v?.kubernetes) add('kubernetes executor', unknownKeys(v.kubernetes, KUBERNETES_OPTIONS), KUBERNETES_OPTIONS);
+      return { docker: v?.docker ? { platform: v.docker.platform, user: v.docker.user } : null, unsupported };
+    });
 
 /** `pull_policy`: a list, a single string, or null. */
 const pullPolicy = () =>
