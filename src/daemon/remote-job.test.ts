@@ -80,6 +80,40 @@ describe('runRemoteJob', () => {
     expect(plain(remote.trace)).toContain('Job succeeded');
   });
 
+  it('tells GitLab the job runs (PUT state=running, no output) before any trace or stage, as gitlab-runner does', async () => {
+    const job = await takeJob(['echo one']);
+    const executor = new FakeExecutor();
+    await runRemoteJob(job, context(executor).ctx);
+    const first = gl.requests.find((r) => r.endpoint === 'update' || r.endpoint === 'patch');
+    expect(first).toMatchObject({ endpoint: 'update', json: { state: 'running', output: {} } });
+    expect(gl.requestsTo('update').map((r) => (r.json as { state: string }).state)).toEqual(['running', 'success']);
+  });
+
+  it('a job GitLab canceled before it started is not run and gets no final update (403 with Job-Status: canceled)', async () => {
+    const job = await takeJob(['echo never']);
+    gl.setJobStatus(job.id, 'canceled');
+    const executor = new FakeExecutor();
+    const { ctx, lines } = context(executor);
+    const { result, finish } = await runRemoteJob(job, ctx);
+    expect(executor.calls).toEqual([]);
+    expect(result).toMatchObject({ state: 'canceled', failureReason: 'job_canceled' });
+    expect(finish.status).toBe('aborted');
+    expect(gl.requestsTo('update')).toHaveLength(1);
+    expect(gl.requestsTo('patch')).toEqual([]);
+    expect(lines.join('')).toContain('Job not run');
+  });
+
+  it('a job whose cancel was requested before it started is not run and is reported failed with job_canceled', async () => {
+    const job = await takeJob(['echo never']);
+    gl.setJobStatus(job.id, 'canceling');
+    const executor = new FakeExecutor();
+    const { result, finish } = await runRemoteJob(job, context(executor).ctx);
+    expect(executor.calls).toEqual([]);
+    expect(result).toMatchObject({ state: 'canceled', failureReason: 'job_canceled' });
+    expect(finish.status).toBe('accepted');
+    expect(gl.job(job.id).final).toMatchObject({ state: 'failed', failureReason: mapFailureReason('job_canceled', job.features.failureReasons) });
+  });
+
   it('sends the final update while the containers are removed, returns once they are gone, and logs a cleanup problem in the runner log', async () => {
     const job = await takeJob(['echo one']);
     let release!: () => void;

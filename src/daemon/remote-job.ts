@@ -15,7 +15,7 @@ import { runJob } from '../executor/run-job.js';
 import type { JobFileTransports } from '../executor/job-files/stage-context.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
 import type { SourceProvider } from '../executor/source-provider.js';
-import type { JobResultsApi } from '../gitlab/job-api.js';
+import type { JobResultsApi, UpdateJobResult } from '../gitlab/job-api.js';
 import { TraceUploader, type FinishOutcome } from '../gitlab/trace-uploader.js';
 import type { JobResult } from '../job/job-result.js';
 import type { JobSpec } from '../job/job-spec.js';
@@ -73,6 +73,12 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
     traceSections: job.features.traceSections,
     filter: createMaskingFilter({ phrases: maskPhrasesForJob(job), tokenPrefixes: job.features.tokenMaskPrefixes }),
   });
+  // As gitlab-runner: tell GitLab the job runs before running it; a job GitLab already
+  // canceled, failed or forgot is not run.
+  const announced = await uploader.announceRunning();
+  if (announced.outcome === 'abort' || announced.cancelRequested) {
+    return notRun(job, uploader, announced, ctx, fields, () => log.end());
+  }
   uploader.start();
   const executor = (ctx.createExecutor ?? dockerExecutor)(
     { engine: ctx.engine, puller: ctx.puller, settings: ctx.settings, runner: ctx.runner, sources: ctx.sources, labels: ctx.labels, ownContainer: ctx.ownContainer },
@@ -107,5 +113,39 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
     exit_code: result.exitCode ?? undefined,
     final_update: finish.status,
   });
+  return { result, finish };
+}
+
+/**
+ * A job GitLab took back before it ran: an abort (403, 404, Job-Status canceled|failed) ends it
+ * without a final update; a cancel (Job-Status canceling) is reported failed with job_canceled
+ * (gitlab-runner: trace.Finish() and trace.Fail(ErrJobCanceled) in commands/multi.go).
+ */
+async function notRun(
+  job: JobSpec,
+  uploader: TraceUploader,
+  announced: UpdateJobResult,
+  ctx: RemoteJobContext,
+  fields: Record<string, string | number>,
+  endLog: () => void,
+): Promise<RemoteJobOutcome> {
+  endLog();
+  const aborted = announced.outcome === 'abort';
+  const canceled = announced.cancelRequested || announced.jobStatus === 'canceled';
+  const result: JobResult = {
+    state: canceled ? 'canceled' : 'failed',
+    failureReason: canceled ? 'job_canceled' : 'runner_system_failure',
+    exitCode: null,
+    durationMs: 0,
+    message: aborted ? `GitLab answered ${announced.status}${announced.jobStatus ? ` (Job-Status: ${announced.jobStatus})` : ''} to the job's start` : 'canceled',
+  };
+  let finish: FinishOutcome;
+  if (aborted) {
+    finish = { status: 'aborted', attempts: 0, checksum: uploader.checksum(), bytesize: uploader.bytesize, traceError: null };
+  } else {
+    finish = await uploader.finish(result);
+  }
+  uploader.close();
+  ctx.log.warn(`Job not run: ${result.message}`, { ...fields, final_update: finish.status });
   return { result, finish };
 }

@@ -6,8 +6,8 @@
  *
  * - every update interval (3 s; GitLab's `X-GitLab-Trace-Update-Interval` replaces it, capped
  *   at 15 min) one PATCH of at most 1 MiB from the last acknowledged offset, never cutting a
- *   UTF-8 character; 202 advances (to `Range` when GitLab kept less), 416 rewinds to the end
- *   of GitLab's `Range`, 404 and failures are tried again next interval;
+ *   UTF-8 character; 202 advances past the patch (its `Range` is not read), 416 rewinds to the
+ *   end of GitLab's `Range` (to 0 without one), 404 and failures are tried again next interval;
  * - when nothing was sent for 30 s, a keep-alive `PUT state=running` with checksum and size;
  * - `Job-Status: canceling` → `cancelSignal` aborts and `onCancelRequested` runs (once):
  *   stop the script, still run after_script;
@@ -155,6 +155,19 @@ export class TraceUploader implements ByteWriter {
   /** The acknowledged offset: GitLab has every byte before it. */
   get acknowledged(): number {
     return this.sentOffset;
+  }
+
+  /**
+   * `PUT state=running` with no output, before the job runs: gitlab-runner sends it as soon as it
+   * took the job (commands/multi.go requestJob) and runs nothing when the answer is an abort
+   * (403, 404, `Job-Status: canceled|failed`) or a cancel (`Job-Status: canceling`). Any other
+   * answer, or none, lets the job run. The caller decides; this only applies the update interval.
+   */
+  async announceRunning(): Promise<UpdateJobResult> {
+    const r = await this.opts.api.updateJob(this.opts.job, { state: 'running', output: { checksum: '', bytesize: 0 } });
+    if (r.updateIntervalSeconds !== null) this.interval = Math.min(r.updateIntervalSeconds * 1000, MAX_UPDATE_INTERVAL_MS);
+    if (r.outcome === 'succeeded') this.sentTime = this.clock.now();
+    return r;
   }
 
   /** Starts the periodic upload. */
