@@ -117,6 +117,28 @@ describe('requestJob', () => {
     expect(r.kind === 'invalid-job' && r.error.jobId).toBeNull();
   });
 
+  it('201 whose JSON breaks next to a secret: the error quotes none of the body (JSON.parse quotes the text around the error)', async () => {
+    const bodies = [
+      '{"id":7,"token":glcbt-64_SECRETJOBTOKEN,"steps":[]}',
+      '{"id":7,"token":"t","variables":[{"key":"PASS","masked":true,"value":hunter2hunter2}]}',
+    ];
+    for (const body of bodies) {
+      gl.fault('request', { status: 201, body, headers: { 'Content-Type': 'application/json' } });
+      const r = await request();
+      expect(r.kind).toBe('invalid-job');
+      if (r.kind !== 'invalid-job') return;
+      expect(r.error.message).toBe(`The job payload from GitLab is not valid JSON (${body.length} bytes; content not shown)`);
+      expect(r.error.cause).toBeUndefined();
+    }
+    // What JSON.parse itself says of them: the reason for not passing it on.
+    expect(() => {
+      JSON.parse(bodies[0]!);
+    }).toThrow(/glcbt-64_S/);
+    expect(() => {
+      JSON.parse(bodies[1]!);
+    }).toThrow(/hunter2/);
+  });
+
   it('F5: 500 five times → 5 attempts with 100 ms → 60 s backoff, then polling resumes', async () => {
     gl.fault('request', { status: 500, times: 5 });
     const r = await request();

@@ -233,8 +233,11 @@ function jobFromResponse(res: HttpResponse): RequestJobResult {
   let json: unknown;
   try {
     json = JSON.parse(res.body.toString('utf8'));
-  } catch (err) {
-    return { kind: 'invalid-job', error: new JobPayloadError(`The job payload from GitLab is not valid JSON (${errorMessage(err)})`, null, { cause: err }), healthy: true };
+  } catch {
+    // JSON.parse messages quote the text around the error, which may be the job token or a
+    // masked variable: neither the message nor the error itself is passed on.
+    const error = new JobPayloadError(`The job payload from GitLab is not valid JSON (${res.body.length} bytes; content not shown)`, null);
+    return { kind: 'invalid-job', error, healthy: true };
   }
   try {
     const payload = readJobPayload(json);
