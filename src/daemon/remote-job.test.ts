@@ -148,6 +148,20 @@ describe('runRemoteJob', () => {
     expect(gl.job(job.id).final).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 3 });
   });
 
+  it('a runner shutdown while GitLab does not answer the running update ends the wait: the job is reported with the runner\'s reason', async () => {
+    const job = await takeJob(['echo never']);
+    gl.fault('update', { hang: true });
+    const executor = new FakeExecutor();
+    const shutdown = new AbortController();
+    const { ctx } = context(executor, { shutdown: shutdown.signal });
+    const running = runRemoteJob(job, ctx);
+    await gl.waitFor(() => gl.requests.some((r) => r.endpoint === 'update'), 5_000, 'the running update');
+    shutdown.abort(new JobFailure('runner_interrupted', 'the runner received SIGTERM and stopped the job'));
+    const { result } = await running;
+    expect(result.failureReason).toBe('runner_interrupted');
+    expect(executor.stageNames()).toEqual([]);
+  }, 10_000);
+
   it('a runner shutdown aborts the job: no after_script, reported with the runner\'s reason', async () => {
     const job = await takeJob(['sleep 1000'], ['echo after']);
     const executor = new FakeExecutor({ stages: { step_script: { delayMs: Infinity } } });

@@ -75,7 +75,7 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
   });
   // As gitlab-runner: tell GitLab the job runs before running it; a job GitLab already
   // canceled, failed or forgot is not run.
-  const announced = await uploader.announceRunning();
+  const announced = await uploader.announceRunning(ctx.shutdown);
   if (announced.outcome === 'abort' || announced.cancelRequested) {
     return notRun(job, uploader, announced, ctx, fields, () => log.end());
   }

@@ -161,10 +161,11 @@ export class TraceUploader implements ByteWriter {
    * `PUT state=running` with no output, before the job runs: gitlab-runner sends it as soon as it
    * took the job (commands/multi.go requestJob) and runs nothing when the answer is an abort
    * (403, 404, `Job-Status: canceled|failed`) or a cancel (`Job-Status: canceling`). Any other
-   * answer, or none, lets the job run. The caller decides; this only applies the update interval.
+   * answer, or none (also when `signal` aborts it), lets the job run. The caller decides; this
+   * only applies the update interval.
    */
-  async announceRunning(): Promise<UpdateJobResult> {
-    const r = await this.opts.api.updateJob(this.opts.job, { state: 'running', output: { checksum: '', bytesize: 0 } });
+  async announceRunning(signal?: AbortSignal): Promise<UpdateJobResult> {
+    const r = await this.opts.api.updateJob(this.opts.job, { state: 'running', output: { checksum: '', bytesize: 0 } }, signal);
     if (r.updateIntervalSeconds !== null) this.interval = Math.min(r.updateIntervalSeconds * 1000, MAX_UPDATE_INTERVAL_MS);
     if (r.outcome === 'succeeded') this.sentTime = this.clock.now();
     return r;
