@@ -103,6 +103,8 @@ export class ExecJobRunner implements Prewarmer {
   }
 
   private readonly ranThisTime = new Set<string>();
+  /** Per job, its log file and where its last run begins in it (for `coverage:`). */
+  private readonly lastRuns = new Map<string, { path: string; start: number }>();
 
   /** `retry`: 0 for the job's first run, then 1, 2 when `retry:` runs it again (its run is added to the job's log file). */
   async run(job: SchedulableJob, index: number, retry = 0): Promise<JobResult> {
@@ -130,6 +132,7 @@ export class ExecJobRunner implements Prewarmer {
     let file: PlainFileLog;
     try {
       file = await opening;
+      this.lastRuns.set(job.name, { path: file.path, start: file.start });
     } catch (err) {
       prepared();
       if (warm) this.discardWarm(job.name, warm);
@@ -189,6 +192,11 @@ export class ExecJobRunner implements Prewarmer {
       .catch(() => false);
     this.warm.set(job.name, { spec, log, sink, executor, ready, stop: () => stop.abort() });
     return true;
+  }
+
+  /** The log file of the job's last run and where that run begins in it; undefined when it never ran. */
+  lastRunLog(jobName: string): { path: string; start: number } | undefined {
+    return this.lastRuns.get(jobName);
   }
 
   /** The job was prepared but does not run: its container goes, nothing of it is written. */

@@ -21,9 +21,9 @@ describe('pipeline report', () => {
     expect(report).toEqual({
       status: 'success',
       jobs: [
-        { name: 'a', stage: 'test', status: 'success', allowFailure: false, exitCode: 0, failureReason: null, durationMs: 1500, retries: 0, skipReason: null },
-        { name: 'b', stage: 'test', status: 'failed', allowFailure: true, exitCode: 2, failureReason: 'script_failure', durationMs: 1500, retries: 0, skipReason: null },
-        { name: 'c', stage: 'test', status: 'skipped', allowFailure: false, exitCode: null, failureReason: null, durationMs: 0, retries: 0, skipReason: null },
+        { name: 'a', stage: 'test', status: 'success', allowFailure: false, exitCode: 0, failureReason: null, durationMs: 1500, retries: 0, skipReason: null, coverage: null },
+        { name: 'b', stage: 'test', status: 'failed', allowFailure: true, exitCode: 2, failureReason: 'script_failure', durationMs: 1500, retries: 0, skipReason: null, coverage: null },
+        { name: 'c', stage: 'test', status: 'skipped', allowFailure: false, exitCode: null, failureReason: null, durationMs: 0, retries: 0, skipReason: null, coverage: null },
       ],
     });
     expect(exitCodeOf(report)).toBe(0);
@@ -53,6 +53,12 @@ describe('pipeline report', () => {
     const report = buildReport([{ job: job('flaky'), status: 'success', allowedToFail: false, result: result('success', 0), retries: 2 }]);
     expect(report.jobs[0]).toMatchObject({ status: 'success', retries: 2 });
     expect(formatSummary(report, false)).toContain('PASS     flaky  stage test, retried 2 times, 1.50s\n');
+  });
+
+  it('shows the coverage coverage: found, as GitLab shows it next to the job', () => {
+    const report = buildReport([{ job: job('unit'), status: 'success', allowedToFail: false, result: result('success', 0), retries: 0 }]);
+    report.jobs[0]!.coverage = 87.25;
+    expect(formatSummary(report, false)).toContain('PASS     unit  stage test, coverage 87.25%, 1.50s\n');
   });
 
   it('is a failure with exit code 1 when a job failed for real', () => {

@@ -17,6 +17,8 @@ export interface ReportJob {
   retries: number;
   /** Why a skipped job with `needs` did not run when nothing failed; null otherwise. */
   skipReason: string | null;
+  /** The code coverage `coverage:` found in the job's log (percent), as GitLab records it; null: none. */
+  coverage: number | null;
 }
 
 export interface PipelineReport {
@@ -39,6 +41,7 @@ export function buildReport(outcomes: readonly JobOutcome[], notInPipeline: read
     durationMs: o.result?.durationMs ?? 0,
     retries: o.retries,
     skipReason: o.skipReason ?? null,
+    coverage: null,
   }));
   const failed = outcomes.some((o) => (o.status === 'failed' && !o.allowedToFail) || o.status === 'canceled');
   const report: PipelineReport = { status: failed ? 'failed' : 'success', jobs };
@@ -71,6 +74,7 @@ export function formatSummary(report: PipelineReport, color: boolean): string {
       `stage ${j.stage}`,
       j.status === 'failed' || j.status === 'canceled' ? describeFailure(j) : (j.skipReason ?? ''),
       j.retries ? `retried ${j.retries} ${j.retries === 1 ? 'time' : 'times'}` : '',
+      j.coverage !== null ? `coverage ${j.coverage}%` : '',
       j.durationMs ? `${(j.durationMs / 1000).toFixed(2)}s` : '',
     ]
       .filter(Boolean)

@@ -4,7 +4,7 @@
  * small next to what the job does, and the file must be complete when the job ends. The file
  * is opened by JobLogFiles (never through a link); this class only writes the descriptor.
  */
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
 import type { ByteWriter } from '../log/byte-writer.js';
 import { stripAnsi } from '../shared/ansi.js';
 
@@ -12,6 +12,8 @@ export class PlainFileLog implements ByteWriter {
   private fd: number | null;
   private pending = '';
   private readonly decoder = new TextDecoder('utf-8');
+  /** The file's size when it was opened: where this run's lines begin (a retried job's file holds its earlier runs first). */
+  readonly start: number;
 
   /** `fd`: the open, writable, regular log file at `path`; closed by `end()`. */
   constructor(
@@ -19,6 +21,7 @@ export class PlainFileLog implements ByteWriter {
     fd: number,
   ) {
     this.fd = fd;
+    this.start = fstatSync(fd).size;
   }
 
   write(chunk: Buffer): void {

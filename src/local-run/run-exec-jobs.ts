@@ -22,6 +22,7 @@ import { buildReport, exitCodeOf, formatSummary } from './pipeline-report.js';
 import { schedulePipeline, type SchedulableJob } from './pipeline-scheduler.js';
 import { checkDefaultImage, checkJobImages } from './check-job-images.js';
 import { ExecJobRunner } from './exec-job-runner.js';
+import { collectCoverage } from './job-coverage.js';
 import { collectJunitResults, formatJunitResults } from './junit-results.js';
 import { LocalArtifactStore } from './local-artifact-store.js';
 import { openLocalCache } from './local-cache.js';
@@ -125,7 +126,15 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     await runner.drain();
     // Running the whole pipeline: the summary also says which jobs were left out, and by which clause.
     const report = buildReport(outcomes, opts.jobs.length ? [] : pipeline.skipped);
-    const tests = await collectJunitResults(artifacts, outcomes.filter((o) => o.result !== null).map((o) => o.job.name));
+    const ran = outcomes.filter((o) => o.result !== null);
+    const patterns = new Map(pipeline.jobs.map((j) => [j.name, j.coverage]));
+    const coverage = await collectCoverage(ran.map((o) => ({ name: o.job.name, pattern: patterns.get(o.job.name) ?? null })), (name) => runner.lastRunLog(name));
+    for (const c of coverage) {
+      const job = report.jobs.find((j) => j.name === c.job);
+      if (job) job.coverage = c.coverage;
+      if (c.problem) out.write(`berth: warning: job "${c.job}": ${c.problem}\n`);
+    }
+    const tests = await collectJunitResults(artifacts, ran.map((o) => o.job.name));
     if (tests.length) report.tests = tests.map((t) => ({ job: t.job, ...t.summary, problems: t.problems }));
     out.write(formatJunitResults(tests));
     out.write(`\n${formatSummary(report, opts.color)}`);

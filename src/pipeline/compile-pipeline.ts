@@ -19,6 +19,7 @@ import { buildJobSpec } from './plan/job-spec-builder.js';
 import { findGitRoot, readLocalGitInfo } from './project/local-git.js';
 import { checkNeedsAcyclic, checkNeedsDefined, resolvePipelineNeeds } from './plan/needs-validation.js';
 import type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, SkippedJob } from './pipeline.js';
+import { toJsRegExp } from './keywords/coverage-config.js';
 import { describeProject, jobVariables, pipelineVariables, type PipelineMeta } from './project/predefined-variables.js';
 import { environmentVariables } from './project/environment-variables.js';
 import { resolveReferences } from './load/reference-resolver.js';
@@ -182,6 +183,10 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
       dependencies: jobDependencies(dependencyPlan[i]!, byId, stages),
     });
     for (const key of job.unsupportedKeys) warnings.addForJob(`"${key}" is not supported by berth exec yet and is ignored`, job.instance?.origin ?? job.name);
+    const coverageRe = job.coverage === null ? null : toJsRegExp(job.coverage);
+    if (coverageRe && 'error' in coverageRe) {
+      warnings.addForJob(`coverage: berth cannot read /${job.coverage}/ as a JavaScript regular expression (${coverageRe.error}); the job's coverage is not computed`, job.instance?.origin ?? job.name);
+    }
     const entry: PipelineJob = {
       name: job.name,
       stage: job.stage,
@@ -190,6 +195,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
       allowFailureExitCodes: decision.exitCodes,
       needs: needsOf.get(job.name) ?? null,
       retry: job.retry,
+      coverage: job.coverage,
       parallel: parallelOrigin(job),
       spec,
     };

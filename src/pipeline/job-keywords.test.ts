@@ -175,10 +175,10 @@ describe('warnings', () => {
     const p = await projects.compile(`
 default: {cache: {paths: [x]}}
 a: {script: x, artifacts: {paths: [x]}, parallel: 2}
-b: {script: x, artifacts: {paths: [y]}, coverage: '/\\d+%/', environment: prod, dependencies: [a]}
+b: {script: x, artifacts: {paths: [y]}, coverage: '/\\d+%/', environment: prod, dependencies: [a], release: {description: x}}
 `);
-    // artifacts, cache, dependencies and environment are supported: no warning for them.
-    expect(p.warnings).toEqual(['"coverage" is not supported by berth exec yet and is ignored (jobs: b)']);
+    // artifacts, cache, dependencies, environment and coverage are supported: no warning for them.
+    expect(p.warnings).toEqual(['"release" is not supported by berth exec yet and is ignored (jobs: b)']);
   });
 
   it('skips trigger jobs with a warning', async () => {

@@ -125,7 +125,7 @@ unit tests:
     const unit = p.jobs.find((j) => j.name === 'unit tests')!;
     expect({ ...unit, spec: undefined }).toEqual({
       name: 'unit tests', stage: 'test', when: 'manual', allowFailure: true, allowFailureExitCodes: [], needs: null,
-      retry: { max: 0, when: ['always'], exitCodes: [] }, parallel: null, spec: undefined,
+      retry: { max: 0, when: ['always'], exitCodes: [] }, coverage: null, parallel: null, spec: undefined,
     });
   });
 

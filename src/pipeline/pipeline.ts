@@ -52,6 +52,8 @@ export interface PipelineJob {
   /** null: no `needs:` (waits for all earlier stages); []: starts at once. */
   needs: { job: string; optional: boolean }[] | null;
   retry: RetryPolicy;
+  /** `coverage:` (GitLab's RE2 syntax, between the slashes), or null. */
+  coverage: string | null;
   /** Set on a job that `parallel:` made: the job as written, CI_NODE_INDEX, CI_NODE_TOTAL, the matrix values. */
   parallel: ParallelOrigin | null;
   spec: JobSpec;

@@ -12,6 +12,7 @@ import { parseDuration } from './duration.js';
 import { parseImage, parseServices } from './image-config.js';
 import { ALL_JOB_KEYS, isKnownJobKey, UNSUPPORTED_JOB_KEYS } from './job-keywords.js';
 import { parseEnvironment, type EnvironmentConfig } from './environment-config.js';
+import { parseCoverage } from './coverage-config.js';
 import { expectExitCodes, expectString, expectStringList } from './keyword-values.js';
 import { parseNeeds, type NeedConfig } from './needs-config.js';
 import { parseParallel, type ParallelConfig, type ParallelInstance } from './parallel-config.js';
@@ -58,6 +59,8 @@ export interface JobConfig {
   dependencies: string[] | null;
   /** `environment:` (null: none): berth exec only sets GitLab's CI_ENVIRONMENT_* variables. */
   environment: EnvironmentConfig | null;
+  /** `coverage:`: the regular expression between its slashes (null: none). */
+  coverage: string | null;
   /** Where `dependencies:` is written (for its errors). */
   dependenciesWhere: Where | undefined;
   /** Set on the jobs a `parallel:` job expands to: the job as written and this instance. */
@@ -118,6 +121,7 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     cache: parseCache(job.cache, owner, positions, at('cache')),
     dependencies,
     environment: parseEnvironment(job.environment, owner, positions, at('environment')),
+    coverage: parseCoverage(job.coverage, owner, at('coverage')),
     dependenciesWhere: at('dependencies'),
     instance: null,
     unsupportedKeys: (UNSUPPORTED_JOB_KEYS as readonly string[]).filter((k) => job[k] !== undefined),

@@ -10,7 +10,7 @@ export const GLOBAL_KEYWORDS = [
 export const SUPPORTED_JOB_KEYS = [
   'script', 'before_script', 'after_script', 'image', 'services', 'stage', 'type', 'variables', 'when',
   'allow_failure', 'needs', 'extends', 'rules', 'only', 'except', 'timeout', 'inherit', 'retry', 'start_in', 'parallel',
-  'artifacts', 'cache', 'dependencies', 'environment',
+  'artifacts', 'cache', 'dependencies', 'environment', 'coverage',
 ] as const;
 
 /** Job keys that have no meaning for a local run and are ignored silently. */
@@ -18,7 +18,7 @@ export const IGNORED_JOB_KEYS = ['tags', 'interruptible', 'resource_group', 'man
 
 /** Job keys GitLab knows that berth exec does not implement yet: one warning each. */
 export const UNSUPPORTED_JOB_KEYS = [
-  'coverage', 'release', 'secrets', 'trigger',
+  'release', 'secrets', 'trigger',
   'hooks', 'id_tokens', 'identity', 'pages', 'publish', 'dast_configuration', 'inputs', 'run',
 ] as const;
 
