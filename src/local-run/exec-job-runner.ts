@@ -73,6 +73,8 @@ interface WarmJob extends Prewarm {
   spec: JobSpec;
   log: JobLog;
   sink: DeferredByteWriter;
+  /** The job's turn came: a prewarm still queued behind other jobs' prepare starts now. */
+  turnCame(): void;
 }
 
 export class ExecJobRunner implements Prewarmer {
@@ -144,7 +146,10 @@ export class ExecJobRunner implements Prewarmer {
     // The prewarmed container was made with exactly this job's variables, or it is not used.
     const adopt = warm && sameVariables(warm.spec.variables, spec.variables) ? warm : null;
     if (warm && !adopt) this.discardWarm(job.name, warm);
-    if (adopt) adopt.sink.open(sink);
+    if (adopt) {
+      adopt.turnCame();
+      adopt.sink.open(sink);
+    }
     const log = adopt?.log ?? this.logFor(spec, sink);
     const executor = new PrewarmedExecutor(adopt, () => this.executorFor(spec, log), prepared);
     let announce!: (r: JobResult) => void;
@@ -186,11 +191,18 @@ export class ExecJobRunner implements Prewarmer {
     if (!executor.canPrewarm) return false;
     const stop = new AbortController();
     const signal = AbortSignal.any([stop.signal, opts.abort]);
-    // After the prepare of the jobs whose turn has come: they are on the critical path, this is not.
-    const ready = Promise.all(this.preparing)
+    // After the prepare of the jobs whose turn has come: they are on the critical path, this is
+    // not; unless this job's own turn comes first (it must not wait for another job's slow pull).
+    let turnCame!: () => void;
+    const turn = new Promise<void>((resolve) => (turnCame = resolve));
+    const ready = Promise.race([Promise.all(this.preparing), turn])
       .then(() => (signal.aborted ? false : executor.prewarm(signal).then(() => true)))
       .catch(() => false);
-    this.warm.set(job.name, { spec, log, sink, executor, ready, stop: () => stop.abort() });
+    const stopNow = (): void => {
+      stop.abort();
+      turnCame();
+    };
+    this.warm.set(job.name, { spec, log, sink, executor, ready, stop: stopNow, turnCame });
     return true;
   }
 
