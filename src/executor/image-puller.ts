@@ -16,6 +16,12 @@ export interface PullRequest {
   job: JobSpec;
   log: JobLog;
   signal: AbortSignal;
+  /**
+   * A pull ahead of the job's turn (berth exec's prewarm): one try per policy, no retry of a
+   * transient failure. The job's own prepare, at its turn, retries as usual: a prewarm that
+   * waited out the retries first would make a failing pull's job take twice as long.
+   */
+  ahead?: boolean;
 }
 
 export interface PulledImage {

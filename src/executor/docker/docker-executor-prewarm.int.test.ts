@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../engine/dockerode-engine.js';
 import type { JobSpec } from '../../job/job-spec.js';
+import type { ImagePuller, PullRequest } from '../image-puller.js';
 import { MemoryByteWriter } from '../../log/byte-writer.js';
 import { JobLog } from '../../log/job-log.js';
 import { stripAnsi } from '../../shared/ansi.js';
@@ -26,12 +27,12 @@ const run = testRunLabel();
 const dir = mkdtempSync(join(tmpdir(), 'berth-prewarm-'));
 writeFileSync(join(dir, 'hello.txt'), 'hello from the tree\n');
 
-function executorFor(job: JobSpec) {
+function executorFor(job: JobSpec, puller: ImagePuller = new LocalImagePuller(engine)) {
   const sink = new MemoryByteWriter();
   const log = new JobLog(sink);
   const runner = testRunner();
   const executor = new DockerExecutor(
-    { engine, puller: new LocalImagePuller(engine), settings: testSettings(), runner, sources: new LocalTreeSource(), labels: run.labels },
+    { engine, puller, settings: testSettings(), runner, sources: new LocalTreeSource(), labels: run.labels },
     job,
     log,
   );
@@ -119,5 +120,18 @@ describe('DockerExecutor.prewarm', () => {
     stop.abort(new Error('discarded'));
     await expect(prewarm).rejects.toThrow();
     expect(await executor.cleanup()).toEqual([]);
+  });
+
+  it('pulls ahead of the turn with `ahead` (one try: the job\'s turn retries a failed pull), the job\'s own prepare without', async () => {
+    const local = new LocalImagePuller(engine);
+    const seen: (boolean | undefined)[] = [];
+    const recording: ImagePuller = { check: () => undefined, pull: (req: PullRequest) => (seen.push(req.ahead), local.pull(req)) };
+    const warm = executorFor(treeJob(['echo never']), recording);
+    await warm.executor.prewarm(new AbortController().signal);
+    const cold = executorFor(treeJob(['echo never']), recording);
+    await cold.executor.prepare(new AbortController().signal);
+    expect(seen).toEqual([true, undefined]);
+    expect(await warm.executor.cleanup()).toEqual([]);
+    expect(await cold.executor.cleanup()).toEqual([]);
   });
 });

@@ -123,18 +123,20 @@ export class DockerExecutor implements Executor {
 
   /**
    * Prepares the job before its turn: pulls, the build container created (never started),
-   * sources and file variables copied in. The log lines are held back until prepare(); a failure
+   * sources and file variables copied in; a pull is tried once (no retry of a transient failure:
+   * the job's prepare retries it at its turn). The log lines are held back until prepare(); a failure
    * is thrown and its lines dropped (call cleanup(), then prepare the job afresh). Only for a job
    * that canPrewarm: a job whose turn never comes must not have run anything.
    */
   async prewarm(signal: AbortSignal): Promise<void> {
     if (!this.canPrewarm) throw new Error('prewarm: a job with services cannot be prepared ahead of its turn');
     const held = new MemoryByteWriter();
-    await this.prepareInto(new JobLog(held, { traceSections: this.log.traceSections }), signal);
+    await this.prepareInto(new JobLog(held, { traceSections: this.log.traceSections }), signal, true);
     this.held = held.buffer;
   }
 
-  private async prepareInto(log: JobLog, signal: AbortSignal): Promise<void> {
+  /** `ahead`: before the job's turn (prewarm): pulls try once, the job's turn retries them. */
+  private async prepareInto(log: JobLog, signal: AbortSignal, ahead = false): Promise<void> {
     const { deps } = this;
     log.sectionStart('prepare_executor', 'Preparing the "docker" executor');
     const vars = stageVariables(this.job, this.ctx, 'running');
@@ -159,7 +161,7 @@ export class DockerExecutor implements Executor {
         return false;
       });
 
-    const request = (img: ImageSpec, role: PullRequest['role']): PullRequest => ({ image: img, role, job: this.job, log, signal });
+    const request = (img: ImageSpec, role: PullRequest['role']): PullRequest => ({ image: img, role, job: this.job, log, signal, ...(ahead ? { ahead } : {}) });
     const buildRequest = request(image, { kind: 'build' });
     const serviceRequests = services.map((s) => request(s.spec, { kind: 'service', index: s.index, fromConfig: s.fromConfig }));
     for (const r of [buildRequest, ...serviceRequests]) deps.puller.check(r);

@@ -149,6 +149,15 @@ describe('PullManager: policies', () => {
     expect(lines().filter((l) => l.includes('Retrying in'))).toHaveLength(4);
   });
 
+  it('a pull ahead of the job\'s turn (prewarm) tries each policy once: the job\'s turn retries', async () => {
+    const engine = scriptedEngine(() => new EngineError('pull', 500, 'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused'));
+    const { manager, req, lines } = setup(engine, { pullPolicy: ['always', 'always'] });
+    const f = await failure(manager.pull(req('127.0.0.1:1/app', { ahead: true })));
+    expect(pulls(engine)).toHaveLength(2);
+    expect(f.reason).toBe('runner_external_dependency_failure');
+    expect(lines().filter((l) => l.includes('Retrying in'))).toHaveLength(0);
+  });
+
   it('never retries not-found or unauthorized, and classifies them as configuration errors', async () => {
     for (const msg of ['unauthorized: authentication required', 'manifest unknown', 'pull access denied for x']) {
       const engine = scriptedEngine(() => new EngineError('pull', 500, msg));

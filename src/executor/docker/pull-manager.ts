@@ -87,7 +87,8 @@ export class PullManager implements ImagePuller {
     const ref = this.parse(req);
     const effective = this.policies(req);
     req.log.println(`Using effective pull policy of ${formatPolicies(effective.policies)} for container ${req.image.name}`);
-    const attempt = new PullAttempt(this.opts, this.retryOptions, req, ref, this.usedImage(req));
+    const retryOptions = req.ahead ? { ...this.retryOptions, attempts: 1 } : this.retryOptions;
+    const attempt = new PullAttempt(this.opts, retryOptions, req, ref, this.usedImage(req));
     let last: unknown = null;
     for (const [i, policy] of effective.policies.entries()) {
       if (i > 0) req.log.info(`Attempt #${i + 1}: Trying "${policy}" pull policy`);
