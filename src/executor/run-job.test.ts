@@ -202,6 +202,15 @@ describe('runJob: cancel vs abort', () => {
     expect(executor.calls.map((c) => c.kind)).toEqual(['prepare', 'cleanup']);
   });
 
+  it('cancel during prepare stops it, as an abort (gitlab-runner): canceled, no stage runs, cleanup does', async () => {
+    const cancel = new AbortController();
+    const { executor, result } = start({ prepare: { delayMs: Infinity } }, {}, { cancel: cancel.signal });
+    await Promise.resolve();
+    cancel.abort();
+    expect(withoutDuration(await result)).toEqual({ state: 'canceled', failureReason: 'job_canceled', exitCode: null, message: 'canceled' });
+    expect(executor.calls.map((c) => c.kind)).toEqual(['prepare', 'cleanup']);
+  });
+
   it('an abort without a JobFailure reason is a system failure', async () => {
     const abort = new AbortController();
     abort.abort();

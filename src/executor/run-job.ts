@@ -86,7 +86,16 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
 
 async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSignal): Promise<Omit<JobResult, 'durationMs'>> {
   const { job, executor, log, runner } = opts;
-  await executor.prepare(hard);
+  // As gitlab-runner ("in early phases of build preparation a user-requested cancel is treated
+  // as an abort"): a cancel stops the prepare (a pull that hangs), nothing of the job runs.
+  const preparing = AbortSignal.any([hard, cancel]);
+  try {
+    await executor.prepare(preparing);
+  } catch (err) {
+    throwIfAborted(hard);
+    if (cancel.aborted) throw new JobFailure('job_canceled', 'canceled');
+    throw err;
+  }
   throwIfAborted(hard);
   await fileStage(opts, 'running', hard, 'restore_cache', 'Restoring cache', (ctx) =>
     opts.files?.cache && cachesToRestore(job.cache).length > 0 ? () => restoreCaches(ctx) : null,
