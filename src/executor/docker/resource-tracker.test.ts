@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeEngine } from '../../../test/support/fake-engine.js';
 import { EngineError } from '../../engine/engine-error.js';
+import type { Labels } from '../../engine/engine-client.js';
+import { abortReason } from '../../shared/abort.js';
 import { ResourceTracker } from './resource-tracker.js';
 
 const JOB = 'berth.job.uid=x';
@@ -140,6 +142,35 @@ describe('ResourceTracker: create calls in flight', () => {
     gate.release();
     expect(await creating).toBe('builds');
     expect(await cleanup).toEqual([]);
+    expect(engine.leftovers(JOB)).toEqual({ containers: [], networks: [], volumes: [] });
+  });
+
+  it('a create call the job\'s signal cut off but the engine still carried out: cleanup removes what it made', async () => {
+    /** Like dockerd: once it has the request, it makes the volume even if the client stops listening. */
+    class LateEngine extends FakeEngine {
+      gate!: () => void;
+      made: Promise<string> | null = null;
+      override createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string> {
+        const received = new Promise<void>((resolve) => (this.gate = resolve));
+        const made = received.then(() => super.createVolume(name, labels));
+        this.made = made;
+        return new Promise<string>((resolve, reject) => {
+          made.then(resolve, reject);
+          signal?.addEventListener('abort', () => reject(abortReason(signal)), { once: true });
+        });
+      }
+    }
+    const engine = new LateEngine();
+    const tracker = new ResourceTracker(engine, JOB);
+    const stop = new AbortController();
+    const creating = tracker.createVolume('builds', { 'berth.job.uid': 'x' }, stop.signal);
+    stop.abort(new Error('job aborted'));
+    await expect(creating).rejects.toThrow('job aborted');
+    const cleaning = tracker.cleanup();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    engine.gate();
+    await engine.made;
+    expect(await cleaning).toEqual([]);
     expect(engine.leftovers(JOB)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 });

@@ -5,11 +5,17 @@
  * then volumes. If a create call failed or was cut off (the object may exist without
  * us knowing its id), cleanup also sweeps by the job's label (one sweeper: docker/sweep-labelled). Cleanup never uses the job's
  * signal: it has its own deadline, and runs after success, failure, timeout and cancel alike.
+ * Nor does a create call: the job's signal only stops waiting for it. A request cut off on the
+ * way may still be carried out by the engine after a sweep by label found nothing; left to
+ * finish (within its own deadline), its answer names the object and cleanup removes it.
  */
 import type { ContainerSpec, EngineClient, Labels } from '../../engine/engine-client.js';
 import { formatSweepFailure, sweepLabelled } from '../../engine/sweep-labelled.js';
+import { abortReason } from '../../shared/abort.js';
 
 export const CLEANUP_TIMEOUT_MS = 5 * 60_000;
+/** How long a create call may take, whatever the job's signal says (see the file comment). */
+const CREATE_TIMEOUT_MS = 2 * 60_000;
 
 export class ResourceTracker {
   private readonly containers = new Set<string>();
@@ -27,15 +33,15 @@ export class ResourceTracker {
   ) {}
 
   async createContainer(spec: ContainerSpec, signal?: AbortSignal): Promise<string> {
-    return this.track(this.containers, () => this.engine.createContainer(spec, signal));
+    return this.track(this.containers, (own) => this.engine.createContainer(spec, own), signal);
   }
 
   async createNetwork(name: string, labels: Labels, options: { mtu?: number; enableIpv6?: boolean }, signal?: AbortSignal): Promise<string> {
-    return this.track(this.networks, () => this.engine.createNetwork(name, labels, options, signal));
+    return this.track(this.networks, (own) => this.engine.createNetwork(name, labels, options, own), signal);
   }
 
   async createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string> {
-    return this.track(this.volumes, () => this.engine.createVolume(name, labels, signal));
+    return this.track(this.volumes, (own) => this.engine.createVolume(name, labels, own), signal);
   }
 
   /** Connects a container that outlives the job to one of its networks; cleanup disconnects it. */
@@ -76,18 +82,36 @@ export class ResourceTracker {
     return report.failed.map(formatSweepFailure);
   }
 
-  private async track(set: Set<string>, create: () => Promise<string>): Promise<string> {
-    const call = create();
+  /** The create call runs to its end on its own deadline; `signal` only stops the caller's wait. */
+  private async track(set: Set<string>, create: (own: AbortSignal) => Promise<string>, signal?: AbortSignal): Promise<string> {
+    if (signal?.aborted) throw abortReason(signal);
+    const call = create(AbortSignal.timeout(CREATE_TIMEOUT_MS)).then(
+      (id) => {
+        set.add(id);
+        return id;
+      },
+      (err: unknown) => {
+        this.uncertain = true;
+        throw err;
+      },
+    );
     this.inFlight.add(call);
-    try {
-      const id = await call;
-      set.add(id);
-      return id;
-    } catch (err) {
-      this.uncertain = true;
-      throw err;
-    } finally {
-      this.inFlight.delete(call);
-    }
+    void call.then(
+      () => this.inFlight.delete(call),
+      () => this.inFlight.delete(call),
+    );
+    const id = await untilAborted(call, signal);
+    if (signal?.aborted) throw abortReason(signal);
+    return id;
   }
+}
+
+/** `p`, or the signal's reason as soon as it aborts (`p` goes on). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const aborted = (): void => reject(abortReason(signal));
+    signal.addEventListener('abort', aborted, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
+  });
 }
