@@ -53,12 +53,43 @@ function job(name: string, image: string, script: string[]): SchedulableJob {
   return { name, stage: 'test', when: 'on_success', allowFailure: false, allowFailureExitCodes: [], needs: null, spec };
 }
 
+/** An ExecJobRunner as berth exec makes it, its terminal output collected. */
+async function makeRunner(puller: ImagePuller, names: string[]): Promise<{ runner: ExecJobRunner; text: () => string }> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const runner = new ExecJobRunner({
+    engine,
+    puller,
+    settings: testSettings(),
+    version: 'test',
+    debugTraceDisabled: false,
+    sources: { root: dir, files: ['data.txt'] },
+    color: false,
+    nameWidth: 5,
+    logs: await JobLogFiles.prepare(dir, names),
+    outputLimitBytes: 1 << 20,
+    out,
+    cancel: new AbortController().signal,
+    abort: new AbortController().signal,
+    artifacts: await LocalArtifactStore.open(dir),
+    cache: null,
+    commandLineKeys: new Set(),
+  });
+  runners.push(runner);
+  return { runner, text: () => text };
+}
+
 /** `p`, or "still waiting" after `ms`. */
 function within<T>(p: Promise<T>, ms: number): Promise<T | 'still waiting'> {
   return Promise.race([p, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
 }
 
+/** Runners of the test: drained (their cleanups finished) before the leftover check, even when a test failed. */
+const runners: ExecJobRunner[] = [];
+
 afterEach(async () => {
+  await Promise.all(runners.splice(0).map((r) => r.drain()));
   expect(await findLeftovers(engine, mine)).toEqual(NO_LEFTOVERS);
 });
 
@@ -69,36 +100,37 @@ describe('ExecJobRunner prewarm', () => {
     const slow = job('slow', 'gated/slow', ['echo never']);
     const quick = job('quick', 'berth-test/busybox:latest', ['echo QUICK_RAN']);
     const puller = new GatedPuller();
-    const out = new PassThrough();
-    let text = '';
-    out.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    const runner = new ExecJobRunner({
-      engine,
-      puller,
-      settings: testSettings(),
-      version: 'test',
-      debugTraceDisabled: false,
-      sources: { root: dir, files: ['data.txt'] },
-      color: false,
-      nameWidth: 5,
-      logs: await JobLogFiles.prepare(dir, ['slow', 'quick']),
-      outputLimitBytes: 1 << 20,
-      out,
-      cancel: new AbortController().signal,
-      abort: new AbortController().signal,
-      artifacts: await LocalArtifactStore.open(dir),
-      cache: null,
-      commandLineKeys: new Set(),
-    });
+    const { runner, text } = await makeRunner(puller, ['slow', 'quick']);
     // `slow`'s turn came: its prepare is pulling. `quick` is prewarmed behind it, then its turn comes.
     const slowResult = runner.run(slow, 0);
     await puller.pulling;
     expect(runner.prepare(quick)).toBe(true);
     const quickResult = await within(runner.run(quick, 1), 10_000);
     puller.fail();
+    await slowResult;
     expect((quickResult as JobResult).state).toBe('success');
-    expect(text).toContain('QUICK_RAN');
+    expect(text()).toContain('QUICK_RAN');
     expect((await slowResult).failureReason).toBe('image_pull_failure');
-    await runner.drain();
+  }, 30_000);
+
+  it('a prewarmed container removed from outside before the turn: the job is prepared afresh and runs', async () => {
+    const quick = job('quick', 'berth-test/busybox:latest', ['echo QUICK_RAN']);
+    const { runner, text } = await makeRunner(new LocalImagePuller(engine), ['quick']);
+    expect(runner.prepare(quick)).toBe(true);
+    let prewarmed: string | undefined;
+    for (let i = 0; i < 500 && !prewarmed; i++) {
+      const [c] = await engine.listContainers([mine, 'berth.job.name=quick']);
+      // Running (its shell waits) with the sources in: the prewarm is done, or all but done.
+      const running = c && (await engine.inspectContainer(c.id))?.state.status === 'running';
+      const sources = running ? await engine.getArchive(c.id, '/builds/group/project/data.txt') : null;
+      sources?.destroy();
+      if (c && sources) prewarmed = c.id;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    await engine.removeContainer(prewarmed!, { force: true });
+    const result = await runner.run(quick, 0);
+    expect(result.state).toBe('success');
+    expect(text()).toContain('QUICK_RAN');
   }, 30_000);
 });

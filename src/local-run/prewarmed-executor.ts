@@ -1,11 +1,13 @@
 /**
  * The executor of a `berth exec` job, which may have been prepared before its turn (see
  * ExecJobRunner.prepare): its prepare waits for the prewarm and adopts the build container it
- * made; when there was no prewarm, or it failed or was cut off, that container is removed and the
+ * made; when there was no prewarm, or it failed or was cut off, or its container was removed or
+ * stopped from outside before the job's turn, that container is removed and the
  * job is prepared afresh, as if there had been no prewarm (the prewarm's log lines are dropped,
  * the fresh prepare writes its own). `onPrepared` says when prepare has settled either way.
  */
 import type { DockerExecutor } from '../executor/docker/docker-executor.js';
+import { PrewarmLostError } from '../executor/docker/prewarm-lost-error.js';
 import type { Executor, ScriptStage, StageResult } from '../executor/executor.js';
 import type { ProjectFiles } from '../executor/project-files.js';
 import type { JobVariable } from '../job/job-spec.js';
@@ -38,8 +40,13 @@ export class PrewarmedExecutor implements Executor {
     try {
       const warm = this.warm;
       if (warm && (await untilAborted(warm.ready, signal, () => warm.stop()))) {
-        await warm.executor.prepare(signal);
-        return;
+        try {
+          await warm.executor.prepare(signal);
+          return;
+        } catch (err) {
+          // Its container was removed or stopped from outside: as if there had been no prewarm.
+          if (!(err instanceof PrewarmLostError)) throw err;
+        }
       }
       await this.cleanWarm();
       await this.freshExecutor().prepare(signal);

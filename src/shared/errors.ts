@@ -48,7 +48,9 @@ export type ErrorCode =
   // artifacts and cache (berth exec's local store)
   | 'artifacts_error'
   // archives (artifacts and cache): unsafe, corrupt or unwritable
-  | 'archive_error';
+  | 'archive_error'
+  // a job prepared ahead of its turn (berth exec) whose container was removed or stopped from outside
+  | 'prewarm_lost';
 
 /**
  * The one base error of berth. Every error that reaches a user carries a stable `code`,

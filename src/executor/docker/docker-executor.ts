@@ -30,6 +30,7 @@ import type { DockerSettings } from './docker-settings.js';
 import type { Executor, ScriptStage, StageResult } from '../executor.js';
 import type { ImagePuller, PulledImage, PullRequest } from '../image-puller.js';
 import { Labeller } from './labeller.js';
+import { PrewarmLostError } from './prewarm-lost-error.js';
 import type { OwnContainer, OwnContainerFinder } from './own-container.js';
 import { ResourceTracker } from './resource-tracker.js';
 import type { RunnerIdentity } from '../runner-identity.js';
@@ -109,11 +110,27 @@ export class DockerExecutor implements Executor {
 
   async prepare(signal: AbortSignal): Promise<void> {
     if (this.held) {
+      await this.checkPrewarmed(signal);
       this.log.raw(this.held);
       this.held = null;
       return;
     }
     await this.prepareInto(this.log, signal);
+  }
+
+  /**
+   * At the job's turn, the prewarmed build container must still be as prewarm() left it: there,
+   * and running (its shell waiting) when it was started early, else not started. Throws
+   * PrewarmLostError otherwise (the caller removes the rest and prepares afresh).
+   */
+  private async checkPrewarmed(signal: AbortSignal): Promise<void> {
+    const id = this.buildContainer;
+    // The early start may still be on its way: wait for it (a start that failed counts as lost).
+    const launched = this.launched ? await this.launched.then(() => true, () => false) : null;
+    const info = id && launched !== false ? await this.deps.engine.inspectContainer(id, signal) : null;
+    const want = launched ? 'running' : 'created';
+    const state = launched === false ? 'not started' : info ? info.state.status : 'gone';
+    if (state !== want) throw new PrewarmLostError(this.labeller.name('build'), state);
   }
 
   /** The job has no service: prewarm() would start nothing (a service container is a process of the job). */
