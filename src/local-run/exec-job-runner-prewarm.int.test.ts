@@ -75,6 +75,7 @@ async function makeRunner(puller: ImagePuller, names: string[]): Promise<{ runne
     artifacts: await LocalArtifactStore.open(dir),
     cache: null,
     commandLineKeys: new Set(),
+    firstRetryId: 100,
   });
   runners.push(runner);
   return { runner, text: () => text };

@@ -33,6 +33,7 @@ import { DeferredByteWriter } from './deferred-byte-writer.js';
 import { PrewarmedExecutor, type Prewarm } from './prewarmed-executor.js';
 import { OutputLimitWriter } from './output-limit-writer.js';
 import { PlainFileLog } from './plain-file-log.js';
+import { withJobId } from './retry-job-id.js';
 import type { JobLogFiles } from './job-log-files.js';
 import { TerminalJobLog } from './terminal-log.js';
 
@@ -66,6 +67,8 @@ export interface ExecJobRunnerOptions {
   artifactProducers?: ReadonlySet<string>;
   /** Where a problem outside any job's log goes (removing a prewarmed container of a job that did not run). */
   warn?: (text: string) => void;
+  /** The id the first job run again by `retry:` gets, then the next: above every id of the pipeline (GitLab makes a retry a new job). */
+  firstRetryId: number;
 }
 
 /** A job prepared before its turn, with the log its prepare wrote to (kept until the job runs). */
@@ -87,6 +90,7 @@ export class ExecJobRunner implements Prewarmer {
   private readonly preparing = new Set<Promise<void>>();
 
   constructor(private readonly opts: ExecJobRunnerOptions) {
+    this.nextRetryId = opts.firstRetryId;
     this.identity = {
       name: 'berth-exec',
       shortToken: 'exec',
@@ -105,6 +109,7 @@ export class ExecJobRunner implements Prewarmer {
   }
 
   private readonly ranThisTime = new Set<string>();
+  private nextRetryId: number;
   /** Per job, its log file and where its last run begins in it (for `coverage:`). */
   private readonly lastRuns = new Map<string, { path: string; start: number }>();
 
@@ -130,7 +135,8 @@ export class ExecJobRunner implements Prewarmer {
     const opening = opts.logs.open(job.name, retry > 0);
     opening.catch(() => undefined);
     const received = await this.receivedArtifacts(job.spec);
-    const spec = this.specOf(job, received.dependencies, received.dotenv);
+    const first = this.specOf(job, received.dependencies, received.dotenv);
+    const spec = retry > 0 ? withJobId(first, this.nextRetryId++) : first;
     let file: PlainFileLog;
     try {
       file = await opening;

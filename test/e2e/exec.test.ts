@@ -148,6 +148,7 @@ flaky:
   retry: 2
   cache: { key: flaky, paths: [state/], when: always }
   script:
+    - echo "job id $CI_JOB_ID at \${CI_JOB_URL##*/-/}"
     - test -e state/failed-once && echo "second run passes" && exit 0
     - mkdir -p state && touch state/failed-once && exit 7
 after:
@@ -161,6 +162,8 @@ after:
     expect(res.stdout).toContain('flaky | ERROR: Job failed: exit code 7');
     expect(res.stdout).toContain('flaky | Retrying the job after its failure (retry 1 of 2, retry:max)');
     expect(res.stdout).toContain('second run passes');
+    // A retry is a new job for GitLab: a new id above the pipeline's (flaky 1, after 2).
+    expect(res.stdout).toMatch(/flaky \| job id 1 at jobs\/1\n[^]*flaky \| job id 3 at jobs\/3\n/);
     expect(res.stdout).toContain('after ran');
     expect(res.stdout).toMatch(/^PASS\s+flaky\s+stage test, retried 1 time, /m);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { jobs: { name: string; retries: number }[] };
