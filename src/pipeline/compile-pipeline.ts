@@ -39,6 +39,7 @@ import { expandParallelJobs } from './plan/parallel-jobs.js';
 import { checkDependencies, jobDependencies, type PlannedJob } from './plan/job-dependencies.js';
 import { cacheSpecs } from './plan/cache-specs.js';
 import { CacheKeyFiles } from './project/cache-key-files.js';
+import { EDGE_ONLY_MESSAGE, onlyEdgeStages } from './plan/edge-stages.js';
 
 /** Variables of all jobs together (each job's own list counted), as the YAML alias limit bounds values. */
 export const MAX_PIPELINE_VARIABLES = 2_000_000;
@@ -157,6 +158,12 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     }, warnings.add);
     if (decision.included) planned.push({ job, decision });
     else pipeline.skipped.push(skippedJob(job, decision.reason));
+  }
+  if (onlyEdgeStages(planned.map((p) => p.job.stage), collected.skipped.map((s) => collected.stageOf.get(s.name)))) {
+    warnings.add(`every job left in this pipeline is in the .pre or .post stage, so GitLab would not create it ("${EDGE_ONLY_MESSAGE}"); a pipeline needs a job in another stage`);
+    pipeline.skipped.push(...planned.map((p) => skippedJob(p.job, 'only .pre/.post jobs are left, and GitLab does not create such a pipeline')));
+    pipeline.warnings = warnings.toArray();
+    return pipeline;
   }
 
   const included = new Set(planned.map((p) => p.job.name));

@@ -201,3 +201,32 @@ job:
     expect(variableMap(p, 'job')).toMatchObject({ ENV: 'production', KEEP: 'g' });
   });
 });
+
+describe('a pipeline of .pre and .post jobs only', () => {
+  it('is not created, as GitLab does not create it', async () => {
+    const p = await projects.compile('first: {stage: .pre, script: x}\nlast: {stage: .post, script: x}\n');
+    expect(p.jobs).toEqual([]);
+    expect(p.warnings).toEqual([expect.stringMatching(/^every job left in this pipeline is in the \.pre or \.post stage, so GitLab would not create it \("Pipeline will not run for the selected trigger\./)]);
+    expect(p.skipped).toMatchObject([
+      { name: 'first', stage: '.pre', reason: 'only .pre/.post jobs are left, and GitLab does not create such a pipeline' },
+      { name: 'last', stage: '.post' },
+    ]);
+  });
+
+  it('counts the jobs rules keep: a job of another stage left out by its rules does not count', async () => {
+    const p = await projects.compile('first: {stage: .pre, script: x}\nbuild: {stage: build, script: x, rules: [{if: $CI_COMMIT_TAG}]}\n');
+    expect(p.jobs).toEqual([]);
+    expect(p.skipped.map((s) => s.name)).toEqual(['build', 'first']);
+  });
+
+  it('runs when a job of another stage is kept, even a manual one', async () => {
+    const p = await projects.compile('first: {stage: .pre, script: x}\ndeploy: {stage: deploy, script: x, when: manual}\n');
+    expect(jobNames(p)).toEqual(['first', 'deploy']);
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('runs when a job berth cannot plan (a trigger) sits in another stage, as GitLab may keep it', async () => {
+    const p = await projects.compile('first: {stage: .pre, script: x}\nchild: {stage: test, trigger: {include: child.yml}}\n');
+    expect(jobNames(p)).toEqual(['first']);
+  });
+});
