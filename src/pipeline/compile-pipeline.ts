@@ -16,7 +16,7 @@ import { collectJobs } from './plan/job-collector.js';
 import type { JobConfig } from './keywords/job-config.js';
 import { decideInclusion } from './rules/job-inclusion.js';
 import { buildJobSpec } from './plan/job-spec-builder.js';
-import { findGitRoot, readLocalGitInfo } from './project/local-git.js';
+import { findGitRoot, readLocalGitInfo, ZERO_SHA } from './project/local-git.js';
 import { checkNeedsAcyclic, checkNeedsDefined, resolvePipelineNeeds } from './plan/needs-validation.js';
 import type { CompileOptions, ParallelOrigin, Pipeline, PipelineJob, SkippedJob } from './pipeline.js';
 import { toJsRegExp } from './keywords/coverage-config.js';
@@ -25,7 +25,7 @@ import { environmentVariables } from './project/environment-variables.js';
 import { resolveReferences } from './load/reference-resolver.js';
 import type { RuleContext } from './rules/rules.js';
 import { SkippedIncludes } from './load/skipped-includes.js';
-import { ExternalIncludes } from './load/external-includes.js';
+import { ExternalIncludes, includeProjectMap } from './load/external-includes.js';
 import { DEFAULT_YAML_LIMITS } from './load/yaml-converter.js';
 import { gitServerUrl } from './project/git-remote.js';
 import { configError, SourcePositions } from './load/source-positions.js';
@@ -95,6 +95,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     main,
     external: new ExternalIncludes({
       ...opts.includes,
+      projects: includeProjectMap(opts.includes?.projects, git.isRepo && git.sha !== ZERO_SHA ? { path: project.path, root } : null),
       maxBytes: DEFAULT_YAML_LIMITS.maxBytes,
       serverUrl: git.remoteUrl ? gitServerUrl(git.remoteUrl) : null,
       warn: warnings.add,

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../../test/support/git-http-server.js';
 import { jobNames, ProjectFactory, variableMap } from '../../test/support/project-factory.js';
+import { compilePipeline } from './compile-pipeline.js';
 
 const git = (cwd: string, ...args: string[]) => promisify(execFile)('git', args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
 const projects = new ProjectFactory();
@@ -65,7 +66,7 @@ describe('include:project mapped to a checkout (--include-project)', () => {
 
   it('fails with the file and line of the include for a bad ref, a missing file, an unknown project', async () => {
     expect((await projects.error('job: {script: x}\ninclude:\n  - project: group/lib\n    ref: nope\n    file: ci/build.yml\n', { includes: includes() })).message).toBe(
-      `.gitlab-ci.yml:3: include:project "group/lib": ref "nope" does not exist in ${lib} (mapped with --include-project group/lib=...); check the ref`,
+      `.gitlab-ci.yml:3: include:project "group/lib": ref "nope" does not exist in ${lib} (the local checkout of group/lib); check the ref`,
     );
     expect((await projects.error('include:\n  - project: group/lib\n    file: ci/missing.yml\n', { includes: includes() })).message).toBe(
       `.gitlab-ci.yml:2: include:project "group/lib": ci/missing.yml does not exist in group/lib at the default branch (${lib}); check the file name and the ref`,
@@ -235,4 +236,32 @@ describe('include:project and include:component from the include cache when the 
     expect(jobNames(never)).toEqual(['job']);
     expect(never.warnings.join('\n')).toMatch(/include:project "group\/lib": http:\/\/127\.0\.0\.1:\d+\/group\/lib\.git is not reachable \(.*\); check the network, or map the project with --include-project; it is skipped/);
   }, 60_000);
+});
+
+describe('include:component and include:project of the project itself', () => {
+  const component = 'spec:\n  inputs:\n    stage: {default: test}\n---\ndeploy-from-component:\n  stage: $[[ inputs.stage ]]\n  script: committed\n';
+
+  async function ownRepo(name: string, ci: string): Promise<string> {
+    const dir = await repo(join(tmp, name), [{ files: { '.gitlab-ci.yml': ci, 'templates/deploy.yml': component, 'ci/jobs.yml': 'own-job: {script: o}\n' } }]);
+    await git(dir, 'remote', 'add', 'origin', 'git@gitlab.example.invalid:group/own.git');
+    return dir;
+  }
+
+  it('reads its own component at $CI_COMMIT_SHA from this repository (committed content), offline and without a fetch', async () => {
+    const dir = await ownRepo('own-component', 'include:\n  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/deploy@$CI_COMMIT_SHA\n    inputs: {stage: deploy}\n');
+    // Not committed: GitLab reads the component at the commit, not what the working tree holds.
+    await writeFile(join(dir, 'templates/deploy.yml'), 'changed-in-tree: {script: x}\n');
+    const p = await compilePipeline({ cwd: dir, includes: { cacheDir: join(tmp, 'own-cache'), offline: true } });
+    expect(p.warnings).toEqual([]);
+    expect(p.jobs.map((j) => [j.name, j.stage, j.spec.steps[0]!.script])).toEqual([['deploy-from-component', 'deploy', ['committed']]]);
+  });
+
+  it('reads an include:project of itself from this repository; a --include-project mapping of the same path wins', async () => {
+    const dir = await ownRepo('own-project', 'include:\n  - project: group/own\n    file: ci/jobs.yml\n');
+    const own = await compilePipeline({ cwd: dir, includes: { cacheDir: join(tmp, 'own-cache'), offline: true } });
+    expect(jobNames(own)).toEqual(['own-job']);
+    const other = await repo(join(tmp, 'own-elsewhere'), [{ files: { 'ci/jobs.yml': 'mapped-job: {script: m}\n' } }]);
+    const mapped = await compilePipeline({ cwd: dir, includes: { cacheDir: join(tmp, 'own-cache'), offline: true, projects: { 'group/own': other } } });
+    expect(jobNames(mapped)).toEqual(['mapped-job']);
+  });
 });

@@ -22,6 +22,17 @@ export interface ExternalIncludeOptions {
   offline?: boolean;
 }
 
+/**
+ * The projects read from local checkouts: those mapped with `--include-project`, and this
+ * repository for its own project path (`own`, null when there is no commit to read). GitLab
+ * reads an `include:project` of the project itself, and its own components at `$CI_COMMIT_SHA`
+ * (the documented way to test a component), from the same repository; without this, berth
+ * fetched them from the server, or skipped them with no remote. A mapping given by the user wins.
+ */
+export function includeProjectMap(mapped: Readonly<Record<string, string>> | undefined, own: { path: string; root: string } | null): Record<string, string> {
+  return { ...(own ? { [own.path]: own.root } : {}), ...mapped };
+}
+
 export class ExternalIncludes {
   readonly projects: ProjectIncludes;
   private readonly cache: IncludeCache;

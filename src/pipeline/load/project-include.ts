@@ -121,7 +121,7 @@ export class ProjectIncludes {
     const checkout = this.opts.projectMap.get(project);
     if (checkout) {
       const sha = await runHostGit(checkout, ['rev-parse', '--verify', '--quiet', `${ref ?? 'HEAD'}^{commit}`]).catch(() => null);
-      if (sha === null) fail(`ref "${ref ?? 'HEAD'}" does not exist in ${checkout} (mapped with --include-project ${project}=...); check the ref`);
+      if (sha === null) fail(`ref "${ref ?? 'HEAD'}" does not exist in ${checkout} (the local checkout of ${project}); check the ref`);
       return { gitDir: checkout, sha: sha.trim(), origin: checkout };
     }
     const url = this.projectUrl(project, where, what);
