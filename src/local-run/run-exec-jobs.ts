@@ -28,6 +28,7 @@ import { LocalArtifactStore } from './local-artifact-store.js';
 import { openLocalCache } from './local-cache.js';
 import { sweepExecLeftovers } from './exec-sweeper.js';
 import { formatSweepFailure } from '../engine/sweep-labelled.js';
+import { stopWhenOutputCloses } from './closed-output.js';
 
 /** What run-exec.ts has already worked out: the repository, its git facts, the compiled pipeline. */
 export interface CompiledExec {
@@ -84,6 +85,8 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
   const cancel = new AbortController();
   const abort = new AbortController();
   const removeSignals = installSignals(cancel, abort, out);
+  // A reader that quits (`berth exec | head`) stops the jobs as Ctrl-C does, instead of a crash that leaves them behind.
+  const removeClosedOutput = stopWhenOutputCloses([...new Set([out, process.stdout, process.stderr])], () => cancel.abort());
   const sweep = sweepExecLeftovers(engine).then(
     (report) => {
       for (const f of report.failed) process.stderr.write(`berth: warning: could not remove what an earlier berth exec left: ${formatSweepFailure(f)}\n`);
@@ -146,6 +149,7 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     await runner.drain();
     await sweep;
     removeSignals();
+    removeClosedOutput();
   }
 }
 

@@ -257,6 +257,27 @@ job:
     expect(await leftoversOf(res.pid)).toEqual(NO_LEFTOVERS);
   });
 
+  it('when its reader goes away (berth exec | head), stops the job as Ctrl-C does instead of crashing, and leaves nothing behind', async () => {
+    const dir = repo({
+      '.gitlab-ci.yml': `
+job:
+  image: berth-test/bash:latest
+  script: ['echo started; for i in $(seq 1 120); do echo "line $i"; sleep 1; done']
+  after_script: ['echo "after status=$CI_JOB_STATUS"']
+`,
+    });
+    const run = startBerth(['exec', '--cwd', dir]);
+    await run.waitFor(/job\s+\| started/);
+    run.child.stdout!.destroy(); // the pipe's read end closes: berth's next write fails with EPIPE
+    const res = await run.result;
+    expect(res.stderr).not.toMatch(/EPIPE|Unhandled 'error' event/);
+    expect(res.code).toBe(1);
+    expect(await leftoversOf(res.pid)).toEqual(NO_LEFTOVERS);
+    const log = readFileSync(join(dir, '.berth', 'logs', 'job.log'), 'utf8');
+    expect(log).toContain('after status=canceled');
+    expect(log).toContain('ERROR: Job failed: canceled');
+  });
+
   it('on a second Ctrl-C aborts at once without after_script, and leaves nothing behind', async () => {
     const dir = repo({
       '.gitlab-ci.yml': `
