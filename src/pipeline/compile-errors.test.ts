@@ -29,6 +29,15 @@ describe('configuration errors name file and line', () => {
     ['x:\n  script: s\n  retry: 5', '.gitlab-ci.yml:3: job "x": retry must be 0, 1 or 2, or a map with max, when and exit_codes'],
     ['stages: [a, 1]\nx: {script: s}', '.gitlab-ci.yml:1: stages must be a list of strings'],
     ['x:\n  script: s\n  inherit: {defaults: false}', '.gitlab-ci.yml:3: job "x": inherit has unknown key "defaults" (allowed: default, variables)'],
+    // GitLab's Processable: a job's variables take value and expand; description and options are global only.
+    ['x:\n  script: s\n  variables:\n    V: {value: a, description: d}', '.gitlab-ci.yml:4: job "x": variable "V": description is only allowed in the global variables (here: value, expand)'],
+    ['x:\n  script: s\n  variables:\n    V: {value: a, options: [a, b]}', '.gitlab-ci.yml:4: job "x": variable "V": options is only allowed in the global variables (here: value, expand)'],
+    // GitLab's Entry::Job and Processable: start_in only with when: delayed, at most 1 week, never beside rules.
+    ['x:\n  script: s\n  start_in: 5 minutes', '.gitlab-ci.yml:3: job "x": start_in is only for when: delayed; remove it or add when: delayed'],
+    ['x:\n  script: s\n  when: delayed\n  start_in: 5 minutes\n  rules: [{if: $CI}]', '.gitlab-ci.yml:4: job "x": start_in may not be used with rules; put it in the rule that says when: delayed'],
+    ['x:\n  script: s\n  when: delayed', '.gitlab-ci.yml:3: job "x": when: delayed needs start_in, a duration such as "30 minutes" or "1 day"'],
+    ['x:\n  script: s\n  when: delayed\n  start_in: later', '.gitlab-ci.yml:4: job "x": when: delayed needs start_in, a duration such as "30 minutes" or "1 day" (not "later")'],
+    ['x:\n  script: s\n  when: delayed\n  start_in: 8 days', '.gitlab-ci.yml:4: job "x": start_in "8 days" is more than 1 week, the most GitLab allows'],
   ])('%j', async (yaml, message) => {
     const err = await projects.error(`${yaml}\n`);
     expect(err.message).toBe(message);

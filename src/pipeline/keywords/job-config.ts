@@ -22,7 +22,8 @@ import { JOB_RULES, parseRules, type RuleConfig } from '../rules/rules.js';
 import { parseScript } from './script-config.js';
 import { closeMatches } from '../plan/select-jobs.js';
 import { configError, locationPrefix, type SourcePositions, type Where } from '../load/source-positions.js';
-import { parseVariables, type ConfigVariable } from './variables-config.js';
+import { JOB_VARIABLE_KEYS, parseVariables, type ConfigVariable } from './variables-config.js';
+import { checkStartIn } from './start-in.js';
 import { isMap, type YamlMap, type YamlValue } from '../load/yaml-value.js';
 
 export type JobWhen = 'on_success' | 'on_failure' | 'always' | 'manual' | 'delayed' | 'never';
@@ -93,6 +94,7 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
   if (rules && (job.only !== undefined || job.except !== undefined)) {
     throw configError(at('rules'), `${owner}: rules cannot be used together with only/except; keep one of them`, 'rules');
   }
+  checkStartIn(job, owner, rules !== null, at);
   const needs = parseNeeds(job.needs, owner, positions, at('needs'), warn);
   const dependencies = parseDependencies(job.dependencies, owner, at('dependencies'));
   checkDependenciesNeeded(dependencies, needs, owner, at('dependencies'));
@@ -106,7 +108,7 @@ export function parseJob(name: string, job: YamlMap, where: Where | undefined, p
     afterScript: parseScript(job.after_script, owner, 'after_script', at('after_script')),
     image: parseImage(job.image, owner, positions, at('image')),
     services: parseServices(job.services, owner, positions, at('services')),
-    variables: parseVariables(job.variables, owner, positions, at('variables')),
+    variables: parseVariables(job.variables, owner, positions, at('variables'), JOB_VARIABLE_KEYS),
     inherit: parseInherit(job.inherit, owner, positions, at('inherit')),
     when: parseWhen(job.when, owner, at('when'), warn),
     allowFailure: job.allow_failure === undefined || job.allow_failure === null ? null : parseAllowFailure(job.allow_failure, owner, positions, at('allow_failure')),

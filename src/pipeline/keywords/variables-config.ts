@@ -13,13 +13,16 @@ export interface ConfigVariable {
 }
 
 const MAP_FORM_KEYS = ['value', 'description', 'options', 'expand'];
+/** GitLab's Processable (a job's variables: allowed_value_data value, expand): description and options are for global variables. */
+export const JOB_VARIABLE_KEYS: readonly string[] = ['value', 'expand'];
 
-/** `owner` names the place in messages, e.g. `job "build"` or `global variables`. */
+/** `owner` names the place in messages, e.g. `job "build"` or `global variables`; `mapKeys`: the keys of the map form allowed there. */
 export function parseVariables(
   value: YamlValue | undefined,
   owner: string,
   positions: SourcePositions,
   where: Where | undefined,
+  mapKeys: readonly string[] = MAP_FORM_KEYS,
 ): ConfigVariable[] {
   if (value === undefined || value === null) return [];
   if (!isMap(value)) throw configError(where, `${owner}: variables must be a map of KEY: value, not ${describeType(value)}`, 'variables');
@@ -30,7 +33,7 @@ export function parseVariables(
       throw configError(at, `${owner}: variable name "${key}" may only contain letters, digits and _`, 'variables');
     }
     if (isMap(v)) {
-      out.push(mapForm(key, v, owner, positions, at));
+      out.push(mapForm(key, v, owner, positions, at, mapKeys));
       continue;
     }
     out.push({ key, value: scalarText(v, `${owner}: variable "${key}"`, at), raw: false });
@@ -38,10 +41,13 @@ export function parseVariables(
   return out;
 }
 
-function mapForm(key: string, v: Record<string, YamlValue>, owner: string, positions: SourcePositions, at: Where | undefined): ConfigVariable {
+function mapForm(key: string, v: Record<string, YamlValue>, owner: string, positions: SourcePositions, at: Where | undefined, mapKeys: readonly string[]): ConfigVariable {
   for (const k of Object.keys(v)) {
-    if (!MAP_FORM_KEYS.includes(k)) {
-      throw configError(positions.key(v, k), `${owner}: variable "${key}" has unknown key "${k}" (allowed: ${MAP_FORM_KEYS.join(', ')})`, 'variables');
+    if (MAP_FORM_KEYS.includes(k) && !mapKeys.includes(k)) {
+      throw configError(positions.key(v, k), `${owner}: variable "${key}": ${k} is only allowed in the global variables (here: ${mapKeys.join(', ')})`, 'variables');
+    }
+    if (!mapKeys.includes(k)) {
+      throw configError(positions.key(v, k), `${owner}: variable "${key}" has unknown key "${k}" (allowed: ${mapKeys.join(', ')})`, 'variables');
     }
   }
   const valueAt = positions.key(v, 'value') ?? at;
