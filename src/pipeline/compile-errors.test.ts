@@ -38,6 +38,12 @@ describe('configuration errors name file and line', () => {
     ['x:\n  script: s\n  when: delayed', '.gitlab-ci.yml:3: job "x": when: delayed needs start_in, a duration such as "30 minutes" or "1 day"'],
     ['x:\n  script: s\n  when: delayed\n  start_in: later', '.gitlab-ci.yml:4: job "x": when: delayed needs start_in, a duration such as "30 minutes" or "1 day" (not "later")'],
     ['x:\n  script: s\n  when: delayed\n  start_in: 8 days', '.gitlab-ci.yml:4: job "x": start_in "8 days" is more than 1 week, the most GitLab allows'],
+    // GitLab's Processable and Job check keys berth ignores locally, and the two kinds of job.
+    ['x:\n  script: s\n  trigger: group/other', '.gitlab-ci.yml:3: job "x": script and trigger cannot be used together (a trigger job starts a downstream pipeline; it has no script or run)'],
+    ['x:\n  run: [{name: a, script: s}]\n  trigger: group/other', '.gitlab-ci.yml:3: job "x": run and trigger cannot be used together (a trigger job starts a downstream pipeline; it has no script or run)'],
+    ['x:\n  script: s\n  resource_group: [prod]', '.gitlab-ci.yml:3: job "x": resource_group must be a string, not a list'],
+    ['x:\n  script: s\n  interruptible: maybe', '.gitlab-ci.yml:3: job "x": interruptible must be true or false, not a string'],
+    [`${'j'.repeat(256)}:\n  script: s`, `.gitlab-ci.yml:1: job "${'j'.repeat(60)}…": the job name has 256 characters; GitLab allows at most 255`],
   ])('%j', async (yaml, message) => {
     const err = await projects.error(`${yaml}\n`);
     expect(err.message).toBe(message);

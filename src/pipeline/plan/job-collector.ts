@@ -14,6 +14,7 @@ import type { SkippedIncludes } from '../load/skipped-includes.js';
 import { checkJobStage } from '../keywords/stages.js';
 import { configError, locationPrefix, type SourcePositions } from '../load/source-positions.js';
 import { describeType, isMap, type YamlMap } from '../load/yaml-value.js';
+import { checkJobShape } from '../keywords/ignored-keys.js';
 
 export interface CollectedJobs {
   /** Runnable jobs, in file order. */
@@ -39,6 +40,7 @@ export function collectJobs(
     if (!isMap(value)) {
       throw configError(where, `job "${name}" must be a map of job keywords, not ${describeType(value)} (hide templates with a leading dot: ".${name}")`);
     }
+    checkJobShape(name, value, where, positions);
     const kind = value.trigger !== undefined ? 'trigger (downstream pipelines)' : value.script === undefined && value.run !== undefined ? 'run (CI/CD steps)' : null;
     const partial = !kind && value.script === undefined && skippedIncludes?.any;
     if (kind || partial) {
