@@ -40,6 +40,7 @@ import { checkDependencies, jobDependencies, type PlannedJob } from './plan/job-
 import { cacheSpecs } from './plan/cache-specs.js';
 import { CacheKeyFiles } from './project/cache-key-files.js';
 import { EDGE_ONLY_MESSAGE, onlyEdgeStages } from './plan/edge-stages.js';
+import { checkOnStopJobs } from './plan/on-stop-check.js';
 
 /** Variables of all jobs together (each job's own list counted), as the YAML alias limit bounds values. */
 export const MAX_PIPELINE_VARIABLES = 2_000_000;
@@ -113,6 +114,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const collected = expandParallelJobs(collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes));
   const forgivenNeeds = checkNeedsDefined(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
   checkDependencies(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
+  checkOnStopJobs(collected.jobs, new Set(collected.skipped.map((s) => s.name)), skippedIncludes, warnings.add);
 
   const skippedJob = (job: JobConfig, reason: string): SkippedJob => ({ name: job.name, reason, stage: job.stage, parallel: parallelOrigin(job) });
   const pipeline: Pipeline = {

@@ -82,3 +82,27 @@ describe('environmentSlug (Gitlab::Slug::Environment), GitLab\'s own table with 
     expect(['review/x', 'qa', 'pre-prod', 'prd', 'live-eu', 'canary'].map(guessTier)).toEqual(['development', 'testing', 'staging', 'production', 'production', 'other']);
   });
 });
+
+describe('environment:on_stop (GitLab YamlProcessor validate_on_stop_job!)', () => {
+  const review = 'review:\n  script: x\n  environment: {name: review/$CI_COMMIT_REF_SLUG, on_stop: stop}\n';
+
+  it('accepts a stop job with the same environment name (as written) and action: stop, even one rules leave out', async () => {
+    const p = await projects.compile(`${review}stop:\n  script: x\n  environment: {name: review/$CI_COMMIT_REF_SLUG, action: stop}\n  rules: [{when: never}]\n`);
+    expect(p.jobs.map((j) => j.name)).toEqual(['review']);
+  });
+
+  it.each([
+    ['', 'is not defined'],
+    ['stop: {script: x}\n', 'does not have environment defined'],
+    ['stop: {script: x, environment: {name: review, action: stop}}\n', 'has a different environment name ("review", not "review/$CI_COMMIT_REF_SLUG")'],
+    ['stop: {script: x, environment: {name: review/$CI_COMMIT_REF_SLUG}}\n', 'needs to have action stop defined'],
+  ])('refuses %j: on_stop job "stop" %s', async (stop, problem) => {
+    const err = await projects.error(`${review}${stop}`);
+    expect(err.message).toBe(`.gitlab-ci.yml:3: job "review": environment:on_stop job "stop" ${problem}`);
+  });
+
+  it('does not check a stop job berth cannot read (a trigger job)', async () => {
+    const p = await projects.compile(`${review}stop: {trigger: group/other}\n`);
+    expect(p.jobs.map((j) => j.name)).toEqual(['review']);
+  });
+});

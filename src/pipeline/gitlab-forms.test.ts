@@ -62,8 +62,13 @@ deploy:
   resource_group: production
   script: deploy
   release: {tag_name: v1, description: x}
+stop:
+  stage: deploy
+  environment: {name: review/$CI_COMMIT_REF_SLUG, action: stop}
+  when: manual
+  script: stop
 `);
-    expect(p.jobs.map((j) => j.name)).toEqual(['build', 'test', 'deploy']);
+    expect(p.jobs.map((j) => j.name)).toEqual(['build', 'test', 'deploy', 'stop']);
     expect(variableMap(p, 'build')).toMatchObject({ FF_TIMESTAMPS: 'true', DEPLOY_ENV: 'staging', RATIO: '1.5', UNSET: '', RULE_FLAG: 'false', FROM_WORKFLOW: 'true' });
     expect(p.jobs[0]!.spec.services.find((s) => s.name === 'postgres:16')?.variables).toContainEqual({ key: 'FLAG', value: 'true' });
   });

@@ -14,6 +14,8 @@ export interface EnvironmentConfig {
   url: string | null;
   action: 'start' | 'prepare' | 'stop' | 'verify' | 'access';
   tier: 'production' | 'staging' | 'testing' | 'development' | 'other' | null;
+  /** The job that stops this environment (`on_stop`), as written; null without one. */
+  onStop?: { job: string; where: Where | undefined } | null;
 }
 
 const KEYS = ['name', 'url', 'action', 'deployment_tier', 'on_stop', 'auto_stop_in', 'kubernetes'];
@@ -43,6 +45,9 @@ export function parseEnvironment(value: YamlValue | undefined, owner: string, po
       url: value.url === undefined ? null : expectString(value.url, `${what}:url`, at('url'), 'environment'),
       action: action as EnvironmentConfig['action'],
       tier: tier as EnvironmentConfig['tier'],
+      onStop: value.on_stop === undefined || value.on_stop === null
+        ? null
+        : { job: expectString(value.on_stop, `${what}:on_stop`, at('on_stop'), 'environment'), where: at('on_stop') },
     },
     what,
     where,
