@@ -127,7 +127,7 @@ include:
     rules:
       - if: '"$[[ inputs.flag ]]" == "true"'
 build: {stage: build, script: [make]}
-`, { files: { 'ci/job.yml': 'spec:\n  inputs:\n    name: {}\n    stage: {default: test}\n    needs: {default: []}\n---\n$[[ inputs.name ]]-tests:\n  stage: $[[ inputs.stage ]]\n  needs: $[[ inputs.needs ]]\n  script:\n    - echo $[[ inputs.name ]]\n' } });
+`, { files: { 'ci/job.yml': 'spec:\n  inputs:\n    name: {}\n    stage: {default: test}\n    needs: {type: array, default: []}\n---\n$[[ inputs.name ]]-tests:\n  stage: $[[ inputs.stage ]]\n  needs: $[[ inputs.needs ]]\n  script:\n    - echo $[[ inputs.name ]]\n' } });
     expect(p.jobs.map((j) => [j.name, j.stage, j.needs])).toEqual([['unit-tests', 'test', [{ job: 'build', optional: false }]], ['build', 'build', null]]);
     expect(p.jobs[0]!.spec.steps[0]!.script).toEqual(['echo unit']);
   });
@@ -140,6 +140,20 @@ build: {stage: build, script: [make]}
     expect((await projects.error('include:\n  - local: ci/job.yml\n    inputs: {name: a, other: b}\n', { files })).message).toBe(
       '.gitlab-ci.yml:2: input "other" is not declared in the spec:inputs of the included file',
     );
+  });
+
+  it('checks each value, given or default, against the input\'s type, options and regex, as GitLab does', async () => {
+    const spec = 'spec:\n  inputs:\n    n: {type: number, default: 1}\n    env: {options: [dev, staging], default: dev}\n    tag: {regex: ^v\\d+$, default: v1}\n    flag: {type: boolean, default: true}\n---\njob:\n  script: echo $[[ inputs.n ]] $[[ inputs.env ]] $[[ inputs.tag ]] $[[ inputs.flag ]]\n';
+    const files = { 'ci/job.yml': spec };
+    const ok = await projects.compile('include:\n  - local: ci/job.yml\n    inputs: {n: 3, env: staging, tag: v2, flag: false}\n', { files });
+    expect(ok.jobs[0]!.spec.steps[0]!.script).toEqual(['echo 3 staging v2 false']);
+    const refused = async (inputs: string) => (await projects.error(`include:\n  - local: ci/job.yml\n    inputs: ${inputs}\n`, { files })).message;
+    expect(await refused('{n: "3"}')).toBe('.gitlab-ci.yml:2: input "n": the value given is a string, not a number');
+    expect(await refused('{env: prod}')).toBe('.gitlab-ci.yml:2: input "env": the value given "prod" is not one of its options ("dev", "staging")');
+    expect(await refused('{tag: latest}')).toBe('.gitlab-ci.yml:2: input "tag": the value given "latest" does not match its regex ^v\\d+$');
+    expect(await refused('{flag: "yes please"}')).toBe('.gitlab-ci.yml:2: input "flag": the value given is a string, not a boolean');
+    const badDefault = await projects.error('include: ci/job.yml\n', { files: { 'ci/job.yml': 'spec:\n  inputs:\n    n: {type: number, default: abc}\n---\njob: {script: x}\n' } });
+    expect(badDefault.message).toBe('ci/job.yml:3: input "n": the default value is a string, not a number');
   });
 
   it('names the included file in errors found there', async () => {

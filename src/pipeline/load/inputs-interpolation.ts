@@ -9,6 +9,7 @@
  */
 import { configError, type SourcePositions, type Where } from './source-positions.js';
 import { describeType, isMap, newMap, type YamlMap, type YamlValue } from './yaml-value.js';
+import { checkInputValue } from './input-spec.js';
 
 const INPUT = /\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(\|[^\]]*)?\]\]/g;
 
@@ -38,7 +39,9 @@ function inputValues(source: InputsSource, positions: SourcePositions): Map<stri
     if (given === undefined && fallback === undefined) {
       throw configError(source.givenWhere ?? positions.key(declared!, name), `input "${name}" is required (spec:inputs gives it no default); pass it with include:inputs`, 'inputs');
     }
-    values.set(name, given !== undefined ? given! : fallback!);
+    const value = given !== undefined ? given! : fallback!;
+    checkInputValue(name, def, value, given !== undefined ? 'given' : 'default', given !== undefined ? source.givenWhere : positions.key(declared!, name));
+    values.set(name, value);
   }
   for (const name of Object.keys(source.given ?? {})) {
     if (!values.has(name)) {
