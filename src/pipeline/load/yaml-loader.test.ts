@@ -64,6 +64,11 @@ describe('parseYamlText', () => {
     expect({ ...value }).toEqual({ a: true, b: true, c: 8, d: 90, e: 'on' });
   });
 
+  it('reads an exponent as Psych does: only with a dot and a sign (1.5e+3); e2, 1e3 and 1.5e3 stay strings', () => {
+    const { value } = parse('e2: a\nb: 1e3\nc: 1.5e3\nd: 1.5e+3\ne: -2.0E-2\n');
+    expect({ ...value }).toEqual({ e2: 'a', b: '1e3', c: '1.5e3', d: 1500, e: -0.02 });
+  });
+
   it('marks integral floats so variables print them as Ruby does', () => {
     const { value, positions } = parse('a: 1.0\nb: 1\nc: 1.5\n');
     expect(positions.key(value, 'a')?.float).toBe(true);

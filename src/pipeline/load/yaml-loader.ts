@@ -3,7 +3,7 @@
  * Syntax errors and oversized files are InputErrors naming file, line and column. A key
  * written twice in one map is a warning and the last one wins, as with GitLab's YAML parser.
  */
-import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { LineCounter, parseAllDocuments, type Document, type ScalarTag, type Tags, type YAMLError } from 'yaml';
 import { indentFlowEnds } from './indent-flow-ends.js';
 import { FsGuardError, readRegularFile } from '../../fs-guard/index.js';
 import { InputError } from '../../shared/errors.js';
@@ -20,6 +20,16 @@ export interface LoadedYaml {
 }
 
 const REFERENCE_TAG = { tag: '!reference', collection: 'seq' as const, default: false, resolve: (seq: unknown) => seq };
+/**
+ * Psych's float with an exponent (ScalarScanner FLOAT, YAML 1.1): a dot and a signed exponent
+ * (`1.5e+3`). The yaml package's YAML 1.1 schema also takes `1e3`, `1.5e3` and even `e2` (as
+ * NaN), which Psych, and so GitLab, read as strings: a job named `e2` became "NaN".
+ */
+const PSYCH_FLOAT_EXP = /^[-+]?(?:[0-9][0-9_]*)?\.[0-9]*[eE][-+][0-9]+$/;
+function psychTags(tags: Tags): Tags {
+  const isExpFloat = (t: Tags[number]): t is ScalarTag => typeof t !== 'string' && !t.collection && t.tag === 'tag:yaml.org,2002:float' && t.format === 'EXP';
+  return [...tags.map((t) => (isExpFloat(t) ? { ...t, test: PSYCH_FLOAT_EXP } : t)), REFERENCE_TAG];
+}
 
 export async function loadYamlFile(
   file: string,
@@ -81,7 +91,7 @@ function parseDocuments(text: string): { list: Document.Parsed[]; lineCounter: L
   const docs = parseAllDocuments(text, {
     version: '1.1',
     lineCounter,
-    customTags: [REFERENCE_TAG],
+    customTags: psychTags,
     uniqueKeys: false,
     prettyErrors: true,
   });
