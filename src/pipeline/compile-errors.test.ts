@@ -43,8 +43,8 @@ describe('configuration errors name file and line', () => {
     ['x:\n  run: [{name: a, script: s}]\n  trigger: group/other', '.gitlab-ci.yml:3: job "x": run and trigger cannot be used together (a trigger job starts a downstream pipeline; it has no script or run)'],
     ['x:\n  script: s\n  resource_group: [prod]', '.gitlab-ci.yml:3: job "x": resource_group must be a string, not a list'],
     ['x:\n  script: s\n  interruptible: maybe', '.gitlab-ci.yml:3: job "x": interruptible must be true or false, not a string'],
-    ['x:\n  script: s\n  coverage: Coverage', `.gitlab-ci.yml:3: job "x": coverage must be a regular expression such as '/Coverage: \\d+\\.\\d+%/', not "Coverage"`],
-    ['x:\n  script: s\n  coverage: 5', `.gitlab-ci.yml:3: job "x": coverage must be a regular expression such as '/Coverage: \\d+\\.\\d+%/', not a number`],
+    ['x:\n  script: s\n  coverage: Coverage', `.gitlab-ci.yml:3: job "x": coverage config must be a regular expression with re2 syntax, written between slashes (e.g. '/Coverage: \\d+\\.\\d+%/'), not "Coverage"`],
+    ['x:\n  script: s\n  coverage: 5', `.gitlab-ci.yml:3: job "x": coverage config must be a regular expression with re2 syntax, written between slashes (e.g. '/Coverage: \\d+\\.\\d+%/'), not a number`],
     [`${'j'.repeat(256)}:\n  script: s`, `.gitlab-ci.yml:1: job "${'j'.repeat(60)}…": the job name has 256 characters; GitLab allows at most 255`],
   ])('%j', async (yaml, message) => {
     const err = await projects.error(`${yaml}\n`);

@@ -2,12 +2,10 @@
  * Keys that mean nothing for a local run (IGNORED_JOB_KEYS) are still checked as GitLab's
  * Processable and Job entries check them, so that berth refuses what GitLab refuses:
  * `resource_group` is a string, `interruptible` true or false, and the job's name at most
- * 255 characters; `coverage` (not used by berth yet) is a `/pattern/flags` regular expression
- * (Entry::Coverage). Also a job cannot have both `script` and `trigger`, nor `run` and `trigger`.
+ * 255 characters (`coverage` is checked by coverage-config.ts). Also a job cannot have both `script` and `trigger`, nor `run` and `trigger`.
  */
 import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
 import { describeType, type YamlMap } from '../load/yaml-value.js';
-import { isRubyRegexpSyntax } from '../rules/re2-regexp.js';
 
 export const MAX_JOB_NAME_LENGTH = 255;
 
@@ -25,11 +23,6 @@ export function checkJobShape(name: string, job: YamlMap, where: Where | undefin
   const group = job.resource_group;
   if (group !== undefined && group !== null && typeof group !== 'string') {
     throw configError(at('resource_group'), `${owner}: resource_group must be a string, not ${describeType(group)}`, 'resource_group');
-  }
-  const coverage = job.coverage;
-  if (coverage !== undefined && coverage !== null && (typeof coverage !== 'string' || !isRubyRegexpSyntax(coverage))) {
-    const shown = typeof coverage === 'string' ? JSON.stringify(coverage) : describeType(coverage);
-    throw configError(at('coverage'), `${owner}: coverage must be a regular expression such as '/Coverage: \\d+\\.\\d+%/', not ${shown}`, 'coverage');
   }
   const interruptible = job.interruptible;
   if (interruptible !== undefined && interruptible !== null && typeof interruptible !== 'boolean') {
