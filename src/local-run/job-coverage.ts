@@ -7,13 +7,13 @@
  * search without a figure (GitLab's scan then fails, and it records none).
  *
  * The pattern comes from the repository: a JavaScript regular expression can backtrack for
- * ever (GitLab uses RE2, which cannot), so the scan runs in a `vm` context under a time limit
- * that stops it wherever it is, and only the log's last MAX_LOG_BYTES are read.
+ * ever (GitLab uses RE2, which cannot), so the scan runs under a time limit that stops it
+ * wherever it is (shared/bounded-regexp.ts), and only the log's last MAX_LOG_BYTES are read.
  */
-import { runInNewContext } from 'node:vm';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { errorMessage } from '../shared/errors.js';
+import { RegExpTimeoutError, runWithin } from '../shared/bounded-regexp.js';
 import { toJsRegExp } from '../pipeline/index.js';
 
 /** Time for the scan of one job's log. */
@@ -50,10 +50,10 @@ export function coverageIn(text: string, pattern: string, timeoutMs = COVERAGE_S
   const re = toJsRegExp(pattern);
   if ('error' in re) return { problem: `berth cannot read the coverage regular expression /${pattern}/: ${re.error}` };
   try {
-    const figure: unknown = runInNewContext(SCAN, { text, source: re.source, flags: re.flags }, { timeout: timeoutMs });
+    const figure = runWithin(SCAN, { text, source: re.source, flags: re.flags }, timeoutMs, pattern, text.length);
     return { coverage: typeof figure === 'string' ? Number(figure) : null };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+    if (err instanceof RegExpTimeoutError) {
       return { problem: `the coverage regular expression /${pattern}/ took longer than ${timeoutMs / 1000} s on the job log; no coverage recorded` };
     }
     return { problem: `the coverage regular expression /${pattern}/ failed on the job log: ${errorMessage(err)}` };

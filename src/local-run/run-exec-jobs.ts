@@ -136,7 +136,7 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     for (const c of coverage) {
       const job = report.jobs.find((j) => j.name === c.job);
       if (job) job.coverage = c.coverage;
-      if (c.problem) out.write(`berth: warning: job "${c.job}": ${c.problem}\n`);
+      if (c.problem) process.stderr.write(`berth: warning: job "${c.job}": ${c.problem}\n`);
     }
     const tests = await collectJunitResults(artifacts, ran.map((o) => o.job.name));
     if (tests.length) report.tests = tests.map((t) => ({ job: t.job, ...t.summary, problems: t.problems }));

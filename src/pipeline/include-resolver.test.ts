@@ -156,6 +156,18 @@ build: {stage: build, script: [make]}
     expect(badDefault.message).toBe('ci/job.yml:3: input "n": the default value is a string, not a number');
   });
 
+  it('an input written with no spec is a string input; a regex that backtracks for ever is stopped with an error, not a hang', async () => {
+    const plain = { 'ci/job.yml': 'spec:\n  inputs:\n    website:\n---\njob:\n  script: echo $[[ inputs.website ]]\n' };
+    expect((await projects.error('include:\n  - local: ci/job.yml\n    inputs: {website: 5}\n', { files: plain })).message).toBe(
+      '.gitlab-ci.yml:2: input "website": the value given is a number, not a string',
+    );
+    const runaway = { 'ci/job.yml': `spec:\n  inputs:\n    v: {regex: "^(a+)+$", default: ${'a'.repeat(40)}b}\n---\njob:\n  script: echo $[[ inputs.v ]]\n` };
+    const started = Date.now();
+    const err = await projects.error('include: ci/job.yml\n', { files: runaway });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err.message).toMatch(/^ci\/job\.yml:3: input "v": regex: the regular expression \/\^\(a\+\)\+\$\/ took longer than 1 s on a text of 41 characters and was stopped/);
+  });
+
   it('names the included file in errors found there', async () => {
     const err = await projects.error('include: ci/jobs.yml\n', { files: { 'ci/jobs.yml': 'job:\n  stage: build\n  script: {a: 1}\n' } });
     expect(err.message).toBe('ci/jobs.yml:3: job "job": script must be a string or a list of strings (lists may be nested up to 10 levels)');

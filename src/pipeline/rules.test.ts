@@ -99,6 +99,17 @@ job:
     expect(err.line).toBe(4);
   });
 
+  it('stops a pattern that backtracks for ever (GitLab runs RE2; berth a time-limited JavaScript RegExp) with an error naming the line', async () => {
+    const yaml = `variables: {V: ${'a'.repeat(40)}!}\njob:\n  script: x\n  rules:\n    - if: $V =~ /^(a+)+$/\n`;
+    const started = Date.now();
+    const err = await projects.error(yaml);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err.message).toMatch(/^\.gitlab-ci\.yml:5: "\$V =~ \/\^\(a\+\)\+\$\/": the regular expression \/\^\(a\+\)\+\$\/ took longer than 1 s/);
+    // only:refs patterns are run the same way.
+    const refs = await projects.error('job:\n  script: x\n  only: ["/^(a+)+$/"]\n', { git: { ref: `${'a'.repeat(40)}!` } });
+    expect(refs.message).toMatch(/^\.gitlab-ci\.yml:3: job "job": only: the regular expression \/\^\(a\+\)\+\$\/ took longer than 1 s on a text of 41 characters/);
+  });
+
   it('checks expressions of rules that are never reached', async () => {
     const err = await projects.error('job:\n  script: x\n  rules:\n    - when: always\n    - if: $A = "x"\n');
     expect(err.message).toMatch(/^\.gitlab-ci\.yml:5: job "job": rules\[1\]: if: invalid expression/);

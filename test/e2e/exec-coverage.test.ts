@@ -36,7 +36,7 @@ plain:
     expect(res.stdout).toMatch(/^PASS\s+unit\s+stage test, coverage 91.5%, /m);
     expect(res.stdout).toMatch(/^PASS\s+lint\s+stage test, \d/m);
     expect(res.stdout).toMatch(/^PASS\s+plain\s+stage test, \d/m);
-    expect(res.stdout).toMatch(/berth: warning: job "runaway": the coverage regular expression \/\^\(a\+\)\+\$\/ took longer than 2 s on the job log; no coverage recorded/);
+    expect(res.stderr).toMatch(/berth: warning: job "runaway": the coverage regular expression \/\^\(a\+\)\+\$\/ took longer than 2 s on the job log; no coverage recorded/);
     const report = JSON.parse(readFileSync(join(r.dir, 'report.json'), 'utf8')) as { jobs: { name: string; coverage: number | null }[] };
     expect(Object.fromEntries(report.jobs.map((j) => [j.name, j.coverage]))).toEqual({ unit: 91.5, lint: null, runaway: null, plain: null });
     expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);

@@ -1,6 +1,7 @@
 /** A parsed `if:` / `only:variables` expression, with the place it was written. */
 import { evaluateExpression, type VariableLookup } from './expression-evaluator.js';
 import { ExpressionSyntaxError } from './expression-lexer.js';
+import { RegExpTimeoutError } from '../../shared/bounded-regexp.js';
 import { parseExpression, type ExpressionNode } from './expression-parser.js';
 import { configError, type Where } from '../load/source-positions.js';
 import type { YamlValue } from '../load/yaml-value.js';
@@ -24,11 +25,16 @@ export function parseCondition(value: YamlValue | undefined, what: string, where
   }
 }
 
-/** Runtime problems (a bad pattern in a variable) make the condition false, as in GitLab. */
+/**
+ * Runtime problems (a bad pattern in a variable) make the condition false, as in GitLab. A
+ * pattern stopped at its time limit is an error naming the condition: GitLab (RE2) would have
+ * an answer, berth has none.
+ */
 export function conditionHolds(condition: Condition, lookup: VariableLookup): boolean {
   try {
     return evaluateExpression(condition.tree, lookup);
-  } catch {
+  } catch (err) {
+    if (err instanceof RegExpTimeoutError) throw configError(condition.where, `${JSON.stringify(condition.text)}: ${err.message}`);
     return false;
   }
 }

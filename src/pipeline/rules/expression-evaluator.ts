@@ -5,6 +5,7 @@
  * the left text. The result counts as true when it is "present": not nil, false or blank.
  */
 import type { ExpressionNode } from './expression-parser.js';
+import { testWithin } from '../../shared/bounded-regexp.js';
 import { compileRubyRegexp, isRubyRegexpSyntax } from './re2-regexp.js';
 
 type Value = string | boolean | null | RegExp;
@@ -58,13 +59,15 @@ function equal(a: Value, b: Value): boolean {
 function matches(left: Value, right: Value): boolean | null {
   if (right === null || right === false) return null;
   const text = left === null ? '' : String(left instanceof RegExp ? `/${left.source}/` : left);
-  if (right instanceof RegExp) return right.test(text);
+  if (right instanceof RegExp) return testWithin(right, text);
   if (typeof right === 'string' && isRubyRegexpSyntax(right)) {
+    let re: RegExp;
     try {
-      return compileRubyRegexp(right).test(text);
+      re = compileRubyRegexp(right);
     } catch {
       return right.includes(text);
     }
+    return testWithin(re, text);
   }
   if (typeof right === 'string') return right.includes(text);
   return false;

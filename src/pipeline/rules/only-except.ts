@@ -10,12 +10,14 @@ import { conditionHolds, parseCondition, type Condition } from './condition.js';
 import type { VariableLookup } from './expression-evaluator.js';
 import { expectString, expectStringList } from '../keywords/keyword-values.js';
 import { compileRubyRegexp, isRubyRegexpSyntax } from './re2-regexp.js';
+import { RegExpTimeoutError, testWithin } from '../../shared/bounded-regexp.js';
 import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
 import { isMap, type YamlValue } from '../load/yaml-value.js';
 import type { ChangesClause, ChangesOutcome } from './changes-checker.js';
 
 export interface PolicyConfig {
-  refs?: { pattern: string; project?: string; regexp?: RegExp }[];
+  /** `regexp`: a `/pattern/` ref, with where it was written (`what`, `where`) for a pattern stopped at its time limit. */
+  refs?: { pattern: string; project?: string; regexp?: { re: RegExp; what: string; where: Where | undefined } }[];
   variables?: Condition[];
   changes?: ChangesClause;
   kubernetes: boolean;
@@ -66,7 +68,7 @@ function parseRefs(value: YamlValue, what: string, where: Where | undefined): Po
     if (at >= 0) ref.project = text.slice(at + 1);
     if (pattern.length > 2 && isRubyRegexpSyntax(pattern)) {
       try {
-        ref.regexp = compileRubyRegexp(pattern);
+        ref.regexp = { re: compileRubyRegexp(pattern), what, where };
       } catch (err) {
         throw configError(where, `${what}: invalid regular expression ${pattern}: ${(err as Error).message}`);
       }
@@ -147,7 +149,14 @@ function refMatches(ref: NonNullable<PolicyConfig['refs']>[number], ctx: PolicyC
   if (p === 'branches' && !ctx.isTag) return true;
   const source = ctx.source === 'merge_request_event' ? 'merge_request' : ctx.source;
   if (source && (p === source || p === pluralize(source))) return true;
-  if (ref.regexp) return ref.regexp.test(ctx.ref);
+  if (ref.regexp) {
+    try {
+      return testWithin(ref.regexp.re, ctx.ref);
+    } catch (err) {
+      if (err instanceof RegExpTimeoutError) throw configError(ref.regexp.where, `${ref.regexp.what}: ${err.message}`);
+      throw err;
+    }
+  }
   return p === ctx.ref;
 }
 
