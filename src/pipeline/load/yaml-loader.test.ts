@@ -65,8 +65,8 @@ describe('parseYamlText', () => {
   });
 
   it('reads an exponent as Psych does: only with a dot and a sign (1.5e+3); e2, 1e3 and 1.5e3 stay strings', () => {
-    const { value } = parse('e2: a\nb: 1e3\nc: 1.5e3\nd: 1.5e+3\ne: -2.0E-2\n');
-    expect({ ...value }).toEqual({ e2: 'a', b: '1e3', c: '1.5e3', d: 1500, e: -0.02 });
+    const { value } = parse('e2: a\nb: 1e3\nc: 1.5e3\nd: 1.5e+3\ne: -2.0E-2\nf: .e+3\ng: +.E-1\nh: .5e+1\n');
+    expect({ ...value }).toEqual({ e2: 'a', b: '1e3', c: '1.5e3', d: 1500, e: -0.02, f: '.e+3', g: '+.E-1', h: 5 });
   });
 
   it('marks integral floats so variables print them as Ruby does', () => {

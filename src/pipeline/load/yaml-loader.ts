@@ -23,9 +23,10 @@ const REFERENCE_TAG = { tag: '!reference', collection: 'seq' as const, default: 
 /**
  * Psych's float with an exponent (ScalarScanner FLOAT, YAML 1.1): a dot and a signed exponent
  * (`1.5e+3`). The yaml package's YAML 1.1 schema also takes `1e3`, `1.5e3` and even `e2` (as
- * NaN), which Psych, and so GitLab, read as strings: a job named `e2` became "NaN".
+ * NaN), which Psych, and so GitLab, read as strings: a job named `e2` became "NaN". A digit
+ * next to the dot is required here (`.e+3` would be NaN too; Psych refuses it).
  */
-const PSYCH_FLOAT_EXP = /^[-+]?(?:[0-9][0-9_]*)?\.[0-9]*[eE][-+][0-9]+$/;
+const PSYCH_FLOAT_EXP = /^[-+]?(?:[0-9][0-9_]*\.[0-9]*|\.[0-9]+)[eE][-+][0-9]+$/;
 function psychTags(tags: Tags): Tags {
   const isExpFloat = (t: Tags[number]): t is ScalarTag => typeof t !== 'string' && !t.collection && t.tag === 'tag:yaml.org,2002:float' && t.format === 'EXP';
   return [...tags.map((t) => (isExpFloat(t) ? { ...t, test: PSYCH_FLOAT_EXP } : t)), REFERENCE_TAG];
