@@ -12,7 +12,7 @@ import type { Executor, ScriptStage, StageResult } from '../executor/executor.js
 import type { ProjectFiles } from '../executor/project-files.js';
 import type { JobVariable } from '../job/job-spec.js';
 import type { JobStatusForScript } from '../job/runner-variables.js';
-import { abortReason } from '../shared/abort.js';
+import { untilAborted } from '../shared/abort.js';
 
 /** A prewarm under way or done: `ready` resolves true when it succeeded (never rejects). */
 export interface Prewarm {
@@ -90,18 +90,3 @@ export class PrewarmedExecutor implements Executor {
   }
 }
 
-/** `p`, or the signal's reason as soon as it aborts (then `onAbort` runs). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
-  if (signal.aborted) {
-    onAbort();
-    return Promise.reject(abortReason(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const aborted = (): void => {
-      onAbort();
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', aborted, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
-  });
-}

@@ -62,3 +62,23 @@ function timeoutError(ms: number): Error {
   e.name = 'TimeoutError';
   return e;
 }
+
+/**
+ * `p`, or the signal's reason as soon as the signal aborts (already aborted: at once); `p` goes
+ * on, and `onAbort` runs once when the wait is cut.
+ */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    onAbort?.();
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const aborted = (): void => {
+      onAbort?.();
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', aborted, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
+  });
+}

@@ -46,6 +46,7 @@ import type { JobStatusForScript } from '../../job/runner-variables.js';
 import { LaunchedShell } from '../launched-shell.js';
 import { SourcesInAdvance } from '../sources-in-advance.js';
 import { DEFAULT_STOP_TIMINGS, runStage, type StopTimings } from '../stage-runner.js';
+import { untilAborted } from '../../shared/abort.js';
 
 export interface DockerExecutorDeps {
   engine: EngineClient;
@@ -125,8 +126,9 @@ export class DockerExecutor implements Executor {
    */
   private async checkPrewarmed(signal: AbortSignal): Promise<void> {
     const id = this.buildContainer;
-    // The early start may still be on its way: wait for it (a start that failed counts as lost).
-    const launched = this.launched ? await this.launched.then(() => true, () => false) : null;
+    // The early start may still be on its way: wait for it (a start that failed counts as lost),
+    // unless the job is stopped meanwhile (an engine whose start hangs).
+    const launched = this.launched ? await untilAborted(this.launched.then(() => true, () => false), signal) : null;
     const info = id && launched !== false ? await this.deps.engine.inspectContainer(id, signal) : null;
     const want = launched ? 'running' : 'created';
     const state = launched === false ? 'not started' : info ? info.state.status : 'gone';

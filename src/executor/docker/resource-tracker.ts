@@ -11,7 +11,7 @@
  */
 import type { ContainerSpec, EngineClient, Labels } from '../../engine/engine-client.js';
 import { formatSweepFailure, sweepLabelled } from '../../engine/sweep-labelled.js';
-import { abortReason } from '../../shared/abort.js';
+import { abortReason, untilAborted } from '../../shared/abort.js';
 
 export const CLEANUP_TIMEOUT_MS = 5 * 60_000;
 /** How long a create call may take, whatever the job's signal says (see the file comment). */
@@ -106,12 +106,3 @@ export class ResourceTracker {
   }
 }
 
-/** `p`, or the signal's reason as soon as it aborts (`p` goes on). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const aborted = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', aborted, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
-  });
-}
