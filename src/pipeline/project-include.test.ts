@@ -264,4 +264,14 @@ describe('include:component and include:project of the project itself', () => {
     const mapped = await compilePipeline({ cwd: dir, includes: { cacheDir: join(tmp, 'own-cache'), offline: true, projects: { 'group/own': other } } });
     expect(jobNames(mapped)).toEqual(['mapped-job']);
   });
+
+  it('finds a ref the checkout only has as a remote-tracking branch (origin/main, no local main)', async () => {
+    const dir = await ownRepo('own-remote-ref', 'include:\n  - project: group/own\n    ref: release\n    file: ci/jobs.yml\n');
+    const head = (await git(dir, 'rev-parse', 'HEAD')).stdout.trim();
+    await git(dir, 'update-ref', 'refs/remotes/origin/release', head);
+    const p = await compilePipeline({ cwd: dir, includes: { cacheDir: join(tmp, 'own-cache'), offline: true } });
+    expect(jobNames(p)).toEqual(['own-job']);
+    await git(dir, 'update-ref', '-d', 'refs/remotes/origin/release');
+    await expect(compilePipeline({ cwd: dir, includes: { cacheDir: join(tmp, 'own-cache'), offline: true } })).rejects.toThrow(/ref "release" does not exist/);
+  });
 });

@@ -120,7 +120,12 @@ export class ProjectIncludes {
     if (ref !== null && (ref === '' || ref.startsWith('-') || /[\s\0~^:?*[\\]|\.\.|@\{/.test(ref))) fail(`"${ref}" is not a valid git ref`);
     const checkout = this.opts.projectMap.get(project);
     if (checkout) {
-      const sha = await runHostGit(checkout, ['rev-parse', '--verify', '--quiet', `${ref ?? 'HEAD'}^{commit}`]).catch(() => null);
+      // A branch the checkout only has as a remote-tracking one (origin/main, no local main) counts too.
+      const revs = ref === null ? ['HEAD'] : [ref, `refs/remotes/origin/${ref}`];
+      let sha: string | null = null;
+      for (const rev of revs) {
+        sha ??= await runHostGit(checkout, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]).catch(() => null);
+      }
       if (sha === null) fail(`ref "${ref ?? 'HEAD'}" does not exist in ${checkout} (the local checkout of ${project}); check the ref`);
       return { gitDir: checkout, sha: sha.trim(), origin: checkout };
     }
