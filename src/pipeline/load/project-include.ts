@@ -176,10 +176,11 @@ export class ProjectIncludes {
     const timedOut = typeof err === 'object' && err !== null && 'killed' in err && err.killed === true;
     let failure: FetchFailure;
     if (timedOut) failure = { kind: 'unreachable', reason: `${url} did not answer within ${this.gitTimeoutMs() / 1000} s`, cause: err };
-    else if (/couldn't find remote ref|not our ref|unadvertised object/i.test(reason)) failure = { kind: 'missing-ref', reason, cause: err };
-    else if (/authentication failed|401|403|could not read username/i.test(reason)) failure = { kind: 'refused', reason: `${url} refused access (${reason})`, cause: err };
-    else if (/not found|404|does not appear to be a git repository/i.test(reason)) failure = { kind: 'not-found', reason: `${url} is not found (${reason})`, cause: err };
-    else failure = { kind: 'unreachable', reason: `${url} is not reachable (${reason})`, cause: err };
+    else {
+      const kind = gitFailureKind(reason);
+      const said = { 'missing-ref': reason, refused: `${url} refused access (${reason})`, 'not-found': `${url} is not found (${reason})`, unreachable: `${url} is not reachable (${reason})` }[kind];
+      failure = { kind, reason: said, cause: err };
+    }
     if (failure.kind === 'unreachable') this.down.set(url, failure);
     return failure;
   }
@@ -258,4 +259,16 @@ function gitReason(err: unknown, token?: string): string {
   const line = stderr.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? (err instanceof Error ? 'git failed' : String(err));
   const clean = line.replace(/^fatal:\s*/, '').slice(0, 300);
   return token ? clean.split(token).join('[MASKED]') : clean;
+}
+
+/**
+ * What a failed `git fetch`/`ls-remote` says, by git's and curl's words. HTTP statuses are read
+ * only as curl reports them ("The requested URL returned error: 403"): the message also holds
+ * the URL, whose port or path may contain 401, 403 or 404.
+ */
+export function gitFailureKind(reason: string): 'missing-ref' | 'refused' | 'not-found' | 'unreachable' {
+  if (/couldn't find remote ref|not our ref|unadvertised object/i.test(reason)) return 'missing-ref';
+  if (/authentication failed|returned error: 40[13]\b|could not read username/i.test(reason)) return 'refused';
+  if (/not found|returned error: 404\b|does not appear to be a git repository/i.test(reason)) return 'not-found';
+  return 'unreachable';
 }
