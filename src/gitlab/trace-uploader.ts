@@ -166,7 +166,7 @@ export class TraceUploader implements ByteWriter {
    */
   async announceRunning(signal?: AbortSignal): Promise<UpdateJobResult> {
     const r = await this.opts.api.updateJob(this.opts.job, { state: 'running', output: { checksum: '', bytesize: 0 } }, signal);
-    if (r.updateIntervalSeconds !== null) this.interval = Math.min(r.updateIntervalSeconds * 1000, MAX_UPDATE_INTERVAL_MS);
+    this.applyInterval(r);
     if (r.outcome === 'succeeded') this.sentTime = this.clock.now();
     return r;
   }
@@ -337,8 +337,13 @@ export class TraceUploader implements ByteWriter {
     return r;
   }
 
-  private applyRemote(r: PatchTraceResult | UpdateJobResult): void {
+  /** GitLab's `X-GitLab-Trace-Update-Interval`, capped. */
+  private applyInterval(r: PatchTraceResult | UpdateJobResult): void {
     if (r.updateIntervalSeconds !== null) this.interval = Math.min(r.updateIntervalSeconds * 1000, MAX_UPDATE_INTERVAL_MS);
+  }
+
+  private applyRemote(r: PatchTraceResult | UpdateJobResult): void {
+    this.applyInterval(r);
     if (r.cancelRequested && !this.cancelCtl.signal.aborted && !this.finishing) {
       this.opts.log?.warn('Job cancel requested by GitLab (Job-Status: canceling)', { job: this.opts.job.id });
       this.cancelCtl.abort(new JobFailure('job_canceled', 'canceled'));
