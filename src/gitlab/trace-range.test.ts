@@ -72,10 +72,11 @@ async function upload(server: FakeTraceServer, parts: string[]): Promise<string>
     up.write(Buffer.from(p));
     await clock.sleep(4000);
   }
-  // The incremental updates alone bring the whole trace (finish() would cut a PATCH in flight, and
-  // the repeated patch meets a 416 that, with this server's inclusive Range, can never resolve).
+  // The incremental updates alone bring the whole trace, and berth has their answers (finish()
+  // would cut a PATCH in flight, and the repeated patch meets a 416 that, with this server's
+  // inclusive Range, can never resolve).
   const total = Buffer.byteLength(parts.join(''));
-  for (let waited = 0; server.trace().length < total && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  for (let waited = 0; up.acknowledged < total && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   const out = await up.finish({ state: 'success', failureReason: null, exitCode: 0 });
   return out.status;
 }
