@@ -1,4 +1,5 @@
-import { inflateRawSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DeflatePool } from './deflate-pool.js';
 
@@ -82,6 +83,39 @@ describe('DeflatePool', () => {
       }
       expect(inflateRawSync(kept).equals(input[0]!)).toBe(true);
       expect(inflateRawSync(view).equals(input[1]!)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('DeflatePool with DeflateStrategy', () => {
+  /** Base64 of random bytes: nothing for LZ77 to find. */
+  const noRepeats = (n: number): Buffer[] => Array.from({ length: n }, () => Buffer.from(randomBytes(3000).toString('base64')));
+  /** Source-like text: repeats everywhere. */
+  const repeats = (n: number): Buffer[] => Array.from({ length: n }, (_, i) => Buffer.from(`export const value${i} = compute(value${i - 1}, 'a string that repeats');\n`.repeat(60)));
+  const huffmanOnly = (b: Buffer): Buffer => deflateRawSync(b, { level: 5, strategy: constants.Z_HUFFMAN_ONLY, chunkSize: b.length * 2 });
+  const atLevel = (b: Buffer): Buffer => deflateRawSync(b, { level: 5, chunkSize: b.length * 2 });
+
+  it.each([0, 1])('codes files of a kind without repeats with Huffman codes alone, and files with repeats at the level (%i workers)', async (threads) => {
+    const pool = new DeflatePool(5, threads);
+    try {
+      // Interleaved, as an archive of mixed files is: each kind is judged on its own. Each pair
+      // is waited for before the next is submitted, so that the probes have come back.
+      const b64 = noRepeats(40);
+      const js = repeats(40);
+      for (let i = 0; i < b64.length; i++) {
+        const jobs = [pool.submit([b64[i]!], b64[i]!.length, 'b64'), pool.submit([js[i]!], js[i]!.length, 'js')];
+        for (const [k, job] of jobs.entries()) {
+          const input = k === 0 ? b64[i]! : js[i]!;
+          const out = Buffer.from(await pool.wait(job));
+          pool.release(job);
+          expect(inflateRawSync(out).equals(input)).toBe(true);
+          // After the first probes (two per kind) and before the next one (the 32nd file after them).
+          if (i >= 2 && i < 33) expect(out.equals(k === 0 ? huffmanOnly(input) : atLevel(input))).toBe(true);
+        }
+      }
+      expect(atLevel(js[5]!).length).toBeLessThan(huffmanOnly(js[5]!).length / 3);
     } finally {
       await pool.close();
     }

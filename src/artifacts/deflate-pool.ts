@@ -18,10 +18,17 @@
  * same from the TypeScript sources, the compiled files and the bundled CLI.
  */
 import { Worker } from 'node:worker_threads';
-import { deflateRawSync } from 'node:zlib';
+import { constants, deflateRawSync } from 'node:zlib';
+import { DeflateStrategy, type DeflateMode } from './deflate-strategy.js';
 import { renewYoungGenerationLimit } from './limit-young-generation.js';
 
 const BATCH_BYTES = 512 * 1024;
+
+/** DeflateMode as sent to a worker. */
+const MODE_LEVEL = 0;
+const MODE_HUFFMAN = 1;
+const MODE_PROBE = 2;
+const MODE_CODES: Readonly<Record<DeflateMode, number>> = { level: MODE_LEVEL, huffman: MODE_HUFFMAN, probe: MODE_PROBE };
 
 /**
  * zlib's output chunk for one file: room for the whole compressed file in one buffer (Deflate
@@ -34,20 +41,29 @@ function outputChunk(n: number): number {
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { deflateRawSync } = require('node:zlib');
+const { deflateRawSync, constants } = require('node:zlib');
 parentPort.on('message', (m) => {
   try {
     let buffer = Buffer.from(m.data);
     const outs = [];
+    const probes = [];
     let total = 0;
     let start = 0;
-    for (const end of m.ends) {
+    m.ends.forEach((end, i) => {
       const n = end - start;
-      const o = deflateRawSync(buffer.subarray(start, end), { level: m.level, chunkSize: Math.max(64, Math.min(n + (n >> 3) + 64, 1048576)) });
+      const input = buffer.subarray(start, end);
+      const opts = { level: m.level, chunkSize: Math.max(64, Math.min(n + (n >> 3) + 64, 1048576)) };
+      const mode = m.modes[i];
+      let o = deflateRawSync(input, mode === ${MODE_HUFFMAN} ? { ...opts, strategy: constants.Z_HUFFMAN_ONLY } : opts);
+      if (mode === ${MODE_PROBE}) {
+        const h = deflateRawSync(input, { ...opts, strategy: constants.Z_HUFFMAN_ONLY });
+        probes.push(i, o.length, h.length);
+        if (h.length < o.length) o = h;
+      }
       outs.push(o);
       total += o.length;
       start = end;
-    }
+    });
     // Back into the same buffer (its input is no longer needed), unless it does not fit.
     if (total > buffer.length) buffer = Buffer.from(new ArrayBuffer(total));
     const lengths = [];
@@ -57,7 +73,7 @@ parentPort.on('message', (m) => {
       at += o.length;
       lengths.push(o.length);
     }
-    parentPort.postMessage({ id: m.id, data: buffer.buffer, lengths }, [buffer.buffer]);
+    parentPort.postMessage({ id: m.id, data: buffer.buffer, lengths, probes }, [buffer.buffer]);
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String((err && err.message) || err) });
   }
@@ -70,6 +86,8 @@ const FREE_BUFFERS = 16;
 /** One file in a batch, and who waits for its compressed form. */
 export interface DeflateJob {
   readonly batch: Batch;
+  /** The file's kind (DeflateStrategy), told what a probe of it found. */
+  readonly kind: string;
   readonly result: Promise<Buffer>;
   resolve(b: Buffer): void;
   reject(err: Error): void;
@@ -82,6 +100,8 @@ interface Batch {
   buffer: ArrayBuffer;
   used: number;
   ends: number[];
+  /** Each file's mode (MODE_*). */
+  modes: number[];
   jobs: DeflateJob[];
   sent: boolean;
   /** Jobs not yet released. */
@@ -94,6 +114,8 @@ interface WorkerReply {
   id: number;
   data?: ArrayBuffer;
   lengths?: number[];
+  /** For each probed file: its index in the batch, its size at the level, its size with Huffman codes alone. */
+  probes?: number[];
   error?: string;
 }
 
@@ -122,6 +144,8 @@ export class DeflatePool {
     private readonly level: number,
     /** Worker threads it may start (0: every batch compressed on the caller's thread). */
     readonly threads = defaultDeflateThreads(),
+    /** When to code a file with Huffman codes alone (shared with the archive's large files). */
+    private readonly strategy = new DeflateStrategy(),
   ) {}
 
   /** How many worker threads were started (0 while everything was compressed inline). */
@@ -130,10 +154,11 @@ export class DeflatePool {
   }
 
   /**
-   * Queues one file (its bytes as `chunks`, `size` in all) and returns the job to `wait` for and
-   * then `release`. The bytes are copied into the batch at once: the chunks may be reused.
+   * Queues one file (its bytes as `chunks`, `size` in all; `kind`: see fileKind) and returns the
+   * job to `wait` for and then `release`. The bytes are copied into the batch at once: the chunks
+   * may be reused.
    */
-  submit(chunks: readonly Uint8Array[], size: number): DeflateJob {
+  submit(chunks: readonly Uint8Array[], size: number, kind = ''): DeflateJob {
     this.check();
     if (this.batch && this.batch.used + size > this.batch.buffer.byteLength) this.send(this.batch, false);
     const batch = (this.batch ??= this.newBatch(size));
@@ -144,7 +169,7 @@ export class DeflatePool {
       reject = rej;
     });
     result.catch(() => undefined);
-    const job: DeflateJob = { batch, result, resolve, reject, released: false };
+    const job: DeflateJob = { batch, kind, result, resolve, reject, released: false };
     const view = new Uint8Array(batch.buffer);
     for (const c of chunks) {
       view.set(c, batch.used);
@@ -153,6 +178,7 @@ export class DeflatePool {
     batch.jobs.push(job);
     batch.open++;
     batch.ends.push(batch.used);
+    batch.modes.push(MODE_CODES[this.strategy.mode(kind, size)]);
     if (batch.used >= BATCH_BYTES) this.send(batch, false);
     return job;
   }
@@ -186,7 +212,7 @@ export class DeflatePool {
 
   private newBatch(size: number): Batch {
     const buffer = size <= BATCH_BYTES ? (this.free.pop() ?? new ArrayBuffer(BATCH_BYTES)) : new ArrayBuffer(size);
-    return { id: this.nextId++, buffer, used: 0, ends: [], jobs: [], sent: false, open: 0, done: false };
+    return { id: this.nextId++, buffer, used: 0, ends: [], modes: [], jobs: [], sent: false, open: 0, done: false };
   }
 
   /**
@@ -203,7 +229,7 @@ export class DeflatePool {
       let start = 0;
       batch.jobs.forEach((job, i) => {
         const end = batch.ends[i]!;
-        job.resolve(deflateRawSync(new Uint8Array(batch.buffer, start, end - start), { level: this.level, chunkSize: outputChunk(end - start) }));
+        job.resolve(this.deflateHere(new Uint8Array(batch.buffer, start, end - start), batch.modes[i]!, job.kind));
         start = end;
       });
       batch.done = true;
@@ -215,7 +241,17 @@ export class DeflatePool {
     }
     const worker = this.workers[this.nextWorker++ % this.workers.length]!;
     this.inFlight.set(batch.id, batch);
-    worker.postMessage({ id: batch.id, level: this.level, data: batch.buffer, ends: batch.ends }, [batch.buffer]);
+    worker.postMessage({ id: batch.id, level: this.level, data: batch.buffer, ends: batch.ends, modes: batch.modes }, [batch.buffer]);
+  }
+
+  /** One file compressed on this thread, as the worker does (WORKER_SOURCE). */
+  private deflateHere(input: Uint8Array, mode: number, kind: string): Buffer {
+    const opts = { level: this.level, chunkSize: outputChunk(input.length) };
+    const out = deflateRawSync(input, mode === MODE_HUFFMAN ? { ...opts, strategy: constants.Z_HUFFMAN_ONLY } : opts);
+    if (mode !== MODE_PROBE) return out;
+    const huffman = deflateRawSync(input, { ...opts, strategy: constants.Z_HUFFMAN_ONLY });
+    this.strategy.record(kind, out.length, huffman.length);
+    return huffman.length < out.length ? huffman : out;
   }
 
   private startWorker(): Worker {
@@ -244,6 +280,11 @@ export class DeflatePool {
     }
     batch.buffer = m.data;
     batch.done = true;
+    const probes = m.probes ?? [];
+    for (let p = 0; p + 2 < probes.length; p += 3) {
+      const job = batch.jobs[probes[p]!];
+      if (job) this.strategy.record(job.kind, probes[p + 1]!, probes[p + 2]!);
+    }
     let at = 0;
     batch.jobs.forEach((job, i) => {
       const n = m.lengths![i]!;

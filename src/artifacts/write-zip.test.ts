@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { constants, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError } from './archive-error.js';
 import { writeZip } from './write-zip.js';
@@ -174,6 +176,53 @@ describe('writeZip', () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it('streams large files with the strategy their first bytes call for: python reads both back, the one without repeats coded with Huffman codes alone', async () => {
+    const file = join(dir, 'large.zip');
+    const random = Buffer.from(randomBytes(1_800_000).toString('base64')); // 2.4 MB, nothing for LZ77
+    const text = Buffer.from('const repeated = require("./repeated");\n'.repeat(60_000)); // 2.4 MB of repeats
+    const stats = await writeZip(
+      fileEntries([
+        { path: 'random.b64', body: () => Readable.from(chunked(random)), size: random.length },
+        { path: 'text.js', body: () => Readable.from(chunked(text)), size: text.length },
+      ]),
+      file,
+      { level: 5, signal: signal() },
+    );
+    const { infos, bad } = pyRead(file);
+    expect(bad).toBeNull();
+    expect(infos.map((i) => [i.name, i.size, i.compress])).toEqual([
+      ['random.b64', random.length, 8],
+      ['text.js', text.length, 8],
+    ]);
+    // Each entry's compressed bytes as stored (after its local header), as Python's zipfile finds them.
+    const raw = (name: string): Buffer => {
+      const script = `import struct,sys,zipfile
+z = zipfile.ZipFile(sys.argv[1]); i = z.getinfo(sys.argv[2]); f = open(sys.argv[1], 'rb'); f.seek(i.header_offset)
+h = f.read(30); n, e = struct.unpack('<HH', h[26:30]); f.seek(i.header_offset + 30 + n + e)
+sys.stdout.buffer.write(f.read(i.compress_size))`;
+      return execFileSync('python3', ['-c', script, file, name], { maxBuffer: 8 << 20 });
+    };
+    expect(raw('random.b64').equals(deflateRawSync(random, { level: 5, strategy: constants.Z_HUFFMAN_ONLY }))).toBe(true);
+    expect(raw('text.js').equals(deflateRawSync(text, { level: 5 }))).toBe(true);
+    expect(stats.entries).toBe(2);
+  });
+
+  it('fails with an ArchiveError, and removes the file, when a large file\'s body fails after its first bytes', async () => {
+    const file = join(dir, 'large-broken.zip');
+    const failing = (): Readable =>
+      Readable.from(
+        (async function* () {
+          yield Buffer.alloc(200_000, 'a');
+          throw new Error('read error: device gone');
+        })(),
+      );
+    const err = await writeZip(fileEntries([{ path: 'large.bin', body: failing, size: 3_000_000 }]), file, { level: 5, signal: signal() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArchiveError);
+    expect((err as Error).message).toContain('large.bin');
+    expect((err as Error).message).toContain('device gone');
+    expect(existsSync(file)).toBe(false);
+  });
+
   it('fails when a body is shorter than its announced size', async () => {
     const file = join(dir, 'short.zip');
     const err = await writeZip(fileEntries([{ path: 'short.bin', content: 'abc', size: 10 }]), file, { level: 5, signal: signal() }).catch(
@@ -197,3 +246,8 @@ describe('writeZip', () => {
     expect(existsSync(file)).toBe(false);
   });
 });
+
+/** `b` in 64 KiB chunks, as a socket hands a body over. */
+function* chunked(b: Buffer): Generator<Buffer> {
+  for (let at = 0; at < b.length; at += 65536) yield b.subarray(at, at + 65536);
+}

@@ -34,6 +34,7 @@ import type { ArchiveStats } from './archive-stats.js';
 import { CentralDirectory } from './central-directory.js';
 import { ContentCrc } from './content-crc.js';
 import { DeflatePool } from './deflate-pool.js';
+import { DeflateStrategy, fileKind, PREFIX_PROBE_BYTES, prefixStrategy } from './deflate-strategy.js';
 import { GarbageBudget } from './garbage-budget.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 import type { FileEntry, FileEntrySource } from './file-entry.js';
@@ -87,7 +88,7 @@ export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, op
   checkLevel(level);
   const file = sink.name;
   const out = new PositionedFile(sink);
-  const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads) : undefined;
+  const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads, new DeflateStrategy()) : undefined;
   const windowLimit = pool && pool.threads > 0 ? WINDOW_BYTES : INLINE_WINDOW_BYTES;
   const central = new CentralDirectory();
   // A queue: `head` is the oldest entry (Array#shift moves every element, thousands here).
@@ -134,7 +135,7 @@ export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, op
         const { chunks, crc } = entry.data ? inMemory(entry.data, entry.size) : await readAll(entry.body, entry.size);
         const record = { name, crc, size: entry.size, mode: S_IFREG | permissionBits(entry.mode), mtime: entry.mtime, dataDescriptor: false, directory: false };
         if (pool && entry.size > 0) {
-          const job = pool.submit(chunks, entry.size);
+          const job = pool.submit(chunks, entry.size, fileKind(entry.path));
           window.push({ record, rawBytes: entry.size, method: METHOD_DEFLATE, data: () => pool.wait(job), release: () => pool.release(job) });
         } else {
           const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, entry.size);
@@ -227,18 +228,38 @@ async function streamFile(out: PositionedFile, entry: FileEntry, name: Buffer, l
     }
     compressedSize = size;
   } else {
-    const deflate = createDeflateRaw({ level });
+    // The first bytes decide the strategy (DeflateStrategy): they are read before zlib starts.
+    const body = entry.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    let ended = false;
+    while (headBytes < PREFIX_PROBE_BYTES) {
+      const next = await body.next();
+      if (next.done === true) {
+        ended = true;
+        break;
+      }
+      head.push(next.value);
+      headBytes += next.value.length;
+    }
+    const deflate = createDeflateRaw({ level, strategy: prefixStrategy(Buffer.concat(head, headBytes).subarray(0, PREFIX_PROBE_BYTES), level) });
     const feeding = (async () => {
       try {
-        for await (const chunk of entry.body) {
-          const b = chunk as Buffer;
+        const write = async (b: Buffer): Promise<void> => {
           crc.update(b);
           size += b.length;
           if (!deflate.write(b)) await new Promise<void>((resolve) => deflate.once('drain', resolve));
+        };
+        for (const b of head.splice(0)) await write(b);
+        while (!ended) {
+          const next = await body.next();
+          if (next.done === true) break;
+          await write(next.value);
         }
         deflate.end();
       } catch (err) {
         deflate.destroy(err as Error);
+        void body.return?.()?.catch(() => undefined);
       }
     })();
     try {
