@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryByteWriter } from '../log/byte-writer.js';
 import { stripAnsi } from '../shared/ansi.js';
@@ -76,7 +79,28 @@ describe('pipefail', () => {
     expect(run(['busybox', 'sh'], { commands: ['false | true'] }).status).toBe(1);
   });
   it('is skipped without error where the shell lacks it (dash)', () => {
-    expect(run(['dash'], { commands: ['false | true', 'echo ok'] }).stdout).toContain('ok');
+    const r = run(['dash'], { commands: ['false | true', 'echo ok'] });
+    expect(r.stdout).toContain('ok');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+
+describe('forks', () => {
+  it.skipIf(!hasStrace)('the script itself starts no process before the commands: one subshell for them (a fork costs a loaded host milliseconds)', () => {
+    // strace counts the shell's forks (clone/fork/vfork) for a script whose only command is a built-in.
+    const dir = mkdtempSync(join(tmpdir(), 'berth-strace-'));
+    try {
+      const out = join(dir, 'trace');
+      const r = spawnSync('strace', ['-f', '-e', 'trace=clone,clone3,fork,vfork', '-o', out, 'busybox', 'sh'], { input: buildStageScript({ commands: ['echo hi'], exports: [], workDir: '/', nonce: 'n' }).text, encoding: 'utf8' });
+      if (r.error) throw r.error;
+      expect(r.stdout).toContain('hi');
+      expect(readFileSync(out, 'utf8').split('\n').filter((l) => /\b(clone3?|v?fork)\(/.test(l))).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

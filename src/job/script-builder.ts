@@ -54,7 +54,9 @@ export function buildStageScript(input: StageScriptInput): StageScript {
     `trap 'exit 1' TERM`,
     `printf '%s' ${shellQuote(markers.start)}`,
     `trap 'printf "${exitFormat}" "$?"' EXIT`,
-    `case "$(set -o)" in *pipefail*) set -o pipefail ;; esac`,
+    // pipefail where the shell has it (bash, busybox ash; not dash), without a fork: `command`
+    // keeps a special built-in's error from ending the shell (POSIX), so dash goes on without it.
+    'command set -o pipefail 2>/dev/null || :',
     'set -o errexit',
     'set +o noclobber',
   ];
