@@ -43,6 +43,11 @@ export interface Mount {
   source: string;
   target: string;
   readOnly?: boolean;
+  /**
+   * A volume mount: the labels the engine gives the named volume if it creates it for this
+   * container (no volume by that name yet), as `docker volume create --label` would.
+   */
+  labels?: Labels;
 }
 
 export interface ContainerSpec {
@@ -143,6 +148,7 @@ export interface EngineClient {
   /** Disconnects a container from a network (forced); done when either is gone or they are not connected. */
   disconnectNetwork(network: string, container: string, signal?: AbortSignal): Promise<void>;
   createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string>;
+  /** Done when the volume is gone: one that does not exist is no error. */
   removeVolume(name: string, signal?: AbortSignal): Promise<void>;
   /** Where a volume of the `local` driver keeps its files on the engine's host; null for other drivers. */
   volumeMountpoint(name: string, signal?: AbortSignal): Promise<string | null>;

@@ -22,7 +22,13 @@ export function containerCreateBody(spec: ContainerSpec): Record<string, unknown
     StdinOnce: spec.openStdin ?? false,
     Tty: false,
     HostConfig: {
-      Mounts: (spec.mounts ?? []).map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })),
+      Mounts: (spec.mounts ?? []).map((m) => ({
+        Type: m.type,
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: m.readOnly ?? false,
+        ...(m.type === 'volume' && m.labels ? { VolumeOptions: { Labels: m.labels } } : {}),
+      })),
       Binds: spec.binds ?? [],
       NetworkMode: spec.networkMode,
       ExtraHosts: spec.extraHosts ?? [],

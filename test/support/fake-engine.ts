@@ -461,7 +461,8 @@ export class FakeEngine implements EngineClient {
 
   async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
     await this.enter('removeVolume', [name], signal);
-    if (!this.volumes.delete(name)) throw new EngineError('removeVolume', 404, `get ${name}: no such volume`);
+    // As DockerodeEngine: a volume that is not there is no error (a volume made by a mount may never have been made).
+    this.volumes.delete(name);
   }
 
   async listContainers(labelFilters: string[], signal?: AbortSignal): Promise<ListedObject[]> {

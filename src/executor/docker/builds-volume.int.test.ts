@@ -88,6 +88,24 @@ describe('DockerExecutor: sources in the builds volume', () => {
     expect(other.actions).not.toContain('container extract-to-dir');
   }, 60_000);
 
+  it('the builds volume the engine makes with the build container carries the job\'s labels (the start-up sweep finds it by them)', async () => {
+    const root = workingTree();
+    const job = testJob({ sources: { kind: 'local-tree', root, files: ['hello.txt'] }, script: ['cat hello.txt', 'sleep 2'] });
+    const running = runWithEvents(job);
+    let seen: string[] = [];
+    let done = false;
+    void running.finally(() => (done = true));
+    while (!done && seen.length === 0) {
+      seen = (await engine.listVolumes([run.filter])).map((v) => v.name);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { result, text } = await running;
+    expect(result.state).toBe('success');
+    expect(text).toContain('hello from the host');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/builds/);
+  }, 60_000);
+
   it('copies the sources through the archive API when the job has a service', async () => {
     const root = workingTree();
     const job = testJob({

@@ -194,17 +194,18 @@ export class DockerExecutor implements Executor {
       projectDir: this.ctx.projectDir,
       binds,
     });
-    const [pulledBuild, pulledServices, networkId, volume] = await Promise.all([
+    const [pulledBuild, pulledServices, networkId] = await Promise.all([
       deps.puller.pull(buildRequest),
       Promise.all(serviceRequests.map((r) => deps.puller.pull(r))),
       network.create ? this.createNetwork(signal) : Promise.resolve(null),
-      services.length || this.writeDirectly ? this.tracker.createVolume(this.labeller.name('builds'), this.labeller.labels('volume'), signal) : null,
     ]);
+    // The builds volume is made by the engine with the first container that mounts it.
+    const volume = services.length || this.writeDirectly ? this.tracker.volumeMadeByMount(this.labeller.name('builds')) : null;
     if (networkId) network.net = { mode: networkId.name, userDefined: true };
     if (networkId) this.ctx.networkName = networkId.name;
     this.buildsVolume = volume;
 
-    const mounts: Mount[] = volume ? [{ type: 'volume', source: volume, target: this.ctx.buildsDir }] : [];
+    const mounts: Mount[] = volume ? [{ type: 'volume', source: volume, target: this.ctx.buildsDir, labels: this.labeller.labels('volume') }] : [];
     const started = await this.services.start(
       services.map((s, i) => ({ spec: s.spec, pulled: pulledServices[i]!, index: s.index })),
       network.net,

@@ -40,8 +40,14 @@ export class ResourceTracker {
     return this.track(this.networks, (own) => this.engine.createNetwork(name, labels, options, own), signal);
   }
 
-  async createVolume(name: string, labels: Labels, signal?: AbortSignal): Promise<string> {
-    return this.track(this.volumes, (own) => this.engine.createVolume(name, labels, own), signal);
+  /**
+   * A named volume the engine makes when the first container that mounts it is created (its
+   * labels in the Mount): remembered now, so that cleanup removes it whether or not that create
+   * call got so far. One engine call less on every job's way to its container.
+   */
+  volumeMadeByMount(name: string): string {
+    this.volumes.add(name);
+    return name;
   }
 
   /** Connects a container that outlives the job to one of its networks; cleanup disconnects it. */
