@@ -144,7 +144,7 @@ export class DeflatePool {
     private readonly level: number,
     /** Worker threads it may start (0: every batch compressed on the caller's thread). */
     readonly threads = defaultDeflateThreads(),
-    /** When to code a file with Huffman codes alone (shared with the archive's large files). */
+    /** When to code a file with Huffman codes alone, learnt from this pool's probes. */
     private readonly strategy = new DeflateStrategy(),
   ) {}
 

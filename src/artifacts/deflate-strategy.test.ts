@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DeflateStrategy, fileKind, prefixStrategy } from './deflate-strategy.js';
+import { DeflateStrategy, fileKind } from './deflate-strategy.js';
 
 describe('DeflateStrategy', () => {
   it('probes the first two files of a kind, then every 32nd, and follows what the probes found', () => {
@@ -39,14 +37,27 @@ describe('DeflateStrategy', () => {
     expect(s.mode('gz', 100)).toBe('level');
   });
 
-  it('remembers at most 256 kinds: the rest share one', () => {
+  it('remembers at most 256 kinds: files of the others, and files without an extension, are compressed at the level, never probed', () => {
     const s = new DeflateStrategy();
-    for (let i = 0; i < 300; i++) {
-      if (s.mode(`k${i}`, 5000) === 'probe') s.record(`k${i}`, 100, 100);
+    for (let i = 0; i < 256; i++) {
+      for (let n = 0; n < 2; n++) expect(s.mode(`k${i}`, 5000)).toBe('probe');
+      s.record(`k${i}`, 100, 100);
+      s.record(`k${i}`, 100, 100);
     }
-    // k299 shared the '' kind with k256..k298: probed twice long ago, now trusted.
-    expect(s.mode('k299', 5000)).toBe('huffman');
-    expect(s.mode('', 5000)).toBe('huffman');
+    expect(s.mode('k0', 5000)).toBe('huffman');
+    expect(s.mode('k300', 5000)).toBe('level');
+    s.record('k300', 100, 100);
+    expect(s.mode('k300', 5000)).toBe('level');
+    expect(s.mode('', 5000)).toBe('level');
+  });
+
+  it('counts each probe the same whatever its size: one large file without repeats does not outweigh small ones with', () => {
+    const s = new DeflateStrategy();
+    s.mode('json', 5000);
+    s.mode('json', 5000);
+    s.record('json', 1_000_000, 1_000_000); // a large base64 blob: LZ77 saves nothing
+    s.record('json', 3000, 9000); // a small file with repeats: LZ77 saves two thirds
+    expect(s.mode('json', 5000)).toBe('level');
   });
 });
 
@@ -59,13 +70,5 @@ describe('fileKind', () => {
     ['x.averyveryverylongextension', ''],
   ])('%s → %j', (path, kind) => {
     expect(fileKind(path)).toBe(kind);
-  });
-});
-
-describe('prefixStrategy', () => {
-  it('Huffman codes alone for bytes without repeats, the default strategy for bytes with repeats', () => {
-    expect(prefixStrategy(Buffer.from(randomBytes(60_000).toString('base64')), 5)).toBe(constants.Z_HUFFMAN_ONLY);
-    expect(prefixStrategy(Buffer.from('function f(x) { return x + 1; }\n'.repeat(2000)), 5)).toBe(constants.Z_DEFAULT_STRATEGY);
-    expect(prefixStrategy(Buffer.alloc(100), 5)).toBe(constants.Z_DEFAULT_STRATEGY);
   });
 });

@@ -13,11 +13,14 @@
  * are compressed both ways (a probe), and the smaller result is kept; after that, one file in
  * PROBE_EVERY is probed again. While the probes find that LZ77 saves less than
  * LZ_GAIN_NEEDED of what Huffman codes alone give, files of that kind are coded with Huffman
- * codes only. A file too large to hold (streamed through zlib) is judged by its first
- * PREFIX_PROBE_BYTES instead. The output is standard Deflate either way (any unzip reads it); only its size may
+ * codes only. Files without an extension ('') are always compressed at the level: they share
+ * one kind whatever their content (binaries, LICENSE, Makefile). Only the small files an
+ * archive holds in memory (writeZip's SMALL_FILE, 1 MiB) are judged: a larger file is streamed
+ * through zlib at the level, since its first bytes say little about the rest (a disk image
+ * that starts with random bytes and is zeros after), and Huffman codes alone cannot go below
+ * one bit per byte. The output is standard Deflate either way (any unzip reads it); only its size may
  * differ, by less than that margin on files like the probed ones.
  */
-import { constants, deflateRawSync } from 'node:zlib';
 
 /** How a file is compressed: at the level (LZ77 + Huffman), Huffman codes alone, or both (a probe). */
 export type DeflateMode = 'level' | 'huffman' | 'probe';
@@ -30,15 +33,16 @@ const PROBE_FIRST = 2;
 const PROBE_EVERY = 32;
 /** Smaller files are compressed at the level without a probe (too small to tell, too small to matter). */
 const MIN_PROBE_BYTES = 512;
-/** What a streamed (large) file's probe compresses both ways. */
-export const PREFIX_PROBE_BYTES = 128 * 1024;
 /** Kinds remembered at most (an archive of files with random extensions must not grow this without bound). */
 const MAX_KINDS = 256;
 
 interface KindState {
-  /** Compressed sizes summed over the probes, weighted towards the recent ones. */
-  lz: number;
-  huffman: number;
+  /**
+   * The probes' ratios (size at the level / size with Huffman codes alone), each probe counting
+   * the same whatever its file's size, weighted towards the recent ones; `weight`: their weights.
+   */
+  ratio: number;
+  weight: number;
   /** Probes handed out, and probes whose results came back. */
   issued: number;
   probes: number;
@@ -50,8 +54,9 @@ export class DeflateStrategy {
 
   /** The mode for the next file of `kind` (`size` bytes). */
   mode(kind: string, size: number): DeflateMode {
-    if (size < MIN_PROBE_BYTES) return 'level';
+    if (size < MIN_PROBE_BYTES || kind === '') return 'level';
     const s = this.state(kind);
+    if (s === undefined) return 'level';
     if (s.issued < PROBE_FIRST) return this.probe(s);
     // The first probes are still being compressed (a batch at a time): the level until they tell.
     if (s.probes === 0) return 'level';
@@ -61,10 +66,11 @@ export class DeflateStrategy {
 
   /** What a probe of a file of `kind` found: its size at the level and with Huffman codes alone. */
   record(kind: string, lzBytes: number, huffmanBytes: number): void {
-    const s = this.state(kind);
+    const s = this.kinds.get(kind);
+    if (s === undefined || huffmanBytes <= 0) return;
     // Older probes count half as much as each new one: the choice follows a change of content.
-    s.lz = s.lz / 2 + lzBytes;
-    s.huffman = s.huffman / 2 + huffmanBytes;
+    s.ratio = s.ratio / 2 + lzBytes / huffmanBytes;
+    s.weight = s.weight / 2 + 1;
     s.probes++;
   }
 
@@ -75,22 +81,22 @@ export class DeflateStrategy {
   }
 
   private huffmanPays(s: KindState): boolean {
-    return huffmanPays(s.lz, s.huffman);
+    return huffmanPays(s.ratio, s.weight);
   }
 
-  private state(kind: string): KindState {
-    const key = this.kinds.has(kind) || this.kinds.size < MAX_KINDS ? kind : '';
-    let s = this.kinds.get(key);
-    if (s === undefined) {
-      s = { lz: 0, huffman: 0, issued: 0, probes: 0, sinceProbe: 0 };
-      this.kinds.set(key, s);
+  /** The kind's state; undefined for a new kind once MAX_KINDS are known (compressed at the level, as files without an extension). */
+  private state(kind: string): KindState | undefined {
+    let s = this.kinds.get(kind);
+    if (s === undefined && this.kinds.size < MAX_KINDS) {
+      s = { ratio: 0, weight: 0, issued: 0, probes: 0, sinceProbe: 0 };
+      this.kinds.set(kind, s);
     }
     return s;
   }
 }
 
-/** Whether LZ77 saves too little over Huffman codes alone (sizes of the same bytes compressed both ways). */
-export function huffmanPays(lzBytes: number, huffmanBytes: number): boolean {
+/** Whether LZ77 saves too little over Huffman codes alone (sizes of the same bytes compressed both ways, or their weighted ratios). */
+function huffmanPays(lzBytes: number, huffmanBytes: number): boolean {
   return lzBytes >= huffmanBytes * (1 - LZ_GAIN_NEEDED);
 }
 
@@ -100,16 +106,4 @@ export function fileKind(path: string): string {
   const dot = base.lastIndexOf('.');
   if (dot <= 0 || base.length - dot > 16) return '';
   return base.slice(dot + 1).toLowerCase();
-}
-
-
-/**
- * zlib's strategy for a large file, from its first bytes (up to PREFIX_PROBE_BYTES) compressed
- * both ways: Huffman codes alone when LZ77 saves too little on them.
- */
-export function prefixStrategy(prefix: Uint8Array, level: number): number {
-  if (prefix.length < MIN_PROBE_BYTES) return constants.Z_DEFAULT_STRATEGY;
-  const lz = deflateRawSync(prefix, { level }).length;
-  const huffman = deflateRawSync(prefix, { level, strategy: constants.Z_HUFFMAN_ONLY }).length;
-  return huffmanPays(lz, huffman) ? constants.Z_HUFFMAN_ONLY : constants.Z_DEFAULT_STRATEGY;
 }

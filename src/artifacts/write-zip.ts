@@ -34,7 +34,7 @@ import type { ArchiveStats } from './archive-stats.js';
 import { CentralDirectory } from './central-directory.js';
 import { ContentCrc } from './content-crc.js';
 import { DeflatePool } from './deflate-pool.js';
-import { DeflateStrategy, fileKind, PREFIX_PROBE_BYTES, prefixStrategy } from './deflate-strategy.js';
+import { fileKind } from './deflate-strategy.js';
 import { GarbageBudget } from './garbage-budget.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 import type { FileEntry, FileEntrySource } from './file-entry.js';
@@ -88,7 +88,7 @@ export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, op
   checkLevel(level);
   const file = sink.name;
   const out = new PositionedFile(sink);
-  const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads, new DeflateStrategy()) : undefined;
+  const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads) : undefined;
   const windowLimit = pool && pool.threads > 0 ? WINDOW_BYTES : INLINE_WINDOW_BYTES;
   const central = new CentralDirectory();
   // A queue: `head` is the oldest entry (Array#shift moves every element, thousands here).
@@ -228,38 +228,19 @@ async function streamFile(out: PositionedFile, entry: FileEntry, name: Buffer, l
     }
     compressedSize = size;
   } else {
-    // The first bytes decide the strategy (DeflateStrategy): they are read before zlib starts.
-    const body = entry.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    let ended = false;
-    while (headBytes < PREFIX_PROBE_BYTES) {
-      const next = await body.next();
-      if (next.done === true) {
-        ended = true;
-        break;
-      }
-      head.push(next.value);
-      headBytes += next.value.length;
-    }
-    const deflate = createDeflateRaw({ level, strategy: prefixStrategy(Buffer.concat(head, headBytes).subarray(0, PREFIX_PROBE_BYTES), level) });
+    const deflate = createDeflateRaw({ level });
     const feeding = (async () => {
       try {
-        const write = async (b: Buffer): Promise<void> => {
+        for await (const chunk of entry.body) {
+          const b = chunk as Buffer;
           crc.update(b);
           size += b.length;
-          if (!deflate.write(b)) await new Promise<void>((resolve) => deflate.once('drain', resolve));
-        };
-        for (const b of head.splice(0)) await write(b);
-        while (!ended) {
-          const next = await body.next();
-          if (next.done === true) break;
-          await write(next.value);
+          // 'close' too: a deflate destroyed meanwhile (the output side failed) emits no 'drain'.
+          if (!deflate.write(b)) await new Promise<void>((resolve) => deflate.once('drain', resolve).once('close', resolve));
         }
         deflate.end();
       } catch (err) {
         deflate.destroy(err as Error);
-        void body.return?.()?.catch(() => undefined);
       }
     })();
     try {
