@@ -139,13 +139,13 @@ export class DeflatePool {
   private nextWorker = 0;
   private failure: Error | undefined;
   private started = 0;
+  /** When to code a file with Huffman codes alone, learnt from this pool's probes. */
+  private readonly strategy = new DeflateStrategy();
 
   constructor(
     private readonly level: number,
     /** Worker threads it may start (0: every batch compressed on the caller's thread). */
     readonly threads = defaultDeflateThreads(),
-    /** When to code a file with Huffman codes alone, learnt from this pool's probes. */
-    private readonly strategy = new DeflateStrategy(),
   ) {}
 
   /** How many worker threads were started (0 while everything was compressed inline). */

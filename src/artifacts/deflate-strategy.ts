@@ -80,8 +80,9 @@ export class DeflateStrategy {
     return 'probe';
   }
 
+  /** LZ77 saves too little: the weighted ratio at least 1 - LZ_GAIN_NEEDED. */
   private huffmanPays(s: KindState): boolean {
-    return huffmanPays(s.ratio, s.weight);
+    return s.ratio >= s.weight * (1 - LZ_GAIN_NEEDED);
   }
 
   /** The kind's state; undefined for a new kind once MAX_KINDS are known (compressed at the level, as files without an extension). */
@@ -93,11 +94,6 @@ export class DeflateStrategy {
     }
     return s;
   }
-}
-
-/** Whether LZ77 saves too little over Huffman codes alone (sizes of the same bytes compressed both ways, or their weighted ratios). */
-function huffmanPays(lzBytes: number, huffmanBytes: number): boolean {
-  return lzBytes >= huffmanBytes * (1 - LZ_GAIN_NEEDED);
 }
 
 /** The kind of a file for DeflateStrategy: its extension in lower case ('' for none). */
