@@ -10,23 +10,34 @@
  *   it at run time does nothing: `node --trace-gc` still showed "Mark-Compact (reduce)" with it.
  * - V8's `gc` function, taken from a context of its own made while `--expose-gc` is briefly on
  *   (the flag only adds `gc` to contexts created while it is set; the daemon's own global never
- *   gets it). Made once here, so a collection creates nothing.
+ *   gets it). Made once here, so a collection creates nothing. `gc({ type: 'minor' })` is one
+ *   scavenge of the young generation; V8 shrinks the young generation after any GC that finds
+ *   the allocation rate low (heap.cc ReduceNewSpaceSize), as it is once the daemon is idle.
+ * - The flags V8 offers to make a GC single-threaded (`--single-threaded-gc`,
+ *   `--no-parallel-marking`) cannot be set at run time: Node 20's V8 aborts at the next full GC
+ *   (`Check failed: concurrent_marking_handle_` in cppgc), tried.
  */
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { HeapControl } from './idle-heap-trim.js';
+
+/** The young generation's spaces (v8.getHeapSpaceStatistics names). */
+const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
 
 export function createV8HeapControl(): HeapControl {
   setFlagsFromString('--no-incremental-marking');
   setFlagsFromString('--expose-gc');
-  let gc: () => void;
+  let gc: (options?: { type: 'major' | 'minor' }) => void;
   try {
-    gc = runInNewContext('gc') as () => void;
+    gc = runInNewContext('gc') as typeof gc;
   } finally {
     setFlagsFromString('--no-expose-gc');
   }
+  const youngBytes = (): number => getHeapSpaceStatistics().reduce((sum, s) => sum + (YOUNG_SPACES.has(s.space_name) ? s.space_size : 0), 0);
   return {
-    committedBytes: () => getHeapStatistics().total_heap_size,
-    collect: () => gc(),
+    youngBytes,
+    oldBytes: () => getHeapStatistics().total_heap_size - youngBytes(),
+    collectYoung: () => gc({ type: 'minor' }),
+    collectAll: () => gc(),
   };
 }
