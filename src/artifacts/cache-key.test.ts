@@ -252,6 +252,8 @@ describe('shouldCache (CacheWhen.ShouldCache)', () => {
     ['on_failure', false, true],
     ['always', true, true],
     ['always', false, true],
+    ['never', true, false],
+    ['never', false, false],
   ] as const)('%s after success=%s: %s', (when, ok, want) => {
     expect(shouldCache(when, ok)).toBe(want);
   });

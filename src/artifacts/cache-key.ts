@@ -252,7 +252,7 @@ export function policySkipNotice(policy: CachePolicy, phase: CachePhase, key: st
 
 /**
  * Whether a cache is saved for the job's outcome (common/spec/spec.go CacheWhen.ShouldCache):
- * `on_success` after a success, `on_failure` after a failure, `always` after both.
+ * `on_success` after a success, `on_failure` after a failure, `always` after both, `never` never.
  */
 export function shouldCache(when: FileWhen, jobSucceeded: boolean): boolean {
   if (when === 'always') return true;

@@ -169,6 +169,18 @@ describe('toJobSpec: normalisation rules', () => {
     expect(toJobSpec(p).steps[0]!.when).toBe('on_success');
   });
 
+  it('an artifacts or cache `when` gitlab-runner does not know is read as never (archived after no outcome), not refused', () => {
+    const p = modern();
+    p.artifacts = [
+      { name: 'a', untracked: false, paths: ['out/'], when: 'sometimes', expire_in: '' },
+      { name: 'b', untracked: false, paths: ['out/'], when: '', expire_in: '' },
+    ];
+    p.cache = [{ key: 'k', untracked: false, paths: ['vendor/'], policy: 'pull-push', when: 'later' }];
+    const job = toJobSpec(p);
+    expect(job.artifacts.map((a) => a.when)).toEqual(['never', 'on_success']);
+    expect(job.cache.map((c) => c.when)).toEqual(['never']);
+  });
+
   it('keeps git_info.repo_object_format (GitLab entity GitInfo), which the clone must be made with', () => {
     const p = modern();
     p.git_info = { ...(p.git_info as object), repo_object_format: 'sha256', protected: true };

@@ -120,7 +120,7 @@ export function jobSpecFromWire(p: WireJobPayload): JobSpec {
       untracked: a.untracked,
       paths: a.paths,
       exclude: a.exclude,
-      when: fileWhen(a.when, job, 'artifacts'),
+      when: fileWhen(a.when),
       artifactType: a.artifact_type,
       artifactFormat: a.artifact_format,
       expireIn: a.expire_in,
@@ -130,7 +130,7 @@ export function jobSpecFromWire(p: WireJobPayload): JobSpec {
       untracked: c.untracked,
       policy: c.policy,
       paths: c.paths,
-      when: fileWhen(c.when, job, 'cache'),
+      when: fileWhen(c.when),
       fallbackKeys: c.fallback_keys,
     })),
     dependencies: p.dependencies.map((d) => ({
@@ -143,11 +143,11 @@ export function jobSpecFromWire(p: WireJobPayload): JobSpec {
   };
 }
 
-/** `when` of an artifact or cache entry: empty is on_success (gitlab-runner spec.go). */
-function fileWhen(value: string, job: { id: number; token: string }, where: string): FileWhen {
+/** `when` of an artifact or cache entry: empty is on_success, an unknown value never (gitlab-runner spec.go; see FileWhen). */
+function fileWhen(value: string): FileWhen {
   if (value === '' || value === 'on_success') return 'on_success';
   if (value === 'on_failure' || value === 'always') return value;
-  throw new JobPayloadError(`The payload GitLab sent for job ${job.id} has an unknown ${where} when "${value}"; expected on_success, on_failure or always`, job);
+  return 'never';
 }
 
 type WireImage = NonNullable<WireJobPayload['image']>;

@@ -91,8 +91,13 @@ export type SourceSpec =
   /** No sources (GIT_STRATEGY=none or empty). */
   | { kind: 'none' };
 
-/** `on_success`, `on_failure` or `always` (an empty payload value is on_success). */
-export type FileWhen = 'on_success' | 'on_failure' | 'always';
+/**
+ * `on_success`, `on_failure` or `always` (an empty payload value is on_success). `never`: a
+ * payload value gitlab-runner does not know, which it reads without error and then matches
+ * neither outcome (common/spec/spec.go ArtifactWhen.OnSuccess/OnFailure, CacheWhen.ShouldCache):
+ * the entry is never archived or uploaded (a cache is still restored). `.gitlab-ci.yml` cannot say it.
+ */
+export type FileWhen = 'on_success' | 'on_failure' | 'always' | 'never';
 
 /**
  * One entry of the payload's `artifacts[]` (gitlab-runner common/spec/spec.go Artifact):

@@ -145,6 +145,26 @@ describe('job-file stages in runJob', () => {
     expect(sections).toEqual(['restore_cache', 'step_script', 'archive_cache_on_failure', 'upload_artifacts_on_failure']);
   });
 
+  it('entries whose when is never (a payload value gitlab-runner does not know) are restored but never archived or uploaded', async () => {
+    for (const exitCode of [0, 1]) {
+      const cache = new MemoryCache();
+      cache.stored.set('deps-main', await zipOf({ 'vendor/cached.txt': 'from cache' }));
+      const files = new MemoryProjectFiles({ 'dist/app.js': 'app' });
+      const { result, sections, artifacts } = await run(
+        { artifacts: [archive({ when: 'never' })], cache: [cacheOf({ when: 'never' })] },
+        files,
+        { stages: { step_script: { exitCode } } },
+        { cache },
+      );
+      expect(result.state).toBe(exitCode === 0 ? 'success' : 'failed');
+      expect(sections).toEqual(['restore_cache', 'step_script']);
+      expect(files.content('vendor/cached.txt')).toBe('from cache');
+      expect(artifacts.uploads).toEqual([]);
+      expect([...cache.stored.keys()]).toEqual(['deps-main']);
+      expect(cache.stored.get('deps-main')).not.toContain('cache-');
+    }
+  });
+
   it('an upload failure fails a job whose script passed (script_failure), with the reason in the log', async () => {
     const artifacts = new MemoryArtifacts();
     artifacts.failUpload = new BerthError('gitlab_api_error', 'POST .../artifacts: 413 Request Entity Too Large');
