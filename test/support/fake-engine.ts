@@ -342,7 +342,9 @@ export class FakeEngine implements EngineClient {
 
   async removeContainer(id: string, opts: { force?: boolean; volumes?: boolean } = {}, signal?: AbortSignal): Promise<void> {
     await this.enter('removeContainer', [id, opts], signal);
-    const c = this.container('removeContainer', id);
+    // As DockerodeEngine: a container that is not there (removed already) is no error.
+    const c = this.findContainer(id);
+    if (!c) return;
     if (c.running && !opts.force) {
       throw new EngineError('removeContainer', 409, `You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
     }
@@ -428,7 +430,7 @@ export class FakeEngine implements EngineClient {
   async removeNetwork(id: string, signal?: AbortSignal): Promise<void> {
     await this.enter('removeNetwork', [id], signal);
     const n = this.findNetwork(id);
-    if (!n) throw new EngineError('removeNetwork', 404, `network ${id} not found`);
+    if (!n) return; // as DockerodeEngine: a network that is not there is no error
     if (this.attachedTo(n.id).length) throw new EngineError('removeNetwork', 409, `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     this.networks.delete(n.id);
   }
