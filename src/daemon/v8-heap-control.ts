@@ -11,8 +11,8 @@
  * - V8's `gc` function, taken from a context of its own made while `--expose-gc` is briefly on
  *   (the flag only adds `gc` to contexts created while it is set; the daemon's own global never
  *   gets it). Made once here, so a collection creates nothing. `gc({ type: 'minor' })` is one
- *   scavenge of the young generation; V8 shrinks the young generation after any GC that finds
- *   the allocation rate low (heap.cc ReduceNewSpaceSize), as it is once the daemon is idle.
+ *   scavenge of the young generation; whether V8 also shrinks it depends on the allocation rate
+ *   it has sampled (idle-heap-trim.ts).
  * - The flags V8 offers to make a GC single-threaded (`--single-threaded-gc`,
  *   `--no-parallel-marking`) cannot be set at run time: Node 20's V8 aborts at the next full GC
  *   (`Check failed: concurrent_marking_handle_` in cppgc), tried.
