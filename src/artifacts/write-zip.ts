@@ -37,6 +37,7 @@ import { DeflatePool } from './deflate-pool.js';
 import { fileKind } from './deflate-strategy.js';
 import { GarbageBudget } from './garbage-budget.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
+import { waitForDrain } from './wait-for-drain.js';
 import type { FileEntry, FileEntrySource } from './file-entry.js';
 import { permissionBits, S_IFDIR, S_IFLNK, S_IFREG } from './unix-mode.js';
 import { dataDescriptor, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, type ZipRecord } from './zip-records.js';
@@ -235,8 +236,8 @@ async function streamFile(out: PositionedFile, entry: FileEntry, name: Buffer, l
           const b = chunk as Buffer;
           crc.update(b);
           size += b.length;
-          // 'close' too: a deflate destroyed meanwhile (the output side failed) emits no 'drain'.
-          if (!deflate.write(b)) await new Promise<void>((resolve) => deflate.once('drain', resolve).once('close', resolve));
+          // A deflate destroyed meanwhile (the output side failed) emits no 'drain': its 'close' ends the wait.
+          if (!deflate.write(b)) await waitForDrain(deflate, signal, 'the compression stopped');
         }
         deflate.end();
       } catch (err) {
