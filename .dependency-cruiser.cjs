@@ -79,7 +79,7 @@ module.exports = {
     {
       name: 'child-process-allow-list',
       comment:
-        'Programs run on the host only from these files (git, credential helpers): a repository handed to ' +
+        'Programs run on the host only from these files (git through the launchers, credential helpers): a repository handed to ' +
         'berth exec must never make berth run a program it names.',
       severity: 'error',
       from: {
@@ -87,6 +87,8 @@ module.exports = {
         pathNot: [
           NOT_TEST,
           '^src/sources/git-command\\.ts$',
+          '^src/sources/process-launcher\\.ts$',
+          '^src/sources/shell-launcher\\.ts$',
           '^src/pipeline/project/host-git\\.ts$',
           '^src/image/auth/credential-helper\\.ts$',
         ],
