@@ -13,6 +13,7 @@ import type { DockerSettings } from '../executor/docker/docker-settings.js';
 import { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { GitLabClient } from '../gitlab/gitlab-client.js';
 import { defaultRunnerInfo } from '../gitlab/runner-features.js';
+import { ShellLauncher } from '../sources/shell-launcher.js';
 import type { Slots } from './job-slots.js';
 import type { ExecutorFactory } from './remote-job.js';
 import type { RunnerLog } from './runner-log.js';
@@ -39,9 +40,11 @@ export interface DaemonWiringInput {
 export interface DaemonWiring {
   /** Where clones and git caches go (next to config.toml). */
   gitCacheDir: string;
+  /** The folder of the launcher's program output (removed at start-up: a killed berth's). */
+  launchDir: string;
   workerDeps(runner: RunnerConfig): WorkerDeps;
-  /** Closes the GitLab clients' pooled connections. */
-  close(): void;
+  /** Closes the GitLab clients' pooled connections and ends the launcher's shell. */
+  close(): Promise<void>;
 }
 
 export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
@@ -76,8 +79,12 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
   };
   const ownContainer = new OwnContainerFinder();
   const gitCacheDir = join(dirname(input.configPath), 'git-cache');
+  // git for the jobs' sources, started by a small shell instead of forks of berth (shell-launcher.ts).
+  const launchDir = join(gitCacheDir, '.launch');
+  const launcher = new ShellLauncher({ outputDir: launchDir });
   return {
     gitCacheDir,
+    launchDir,
     workerDeps: (r) => ({
       client: clientFor(r),
       engineFor,
@@ -89,6 +96,7 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
       info: defaultRunnerInfo(input.version),
       shutdown: input.shutdown,
       gitCacheDir,
+      launcher,
       cacheDir: join(dirname(input.configPath), 'cache'),
       homeDir: homedir(),
       ownContainer,
@@ -96,8 +104,9 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
       ...(input.createExecutor ? { createExecutor: input.createExecutor } : {}),
       ...(input.idleness ? { idleness: input.idleness } : {}),
     }),
-    close: () => {
+    close: async () => {
       for (const c of clients.values()) c.close();
+      await launcher.close();
     },
   };
 }

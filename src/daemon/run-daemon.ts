@@ -123,6 +123,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     await sweepAll(workers.list, systemId, log);
     // Clones a killed earlier process left (its containers went with the sweep above).
     for (const w of workers.list) await rm(cloneDirOf(wiring.gitCacheDir, w.shortToken), { recursive: true, force: true });
+    await rm(wiring.launchDir, { recursive: true, force: true });
     await sweepGitTemp(systemId, log);
     // The git cache holds the projects' sources: only berth's user may enter it.
     await makePrivateDir(wiring.gitCacheDir);
@@ -151,7 +152,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     unlisten();
     watcher?.();
     await server?.close();
-    wiring.close();
+    await wiring.close();
   }
 }
 

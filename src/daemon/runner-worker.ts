@@ -30,6 +30,7 @@ import type { RunnerInfo } from '../gitlab/runner-registration-api.js';
 import { TraceUploader } from '../gitlab/trace-uploader.js';
 import { JobLog } from '../log/job-log.js';
 import { GitSource } from '../sources/git-source.js';
+import type { ProcessLauncher } from '../sources/process-launcher.js';
 import { errorMessage } from '../shared/errors.js';
 import { acquireAll, Slots } from './job-slots.js';
 import { runRemoteJob, type ExecutorFactory } from './remote-job.js';
@@ -49,6 +50,8 @@ export interface WorkerDeps {
   /** Aborts running jobs (forceful shutdown). */
   shutdown: AbortSignal;
   gitCacheDir: string;
+  /** How git is started for the jobs' sources (default: forks of berth). */
+  launcher?: ProcessLauncher;
   /** The runners' local caches (`<config dir>/cache`): one folder per runner, then per project. */
   cacheDir: string;
   homeDir: string;
@@ -139,6 +142,7 @@ export class RunnerWorker {
         cloneDir: cloneDirOf(this.deps.gitCacheDir, identity.shortToken),
         cloneUrl: config.cloneUrl || undefined,
         systemId: this.deps.systemId,
+        ...(this.deps.launcher ? { launcher: this.deps.launcher } : {}),
       }),
       files: this.jobFiles(config, identity),
     };

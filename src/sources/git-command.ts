@@ -7,9 +7,9 @@
  * first request (no 401 round trip, no askpass program, no temp folder). Output that git prints is
  * passed through `scrub` before it reaches any log.
  */
-import { spawn } from 'node:child_process';
 import { BerthError } from '../shared/errors.js';
 import { safeGitArgv } from '../shared/safe-git-argv.js';
+import { DirectLauncher, type ProcessLauncher } from './process-launcher.js';
 
 export interface GitCredentials {
   username: string;
@@ -37,6 +37,8 @@ export interface GitRunnerOptions {
    */
   home: string;
   scrub: (text: string) => string;
+  /** How git is started (default: a fork of berth, DirectLauncher). */
+  launcher?: ProcessLauncher;
 }
 
 /** The environment of every git process of one job: nothing inherited but PATH. */
@@ -67,7 +69,8 @@ export function createGitRunner(opts: GitRunnerOptions): GitRunner {
     opts.credentials && /could not read (Username|Password) for/.test(detail)
       ? `${opts.url} refused the job's credentials (the job token, sent as an HTTP Authorization header); the token may have expired or the project may not allow this job to read it: retry the job, or check the project's CI/CD job token settings (git: ${detail})`
       : detail;
-  return { run: (args, cwd, signal) => runGit(args, cwd, env, (text) => explain(opts.scrub(text)), signal) };
+  const launcher = opts.launcher ?? new DirectLauncher();
+  return { run: (args, cwd, signal) => runGit(launcher, args, cwd, env, (text) => explain(opts.scrub(text)), signal) };
 }
 
 /** The git command of `args` for messages: the first argument after any `-c key=value` pairs. */
@@ -77,20 +80,17 @@ function commandName(args: readonly string[]): string {
   return args[i] ?? 'git';
 }
 
-function runGit(args: string[], cwd: string, env: NodeJS.ProcessEnv, scrub: (t: string) => string, signal?: AbortSignal): Promise<string> {
+async function runGit(launcher: ProcessLauncher, args: string[], cwd: string, env: NodeJS.ProcessEnv, scrub: (t: string) => string, signal?: AbortSignal): Promise<string> {
   const name = commandName(args);
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', safeGitArgv(args), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => reject(new GitError(`git ${name} could not run: ${scrub(err.message)}`, { cause: err })));
-    child.on('close', (code) => {
-      if (code === 0) resolve(stdout);
-      else reject(new GitError(`git ${name} failed (exit code ${code}): ${scrub(stderr.trim() || stdout.trim())}`));
-    });
-  });
+  let result;
+  try {
+    result = await launcher.launch({ file: 'git', args: safeGitArgv(args), cwd, env, ...(signal ? { signal } : {}) });
+  } catch (err) {
+    throw new GitError(`git ${name} could not run: ${scrub((err as Error).message)}`, { cause: err });
+  }
+  const { code, stdout, stderr } = result;
+  if (code === 0) return stdout;
+  throw new GitError(`git ${name} failed (${code === null ? `ended by ${result.signal}` : `exit code ${code}`}): ${scrub(stderr.trim() || stdout.trim())}`);
 }
 
 /** The URL without user and password, and the credentials that were in it. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../../test/support/git-http-server.js';
 import { testJob } from '../../test/support/job-fixtures.js';
@@ -10,12 +10,15 @@ import { stripAnsi } from '../shared/ansi.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
 import { gitEnvironment } from './git-command.js';
-import { GitSource, initRepository, listTree } from './git-source.js';
+import { GitSource, initRepository, listTree, type GitSourceOptions } from './git-source.js';
+import type { ProcessLauncher } from './process-launcher.js';
+import { ShellLauncher } from './shell-launcher.js';
 
 const TOKEN = 'glcbt-job-token-1234567890';
 let root: string;
 let server: GitHttpServer;
 let shas: string[];
+let launcher: ShellLauncher;
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
@@ -37,9 +40,11 @@ beforeAll(async () => {
   execFileSync('git', ['clone', '-q', '--bare', work, join(root, 'repos', 'group', 'project.git')]);
   server = await startGitHttpServer(join(root, 'repos'));
   server.tokens.add(TOKEN);
+  launcher = new ShellLauncher({ outputDir: join(root, 'launch') });
 });
 
 afterAll(async () => {
+  await launcher.close();
   await server.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -70,9 +75,18 @@ async function fetchWith(source: GitSource, spec: JobSpec) {
 }
 
 
-describe('GitSource', () => {
+// Every case with git started both ways: forks of the test process (DirectLauncher, berth exec's)
+// and the ShellLauncher's shell (berth run's).
+describe.each([
+  ['forks (DirectLauncher)', () => undefined],
+  ['the ShellLauncher', () => launcher],
+])('GitSource, git started by %s', (_how, launcherOf: () => ProcessLauncher | undefined) => {
+  const withLauncher = (opts: GitSourceOptions): GitSourceOptions => {
+    const l = launcherOf();
+    return l ? { ...opts, launcher: l } : opts;
+  };
   it('clones the job sha with the job token, never printing it, and removes the clone on release', async () => {
-    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache') }));
     const { fetched, text } = await fetchWith(source, job());
     expect(fetched).not.toBeNull();
     expect(readFileSync(join(fetched!.root, 'file.txt'), 'utf8')).toBe('version 3\n');
@@ -88,7 +102,7 @@ describe('GitSource', () => {
   });
 
   it('a SHA-256 project (git_info.repo_object_format "sha256"): fetched into a SHA-256 repository, as `git init --object-format`', async () => {
-    const work = join(root, 'work-sha256');
+    const work = mkdtempSync(join(root, 'work-sha256-'));
     execFileSync('git', ['init', '-q', '-b', 'main', '--object-format=sha256', work]);
     git(work, 'config', 'user.email', 'a@example.invalid');
     git(work, 'config', 'user.name', 'A');
@@ -96,10 +110,11 @@ describe('GitSource', () => {
     git(work, 'add', '-A');
     git(work, 'commit', '-q', '-m', 'first');
     const sha = git(work, 'rev-parse', 'HEAD');
-    execFileSync('git', ['clone', '-q', '--bare', work, join(root, 'repos', 'group', 'sha256.git')]);
+    const repo = `${basename(work)}.git`;
+    execFileSync('git', ['clone', '-q', '--bare', work, join(root, 'repos', 'group', repo)]);
     const base = job({}, sha);
-    const spec = { ...base, gitInfo: { ...base.gitInfo, repoUrl: base.gitInfo.repoUrl.replace('/project.git', '/sha256.git'), objectFormat: 'sha256' } };
-    const { fetched } = await fetchWith(new GitSource({ cacheDir: join(root, 'cache') }), spec);
+    const spec = { ...base, gitInfo: { ...base.gitInfo, repoUrl: base.gitInfo.repoUrl.replace('/project.git', `/${repo}`), objectFormat: 'sha256' } };
+    const { fetched } = await fetchWith(new GitSource(withLauncher({ cacheDir: join(root, 'cache') })), spec);
     expect(readFileSync(join(fetched!.root, 'file.txt'), 'utf8')).toBe('sha256 content\n');
     expect(git(fetched!.root, 'rev-parse', '--show-object-format')).toBe('sha256');
     await fetched!.release();
@@ -108,7 +123,7 @@ describe('GitSource', () => {
   it('sends the token as a header with git\'s first request (no 401 round trip, no askpass), in no file', async () => {
     const cacheDir = join(root, 'header-cache');
     const cloneDir = join(root, 'header-clones');
-    const source = new GitSource({ cacheDir, cloneDir });
+    const source = new GitSource(withLauncher({ cacheDir, cloneDir }));
     const before = server.requests.length;
     const { fetched } = await fetchWith(source, job());
     const requests = server.requests.slice(before);
@@ -127,11 +142,11 @@ describe('GitSource', () => {
   });
 
   it('keeps the repository copies in folders only berth\'s user may enter (0700), also when an older berth made them 0755', async () => {
-    const cacheDir = join(root, 'private-cache');
-    const cloneDir = join(root, 'private-clones');
+    const cacheDir = join(mkdtempSync(join(root, 'private-')), 'cache');
+    const cloneDir = `${cacheDir}-clones`;
     mkdirSync(cacheDir, { mode: 0o755 });
     chmodSync(cacheDir, 0o755);
-    const source = new GitSource({ cacheDir, cloneDir });
+    const source = new GitSource(withLauncher({ cacheDir, cloneDir }));
     const cloned = await fetchWith(source, job());
     expect(statSync(cloneDir).mode & 0o777).toBe(0o700);
     expect(statSync(cloned.fetched!.root).mode & 0o777).toBe(0o700);
@@ -144,7 +159,7 @@ describe('GitSource', () => {
 
   it('makes the clone folder again when it was removed while the runner runs', async () => {
     const cloneDir = join(root, 'removed-clones');
-    const source = new GitSource({ cacheDir: join(root, 'cache'), cloneDir });
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache'), cloneDir }));
     await (await fetchWith(source, job())).fetched!.release();
     rmSync(cloneDir, { recursive: true, force: true });
     const again = await fetchWith(source, job());
@@ -154,7 +169,7 @@ describe('GitSource', () => {
   });
 
   it('creates the repository without git\'s template (no sample hooks copied into every build container)', async () => {
-    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache') }));
     const { fetched } = await fetchWith(source, job());
     expect(fetched!.files).toContain('.git/HEAD');
     expect(fetched!.files.filter((f) => f.startsWith('.git/hooks/') || f === '.git/description' || f === '.git/info/exclude')).toEqual([]);
@@ -163,7 +178,7 @@ describe('GitSource', () => {
   });
 
   it('checks out an older sha and honours GIT_DEPTH', async () => {
-    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache') }));
     const spec = job({ variables: [plainVariable('GIT_DEPTH', '2')] }, shas[1]);
     const { fetched, text } = await fetchWith(source, spec);
     expect(text).toContain('Fetching changes with git depth set to 2...');
@@ -172,7 +187,7 @@ describe('GitSource', () => {
   });
 
   it('reuses the repository with GIT_STRATEGY=fetch and cleans untracked files', async () => {
-    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache') }));
     const spec = job({ variables: [plainVariable('GIT_STRATEGY', 'fetch')] });
     const first = await fetchWith(source, spec);
     writeFileSync(join(first.fetched!.root, 'leftover.txt'), 'x');
@@ -186,14 +201,14 @@ describe('GitSource', () => {
   });
 
   it('skips sources with GIT_STRATEGY=none', async () => {
-    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache') }));
     const { fetched, text } = await fetchWith(source, job({ variables: [plainVariable('GIT_STRATEGY', 'none')] }));
     expect(fetched).toBeNull();
     expect(text).toContain('Skipping Git repository setup');
   });
 
   it('fails with a clear error, without the token, when the token is refused', async () => {
-    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache') }));
     const spec = job();
     spec.gitInfo.repoUrl = spec.gitInfo.repoUrl.replace(TOKEN, 'glcbt-wrong-token');
     const err = await fetchWith(source, spec).catch((e: Error) => e);
@@ -204,7 +219,7 @@ describe('GitSource', () => {
   });
 
   it('points origin at the repository URL without the token, as `git remote add` does, with git reading the same settings', async () => {
-    const source = new GitSource({ cacheDir: join(root, 'cache') });
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache') }));
     const { fetched } = await fetchWith(source, job());
     expect(git(fetched!.root, 'remote', 'get-url', 'origin')).toBe(`${server.url}/group/project.git`);
     expect(git(fetched!.root, 'config', '--get-all', 'remote.origin.fetch')).toBe('+refs/heads/*:refs/remotes/origin/*');

@@ -16,6 +16,7 @@ import { maskPhrasesForJob, maskText } from '../log/masker.js';
 import type { FetchedSources, SourceProvider } from '../executor/source-provider.js';
 import { createGitRunner, GitError, splitCredentials } from './git-command.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import type { ProcessLauncher } from './process-launcher.js';
 
 export interface GitSourceOptions {
   /** Where GIT_STRATEGY=fetch keeps one repository per project. */
@@ -33,6 +34,8 @@ export interface GitSourceOptions {
    * start-up sweep still removes the folders an older berth left (git-temp-dir.ts).
    */
   systemId?: string;
+  /** How git is started (default: a fork of berth; the daemon gives a ShellLauncher). */
+  launcher?: ProcessLauncher;
 }
 
 const DEFAULT_REFSPECS = ['+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'];
@@ -92,13 +95,14 @@ export class GitSource implements SourceProvider {
     const scrub = (text: string): string => maskText(text, phrases, job.features.tokenMaskPrefixes);
     try {
       // HOME: a folder that does not exist, in the runner's private cache (git-command.ts).
-      const git = createGitRunner({ url, credentials, home: join(this.opts.cacheDir, '.no-home'), scrub });
+      const git = createGitRunner({ url, credentials, home: join(this.opts.cacheDir, '.no-home'), scrub, ...(this.opts.launcher ? { launcher: this.opts.launcher } : {}) });
       // A per-job clone is a new empty folder; a reused repository exists once its .git does.
       const fresh = !reuse || !(await exists(join(dir, '.git')));
       // gitlab-runner runs `git init`, `git remote add|set-url origin`, `git fetch`, `git checkout`
-      // (shells/abstract.go writeRefspecFetchCmd). Every git process costs a fork of this
-      // process, which blocks the event loop of every running job until the child has started
-      // (2 ms on a quiet host, 10-20 ms on a loaded one), so berth starts only the two that
+      // (shells/abstract.go writeRefspecFetchCmd). Every git process costs a process start (a
+      // fork of berth, which blocks the event loop of every running job until the child has
+      // started: 2 ms on a quiet host, 10-20 ms on a loaded one; or, under `berth run`, a line
+      // to the ShellLauncher's shell, which is cheaper but still a process), so berth starts only the two that
       // need git: the empty repository with its origin is a handful of files berth writes
       // itself (initRepository), and a reused repository keeps its URL (its folder is named
       // after the URL's hash, so `set-url` could only write the same one).

@@ -46,8 +46,14 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     expect(text).not.toContain(job.token);
     expect(job.final!.checksum).toBe(job.checksum());
     expect(job.utf8Violations).toBe(0);
+    // git ran through the launcher's shell (src/sources/shell-launcher.ts): one `sh` child of the
+    // daemon, which ends with it, its output folder removed.
+    const shells = childrenOf(run.child.pid!).filter((pid) => commandOf(pid) === 'sh');
+    expect(shells).toHaveLength(1);
     run.child.kill('SIGQUIT');
     expect((await run.result).code).toBe(0);
+    expect(existsSync(join(fx.dir, 'config', 'git-cache', '.launch'))).toBe(false);
+    await waitUntil(async () => commandOf(shells[0]!) !== 'sh', 5_000);
   });
 
   it('reports a failing script as script_failure with its exit code, after_script still running', async () => {
@@ -270,6 +276,20 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     expect(res.stderr).not.toContain(fx.gl.runnerToken);
   });
 });
+
+/** The pids of a process's children (Linux: /proc/<pid>/task/<pid>/children, the main thread's). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+}
+
+/** A process's command name, or null once it is gone. */
+function commandOf(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
