@@ -86,7 +86,6 @@ module.exports = {
         path: '^src/',
         pathNot: [
           NOT_TEST,
-          '^src/sources/git-command\\.ts$',
           '^src/sources/process-launcher\\.ts$',
           '^src/sources/shell-launcher\\.ts$',
           '^src/pipeline/project/host-git\\.ts$',
