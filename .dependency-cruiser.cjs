@@ -95,6 +95,19 @@ module.exports = {
       to: { path: '^child_process$|^node:child_process$', dependencyTypes: ['core'] },
     },
     {
+      name: 'launcher-users',
+      comment:
+        'The launchers start whatever program they are given: programs reach them only from git-command.ts ' +
+        '(git with safe-git-argv). The daemon builds the ShellLauncher and hands it down (daemon-wiring, ' +
+        'runner-worker, git-source pass it on).',
+      severity: 'error',
+      from: {
+        path: '^src/',
+        pathNot: [NOT_TEST, '^src/sources/(git-command|git-source|process-launcher|shell-launcher)\\.ts$', '^src/daemon/(daemon-wiring|runner-worker)\\.ts$'],
+      },
+      to: { path: '^src/sources/(process|shell)-launcher\\.ts$' },
+    },
+    {
       name: 'pipeline-entry',
       comment: 'Other modules use the .gitlab-ci.yml compiler through src/pipeline/index.ts only.',
       severity: 'error',
