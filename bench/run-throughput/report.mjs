@@ -71,7 +71,7 @@ export function printTable(r, { checkIntervalS, image }) {
   for (const [name, p] of Object.entries(r.phases)) row(`  ${name}`, Number.isFinite(p.medianMs) ? ms(p.medianMs) : 'n/a', p.samples < r.jobs ? `(${p.samples} samples)` : '');
   const d = r.docker.engine;
   row('  for comparison, docker run --rm (engine events):', `${ms(d.createToStartMs)} / ${ms(d.startToDieMs)} / ${ms(d.dieToDestroyMs)}`, 'create -> start / start -> exit / exit -> removed');
-  row('CPU per job: berth / its git processes', `${ms(r.cpu.berthMs)} / ${ms(r.cpu.gitMs)}`, `(the bench process: test servers, git http-backend, sampling: ${ms(r.cpu.serversMs)})`);
+  row('CPU per job: berth / its git processes (and their shell)', `${ms(r.cpu.berthMs)} / ${ms(r.cpu.gitMs)}`, `(the bench process: test servers, git http-backend, sampling: ${ms(r.cpu.serversMs)})`);
   row('berth peak RSS (VmHWM)', `${r.peakRssMb.toFixed(1)} MB`, `(target <= ${GOALS.peakRssMb} MB) ${verdict(r.peakRssMb <= GOALS.peakRssMb)}`);
   row(`idle CPU, polling an empty queue for ${r.idle.seconds.toFixed(0)} s`, `${r.idle.cpuPercent.toFixed(2)} %`, `(target < ${GOALS.idleCpuPercent} %) ${verdict(r.idle.cpuPercent < GOALS.idleCpuPercent)}`);
   if (r.idle.schedCpuPercent !== undefined) row('  the same by the scheduler (ns, all threads)', `${r.idle.schedCpuPercent.toFixed(2)} %`, '(ticks are 10 ms: the line above is coarse)');

@@ -70,6 +70,28 @@ function cpuTicks(pid) {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   return { own: f[11] + f[12], children: f[13] + f[14] };
 }
+/**
+ * CPU of a process's descendants in clock ticks: the children it waited for, and each live (or
+ * not yet reaped) child with its own descendants. berth run starts git from a long-lived shell
+ * (src/sources/shell-launcher.ts): a live child whose subshells wait for the git processes.
+ */
+function descendantTicks(pid) {
+  let ticks = cpuTicks(pid).children;
+  let children = [];
+  try {
+    children = readProc(pid, `task/${pid}/children`).split(' ').filter(Boolean);
+  } catch {
+    // ended meanwhile
+  }
+  for (const child of children) {
+    try {
+      ticks += cpuTicks(child).own + descendantTicks(child);
+    } catch {
+      // ended meanwhile: its CPU is in its parent's count once reaped
+    }
+  }
+  return ticks;
+}
 /** CPU time in µs per thread of a process (the scheduler's own count, not ticks), by `name/tid`. */
 function threadCpuUs(pid) {
   const out = new Map();
@@ -142,15 +164,15 @@ async function round({ startBenchServers, now }) {
     try {
       // CPU is counted from the first hand-out (berth's start-up is not part of the jobs).
       await waitUntil(() => servers.jobs().some((j) => j.handedOutAt !== null), 60_000, 'the first job request', daemon);
-      const cpuAtStart = { berth: cpuTicks(pid), bench: cpuTicks(process.pid) };
+      const cpuAtStart = { berth: cpuTicks(pid), git: descendantTicks(pid), bench: cpuTicks(process.pid) };
       await waitUntil(() => servers.jobs().every((j) => j.finalAt !== null), 180_000, `the final updates of ${JOBS} jobs`, daemon);
       const jobs = servers.jobs();
       mark('last final update seen');
       const perJobCpuMs = (a, b) => ((b - a) * 1000) / CLK_TCK / JOBS;
-      const [b1, s1] = [cpuTicks(pid), cpuTicks(process.pid)];
+      const [b1, g1, s1] = [cpuTicks(pid), descendantTicks(pid), cpuTicks(process.pid)];
       const cpu = {
         berthMs: perJobCpuMs(cpuAtStart.berth.own, b1.own),
-        gitMs: perJobCpuMs(cpuAtStart.berth.children, b1.children),
+        gitMs: perJobCpuMs(cpuAtStart.git, g1),
         serversMs: perJobCpuMs(cpuAtStart.bench.own + cpuAtStart.bench.children, s1.own + s1.children),
       };
       const bad = jobs.filter((j, i) => j.state !== 'success' || !j.trace.includes(`job ${i + 1}\n`) || !j.trace.includes('Checking out'));

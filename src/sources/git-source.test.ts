@@ -137,6 +137,8 @@ describe.each([
     expect(leaks).toEqual([]);
     // git's HOME does not exist: no temp folder, and no .gitconfig or .netrc of the host's user.
     expect(existsSync(join(cacheDir, '.no-home'))).toBe(false);
+    // The launcher's output files (git's stdout and stderr) are gone once git has ended.
+    if (launcherOf()) expect(readdirSync(join(root, 'launch'))).toEqual([]);
     await fetched!.release();
     expect(readdirSync(cloneDir)).toEqual([]);
   });
@@ -198,6 +200,26 @@ describe.each([
     expect(existsSync(join(second.fetched!.root, 'leftover.txt'))).toBe(false);
     await second.fetched!.release();
     expect(existsSync(second.fetched!.root)).toBe(true);
+  });
+
+  it('stops git when the job is aborted, and removes the clone', async () => {
+    const cloneDir = mkdtempSync(join(root, 'abort-clones-'));
+    const source = new GitSource(withLauncher({ cacheDir: join(root, 'cache'), cloneDir }));
+    const before = server.requests.length;
+    const release = server.hold();
+    const ac = new AbortController();
+    try {
+      const fetching = source.fetch(job(), new JobLog(new MemoryByteWriter()), ac.signal);
+      for (const end = Date.now() + 10_000; !server.requests.slice(before).some((r) => r.path.endsWith('(held)')); ) {
+        if (Date.now() > end) throw new Error('git sent no request');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      ac.abort(new Error('job canceled'));
+      await expect(fetching).rejects.toThrow(/^git fetch could not run: /);
+    } finally {
+      release();
+    }
+    expect(readdirSync(cloneDir)).toEqual([]);
   });
 
   it('skips sources with GIT_STRATEGY=none', async () => {

@@ -28,6 +28,8 @@ export interface LaunchResult {
   signal: string | null;
   stdout: string;
   stderr: string;
+  /** A stream was longer than the launcher keeps (ShellLauncher: its first maxOutputBytes). */
+  truncated?: boolean;
 }
 
 /** The program could not be started (not found, not executable, no such folder) or its launcher failed. */

@@ -73,7 +73,7 @@ describe.each(shells)('ShellLauncher with %s', (shell) => {
 describe('ShellLauncher', () => {
   it('cannot start a program that is not in PATH, or in a folder that does not exist: a LaunchError', async () => {
     const l = launcher();
-    await expect(l.launch(req('berth-no-such-program', []))).rejects.toThrow(new LaunchError('berth-no-such-program could not run: not found in PATH or not executable'));
+    await expect(l.launch(req('berth-no-such-program', []))).rejects.toThrow(new LaunchError('berth-no-such-program was not found in PATH or is not executable'));
     await expect(l.launch(req('true', [], { cwd: join(root, 'missing') }))).rejects.toThrow(`cannot enter the folder ${join(root, 'missing')}`);
     expect((await l.launch(req('true', []))).code).toBe(0); // the shell goes on
   });
@@ -105,9 +105,37 @@ describe('ShellLauncher', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('reports a program a signal ended with the signal, not an exit code', async () => {
-    const r = await launcher().launch(req('sh', ['-c', 'kill -TERM $$']));
-    expect(r).toMatchObject({ code: null, signal: 'SIGTERM' });
+  it('reports a status above 128 as the exit code it may be (git exits 129 on a bad option): a shell cannot tell it from a signal berth did not send', async () => {
+    const l = launcher();
+    expect(await l.launch(req('sh', ['-c', 'exit 129']))).toMatchObject({ code: 129, signal: null });
+    expect(await l.launch(req('git', ['--berth-no-such-option'], { env: { PATH, HOME: '/nonexistent' } }))).toMatchObject({ code: 129, signal: null });
+    expect(await l.launch(req('sh', ['-c', 'kill -TERM $$']))).toMatchObject({ code: 143, signal: null });
+  });
+
+  it('leaves no zombie behind: the shell reaps the subshells that waited for the programs', async () => {
+    const l = launcher();
+    for (let i = 0; i < 12; i++) await l.launch(req('true', []));
+    await new Promise((r) => setTimeout(r, 100));
+    await l.launch(req('true', [])); // reaps what ended before it
+    const shell = l.shellPid!;
+    const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').split(' ').filter(Boolean);
+    const zombies = children.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+      } catch {
+        return false;
+      }
+    });
+    expect(zombies.length).toBeLessThanOrEqual(1); // at most the last launch's subshell, until the next launch
+  });
+
+  it('makes its output folder again when it was removed while berth runs', async () => {
+    const l = launcher();
+    expect((await l.launch(req('echo', ['first']))).stdout).toBe('first\n');
+    const outputDir = (l as unknown as { opts: { outputDir: string } }).opts.outputDir;
+    rmSync(outputDir, { recursive: true, force: true });
+    expect(await l.launch(req('sh', ['-c', 'echo second; echo e >&2']))).toEqual({ code: 0, signal: null, stdout: 'second\n', stderr: 'e\n' });
+    expect(statSync(outputDir).mode & 0o777).toBe(0o700);
   });
 
   it('keeps many programs at once apart', async () => {
@@ -120,28 +148,32 @@ describe('ShellLauncher', () => {
     const r = await launcher({ maxOutputBytes: 1000 }).launch(req('sh', ['-c', 'head -c 3000000 /dev/zero | tr "\\0" a; echo done >&2']));
     expect(r.stdout).toBe('a'.repeat(1000));
     expect(r.stderr).toBe('done\n');
+    expect(r.truncated).toBe(true);
   });
 
   it('a shell that ends fails what is pending with a LaunchError, and the next launch starts a new shell', async () => {
     const l = launcher();
-    const pending = l.launch(req('sleep', ['30']));
-    await until(() => l.shellPid !== null);
+    const pidFile = join(root, 'orphan.pid');
+    const pending = l.launch(req('sh', ['-c', `echo $$ > ${shellQuote(pidFile)}; exec sleep 30`]));
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
     const first = l.shellPid!;
     process.kill(first, 'SIGKILL');
-    await expect(pending).rejects.toThrow(/could not run: the shell \/bin\/sh that starts programs for berth ended by SIGKILL/);
+    await expect(pending).rejects.toThrow(new LaunchError('the shell /bin/sh that starts programs for berth ended by SIGKILL'));
     expect((await l.launch(req('echo', ['again']))).stdout).toBe('again\n');
     expect(l.shellPid).not.toBe(first);
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM'); // the program outlives its shell, as a forked one outlives berth
   });
 
   it('a shell that cannot start fails the launch with a LaunchError naming it', async () => {
     await expect(launcher({ shell: join(root, 'no-shell') }).launch(req('true', []))).rejects.toThrow(`the shell ${join(root, 'no-shell')} that starts programs for berth`);
   });
 
-  it('refuses a NUL byte (a shell cannot carry it) and passes names a shell cannot export through a fork', async () => {
+  it('refuses a NUL byte (a shell cannot carry it) and passes names a shell cannot export, or uses itself, through a fork', async () => {
     const l = launcher();
     await expect(l.launch(req('echo', ['a\0b']))).rejects.toThrow('contains a NUL byte');
-    const r = await l.launch(req('env', [], { env: { PATH, 'NOT-A-SHELL-NAME': 'v' } }));
+    const r = await l.launch(req('env', [], { env: { PATH, 'NOT-A-SHELL-NAME': 'v', IFS: ':' } }));
     expect(r.stdout).toContain('NOT-A-SHELL-NAME=v\n');
+    expect(r.stdout).toContain('IFS=:\n'); // a name the shell uses itself: through a fork too
   });
 
   it('keeps the output folder private, holds no reference on the event loop while idle, and close() ends the shell and removes the folder', async () => {

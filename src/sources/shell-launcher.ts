@@ -10,17 +10,22 @@
  * For each program berth writes one command line to the shell's stdin, every value single-quoted
  * (no expansion can happen; the quoting is the whole escape):
  *
- *   ( { cd 'DIR' 2>/dev/null || { echo "E 7 cwd"; exit 0; }; unset OLDPWD PWD SHLVL  # cd (bash: SHLVL) exports them
- *       export NAME='value' ...
- *       command -v 'FILE' >/dev/null 2>&1 || { echo "E 7 missing"; exit 0; }
- *       exec 'FILE' 'ARG' ... </dev/null >'OUT' 2>'ERR' & echo "P 7 $!"; wait $!; echo "E 7 $?"; } & )
+ *   jobs >/dev/null; { trap 'echo "E 7 lost"' EXIT; cd 'DIR' 2>/dev/null || { trap - EXIT; echo "E 7 cwd"; exit 0; }
+ *       unset OLDPWD PWD SHLVL; export NAME='value' ...          # cd (bash: SHLVL) exports them
+ *       command -v 'FILE' >/dev/null 2>&1 || { trap - EXIT; echo "E 7 missing"; exit 0; }
+ *       { true >'OUT' && true >'ERR'; } 2>/dev/null || { trap - EXIT; echo "E 7 outdir"; exit 0; }
+ *       exec 'FILE' 'ARG' ... </dev/null >'OUT' 2>'ERR' & echo "P 7 $!"; wait "$!"; s=$?; trap - EXIT; echo "E 7 $s"; } &
  *
- * The outer subshell returns at once (the shell never waits for a program and collects no
- * zombies: the waiting subshell is the program's parent and is itself re-parented), `P` gives the
- * program's pid (for SIGTERM on abort), `E` its status. The program's environment is exactly the
- * request's: the shell starts with an empty one (where /bin/sh is bash, its `exec` adds SHLVL). Output goes to two files in a private folder
- * (read, at most `maxOutputBytes` of each, and removed when the program ends). A status above 128
- * is read as a signal (the shell cannot tell it from an exit code above 128).
+ * The shell never waits for a program: a background subshell does, `P` gives the program's pid
+ * (for SIGTERM on abort), `E` its status (`lost` if the subshell ended another way: the launch
+ * fails instead of waiting for ever). The shell is that subshell's parent and reaps it (`jobs`
+ * collects the finished ones before the next launch; dash leaves them as zombies otherwise), so
+ * nothing is re-parented to berth, which may be PID 1 in a container. The program's environment
+ * is exactly the request's: the shell starts with an empty one (names a shell cannot export, or
+ * that it holds itself, go through DirectLauncher; where /bin/sh is bash, its `exec` adds SHLVL). Output goes to two files in a private folder
+ * (read, at most `maxOutputBytes` of each, and removed when the program ends); a folder removed
+ * meanwhile is made again. A status above 128 is a signal only when berth sent one (on abort):
+ * the shell cannot tell `exit 129` from SIGHUP, and git exits 129 on a bad option.
  *
  * The shell runs in its own process group, so a Ctrl-C at berth's terminal reaches berth (which
  * stops its jobs) and not the programs directly; as background commands of a non-interactive
@@ -44,26 +49,39 @@ export interface ShellLauncherOptions {
 }
 
 interface Pending {
+  id: number;
   req: LaunchRequest;
   out: string;
   err: string;
   pid: number | null;
+  /** berth sent the program SIGTERM (abort). */
+  killed: boolean;
+  /** The output folder was made again once for this launch. */
+  retried: boolean;
   settled: boolean;
   resolve(r: LaunchResult): void;
   reject(err: Error): void;
   onAbort?: () => void;
 }
 
-/** Names a POSIX shell can export; anything else goes through DirectLauncher. */
+interface Shell {
+  proc: ChildProcess;
+  lines: string;
+  stderr: string;
+}
+
+/** Names a POSIX shell can export... */
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SIGNALS = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+/** ...except those the shell uses or holds read-only itself (dash, bash). */
+const SHELL_OWN = new Set(['IFS', 'PPID', 'UID', 'EUID', 'OPTIND', 'SHELLOPTS', 'BASHOPTS', 'BASH_VERSINFO', 'BASH_ARGV0', 'GROUPS']);
+/** Signal names by number, the first of each (SIGABRT, not SIGIOT). */
+const SIGNALS = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.signals)) if (!SIGNALS.has(n)) SIGNALS.set(n, name);
 
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export class ShellLauncher implements ProcessLauncher {
-  private shell: ChildProcess | null = null;
-  private shellErr = '';
-  private lineBuffer = '';
+  private shell: Shell | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private dirMade = false;
@@ -79,36 +97,37 @@ export class ShellLauncher implements ProcessLauncher {
 
   /** The shell's pid while it runs (tests). */
   get shellPid(): number | null {
-    return this.shell?.pid ?? null;
+    return this.shell?.proc.pid ?? null;
   }
 
   launch(req: LaunchRequest): Promise<LaunchResult> {
     const values = [req.file, req.cwd, ...req.args, ...Object.values(req.env).filter((v): v is string => v !== undefined)];
-    if (values.some((v) => v.includes('\0'))) return Promise.reject(new LaunchError(`${req.file} could not run: an argument, the folder or an environment value contains a NUL byte`));
-    if (!Object.keys(req.env).every((k) => NAME.test(k)) || !isAbsolute(req.cwd)) return this.direct.launch(req);
+    if (values.some((v) => v.includes('\0'))) return Promise.reject(new LaunchError('an argument, the folder or an environment value contains a NUL byte'));
+    if (!Object.keys(req.env).every((k) => NAME.test(k) && !SHELL_OWN.has(k)) || !isAbsolute(req.cwd)) return this.direct.launch(req);
     if (req.signal?.aborted) return Promise.reject(abortReason(req.signal));
-    if (this.closed) return Promise.reject(new LaunchError(`${req.file} could not run: berth is shutting down`));
-    let shell: ChildProcess;
+    if (this.closed) return Promise.reject(new LaunchError('berth is shutting down'));
+    let shell: Shell;
     try {
       this.makeDir();
       shell = this.startedShell();
     } catch (err) {
-      return Promise.reject(new LaunchError(`${req.file} could not run: the shell ${this.shellPath} could not start: ${(err as Error).message}`, { cause: err }));
+      return Promise.reject(new LaunchError(`the shell ${this.shellPath} could not start: ${(err as Error).message}`, { cause: err }));
     }
     const id = this.nextId++;
+    const dir = this.opts.outputDir;
     return new Promise<LaunchResult>((resolve, reject) => {
-      const p: Pending = { req, out: join(this.opts.outputDir, `${id}.out`), err: join(this.opts.outputDir, `${id}.err`), pid: null, settled: false, resolve, reject };
+      const p: Pending = { id, req, out: join(dir, `${id}.out`), err: join(dir, `${id}.err`), pid: null, killed: false, retried: false, settled: false, resolve, reject };
       this.pending.set(id, p);
-      if (this.pending.size === 1) this.setRef(true);
+      if (this.pending.size === 1) setRef(shell, true);
       if (req.signal) {
         const signal = req.signal;
         p.onAbort = () => {
-          if (p.pid !== null) kill(p.pid);
+          if (p.pid !== null) this.kill(p);
           this.settle(p, () => reject(abortReason(signal)));
         };
         signal.addEventListener('abort', p.onAbort, { once: true });
       }
-      shell.stdin!.write(commandLine(id, req, p.out, p.err));
+      shell.proc.stdin!.write(commandLine(p));
     });
   }
 
@@ -116,9 +135,10 @@ export class ShellLauncher implements ProcessLauncher {
     this.closed = true;
     const shell = this.shell;
     if (shell) {
-      const exited = new Promise<void>((resolve) => (shell.exitCode !== null || shell.signalCode !== null ? resolve() : shell.once('exit', () => resolve())));
-      shell.ref(); // unreferenced while idle: this wait alone must keep berth alive
-      shell.stdin!.end();
+      const proc = shell.proc;
+      const exited = new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+      proc.ref(); // unreferenced while idle: this wait alone must keep berth alive
+      proc.stdin!.end();
       await exited;
     }
     this.failAll('berth is shutting down');
@@ -132,30 +152,31 @@ export class ShellLauncher implements ProcessLauncher {
     this.dirMade = true;
   }
 
-  private startedShell(): ChildProcess {
+  private startedShell(): Shell {
     if (this.shell) return this.shell;
-    const shell = spawn(this.shellPath, [], { env: {}, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const proc = spawn(this.shellPath, [], { env: {}, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const shell: Shell = { proc, lines: '', stderr: '' };
     this.shell = shell;
-    this.shellErr = '';
-    this.lineBuffer = '';
-    shell.unref();
-    (shell.stdin as unknown as { unref?: () => void }).unref?.();
-    (shell.stderr as unknown as { unref?: () => void }).unref?.();
-    if (this.pending.size === 0) this.setRef(false);
-    shell.stdin.on('error', () => undefined); // a shell that ended: its 'exit' fails what is pending
-    shell.stdout.setEncoding('utf8');
-    shell.stdout.on('data', (text: string) => this.onOutput(text));
-    shell.stderr.setEncoding('utf8');
-    shell.stderr.on('data', (text: string) => (this.shellErr = (this.shellErr + text).slice(-2000)));
-    shell.on('error', (err) => this.onShellEnd(shell, err.message));
-    shell.on('exit', (code, signal) => this.onShellEnd(shell, signal ? `ended by ${signal}` : `exited with code ${code}`));
+    proc.unref();
+    (proc.stdin as unknown as { unref?: () => void }).unref?.();
+    (proc.stderr as unknown as { unref?: () => void }).unref?.();
+    setRef(shell, false);
+    proc.stdin.on('error', () => undefined); // a shell that ended: its 'exit' fails what is pending
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (text: string) => this.onOutput(shell, text));
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (text: string) => (shell.stderr = (shell.stderr + text).slice(-2000)));
+    proc.on('error', (err) => this.onShellEnd(shell, err.message));
+    proc.on('exit', (code, signal) => this.onShellEnd(shell, signal ? `ended by ${signal}` : `exited with code ${code}`));
     return shell;
   }
 
-  private onShellEnd(shell: ChildProcess, how: string): void {
+  private onShellEnd(shell: Shell, how: string): void {
     if (this.shell !== shell) return;
     this.shell = null;
-    if (!this.closed) this.failAll(`the shell ${this.shellPath} that starts programs for berth ${how}${this.shellErr.trim() ? `: ${this.shellErr.trim()}` : ''}`);
+    // Its subshells may still write to the pipe: nothing of theirs is waited for any more.
+    setRef(shell, false);
+    if (!this.closed) this.failAll(`the shell ${this.shellPath} that starts programs for berth ${how}${shell.stderr.trim() ? `: ${shell.stderr.trim()}` : ''}`);
   }
 
   private failAll(why: string): void {
@@ -163,44 +184,57 @@ export class ShellLauncher implements ProcessLauncher {
       this.pending.delete(id);
       removeQuietly(p.out);
       removeQuietly(p.err);
-      this.settle(p, () => p.reject(new LaunchError(`${p.req.file} could not run: ${why}`)));
+      this.settle(p, () => p.reject(new LaunchError(why)));
     }
   }
 
-  private setRef(on: boolean): void {
-    const out = this.shell?.stdout as unknown as { ref?: () => void; unref?: () => void } | undefined;
-    if (on) out?.ref?.();
-    else out?.unref?.();
-  }
-
-  private onOutput(text: string): void {
-    this.lineBuffer += text;
-    for (let nl = this.lineBuffer.indexOf('\n'); nl >= 0; nl = this.lineBuffer.indexOf('\n')) {
-      const [kind, idText, value] = this.lineBuffer.slice(0, nl).split(' ');
-      this.lineBuffer = this.lineBuffer.slice(nl + 1);
+  private onOutput(shell: Shell, text: string): void {
+    if (this.shell !== shell) return; // a shell that ended: its launches have failed already
+    shell.lines += text;
+    const toKill: Pending[] = [];
+    for (let nl = shell.lines.indexOf('\n'); nl >= 0; nl = shell.lines.indexOf('\n')) {
+      const [kind, idText, value] = shell.lines.slice(0, nl).split(' ');
+      shell.lines = shell.lines.slice(nl + 1);
       const p = this.pending.get(Number(idText));
       if (!p || value === undefined) continue;
       if (kind === 'P') {
         p.pid = Number(value);
-        if (p.req.signal?.aborted) kill(p.pid);
+        if (p.req.signal?.aborted) toKill.push(p);
       } else if (kind === 'E') {
-        this.pending.delete(Number(idText));
-        if (this.pending.size === 0) this.setRef(false);
         this.finish(p, value);
       }
     }
+    // After the whole chunk: a program whose `E` came with its `P` has been reaped, and its pid may be another's.
+    for (const p of toKill) if (this.pending.has(p.id)) this.kill(p);
+    if (this.pending.size === 0) setRef(shell, false);
   }
 
   private finish(p: Pending, status: string): void {
+    if (status === 'outdir' && !p.retried && !p.settled && this.shell) {
+      // The output folder was removed while berth runs: made again, and the program started (it had not been).
+      p.retried = true;
+      this.dirMade = false;
+      try {
+        this.makeDir();
+        this.shell.proc.stdin!.write(commandLine(p));
+        return;
+      } catch {
+        // reported below
+      }
+    }
+    this.pending.delete(p.id);
     const stdout = readStart(p.out, this.maxOutput);
     const stderr = readStart(p.err, this.maxOutput);
     removeQuietly(p.out);
     removeQuietly(p.err);
-    if (status === 'cwd') return this.settle(p, () => p.reject(new LaunchError(`${p.req.file} could not run: cannot enter the folder ${p.req.cwd}`)));
-    if (status === 'missing') return this.settle(p, () => p.reject(new LaunchError(`${p.req.file} could not run: not found in PATH or not executable`)));
+    if (status === 'cwd') return this.settle(p, () => p.reject(new LaunchError(`cannot enter the folder ${p.req.cwd}`)));
+    if (status === 'missing') return this.settle(p, () => p.reject(new LaunchError(`${p.req.file} was not found in PATH or is not executable`)));
+    if (status === 'outdir') return this.settle(p, () => p.reject(new LaunchError(`cannot write the program's output into ${this.opts.outputDir}`)));
+    if (status === 'lost') return this.settle(p, () => p.reject(new LaunchError(`the shell ${this.shellPath} could not start ${p.req.file}: ${p.req.file}'s subshell ended early`)));
     const n = Number(status);
-    const signal = n > 128 ? (SIGNALS.get(n - 128) ?? null) : null;
-    this.settle(p, () => p.resolve({ code: signal ? null : n, signal, stdout, stderr }));
+    const signal = p.killed && n > 128 ? (SIGNALS.get(n - 128) ?? null) : null;
+    const truncated = stdout.truncated || stderr.truncated;
+    this.settle(p, () => p.resolve({ code: signal ? null : n, signal, stdout: stdout.text, stderr: stderr.text, ...(truncated ? { truncated } : {}) }));
   }
 
   private settle(p: Pending, then: () => void): void {
@@ -209,9 +243,26 @@ export class ShellLauncher implements ProcessLauncher {
     if (p.onAbort) p.req.signal?.removeEventListener('abort', p.onAbort);
     then();
   }
+
+  private kill(p: Pending): void {
+    try {
+      process.kill(p.pid!, 'SIGTERM');
+      p.killed = true;
+    } catch {
+      // already ended
+    }
+  }
 }
 
-function commandLine(id: number, req: LaunchRequest, out: string, err: string): string {
+/** While a launch is pending the shell's stdout keeps berth alive; an idle shell does not. */
+function setRef(shell: Shell, on: boolean): void {
+  const out = shell.proc.stdout as unknown as { ref?: () => void; unref?: () => void } | null;
+  if (on) out?.ref?.();
+  else out?.unref?.();
+}
+
+function commandLine(p: Pending): string {
+  const { id, req } = p;
   const q = shellQuote;
   const exports = Object.entries(req.env)
     .filter((e): e is [string, string] => e[1] !== undefined)
@@ -219,25 +270,27 @@ function commandLine(id: number, req: LaunchRequest, out: string, err: string): 
   const setEnv = exports.length ? `export ${exports.join(' ')}; ` : '';
   const argv = [req.file, ...req.args].map(q).join(' ');
   return (
-    `( { cd ${q(req.cwd)} 2>/dev/null || { echo "E ${id} cwd"; exit 0; }; unset OLDPWD PWD SHLVL; ${setEnv}` +
-    `command -v ${q(req.file)} >/dev/null 2>&1 || { echo "E ${id} missing"; exit 0; }; ` +
-    `exec ${argv} </dev/null >${q(out)} 2>${q(err)} & echo "P ${id} $!"; wait $!; echo "E ${id} $?"; } & )\n`
+    `jobs >/dev/null; { trap 'echo "E ${id} lost"' EXIT; cd ${q(req.cwd)} 2>/dev/null || { trap - EXIT; echo "E ${id} cwd"; exit 0; }; unset OLDPWD PWD SHLVL; ${setEnv}` +
+    `command -v ${q(req.file)} >/dev/null 2>&1 || { trap - EXIT; echo "E ${id} missing"; exit 0; }; ` +
+    `{ true >${q(p.out)} && true >${q(p.err)}; } 2>/dev/null || { trap - EXIT; echo "E ${id} outdir"; exit 0; }; ` +
+    `exec ${argv} </dev/null >${q(p.out)} 2>${q(p.err)} & echo "P ${id} $!"; wait "$!"; s=$?; trap - EXIT; echo "E ${id} $s"; } &\n`
   );
 }
 
-function readStart(path: string, max: number): string {
+function readStart(path: string, max: number): { text: string; truncated: boolean } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch {
-    return '';
+    return { text: '', truncated: false };
   }
   try {
-    const size = Math.min(fstatSync(fd).size, max);
+    const total = fstatSync(fd).size;
+    const size = Math.min(total, max);
     const buf = Buffer.allocUnsafe(size);
     let n = 0;
     for (let got = -1; got !== 0 && n < size; n += got) got = readSync(fd, buf, n, size - n, null);
-    return buf.toString('utf8', 0, n);
+    return { text: buf.toString('utf8', 0, n), truncated: total > max };
   } finally {
     closeSync(fd);
   }
@@ -248,13 +301,5 @@ function removeQuietly(path: string): void {
     unlinkSync(path);
   } catch {
     // not written (the folder or the program never started) or already gone
-  }
-}
-
-function kill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // already ended
   }
 }
