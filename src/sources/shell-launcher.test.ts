@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +162,14 @@ describe('ShellLauncher', () => {
     expect((await l.launch(req('echo', ['again']))).stdout).toBe('again\n');
     expect(l.shellPid).not.toBe(first);
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM'); // the program outlives its shell, as a forked one outlives berth
+  });
+
+  it('a subshell that ends before it reports fails its launch instead of leaving it pending', async () => {
+    // A shell whose `command` ends the subshell that calls it (a function wins over a regular built-in).
+    const shell = join(root, 'odd-shell');
+    writeFileSync(shell, '#!/bin/sh\ncommand() { exit 5; }\nwhile IFS= read -r line; do eval "$line"; done\n', { mode: 0o755 });
+    const l = launcher({ shell });
+    await expect(l.launch(req('true', []))).rejects.toThrow(new LaunchError(`the shell ${shell} could not start true: true's subshell ended early`));
   });
 
   it('a shell that cannot start fails the launch with a LaunchError naming it', async () => {

@@ -4,8 +4,10 @@
  * with jobs in flight) copies its page tables and turns every page it writes afterwards into a
  * copy-on-write fault: measured, 200 launches of `git --version` from a 126 MB Node process cost
  * it 1.25-1.37 s of CPU through child_process.spawn and 0.30-0.34 s through this launcher, and the
- * event loop's 99th-percentile delay went from 35 ms to 5-7 ms. The shell is ~1 MB: its forks
- * cost next to nothing.
+ * event loop's 99th-percentile delay went from 35 ms to 5-7 ms. The shell is ~2 MB: its forks are
+ * cheap, but each launch is two processes (a waiting subshell and the program), which costs the
+ * host a few ms per launch back (bench/run-throughput, interleaved: berth 92 -> 71 ms of CPU per
+ * job, git with its shell 103 -> 110 ms).
  *
  * For each program berth writes one command line to the shell's stdin, every value single-quoted
  * (no expansion can happen; the quoting is the whole escape):
