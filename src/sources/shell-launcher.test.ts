@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -44,9 +44,21 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 const HOSTILE = ["it's", '$(touch /tmp/berth-pwned)', '`id`', '"double"', 'a\nb', '*', '', ' spaced ', ';exit 3', '\\', 'ünïcödé', "'", "''\\''"];
 
-const shells = ['/bin/sh', '/bin/bash'].filter((s) => existsSync(s));
+/** dash (Debian's /bin/sh), bash, and busybox's ash (Alpine's /bin/sh: busybox picks it by the name `sh`). */
+const shells = ['/bin/sh', '/bin/bash', '/bin/busybox'].filter((s) => existsSync(s));
+const shellPath = (shell: string): string => {
+  if (!shell.endsWith('busybox')) return shell;
+  const link = join(mkdtempSync(join(root, 'busybox-')), 'sh');
+  symlinkSync(shell, link);
+  return link;
+};
 
-describe.each(shells)('ShellLauncher with %s', (shell) => {
+describe.each(shells)('ShellLauncher with %s', (shellName) => {
+  let shell: string;
+  beforeAll(() => {
+    shell = shellPath(shellName);
+  });
+
   it('gives the program exactly the environment of the request, nothing of the shell or of berth', async () => {
     const env = { PATH, HOME: '/nonexistent', ODD: "x'y $(z) `w`\nnext line" };
     const r = await launcher({ shell }).launch(req('env', ['-0'], { env }));
@@ -61,6 +73,23 @@ describe.each(shells)('ShellLauncher with %s', (shell) => {
     const r = await launcher({ shell }).launch(req('printf', ['%s\\0', ...HOSTILE]));
     expect(r.stdout.split('\0').slice(0, -1)).toEqual(HOSTILE);
     expect(existsSync('/tmp/berth-pwned')).toBe(false);
+  });
+
+  it('leaves no zombie behind: the shell reaps the subshells that waited for the programs', async () => {
+    const l = launcher({ shell });
+    for (let i = 0; i < 12; i++) await l.launch(req('true', []));
+    await new Promise((r) => setTimeout(r, 100));
+    await l.launch(req('true', [])); // reaps what ended before it
+    const shellPid = l.shellPid!;
+    const children = readFileSync(`/proc/${shellPid}/task/${shellPid}/children`, 'utf8').split(' ').filter(Boolean);
+    const zombies = children.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+      } catch {
+        return false;
+      }
+    });
+    expect(zombies.length).toBeLessThanOrEqual(1); // at most the last launch's subshell, until the next launch
   });
 
   it('runs in the folder of the request and returns its exit code, stdout and stderr apart', async () => {
@@ -110,23 +139,6 @@ describe('ShellLauncher', () => {
     expect(await l.launch(req('sh', ['-c', 'exit 129']))).toMatchObject({ code: 129, signal: null });
     expect(await l.launch(req('git', ['--berth-no-such-option'], { env: { PATH, HOME: '/nonexistent' } }))).toMatchObject({ code: 129, signal: null });
     expect(await l.launch(req('sh', ['-c', 'kill -TERM $$']))).toMatchObject({ code: 143, signal: null });
-  });
-
-  it('leaves no zombie behind: the shell reaps the subshells that waited for the programs', async () => {
-    const l = launcher();
-    for (let i = 0; i < 12; i++) await l.launch(req('true', []));
-    await new Promise((r) => setTimeout(r, 100));
-    await l.launch(req('true', [])); // reaps what ended before it
-    const shell = l.shellPid!;
-    const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').split(' ').filter(Boolean);
-    const zombies = children.filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-      } catch {
-        return false;
-      }
-    });
-    expect(zombies.length).toBeLessThanOrEqual(1); // at most the last launch's subshell, until the next launch
   });
 
   it('makes its output folder again when it was removed while berth runs', async () => {
