@@ -26,8 +26,9 @@
  * is exactly the request's: the shell starts with an empty one (names a shell cannot export, or
  * that it holds itself, go through DirectLauncher; where /bin/sh is bash, its `exec` adds SHLVL). Output goes to two files in a private folder
  * (read, at most `maxOutputBytes` of each, and removed when the program ends); a folder removed
- * meanwhile is made again. A status above 128 is a signal only when berth sent one (on abort):
- * the shell cannot tell `exit 129` from SIGHUP, and git exits 129 on a bad option.
+ * meanwhile is made again. The status is always the exit code: the shell cannot tell `exit 129`
+ * from SIGHUP (git exits 129 on a bad option), and a program berth stops on abort has had its
+ * launch rejected already.
  *
  * The shell runs in its own process group, so a Ctrl-C at berth's terminal reaches berth (which
  * stops its jobs) and not the programs directly; as background commands of a non-interactive
@@ -36,7 +37,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, unlinkSync } from 'node:fs';
-import { constants } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { abortReason } from '../shared/abort.js';
 import { DirectLauncher, LaunchError, type LaunchRequest, type LaunchResult, type ProcessLauncher } from './process-launcher.js';
@@ -56,8 +56,6 @@ interface Pending {
   out: string;
   err: string;
   pid: number | null;
-  /** berth sent the program SIGTERM (abort). */
-  killed: boolean;
   /** The output folder was made again once for this launch. */
   retried: boolean;
   settled: boolean;
@@ -76,9 +74,6 @@ interface Shell {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** ...except those the shell uses or holds read-only itself (dash, bash). */
 const SHELL_OWN = new Set(['IFS', 'PPID', 'UID', 'EUID', 'OPTIND', 'SHELLOPTS', 'BASHOPTS', 'BASH_VERSINFO', 'BASH_ARGV0', 'GROUPS']);
-/** Signal names by number, the first of each (SIGABRT, not SIGIOT). */
-const SIGNALS = new Map<number, string>();
-for (const [name, n] of Object.entries(constants.signals)) if (!SIGNALS.has(n)) SIGNALS.set(n, name);
 
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -118,7 +113,7 @@ export class ShellLauncher implements ProcessLauncher {
     const id = this.nextId++;
     const dir = this.opts.outputDir;
     return new Promise<LaunchResult>((resolve, reject) => {
-      const p: Pending = { id, req, out: join(dir, `${id}.out`), err: join(dir, `${id}.err`), pid: null, killed: false, retried: false, settled: false, resolve, reject };
+      const p: Pending = { id, req, out: join(dir, `${id}.out`), err: join(dir, `${id}.err`), pid: null, retried: false, settled: false, resolve, reject };
       this.pending.set(id, p);
       if (this.pending.size === 1) setRef(shell, true);
       if (req.signal) {
@@ -233,10 +228,8 @@ export class ShellLauncher implements ProcessLauncher {
     if (status === 'missing') return this.settle(p, () => p.reject(new LaunchError(`${p.req.file} was not found in PATH or is not executable`)));
     if (status === 'outdir') return this.settle(p, () => p.reject(new LaunchError(`cannot write the program's output into ${this.opts.outputDir}`)));
     if (status === 'lost') return this.settle(p, () => p.reject(new LaunchError(`the shell ${this.shellPath} could not start ${p.req.file}: ${p.req.file}'s subshell ended early`)));
-    const n = Number(status);
-    const signal = p.killed && n > 128 ? (SIGNALS.get(n - 128) ?? null) : null;
     const truncated = stdout.truncated || stderr.truncated;
-    this.settle(p, () => p.resolve({ code: signal ? null : n, signal, stdout: stdout.text, stderr: stderr.text, ...(truncated ? { truncated } : {}) }));
+    this.settle(p, () => p.resolve({ code: Number(status), signal: null, stdout: stdout.text, stderr: stderr.text, ...(truncated ? { truncated } : {}) }));
   }
 
   private settle(p: Pending, then: () => void): void {
@@ -249,7 +242,6 @@ export class ShellLauncher implements ProcessLauncher {
   private kill(p: Pending): void {
     try {
       process.kill(p.pid!, 'SIGTERM');
-      p.killed = true;
     } catch {
       // already ended
     }
