@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-PACKAGES=(docker.io busybox-static bash-static docker-registry apache2-utils golang-docker-credential-helpers pass gnupg openssl git ca-certificates debootstrap iproute2 iptables util-linux)
+PACKAGES=(docker.io busybox-static bash-static docker-registry apache2-utils golang-docker-credential-helpers pass gnupg openssl git ca-certificates debootstrap iproute2 iptables util-linux zstd)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -11,11 +11,11 @@
  * directory is read a second time to check every path against them.
  */
 import type { Entry } from 'yauzl';
-import { ArchiveError } from './archive-error.js';
 import type { ZipArchiveKind } from './corrupt-zip.js';
 import { openZip, zipEntries, zipEntryName } from './open-zip.js';
 import { zipEntryKind } from './zip-entry-kind.js';
 import { zipEntryPath } from './zip-entry-path.js';
+import { refusedEntry, refuseThroughLinks, tooManyEntries } from './refused-entry.js';
 
 export const DEFAULT_MAX_ZIP_ENTRIES = 1_000_000;
 
@@ -26,29 +26,19 @@ export interface InspectZipOptions {
 }
 
 export async function inspectZip(file: string, opts: InspectZipOptions): Promise<{ entries: number }> {
-  const label = `the ${opts.kind} archive ${file}`;
   /** link path → its index in the central directory */
   const links = new Map<string, number>();
   const entries = await eachEntry(file, opts, (entry, name, path, index) => {
-    if (entry.isEncrypted()) throw refused(file, label, name, 'it is encrypted');
+    if (entry.isEncrypted()) throw refusedEntry(file, opts.kind, name, 'it is encrypted');
     if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-      throw refused(file, label, name, `it uses compression method ${entry.compressionMethod}; berth reads stored and Deflate entries only`);
+      throw refusedEntry(file, opts.kind, name, `it uses compression method ${entry.compressionMethod}; berth reads stored and Deflate entries only`);
     }
     if (path.path !== '' && zipEntryKind(entry, path.trailingSlash).type === 'symlink') links.set(path.path, index);
   });
   if (links.size === 0) return { entries };
   // A second look, now that every link is known (a link may come after the entries below it).
   await eachEntry(file, opts, (_entry, name, path, index) => {
-    const same = links.get(path.path);
-    if (same !== undefined && same !== index) {
-      throw refused(file, label, name, 'it has the same path as a symbolic link stored in the same archive');
-    }
-    for (let i = path.path.indexOf('/'); i !== -1; i = path.path.indexOf('/', i + 1)) {
-      const parent = path.path.slice(0, i);
-      if (links.has(parent)) {
-        throw refused(file, label, name, `its path goes through ${JSON.stringify(parent)}, a symbolic link stored in the same archive`);
-      }
-    }
+    refuseThroughLinks(file, opts.kind, name, path.path, index, links);
   });
   return { entries };
 }
@@ -61,34 +51,17 @@ async function eachEntry(
 ): Promise<number> {
   const zip = await openZip(file, opts.kind);
   try {
-    const label = `the ${opts.kind} archive ${file}`;
-    if (zip.entryCount > opts.maxEntries) {
-      throw new ArchiveError(
-        file,
-        undefined,
-        `refusing to extract ${label}: it has ${zip.entryCount} entries, more than the ${opts.maxEntries} berth extracts; ` +
-          'archive fewer files (a folder of many small files can be one tar or zip file inside the artifacts)',
-      );
-    }
+    if (zip.entryCount > opts.maxEntries) throw tooManyEntries(file, opts.kind, String(zip.entryCount), opts.maxEntries);
     let index = 0;
     for await (const entry of zipEntries(zip, file, opts.kind)) {
       opts.signal.throwIfAborted();
       const name = zipEntryName(entry);
       const p = zipEntryPath(name);
-      if (!p.ok) throw refused(file, label, name, p.reason);
+      if (!p.ok) throw refusedEntry(file, opts.kind, name, p.reason);
       check(entry, name, p, index++);
     }
     return zip.entryCount;
   } finally {
     zip.close();
   }
-}
-
-function refused(file: string, label: string, name: string, reason: string): ArchiveError {
-  return new ArchiveError(
-    file,
-    name,
-    `refusing to extract ${label}: the entry ${JSON.stringify(name)} is unsafe (${reason}); nothing was extracted. ` +
-      'Archive only files inside the project directory, without links that lead out of it',
-  );
 }

@@ -92,3 +92,25 @@ export class TarByteStream {
     });
   }
 }
+
+/** Resolves when the reader has consumed the whole tar stream. */
+export function tarStreamEnd(stream: Readable, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (stream.readableEnded) {
+      resolve();
+      return;
+    }
+    const done = (err?: Error): void => {
+      stream.off('end', onEnd);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onEnd = (): void => done();
+    const onAbort = (): void => done(abortReason(signal));
+    stream.on('end', onEnd);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+  });
+}
+

@@ -15,7 +15,6 @@
  */
 import type { Readable } from 'node:stream';
 import { isAbortError } from '../shared/errors.js';
-import { abortReason } from '../shared/abort.js';
 import { ArchiveError } from './archive-error.js';
 import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
@@ -25,7 +24,7 @@ import { GarbageBudget } from './garbage-budget.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
-import { TarByteStream } from './tar-byte-stream.js';
+import { TarByteStream, tarStreamEnd } from './tar-byte-stream.js';
 import { BlockWindow } from './zip-block-reader.js';
 import { zipEntryKind } from './zip-entry-kind.js';
 import { zipEntryLocal } from './zip-entry-local.js';
@@ -130,7 +129,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
       name = undefined;
       await out.write(TAR_END);
       await out.end();
-      await endOf(stream, signal);
+      await tarStreamEnd(stream, signal);
       return stats;
     } catch (err) {
       const e = toArchiveError(err, file, kind, name, signal);
@@ -157,25 +156,3 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
     return new ArchiveError(file, undefined, `the tar stream of the ${kind} archive ${file} was closed before its end`);
   }
 }
-
-/** Resolves when the reader has consumed the whole tar stream. */
-function endOf(stream: Readable, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (stream.readableEnded) {
-      resolve();
-      return;
-    }
-    const done = (err?: Error): void => {
-      stream.off('end', onEnd);
-      signal.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onEnd = (): void => done();
-    const onAbort = (): void => done(abortReason(signal));
-    stream.on('end', onEnd);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
-  });
-}
-

@@ -11,7 +11,7 @@ import { peekEntries } from '../../artifacts/peek-entries.js';
 import { writeGzipMembers } from '../../artifacts/write-gzip-members.js';
 import { writeRaw } from '../../artifacts/write-raw.js';
 import { writeZip, writeZipTo } from '../../artifacts/write-zip.js';
-import { zipToTar } from '../../artifacts/zip-to-tar.js';
+import { archiveToTar } from '../../artifacts/archive-to-tar.js';
 import { artifactFilename, type ArtifactFormat } from '../../job/artifact-types.js';
 import { JobFailure } from '../../job/job-result.js';
 import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
@@ -40,7 +40,7 @@ export async function downloadArtifacts(ctx: StageContext): Promise<void> {
     try {
       const archive = await transport.download(dep, ctx.log, ctx.signal);
       try {
-        const { stream, done } = await zipToTar(archive.path, { signal: ctx.signal });
+        const { stream, done } = await archiveToTar(archive.path, { signal: ctx.signal });
         await Promise.all([ctx.files.write(stream, ctx.signal), done]);
       } finally {
         await archive.release();

@@ -17,7 +17,7 @@ import {
 import { compressionLevel } from '../../artifacts/compression-level.js';
 import { selectFiles } from '../../artifacts/file-selector.js';
 import { writeZip } from '../../artifacts/write-zip.js';
-import { zipToTar } from '../../artifacts/zip-to-tar.js';
+import { archiveToTar } from '../../artifacts/archive-to-tar.js';
 import type { CacheSpec, FileWhen } from '../../job/job-spec.js';
 import { variableValue } from '../../job/variables.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -97,7 +97,7 @@ async function extractCache(ctx: StageContext, key: string): Promise<boolean> {
   const archive = await cacheStore.restore(key, ctx.log, ctx.signal);
   if (!archive) return false;
   try {
-    const { stream, done } = await zipToTar(archive.path, { signal: ctx.signal });
+    const { stream, done } = await archiveToTar(archive.path, { signal: ctx.signal, kind: 'cache' });
     await Promise.all([ctx.files.write(stream, ctx.signal), done]);
     return true;
   } catch (err) {

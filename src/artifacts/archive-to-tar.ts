@@ -1,0 +1,28 @@
+/**
+ * archiveToTar: a downloaded archive (a dependency's artifacts, a cache) → the tar stream to write
+ * into the project directory, by its format as gitlab-runner's extractors tell it from the first
+ * bytes (commands/helpers/artifacts_downloader.go and cache_extractor.go): zstd is a tar+zstd
+ * archive (gitlab-runner's CACHE_COMPRESSION_FORMAT=tarzstd, still named cache.zip), gzip is
+ * refused (gitlab-runner has no extractor for it), anything else is read as a zip.
+ */
+import type { Readable } from 'node:stream';
+import { ArchiveError } from './archive-error.js';
+import type { ExtractStats } from './archive-stats.js';
+import { sniffArchive } from './sniff-archive.js';
+import { tarZstdToTar } from './tar-zstd-to-tar.js';
+import { zipToTar, type ZipToTarOptions } from './zip-to-tar.js';
+
+export async function archiveToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
+  const format = await sniffArchive(file);
+  if (format === 'zstd') return tarZstdToTar(file, opts);
+  if (format === 'gzip') {
+    const kind = opts.kind ?? 'artifacts';
+    throw new ArchiveError(
+      file,
+      undefined,
+      `the ${kind} archive ${file} is a gzip file, which berth (like gitlab-runner) does not extract: ` +
+        'it extracts zip and tar+zstd archives; save it again with a runner that writes one of those',
+    );
+  }
+  return zipToTar(file, opts);
+}

@@ -1,0 +1,107 @@
+/**
+ * tarZstdToTar: a tar+zstd archive (a cache gitlab-runner saved with CACHE_COMPRESSION_FORMAT=
+ * tarzstd, still named cache.zip) → a tar stream with names relative to the project directory,
+ * for ProjectFiles.write, as zipToTar does for a zip. The whole archive is checked first
+ * (inspectTarZstd): an unsafe or corrupt one is refused before one byte is produced. Then it is
+ * decompressed again and its files, folders and links written as new tar members (tarHeader:
+ * names cleaned, owner root, permission bits and mtime kept); other kinds are skipped, as
+ * gitlab-runner's extractor skips them (commands/helpers/archive/tarzstd/tarzstd_extractor.go).
+ */
+import type { Readable } from 'node:stream';
+import { isAbortError } from '../shared/errors.js';
+import { ArchiveError } from './archive-error.js';
+import type { ExtractStats } from './archive-stats.js';
+import { GarbageBudget } from './garbage-budget.js';
+import { DEFAULT_MAX_ZIP_ENTRIES } from './inspect-zip.js';
+import { asArchiveError, inspectTarZstd } from './inspect-tar-zstd.js';
+import { limitYoungGeneration } from './limit-young-generation.js';
+import { padding, TAR_END, tarHeader } from './tar-header.js';
+import { TarByteStream, tarStreamEnd } from './tar-byte-stream.js';
+import { tarZstdMembers } from './tar-zstd-members.js';
+import type { ZipToTarOptions } from './zip-to-tar.js';
+
+export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
+  const kind = opts.kind ?? 'artifacts';
+  opts.signal.throwIfAborted();
+  const releaseLimit = limitYoungGeneration();
+  try {
+    await inspectTarZstd(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
+  } catch (err) {
+    releaseLimit();
+    throw err;
+  }
+
+  // Stops the producer when the caller aborts or the reader of the tar goes away early.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([opts.signal, stop.signal]);
+  const out = new TarByteStream(signal);
+  const stream = out.stream;
+  let ended = false;
+  const closedEarly = (): ArchiveError => new ArchiveError(file, undefined, `the tar stream of the ${kind} archive ${file} was closed before its end`);
+  stream.once('end', () => (ended = true));
+  stream.once('close', () => {
+    if (!ended) stop.abort(closedEarly());
+  });
+
+  const done = (async (): Promise<ExtractStats> => {
+    const stats: ExtractStats = { entries: 0, bytes: 0 };
+    const garbage = new GarbageBudget();
+    let name: string | undefined;
+    try {
+      for await (const member of tarZstdMembers(file, signal)) {
+        signal.throwIfAborted();
+        name = member.name;
+        if (member.kind === 'skipped') {
+          opts.onSkipped?.(member.name);
+          continue;
+        }
+        // inspectTarZstd refused every bad name; this only guards against the file changing since.
+        if (!member.path.ok) throw new ArchiveError(file, name, `the ${kind} archive ${file} changed while it was extracted`);
+        const path = member.path.path;
+        if (path === '') continue;
+        const h = member.header;
+        const mode = (h.mode ?? 0o644) & 0o7777;
+        const mtime = h.mtime ?? new Date(0);
+        if (member.kind === 'directory') {
+          await out.write(tarHeader({ name: path, type: 'directory', mode, mtime, size: 0 }));
+        } else if (member.kind === 'symlink') {
+          await out.write(tarHeader({ name: path, type: 'symlink', linkname: h.linkname ?? '', mode, mtime, size: 0 }));
+        } else {
+          const size = h.size ?? 0;
+          await out.write(tarHeader({ name: path, type: 'file', mode, mtime, size }));
+          let copied = 0;
+          for await (const chunk of member.body) {
+            copied += chunk.length;
+            await out.write(chunk);
+          }
+          // tar-stream ends a member's body early only with an error; this guards the tar we write.
+          if (copied !== size) throw new Error(`the member holds ${copied} bytes, its header says ${size}`);
+          await out.zeros(padding(size));
+          stats.bytes += size;
+          garbage.add(size);
+        }
+        stats.entries++;
+      }
+      name = undefined;
+      await out.write(TAR_END);
+      await out.end();
+      await tarStreamEnd(stream, signal);
+      return stats;
+    } catch (err) {
+      const e = toError(err, name);
+      stream.destroy(e);
+      throw e;
+    } finally {
+      releaseLimit();
+    }
+  })();
+  done.catch(() => undefined);
+  return { stream, done };
+
+  function toError(err: unknown, member: string | undefined): Error {
+    if (opts.signal.aborted && isAbortError(err)) return err as Error;
+    if (signal.aborted && signal.reason instanceof ArchiveError) return signal.reason;
+    if (stream.destroyed && !ended && !(err instanceof ArchiveError)) return closedEarly();
+    return asArchiveError(err, file, kind, member, opts.signal) as Error;
+  }
+}
