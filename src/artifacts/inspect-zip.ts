@@ -3,7 +3,7 @@
  * extracted, when one entry is unsafe: an absolute name, a `..` segment, a NUL byte (see
  * zipEntryPath), a path that goes through a symbolic link stored in the same archive (`a -> /etc`
  * then `a/passwd`) or that is the path of such a link, an encrypted entry, a compression method
- * other than store or Deflate, or more entries than `maxEntries`. gitlab-runner's extractors
+ * other than store, Deflate or Zstandard, or more entries than `maxEntries`. gitlab-runner's extractors
  * have the same aim (helpers/archives/zip_extract.go; fastzip's chroot); berth checks everything
  * first, so a bad archive changes nothing in the project directory.
  *
@@ -14,6 +14,7 @@ import type { Entry } from 'yauzl';
 import type { ZipArchiveKind } from './corrupt-zip.js';
 import { openZip, zipEntries, zipEntryName } from './open-zip.js';
 import { zipEntryKind } from './zip-entry-kind.js';
+import { ZSTD } from './read-zip-entry.js';
 import { zipEntryPath } from './zip-entry-path.js';
 import { refusedEntry, refuseThroughLinks, tooManyEntries } from './refused-entry.js';
 
@@ -30,8 +31,8 @@ export async function inspectZip(file: string, opts: InspectZipOptions): Promise
   const links = new Map<string, number>();
   const entries = await eachEntry(file, opts, (entry, name, path, index) => {
     if (entry.isEncrypted()) throw refusedEntry(file, opts.kind, name, 'it is encrypted');
-    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-      throw refusedEntry(file, opts.kind, name, `it uses compression method ${entry.compressionMethod}; berth reads stored and Deflate entries only`);
+    if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8 && entry.compressionMethod !== ZSTD) {
+      throw refusedEntry(file, opts.kind, name, `it uses compression method ${entry.compressionMethod}; berth reads stored, Deflate and Zstandard (93) entries only`);
     }
     if (path.path !== '' && zipEntryKind(entry, path.trailingSlash).type === 'symlink') links.set(path.path, index);
   });

@@ -17,6 +17,7 @@ import { ContentCrc } from './content-crc.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import type { BlockWindow } from './zip-block-reader.js';
 import type { ZipEntryLocal } from './zip-entry-local.js';
+import { zstdDecode } from './zstd-chunks.js';
 
 /** Entries with both sizes up to this are read whole. */
 export const SMALL_ZIP_ENTRY = 1024 * 1024;
@@ -24,6 +25,8 @@ const STREAM_READ = 1024 * 1024;
 /** Output pieces of the streamed inflate: few threadpool round trips, little memory. */
 const INFLATE_CHUNK = 256 * 1024;
 const DEFLATE = 8;
+/** Zstandard (APPNOTE 4.4.5; gitlab-runner's CACHE_COMPRESSION_FORMAT=zipzstd). */
+export const ZSTD = 93;
 
 export interface ZipEntryRef {
   window: BlockWindow;
@@ -47,8 +50,11 @@ export async function readSmallZipEntry(ref: ZipEntryRef): Promise<Buffer> {
   try {
     const raw = window.cached(local.dataStart, entry.compressedSize) ?? (await window.bytes(local.dataStart, entry.compressedSize));
     if (raw.length < entry.compressedSize) throw new Error('unexpected end of file');
-    data = entry.compressionMethod === DEFLATE ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) }) : raw;
+    if (entry.compressionMethod === DEFLATE) data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+    else if (entry.compressionMethod === ZSTD) data = await zstdWhole(raw, entry.uncompressedSize, ref);
+    else data = raw;
   } catch (err) {
+    if (err instanceof ArchiveError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeMismatch(ref, entry.uncompressedSize + 1);
     throw corruptZip(ref.file, ref.kind, ref.name, err);
   }
@@ -90,6 +96,7 @@ export async function readZipEntry(ref: ZipEntryRef, signal: AbortSignal, write:
   };
   try {
     if (entry.compressionMethod === DEFLATE) await pipeline(Readable.from(compressed()), createInflateRaw({ chunkSize: INFLATE_CHUNK }), consume, { signal });
+    else if (entry.compressionMethod === ZSTD) await consume(zstdDecode(compressed()));
     else await consume(compressed());
   } catch (err) {
     const e = failure ?? err;
@@ -99,6 +106,18 @@ export async function readZipEntry(ref: ZipEntryRef, signal: AbortSignal, write:
   if (total !== entry.uncompressedSize) throw sizeMismatch(ref, total);
   checkCrc(ref, crc.value());
   if (held) await write(held);
+}
+
+/** A small zstd entry decoded whole; more bytes than the central directory declares stop it at once. */
+async function zstdWhole(raw: Buffer, size: number, ref: ZipEntryRef): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  let total = 0;
+  for await (const piece of zstdDecode([raw])) {
+    total += piece.length;
+    if (total > size) throw sizeMismatch(ref, total);
+    pieces.push(piece);
+  }
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total);
 }
 
 function checkCrc(ref: ZipEntryRef, value: number): void {

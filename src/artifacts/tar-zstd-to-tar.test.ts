@@ -80,8 +80,8 @@ async function extracted(file: string, onSkipped?: (name: string) => void): Prom
 async function crafted(members: { name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo'; linkname?: string; data?: string }[]): Promise<string> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise((resolve) => p.on('end', resolve));
+  p.on('data', (c) => chunks.push(c as Buffer));
+  const ended = new Promise<void>((resolve) => p.on('end', () => resolve()));
   for (const m of members) {
     await new Promise<void>((resolve, reject) =>
       p.entry({ name: m.name, type: m.type ?? 'file', linkname: m.linkname, mode: 0o644, mtime: MTIME }, m.data ?? '', (err) => (err ? reject(err) : resolve())),

@@ -1,14 +1,15 @@
 /**
- * zstdChunks: the decompressed bytes of a Zstandard file (gitlab-runner's `tarzstd` cache format),
- * as pieces of at most one zstd block (128 KiB) each, in bounded memory. The decoder is fzstd
- * (JavaScript: Node 20 has no zstd in zlib), loaded on first use. The file is fed to it SLICE
- * bytes at a time and the pieces one slice gave are handed on before the next is fed: a block
- * of zeros is 4 bytes stored and 128 KiB decoded, so a slice yields at most 16 MiB whatever the
- * archive holds. Several frames and skippable frames are read as zstd defines them.
+ * Zstandard decoding for the formats gitlab-runner can save a cache in (CACHE_COMPRESSION_FORMAT
+ * `tarzstd`: a tar in a zstd stream; `zipzstd`: zip entries of method 93), in bounded memory.
+ * The decoder is fzstd (JavaScript: Node 20 has no zstd in zlib), loaded on first use. Input is
+ * fed to it SLICE bytes at a time and the pieces (at most one zstd block, 128 KiB, each) one
+ * slice gave are handed on before the next is fed: a block of zeros is 4 bytes stored and
+ * 128 KiB decoded, so a slice yields at most 16 MiB whatever the data holds. Several frames and
+ * skippable frames are read as zstd defines them.
  *
  * A truncated or malformed stream is an error (fzstd's "unexpected EOF", "invalid zstd data").
  * fzstd does not verify a frame's content checksum: a damaged byte inside a compressed block can
- * go unnoticed here (the tar reader above still checks every header's checksum).
+ * go unnoticed here (a zip entry's CRC-32 and every tar header's checksum are still checked).
  */
 import { createReadStream } from 'node:fs';
 
@@ -16,13 +17,14 @@ import { createReadStream } from 'node:fs';
 const SLICE = 512;
 const READ = 256 * 1024;
 
-export async function* zstdChunks(file: string, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+/** The decoded bytes of a zstd stream given in pieces. */
+export async function* zstdDecode(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Buffer> {
   const { Decompress } = await import('fzstd');
-  const pending: Uint8Array[] = [];
+  const pending: Buffer[] = [];
   const decoder = new Decompress((data) => {
-    if (data.length > 0) pending.push(data);
+    if (data.length > 0) pending.push(Buffer.from(data.buffer, data.byteOffset, data.length));
   });
-  for await (const chunk of createReadStream(file, { highWaterMark: READ, signal }) as AsyncIterable<Buffer>) {
+  for await (const chunk of input) {
     for (let at = 0; at < chunk.length; at += SLICE) {
       decoder.push(chunk.subarray(at, at + SLICE));
       if (pending.length > 0) yield* pending.splice(0);
@@ -30,4 +32,9 @@ export async function* zstdChunks(file: string, signal: AbortSignal): AsyncGener
   }
   decoder.push(new Uint8Array(0), true);
   yield* pending.splice(0);
+}
+
+/** The decoded bytes of a zstd file. */
+export function zstdChunks(file: string, signal: AbortSignal): AsyncGenerator<Buffer> {
+  return zstdDecode(createReadStream(file, { highWaterMark: READ, signal }) as AsyncIterable<Buffer>);
 }

@@ -118,6 +118,10 @@ async function createCache(ctx: StageContext, key: string, cache: CacheSpec): Pr
       { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal },
     );
     const level = compressionLevel(variableValue(ctx.variables, 'CACHE_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
+    const format = variableValue(ctx.variables, 'CACHE_COMPRESSION_FORMAT');
+    if (format && format !== 'zip') {
+      ctx.log.warning(`CACHE_COMPRESSION_FORMAT ${JSON.stringify(format)}: berth writes caches as zip (it reads zip, zipzstd and tarzstd caches, as gitlab-runner does)`);
+    }
     /** Writes the zip into `file`; false (after gitlab-runner's warning) when no file was selected. */
     const write = async (file: string): Promise<boolean> => {
       await writeZip(selection.entries, file, { level, signal: ctx.signal });

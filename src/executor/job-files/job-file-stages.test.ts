@@ -4,7 +4,9 @@
  * and policy, failure priorities (a script error outranks an upload error; a cache problem never
  * fails the job), and what is archived and extracted.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { pack } from 'tar-stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +51,18 @@ async function zipOf(files: Record<string, string>): Promise<string> {
   }
   await writeZip(entries(), file, { level: 1, signal: new AbortController().signal });
   return file;
+}
+
+/** A tar of the given files (tar-stream), as gitlab-runner's tarzstd archiver writes before zstd. */
+async function tarOf(files: Record<string, string>): Promise<Buffer> {
+  const p = pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c) => chunks.push(c as Buffer));
+  const ended = new Promise<void>((resolve) => p.on('end', () => resolve()));
+  for (const [name, content] of Object.entries(files)) p.entry({ name, mode: 0o644, mtime: new Date(0) }, content);
+  p.finalize();
+  await ended;
+  return Buffer.concat(chunks);
 }
 
 class MemoryArtifacts implements ArtifactTransport {
@@ -209,6 +223,23 @@ describe('job-file stages in runJob', () => {
     expect(push.text).toContain('Not downloading cache k due to policy');
     expect(push.cache.restores).toEqual([]);
     expect(push.cache.stored.has('k')).toBe(true);
+  });
+
+  it('a cache asked for as tarzstd is written as zip, with a warning that says so; a tar+zstd cache restores', async () => {
+    const files = new MemoryProjectFiles({ 'vendor/a': 'a' });
+    const variables = [plainVariable('CI_COMMIT_REF_NAME', 'main'), plainVariable('CACHE_COMPRESSION_FORMAT', 'tarzstd')];
+    const saved = await run({ cache: [cacheOf({ key: 'k' })] }, files, { variables });
+    expect(saved.text).toContain('CACHE_COMPRESSION_FORMAT "tarzstd": berth writes caches as zip (it reads zip, zipzstd and tarzstd caches, as gitlab-runner does)');
+    expect((await readFile(saved.cache.stored.get('k')!)).subarray(0, 4)).toEqual(Buffer.from('PK\x03\x04', 'latin1'));
+    // gitlab-runner's tarzstd cache: a tar in zstd, still named cache.zip.
+    const cache = new MemoryCache();
+    const tarzstd = join(temp, 'runner-cache.zip');
+    await writeFile(tarzstd, execFileSync('zstd', ['-q', '-c'], { input: await tarOf({ 'vendor/from-runner.txt': 'runner' }) }));
+    cache.stored.set('k', tarzstd);
+    const into = new MemoryProjectFiles({});
+    const restored = await run({ cache: [cacheOf({ key: 'k', policy: 'pull' })] }, into, {}, { cache });
+    expect(restored.text).toContain('Successfully extracted cache');
+    expect(into.content('vendor/from-runner.txt')).toBe('runner');
   });
 
   it('a canceled job neither saves its cache nor uploads its artifacts', async () => {
