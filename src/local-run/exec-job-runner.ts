@@ -109,6 +109,8 @@ export class ExecJobRunner implements Prewarmer {
   }
 
   private readonly ranThisTime = new Set<string>();
+  /** Per job run this time, the id of its latest run (a retry has a new one): what its dependents download from. */
+  private readonly latestIds = new Map<string, number>();
   private nextRetryId: number;
   /** Per job, its log file and where its last run begins in it (for `coverage:`). */
   private readonly lastRuns = new Map<string, { path: string; start: number }>();
@@ -137,6 +139,7 @@ export class ExecJobRunner implements Prewarmer {
     const received = await this.receivedArtifacts(job.spec);
     const first = this.specOf(job, received.dependencies, received.dotenv);
     const spec = retry > 0 ? withJobId(first, this.nextRetryId++) : first;
+    this.latestIds.set(job.name, spec.id);
     let file: PlainFileLog;
     try {
       file = await opening;
@@ -290,7 +293,9 @@ export class ExecJobRunner implements Prewarmer {
     for (const [i, dep] of spec.dependencies.entries()) {
       const stored = read[i];
       const archive = stored?.artifacts.find((a) => a.type === 'archive');
-      dependencies.push({ ...dep, artifactsFile: archive ? { filename: archive.filename, size: archive.size } : null });
+      // GitLab hands a job the artifacts of a dependency's latest run: a retried one has a new id.
+      const id = this.latestIds.get(dep.name) ?? dep.id;
+      dependencies.push({ ...dep, id, artifactsFile: archive ? { filename: archive.filename, size: archive.size } : null });
       for (const v of stored?.dotenv ?? []) {
         if (this.opts.commandLineKeys.has(v.key)) continue;
         dotenv.push({ key: v.key, value: v.value, public: false, masked: false, file: false, raw: true });

@@ -151,6 +151,7 @@ flaky:
     - echo "job id $CI_JOB_ID at \${CI_JOB_URL##*/-/}"
     - test -e state/failed-once && echo "second run passes" && exit 0
     - mkdir -p state && touch state/failed-once && exit 7
+  artifacts: { paths: [state/] }
 after:
   image: berth-test/busybox:latest
   needs: [flaky]
@@ -165,6 +166,8 @@ after:
     // A retry is a new job for GitLab: a new id above the pipeline's (flaky 1, after 2).
     expect(res.stdout).toMatch(/flaky \| job id 1 at jobs\/1\n[^]*flaky \| job id 3 at jobs\/3\n/);
     expect(res.stdout).toContain('after ran');
+    // Its dependents get the artifacts of its latest run, under that run's id.
+    expect(res.stdout).toContain('after | Downloading artifacts for flaky (3)...');
     expect(res.stdout).toMatch(/^PASS\s+flaky\s+stage test, retried 1 time, /m);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { jobs: { name: string; retries: number }[] };
     expect(report.jobs.map((j) => [j.name, j.retries])).toEqual([['flaky', 1], ['after', 0]]);
