@@ -5,10 +5,12 @@
  * headers (ustar, pax `path`/`linkpath`/`size`, GNU long names; each header's checksum checked).
  * A member's body must be consumed by the caller or it is skipped when the next one is read.
  *
- * Kinds as gitlab-runner's tar+zstd extractor gives them: regular (and contiguous) files,
- * folders and symbolic links are extracted; hard links (which its archiver never writes),
- * devices, pipes and sockets are skipped.
+ * Regular (and contiguous) files, folders and symbolic links are extracted; devices, pipes and
+ * sockets are skipped, as gitlab-runner's tar+zstd extractor skips them. Hard links and unknown
+ * kinds are skipped too (gitlab-runner's archiver never writes them; its extractor would make an
+ * empty file of a hard link). A backslash is part of a name, as tar is a POSIX format.
  */
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { extract, type Header } from 'tar-stream';
 import { zipEntryPath, type ZipEntryPath } from './zip-entry-path.js';
@@ -26,7 +28,8 @@ export interface TarZstdMember {
   body: AsyncIterable<Buffer>;
 }
 
-export async function* tarZstdMembers(file: string, signal: AbortSignal): AsyncGenerator<TarZstdMember> {
+/** The members of the open archive `file`, read from its first byte (the file stays open). */
+export async function* tarZstdMembers(file: FileHandle, signal: AbortSignal): AsyncGenerator<TarZstdMember> {
   const source = Readable.from(zstdChunks(file, signal), { objectMode: false });
   const ex = extract();
   source.on('error', (err) => ex.destroy(err));
@@ -34,7 +37,7 @@ export async function* tarZstdMembers(file: string, signal: AbortSignal): AsyncG
   try {
     for await (const entry of ex) {
       const header = entry.header;
-      yield { header, name: header.name, path: zipEntryPath(header.name), kind: kindOf(header), body: entry as AsyncIterable<Buffer> };
+      yield { header, name: header.name, path: zipEntryPath(header.name, false), kind: kindOf(header), body: entry as AsyncIterable<Buffer> };
       // A body the caller did not read: drained so that the next header comes.
       entry.resume();
     }

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -146,7 +146,7 @@ describe('tarZstdToTar: a cache that gitlab-runner saved as tar+zstd', () => {
     expect(peak).toBeLessThan(96 * 1024 * 1024);
   }, 120_000);
 
-  it('skips hard links, pipes and the like, as gitlab-runner does, and says which', async () => {
+  it('skips pipes, as gitlab-runner does, and hard links (gitlab-runner would make an empty file), and says which', async () => {
     const file = await crafted([
       { name: 'vendor/a', data: 'a' },
       { name: 'vendor/hard', type: 'link', linkname: 'vendor/a' },
@@ -156,6 +156,38 @@ describe('tarZstdToTar: a cache that gitlab-runner saved as tar+zstd', () => {
     const { members } = await extracted(file, (name) => skipped.push(name));
     expect([...members.keys()]).toEqual(['vendor/a']);
     expect(skipped).toEqual(['vendor/hard', 'vendor/pipe']);
+  });
+
+  it('keeps a backslash as part of a name (tar is POSIX), and drops setuid and setgid bits', async () => {
+    const root = await mkdtemp(join(dir, 'modes-'));
+    await mkdir(join(root, 'vendor'));
+    await writeFile(join(root, 'vendor/back\\slash'), 'b');
+    await writeFile(join(root, 'vendor/suid'), 's');
+    await chmod(join(root, 'vendor/suid'), 0o6755);
+    const { members } = await extracted(await gnuTarZstd(root, 'pax'));
+    expect(members.get('vendor/back\\slash')?.data.toString()).toBe('b');
+    expect(members.get('vendor/suid')?.mode).toBe(0o755);
+  });
+
+  it('extracts what it checked: the file opened for the check is the one read, even when the path is replaced after', async () => {
+    const good = await gnuTarZstd(await projectTree(), 'pax');
+    const bad = await crafted([{ name: 'a', type: 'symlink', linkname: '/etc' }, { name: 'a/passwd', data: 'x' }]);
+    const { stream, done } = await tarZstdToTar(good, { signal: signal(), kind: 'cache' });
+    await rename(bad, good);
+    const [members] = await Promise.all([membersOf(stream), done]);
+    expect(members.get('vendor/stamp')?.data.toString()).toBe('42\n');
+    expect(members.has('a/passwd')).toBe(false);
+  });
+
+  it('an abort ends the extraction with the abort\'s reason, not as a corrupt archive', async () => {
+    const file = await gnuTarZstd(await projectTree(), 'pax');
+    const controller = new AbortController();
+    const { stream, done } = await tarZstdToTar(file, { signal: controller.signal, kind: 'cache' });
+    stream.on('error', () => undefined);
+    const reason = new Error('execution took longer than 1h');
+    stream.once('data', () => controller.abort(reason));
+    stream.resume();
+    await expect(done).rejects.toBe(reason);
   });
 
   it('writes names relative to the project folder: ./ and empty segments dropped, the root itself left out', async () => {
@@ -202,6 +234,42 @@ describe('tarZstdToTar: refused before anything is produced', () => {
     const notTar = fresh('.zip');
     await writeFile(notTar, zstd(Buffer.alloc(4096, 'x')));
     await expect(archiveToTar(notTar, { signal: signal(), kind: 'cache' })).rejects.toThrow(/is corrupt or truncated.*[Ii]nvalid tar header/);
+  });
+
+  /** A zstd frame made by hand: no checksum, the window descriptor `wd`, then the blocks. */
+  function frame(wd: number, blocks: { type: 0 | 1; size: number; last?: boolean }[]): Buffer {
+    const parts = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, wd])];
+    for (const b of blocks) {
+      const h = (b.size << 3) | (b.type << 1) | (b.last ? 1 : 0);
+      parts.push(Buffer.from([h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]), Buffer.alloc(b.type === 1 ? 1 : b.size, 0x61));
+    }
+    return Buffer.concat(parts);
+  }
+  const zstdFile = async (bytes: Buffer): Promise<string> => {
+    const file = fresh('.zip');
+    await writeFile(file, bytes);
+    return file;
+  };
+
+  it('refuses a frame whose window is larger than any gitlab-runner writes (fzstd would allocate it)', async () => {
+    // 0xa7: a window of 1.875 GiB; twelve 1-byte blocks.
+    const file = await zstdFile(frame(0xa7, [...Array.from({ length: 11 }, () => ({ type: 0 as const, size: 1 })), { type: 0, size: 1, last: true }]));
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/is corrupt or truncated: a zstd frame declares a window of 1920 MiB, more than the 32 MiB berth decodes/);
+  });
+
+  it('refuses a block above the 128 KiB block maximum (fzstd does not)', async () => {
+    const file = await zstdFile(frame(0x58, [{ type: 1, size: 2 * 1024 * 1024 - 1, last: true }]));
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/a block of 2097151 bytes, more than the block maximum of 131072/);
+  });
+
+  it('refuses a stream of tiny blocks (each one a full window move in fzstd)', async () => {
+    const file = await zstdFile(frame(0x58, [...Array.from({ length: 5000 }, () => ({ type: 0 as const, size: 1 })), { type: 0, size: 1, last: true }]));
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/a zstd stream of 257 frames and blocks for \d+ bytes of output: berth refuses streams of tiny blocks/);
+  });
+
+  it('refuses a name longer than PATH_MAX without keeping it (a pax name may be 4 MiB)', async () => {
+    const file = await crafted([{ name: `${'n'.repeat(5000)}`, data: 'x' }]);
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/the entry "n{100}…" is unsafe \(its name is 5000 bytes long, more than the 4096 a path may have\)/);
   });
 
   it('refuses a gzip file with what berth reads instead (gitlab-runner has no extractor for it either)', async () => {

@@ -4,11 +4,11 @@
  * for ProjectFiles.write, as zipToTar does for a zip. The whole archive is checked first
  * (inspectTarZstd): an unsafe or corrupt one is refused before one byte is produced. Then it is
  * decompressed again and its files, folders and links written as new tar members (tarHeader:
- * names cleaned, owner root, permission bits and mtime kept); other kinds are skipped, as
- * gitlab-runner's extractor skips them (commands/helpers/archive/tarzstd/tarzstd_extractor.go).
+ * names cleaned, owner root, permission bits but setuid/setgid and mtime kept); devices, pipes,
+ * sockets, hard links and unknown kinds are skipped (see tarZstdMembers).
  */
 import type { Readable } from 'node:stream';
-import { isAbortError } from '../shared/errors.js';
+import { open, type FileHandle } from 'node:fs/promises';
 import { ArchiveError } from './archive-error.js';
 import type { ExtractStats } from './archive-stats.js';
 import { GarbageBudget } from './garbage-budget.js';
@@ -24,12 +24,17 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
   const kind = opts.kind ?? 'artifacts';
   opts.signal.throwIfAborted();
   const releaseLimit = limitYoungGeneration();
+  // Opened once: the check and the extraction read the same file, even if the path is replaced meanwhile.
+  let handle: FileHandle | undefined;
   try {
-    await inspectTarZstd(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
+    handle = await open(file, 'r');
+    await inspectTarZstd(file, handle, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
   } catch (err) {
     releaseLimit();
+    await handle?.close();
     throw err;
   }
+  const opened = handle;
 
   // Stops the producer when the caller aborts or the reader of the tar goes away early.
   const stop = new AbortController();
@@ -48,7 +53,7 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
     const garbage = new GarbageBudget();
     let name: string | undefined;
     try {
-      for await (const member of tarZstdMembers(file, signal)) {
+      for await (const member of tarZstdMembers(opened, signal)) {
         signal.throwIfAborted();
         name = member.name;
         if (member.kind === 'skipped') {
@@ -60,7 +65,8 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
         const path = member.path.path;
         if (path === '') continue;
         const h = member.header;
-        const mode = (h.mode ?? 0o644) & 0o7777;
+        // No setuid or setgid: the owner is root here, and gitlab-runner's chown to the stored owner clears them.
+        const mode = (h.mode ?? 0o644) & 0o1777;
         const mtime = h.mtime ?? new Date(0);
         if (member.kind === 'directory') {
           await out.write(tarHeader({ name: path, type: 'directory', mode, mtime, size: 0 }));
@@ -93,13 +99,14 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
       throw e;
     } finally {
       releaseLimit();
+      await opened.close();
     }
   })();
   done.catch(() => undefined);
   return { stream, done };
 
   function toError(err: unknown, member: string | undefined): Error {
-    if (opts.signal.aborted && isAbortError(err)) return err as Error;
+    if (opts.signal.aborted) return opts.signal.reason as Error;
     if (signal.aborted && signal.reason instanceof ArchiveError) return signal.reason;
     if (stream.destroyed && !ended && !(err instanceof ArchiveError)) return closedEarly();
     return asArchiveError(err, file, kind, member, opts.signal) as Error;

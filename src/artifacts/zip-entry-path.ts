@@ -11,10 +11,11 @@ export type ZipEntryPath =
   | { ok: true; path: string; /** the name ended in `/` (a folder, by zip's convention) */ trailingSlash: boolean }
   | { ok: false; reason: string };
 
-export function zipEntryPath(stored: string): ZipEntryPath {
+/** `backslashes`: whether `\` separates folders (zip: yes; tar, a POSIX format: no, it is part of a name). */
+export function zipEntryPath(stored: string, backslashes = true): ZipEntryPath {
   if (stored.includes('\0')) return { ok: false, reason: 'its name contains a NUL byte' };
-  const name = stored.replace(/\\/g, '/');
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return { ok: false, reason: 'its name is an absolute path' };
+  const name = backslashes ? stored.replace(/\\/g, '/') : stored;
+  if (name.startsWith('/') || (backslashes && /^[A-Za-z]:/.test(name))) return { ok: false, reason: 'its name is an absolute path' };
   const segments = name.split('/');
   if (segments.includes('..')) return { ok: false, reason: "its name has a '..' segment" };
   const parts = segments.filter((s) => s !== '' && s !== '.');

@@ -14,7 +14,6 @@
  * last bytes into the tar, so the reader sees a truncated tar, not a wrong file.
  */
 import type { Readable } from 'node:stream';
-import { isAbortError } from '../shared/errors.js';
 import { ArchiveError } from './archive-error.js';
 import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
@@ -91,7 +90,9 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
         }
         previousEnd = local.dataEnd;
         if (p.path === '') continue;
-        const { type, mode } = zipEntryKind(entry, p.trailingSlash);
+        const { type, mode: stored } = zipEntryKind(entry, p.trailingSlash);
+        // No setuid or setgid: the owner is root here, and gitlab-runner's chown to the stored owner clears them.
+        const mode = stored & 0o1777;
         const mtime = entry.getLastModDate({ timezone: 'UTC' });
         const ref: ZipEntryRef = { window, entry, local, name, file, kind };
         if (type === 'directory') {
@@ -144,7 +145,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   return { stream, done };
 
   function toArchiveError(err: unknown, f: string, k: ZipArchiveKind, entry: string | undefined, s: AbortSignal): Error {
-    if (opts.signal.aborted && isAbortError(err)) return err as Error;
+    if (opts.signal.aborted) return opts.signal.reason as Error;
     if (s.aborted && s.reason instanceof ArchiveError) return s.reason;
     // The reader destroyed the stream (its 'close', which aborts `stop`, may not have come yet).
     if (stream.destroyed && !ended && !(err instanceof ArchiveError)) return closedEarly();

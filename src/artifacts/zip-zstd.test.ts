@@ -111,6 +111,7 @@ describe('zipToTar: a cache that gitlab-runner saved as zip with Zstandard entri
       { name: 'vendor/', data: Buffer.alloc(0), mode: 0o40755, method: 0 },
       { name: 'vendor/stamp', data: Buffer.from('42\n'), mode: 0o100644 },
       { name: 'vendor/run.sh', data: Buffer.from('#!/bin/sh\necho run\n'), mode: 0o100755 },
+      { name: 'vendor/suid', data: Buffer.from('s'), mode: 0o106755 },
       { name: 'vendor/random.bin', data: random, mode: 0o100644 },
       { name: 'vendor/zeros.bin', data: zeros, mode: 0o100644 },
       { name: 'vendor/plain.txt', data: Buffer.from('stored'), mode: 0o100644, method: 0 },
@@ -121,11 +122,13 @@ describe('zipToTar: a cache that gitlab-runner saved as zip with Zstandard entri
     expect(members.get('vendor/')?.type).toBe('directory');
     expect(members.get('vendor/stamp')?.data.toString()).toBe('42\n');
     expect(members.get('vendor/run.sh')?.mode).toBe(0o755);
+    // setuid and setgid dropped: the files are root's in the tar (gitlab-runner's chown clears them).
+    expect(members.get('vendor/suid')?.mode).toBe(0o755);
     expect(members.get('vendor/random.bin')?.data.equals(random)).toBe(true);
     expect(members.get('vendor/zeros.bin')?.data.equals(zeros)).toBe(true);
     expect(members.get('vendor/plain.txt')?.data.toString()).toBe('stored');
     expect(members.get('vendor/link')).toMatchObject({ type: 'symlink', linkname: 'stamp' });
-    expect(stats.entries).toBe(7);
+    expect(stats.entries).toBe(8);
   });
 
   const lying: [string, (data: Buffer) => Partial<ZipMember>, RegExp][] = [
