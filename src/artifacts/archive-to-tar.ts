@@ -3,7 +3,8 @@
  * into the project directory, by its format as gitlab-runner's extractors tell it from the first
  * bytes (commands/helpers/artifacts_downloader.go and cache_extractor.go): zstd is a tar+zstd
  * archive (gitlab-runner's CACHE_COMPRESSION_FORMAT=tarzstd, still named cache.zip), gzip is
- * refused (gitlab-runner has no extractor for it), anything else is read as a zip.
+ * refused (gitlab-runner has no extractor for it), anything else is read as a zip. Zstandard is
+ * decoded only when `opts.zstd` says the file comes from a store only runners write.
  */
 import type { Readable } from 'node:stream';
 import { ArchiveError } from './archive-error.js';
@@ -14,7 +15,16 @@ import { zipToTar, type ZipToTarOptions } from './zip-to-tar.js';
 
 export async function archiveToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
   const format = await sniffArchive(file);
-  if (format === 'zstd') return tarZstdToTar(file, opts);
+  if (format === 'zstd') {
+    if (opts.zstd) return tarZstdToTar(file, opts);
+    const kind = opts.kind ?? 'artifacts';
+    throw new ArchiveError(
+      file,
+      undefined,
+      `the ${kind} archive ${file} is a tar+zstd archive, which berth reads only as a cache from a runner's own cache folder or bucket ` +
+        '(where gitlab-runner saves one with CACHE_COMPRESSION_FORMAT=tarzstd); here it extracts zip archives',
+    );
+  }
   if (format === 'gzip') {
     const kind = opts.kind ?? 'artifacts';
     throw new ArchiveError(

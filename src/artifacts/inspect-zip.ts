@@ -22,6 +22,8 @@ export const DEFAULT_MAX_ZIP_ENTRIES = 1_000_000;
 
 export interface InspectZipOptions {
   kind: ZipArchiveKind;
+  /** Whether entries of method 93 (Zstandard) are read (see ZipToTarOptions.zstd). */
+  zstd?: boolean;
   maxEntries: number;
   signal: AbortSignal;
 }
@@ -31,6 +33,9 @@ export async function inspectZip(file: string, opts: InspectZipOptions): Promise
   const links = new Map<string, number>();
   const entries = await eachEntry(file, opts, (entry, name, path, index) => {
     if (entry.isEncrypted()) throw refusedEntry(file, opts.kind, name, 'it is encrypted');
+    if (entry.compressionMethod === ZSTD && !opts.zstd) {
+      throw refusedEntry(file, opts.kind, name, `it uses compression method 93 (Zstandard), which berth reads only in caches from a runner's own cache folder or bucket`);
+    }
     if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8 && entry.compressionMethod !== ZSTD) {
       throw refusedEntry(file, opts.kind, name, `it uses compression method ${entry.compressionMethod}; berth reads stored, Deflate and Zstandard (93) entries only`);
     }

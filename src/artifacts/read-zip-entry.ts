@@ -96,7 +96,7 @@ export async function readZipEntry(ref: ZipEntryRef, signal: AbortSignal, write:
   };
   try {
     if (entry.compressionMethod === DEFLATE) await pipeline(Readable.from(compressed()), createInflateRaw({ chunkSize: INFLATE_CHUNK }), consume, { signal });
-    else if (entry.compressionMethod === ZSTD) await consume(zstdDecode(compressed()));
+    else if (entry.compressionMethod === ZSTD) await consume(zstdDecode(compressed(), signal));
     else await consume(compressed());
   } catch (err) {
     const e = failure ?? err;

@@ -71,7 +71,7 @@ async function membersOf(stream: Readable): Promise<Map<string, Member>> {
 }
 
 async function extracted(file: string, onSkipped?: (name: string) => void): Promise<{ members: Map<string, Member>; stats: { entries: number; bytes: number } }> {
-  const { stream, done } = await archiveToTar(file, { signal: signal(), kind: 'cache', onSkipped });
+  const { stream, done } = await archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true, onSkipped });
   const [members, stats] = await Promise.all([membersOf(stream), done]);
   return { members, stats };
 }
@@ -158,12 +158,12 @@ describe('tarZstdToTar: a cache that gitlab-runner saved as tar+zstd', () => {
     expect(skipped).toEqual(['vendor/hard', 'vendor/pipe']);
   });
 
-  it('keeps a backslash as part of a name (tar is POSIX), and drops setuid and setgid bits', async () => {
+  it('keeps a backslash as part of a name (tar is POSIX), and drops setuid, setgid and sticky bits', async () => {
     const root = await mkdtemp(join(dir, 'modes-'));
     await mkdir(join(root, 'vendor'));
     await writeFile(join(root, 'vendor/back\\slash'), 'b');
     await writeFile(join(root, 'vendor/suid'), 's');
-    await chmod(join(root, 'vendor/suid'), 0o6755);
+    await chmod(join(root, 'vendor/suid'), 0o7755);
     const { members } = await extracted(await gnuTarZstd(root, 'pax'));
     expect(members.get('vendor/back\\slash')?.data.toString()).toBe('b');
     expect(members.get('vendor/suid')?.mode).toBe(0o755);
@@ -208,7 +208,7 @@ describe('tarZstdToTar: refused before anything is produced', () => {
   for (const [what, members, message] of unsafe) {
     it(`refuses ${what}`, async () => {
       const file = await crafted(members);
-      const err = await archiveToTar(file, { signal: signal(), kind: 'cache' }).catch((e: unknown) => e);
+      const err = await archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ArchiveError);
       expect((err as Error).message).toMatch(message);
       expect((err as Error).message).toContain('nothing was extracted');
@@ -227,13 +227,13 @@ describe('tarZstdToTar: refused before anything is produced', () => {
     const good = await readFile(await gnuTarZstd(await projectTree(), 'pax'));
     const truncated = fresh('.zip');
     await writeFile(truncated, good.subarray(0, Math.floor(good.length / 2)));
-    await expect(archiveToTar(truncated, { signal: signal(), kind: 'cache' })).rejects.toThrow(new RegExp(`the cache archive ${truncated} is corrupt or truncated.*unexpected EOF; the next job that saves this cache will replace it`));
+    await expect(archiveToTar(truncated, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(new RegExp(`the cache archive ${truncated} is corrupt or truncated.*unexpected EOF; the next job that saves this cache will replace it`));
     const garbled = fresh('.zip');
     await writeFile(garbled, Buffer.concat([good.subarray(0, 4), Buffer.alloc(64, 0xff)]));
-    await expect(archiveToTar(garbled, { signal: signal(), kind: 'cache' })).rejects.toThrow(/is corrupt or truncated/);
+    await expect(archiveToTar(garbled, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(/is corrupt or truncated/);
     const notTar = fresh('.zip');
     await writeFile(notTar, zstd(Buffer.alloc(4096, 'x')));
-    await expect(archiveToTar(notTar, { signal: signal(), kind: 'cache' })).rejects.toThrow(/is corrupt or truncated.*[Ii]nvalid tar header/);
+    await expect(archiveToTar(notTar, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(/is corrupt or truncated.*[Ii]nvalid tar header/);
   });
 
   /** A zstd frame made by hand: no checksum, the window descriptor `wd`, then the blocks. */
@@ -254,27 +254,37 @@ describe('tarZstdToTar: refused before anything is produced', () => {
   it('refuses a frame whose window is larger than any gitlab-runner writes (fzstd would allocate it)', async () => {
     // 0xa7: a window of 1.875 GiB; twelve 1-byte blocks.
     const file = await zstdFile(frame(0xa7, [...Array.from({ length: 11 }, () => ({ type: 0 as const, size: 1 })), { type: 0, size: 1, last: true }]));
-    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/is corrupt or truncated: a zstd frame declares a window of 1920 MiB, more than the 32 MiB berth decodes/);
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(/is corrupt or truncated: a zstd frame declares a window of 2013265920 bytes, more than the 32 MiB \(33554432\) berth decodes/);
   });
 
   it('refuses a block above the 128 KiB block maximum (fzstd does not)', async () => {
     const file = await zstdFile(frame(0x58, [{ type: 1, size: 2 * 1024 * 1024 - 1, last: true }]));
-    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/a block of 2097151 bytes, more than the block maximum of 131072/);
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(/a block of 2097151 bytes, more than the block maximum of 131072/);
   });
 
   it('refuses a stream of tiny blocks (each one a full window move in fzstd)', async () => {
     const file = await zstdFile(frame(0x58, [...Array.from({ length: 5000 }, () => ({ type: 0 as const, size: 1 })), { type: 0, size: 1, last: true }]));
-    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/a zstd stream of 257 frames and blocks for \d+ bytes of output: berth refuses streams of tiny blocks/);
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(/a zstd stream that moves \d+ bytes of window for \d+ bytes of output: berth refuses streams of tiny blocks or frames/);
   });
 
   it('refuses a name longer than PATH_MAX without keeping it (a pax name may be 4 MiB)', async () => {
     const file = await crafted([{ name: `${'n'.repeat(5000)}`, data: 'x' }]);
-    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/the entry "n{100}…" is unsafe \(its name is 5000 bytes long, more than the 4096 a path may have\)/);
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(/the entry "n{100}…" is unsafe \(its name is 5000 bytes long, more than the 4096 a path may have\)/);
+  });
+
+  it('refuses a frame made with a dictionary (fzstd would ignore it and give wrong bytes)', async () => {
+    const file = await zstdFile(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x01, 0x58, 0x07, 0x01, 0x00, 0x00, 0x61]));
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(/a zstd frame made with a dictionary/);
+  });
+
+  it('reads Zstandard only when told the file comes from a runner-written store (a repository or GitLab could plant a crafted one)', async () => {
+    const file = await gnuTarZstd(await projectTree(), 'pax');
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/is a tar\+zstd archive, which berth reads only as a cache from a runner's own cache folder or bucket/);
   });
 
   it('refuses a gzip file with what berth reads instead (gitlab-runner has no extractor for it either)', async () => {
     const file = fresh('.zip');
     await writeFile(file, execFileSync('gzip', ['-c'], { input: 'x' }));
-    await expect(archiveToTar(file, { signal: signal(), kind: 'cache' })).rejects.toThrow(/is a gzip file, which berth \(like gitlab-runner\) does not extract: it extracts zip and tar\+zstd/);
+    await expect(archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true })).rejects.toThrow(/is a gzip file, which berth \(like gitlab-runner\) does not extract: it extracts zip and tar\+zstd/);
   });
 });

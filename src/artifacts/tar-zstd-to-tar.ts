@@ -4,7 +4,7 @@
  * for ProjectFiles.write, as zipToTar does for a zip. The whole archive is checked first
  * (inspectTarZstd): an unsafe or corrupt one is refused before one byte is produced. Then it is
  * decompressed again and its files, folders and links written as new tar members (tarHeader:
- * names cleaned, owner root, permission bits but setuid/setgid and mtime kept); devices, pipes,
+ * names cleaned, owner root, permission bits (no setuid, setgid or sticky) and mtime kept); devices, pipes,
  * sockets, hard links and unknown kinds are skipped (see tarZstdMembers).
  */
 import type { Readable } from 'node:stream';
@@ -65,8 +65,8 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
         const path = member.path.path;
         if (path === '') continue;
         const h = member.header;
-        // No setuid or setgid: the owner is root here, and gitlab-runner's chown to the stored owner clears them.
-        const mode = (h.mode ?? 0o644) & 0o1777;
+        // Permission bits only, as gitlab-runner's extractor applies them (Go keeps setuid, setgid and sticky apart).
+        const mode = (h.mode ?? 0o644) & 0o777;
         const mtime = h.mtime ?? new Date(0);
         if (member.kind === 'directory') {
           await out.write(tarHeader({ name: path, type: 'directory', mode, mtime, size: 0 }));

@@ -35,6 +35,11 @@ export interface ZipToTarOptions {
   kind?: ZipArchiveKind;
   /** Refuse archives with more entries. Default 1,000,000. */
   maxEntries?: number;
+  /**
+   * Whether Zstandard is read (tar+zstd archives, zip entries of method 93): only for files from a
+   * store only runners write (see LocalArchive.writtenByRunners). Default false: zip only.
+   */
+  zstd?: boolean;
   /** Told about each entry that is skipped (a pipe, device or socket). */
   onSkipped?: (name: string) => void;
 }
@@ -50,7 +55,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   const releaseLimit = limitYoungGeneration();
   let opened;
   try {
-    await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal });
+    await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal, zstd: opts.zstd === true });
     opened = await openZipReader(file, kind);
   } catch (err) {
     releaseLimit();
@@ -91,8 +96,8 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
         previousEnd = local.dataEnd;
         if (p.path === '') continue;
         const { type, mode: stored } = zipEntryKind(entry, p.trailingSlash);
-        // No setuid or setgid: the owner is root here, and gitlab-runner's chown to the stored owner clears them.
-        const mode = stored & 0o1777;
+        // Permission bits only, as gitlab-runner's extractors apply them (Go keeps setuid, setgid and sticky apart).
+        const mode = stored & 0o777;
         const mtime = entry.getLastModDate({ timezone: 'UTC' });
         const ref: ZipEntryRef = { window, entry, local, name, file, kind };
         if (type === 'directory') {

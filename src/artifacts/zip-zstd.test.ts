@@ -111,18 +111,18 @@ describe('zipToTar: a cache that gitlab-runner saved as zip with Zstandard entri
       { name: 'vendor/', data: Buffer.alloc(0), mode: 0o40755, method: 0 },
       { name: 'vendor/stamp', data: Buffer.from('42\n'), mode: 0o100644 },
       { name: 'vendor/run.sh', data: Buffer.from('#!/bin/sh\necho run\n'), mode: 0o100755 },
-      { name: 'vendor/suid', data: Buffer.from('s'), mode: 0o106755 },
+      { name: 'vendor/suid', data: Buffer.from('s'), mode: 0o107755 },
       { name: 'vendor/random.bin', data: random, mode: 0o100644 },
       { name: 'vendor/zeros.bin', data: zeros, mode: 0o100644 },
       { name: 'vendor/plain.txt', data: Buffer.from('stored'), mode: 0o100644, method: 0 },
       { name: 'vendor/link', data: Buffer.from('stamp'), mode: 0o120777 },
     ]);
-    const { stream, done } = await archiveToTar(file, { signal: signal(), kind: 'cache' });
+    const { stream, done } = await archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true });
     const [members, stats] = await Promise.all([membersOf(stream), done]);
     expect(members.get('vendor/')?.type).toBe('directory');
     expect(members.get('vendor/stamp')?.data.toString()).toBe('42\n');
     expect(members.get('vendor/run.sh')?.mode).toBe(0o755);
-    // setuid and setgid dropped: the files are root's in the tar (gitlab-runner's chown clears them).
+    // Permission bits only, as gitlab-runner's extractors apply them.
     expect(members.get('vendor/suid')?.mode).toBe(0o755);
     expect(members.get('vendor/random.bin')?.data.equals(random)).toBe(true);
     expect(members.get('vendor/zeros.bin')?.data.equals(zeros)).toBe(true);
@@ -140,7 +140,7 @@ describe('zipToTar: a cache that gitlab-runner saved as zip with Zstandard entri
     it(`calls ${what} corrupt`, async () => {
       const data = what.includes('large') ? Buffer.alloc(8 * 1024 * 1024, 7) : Buffer.alloc(100_000, 1);
       const file = await zipOf([{ name: 'a.bin', data, mode: 0o100644, ...lie(data) }]);
-      const { stream, done } = await archiveToTar(file, { signal: signal(), kind: 'cache' });
+      const { stream, done } = await archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true });
       stream.on('error', () => undefined).resume();
       const err = await done.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ArchiveError);
@@ -148,13 +148,18 @@ describe('zipToTar: a cache that gitlab-runner saved as zip with Zstandard entri
     });
   }
 
+  it('refuses Zstandard entries unless the zip comes from a runner-written store', async () => {
+    const file = await zipOf([{ name: 'a.txt', data: Buffer.from('hello'), mode: 0o100644 }]);
+    await expect(archiveToTar(file, { signal: signal(), kind: 'artifacts' })).rejects.toThrow(/"a.txt" is unsafe \(it uses compression method 93 \(Zstandard\), which berth reads only in caches from a runner's own cache folder or bucket\)/);
+  });
+
   it('calls a garbled Zstandard entry corrupt', async () => {
     const file = await zipOf([{ name: 'a.txt', data: Buffer.from('hello'), mode: 0o100644 }]);
     const buf = await readFile(file);
     const at = 30 + 'a.txt'.length + 4; // the frame header after the zstd magic
     buf.fill(0xff, at, at + 6);
     await writeFile(file, buf);
-    const { stream, done } = await archiveToTar(file, { signal: signal(), kind: 'cache' });
+    const { stream, done } = await archiveToTar(file, { signal: signal(), kind: 'cache', zstd: true });
     stream.on('error', () => undefined).resume();
     await expect(done).rejects.toThrow(/the cache archive .* is corrupt or truncated \(entry "a.txt"\)/);
   });

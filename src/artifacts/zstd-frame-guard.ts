@@ -8,16 +8,24 @@
  *   largest gitlab-runner's encoder uses (klauspost/compress zstd, `slowest`); the zstd tool's
  *   levels 1-19 stay within 8 MiB;
  * - a block larger than the block maximum (min(128 KiB, window)), and reserved block types;
- * - more blocks and frames than the output justifies: at most 256 plus one per 32 KiB decoded.
- *   Encoders write full blocks (128 KiB, 64 KiB at gitlab-runner's `fastest`) but a frame's last,
- *   so a stream of tiny blocks, each one a full window move in fzstd, is cut short.
+ * - a frame that names a dictionary (fzstd ignores it and would decode wrong bytes; gitlab-runner
+ *   never uses one);
+ * - more window work than the output justifies: each frame (a window allocated) and each block
+ *   (a window moved) costs its window size, and the total may not pass 512 times the bytes
+ *   decoded plus 256 MiB. Encoders write full blocks (128 KiB; 64 KiB with a 4 MiB window at
+ *   gitlab-runner's `fastest`) but a frame's last, so they stay near 256 times their output;
+ *   many tiny blocks or frames, each a full window move or allocation in fzstd, are cut short.
+ * This bounds what honest-looking headers can cost. It cannot see inside a compressed block:
+ * fzstd does not check that a block's sequences fit the block, and a crafted block of a few bytes
+ * can keep it busy for seconds. Zstandard is therefore decoded only from stores only runners
+ * write (LocalArchive.writtenByRunners), never from a repository or from GitLab's artifacts.
  * The stream's end, checksums and block contents are left to the decoder.
  */
 
 export const MAX_WINDOW = 32 * 1024 * 1024;
 const MAX_BLOCK = 128 * 1024;
-const SLACK_UNITS = 256;
-const BYTES_PER_UNIT = 32 * 1024;
+const WORK_PER_BYTE = 512;
+const WORK_SLACK = 256 * 1024 * 1024;
 const ZSTD_MAGIC = 0xfd2fb528;
 
 type State = 'magic' | 'skippable-size' | 'frame-header' | 'header-rest' | 'block-header' | 'skip';
@@ -34,7 +42,7 @@ export class ZstdFrameGuard {
   private fcsBytes = 0;
   private checksum = false;
   private window = 0;
-  private units = 0;
+  private work = 0;
 
   /** Checks the headers in `bytes`, the next bytes of the stream; `decoded`: bytes the decoder gave so far. */
   check(bytes: Uint8Array, decoded: number): void {
@@ -58,7 +66,6 @@ export class ZstdFrameGuard {
     switch (this.state) {
       case 'magic': {
         const magic = (h[0]! | (h[1]! << 8) | (h[2]! << 16) | (h[3]! << 24)) >>> 0;
-        this.count(decoded);
         if (magic === ZSTD_MAGIC) return this.expect('frame-header', 1);
         if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) return this.expect('skippable-size', 4);
         throw new Error('invalid zstd data: a frame does not begin with the zstd magic number');
@@ -71,6 +78,7 @@ export class ZstdFrameGuard {
         this.checksum = ((fhd >> 2) & 1) === 1;
         this.fcsBytes = [this.single ? 1 : 0, 2, 4, 8][fhd >> 6]!;
         const dictBytes = [0, 1, 2, 4][fhd & 3]!;
+        if (dictBytes > 0) throw new Error('a zstd frame made with a dictionary, which berth does not decode (gitlab-runner never uses one)');
         return this.expect('header-rest', (this.single ? 0 : 1) + dictBytes + this.fcsBytes);
       }
       case 'header-rest': {
@@ -83,8 +91,9 @@ export class ZstdFrameGuard {
           this.window = base + (base / 8) * (h[0]! & 7);
         }
         if (this.window > MAX_WINDOW) {
-          throw new Error(`a zstd frame declares a window of ${mib(this.window)}, more than the ${mib(MAX_WINDOW)} berth decodes (gitlab-runner's encoder uses at most 32 MiB)`);
+          throw new Error(`a zstd frame declares a window of ${this.window} bytes, more than the 32 MiB (${MAX_WINDOW}) berth decodes (gitlab-runner's encoder uses at most 32 MiB)`);
         }
+        this.count(decoded);
         return this.expect('block-header');
       }
       case 'block-header': {
@@ -116,13 +125,11 @@ export class ZstdFrameGuard {
     this.state = 'skip';
   }
 
+  /** A window allocated (a frame) or moved (a block) in fzstd. */
   private count(decoded: number): void {
-    if (++this.units > SLACK_UNITS + decoded / BYTES_PER_UNIT) {
-      throw new Error(`a zstd stream of ${this.units} frames and blocks for ${decoded} bytes of output: berth refuses streams of tiny blocks`);
+    this.work += this.window;
+    if (this.work > WORK_SLACK + WORK_PER_BYTE * decoded) {
+      throw new Error(`a zstd stream that moves ${this.work} bytes of window for ${decoded} bytes of output: berth refuses streams of tiny blocks or frames`);
     }
   }
-}
-
-function mib(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) ? 1 : 0)} MiB` : `${bytes} bytes`;
 }

@@ -40,7 +40,7 @@ export function createDistributedCacheStore(
 export function createCacheTransport(opts: CacheTransportOptions): CacheTransport {
   const local = new LocalCacheStore(opts.cacheDir);
   const job: CacheJob = { projectId: opts.projectId, timeoutSeconds: opts.timeoutSeconds, ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}) };
-  const archive = (path: string): LocalArchive => ({ path, release: () => Promise.resolve() });
+  const archive = (path: string): LocalArchive => ({ path, release: () => Promise.resolve(), writtenByRunners: true });
   return {
     async restore(key: string, log: JobLog, signal: AbortSignal): Promise<LocalArchive | null> {
       try {

@@ -29,7 +29,9 @@ export async function openLocalCache(root: string): Promise<CacheTransport> {
         log.warning(errorMessage(err));
         return null;
       }
-      return inner.restore(key, log, signal);
+      // The repository's own folder: whatever is there may have been planted, so zip only.
+      const archive = await inner.restore(key, log, signal);
+      return archive && { ...archive, writtenByRunners: false };
     },
     async save(key, file, log, signal) {
       try {

@@ -3,7 +3,10 @@
  * the GitLab API test server (artifacts endpoints as GitLab and Workhorse behave), the real
  * engine, and an S3 server (s3rver) for the distributed cache.
  */
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
@@ -147,6 +150,41 @@ describe('berth run: distributed cache (S3)', () => {
     expect(secondTrace).toMatch(/Downloading cache from http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/\d+\/deps-main/);
     expect(secondTrace).toContain('Successfully extracted cache');
     expect(secondTrace).toContain('cache hit 7');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+
+  it('restores a cache that a gitlab-runner saved in the shared bucket as tar+zstd (CACHE_COMPRESSION_FORMAT=tarzstd)', async () => {
+    s3 = await startS3TestServer();
+    fx = await createRunFixture();
+    fx.writeConfig({
+      runner: ['  [runners.cache]', '    Type = "s3"', '    Shared = true', '    [runners.cache.s3]', `      ServerAddress = "${s3.address}"`, `      AccessKey = "${s3.accessKey}"`, `      SecretKey = "${s3.secretKey}"`, `      BucketName = "${s3.bucket}"`, '      Insecure = true'].join('\n'),
+    });
+    const cache = [{ key: 'deps-main', untracked: false, policy: 'pull-push', paths: ['vendor/'], when: 'on_success', fallback_keys: [] }];
+    const first = fx.enqueue({ name: 'deps', script: ['mkdir -p vendor && echo berth > vendor/stamp'], overrides: { cache } });
+    const run = fx.start();
+    await done(fx, first);
+    expect(first.final, trace(first)).toMatchObject({ state: 'success' });
+    const put = s3.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/deps-main'));
+    expect(put).toBeDefined();
+    // The object as a gitlab-runner with CACHE_COMPRESSION_FORMAT=tarzstd replaces it: a tar in zstd.
+    const root = mkdtempSync(join(tmpdir(), 'berth-e2e-tarzstd-'));
+    mkdirSync(join(root, 'vendor'));
+    writeFileSync(join(root, 'vendor/stamp'), 'gitlab-runner\n');
+    const body = execFileSync('zstd', ['-q', '-c'], { input: execFileSync('tar', ['-C', root, '--format=pax', '-cf', '-', 'vendor']) });
+    rmSync(root, { recursive: true, force: true });
+    const client = new S3Client({ endpoint: `http://${s3.address}`, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey } });
+    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: put!.path.replace(`/${s3.bucket}/`, ''), Body: body }));
+    client.destroy();
+    rmSync(join(fx.dir, 'config', 'cache'), { recursive: true, force: true });
+
+    const second = fx.enqueue({ name: 'deps', script: ['echo "stamp $(cat vendor/stamp)"'], overrides: { cache: [{ ...cache[0], policy: 'pull' }] } });
+    await done(fx, second);
+    const text = trace(second);
+    expect(second.final, text).toMatchObject({ state: 'success' });
+    expect(text).toMatch(/Downloading cache from http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/\d+\/deps-main/);
+    expect(text).toContain('Successfully extracted cache');
+    expect(text).toContain('stamp gitlab-runner');
     run.child.kill('SIGQUIT');
     await run.result;
   });

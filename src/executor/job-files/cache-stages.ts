@@ -97,7 +97,7 @@ async function extractCache(ctx: StageContext, key: string): Promise<boolean> {
   const archive = await cacheStore.restore(key, ctx.log, ctx.signal);
   if (!archive) return false;
   try {
-    const { stream, done } = await archiveToTar(archive.path, { signal: ctx.signal, kind: 'cache' });
+    const { stream, done } = await archiveToTar(archive.path, { signal: ctx.signal, kind: 'cache', zstd: archive.writtenByRunners === true });
     await Promise.all([ctx.files.write(stream, ctx.signal), done]);
     return true;
   } catch (err) {

@@ -85,10 +85,12 @@ class MemoryArtifacts implements ArtifactTransport {
 class MemoryCache implements CacheTransport {
   readonly stored = new Map<string, string>();
   readonly restores: string[] = [];
+  /** A runner's cache (true), or a store a repository could write (berth exec's `.berth/`). */
+  writtenByRunners = true;
   async restore(key: string) {
     this.restores.push(key);
     const path = this.stored.get(key);
-    return path ? { path, release: async () => undefined } : null;
+    return path ? { path, release: async () => undefined, writtenByRunners: this.writtenByRunners } : null;
   }
   async save(key: string, file: string) {
     const kept = join(temp, `cache-${this.stored.size}.zip`);
@@ -240,6 +242,10 @@ describe('job-file stages in runJob', () => {
     const restored = await run({ cache: [cacheOf({ key: 'k', policy: 'pull' })] }, into, {}, { cache });
     expect(restored.text).toContain('Successfully extracted cache');
     expect(into.content('vendor/from-runner.txt')).toBe('runner');
+    // The same file in a store a repository could have written: not decoded.
+    cache.writtenByRunners = false;
+    const refused = await run({ cache: [cacheOf({ key: 'k', policy: 'pull' })] }, new MemoryProjectFiles({}), {}, { cache });
+    expect(refused.text).toMatch(/is a tar\+zstd archive, which berth reads only as a cache from a runner's own cache folder or bucket[^\n]*\nFailed to extract cache/);
   });
 
   it('a canceled job neither saves its cache nor uploads its artifacts', async () => {

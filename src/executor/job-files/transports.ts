@@ -12,6 +12,13 @@ import type { JobLog } from '../../log/job-log.js';
 export interface LocalArchive {
   path: string;
   release(): Promise<void>;
+  /**
+   * The file comes from a store only runners write (a runner's cache folder or bucket), where a
+   * gitlab-runner may have saved it as tar+zstd or zip+zstd: only such files are decoded as
+   * Zstandard (berth's decoder, fzstd, is not safe on crafted input: a few bytes can keep it busy
+   * for minutes). A repository's `.berth/` store and GitLab's artifacts are zip only.
+   */
+  writtenByRunners?: boolean;
 }
 
 export interface ArtifactUpload {
