@@ -14,10 +14,9 @@ import { ArchiveError } from './archive-error.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import type { InspectZipOptions } from './inspect-zip.js';
 import { refusedEntry, refuseThroughLinks, tooManyEntries } from './refused-entry.js';
+import { MAX_LINK_TARGET } from './tar-header.js';
 import { tarZstdMembers, type TarZstdMember } from './tar-zstd-members.js';
 
-/** Longest symbolic link target berth accepts (Linux PATH_MAX). */
-export const MAX_LINK_TARGET = 4096;
 /** Longest member name (PATH_MAX too): a pax or GNU long name may be 4 MiB, and links' names are kept while checking. */
 const MAX_NAME = 4096;
 

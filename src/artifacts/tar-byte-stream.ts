@@ -1,11 +1,12 @@
 /**
- * TarByteStream: the Readable side of zipToTar. Bytes are gathered into chunks of 1 MiB before
+ * TarByteStream: the Readable side of zipToTar and tarZstdToTar. Bytes are gathered into chunks of 1 MiB before
  * they are pushed (a tar of 20,000 small files is a few hundred pushes, not 60,000), and the
  * producer waits while the reader has a chunk it has not taken (backpressure). Large buffers go
  * out as they are, after the gathered bytes.
  */
 import { Readable } from 'node:stream';
 import { abortReason } from '../shared/abort.js';
+import { TAR_END } from './tar-header.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -52,6 +53,16 @@ export class TarByteStream {
     this.chunk.fill(0, this.used, this.used + n);
     this.used += n;
     return undefined;
+  }
+
+  /**
+   * Writes the tar's end-of-archive blocks, ends the stream and resolves once its reader has
+   * taken all of it (rejects on `signal`'s abort).
+   */
+  async finish(signal: AbortSignal): Promise<void> {
+    await this.write(TAR_END);
+    await this.end();
+    await tarStreamEnd(this.stream, signal);
   }
 
   /** Pushes what is gathered and ends the stream. */

@@ -68,6 +68,9 @@ export function padding(size: number): number {
 /** The end of an archive: two zero blocks. */
 export const TAR_END = Buffer.alloc(2 * BLOCK);
 
+/** Longest symbolic link target berth extracts (Linux PATH_MAX). */
+export const MAX_LINK_TARGET = 4096;
+
 /** ustar's name/prefix split: the name part at most 100 bytes, non-empty; the prefix at most 155. */
 function splitName(name: Buffer): { name: Buffer; prefix: Buffer } | undefined {
   if (name.length <= 100) return { name, prefix: Buffer.alloc(0) };

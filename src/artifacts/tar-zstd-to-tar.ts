@@ -15,8 +15,8 @@ import { GarbageBudget } from './garbage-budget.js';
 import { DEFAULT_MAX_ZIP_ENTRIES } from './inspect-zip.js';
 import { asArchiveError, inspectTarZstd } from './inspect-tar-zstd.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
-import { padding, TAR_END, tarHeader } from './tar-header.js';
-import { TarByteStream, tarStreamEnd } from './tar-byte-stream.js';
+import { padding, tarHeader } from './tar-header.js';
+import { TarByteStream } from './tar-byte-stream.js';
 import { tarZstdMembers } from './tar-zstd-members.js';
 import type { ZipToTarOptions } from './zip-to-tar.js';
 
@@ -89,9 +89,7 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
         stats.entries++;
       }
       name = undefined;
-      await out.write(TAR_END);
-      await out.end();
-      await tarStreamEnd(stream, signal);
+      await out.finish(signal);
       return stats;
     } catch (err) {
       const e = toError(err, name);

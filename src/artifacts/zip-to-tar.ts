@@ -22,8 +22,8 @@ import { openZipReader, zipEntries, zipEntryName } from './open-zip.js';
 import { GarbageBudget } from './garbage-budget.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
-import { padding, TAR_END, tarHeader } from './tar-header.js';
-import { TarByteStream, tarStreamEnd } from './tar-byte-stream.js';
+import { MAX_LINK_TARGET, padding, tarHeader } from './tar-header.js';
+import { TarByteStream } from './tar-byte-stream.js';
 import { BlockWindow } from './zip-block-reader.js';
 import { zipEntryKind } from './zip-entry-kind.js';
 import { zipEntryLocal } from './zip-entry-local.js';
@@ -44,8 +44,6 @@ export interface ZipToTarOptions {
   onSkipped?: (name: string) => void;
 }
 
-/** Longest symbolic link target berth accepts (Linux PATH_MAX). */
-const MAX_LINK_TARGET = 4096;
 
 export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
   const kind = opts.kind ?? 'artifacts';
@@ -133,9 +131,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
         stats.entries++;
       }
       name = undefined;
-      await out.write(TAR_END);
-      await out.end();
-      await tarStreamEnd(stream, signal);
+      await out.finish(signal);
       return stats;
     } catch (err) {
       const e = toArchiveError(err, file, kind, name, signal);
