@@ -12,7 +12,8 @@
  */
 import type { Entry } from 'yauzl';
 import type { ZipArchiveKind } from './corrupt-zip.js';
-import { openZip, zipEntries, zipEntryName } from './open-zip.js';
+import { openZip, zipEntries, zipEntryName, zipOn } from './open-zip.js';
+import type { ZipBlockReader } from './zip-block-reader.js';
 import { zipEntryKind } from './zip-entry-kind.js';
 import { ZSTD } from './read-zip-entry.js';
 import { zipEntryPath } from './zip-entry-path.js';
@@ -26,6 +27,8 @@ export interface InspectZipOptions {
   zstd?: boolean;
   maxEntries: number;
   signal: AbortSignal;
+  /** The zip already open (ZipToTar reads what it checked from it); else `file` is opened. */
+  reader?: ZipBlockReader;
 }
 
 export async function inspectZip(file: string, opts: InspectZipOptions): Promise<{ entries: number }> {
@@ -55,7 +58,7 @@ async function eachEntry(
   opts: InspectZipOptions,
   check: (entry: Entry, name: string, path: { path: string; trailingSlash: boolean }, index: number) => void,
 ): Promise<number> {
-  const zip = await openZip(file, opts.kind);
+  const zip = opts.reader ? await zipOn(opts.reader, file, opts.kind) : await openZip(file, opts.kind);
   try {
     if (zip.entryCount > opts.maxEntries) throw tooManyEntries(file, opts.kind, String(zip.entryCount), opts.maxEntries);
     let index = 0;

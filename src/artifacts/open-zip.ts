@@ -24,16 +24,28 @@ export async function openZipReader(file: string, kind: ZipArchiveKind): Promise
     throw new ArchiveError(file, undefined, `could not open the ${kind} archive ${file}: ${errorMessage(err)}`, { cause: err });
   }
   try {
-    const zip = await yauzl.fromRandomAccessReaderPromise(reader, reader.size, {
+    return { zip: await zipOn(reader, file, kind), reader };
+  } catch (err) {
+    reader.close(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Another reading of the central directory of a zip already open in `reader` (the same file, even
+ * if its path was replaced since). The reader stays open while any ZipFile on it is (yauzl counts
+ * them); on failure it is left to its owner.
+ */
+export async function zipOn(reader: ZipBlockReader, file: string, kind: ZipArchiveKind): Promise<ZipFile> {
+  try {
+    return await yauzl.fromRandomAccessReaderPromise(reader, reader.size, {
       lazyEntries: true,
       autoClose: false,
       decodeStrings: false,
       validateEntrySizes: true,
       strictFileNames: false,
     });
-    return { zip, reader };
   } catch (err) {
-    reader.close(() => undefined);
     throw corruptZip(file, kind, undefined, err);
   }
 }

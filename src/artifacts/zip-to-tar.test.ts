@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError } from './archive-error.js';
 import { writeZip } from './write-zip.js';
 import { zipToTar } from './zip-to-tar.js';
+import { inspectZip } from './inspect-zip.js';
+import { openZipReader, zipEntries } from './open-zip.js';
 import { fileEntries, patternBody, T0, type EntrySpec } from '../../test/support/archive-entries.js';
 
 let dir: string;
@@ -273,6 +275,28 @@ describe('zipToTar: refuses unsafe archives before producing anything', () => {
     expect(err).toBeInstanceOf(ArchiveError);
     expect((err as ArchiveError).entry).toBe('z.bin');
     expect((err as Error).message).toContain('compression method 12; berth reads stored, Deflate and Zstandard (93) entries only');
+  });
+});
+
+describe('zipToTar: one open file for the check and the extraction', () => {
+  it('inspectZip given the open reader checks that file, not what its path names now', async () => {
+    const unsafe = await zipOf([
+      { path: 'a', type: 'symlink', linkTarget: '/etc' },
+      { path: 'a/passwd', content: 'x' },
+    ]);
+    const { zip, reader } = await openZipReader(unsafe, 'cache');
+    try {
+      // The path now names a harmless zip; the reader still holds the unsafe one.
+      await rename(await zipOf([{ path: 'fine.txt', content: 'fine' }]), unsafe);
+      await expect(inspectZip(unsafe, { kind: 'cache', maxEntries: 10, signal: signal() })).resolves.toEqual({ entries: 1 });
+      await expect(inspectZip(unsafe, { kind: 'cache', maxEntries: 10, signal: signal(), reader })).rejects.toThrow(/"a\/passwd" is unsafe/);
+      // The check's own readings of the central directory leave the reader open for the extraction.
+      let entries = 0;
+      for await (const _ of zipEntries(zip, unsafe, 'cache')) entries++;
+      expect(entries).toBe(2);
+    } finally {
+      zip.close();
+    }
   });
 });
 

@@ -51,12 +51,14 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   // Held from the central directory's reading on (thousands of entries: it would grow the young
   // generation first), released when `done` settles.
   const releaseLimit = limitYoungGeneration();
+  // Opened once: the check and the extraction read the same file, even if the path is replaced meanwhile.
   let opened;
   try {
-    await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal, zstd: opts.zstd === true });
     opened = await openZipReader(file, kind);
+    await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal, zstd: opts.zstd === true, reader: opened.reader });
   } catch (err) {
     releaseLimit();
+    opened?.zip.close();
     throw err;
   }
   const { zip, reader } = opened;
