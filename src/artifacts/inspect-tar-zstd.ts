@@ -64,7 +64,7 @@ async function eachMember(file: string, handle: FileHandle, opts: InspectZipOpti
 }
 
 /** A decoder or tar error as the corrupt-archive error naming the member it was at. */
-export function asArchiveError(err: unknown, file: string, kind: ZipArchiveKind, member: string | undefined, signal: AbortSignal): unknown {
+function asArchiveError(err: unknown, file: string, kind: ZipArchiveKind, member: string | undefined, signal: AbortSignal): unknown {
   if (signal.aborted) return signal.reason;
   if (err instanceof ArchiveError) return err;
   return corruptZip(file, kind, member, err);

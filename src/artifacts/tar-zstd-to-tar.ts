@@ -13,10 +13,10 @@ import { ArchiveError } from './archive-error.js';
 import type { ExtractStats } from './archive-stats.js';
 import { GarbageBudget } from './garbage-budget.js';
 import { DEFAULT_MAX_ZIP_ENTRIES } from './inspect-zip.js';
-import { asArchiveError, inspectTarZstd } from './inspect-tar-zstd.js';
+import { inspectTarZstd } from './inspect-tar-zstd.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 import { padding, tarHeader } from './tar-header.js';
-import { TarByteStream } from './tar-byte-stream.js';
+import { produceTar } from './tar-producer.js';
 import { tarZstdMembers } from './tar-zstd-members.js';
 import type { ZipToTarOptions } from './zip-to-tar.js';
 
@@ -36,32 +36,22 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
   }
   const opened = handle;
 
-  // Stops the producer when the caller aborts or the reader of the tar goes away early.
-  const stop = new AbortController();
-  const signal = AbortSignal.any([opts.signal, stop.signal]);
-  const out = new TarByteStream(signal);
-  const stream = out.stream;
-  let ended = false;
-  const closedEarly = (): ArchiveError => new ArchiveError(file, undefined, `the tar stream of the ${kind} archive ${file} was closed before its end`);
-  stream.once('end', () => (ended = true));
-  stream.once('close', () => {
-    if (!ended) stop.abort(closedEarly());
-  });
-
-  const done = (async (): Promise<ExtractStats> => {
-    const stats: ExtractStats = { entries: 0, bytes: 0 };
-    const garbage = new GarbageBudget();
-    let name: string | undefined;
-    try {
+  return produceTar(
+    file,
+    kind,
+    opts.signal,
+    async (production) => {
+      const { out, signal, stats } = production;
+      const garbage = new GarbageBudget();
       for await (const member of tarZstdMembers(opened, signal)) {
         signal.throwIfAborted();
-        name = member.name;
+        production.entry = member.name;
         if (member.kind === 'skipped') {
           opts.onSkipped?.(member.name);
           continue;
         }
         // inspectTarZstd refused every bad name; this only guards against the file changing since.
-        if (!member.path.ok) throw new ArchiveError(file, name, `the ${kind} archive ${file} changed while it was extracted`);
+        if (!member.path.ok) throw new ArchiveError(file, member.name, `the ${kind} archive ${file} changed while it was extracted`);
         const path = member.path.path;
         if (path === '') continue;
         const h = member.header;
@@ -88,25 +78,10 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
         }
         stats.entries++;
       }
-      name = undefined;
-      await out.finish(signal);
-      return stats;
-    } catch (err) {
-      const e = toError(err, name);
-      stream.destroy(e);
-      throw e;
-    } finally {
+    },
+    async () => {
       releaseLimit();
       await opened.close();
-    }
-  })();
-  done.catch(() => undefined);
-  return { stream, done };
-
-  function toError(err: unknown, member: string | undefined): Error {
-    if (opts.signal.aborted) return opts.signal.reason as Error;
-    if (signal.aborted && signal.reason instanceof ArchiveError) return signal.reason;
-    if (stream.destroyed && !ended && !(err instanceof ArchiveError)) return closedEarly();
-    return asArchiveError(err, file, kind, member, opts.signal) as Error;
-  }
+    },
+  );
 }

@@ -23,7 +23,7 @@ import { GarbageBudget } from './garbage-budget.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
 import { MAX_LINK_TARGET, padding, tarHeader } from './tar-header.js';
-import { TarByteStream } from './tar-byte-stream.js';
+import { produceTar } from './tar-producer.js';
 import { BlockWindow } from './zip-block-reader.js';
 import { zipEntryKind } from './zip-entry-kind.js';
 import { zipEntryLocal } from './zip-entry-local.js';
@@ -64,26 +64,18 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   const { zip, reader } = opened;
   const window = new BlockWindow(reader.fd, reader.size);
 
-  // Stops the producer when the caller aborts or the reader of the tar goes away early.
-  const stop = new AbortController();
-  const signal = AbortSignal.any([opts.signal, stop.signal]);
-  const out = new TarByteStream(signal);
-  const stream = out.stream;
-  let ended = false;
-  stream.once('end', () => (ended = true));
-  stream.once('close', () => {
-    if (!ended) stop.abort(closedEarly());
-  });
-
-  const done = (async (): Promise<ExtractStats> => {
-    const stats: ExtractStats = { entries: 0, bytes: 0 };
-    let name: string | undefined;
-    let previousEnd = 0;
-    const garbage = new GarbageBudget();
-    try {
+  return produceTar(
+    file,
+    kind,
+    opts.signal,
+    async (production) => {
+      const { out, signal, stats } = production;
+      let previousEnd = 0;
+      const garbage = new GarbageBudget();
       for await (const entry of zipEntries(zip, file, kind)) {
         signal.throwIfAborted();
-        name = zipEntryName(entry);
+        const name = zipEntryName(entry);
+        production.entry = name;
         const p = zipEntryPath(name);
         // inspectZip refused every bad name; this only guards against the file changing since.
         if (!p.ok) throw new ArchiveError(file, name, `the ${kind} archive ${file} changed while it was extracted`);
@@ -132,31 +124,10 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
         }
         stats.entries++;
       }
-      name = undefined;
-      await out.finish(signal);
-      return stats;
-    } catch (err) {
-      const e = toArchiveError(err, file, kind, name, signal);
-      stream.destroy(e);
-      throw e;
-    } finally {
+    },
+    () => {
       releaseLimit();
       zip.close();
-    }
-  })();
-  done.catch(() => undefined);
-  return { stream, done };
-
-  function toArchiveError(err: unknown, f: string, k: ZipArchiveKind, entry: string | undefined, s: AbortSignal): Error {
-    if (opts.signal.aborted) return opts.signal.reason as Error;
-    if (s.aborted && s.reason instanceof ArchiveError) return s.reason;
-    // The reader destroyed the stream (its 'close', which aborts `stop`, may not have come yet).
-    if (stream.destroyed && !ended && !(err instanceof ArchiveError)) return closedEarly();
-    if (err instanceof ArchiveError) return err;
-    return corruptZip(f, k, entry, err);
-  }
-
-  function closedEarly(): ArchiveError {
-    return new ArchiveError(file, undefined, `the tar stream of the ${kind} archive ${file} was closed before its end`);
-  }
+    },
+  );
 }
