@@ -141,6 +141,18 @@ test:
     expect(p.jobs.map((j) => [j.name, j.needs])).toEqual([['test', []]]);
   });
 
+  it('refuses more than 50 needs, counting parallel instances and optional needs as GitLab does', async () => {
+    const jobs = Array.from({ length: 49 }, (_, i) => `j${i}: {stage: build, script: s}`).join('\n');
+    const need = (extra: string) => `${jobs}\np: {stage: build, script: s, parallel: 2}\ntest:\n  script: s\n  needs: [${Array.from({ length: 49 }, (_, i) => `j${i}`).join(', ')}${extra}]\n`;
+    // 49 + the two instances of p: 51.
+    expect((await projects.error(need(', p'))).message).toBe(
+      '.gitlab-ci.yml:53: job "test": one job can only need 50 others, but it lists 51 (GitLab\'s default limit); need fewer jobs, e.g. by leaving out the ones its other needs already wait for',
+    );
+    expect((await projects.error(need(', p 1/2, {job: gone, optional: true}, {job: gone2, optional: true}'))).message).toMatch(/lists 52 \(/);
+    // 50 is allowed.
+    expect((await projects.compile(need(', p 1/2'))).jobs.find((j) => j.name === 'test')!.needs).toHaveLength(50);
+  });
+
   it('drops needs on jobs berth exec skips, with a warning', async () => {
     const p = await projects.compile('child: {stage: build, trigger: {include: c.yml}}\ntest: {script: s, needs: [child]}\n');
     expect(p.jobs[0]!.needs).toEqual([]);

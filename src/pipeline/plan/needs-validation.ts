@@ -9,6 +9,9 @@ import { configError, locationPrefix } from '../load/source-positions.js';
 import type { JobConfig } from '../keywords/job-config.js';
 import type { NeedConfig } from '../keywords/needs-config.js';
 
+/** GitLab's default `ci_needs_size_limit`. */
+export const MAX_NEEDS = 50;
+
 /**
  * Returns the needed jobs that are not defined, when includes were skipped (they may be
  * defined there): such needs are then dropped with a warning instead of failing.
@@ -56,6 +59,16 @@ export function resolvePipelineNeeds(
   forgiven: ReadonlySet<string> = new Set(),
 ): { job: string; optional: boolean }[] | null {
   if (needs === null) return null;
+  // GitLab counts the needs of the job as created (parallel instances expanded, optional ones
+  // included) against the instance's ci_needs_size_limit, 50 by default (Ci::Pipeline seed).
+  if (needs.length > MAX_NEEDS) {
+    throw configError(
+      needs[0]!.where,
+      `job "${job}": one job can only need ${MAX_NEEDS} others, but it lists ${needs.length} (GitLab's default limit); ` +
+        'need fewer jobs, e.g. by leaving out the ones its other needs already wait for',
+      'needs',
+    );
+  }
   const out: { job: string; optional: boolean }[] = [];
   for (const need of needs) {
     if (included.has(need.job)) {
