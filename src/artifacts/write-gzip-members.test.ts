@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError } from './archive-error.js';
-import { gzipComment, pathEscape } from './gzip-comment.js';
+import { gzipHeaderText, pathEscape } from './gzip-comment.js';
 import { writeGzipMembers } from './write-gzip-members.js';
 import { fileEntries, patternBody, T0 } from '../../test/support/archive-entries.js';
 
@@ -55,15 +55,15 @@ print(json.dumps(out))
   return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as PyMember[];
 }
 
-describe('gzipComment', () => {
+describe('gzipHeaderText', () => {
   it('keeps an ASCII path as it is', () => {
-    expect(gzipComment('reports/junit.xml')).toBe('reports/junit.xml');
-    expect(gzipComment('a b/c;d?.xml')).toBe('a b/c;d?.xml');
+    expect(gzipHeaderText('reports/junit.xml')).toBe('reports/junit.xml');
+    expect(gzipHeaderText('a b/c;d?.xml')).toBe('a b/c;d?.xml');
   });
 
   it("escapes a path with non-ASCII or % as e: + Go's url.PathEscape", () => {
-    expect(gzipComment('rapports/résumé.xml')).toBe('e:rapports%2Fr%C3%A9sum%C3%A9.xml');
-    expect(gzipComment('100%.xml')).toBe('e:100%25.xml');
+    expect(gzipHeaderText('rapports/résumé.xml')).toBe('e:rapports%2Fr%C3%A9sum%C3%A9.xml');
+    expect(gzipHeaderText('100%.xml')).toBe('e:100%25.xml');
     // PathEscape keeps unreserved and $&+:=@, escapes / ; , ? space and the rest
     expect(pathEscape("a-_.~$&+:=@ /;,?!'()*#")).toBe("a-_.~$&+:=@%20%2F%3B%2C%3F%21%27%28%29%2A%23");
   });
@@ -74,7 +74,6 @@ describe('writeGzipMembers', () => {
     const file = join(dir, 'junit.xml.gz');
     const stats = await writeGzipMembers(
       fileEntries([
-        { path: 'reports', type: 'directory' },
         { path: 'reports/a.xml', content: '<a/>\n' },
         { path: 'reports/empty.xml', content: '' },
         { path: 'reports/é.xml', content: '<é/>\n' },
@@ -93,7 +92,8 @@ describe('writeGzipMembers', () => {
     expect(members.map((m) => [m.name, m.comment])).toEqual([
       ['a.xml', 'reports/a.xml'],
       ['empty.xml', 'reports/empty.xml'],
-      ['é.xml', 'e:reports%2F%C3%A9.xml'],
+      // gitlab-runner's sanitizePath on the name as well as the comment (gzip_create.go).
+      ['e:%C3%A9.xml', 'e:reports%2F%C3%A9.xml'],
       ['big.xml', 'big.xml'],
     ]);
     expect(members.every((m) => m.crcOk)).toBe(true);
@@ -116,11 +116,28 @@ describe('writeGzipMembers', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('refuses a file whose base name is outside Latin-1 (a gzip header cannot carry it)', async () => {
+  it('writes a file whose name is outside Latin-1 with its name and path escaped, as gitlab-runner does (it failed the job)', async () => {
     const file = join(dir, 'cjk.gz');
-    const err = await writeGzipMembers(fileEntries([{ path: 'r/報告.xml', content: 'x' }]), file, signal()).catch((e: unknown) => e);
+    await writeGzipMembers(fileEntries([{ path: 'r/報告.xml', content: 'x' }, { path: '100%.xml', content: 'y' }]), file, signal());
+    expect(pyMembers(file).map((m) => [m.name, m.comment, m.data])).toEqual([
+      ['e:%E5%A0%B1%E5%91%8A.xml', 'e:r%2F%E5%A0%B1%E5%91%8A.xml', 'x'],
+      ['e:100%25.xml', 'e:100%25.xml', 'y'],
+    ]);
+  });
+
+  it('refuses a folder the paths selected (gitlab-runner: the "rep" is not a regular file), naming it, and leaves no file', async () => {
+    const file = join(dir, 'folder.gz');
+    const err = await writeGzipMembers(
+      fileEntries([
+        { path: 'rep', type: 'directory' },
+        { path: 'rep/a.xml', content: '<a/>' },
+      ]),
+      file,
+      signal(),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ArchiveError);
-    expect((err as ArchiveError).entry).toBe('r/報告.xml');
+    expect((err as Error).message).toContain('the "rep" is not a regular file');
+    expect((err as Error).message).toContain('"rep/*.xml"');
     expect(existsSync(file)).toBe(false);
   });
 });

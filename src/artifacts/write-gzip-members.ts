@@ -2,8 +2,9 @@
  * writeGzipMembers: the gzip format of GitLab's reports (junit, dotenv, cobertura, ...): one gzip
  * member per regular file, concatenated (a multi-member stream `gunzip -c` reads whole). As in
  * gitlab-runner's helpers/archives/gzip_create.go (writeGzipFile): header Name = base name,
- * Comment = relative path (see gzipComment), MTIME = the file's mtime; folders are walked (their
- * own entries skipped); any other non-regular file is an error.
+ * Comment = relative path (both through gzipHeaderText, which escapes what Latin-1 cannot hold),
+ * MTIME = the file's mtime; a selected entry that is not a regular file (a folder the paths
+ * name, a link) is an error, as there: list the report files themselves.
  *
  * Node's zlib gzip stream cannot set the header's name or comment, so the member is written by
  * hand (RFC 1952): header, raw Deflate, then CRC-32 and ISIZE.
@@ -17,7 +18,7 @@ import { ArchiveError } from './archive-error.js';
 import { ArchiveFileWriter } from './archive-file-writer.js';
 import type { ArchiveStats } from './archive-stats.js';
 import type { FileEntry, FileEntrySource } from './file-entry.js';
-import { gzipComment } from './gzip-comment.js';
+import { gzipHeaderText } from './gzip-comment.js';
 
 const FNAME = 0x08;
 const FCOMMENT = 0x10;
@@ -32,17 +33,13 @@ export async function writeGzipMembers(entries: FileEntrySource, file: string, s
     for await (const entry of entries) {
       if (signal.aborted) throw abortReason(signal);
       current = entry.path;
-      if (entry.type === 'directory') {
-        entry.body.resume();
-        continue;
-      }
       if (entry.type !== 'file') {
         entry.body.resume();
         throw new ArchiveError(
           file,
           entry.path,
           `the ${JSON.stringify(entry.path)} is not a regular file: a gzip report holds regular files only; ` +
-            'list the file itself, not a link or special file, in artifacts:reports',
+            `list the report files themselves in artifacts:reports (e.g. ${JSON.stringify(entry.type === 'directory' ? `${entry.path}/*.xml` : 'the file the link points to')}), not a ${entry.type === 'directory' ? 'folder' : 'link or special file'}`,
         );
       }
       await writeMember(out, entry, file);
@@ -79,8 +76,8 @@ async function writeMember(out: ArchiveFileWriter, entry: FileEntry, file: strin
 
 function memberHeader(entry: FileEntry, file: string): Buffer {
   const base = entry.path.slice(entry.path.lastIndexOf('/') + 1);
-  const name = latin1(base, entry.path, file);
-  const comment = latin1(gzipComment(entry.path), entry.path, file);
+  const name = latin1(gzipHeaderText(base), entry.path, file);
+  const comment = latin1(gzipHeaderText(entry.path), entry.path, file);
   const fixed = Buffer.alloc(10);
   fixed[0] = 0x1f;
   fixed[1] = 0x8b;
@@ -94,7 +91,10 @@ function memberHeader(entry: FileEntry, file: string): Buffer {
   return Buffer.concat([fixed, name, Buffer.of(0), comment, Buffer.of(0)]);
 }
 
-/** A NUL-terminated GZIP header string is ISO 8859-1; Go's writer refuses anything else. */
+/**
+ * A NUL-terminated GZIP header string is ISO 8859-1; Go's writer refuses anything else. After
+ * gzipHeaderText only ASCII is left, but a NUL in a name still cannot be written.
+ */
 function latin1(s: string, path: string, file: string): Buffer {
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
