@@ -65,6 +65,12 @@ export interface ExecJobRunnerOptions {
   commandLineKeys: ReadonlySet<string>;
   /** Jobs of the pipeline that make something a dependent receives (`artifacts:paths`/`untracked`, a dotenv report). */
   artifactProducers?: ReadonlySet<string>;
+  /**
+   * The jobs this berth exec runs when their turn comes. A dependency among them that did not
+   * run (skipped after a failure, a manual job not played) gives nothing, as in GitLab's pipeline;
+   * only one left out of the run (`berth exec test`) gives what its last run stored.
+   */
+  inThisRun?: ReadonlySet<string>;
   /** Where a problem outside any job's log goes (removing a prewarmed container of a job that did not run). */
   warn?: (text: string) => void;
   /** The id the first job run again by `retry:` gets, then the next: above every id of the pipeline (GitLab makes a retry a new job). */
@@ -281,8 +287,9 @@ export class ExecJobRunner implements Prewarmer {
   /**
    * What a job receives from the jobs it depends on (GitLab's dependency set, computed by the
    * compiler): their `archive` artifacts and their dotenv variables (after the job's own
-   * variables, never over a command-line one). A dependency that did not run in this pipeline
-   * gives what its last run stored.
+   * variables, never over a command-line one, expanded as GitLab expands them: they are not
+   * raw). A dependency left out of this run gives what its last run stored; one in this run that
+   * did not run gives nothing.
    */
   private async receivedArtifacts(spec: JobSpec): Promise<{ dependencies: DependencySpec[]; dotenv: JobVariable[]; notes: string[]; warnings: string[] }> {
     const dependencies: DependencySpec[] = [];
@@ -291,17 +298,20 @@ export class ExecJobRunner implements Prewarmer {
     const warnings: string[] = [];
     const read = await Promise.all(spec.dependencies.map((dep) => this.opts.artifacts.read(dep.name)));
     for (const [i, dep] of spec.dependencies.entries()) {
-      const stored = read[i];
+      const ran = this.ranThisTime.has(dep.name);
+      // An older run's files and variables must not stand in for a job of this pipeline that did not run.
+      const stored = !ran && this.opts.inThisRun?.has(dep.name) ? undefined : read[i];
       const archive = stored?.artifacts.find((a) => a.type === 'archive');
       // GitLab hands a job the artifacts of a dependency's latest run: a retried one has a new id.
       const id = this.latestIds.get(dep.name) ?? dep.id;
       dependencies.push({ ...dep, id, artifactsFile: archive ? { filename: archive.filename, size: archive.size } : null });
       for (const v of stored?.dotenv ?? []) {
         if (this.opts.commandLineKeys.has(v.key)) continue;
-        dotenv.push({ key: v.key, value: v.value, public: false, masked: false, file: false, raw: true });
+        // GitLab stores dotenv variables as not raw (Ci::JobVariable): `$VAR` in a value is expanded.
+        dotenv.push({ key: v.key, value: v.value, public: false, masked: false, file: false, raw: false });
       }
-      if (stored && !this.ranThisTime.has(dep.name)) notes.push(`Using the artifacts of "${dep.name}" from an earlier berth exec run`);
-      else if (!stored && !this.ranThisTime.has(dep.name) && this.opts.artifactProducers?.has(dep.name)) {
+      if (stored && !ran) notes.push(`Using the artifacts of "${dep.name}" from an earlier berth exec run`);
+      else if (!stored && !ran && !this.opts.inThisRun?.has(dep.name) && this.opts.artifactProducers?.has(dep.name)) {
         warnings.push(`No artifacts of "${dep.name}": it did not run in this berth exec and no earlier run stored any: run it first, or name it too`);
       }
     }

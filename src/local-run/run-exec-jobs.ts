@@ -113,6 +113,7 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     cache,
     commandLineKeys: new Set(Object.keys(opts.variables)),
     firstRetryId: Math.max(0, ...pipeline.jobs.map((j) => j.spec.id)) + 1,
+    inThisRun: new Set(selected.map((j) => j.name)),
     artifactProducers: new Set(pipeline.jobs.filter((j) => j.spec.artifacts.some((a) => ['', 'archive', 'dotenv'].includes(a.artifactType))).map((j) => j.name)),
   });
   try {

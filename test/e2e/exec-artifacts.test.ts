@@ -27,6 +27,7 @@ build:
     - mkdir -p dist/sub && echo built > dist/app.txt && echo deep > dist/sub/x.txt && ln -s app.txt dist/link
     - echo tmp > dist/tmp.log
     - echo "VERSION=1.2.3" > build.env
+    - echo 'WHO=$CI_JOB_NAME' >> build.env
   artifacts:
     name: "dist-$CI_JOB_NAME"
     paths: [dist/, "../outside", "nothing/*.bin"]
@@ -40,6 +41,7 @@ unit:
     - echo "link=$(readlink dist/link)"
     - test ! -e dist/tmp.log && echo "log excluded"
     - echo "version=$VERSION"
+    - echo "who=$WHO"
     - printf '<testsuite name="s" tests="2"><testcase classname="c" name="ok"/><testcase classname="c" name="bad"><failure message="boom">trace</failure></testcase></testsuite>' > junit.xml
   artifacts:
     reports:
@@ -76,6 +78,8 @@ describe('berth exec: artifacts, dependencies and reports', () => {
     expect(out).toContain('link=app.txt');
     expect(out).toContain('log excluded');
     expect(out).toContain('version=1.2.3');
+    // GitLab stores dotenv variables as not raw: $CI_JOB_NAME is expanded in the receiving job.
+    expect(out).toContain('who=unit');
     // dependencies: [] and needs:artifacts:false receive neither files nor dotenv variables.
     expect(out).toContain('no dist here');
     expect(out).toContain('isolated version=unset');
@@ -114,6 +118,43 @@ describe('berth exec: artifacts, dependencies and reports', () => {
     expect(res.stdout).not.toContain('No artifacts of');
     const alone = await runBerth(['exec', '--cwd', repo.dir, 'unit']);
     expect(stripAnsi(alone.stdout)).toContain('unit | WARNING: No artifacts of "build": it did not run in this berth exec and no earlier run stored any: run it first, or name it too');
+  });
+
+  it('a dependency of this run that did not run gives nothing, not what an earlier run stored', async () => {
+    const repo = makeRepo({
+      '.gitlab-ci.yml': `
+stages: [build, gen, report]
+default:
+  image: berth-test/bash:latest
+build:
+  stage: build
+  script: ['test -z "$FAIL_BUILD"']
+gen:
+  stage: gen
+  script: [mkdir -p rep, echo fresh > rep/r, echo GEN=from-gen > gen.env]
+  artifacts:
+    paths: [rep/]
+    reports:
+      dotenv: gen.env
+report:
+  stage: report
+  when: always
+  script: ['cat rep/r 2>/dev/null || echo "no rep"', 'echo "gen=\${GEN:-unset}"']
+`,
+    });
+    repos.push(repo);
+    const first = stripAnsi((await runBerth(['exec', '--cwd', repo.dir])).stdout);
+    expect(first).toContain('report | fresh');
+    expect(first).toContain('report | gen=from-gen');
+    const res = await runBerth(['exec', '--cwd', repo.dir, '--variable', 'FAIL_BUILD=1']);
+    const out = stripAnsi(res.stdout);
+    expect(res.code, out).toBe(1);
+    expect(out).toMatch(/SKIP +gen/);
+    expect(out).toContain('report | no rep');
+    expect(out).toContain('report | gen=unset');
+    expect(out).not.toContain('Downloading artifacts for gen');
+    expect(out).not.toContain('from an earlier berth exec run');
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
   });
 
   it('an invalid dotenv report fails the job as GitLab refuses the upload', async () => {
