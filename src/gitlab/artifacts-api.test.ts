@@ -5,6 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -371,6 +373,33 @@ describe('download', () => {
     ]);
     await archive.release();
     expect(existsSync(archive.path)).toBe(false);
+  });
+
+  it('a relative Location is resolved against the request URL (not the GitLab URL), and names no host', async () => {
+    const bytes = randomBytes(3000);
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers['job-token'] ?? '-'}`);
+      if (req.url === '/gitlab/api/v4/jobs/7/artifacts?direct_download=true') {
+        res.writeHead(302, { Location: 'object-storage/abc?sig=1' }).end();
+      } else if (req.url === '/gitlab/api/v4/jobs/7/object-storage/abc?sig=1') {
+        res.writeHead(200, { 'Content-Length': bytes.length }).end(bytes);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gitlab/`;
+      const dest = join(dir, 'rel.zip');
+      await api.download(url, { id: 7, name: 'build', token: 'glcbt-dep', artifactsFile: null }, dest, log, signal);
+      expect((await readFile(dest)).equals(bytes)).toBe(true);
+      expect(seen).toEqual(['/gitlab/api/v4/jobs/7/artifacts?direct_download=true glcbt-dep', '/gitlab/api/v4/jobs/7/object-storage/abc?sig=1 -']);
+      expect(lines()).toHaveLength(1);
+      expect(lines()[0]).toMatch(/^Downloading artifacts from coordinator\.\.\. ok/);
+    } finally {
+      server.close();
+    }
   });
 
   it('without direct download: 200 from the API itself, with the dependency job\'s own token', async () => {

@@ -29,7 +29,7 @@ import type { ApiCaller, RetryWait } from './api-caller.js';
 import { ArtifactDownloadError } from './artifact-download-error.js';
 import type { Clock } from './clock.js';
 import { FileSink } from './file-sink.js';
-import { jsonMessage } from './gitlab-api-error.js';
+import { apiUrl, jsonMessage } from './gitlab-api-error.js';
 import { header, type HttpResponse } from './http-transport.js';
 import { logApiRetry, type LogFields, logRunnerLine } from './runner-log-line.js';
 import { shortToken } from './short-token.js';
@@ -120,12 +120,15 @@ export async function downloadArtifacts(
     };
     if (res.status === 302 || res.status === 307) {
       // Object storage: the presigned Location carries its own authorization; the job token stays here.
-      let location = storageUrl(header(res.headers, 'location'), coordinatorUrl);
+      // A relative Location is relative to the request's URL, as an HTTP client resolves it.
+      const raw = header(res.headers, 'location');
+      let location = storageUrl(raw, apiUrl(coordinatorUrl, path).href);
       if (!location) {
         logRunnerLine(log, 'warning', `${prefix} failed`, fields(res));
         throw new ArtifactDownloadError(`GitLab answered ${res.status} for the ${who} without a usable Location`, 'failed', res.status);
       }
-      log.println(`Direct download from ${location.host}`);
+      // gitlab-runner names the host only when the Location has one.
+      if (/^([a-z][a-z0-9+.-]*:)?\/\//i.test(raw!)) log.println(`Direct download from ${location.host}`);
       for (let hop = 0; ; hop++) {
         const target: URL = location;
         host = target.host;
