@@ -23,7 +23,7 @@ import { CacheHttpError, cleanUrl, DEFAULT_CACHE_REQUEST_TIMEOUT_MS, responseErr
 import { cacheObjectName } from './cache-object-name.js';
 import type { DistributedCacheSettings } from './cache-settings.js';
 import { ARCHIVE_NAME, type CacheMetadata, type LocalCacheStore } from './local-cache-store.js';
-import { runnerLogLine } from './runner-log-line.js';
+import { runnerLogLine } from '../log/runner-log-line.js';
 import { S3Presigner, type PresignedRequest } from './s3-presigner.js';
 
 /** retry_helper.go as the cache commands set it up: 2 more tries, 1 s apart. */

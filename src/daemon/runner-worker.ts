@@ -14,7 +14,7 @@ import type { RunnerConfig } from '../config/berth-config.js';
 import type { JobFileTransports } from '../executor/job-files/stage-context.js';
 import { GitLabArtifactTransport } from '../gitlab/gitlab-artifact-transport.js';
 import type { JobSpec } from '../job/job-spec.js';
-import { variableValue } from '../job/variables.js';
+import { featureFlagOn } from '../job/feature-flags.js';
 import { jobFilesFactory } from './job-files-factory.js';
 import { effectiveRunnerSettings, type EffectiveRunnerSettings } from '../config/effective-settings.js';
 import { toDockerSettings } from './to-docker-settings.js';
@@ -162,7 +162,8 @@ export class RunnerWorker {
           api: artifactsApi,
           job: { url: config.url, id: job.id, token: job.token },
           tempDir: tmpdir(),
-          directDownload: variableValue(job.variables, 'FF_USE_DIRECT_DOWNLOAD') !== 'false',
+          // [runners.feature_flags] wins over the job's variable, as gitlab-runner resolves flags.
+          directDownload: featureFlagOn('FF_USE_DIRECT_DOWNLOAD', true, identity.featureFlags, job.variables),
         }),
     });
   }

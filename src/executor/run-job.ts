@@ -23,6 +23,7 @@ import type { Executor } from './executor.js';
 import { artifactsToUpload, dependenciesToDownload, downloadArtifacts, uploadArtifacts } from './job-files/artifact-stages.js';
 import { archiveCaches, cachesToArchive, cachesToRestore, restoreCaches } from './job-files/cache-stages.js';
 import { StageContext, type JobFileTransports } from './job-files/stage-context.js';
+import { stageAttempts, withStageAttempts } from './stage-attempts.js';
 import type { RunnerIdentity } from './runner-identity.js';
 
 export interface RunJobOptions {
@@ -66,10 +67,12 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   log.println(`Running with berth ${runner.version}`);
   log.println(`  on ${runner.name} ${runner.shortToken}, system ID: ${runner.systemId}`);
   warnPreGetSources(job, runner, log);
+  const attempts = { cache: stageAttempts(job, 'RESTORE_CACHE_ATTEMPTS'), artifacts: stageAttempts(job, 'ARTIFACT_DOWNLOAD_ATTEMPTS') };
+  for (const { problem } of Object.values(attempts)) if (problem) log.warning(problem);
 
   let outcome: Omit<JobResult, 'durationMs'>;
   try {
-    outcome = await runStages(opts, hard, cancel);
+    outcome = await runStages(opts, hard, cancel, { cache: attempts.cache.attempts, artifacts: attempts.artifacts.attempts });
   } catch (err) {
     outcome = failureOutcome(hard.aborted ? hard.reason : err);
   } finally {
@@ -84,7 +87,12 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   return result;
 }
 
-async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSignal): Promise<Omit<JobResult, 'durationMs'>> {
+async function runStages(
+  opts: RunJobOptions,
+  hard: AbortSignal,
+  cancel: AbortSignal,
+  attempts: { cache: number; artifacts: number },
+): Promise<Omit<JobResult, 'durationMs'>> {
   const { job, executor, log, runner } = opts;
   // As gitlab-runner ("in early phases of build preparation a user-requested cancel is treated
   // as an abort"): a cancel stops the prepare (a pull that hangs), nothing of the job runs.
@@ -97,11 +105,16 @@ async function runStages(opts: RunJobOptions, hard: AbortSignal, cancel: AbortSi
     throw err;
   }
   throwIfAborted(hard);
-  await fileStage(opts, 'running', hard, 'restore_cache', 'Restoring cache', (ctx) =>
-    opts.files?.cache && cachesToRestore(job.cache).length > 0 ? () => restoreCaches(ctx) : null,
+  // RESTORE_CACHE_ATTEMPTS and ARTIFACT_DOWNLOAD_ATTEMPTS: each attempt runs the whole stage again, in its section.
+  await withStageAttempts(attempts.cache, job, runner.featureFlags, log, hard, () =>
+    fileStage(opts, 'running', hard, 'restore_cache', 'Restoring cache', (ctx) =>
+      opts.files?.cache && cachesToRestore(job.cache).length > 0 ? () => restoreCaches(ctx) : null,
+    ),
   );
-  await fileStage(opts, 'running', hard, 'download_artifacts', 'Downloading artifacts', (ctx) =>
-    opts.files?.artifacts && dependenciesToDownload(job.dependencies).length > 0 ? () => downloadArtifacts(ctx) : null,
+  await withStageAttempts(attempts.artifacts, job, runner.featureFlags, log, hard, () =>
+    fileStage(opts, 'running', hard, 'download_artifacts', 'Downloading artifacts', (ctx) =>
+      opts.files?.artifacts && dependenciesToDownload(job.dependencies).length > 0 ? () => downloadArtifacts(ctx) : null,
+    ),
   );
 
   const scriptTimeout = timeoutFromVariable(job, 'RUNNER_SCRIPT_TIMEOUT');

@@ -379,7 +379,7 @@ describe('download', () => {
     const bytes = randomBytes(3000);
     const seen: string[] = [];
     const server = createServer((req, res) => {
-      seen.push(`${req.url} ${req.headers['job-token'] ?? '-'}`);
+      seen.push(`${req.url} ${String(req.headers['job-token'] ?? '-')}`);
       if (req.url === '/gitlab/api/v4/jobs/7/artifacts?direct_download=true') {
         res.writeHead(302, { Location: 'object-storage/abc?sig=1' }).end();
       } else if (req.url === '/gitlab/api/v4/jobs/7/object-storage/abc?sig=1') {

@@ -69,6 +69,9 @@ class MemoryArtifacts implements ArtifactTransport {
   readonly uploads: (ArtifactUpload & { kept: string })[] = [];
   downloads: Record<number, string> = {};
   failUpload: Error | null = null;
+  /** Downloads that fail before they work (a flaky object storage). */
+  failDownloads = 0;
+  downloadCalls = 0;
   async upload(req: ArtifactUpload): Promise<void> {
     if (this.failUpload) throw this.failUpload;
     const kept = join(temp, `up-${this.uploads.length}-${req.filename}`);
@@ -76,6 +79,8 @@ class MemoryArtifacts implements ArtifactTransport {
     this.uploads.push({ ...req, kept });
   }
   async download(dep: { id: number; name: string }) {
+    this.downloadCalls++;
+    if (this.failDownloads-- > 0) throw new BerthError('artifacts_error', `${dep.name}: 502 Bad Gateway`);
     const path = this.downloads[dep.id];
     if (!path) throw new BerthError('artifacts_error', `${dep.name}: file does not exist`);
     return { path, release: async () => undefined };
@@ -198,6 +203,45 @@ describe('job-file stages in runJob', () => {
     expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
     expect(result.message).toContain('gone (9)');
     expect(executor.stageNames()).toEqual([]);
+  });
+
+  it('ARTIFACT_DOWNLOAD_ATTEMPTS runs a failed download_artifacts stage again, after "Retrying..." and a wait (gitlab-runner attemptExecuteStage)', async () => {
+    const artifacts = new MemoryArtifacts();
+    artifacts.downloads[9] = await zipOf({ 'dist/app.txt': 'built' });
+    artifacts.failDownloads = 1;
+    const dependencies = [{ id: 9, name: 'build', token: 't', artifactsFile: { filename: 'artifacts.zip', size: 1 } }];
+    const files = new MemoryProjectFiles({});
+    const started = Date.now();
+    const { result, text, sections } = await run(
+      // Without the exponential backoff (5 s first), gitlab-runner's retry waits 1 s.
+      { dependencies, variables: [plainVariable('ARTIFACT_DOWNLOAD_ATTEMPTS', '3'), plainVariable('FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY', 'false')] },
+      files,
+      {},
+      { artifacts },
+    );
+    expect(result.state).toBe('success');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+    expect(artifacts.downloadCalls).toBe(2);
+    expect(sections.filter((n) => n === 'download_artifacts')).toHaveLength(2);
+    expect(text).toMatch(/WARNING: Retrying\.\.\. +error=downloading the artifacts of build \(9\) failed: build: 502 Bad Gateway\n/);
+    expect(files.content('dist/app.txt')).toBe('built');
+
+    // Without it (the default, 1): one try, the job fails.
+    const once = new MemoryArtifacts();
+    once.failDownloads = 1;
+    const failed = await run({ dependencies }, new MemoryProjectFiles({}), {}, { artifacts: once });
+    expect(failed.result.state).toBe('failed');
+    expect(once.downloadCalls).toBe(1);
+    expect(failed.text).not.toContain('Retrying');
+  });
+
+  it('attempts out of range are clamped, and a value that is no integer falls back to 1, each with gitlab-runner\'s warning', async () => {
+    const { text } = await run(
+      { variables: [plainVariable('ARTIFACT_DOWNLOAD_ATTEMPTS', '15'), plainVariable('RESTORE_CACHE_ATTEMPTS', 'two')] },
+      new MemoryProjectFiles({}),
+    );
+    expect(text).toContain('WARNING: RESTORE_CACHE_ATTEMPTS: expected int got "two", using default value: 1');
+    expect(text).toContain('WARNING: ARTIFACT_DOWNLOAD_ATTEMPTS: number of attempts out of the range [1, 10], clamping to: 10');
   });
 
   it('no files to upload is an error line, not a failed job; a dependency without artifacts is not downloaded', async () => {
