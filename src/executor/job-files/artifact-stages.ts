@@ -61,11 +61,12 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
     const type = artifact.artifactType || 'archive';
     try {
       const format = archiveFormat(artifact);
-      const name = artifact.name ? ctx.expand(artifact.name) : '';
+      // gitlab-runner's helper expands these three with mvdan's shell.Expand (normalizeArgs).
+      const name = artifact.name ? ctx.expandLikeHelper(artifact.name, 'artifacts:name') : '';
       const filename = artifactFilename(artifact.name ? name : null, format);
       const rules: SelectionRules = {
-        paths: artifact.paths.map((p) => ctx.expand(p)),
-        exclude: artifact.exclude.map((p) => ctx.expand(p)),
+        paths: artifact.paths.map((p) => ctx.expandLikeHelper(p, 'artifacts:paths')),
+        exclude: artifact.exclude.map((p) => ctx.expandLikeHelper(p, 'artifacts:exclude')),
         untracked: artifact.untracked,
       };
       // Only gitlab-runner's zip archiver warns about .git members.

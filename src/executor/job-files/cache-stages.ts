@@ -114,7 +114,8 @@ async function createCache(ctx: StageContext, key: string, cache: CacheSpec): Pr
   try {
     const selection = selectFiles(
       ctx.files,
-      { paths: cache.paths.map((p) => ctx.expand(p)), exclude: [], untracked: cache.untracked },
+      // As gitlab-runner's cache-archiver expands them (mvdan's shell.Expand); the key is expanded plainly.
+      { paths: cache.paths.map((p) => ctx.expandLikeHelper(p, 'cache:paths')), exclude: [], untracked: cache.untracked },
       { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal },
     );
     const level = compressionLevel(variableValue(ctx.variables, 'CACHE_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));

@@ -333,6 +333,33 @@ describe('job-file stages in runJob', () => {
     expect(artifacts.uploads.map((u) => u.filename)).toEqual(['artifacts.zip', 'default.zip', 'sub.zip']);
   });
 
+  it('artifact paths, exclude and name and cache paths are expanded as gitlab-runner\'s helper does (mvdan shell.Expand), a malformed one warned about and used as written', async () => {
+    const files = new MemoryProjectFiles({ 'dist/app.js': 'app', 'dist/app.map': 'map', 'build/x': 'x', 'vendor/lib.js': 'lib', 'vendor-old/stale.js': 'stale' });
+    const variables = [plainVariable('CI_COMMIT_REF_NAME', 'main'), plainVariable('EXT', 'map'), plainVariable('VENDOR_DIR', 'vendor-old')];
+    const { artifacts, cache, text } = await run(
+      {
+        artifacts: [archive({ paths: ['${OUT:-dist}/', '${BROKEN'], exclude: ['dist/*.${EXT:0:3}', '$(id)'], name: '${NOPE:-fallback}' })],
+        cache: [cacheOf({ key: 'k', paths: ['${VENDOR_DIR%-old}/'] })],
+      },
+      files,
+      { variables },
+    );
+    expect(text).toContain('dist/: found 2 matching artifact files and directories');
+    expect(text).toContain('WARNING: invalid artifacts:paths value "${BROKEN": reached the end without matching ${ with }');
+    expect(text).toContain('WARNING: invalid artifacts:exclude value "$(id)": unexpected command substitution');
+    expect(artifacts.uploads.map((u) => [u.filename, u.name])).toEqual([['fallback.zip', 'fallback']]);
+    const restored = new MemoryProjectFiles({});
+    await run({ artifacts: [], cache: [cacheOf({ key: 'k', policy: 'pull' })] }, restored, {}, { cache });
+    expect(restored.content('vendor/lib.js')).toBe('lib');
+    expect(restored.content('vendor-old/stale.js')).toBeUndefined();
+    const uploaded = new MemoryProjectFiles({});
+    const from = new MemoryArtifacts();
+    from.downloads[5] = artifacts.uploads[0]!.kept;
+    await run({ dependencies: [{ id: 5, name: 'build', token: 't', artifactsFile: { filename: 'fallback.zip', size: 1 } }] }, uploaded, {}, { artifacts: from });
+    expect(uploaded.content('dist/app.js')).toBe('app');
+    expect(uploaded.content('dist/app.map')).toBeUndefined();
+  });
+
   it('a job without files (no transports or no project) has none of these stages', async () => {
     const executor = new FakeExecutor();
     const sink = new MemoryByteWriter();

@@ -7,8 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSpec, JobVariable } from '../../job/job-spec.js';
-import { expandWith } from '../../job/variables.js';
+import { expandWith, lastByKey } from '../../job/variables.js';
 import type { JobLog } from '../../log/job-log.js';
+import { errorMessage } from '../../shared/errors.js';
+import { shellExpand } from '../../shared/shell-expand.js';
 import type { ProjectFiles } from '../project-files.js';
 import type { ArtifactTransport, CacheTransport } from './transports.js';
 
@@ -23,6 +25,7 @@ export interface JobFileTransports {
 export class StageContext {
   private temp: string | null = null;
   private counter = 0;
+  private byKey: Map<string, JobVariable> | null = null;
 
   constructor(
     readonly job: JobSpec,
@@ -35,6 +38,23 @@ export class StageContext {
 
   expand(text: string): string {
     return expandWith(text, this.variables);
+  }
+
+  /**
+   * An artifact path, exclude or name, or a cache path, expanded as gitlab-runner's helper does
+   * (normalizeArgs in commands/helpers/artifacts_uploader.go and cache_archiver.go: mvdan.cc/sh
+   * shell.Expand over the job's variables, see shellExpand). On an error (a syntax error, `$(cmd)`,
+   * `${VAR:?msg}`...) the helper warns and keeps the text as written; so does this.
+   */
+  expandLikeHelper(text: string, field: 'artifacts:paths' | 'artifacts:exclude' | 'artifacts:name' | 'cache:paths'): string {
+    this.byKey ??= lastByKey(this.variables);
+    const byKey = this.byKey;
+    try {
+      return shellExpand(text, (k) => byKey.get(k)?.value);
+    } catch (err) {
+      this.log.warning(`invalid ${field} value ${JSON.stringify(text)}: ${errorMessage(err)} (used as written, as gitlab-runner does)`);
+      return text;
+    }
   }
 
   /** A fresh path in the job's private temporary folder (0700, removed by dispose). */
