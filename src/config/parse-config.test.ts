@@ -83,6 +83,13 @@ describe('parseConfig: defaults', () => {
   it('reads a Go duration given as integer nanoseconds', () => {
     expect(parseText('connection_max_age = 60000000000\n').config.connectionMaxAge).toBe(60_000);
   });
+
+  it('reads [runners.artifact] upload_timeout and response_header_timeout (gitlab-runner\'s ArtifactConfig), without warnings', () => {
+    const { config, warnings } = parseText(`${RUNNER}  [runners.artifact]\n    upload_timeout = "30m"\n    response_header_timeout = "90s"\n`);
+    expect(warnings).toEqual([]);
+    expect(config.runners[0]!.artifact).toEqual({ uploadTimeout: 30 * 60_000, responseHeaderTimeout: 90_000 });
+    expect(parseText(RUNNER).config.runners[0]!.artifact).toEqual({ uploadTimeout: 0, responseHeaderTimeout: 0 });
+  });
 });
 
 describe('parseConfig: errors name file, line and key', () => {

@@ -57,6 +57,14 @@ export const runnerSchema = {
   shell: enumOf('shell', ['bash', 'sh', 'pwsh', 'powershell', 'cmd'], { flag: 'shell', env: 'RUNNER_SHELL', doc: 'Shell of the job script' }),
   customBuildDir: table('custom_build_dir', { enabled: optBool('enabled', { doc: 'Allow GIT_CLONE_PATH' }) }, { doc: 'Custom build directories' }),
   cache: cacheTable,
+  artifact: table(
+    'artifact',
+    {
+      uploadTimeout: duration('upload_timeout', { doc: 'Bound of one artifact upload try (default 1h)' }),
+      responseHeaderTimeout: duration('response_header_timeout', { doc: 'Wait for the answer\'s headers once an artifact is sent (default 10m)' }),
+    },
+    { doc: 'Artifact uploads' },
+  ),
   featureFlags: boolMap('feature_flags', { flag: 'feature-flags', env: 'FEATURE_FLAGS', doc: 'FF_* feature flags' }),
   docker: dockerTable,
 } satisfies Schema;

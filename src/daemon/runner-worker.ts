@@ -153,7 +153,12 @@ export class RunnerWorker {
 
   /** The artifact and cache transports of this runner's jobs. */
   private jobFiles(config: RunnerConfig, identity: RunnerIdentity): (job: JobSpec) => JobFileTransports {
-    const artifactsApi = this.deps.client.artifactsApi();
+    // [runners.artifact]: gitlab-runner's defaults (1 h, 10 min) when unset or not positive.
+    const { uploadTimeout, responseHeaderTimeout } = config.artifact;
+    const artifactsApi = this.deps.client.artifactsApi({
+      ...(uploadTimeout > 0 ? { uploadTimeoutMs: uploadTimeout } : {}),
+      ...(responseHeaderTimeout > 0 ? { responseHeaderTimeoutMs: responseHeaderTimeout } : {}),
+    });
     return jobFilesFactory({
       cacheRoot: join(this.deps.cacheDir, identity.shortToken),
       distributed: createDistributedCacheStore(config.cache, identity.shortToken),
