@@ -101,6 +101,33 @@ export function rawCacheKey(payloadKey: string, jobName: string, ref: string, ex
   return payloadKey === '' ? defaultCacheKey(jobName, ref) : expand(payloadKey);
 }
 
+/**
+ * How one cache is named in the stores (gitlab-runner shells/abstract.go cacheConfig): the human
+ * key for log lines and the `cachekey` metadata, the key its archive is stored under, and the
+ * other naming scheme's key, which gitlab-runner passes as `--alternate-url` to cache-extractor
+ * (the remote object is taken from there when the primary one is missing or older) and as
+ * `--alternate-file` to cache-archiver (a local archive under that name is renamed to the primary
+ * one when that does not exist), so that flipping FF_HASH_CACHE_KEYS keeps the caches.
+ */
+export interface CacheName {
+  /** The human key: sanitized, or as written with FF_HASH_CACHE_KEYS. */
+  key: string;
+  /** The key the archive is stored under: `key`, or sha256(key) hex with FF_HASH_CACHE_KEYS. */
+  storageKey: string;
+  /** The other naming scheme's storage key; null: none (a plain key of a test or of a caller without the flag). */
+  alternateKey: string | null;
+  /**
+   * FF_HASH_CACHE_KEYS: the remote object of `storageKey` is sharded (`<sha[0:2]>/<sha>`, cache/cache.go
+   * GetAdapter) and the alternate's is not; without the flag the reverse.
+   */
+  hashed: boolean;
+}
+
+/** A plain key (storage key = human key, no alternate), as callers without FF_HASH_CACHE_KEYS handling pass it. */
+export function cacheName(name: CacheName | string): CacheName {
+  return typeof name === 'string' ? { key: name, storageKey: name, alternateKey: null, hashed: false } : name;
+}
+
 /** The outcome of resolving one cache key, with the lines the runner prints on the way. */
 export interface ResolvedCacheKey {
   /** The human key (sanitized unless hashKeys), used in log lines and as the local folder; null = skip. */
@@ -187,6 +214,8 @@ export interface FallbackOrder {
   keys: string[];
   /** Storage keys (== keys unless hashKeys), index for index with `keys`. */
   storageKeys: string[];
+  /** The full names (with the alternate keys), index for index with `keys`. */
+  names: CacheName[];
   lines: CacheLogLine[];
 }
 
@@ -206,19 +235,26 @@ export interface FallbackOrderOptions {
  * `primary` is the human key already resolved for the cache (resolveCacheKey(...).key).
  */
 export function fallbackOrder(
-  primary: { key: string; storageKey: string },
+  primary: { key: string; storageKey: string; alternateKey?: string | null },
   fallbackKeys: readonly string[],
   cacheFallbackKey: string | undefined,
   opts: FallbackOrderOptions = {},
 ): FallbackOrder {
-  const order: FallbackOrder = { keys: [primary.key], storageKeys: [primary.storageKey], lines: [] };
+  const hashed = opts.hashKeys ?? false;
+  const order: FallbackOrder = {
+    keys: [primary.key],
+    storageKeys: [primary.storageKey],
+    names: [{ key: primary.key, storageKey: primary.storageKey, alternateKey: primary.alternateKey ?? null, hashed }],
+    lines: [],
+  };
   const add = (raw: string, check?: (key: string) => string | null): void => {
     if (raw === '') return;
-    const resolved = resolveCacheKey(raw, 'extraction', { hashKeys: opts.hashKeys ?? false, ...(check ? { check } : {}) });
+    const resolved = resolveCacheKey(raw, 'extraction', { hashKeys: hashed, ...(check ? { check } : {}) });
     order.lines.push(...resolved.lines);
     if (resolved.key !== null && resolved.storageKey !== null) {
       order.keys.push(resolved.key);
       order.storageKeys.push(resolved.storageKey);
+      order.names.push({ key: resolved.key, storageKey: resolved.storageKey, alternateKey: resolved.alternateKey, hashed });
     }
   };
   for (const k of fallbackKeys) add(opts.expand ? opts.expand(k) : k);

@@ -21,4 +21,11 @@ describe('cacheObjectName (gitlab-runner cache/cache.go)', () => {
     expect(cacheObjectName({ ...input, key: '../43/x' })).toBeNull();
     expect(cacheObjectName({ ...input, key: '.' })).toBeNull();
   });
+
+  it('shards a hashed key (FF_HASH_CACHE_KEYS) by its first two characters', () => {
+    const sha = '73445e6334b99fb3506bd2949e83a3c02b7cdb648e6264d21388c763d253c5da';
+    expect(cacheObjectName({ ...input, key: sha, sharded: true })).toBe(`runner/abcd1234e/project/42/73/${sha}`);
+    expect(cacheObjectName({ ...input, shared: true, key: sha, sharded: true })).toBe(`project/42/73/${sha}`);
+    expect(cacheObjectName({ ...input, key: 'a', sharded: true })).toBeNull();
+  });
 });

@@ -7,14 +7,16 @@
  * cache-archiver (commands/helpers/cache_archiver.go) creates `--file` in place. The presigned
  * PUT keeps its Content-Length (the file's size), as gitlab-runner sends it.
  */
-import { rm, rmdir } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { cacheName, type CacheName } from '../artifacts/cache-key.js';
 import type { CacheTransport, LocalArchive } from '../executor/job-files/transports.js';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
 import type { DistributedCacheSettings } from './cache-settings.js';
 import { DistributedCacheStore, type CacheJob, type DistributedCacheStoreOptions } from './distributed-cache-store.js';
 import { LocalCacheStore } from './local-cache-store.js';
+import { runnerLogLine } from '../log/runner-log-line.js';
 
 export interface CacheTransportOptions extends CacheJob {
   /** The project's cache folder on berth's host (gitlab-runner: `<cache_dir>/<project slug>`). */
@@ -42,15 +44,21 @@ export function createCacheTransport(opts: CacheTransportOptions): CacheTranspor
   const job: CacheJob = { projectId: opts.projectId, timeoutSeconds: opts.timeoutSeconds, ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}) };
   const archive = (path: string): LocalArchive => ({ path, release: () => Promise.resolve(), writtenByRunners: true });
   return {
-    async restore(key: string, log: JobLog, signal: AbortSignal): Promise<LocalArchive | null> {
+    async restore(nameIn: CacheName | string, log: JobLog, signal: AbortSignal): Promise<LocalArchive | null> {
+      const name = cacheName(nameIn);
+      const key = name.storageKey;
       try {
         local.archivePath(key); // refuses a key that would leave the cache folder
-        const objectName = opts.distributed?.objectName(key, job, log) ?? null;
+        const objectName = opts.distributed?.objectName(key, job, log, name.hashed) ?? null;
         if (opts.distributed && objectName !== null) {
-          const path = await opts.distributed.restore(key, objectName, job, local, log, signal);
+          // shells/abstract.go getAlternateCacheDownloadURL: the other naming scheme's object, named
+          // as the other FF_HASH_CACHE_KEYS setting names it (sharded when that setting hashes).
+          const alternate = name.alternateKey === null ? null : opts.distributed.alternateObjectName(name.alternateKey, job, !name.hashed);
+          const path = await opts.distributed.restore(name, { primary: objectName, alternate }, job, local, log, signal);
           return path === null ? null : archive(path);
         }
-        // cache_extractor.go Execute without a URL.
+        // cache_extractor.go Execute without a URL; it reads only --file (a local archive under the
+        // alternate name is not restored: the next save renames it, see renameAlternate).
         log.println('No URL provided, cache will not be downloaded from shared cache server. Instead a local version of cache will be extracted.');
         if (!(await local.modified(key))) {
           log.warning('Cache file does not exist');
@@ -64,22 +72,26 @@ export function createCacheTransport(opts: CacheTransportOptions): CacheTranspor
       }
     },
 
-    async save(key: string, file: string, log: JobLog, signal: AbortSignal): Promise<boolean> {
+    async save(nameIn: CacheName | string, file: string, log: JobLog, signal: AbortSignal): Promise<boolean> {
+      const name = cacheName(nameIn);
       let stored: string;
       try {
-        stored = await local.store(key, file);
+        await renameAlternate(name, log);
+        stored = await local.store(name.storageKey, file, { cachekey: name.key });
       } catch (err) {
         if (signal.aborted) throw err;
         log.warning(errorMessage(err));
         return false;
       }
-      return upload(key, stored, log, signal);
+      return upload(name, stored, log, signal);
     },
 
-    async saveWritten(key: string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean> {
+    async saveWritten(nameIn: CacheName | string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean> {
+      const name = cacheName(nameIn);
       let temp: string;
       try {
-        temp = await local.tempFile(key);
+        await renameAlternate(name, log);
+        temp = await local.tempFile(name.storageKey);
       } catch (err) {
         if (signal.aborted) throw err;
         log.warning(errorMessage(err));
@@ -98,24 +110,64 @@ export function createCacheTransport(opts: CacheTransportOptions): CacheTranspor
       }
       let stored: string;
       try {
-        stored = await local.commit(key, temp, null, { cachekey: key });
+        stored = await local.commit(name.storageKey, temp, null, { cachekey: name.key });
       } catch (err) {
         if (signal.aborted) throw err;
         log.warning(errorMessage(err));
         return false;
       }
-      return upload(key, stored, log, signal);
+      return upload(name, stored, log, signal);
     },
   };
 
-  async function upload(key: string, stored: string, log: JobLog, signal: AbortSignal): Promise<boolean> {
-    const objectName = opts.distributed?.objectName(key, job, log) ?? null;
+  /**
+   * cache_archiver.go tryRenameAlternateFile: when there is no archive under the primary name but
+   * one under the alternate name (the other FF_HASH_CACHE_KEYS setting's), it is renamed to the
+   * primary one (`Renamed alternate cache file to primary`). An alternate name that would leave
+   * the cache folder is ignored; a failed rename warns as gitlab-runner does.
+   */
+  async function renameAlternate(name: CacheName, log: JobLog): Promise<void> {
+    if (name.alternateKey === null || name.alternateKey === name.storageKey) return;
+    const primary = local.archivePath(name.storageKey);
+    let alternate: string;
+    try {
+      alternate = local.archivePath(name.alternateKey);
+    } catch {
+      return;
+    }
+    const primaryError = await stat(primary).then(
+      () => null,
+      (err: NodeJS.ErrnoException) => err,
+    );
+    if (primaryError === null) return;
+    if (primaryError.code !== 'ENOENT') {
+      log.warning(runnerLogLine('Failed to stat primary cache file', { error: errorMessage(primaryError) }, 'WARNING: '));
+      return;
+    }
+    if (!(await stat(alternate).then(() => true, () => false))) return;
+    try {
+      await mkdir(dirname(primary), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      log.warning(runnerLogLine('Failed to create directory for cache file rename', { error: errorMessage(err) }, 'WARNING: '));
+      return;
+    }
+    try {
+      await rename(alternate, primary);
+    } catch (err) {
+      log.warning(runnerLogLine('Failed to rename alternate cache file to primary', { error: errorMessage(err) }, 'WARNING: '));
+      return;
+    }
+    log.println('Renamed alternate cache file to primary');
+  }
+
+  async function upload(name: CacheName, stored: string, log: JobLog, signal: AbortSignal): Promise<boolean> {
+    const objectName = opts.distributed?.objectName(name.storageKey, job, log, name.hashed) ?? null;
     if (!opts.distributed || objectName === null) {
       // cache_archiver.go uploadArchiveIfNeeded without a URL.
       log.println('No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.');
       return true;
     }
-    return opts.distributed.upload(key, objectName, stored, job, log, signal);
+    return opts.distributed.upload(name.key, objectName, stored, job, log, signal);
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { JobLog } from '../log/job-log.js';
 import { stripAnsi } from '../shared/ansi.js';
 import { s3CacheSettingsFor, startS3TestServer, type S3TestServer } from '../../test/support/s3-test-server.js';
 import { parseConfig } from '../config/parse-config.js';
+import type { CacheName } from '../artifacts/cache-key.js';
 import type { DistributedCacheSettings, S3CacheSettings } from './cache-settings.js';
 import { createCacheTransport, createDistributedCacheStore } from './create-cache-transport.js';
 
@@ -167,6 +169,93 @@ describe('distributed cache through s3rver', () => {
     const c = capture();
     expect(await b.transport.restore('k', c.log, signal)).toBeNull();
     expect(c.text()).toBe('Using presigned URL for cache download\nWARNING: file does not exist\n');
+  });
+
+  describe('FF_HASH_CACHE_KEYS (shells/abstract.go newCacheConfig, cache/cache.go GetAdapter, cache_extractor.go selectPresignedURL)', () => {
+    // The S3 server keeps its objects between tests: a key of its own for each.
+    let human = '';
+    let sha = '';
+    let hashedName: CacheName;
+    let plainName: CacheName;
+    let n = 0;
+    beforeEach(() => {
+      n += 1;
+      human = `deps/main key ${n}`;
+      sha = createHash('sha256').update(human).digest('hex');
+      hashedName = { key: human, storageKey: sha, alternateKey: human, hashed: true };
+      plainName = { key: human, storageKey: human, alternateKey: sha, hashed: false };
+    });
+
+    it('stores under sha256(key): locally <sha>/cache.zip, remotely project/<id>/<sha[0:2]>/<sha>, metadata cachekey = the key', async () => {
+      const a = runner({ host: 'host-a' });
+      const saved = capture();
+      expect(await a.transport.save(hashedName, await zipFile('h.zip', 'hashed'), saved.log, signal)).toBe(true);
+      expect(await readFile(join(a.cacheDir, sha, 'cache.zip'), 'utf8')).toBe('hashed');
+      expect(JSON.parse(await readFile(join(a.cacheDir, sha, 'metadata.json'), 'utf8'))).toEqual({ cachekey: human });
+      const put = s3.requests.find((r) => r.method === 'PUT')!;
+      expect(put.path).toBe(`/${s3.bucket}/project/42/${sha.slice(0, 2)}/${sha}`);
+      expect(saved.text()).toContain(`Uploading cache.zip to http://${s3.address}/${s3.bucket}/project/42/${sha.slice(0, 2)}/${sha}\n`);
+    });
+
+    it('restores from the alternate (unhashed) object when the hashed one is missing, into <sha>/cache.zip', async () => {
+      const a = runner({ host: 'host-a' });
+      const b = runner({ host: 'host-b' });
+      // Saved while the flag was off: project/42/<key>.
+      expect(await a.transport.save(plainName, await zipFile('p.zip', 'written unhashed'), capture().log, signal)).toBe(true);
+      expect(s3.requests.find((r) => r.method === 'PUT')?.path).toBe(`/${s3.bucket}/project/42/deps/main%20key%20${n}`);
+      const c = capture();
+      const got = await b.transport.restore(hashedName, c.log, signal);
+      expect(got?.path).toBe(join(b.cacheDir, sha, 'cache.zip'));
+      expect(await readFile(got!.path, 'utf8')).toBe('written unhashed');
+      const lines = c.text().split('\n');
+      expect(lines[0]).toBe('Using presigned URL for cache download');
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^Selecting alternate cache URL: primary not available +alternate_modified=\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0000 UTC ` +
+            `alternate_url=http://${s3.address.replace(/[.]/g, '\\.')}/${s3.bucket}/project/42/deps/main%20key%20${n} ` +
+            `primary_modified=0001-01-01 00:00:00 \\+0000 UTC primary_url=http://[^ ]+/project/42/${sha.slice(0, 2)}/${sha}$`,
+        ),
+      );
+      expect(lines[2]).toMatch(new RegExp(`^Downloading cache from http://[^ ]+/project/42/deps/main%20key%20${n} +etag=`));
+      expect(JSON.parse(await readFile(join(b.cacheDir, sha, 'metadata.json'), 'utf8'))).toEqual({ cachekey: human });
+    });
+
+    it('after turning the flag off, restores from the alternate sharded object of sha256(key)', async () => {
+      const a = runner({ host: 'host-a' });
+      const b = runner({ host: 'host-b' });
+      expect(await a.transport.save(hashedName, await zipFile('h.zip', 'written hashed'), capture().log, signal)).toBe(true);
+      const c = capture();
+      const got = await b.transport.restore(plainName, c.log, signal);
+      expect(got?.path).toBe(join(b.cacheDir, 'deps', `main key ${n}`, 'cache.zip'));
+      expect(await readFile(got!.path, 'utf8')).toBe('written hashed');
+      expect(c.text()).toContain('Selecting alternate cache URL: primary not available');
+    });
+
+    it('takes the primary object when both exist and the alternate is not newer; neither: file does not exist', async () => {
+      const a = runner({ host: 'host-a' });
+      const none = capture();
+      expect(await a.transport.restore(hashedName, none.log, signal)).toBeNull();
+      expect(none.text()).toMatch(/^Using presigned URL for cache download\nSelecting primary cache URL +alternate_modified=0001-01-01 00:00:00 \+0000 UTC .*\nWARNING: file does not exist\n$/);
+      expect(await a.transport.save(hashedName, await zipFile('h.zip', 'primary'), capture().log, signal)).toBe(true);
+      const b = runner({ host: 'host-b' });
+      const c = capture();
+      expect(await readFile((await b.transport.restore(hashedName, c.log, signal))!.path, 'utf8')).toBe('primary');
+      expect(c.text()).toContain('Selecting primary cache URL');
+    });
+
+    it('a save renames a local archive under the alternate name to the primary one (cache_archiver.go tryRenameAlternateFile)', async () => {
+      const a = runner({ host: 'host-a' });
+      await a.transport.save(plainName, await zipFile('old.zip', 'old'), capture().log, signal);
+      const c = capture();
+      expect(await a.transport.save(hashedName, await zipFile('new.zip', 'new'), c.log, signal)).toBe(true);
+      expect(c.text().split('\n')[0]).toBe('Renamed alternate cache file to primary');
+      await expect(stat(join(a.cacheDir, 'deps', `main key ${n}`, 'cache.zip'))).rejects.toThrow(/ENOENT/);
+      expect(await readFile(join(a.cacheDir, sha, 'cache.zip'), 'utf8')).toBe('new');
+      // The primary exists now: nothing to rename.
+      const again = capture();
+      await a.transport.save(hashedName, await zipFile('new2.zip', 'newer'), again.log, signal);
+      expect(again.text()).not.toContain('Renamed');
+    });
   });
 
   it('a missing key is `WARNING: file does not exist`, without retries', async () => {

@@ -15,6 +15,7 @@ import { createWriteStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import type { CacheName } from '../artifacts/cache-key.js';
 import { limitYoungGeneration } from '../artifacts/limit-young-generation.js';
 import type { JobLog } from '../log/job-log.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
@@ -60,27 +61,55 @@ export class DistributedCacheStore {
     this.timeoutMs = opts.requestTimeoutMs ?? DEFAULT_CACHE_REQUEST_TIMEOUT_MS;
   }
 
-  /** The object's name, or null (after a warning) when the key cannot be stored remotely. */
-  objectName(key: string, job: CacheJob, log: JobLog): string | null {
-    const s = this.opts.settings;
-    const name = cacheObjectName({ path: s.path, shared: s.shared, shortToken: this.opts.shortToken, projectId: job.projectId, key });
+  /**
+   * The object's name, or null (after a warning) when the key cannot be stored remotely.
+   * `sharded`: FF_HASH_CACHE_KEYS's `<sha[0:2]>/<sha>` naming.
+   */
+  objectName(key: string, job: CacheJob, log: JobLog, sharded = false): string | null {
+    const name = this.nameOf(key, job, sharded);
     if (name === null) log.warning(`computed cache path outside of project bucket: cache ${JSON.stringify(key)} stays local`);
     return name;
   }
 
   /**
-   * Brings the object for `key` into the local store. Resolves with the local archive's path, or
-   * null when there is no usable cache (after a warning). `objectName` comes from objectName().
+   * The alternate object's name (the other FF_HASH_CACHE_KEYS setting's), or null when it has
+   * none: gitlab-runner then passes no `--alternate-url` and says nothing in the job log.
    */
-  async restore(key: string, objectName: string, job: CacheJob, local: LocalCacheStore, log: JobLog, signal: AbortSignal): Promise<string | null> {
+  alternateObjectName(key: string, job: CacheJob, sharded: boolean): string | null {
+    return this.nameOf(key, job, sharded);
+  }
+
+  private nameOf(key: string, job: CacheJob, sharded: boolean): string | null {
+    const s = this.opts.settings;
+    return cacheObjectName({ path: s.path, shared: s.shared, shortToken: this.opts.shortToken, projectId: job.projectId, key, sharded });
+  }
+
+  /**
+   * Brings the object of the cache into the local store (under `name.storageKey`). With an
+   * alternate object (objects.alternate), the newer of the two is taken, or the one that exists
+   * (cache_extractor.go selectPresignedURL). Resolves with the local archive's path, or null when
+   * there is no usable cache (after a warning). The object names come from objectName() and
+   * alternateObjectName().
+   */
+  async restore(
+    name: CacheName,
+    objects: { primary: string; alternate: string | null },
+    job: CacheJob,
+    local: LocalCacheStore,
+    log: JobLog,
+    signal: AbortSignal,
+  ): Promise<string | null> {
     log.println('Using presigned URL for cache download');
     // Streaming the object and loading the S3 presigner would grow V8's young generation before
     // the extraction that follows (bench/artifacts cache case: the child's peak RSS).
     const releaseLimit = limitYoungGeneration();
     try {
-      const head = await this.presigner.presign('HEAD', objectName, job.timeoutSeconds);
-      const get = await this.presigner.presign('GET', objectName, job.timeoutSeconds);
-      return await this.withRetries(log, signal, () => this.download(key, { head, get }, job, local, log, signal));
+      const primary = await this.presignDownload(objects.primary, job);
+      const alternate = objects.alternate === null ? null : await this.presignDownload(objects.alternate, job);
+      return await this.withRetries(log, signal, async () => {
+        const urls = alternate === null ? primary : await this.select(primary, alternate, job, log, signal);
+        return this.download(name, urls, job, local, log, signal);
+      });
     } catch (err) {
       if (signal.aborted) throw err;
       if (err instanceof CacheHttpError && err.status === 404) log.warning('file does not exist');
@@ -133,15 +162,61 @@ export class DistributedCacheStore {
     res.resume();
   }
 
+  private async presignDownload(objectName: string, job: CacheJob): Promise<DownloadUrls> {
+    const head = await this.presigner.presign('HEAD', objectName, job.timeoutSeconds);
+    const get = await this.presigner.presign('GET', objectName, job.timeoutSeconds);
+    return { head, get };
+  }
+
+  /**
+   * cache_extractor.go selectPresignedURL: HEAD both objects; the alternate when only it exists
+   * or it is newer, else the primary. Logged as the helper logs it (info, with both URLs and
+   * Last-Modified times as Go prints a time.Time; zero when unknown).
+   */
+  private async select(primary: DownloadUrls, alternate: DownloadUrls, job: CacheJob, log: JobLog, signal: AbortSignal): Promise<DownloadUrls> {
+    const timeoutMs = job.requestTimeoutMs ?? this.timeoutMs;
+    const primaryTime = await this.timestamp(primary.head, timeoutMs, signal);
+    const alternateTime = await this.timestamp(alternate.head, timeoutMs, signal);
+    const fields = {
+      primary_url: cleanUrl(primary.get.url),
+      alternate_url: cleanUrl(alternate.get.url),
+      primary_modified: goTime(primaryTime),
+      alternate_modified: goTime(alternateTime),
+    };
+    if (primaryTime === null && alternateTime !== null) {
+      log.println(runnerLogLine('Selecting alternate cache URL: primary not available', fields));
+      return alternate;
+    }
+    if (primaryTime !== null && alternateTime !== null && alternateTime.getTime() > primaryTime.getTime()) {
+      log.println(runnerLogLine('Selecting alternate cache URL: newer timestamp', fields));
+      return alternate;
+    }
+    log.println(runnerLogLine('Selecting primary cache URL', fields));
+    return primary;
+  }
+
+  /** cache_extractor.go fetchPresignedTimestamp: the Last-Modified of a 200 HEAD, else null (any failure). */
+  private async timestamp(head: PresignedRequest, timeoutMs: number, signal: AbortSignal): Promise<Date | null> {
+    try {
+      const res = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, timeoutMs);
+      res.resume();
+      return res.statusCode === 200 ? lastModified(res) : null;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return null;
+    }
+  }
+
   private async download(
-    key: string,
-    urls: { head: PresignedRequest; get: PresignedRequest },
+    name: CacheName,
+    urls: DownloadUrls,
     job: CacheJob,
     local: LocalCacheStore,
     log: JobLog,
     signal: AbortSignal,
   ): Promise<string> {
     const { head, get } = urls;
+    const key = name.storageKey;
     const timeoutMs = job.requestTimeoutMs ?? this.timeoutMs;
     const probe = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, timeoutMs);
     if (!isSuccess(probe)) throw await responseError(probe);
@@ -164,7 +239,7 @@ export class DistributedCacheStore {
       if (signal.aborted) throw err;
       throw new CacheHttpError(`Failed to download the cache from ${cleanUrl(get.url)}: ${errorMessage(err)}`, 0, true, { cause: err });
     }
-    return local.commit(key, temp, lastModified(res) ?? remote, { cachekey: key, ...objectMetadata(res) });
+    return local.commit(key, temp, lastModified(res) ?? remote, { cachekey: name.key, ...objectMetadata(res) });
   }
 
   /** Runs `fn` up to 1 + EXTRA_TRIES times while it fails with a retryable CacheHttpError. */
@@ -179,6 +254,18 @@ export class DistributedCacheStore {
       }
     }
   }
+}
+
+interface DownloadUrls {
+  head: PresignedRequest;
+  get: PresignedRequest;
+}
+
+/** Go's time.Time String() of a UTC time (`2026-08-22 00:44:03 +0000 UTC`); null is Go's zero time. */
+function goTime(date: Date | null): string {
+  if (date === null) return '0001-01-01 00:00:00 +0000 UTC';
+  const iso = date.toISOString(); // HTTP dates have whole seconds
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000 UTC`;
 }
 
 function isSuccess(res: IncomingMessage): boolean {

@@ -10,6 +10,7 @@ import { createCacheTransport } from '../cache/create-cache-transport.js';
 import type { JobFileTransports } from '../executor/job-files/stage-context.js';
 import type { ArtifactTransport } from '../executor/job-files/transports.js';
 import type { JobSpec } from '../job/job-spec.js';
+import { variableValue } from '../job/variables.js';
 
 export interface JobFilesFactoryOptions {
   /** The runner's local cache root (`<config dir>/cache/<short token>`). */
@@ -33,9 +34,15 @@ export function jobFilesFactory(opts: JobFilesFactoryOptions): (job: JobSpec) =>
   });
 }
 
-/** gitlab-runner's ProjectSlug: the project path (`group/project`), else `project-<id>`. */
+/**
+ * gitlab-runner's ProjectUniqueDir(false) (common/build.go), which names the project's cache
+ * folder: its ProjectSlug, the project path (`group/project`), else `project-<id>`; with
+ * `-empty` after it for GIT_STRATEGY=empty, so a job that starts from an empty folder has a
+ * cache of its own.
+ */
 export function projectSlug(job: JobSpec): string {
   const path = job.jobInfo.projectFullPath;
   const safe = path !== '' && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && !part.includes('\0'));
-  return safe ? path : `project-${job.jobInfo.projectId}`;
+  const slug = safe ? path : `project-${job.jobInfo.projectId}`;
+  return variableValue(job.variables, 'GIT_STRATEGY') === 'empty' ? `${slug}-empty` : slug;
 }

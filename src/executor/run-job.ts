@@ -180,7 +180,7 @@ async function fileStage(
 ): Promise<void> {
   const files = opts.executor.projectFiles();
   if (!opts.files || !files) return;
-  const ctx = new StageContext(opts.job, files, opts.executor.variables(status), opts.files, opts.log, hard);
+  const ctx = new StageContext(opts.job, files, opts.executor.variables(status), opts.files, opts.log, hard, opts.runner.featureFlags);
   const work = plan(ctx);
   if (!work) return;
   opts.log.sectionStart(section, header);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,5 +45,31 @@ describe('berth exec local cache (.berth/cache)', () => {
     expect(await cache.restore('planted', l.log, signal)).toBeNull();
     l.log.end();
     expect(l.text()).toMatch(/WARNING: .*link/i);
+  });
+
+  it('FF_HASH_CACHE_KEYS: stored under sha256(key); an archive under the alternate name is renamed, unless a link leads to it', async () => {
+    const cache = await openLocalCache(repo);
+    const file = join(base, 'archive.zip');
+    writeFileSync(file, 'zip bytes');
+    writeFileSync(join(base, 'old.zip'), 'old');
+    expect(await cache.save('old', join(base, 'old.zip'), log().log, signal)).toBe(true);
+    const name = (key: string) => ({ key, storageKey: `${key}-sha`, alternateKey: key, hashed: true });
+    const renamed = log();
+    expect(await cache.save(name('old'), file, renamed.log, signal)).toBe(true);
+    renamed.log.end();
+    expect(renamed.text()).toContain('Renamed alternate cache file to primary');
+    expect(existsSync(join(repo, '.berth/cache/old/cache.zip'))).toBe(false);
+    expect(readFileSync(join(repo, '.berth/cache/old-sha/cache.zip'), 'utf8')).toBe('zip bytes');
+
+    // A planted link as the alternate folder: the file behind it stays where it is.
+    const outside = join(base, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'cache.zip'), 'not yours');
+    symlinkSync(outside, join(repo, '.berth/cache/planted'));
+    const l = log();
+    expect(await cache.save(name('planted'), file, l.log, signal)).toBe(true);
+    l.log.end();
+    expect(l.text()).not.toContain('Renamed');
+    expect(readFileSync(join(outside, 'cache.zip'), 'utf8')).toBe('not yours');
   });
 });

@@ -4,6 +4,7 @@
  * folder is made without following links, and `cache.zip`/`metadata.json` must not be links
  * (src/fs-guard), so a planted `.berth/cache/x -> /somewhere` cannot make berth write outside.
  */
+import { cacheName, type CacheName } from '../artifacts/cache-key.js';
 import { createCacheTransport } from '../cache/create-cache-transport.js';
 import type { CacheTransport } from '../executor/job-files/transports.js';
 import { checkWritableUnder, ensureDirUnder } from '../fs-guard/index.js';
@@ -21,26 +22,40 @@ export async function openLocalCache(root: string): Promise<CacheTransport> {
     if (create) await ensureDirUnder(root, `${CACHE_DIR}/${key}`);
     for (const name of ['cache.zip', 'metadata.json']) await checkWritableUnder(root, `${CACHE_DIR}/${key}/${name}`);
   };
+  // A save may rename the archive under the alternate name (FF_HASH_CACHE_KEYS's other naming):
+  // that name is dropped unless its files, too, are reached without links.
+  const guarded = async (nameIn: CacheName | string, create: boolean): Promise<CacheName> => {
+    const name = cacheName(nameIn);
+    await guard(name.storageKey, create);
+    if (name.alternateKey === null) return name;
+    const alternateKey = await guard(name.alternateKey, false).then(
+      () => name.alternateKey,
+      () => null,
+    );
+    return { ...name, alternateKey };
+  };
   return {
-    async restore(key, log, signal) {
+    async restore(nameIn, log, signal) {
+      let name: CacheName;
       try {
-        await guard(key, false);
+        name = await guarded(nameIn, false);
       } catch (err) {
         log.warning(errorMessage(err));
         return null;
       }
       // The repository's own folder: whatever is there may have been planted, so zip only.
-      const archive = await inner.restore(key, log, signal);
+      const archive = await inner.restore(name, log, signal);
       return archive && { ...archive, writtenByRunners: false };
     },
-    async save(key, file, log, signal) {
+    async save(nameIn, file, log, signal) {
+      let name: CacheName;
       try {
-        await guard(key, true);
+        name = await guarded(nameIn, true);
       } catch (err) {
         log.warning(errorMessage(err));
         return false;
       }
-      return inner.save(key, file, log, signal);
+      return inner.save(name, file, log, signal);
     },
   };
 }

@@ -133,6 +133,22 @@ job:
     expect(p.jobs[0]!.spec.cache.map((c) => c.key)).toEqual([`0-${digestOf([last('a.lock'), last('b.lock')])}`, `p-${digestOf([last('a.lock')])}`, '2-default']);
   });
 
+  it('key:files and key:files_commits drop leading slashes as GitLab\'s Entry::Files does (`/package-lock.json` is `package-lock.json`)', async () => {
+    const { dir, cache } = await compileRepo({
+      'package-lock.json': '{"lockfileVersion": 3}\n',
+      'Gemfile.lock': 'GEM\n',
+      '.gitlab-ci.yml': `
+one: {script: x, cache: {key: {files: [/package-lock.json]}}}
+two: {script: x, cache: {key: {files: [//Gemfile.lock, "/*.json"]}}}
+commits: {script: x, cache: {key: {files_commits: [/package-lock.json]}}}
+`,
+    });
+    const hash = (path: string): string => git(dir, 'hash-object', path);
+    expect(cache('one').map((c) => c.key)).toEqual([`0_package-lock-${digestOf([hash('package-lock.json')])}`]);
+    expect(cache('two').map((c) => c.key)).toEqual([`0_Gemfile_*-${digestOf([hash('Gemfile.lock'), hash('package-lock.json')])}`]);
+    expect(cache('commits').map((c) => c.key)).toEqual([`0-${digestOf([git(dir, 'log', '-1', '--format=%H', '--', 'package-lock.json')])}`]);
+  });
+
   it('key:files reads a tracked symbolic link as git does (its target text), never through it', async () => {
     const { dir, cache } = await compileRepo(
       { '.gitlab-ci.yml': 'job: {script: x, cache: {key: {files: [lock], prefix: l}}}\n' },

@@ -12,6 +12,7 @@ import {
   resolveCacheKey,
   shouldCache,
   type CacheLogLine,
+  type CacheName,
   type CachePhase,
 } from '../../artifacts/cache-key.js';
 import { compressionLevel } from '../../artifacts/compression-level.js';
@@ -38,19 +39,21 @@ export function whenMatches(when: FileWhen, jobSucceeded: boolean): boolean {
 
 export async function restoreCaches(ctx: StageContext): Promise<void> {
   for (const cache of cachesToRestore(ctx.job.cache)) {
-    const key = cacheKey(ctx, cache, 'extraction');
-    if (key === null) continue;
+    const name = cacheKey(ctx, cache, 'extraction');
+    if (name === null) continue;
+    const key = name.key;
     const skip = policySkipNotice(cachePolicy(ctx.expand(cache.policy), key), 'extraction', key);
     if (skip) {
       ctx.log.info(skip);
       continue;
     }
-    const order = fallbackOrder({ key, storageKey: key }, cache.fallbackKeys, variableValue(ctx.variables, 'CACHE_FALLBACK_KEY'), {
+    const order = fallbackOrder(name, cache.fallbackKeys, variableValue(ctx.variables, 'CACHE_FALLBACK_KEY'), {
       expand: (t) => ctx.expand(t),
+      hashKeys: name.hashed,
     });
     printLines(ctx, order.lines);
-    for (const candidate of order.keys) {
-      ctx.log.info(`Checking cache for ${candidate}...`);
+    for (const candidate of order.names) {
+      ctx.log.info(`Checking cache for ${candidate.key}...`);
       if (await extractCache(ctx, candidate)) {
         ctx.log.info('Successfully extracted cache');
         break;
@@ -62,25 +65,32 @@ export async function restoreCaches(ctx: StageContext): Promise<void> {
 
 export async function archiveCaches(ctx: StageContext, jobSucceeded: boolean): Promise<void> {
   for (const cache of cachesToArchive(ctx.job.cache, jobSucceeded)) {
-    const key = cacheKey(ctx, cache, 'archiving');
-    if (key === null) continue;
+    const name = cacheKey(ctx, cache, 'archiving');
+    if (name === null) continue;
+    const key = name.key;
     const skip = policySkipNotice(cachePolicy(ctx.expand(cache.policy), key), 'archiving', key);
     if (skip) {
       ctx.log.info(skip);
       continue;
     }
     ctx.log.info(`Creating cache ${key}...`);
-    if (await createCache(ctx, key, cache)) ctx.log.info('Created cache');
+    if (await createCache(ctx, name, cache)) ctx.log.info('Created cache');
     else ctx.log.notice('Failed to create cache');
   }
 }
 
-/** The expanded, sanitised key (gitlab-runner newCacheConfig); null (after its lines) when there is none. */
-function cacheKey(ctx: StageContext, cache: CacheSpec, phase: CachePhase): string | null {
+/**
+ * The cache's name (gitlab-runner newCacheConfig): the expanded key, sanitised, or hashed with
+ * FF_HASH_CACHE_KEYS (config.toml's feature_flags, then the job's variables); null (after its
+ * lines) when there is none.
+ */
+function cacheKey(ctx: StageContext, cache: CacheSpec, phase: CachePhase): CacheName | null {
   const raw = rawCacheKey(cache.key, ctx.job.jobInfo.name, ctx.job.gitInfo.ref, (t) => ctx.expand(t));
-  const resolved = resolveCacheKey(raw, phase);
+  const hashed = ctx.featureFlag('FF_HASH_CACHE_KEYS');
+  const resolved = resolveCacheKey(raw, phase, { hashKeys: hashed });
   printLines(ctx, resolved.lines);
-  return resolved.key;
+  if (resolved.key === null || resolved.storageKey === null) return null;
+  return { key: resolved.key, storageKey: resolved.storageKey, alternateKey: resolved.alternateKey, hashed };
 }
 
 /** rep's levels: `warning` is gitlab-runner's yellow Warningf, `notice` its green Noticef. */
@@ -91,10 +101,10 @@ function printLines(ctx: StageContext, lines: readonly CacheLogLine[]): void {
   }
 }
 
-async function extractCache(ctx: StageContext, key: string): Promise<boolean> {
+async function extractCache(ctx: StageContext, name: CacheName): Promise<boolean> {
   const cacheStore = ctx.transports.cache;
   if (!cacheStore) return false;
-  const archive = await cacheStore.restore(key, ctx.log, ctx.signal);
+  const archive = await cacheStore.restore(name, ctx.log, ctx.signal);
   if (!archive) return false;
   try {
     const { stream, done } = await archiveToTar(archive.path, { signal: ctx.signal, kind: 'cache', zstd: archive.writtenByRunners === true });
@@ -109,7 +119,7 @@ async function extractCache(ctx: StageContext, key: string): Promise<boolean> {
   }
 }
 
-async function createCache(ctx: StageContext, key: string, cache: CacheSpec): Promise<boolean> {
+async function createCache(ctx: StageContext, name: CacheName, cache: CacheSpec): Promise<boolean> {
   const cacheStore = ctx.transports.cache;
   try {
     const selection = selectFiles(
@@ -131,11 +141,11 @@ async function createCache(ctx: StageContext, key: string, cache: CacheSpec): Pr
       return false;
     };
     // Straight into the store when it can take it (no copy of the archive), else via a temporary file.
-    if (cacheStore?.saveWritten) return await cacheStore.saveWritten(key, write, ctx.log, ctx.signal);
+    if (cacheStore?.saveWritten) return await cacheStore.saveWritten(name, write, ctx.log, ctx.signal);
     const file = await ctx.tempFile('cache.zip');
     if (!(await write(file))) return true;
     if (!cacheStore) return false;
-    return await cacheStore.save(key, file, ctx.log, ctx.signal);
+    return await cacheStore.save(name, file, ctx.log, ctx.signal);
   } catch (err) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     ctx.log.warning(errorMessage(err));

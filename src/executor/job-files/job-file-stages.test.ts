@@ -5,6 +5,7 @@
  * fails the job), and what is archived and extracted.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { pack } from 'tar-stream';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FakeExecutor, type FakeExecutorOptions } from '../../../test/support/fake-executor.js';
 import { testJob, testRunner } from '../../../test/support/job-fixtures.js';
 import { MemoryProjectFiles } from '../../../test/support/memory-project-files.js';
+import { cacheName, type CacheName } from '../../artifacts/cache-key.js';
 import { writeZip } from '../../artifacts/write-zip.js';
 import type { FileEntry } from '../../artifacts/file-entry.js';
 import type { ArtifactSpec, CacheSpec, JobSpec } from '../../job/job-spec.js';
@@ -87,31 +89,43 @@ class MemoryArtifacts implements ArtifactTransport {
   }
 }
 
+/** Keyed by storage key; `names` records every name asked for. */
 class MemoryCache implements CacheTransport {
   readonly stored = new Map<string, string>();
   readonly restores: string[] = [];
+  readonly names: CacheName[] = [];
   /** A runner's cache (true), or a store a repository could write (berth exec's `.berth/`). */
   writtenByRunners = true;
-  async restore(key: string) {
-    this.restores.push(key);
-    const path = this.stored.get(key);
+  async restore(nameIn: CacheName | string) {
+    const name = cacheName(nameIn);
+    this.names.push(name);
+    this.restores.push(name.storageKey);
+    const path = this.stored.get(name.storageKey);
     return path ? { path, release: async () => undefined, writtenByRunners: this.writtenByRunners } : null;
   }
-  async save(key: string, file: string) {
+  async save(nameIn: CacheName | string, file: string) {
+    const name = cacheName(nameIn);
+    this.names.push(name);
     const kept = join(temp, `cache-${this.stored.size}.zip`);
     await copyFile(file, kept);
-    this.stored.set(key, kept);
+    this.stored.set(name.storageKey, kept);
     return true;
   }
 }
 
-async function run(job: Partial<JobSpec> & { script?: string[]; afterScript?: string[] }, files: MemoryProjectFiles, opts: FakeExecutorOptions = {}, transports: { artifacts?: MemoryArtifacts; cache?: MemoryCache } = {}) {
+async function run(
+  job: Partial<JobSpec> & { script?: string[]; afterScript?: string[] },
+  files: MemoryProjectFiles,
+  opts: FakeExecutorOptions = {},
+  transports: { artifacts?: MemoryArtifacts; cache?: MemoryCache; runnerFeatureFlags?: Record<string, boolean> } = {},
+) {
   const executor = new FakeExecutor({ projectFiles: files, variables: [plainVariable('CI_COMMIT_REF_NAME', 'main'), plainVariable('CI_JOB_NAME', 'build')], ...opts });
   const sink = new MemoryByteWriter();
   const log = new JobLog(sink, { traceSections: true });
   const artifacts = transports.artifacts ?? new MemoryArtifacts();
   const cache = transports.cache ?? new MemoryCache();
-  const result = await runJob({ job: testJob(job), executor, log, runner: testRunner(), files: { artifacts, cache, tempRoot: temp } });
+  const runner = testRunner(transports.runnerFeatureFlags ? { featureFlags: transports.runnerFeatureFlags } : {});
+  const result = await runJob({ job: testJob(job), executor, log, runner, files: { artifacts, cache, tempRoot: temp } });
   const text = stripAnsi(sink.text);
   const sections = [...sink.text.matchAll(/section_start:\d+:(\w+)/g)].map((m) => m[1]);
   return { result, text, sections, artifacts, cache, executor };
@@ -147,6 +161,43 @@ describe('job-file stages in runJob', () => {
     expect(cache.restores).toEqual(['primary', 'fallback']);
     expect(text).toMatch(/Checking cache for primary\.\.\.\nFailed to extract cache\nChecking cache for fallback\.\.\.\nSuccessfully extracted cache/);
     expect(files.content('vendor/cached.txt')).toBe('from cache');
+  });
+
+  describe('FF_HASH_CACHE_KEYS', () => {
+    const vars = (ff?: string) => [plainVariable('CI_COMMIT_REF_NAME', 'main'), ...(ff === undefined ? [] : [plainVariable('FF_HASH_CACHE_KEYS', ff)])];
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+    it('on (a job variable): the key is not sanitised, stored under its sha256, the other naming as alternate, log lines keep the key', async () => {
+      const cache = new MemoryCache();
+      const files = new MemoryProjectFiles({ 'vendor/a.txt': 'a' });
+      const { text } = await run({ cache: [cacheOf({ key: 'deps/../$CI_COMMIT_REF_NAME ', fallbackKeys: ['fb'] })] }, files, { variables: vars('true') }, { cache });
+      const raw = 'deps/../main ';
+      expect(text).not.toContain('sanitized');
+      expect(text).toContain(`Checking cache for ${raw}...`);
+      expect(text).toContain(`Creating cache ${raw}...`);
+      expect(cache.restores).toEqual([sha(raw), sha('fb')]);
+      expect(cache.names[0]).toEqual({ key: raw, storageKey: sha(raw), alternateKey: raw, hashed: true });
+      expect(cache.names[1]).toEqual({ key: 'fb', storageKey: sha('fb'), alternateKey: 'fb', hashed: true });
+      expect([...cache.stored.keys()]).toEqual([sha(raw)]);
+    });
+
+    it('off (the default, or a value Go cannot parse): sanitised key, sha256 as the alternate', async () => {
+      for (const ff of [undefined, 'false', 'yes']) {
+        const cache = new MemoryCache();
+        const { text } = await run({ cache: [cacheOf({ key: 'deps/../$CI_COMMIT_REF_NAME ' })] }, new MemoryProjectFiles({ 'vendor/a.txt': 'a' }), { variables: vars(ff) }, { cache });
+        expect(text).toContain('cache key "deps/../main " sanitized to "main"');
+        expect(cache.names[0]).toEqual({ key: 'main', storageKey: 'main', alternateKey: sha('main'), hashed: false });
+      }
+    });
+
+    it('config.toml feature_flags win over the job variable (common/build_settings.go populateFeatureFlags)', async () => {
+      const off = new MemoryCache();
+      await run({ cache: [cacheOf({ key: 'k' })] }, new MemoryProjectFiles({ 'vendor/a.txt': 'a' }), { variables: vars('true') }, { cache: off, runnerFeatureFlags: { FF_HASH_CACHE_KEYS: false } });
+      expect(off.restores).toEqual(['k']);
+      const on = new MemoryCache();
+      await run({ cache: [cacheOf({ key: 'k' })] }, new MemoryProjectFiles({ 'vendor/a.txt': 'a' }), { variables: vars('false') }, { cache: on, runnerFeatureFlags: { FF_HASH_CACHE_KEYS: true } });
+      expect(on.restores).toEqual([sha('k')]);
+    });
   });
 
   it('a failed script: the on_failure stages, only matching entries, and the script error stays the job\'s', async () => {

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { featureFlagOn } from '../../job/feature-flags.js';
 import type { JobSpec, JobVariable } from '../../job/job-spec.js';
 import { expandWith, lastByKey } from '../../job/variables.js';
 import type { JobLog } from '../../log/job-log.js';
@@ -34,7 +35,14 @@ export class StageContext {
     readonly transports: JobFileTransports,
     readonly log: JobLog,
     readonly signal: AbortSignal,
+    /** The runner's `[[runners]] feature_flags` (config.toml); they win over the job's variables. */
+    readonly runnerFeatureFlags: Readonly<Record<string, boolean>> = {},
   ) {}
+
+  /** A feature flag as gitlab-runner's IsFeatureFlagOn reads it (config.toml, then the job's variables). */
+  featureFlag(name: string, defaultValue = false): boolean {
+    return featureFlagOn(name, defaultValue, this.runnerFeatureFlags, this.variables);
+  }
 
   expand(text: string): string {
     return expandWith(text, this.variables);

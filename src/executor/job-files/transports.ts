@@ -5,6 +5,7 @@
  * upload_artifacts_*) do not know which.
  */
 import type { Writable } from 'node:stream';
+import type { CacheName } from '../../artifacts/cache-key.js';
 import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
 import type { JobLog } from '../../log/job-log.js';
 
@@ -62,21 +63,23 @@ export interface ArtifactTransport {
 
 export interface CacheTransport {
   /**
-   * The cache archive stored under `key` (already sanitised), fetched from the distributed cache
-   * when there is one, else the local copy; null when there is none (after logging why, in
-   * gitlab-runner's words). Never throws for a missing or unreachable cache: it warns.
+   * The cache archive stored under the name (a CacheName from the cache stage, or a plain
+   * sanitised key), fetched from the distributed cache when there is one (the alternate object
+   * when the primary one is missing or older, as gitlab-runner's cache-extractor), else the local
+   * copy; null when there is none (after logging why, in gitlab-runner's words). Never throws for
+   * a missing or unreachable cache: it warns.
    */
-  restore(key: string, log: JobLog, signal: AbortSignal): Promise<LocalArchive | null>;
+  restore(name: CacheName | string, log: JobLog, signal: AbortSignal): Promise<LocalArchive | null>;
   /**
-   * Stores the zip at `file` as the cache for `key` (locally, then in the distributed cache
+   * Stores the zip at `file` as the cache of the name (locally, then in the distributed cache
    * when there is one). Resolves false (after a warning) when it could not be stored.
    */
-  save(key: string, file: string, log: JobLog, signal: AbortSignal): Promise<boolean>;
+  save(name: CacheName | string, file: string, log: JobLog, signal: AbortSignal): Promise<boolean>;
   /**
    * Optional: as `save`, but `write` makes the zip straight into a file of the store (no copy of
    * the archive; gitlab-runner's cache-archiver writes its cache.zip in place too). `write`
    * resolves false when there is nothing to store: the file is dropped and this resolves true.
    * An error of `write` is thrown as it is (after the file is removed).
    */
-  saveWritten?(key: string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean>;
+  saveWritten?(name: CacheName | string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean>;
 }

@@ -92,9 +92,11 @@ function parseKey(value: YamlValue, what: string, positions: SourcePositions, wh
   }
   const source = value.files !== undefined ? 'files' : 'files_commits';
   const filesAt = positions.key(value, source) ?? where;
-  const files = stringArray(value[source] ?? null, `${what}:${source}`, filesAt);
-  if (files.length < 1) throw configError(filesAt, `${what}:${source} config requires at least 1 item`, 'cache');
-  if (files.length > 2) throw configError(filesAt, `${what}:${source} config has too many items (maximum is 2)`, 'cache');
+  const written = stringArray(value[source] ?? null, `${what}:${source}`, filesAt);
+  if (written.length < 1) throw configError(filesAt, `${what}:${source} config requires at least 1 item`, 'cache');
+  if (written.length > 2) throw configError(filesAt, `${what}:${source} config has too many items (maximum is 2)`, 'cache');
+  // Entry::Files#value (used for files and files_commits): leading slashes dropped, `/a.lock` is `a.lock`.
+  const files = written.map((f) => f.replace(/^\/+/, ''));
   let prefix: string | null = null;
   if (value.prefix !== undefined && value.prefix !== null) {
     const prefixAt = positions.key(value, 'prefix') ?? where;
