@@ -1,10 +1,12 @@
 /**
  * Where a job's sources live inside the containers (gitlab-runner common/build.go):
  * CI_PROJECT_DIR = <builds_dir>/<namespace>/<project>, from the project path or the repository
- * URL; `<builds_dir>/project-<id>` when neither can be read.
+ * URL; `<builds_dir>/project-<id>` when neither can be read; `-empty` after it for
+ * GIT_STRATEGY=empty (ProjectUniqueDir).
  */
 import { posix } from 'node:path';
 import type { JobSpec } from './job-spec.js';
+import { variableValue } from './variables.js';
 
 export const DEFAULT_BUILDS_DIR = '/builds';
 
@@ -17,7 +19,9 @@ export function projectPath(job: JobSpec): string | null {
 
 export function projectDir(job: JobSpec, buildsDir = DEFAULT_BUILDS_DIR): string {
   const path = projectPath(job) ?? `project-${job.jobInfo.projectId}`;
-  return posix.join(buildsDir || DEFAULT_BUILDS_DIR, path);
+  // gitlab-runner's ProjectUniqueDir: a GIT_STRATEGY=empty job gets a folder of its own.
+  const suffix = variableValue(job.variables, 'GIT_STRATEGY') === 'empty' ? '-empty' : '';
+  return posix.join(buildsDir || DEFAULT_BUILDS_DIR, path + suffix);
 }
 
 /** `<project dir>.tmp` (RUNNER_TEMP_PROJECT_DIR): file variables and other runner-owned files. */
