@@ -68,7 +68,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   log.println(`  on ${runner.name} ${runner.shortToken}, system ID: ${runner.systemId}`);
   warnPreGetSources(job, runner, log);
   const attempts = { cache: stageAttempts(job, 'RESTORE_CACHE_ATTEMPTS'), artifacts: stageAttempts(job, 'ARTIFACT_DOWNLOAD_ATTEMPTS') };
-  for (const { problem } of Object.values(attempts)) if (problem) log.warning(problem);
+  // GET_SOURCES_ATTEMPTS is applied where the sources are fetched (SourcesInAdvance); its problem is told here with the others.
+  for (const { problem } of [stageAttempts(job, 'GET_SOURCES_ATTEMPTS'), attempts.artifacts, attempts.cache]) if (problem) log.warning(problem);
 
   let outcome: Omit<JobResult, 'durationMs'>;
   try {

@@ -1,7 +1,7 @@
 /**
  * gitlab-runner's stage attempts (common/build.go attemptExecuteStage, common/build_settings.go
- * validateAttemptSettings): ARTIFACT_DOWNLOAD_ATTEMPTS and RESTORE_CACHE_ATTEMPTS (default 1)
- * run a failing stage again, up to 10 times in all. Each failure but the last logs
+ * validateAttemptSettings): GET_SOURCES_ATTEMPTS, ARTIFACT_DOWNLOAD_ATTEMPTS and
+ * RESTORE_CACHE_ATTEMPTS (default 1) run a failing stage again, up to 10 times in all. Each failure but the last logs
  * `WARNING: Retrying...` with the error, and the next attempt waits 5 s, 10 s, 20 s ... up to
  * 5 min (FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY, on by default), else 1 s, 2 s, 4 s, then 5 s
  * (the retry helper's own backoff).
@@ -14,7 +14,7 @@ import { runnerLogLine } from '../log/runner-log-line.js';
 import { sleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 
-export type AttemptsVariable = 'ARTIFACT_DOWNLOAD_ATTEMPTS' | 'RESTORE_CACHE_ATTEMPTS';
+export type AttemptsVariable = 'GET_SOURCES_ATTEMPTS' | 'ARTIFACT_DOWNLOAD_ATTEMPTS' | 'RESTORE_CACHE_ATTEMPTS';
 
 const MIN_ATTEMPTS = 1;
 const MAX_ATTEMPTS = 10;
@@ -46,19 +46,18 @@ export function retryDelayMs(retry: number, exponential: boolean): number {
  * Runs `stage` up to `attempts` times while it throws; `signal` stops the waits (and the caller's
  * stage). The last error is thrown.
  */
-export async function withStageAttempts(
+export async function withStageAttempts<T>(
   attempts: number,
   job: JobSpec,
   runnerFlags: Readonly<Record<string, boolean>>,
   log: JobLog,
   signal: AbortSignal,
-  stage: () => Promise<void>,
-): Promise<void> {
+  stage: () => Promise<T>,
+): Promise<T> {
   const exponential = featureFlagOn('FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY', true, runnerFlags, job.variables);
   for (let attempt = 1; ; attempt++) {
     try {
-      await stage();
-      return;
+      return await stage();
     } catch (err) {
       if (attempt >= attempts || signal.aborted) throw err;
       log.warning(runnerLogLine('Retrying...', { error: errorMessage(err) }, 'WARNING: '));

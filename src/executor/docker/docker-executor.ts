@@ -166,7 +166,7 @@ export class DockerExecutor implements Executor {
     if (deps.runner.debugTraceDisabled && variableValue(vars, 'CI_DEBUG_TRACE') === 'true') {
       log.warning('CI_DEBUG_TRACE: usage is disabled on this Runner');
     }
-    this.sourcesInAdvance = new SourcesInAdvance(deps.sources, this.job, signal);
+    this.sourcesInAdvance = new SourcesInAdvance(deps.sources, this.job, signal, deps.runner.featureFlags);
 
     const services = [
       ...deps.settings.services.map((s) => ({ spec: s, fromConfig: true })),
