@@ -134,6 +134,12 @@ export function parseXmlDocument(text: string): XmlElement | null {
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { line, col, msg } = valid.err;
+    const open = unclosedTags(msg);
+    if (open) {
+      // The validator names the tags still open at the end as a JSON dump, at 1:1; say it as libxml does, where the data ends.
+      const lines = text.split('\n');
+      throw new XmlSyntaxError(`${lines.length}:${lines.at(-1)!.length + 1}: FATAL: Premature end of data in tag ${open.at(-1)} (not closed: ${open.join(', ')})`);
+    }
     throw new XmlSyntaxError(`${line}:${col ?? 0}: FATAL: ${msg}`);
   }
   let nodes: OrderedNode[];
@@ -164,4 +170,16 @@ export function parseXmlDocument(text: string): XmlElement | null {
   if (roots.length === 0) throw new XmlSyntaxError('Start tag expected, no root element found');
   if (roots.length > 1) throw new XmlSyntaxError('Extra content at the end of the document');
   return toElement(roots[0]!.n, roots[0]!.name, 1);
+}
+
+/** The tags fast-xml-parser's validator reports as still open (`Invalid '["a", "b"]' found.`), or null. */
+function unclosedTags(msg: string): string[] | null {
+  const m = /^Invalid '(\[[\s\S]*\])' found\.$/.exec(msg);
+  if (!m) return null;
+  try {
+    const names = JSON.parse(m[1]!) as unknown;
+    return Array.isArray(names) && names.length > 0 && names.every((n) => typeof n === 'string') ? (names as string[]) : null;
+  } catch {
+    return null;
+  }
 }
