@@ -178,7 +178,9 @@ function unclosedTags(msg: string): string[] | null {
   if (!m) return null;
   try {
     const names = JSON.parse(m[1]!) as unknown;
-    return Array.isArray(names) && names.length > 0 && names.every((n) => typeof n === 'string') ? (names as string[]) : null;
+    if (!Array.isArray(names) || names.length === 0) return null;
+    const tags = names.filter((n): n is string => typeof n === 'string');
+    return tags.length === names.length ? tags : null;
   } catch {
     return null;
   }
