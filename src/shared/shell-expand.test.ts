@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SHELL_EXPAND_MAX_DEPTH, SHELL_EXPAND_MAX_INPUT, ShellExpandError, shellExpand } from './shell-expand.js';
+import { SHELL_EXPAND_MAX_ARITH_OPERATORS, SHELL_EXPAND_MAX_DEPTH, SHELL_EXPAND_MAX_INPUT, ShellExpandError, shellExpand } from './shell-expand.js';
 
 const VARS: Record<string, string> = {
   OUT: 'build',
@@ -251,6 +251,24 @@ describe('shellExpand: bounds on hostile input', () => {
   it('refuses an output that grows too large', () => {
     const big = 'a'.repeat(200_000);
     expect(() => x('$B'.repeat(10), (k) => (k === 'B' ? big : undefined))).toThrow(/longer than/);
+  });
+
+  it('counts each range of a [set] as work: a huge set over a long value is refused, not run for seconds', () => {
+    const long = 'a'.repeat(300_000);
+    const set = `[${'b'.repeat(16_000)}]`;
+    expect(() => x(`\${V//${set}/x}`, (k) => (k === 'V' ? long : undefined))).toThrow(/too much work/);
+  });
+
+  it('stops a replacement as soon as its result is too long, not after building it', () => {
+    const a = 'a'.repeat(16_000);
+    expect(() => x('${A//a/${A}}', (k) => (k === 'A' ? a : undefined))).toThrow(/longer than/);
+  });
+
+  it('bounds the operators of arithmetic (a left-deep chain is evaluated one call deeper per operator)', () => {
+    const chain = (n: number): string => `$((${'1+'.repeat(n)}1))`;
+    expect(x(chain(SHELL_EXPAND_MAX_ARITH_OPERATORS))).toBe(String(SHELL_EXPAND_MAX_ARITH_OPERATORS + 1));
+    expect(() => x(chain(8000))).toThrow(ShellExpandError);
+    expect(() => x(chain(8000))).toThrow(/more than 1000 operators/);
   });
 
   it('matches patterns without catastrophic backtracking, and bounds the work', () => {

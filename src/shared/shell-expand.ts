@@ -41,6 +41,12 @@ export const SHELL_EXPAND_MAX_DEPTH = 32;
 export const SHELL_EXPAND_MAX_OUTPUT = 1024 * 1024;
 /** Pattern-matching work (automaton state visits) allowed for one expansion. */
 export const SHELL_EXPAND_MAX_STEPS = 4_000_000;
+/**
+ * Binary operators in one input's arithmetic: a left-deep chain (`1+1+...`) is evaluated one
+ * call deeper per operator, so this bounds the evaluation's stack as SHELL_EXPAND_MAX_DEPTH
+ * bounds the parser's.
+ */
+export const SHELL_EXPAND_MAX_ARITH_OPERATORS = 1000;
 /** How many times an arithmetic word is followed as a variable name (mvdan's maxNameRefDepth). */
 const MAX_NAME_REF_DEPTH = 100;
 
@@ -85,6 +91,7 @@ const validName = (s: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
 class Parser {
   private i = 0;
   private depth = 0;
+  private operators = 0;
 
   constructor(private readonly s: string) {}
 
@@ -102,6 +109,10 @@ class Parser {
   }
   private leave(): void {
     this.depth -= 1;
+  }
+  private binaryNode(op: string, x: Arith, y: () => Arith): Arith {
+    if (++this.operators > SHELL_EXPAND_MAX_ARITH_OPERATORS) this.fail(`more than ${SHELL_EXPAND_MAX_ARITH_OPERATORS} operators in arithmetic`);
+    return { t: 'bin', op, x, y: y() };
   }
   /** The line of the character at `at` (for $LINENO only: it costs a scan). */
   private lineAt(at: number, name: string): number {
@@ -464,7 +475,7 @@ class Parser {
     let x = this.arithTernary(slice);
     while (this.arithTok() === ',') {
       this.i++;
-      x = { t: 'bin', op: ',', x, y: this.arithTernary(slice) };
+      x = this.binaryNode(',', x, () => this.arithTernary(slice));
     }
     return x;
   }
@@ -492,7 +503,7 @@ class Parser {
       const op = this.arithTok();
       if (op === null || !ops.includes(op)) return x;
       this.i += op.length;
-      x = { t: 'bin', op, x, y: this.arithBinary(level + 1) };
+      x = this.binaryNode(op, x, () => this.arithBinary(level + 1));
     }
   }
 
@@ -589,7 +600,8 @@ function ansiC(raw: string): string {
 // ---------------------------------------------------------------------------------------------
 // Patterns: *, ?, [...], [[:class:]], \x; matched over code points by a set of states.
 
-type Tok = { k: '*' } | { k: '?' } | { k: 'c'; cp: number } | { k: 'set'; neg: boolean; test: (cp: number) => boolean };
+/** `size`: what one test of a set costs (its ranges), charged to the Budget. */
+type Tok = { k: '*' } | { k: '?' } | { k: 'c'; cp: number } | { k: 'set'; neg: boolean; size: number; test: (cp: number) => boolean };
 
 /** The POSIX classes (ASCII, as Go's regexp has them); tested on code points below 0x80. */
 const CLASSES: Record<string, (cp: number) => boolean> = {
@@ -628,7 +640,7 @@ function compileGlob(pattern: string): Tok[] | null {
         const name = close < 0 ? '' : rest.slice(2, close);
         const inClass = Object.hasOwn(CLASSES, name) ? CLASSES[name] : undefined;
         if (!inClass) return null;
-        toks.push({ k: 'set', neg: false, test: (cp) => cp < 0x80 && inClass(cp) });
+        toks.push({ k: 'set', neg: false, size: 1, test: (cp) => cp < 0x80 && inClass(cp) });
         i += Array.from(rest.slice(0, close + 3)).length;
         continue;
       }
@@ -667,7 +679,7 @@ function compileGlob(pattern: string): Tok[] | null {
           j++;
         }
       }
-      toks.push({ k: 'set', neg, test: (cp) => ranges.some(([lo, hi]) => cp >= lo && cp <= hi) });
+      toks.push({ k: 'set', neg, size: ranges.length, test: (cp) => ranges.some(([lo, hi]) => cp >= lo && cp <= hi) });
       i = j;
     } else toks.push({ k: 'c', cp: c.codePointAt(0)! });
   }
@@ -697,6 +709,8 @@ function tokMatches(t: Tok, cp: number): boolean {
  */
 function runGlob(toks: readonly Tok[], cps: readonly number[], start: number, budget: Budget, onAccept: (end: number) => boolean): void {
   const m = toks.length;
+  // Each position may test every token, a set as many times as it has ranges.
+  const stepCost = toks.reduce((sum, t) => sum + (t.k === 'set' ? t.size : 1), 1);
   let cur = new Uint8Array(m + 1);
   let next = new Uint8Array(m + 1);
   const close = (set: Uint8Array): boolean => {
@@ -711,7 +725,7 @@ function runGlob(toks: readonly Tok[], cps: readonly number[], start: number, bu
   cur[0] = 1;
   close(cur);
   for (let pos = start; ; pos++) {
-    budget.spend(m + 1);
+    budget.spend(stepCost);
     if (cur[m] && !onAccept(pos)) return;
     if (pos >= cps.length) return;
     next.fill(0);
@@ -773,6 +787,13 @@ function replacePattern(value: string, pattern: string, withText: string, all: b
   };
   const out: string[] = [];
   let last = 0;
+  // The result's length so far: stop as soon as it is too long, not after building it.
+  let length = 0;
+  const push = (...parts: string[]): void => {
+    for (const part of parts) length += part.length;
+    if (length > SHELL_EXPAND_MAX_OUTPUT) throw new ShellExpandError(`the expansion is longer than ${SHELL_EXPAND_MAX_OUTPUT} characters`);
+    out.push(...parts);
+  };
   for (let pos = 0, prevEnd = -1; pos <= cps.length; ) {
     const m = find(pos);
     if (!m) break;
@@ -783,11 +804,11 @@ function replacePattern(value: string, pattern: string, withText: string, all: b
     } else pos = m[1];
     prevEnd = m[1];
     if (!accept) continue;
-    out.push(fromCodePoints(cps.slice(last, m[0])), withText);
+    push(fromCodePoints(cps.slice(last, m[0])), withText);
     last = m[1];
     if (!all) break;
   }
-  out.push(fromCodePoints(cps.slice(last)));
+  push(fromCodePoints(cps.slice(last)));
   return out.join('');
 }
 
