@@ -411,6 +411,19 @@ describe('job-file stages in runJob', () => {
     expect(uploaded.content('dist/app.map')).toBeUndefined();
   });
 
+  it('a file variable in an artifact name or path is its file\'s path, as in the helper\'s environment, never its content', async () => {
+    const files = new MemoryProjectFiles({ 'dist/app.js': 'app' });
+    const secret = { key: 'KEYFILE', value: 's3cr3t-content', public: false, masked: false, file: true, raw: false };
+    const { artifacts, text } = await run(
+      { artifacts: [archive({ paths: ['dist/', '$KEYFILE'], name: 'out-${KEYFILE##*/}' })] },
+      files,
+      { variables: [plainVariable('CI_COMMIT_REF_NAME', 'main'), secret] },
+    );
+    expect(artifacts.uploads.map((u) => u.name)).toEqual(['out-KEYFILE']);
+    expect(text).not.toContain('s3cr3t-content');
+    expect(text).toContain('/builds/group/project.tmp/KEYFILE');
+  });
+
   it('a job without files (no transports or no project) has none of these stages', async () => {
     const executor = new FakeExecutor();
     const sink = new MemoryByteWriter();

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { featureFlagOn } from '../../job/feature-flags.js';
+import { projectTempDir } from '../../job/build-dir.js';
 import type { JobSpec, JobVariable } from '../../job/job-spec.js';
 import { expandWith, lastByKey } from '../../job/variables.js';
 import type { JobLog } from '../../log/job-log.js';
@@ -57,8 +58,14 @@ export class StageContext {
   expandLikeHelper(text: string, field: 'artifacts:paths' | 'artifacts:exclude' | 'artifacts:name' | 'cache:paths'): string {
     this.byKey ??= lastByKey(this.variables);
     const byKey = this.byKey;
+    // The helper's environment holds a file variable as the path of its file (CI_PROJECT_DIR.tmp/KEY), never its content.
+    const fileDir = projectTempDir(this.files.projectDir);
+    const lookup = (k: string): string | undefined => {
+      const v = byKey.get(k);
+      return v?.file ? `${fileDir}/${k}` : v?.value;
+    };
     try {
-      return shellExpand(text, (k) => byKey.get(k)?.value);
+      return shellExpand(text, lookup);
     } catch (err) {
       this.log.warning(`invalid ${field} value ${JSON.stringify(text)}: ${errorMessage(err)} (used as written, as gitlab-runner does)`);
       return text;
