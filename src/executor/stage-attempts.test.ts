@@ -17,6 +17,9 @@ describe('stage attempts', () => {
     expect(of('99').attempts).toBe(10);
     expect(of('2.5')).toEqual({ attempts: 1, problem: 'ARTIFACT_DOWNLOAD_ATTEMPTS: expected int got "2.5", using default value: 1' });
     expect(of(' 3').attempts).toBe(1);
+    // Beyond 64 bits Go's ParseInt fails: the default, not a clamp.
+    expect(of('99999999999999999999')).toEqual({ attempts: 1, problem: 'ARTIFACT_DOWNLOAD_ATTEMPTS: expected int got "99999999999999999999", using default value: 1' });
+    expect(of('9223372036854775807')).toMatchObject({ attempts: 10 });
   });
 
   it('waits 5 s, 10 s, 20 s ... up to 5 min (exponential backoff), else 1 s, 2 s, 4 s, then 5 s', () => {

@@ -18,6 +18,7 @@ export type AttemptsVariable = 'GET_SOURCES_ATTEMPTS' | 'ARTIFACT_DOWNLOAD_ATTEM
 
 const MIN_ATTEMPTS = 1;
 const MAX_ATTEMPTS = 10;
+const INT64_MAX = 2n ** 63n - 1n;
 
 export interface StageAttempts {
   attempts: number;
@@ -29,8 +30,12 @@ export interface StageAttempts {
 export function stageAttempts(job: JobSpec, key: AttemptsVariable): StageAttempts {
   const raw = variableValue(job.variables, key) ?? '';
   if (raw === '') return { attempts: MIN_ATTEMPTS, problem: null };
-  if (!/^[+-]?\d+$/.test(raw)) return { attempts: MIN_ATTEMPTS, problem: `${key}: expected int got ${JSON.stringify(raw)}, using default value: ${MIN_ATTEMPTS}` };
-  const asked = Number(raw);
+  // Go's strconv.ParseInt(raw, 10, 64): an optional sign and digits, within 64 bits.
+  const big = /^[+-]?\d+$/.test(raw) ? BigInt(raw) : null;
+  if (big === null || big > INT64_MAX || big < -INT64_MAX - 1n) {
+    return { attempts: MIN_ATTEMPTS, problem: `${key}: expected int got ${JSON.stringify(raw)}, using default value: ${MIN_ATTEMPTS}` };
+  }
+  const asked = Number(big);
   const attempts = Math.max(MIN_ATTEMPTS, Math.min(MAX_ATTEMPTS, asked));
   if (attempts === asked) return { attempts, problem: null };
   return { attempts, problem: `${key}: number of attempts out of the range [${MIN_ATTEMPTS}, ${MAX_ATTEMPTS}], clamping to: ${attempts}` };

@@ -25,30 +25,34 @@ export interface ArtifactsApiOptions {
   uploadTimeoutMs?: number;
   /** Bound of one download try; default 1 h. */
   downloadTimeoutMs?: number;
-  /** Wait for the response headers once a request is sent; default 10 min (`[runners.artifact] response_header_timeout`). */
+  /**
+   * Wait for an upload's response headers once it is sent; default 10 min (`[runners.artifact]
+   * response_header_timeout`, which gitlab-runner gives its uploader only: downloads keep 10 min).
+   */
   responseHeaderTimeoutMs?: number;
   /** FF_USE_DIRECT_DOWNLOAD: ask for `direct_download=true` on the first try (default true). */
   directDownload?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
+const HEADER_TIMEOUT_MS = 10 * 60_000;
 
 export class ArtifactsApi {
   private readonly clock: Clock;
-  private readonly headerTimeoutMs: number;
+  private readonly uploadHeaderTimeoutMs: number;
 
   constructor(
     private readonly api: ApiCaller,
     private readonly opts: ArtifactsApiOptions = {},
   ) {
     this.clock = opts.clock ?? systemClock;
-    this.headerTimeoutMs = opts.responseHeaderTimeoutMs ?? 10 * 60_000;
+    this.uploadHeaderTimeoutMs = opts.responseHeaderTimeoutMs ?? HEADER_TIMEOUT_MS;
   }
 
   /** Uploads one archive for `job`; rejects with ArtifactUploadError (ArtifactTooLargeError on 413). */
   upload(job: JobRef, req: ArtifactUploadRequest, log: JobLog, signal: AbortSignal): Promise<void> {
     return uploadArtifacts(
-      { api: this.api, clock: this.clock, timeoutMs: this.opts.uploadTimeoutMs ?? HOUR_MS, headerTimeoutMs: this.headerTimeoutMs },
+      { api: this.api, clock: this.clock, timeoutMs: this.opts.uploadTimeoutMs ?? HOUR_MS, headerTimeoutMs: this.uploadHeaderTimeoutMs },
       job,
       req,
       log,
@@ -63,7 +67,7 @@ export class ArtifactsApi {
   download(url: string, dep: DependencySpec, dest: string, log: JobLog, signal: AbortSignal, opts: { directDownload?: boolean } = {}): Promise<void> {
     const directDownload = opts.directDownload ?? this.opts.directDownload ?? true;
     return downloadArtifacts(
-      { api: this.api, clock: this.clock, timeoutMs: this.opts.downloadTimeoutMs ?? HOUR_MS, headerTimeoutMs: this.headerTimeoutMs, directDownload },
+      { api: this.api, clock: this.clock, timeoutMs: this.opts.downloadTimeoutMs ?? HOUR_MS, headerTimeoutMs: HEADER_TIMEOUT_MS, directDownload },
       url,
       dep,
       dest,
