@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'include_fetch_failed'
   | 'unsafe_source_path'
   | 'expression_syntax'
+  | 'shell_expand_error'
   // artifacts and cache (berth exec's local store)
   | 'artifacts_error'
   // archives (artifacts and cache): unsafe, corrupt or unwritable

@@ -29,8 +29,13 @@
  * never a backtracking RegExp.
  */
 
-export class ShellExpandError extends Error {
-  override name = 'ShellExpandError';
+import { BerthError } from './errors.js';
+
+/** A value the helper's shell.Expand would refuse (malformed, command substitution, a bound passed). */
+export class ShellExpandError extends BerthError {
+  constructor(message: string) {
+    super('shell_expand_error', message);
+  }
 }
 
 /** Longest input (UTF-16 code units) expanded. */
