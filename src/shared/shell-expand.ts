@@ -129,18 +129,31 @@ class Parser {
 
   /** The whole input, as a here-document body. */
   document(): Word {
-    const parts: Word = [];
+    return this.textRun(false, '\\$`');
+  }
+
+  /**
+   * Text with expansions, up to the end of the input, or (`quoted`) up to the closing `"`: a
+   * backslash escapes the characters of `escapable` and drops a newline, and stays otherwise.
+   */
+  private textRun(quoted: boolean, escapable: string): Part[] {
+    const parts: Part[] = [];
     let lit = '';
     const flush = (): void => {
-      if (lit) parts.push({ t: 'lit', v: lit, quoted: false });
+      if (lit) parts.push({ t: 'lit', v: lit, quoted });
       lit = '';
     };
-    while (this.i < this.s.length) {
-      const c = this.c!;
+    for (;;) {
+      const c = this.c;
+      if (c === undefined) {
+        if (quoted) this.fail('reached the end without closing quote "');
+        break;
+      }
+      if (quoted && c === '"') break;
       if (c === '\\') {
         const n = this.peek();
         if (n === '\n') this.i += 2;
-        else if (n === '\\' || n === '$' || n === '`') {
+        else if (n !== undefined && escapable.includes(n)) {
           lit += n;
           this.i += 2;
         } else {
@@ -148,7 +161,7 @@ class Parser {
           this.i += n === undefined ? 1 : 2;
         }
       } else if (c === '$' || c === '`') {
-        const part = this.dollar(false);
+        const part = this.dollar(quoted);
         if (part) {
           flush();
           parts.push(part);
@@ -383,39 +396,8 @@ class Parser {
   /** After `"`: its parts, all quoted. */
   private doubleQuoted(): Part[] {
     this.enter();
-    const parts: Part[] = [];
-    let lit = '';
-    const flush = (): void => {
-      if (lit) parts.push({ t: 'lit', v: lit, quoted: true });
-      lit = '';
-    };
-    for (;;) {
-      const c = this.c;
-      if (c === undefined) this.fail('reached the end without closing quote "');
-      if (c === '"') break;
-      if (c === '\\') {
-        const n = this.peek();
-        if (n === '\n') this.i += 2;
-        else if (n === '\\' || n === '$' || n === '`' || n === '"') {
-          lit += n;
-          this.i += 2;
-        } else {
-          lit += n === undefined ? '\\' : `\\${n}`;
-          this.i += n === undefined ? 1 : 2;
-        }
-      } else if (c === '$' || c === '`') {
-        const part = this.dollar(true);
-        if (part) {
-          flush();
-          parts.push(part);
-        } else lit += '$';
-      } else {
-        lit += c;
-        this.i++;
-      }
-    }
+    const parts = this.textRun(true, '\\$`"');
     this.i++;
-    flush();
     this.leave();
     return parts;
   }
