@@ -152,7 +152,8 @@ async function runStages(
 
   const after = job.steps.find((s) => s.name === 'after_script');
   if (after?.script.length) await runAfterScript(opts, after, status, hard);
-  if (status === 'canceled') return result;
+  // A graceful cancel stopped the script only (gitlab-runner cancels the script's context): the
+  // on_failure cache and artifact stages still run, as executeScript runs them whatever the error.
 
   // gitlab-runner: archive_cache before upload_artifacts; a script error outranks an upload error.
   const ok = status === 'success';

@@ -343,7 +343,7 @@ describe('job-file stages in runJob', () => {
     expect(refused.text).toMatch(/is a tar\+zstd archive, which berth reads only as a cache from a runner's own cache folder or bucket[^\n]*\nFailed to extract cache/);
   });
 
-  it('a canceled job neither saves its cache nor uploads its artifacts', async () => {
+  it('a canceled job (a graceful cancel) still saves its on_failure cache and uploads its on_failure artifacts, as gitlab-runner does, and stays canceled', async () => {
     const executor = new FakeExecutor({ projectFiles: new MemoryProjectFiles({ 'dist/a': 'a', 'vendor/b': 'b' }), stages: { step_script: { delayMs: Infinity } } });
     const artifacts = new MemoryArtifacts();
     const cache = new MemoryCache();
@@ -352,6 +352,19 @@ describe('job-file stages in runJob', () => {
     await executor.stageStarted('step_script');
     cancel.abort();
     expect((await done).state).toBe('canceled');
+    expect(artifacts.uploads.map((u) => u.artifact.artifactType)).toEqual(['archive']);
+    expect(cache.stored.size).toBe(1);
+  });
+
+  it('an abort (GitLab canceled the job, the runner shuts down) saves and uploads nothing', async () => {
+    const executor = new FakeExecutor({ projectFiles: new MemoryProjectFiles({ 'dist/a': 'a', 'vendor/b': 'b' }), stages: { step_script: { delayMs: Infinity } } });
+    const artifacts = new MemoryArtifacts();
+    const cache = new MemoryCache();
+    const abort = new AbortController();
+    const done = runJob({ job: testJob({ artifacts: [archive({ when: 'always' })], cache: [cacheOf({ when: 'always' })] }), executor, log: new JobLog(new MemoryByteWriter()), runner: testRunner(), abort: abort.signal, files: { artifacts, cache, tempRoot: temp } });
+    await executor.stageStarted('step_script');
+    abort.abort();
+    expect((await done).state).not.toBe('success');
     expect(artifacts.uploads).toEqual([]);
     expect(cache.stored.size).toBe(0);
   });
