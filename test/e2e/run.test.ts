@@ -197,6 +197,25 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     expect(trace(job)).not.toContain('after-ran');
   });
 
+  it('on SIGTERM with a GitLab that no longer answers, exits (1) once shutdown_timeout is over, as gitlab-runner does', async () => {
+    fx.writeConfig({ shutdownTimeout: 8 });
+    const job = fx.enqueue({ script: ['echo started; sleep 120'] });
+    const run = fx.start();
+    await fx.gl.waitFor(() => trace(job).includes('started'), 60_000, 'the job to start');
+    // From now on every job update and trace patch hangs: the final update can never be sent.
+    fx.gl.fault('update', { hang: true, times: 100_000 });
+    fx.gl.fault('patch', { hang: true, times: 100_000 });
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    const res = await run.result;
+    const took = Date.now() - t0;
+    expect(res.stderr).toContain('Shutdown did not finish in time');
+    expect(res.code).toBe(1);
+    // shutdown_timeout, then a moment for the logs: not the minutes a retrying final update takes.
+    expect(took).toBeGreaterThanOrEqual(7_500);
+    expect(took).toBeLessThan(20_000);
+  });
+
   it('after kill -9, the next start sweeps what the dead process left', async () => {
     const job = fx.enqueue({ script: ['echo started; sleep 120'] });
     const first = fx.start();

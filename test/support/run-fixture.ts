@@ -22,7 +22,7 @@ export interface RunFixture {
   shortToken: string;
   /** Label filter that selects this runner's Docker objects. */
   labelFilter: string;
-  writeConfig(opts?: { concurrent?: number; extraRunner?: string; runner?: string; global?: string; docker?: string }): void;
+  writeConfig(opts?: { concurrent?: number; shutdownTimeout?: number; extraRunner?: string; runner?: string; global?: string; docker?: string }): void;
   enqueue(opts?: EnqueueOptions): TestJob;
   start(args?: string[], env?: NodeJS.ProcessEnv): RunningCli;
   close(): Promise<void>;
@@ -60,7 +60,7 @@ export async function createRunFixture(opts: GitLabTestServerOptions = {}): Prom
       const text = [
         `concurrent = ${c.concurrent ?? 4}`,
         'check_interval = 1',
-        'shutdown_timeout = 30',
+        `shutdown_timeout = ${c.shutdownTimeout ?? 30}`,
         c.global ?? '',
         '',
         '[[runners]]',

@@ -3,6 +3,9 @@ import { Command, Option } from 'commander';
 import { BERTH_VERSION } from '../../shared/version.js';
 import { CONFIG_OPTION } from './config-option.js';
 
+/** How long `berth run` lets its last log lines flush after it returned, before it ends itself. */
+const EXIT_GRACE_MS = 1_000;
+
 export function register(program: Command): void {
   program
     .command('run')
@@ -16,12 +19,17 @@ export function register(program: Command): void {
         import('../../config/config-path.js'),
         import('../../daemon/run-daemon.js'),
       ]);
-      process.exitCode = await runDaemon({
+      const code = await runDaemon({
         configPath: resolveConfigPath({ flag: opts.config }),
         version: BERTH_VERSION,
         ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
         ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
         ...(opts.logFormat ? { logFormat: opts.logFormat } : {}),
       });
+      process.exitCode = code;
+      // gitlab-runner's process ends when its run returns. Here, work the shutdown gave up on (a
+      // final update still retrying against a GitLab that does not answer, after shutdown_timeout
+      // or a second signal) would keep Node alive: end the process once the logs had a moment.
+      setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
     });
 }
