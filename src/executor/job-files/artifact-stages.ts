@@ -48,7 +48,8 @@ export async function downloadArtifacts(ctx: StageContext): Promise<void> {
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.log.error(errorMessage(err));
-      throw new JobFailure('script_failure', `downloading the artifacts of ${dep.name} (${dep.id}) failed: ${errorMessage(err)}`, { cause: err });
+      // gitlab-runner's artifacts-downloader exits 1: GitLab gets exit_code 1 (allow_failure:exit_codes sees it).
+      throw new JobFailure('script_failure', `downloading the artifacts of ${dep.name} (${dep.id}) failed: ${errorMessage(err)}`, { cause: err, exitCode: 1 });
     }
   }
 }
@@ -97,7 +98,8 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (err instanceof JobFailure) throw err;
       ctx.log.error(errorMessage(err));
-      throw new JobFailure('script_failure', `uploading the ${type} artifacts failed: ${errorMessage(err)}`, { cause: err });
+      // As the downloader: the uploader exits 1.
+      throw new JobFailure('script_failure', `uploading the ${type} artifacts failed: ${errorMessage(err)}`, { cause: err, exitCode: 1 });
     }
   }
 }

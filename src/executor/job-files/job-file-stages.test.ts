@@ -241,7 +241,8 @@ describe('job-file stages in runJob', () => {
     const artifacts = new MemoryArtifacts();
     artifacts.failUpload = new BerthError('gitlab_api_error', 'POST .../artifacts: 413 Request Entity Too Large');
     const { result, text } = await run({ artifacts: [archive()] }, new MemoryProjectFiles({ 'dist/a': 'a' }), {}, { artifacts });
-    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
+    // exit_code 1, as gitlab-runner's uploader exits 1 (GitLab's allow_failure:exit_codes sees it).
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 1 });
     expect(result.message).toContain('413 Request Entity Too Large');
     expect(text).toContain('ERROR: POST .../artifacts: 413 Request Entity Too Large');
   });
@@ -251,7 +252,7 @@ describe('job-file stages in runJob', () => {
       { dependencies: [{ id: 9, name: 'gone', token: 't', artifactsFile: { filename: 'artifacts.zip', size: 1 } }] },
       new MemoryProjectFiles({}),
     );
-    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
+    expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 1 });
     expect(result.message).toContain('gone (9)');
     expect(executor.stageNames()).toEqual([]);
   });
