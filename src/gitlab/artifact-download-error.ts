@@ -19,6 +19,13 @@ export class ArtifactDownloadError extends BerthError {
     super('artifact_download_failed', message, options);
   }
 
+  /** The downloader's FATAL line (os.ErrNotExist, os.ErrPermission, else os.ErrInvalid after its retries). */
+  get helperFatal(): string {
+    if (this.failure === 'not-found') return 'file does not exist';
+    if (this.failure === 'permission-denied') return 'permission denied';
+    return 'invalid argument';
+  }
+
   /** Worth another try (within the downloader's tries). */
   get retryable(): boolean {
     return this.failure === 'truncated' || this.failure === 'failed';

@@ -17,6 +17,13 @@ export class ArtifactUploadError extends BerthError {
   ) {
     super(failure === 'too-large' ? 'artifact_too_large' : 'artifact_upload_failed', message, options);
   }
+
+  /** The uploader's FATAL line for a final answer (errTooLarge, os.ErrPermission); null after retries (its text is the last error's). */
+  get helperFatal(): string | null {
+    if (this.failure === 'too-large') return 'too large';
+    if (this.failure === 'permission-denied') return 'permission denied';
+    return null;
+  }
 }
 
 /** 413: the archive is over the instance's (or project's) maximum artifacts size. */

@@ -67,6 +67,11 @@ export class JobLog {
     this.raw(`${ANSI.boldRed}ERROR: ${text}${ANSI.reset}\n`);
   }
 
+  /** A helper command's last word before it exits 1 (gitlab-runner's logrus Fatalln: `FATAL: too large`). */
+  fatal(text: string): void {
+    this.raw(`${ANSI.boldRed}FATAL: ${text}${ANSI.reset}\n`);
+  }
+
   /** Opens a collapsible section with its cyan header line. */
   sectionStart(name: string, header: string): void {
     if (this.traceSections) this.raw(`section_start:${this.nowSeconds()}:${name}\r${ANSI.clear}`);

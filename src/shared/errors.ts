@@ -103,3 +103,12 @@ export function isAbortError(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * What gitlab-runner's helper prints as its FATAL line when a transfer failed this way (an error
+ * may carry it as `helperFatal`: `too large`, `permission denied`, `file does not exist`), or null.
+ */
+export function helperFatalOf(err: unknown): string | null {
+  const fatal = (err as { helperFatal?: unknown } | null)?.helperFatal;
+  return typeof fatal === 'string' && fatal !== '' ? fatal : null;
+}

@@ -93,9 +93,11 @@ describe('berth run: artifacts and dependencies', () => {
     const run = fx.start();
     await done(fx, big);
     const text = trace(big);
-    expect(big.final).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
+    // exit_code 1 and gitlab-runner's FATAL line, as its uploader ends (errTooLarge, then exit 1).
+    expect(big.final).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 1 });
     expect(text).toContain('413');
     expect(text).toMatch(/too large|maximum/i);
+    expect(text).toContain('FATAL: too large\n');
 
     const small = fx.enqueue({ name: 'small', script: ['mkdir dist && echo x > dist/x'], overrides: { artifacts: [archive(['dist/'])] } });
     await done(fx, small);

@@ -18,7 +18,7 @@ import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
 import { variableValue } from '../../job/variables.js';
 import { MemoryByteWriter } from '../../log/byte-writer.js';
 import { JobLog } from '../../log/job-log.js';
-import { errorMessage } from '../../shared/errors.js';
+import { errorMessage, helperFatalOf } from '../../shared/errors.js';
 import { whenMatches } from './cache-stages.js';
 import type { StageContext } from './stage-context.js';
 import type { ArchiveProducer, ArtifactTransport } from './transports.js';
@@ -48,6 +48,8 @@ export async function downloadArtifacts(ctx: StageContext): Promise<void> {
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.log.error(errorMessage(err));
+      const fatal = helperFatalOf(err);
+      if (fatal) ctx.log.fatal(fatal);
       // gitlab-runner's artifacts-downloader exits 1: GitLab gets exit_code 1 (allow_failure:exit_codes sees it).
       throw new JobFailure('script_failure', `downloading the artifacts of ${dep.name} (${dep.id}) failed: ${errorMessage(err)}`, { cause: err, exitCode: 1 });
     }
@@ -98,6 +100,8 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (err instanceof JobFailure) throw err;
       ctx.log.error(errorMessage(err));
+      const fatal = helperFatalOf(err);
+      if (fatal) ctx.log.fatal(fatal);
       // As the downloader: the uploader exits 1.
       throw new JobFailure('script_failure', `uploading the ${type} artifacts failed: ${errorMessage(err)}`, { cause: err, exitCode: 1 });
     }

@@ -24,6 +24,8 @@ import { JobLog } from '../../log/job-log.js';
 import { stripAnsi } from '../../shared/ansi.js';
 import { BerthError } from '../../shared/errors.js';
 import { runJob } from '../run-job.js';
+import { ArtifactDownloadError } from '../../gitlab/artifact-download-error.js';
+import { ArtifactTooLargeError } from '../../gitlab/artifact-upload-error.js';
 import type { ArtifactTransport, ArtifactUpload, CacheTransport } from './transports.js';
 import { Readable } from 'node:stream';
 
@@ -84,7 +86,7 @@ class MemoryArtifacts implements ArtifactTransport {
     this.downloadCalls++;
     if (this.failDownloads-- > 0) throw new BerthError('artifacts_error', `${dep.name}: 502 Bad Gateway`);
     const path = this.downloads[dep.id];
-    if (!path) throw new BerthError('artifacts_error', `${dep.name}: file does not exist`);
+    if (!path) throw new ArtifactDownloadError(`${dep.name}: file does not exist`, 'not-found', 404);
     return { path, release: async () => undefined };
   }
 }
@@ -239,21 +241,23 @@ describe('job-file stages in runJob', () => {
 
   it('an upload failure fails a job whose script passed (script_failure), with the reason in the log', async () => {
     const artifacts = new MemoryArtifacts();
-    artifacts.failUpload = new BerthError('gitlab_api_error', 'POST .../artifacts: 413 Request Entity Too Large');
+    artifacts.failUpload = new ArtifactTooLargeError('POST .../artifacts: 413 Request Entity Too Large', 2000);
     const { result, text } = await run({ artifacts: [archive()] }, new MemoryProjectFiles({ 'dist/a': 'a' }), {}, { artifacts });
     // exit_code 1, as gitlab-runner's uploader exits 1 (GitLab's allow_failure:exit_codes sees it).
     expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 1 });
     expect(result.message).toContain('413 Request Entity Too Large');
-    expect(text).toContain('ERROR: POST .../artifacts: 413 Request Entity Too Large');
+    expect(text).toContain('ERROR: POST .../artifacts: 413 Request Entity Too Large\nFATAL: too large\n');
   });
 
   it('a download failure fails the job before its script runs', async () => {
-    const { result, executor } = await run(
+    const { result, executor, text } = await run(
       { dependencies: [{ id: 9, name: 'gone', token: 't', artifactsFile: { filename: 'artifacts.zip', size: 1 } }] },
       new MemoryProjectFiles({}),
     );
     expect(result).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 1 });
     expect(result.message).toContain('gone (9)');
+    // gitlab-runner's downloader ends with os.ErrNotExist: FATAL: file does not exist.
+    expect(text).toContain('FATAL: file does not exist\n');
     expect(executor.stageNames()).toEqual([]);
   });
 
