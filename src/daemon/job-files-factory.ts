@@ -10,7 +10,7 @@ import { createCacheTransport } from '../cache/create-cache-transport.js';
 import type { JobFileTransports } from '../executor/job-files/stage-context.js';
 import type { ArtifactTransport } from '../executor/job-files/transports.js';
 import type { JobSpec } from '../job/job-spec.js';
-import { variableValue } from '../job/variables.js';
+import { projectDirSuffix } from '../job/build-dir.js';
 
 export interface JobFilesFactoryOptions {
   /** The runner's local cache root (`<config dir>/cache/<short token>`). */
@@ -44,5 +44,5 @@ export function projectSlug(job: JobSpec): string {
   const path = job.jobInfo.projectFullPath;
   const safe = path !== '' && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && !part.includes('\0'));
   const slug = safe ? path : `project-${job.jobInfo.projectId}`;
-  return variableValue(job.variables, 'GIT_STRATEGY') === 'empty' ? `${slug}-empty` : slug;
+  return slug + projectDirSuffix(job);
 }

@@ -19,9 +19,12 @@ export function projectPath(job: JobSpec): string | null {
 
 export function projectDir(job: JobSpec, buildsDir = DEFAULT_BUILDS_DIR): string {
   const path = projectPath(job) ?? `project-${job.jobInfo.projectId}`;
-  // gitlab-runner's ProjectUniqueDir: a GIT_STRATEGY=empty job gets a folder of its own.
-  const suffix = variableValue(job.variables, 'GIT_STRATEGY') === 'empty' ? '-empty' : '';
-  return posix.join(buildsDir || DEFAULT_BUILDS_DIR, path + suffix);
+  return posix.join(buildsDir || DEFAULT_BUILDS_DIR, path + projectDirSuffix(job));
+}
+
+/** gitlab-runner's ProjectUniqueDir: a GIT_STRATEGY=empty job gets folders of its own (build and cache). */
+export function projectDirSuffix(job: JobSpec): string {
+  return variableValue(job.variables, 'GIT_STRATEGY') === 'empty' ? '-empty' : '';
 }
 
 /** `<project dir>.tmp` (RUNNER_TEMP_PROJECT_DIR): file variables and other runner-owned files. */
