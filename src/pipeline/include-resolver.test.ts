@@ -132,6 +132,38 @@ build: {stage: build, script: [make]}
     expect(p.jobs[0]!.spec.steps[0]!.script).toEqual(['echo unit']);
   });
 
+  it('a node that is one block takes the input\'s type: booleans and numbers too (GitLab 16.10+)', async () => {
+    // GitLab's own case (merge request 144065): allow_failure and parallel from typed inputs.
+    const included = 'spec:\n  inputs:\n    allow_failure: {type: boolean}\n    parallel: {type: number}\n---\ntest:\n  allow_failure: $[[ inputs.allow_failure ]]\n  parallel: $[[ inputs.parallel ]]\n  script: \'echo "Parallel: $[[ inputs.parallel ]] Allow failure: $[[ inputs.allow_failure ]]"\'\n';
+    const p = await projects.compile('include:\n  - local: included.yml\n    inputs: {allow_failure: true, parallel: 2}\n', { files: { 'included.yml': included } });
+    expect(p.jobs.map((j) => j.name)).toEqual(['test 1/2', 'test 2/2']);
+    expect(p.jobs[0]!.allowFailure).toBe(true);
+    expect(p.jobs[0]!.spec.steps[0]!.script).toEqual(['echo "Parallel: 2 Allow failure: true"']);
+    // A boolean input of the main file passed on to an include keeps its type (omnibus-gitlab's pipeline).
+    const main = 'spec:\n  inputs:\n    skip: {type: boolean, default: false}\n---\ninclude:\n  - local: inner.yml\n    inputs:\n      skip: $[[ inputs.skip ]]\n';
+    const inner = 'spec:\n  inputs:\n    skip: {type: boolean, default: true}\n---\njob:\n  script: echo skip=$[[ inputs.skip ]]\n';
+    const q = await projects.compile(main, { files: { 'inner.yml': inner } });
+    expect(q.jobs[0]!.spec.steps[0]!.script).toEqual(['echo skip=false']);
+  });
+
+  it('applies expand_vars, truncate and posix_escape, chained left to right, with GitLab\'s errors', async () => {
+    const tpl = (script: string, input = '{default: "abcdefghijklmnop"}') => ({ 'tpl.yml': `spec:\n  inputs:\n    v: ${input}\n---\njob:\n  script:\n    - ${script}\n` });
+    const script = async (block: string, input?: string) =>
+      (await projects.compile('include: tpl.yml\n', { files: tpl(JSON.stringify(`echo ${block}`), input), variables: { MY_VAR: '123456789' } })).jobs[0]!.spec.steps[0]!.script[0];
+    expect(await script('$[[ inputs.v | truncate(0,5) ]]')).toBe('echo abcde');
+    expect(await script('$[[ inputs.v | truncate(3, 2) ]] $[[ inputs.v | truncate(20,5) ]].')).toBe('echo de .');
+    expect(await script('$[[ inputs.v | expand_vars ]]', '{default: "T-${MY_VAR}-$MY_VAR-%MY_VAR%-$NOPE"}')).toBe('echo T-123456789-123456789-123456789-$NOPE');
+    expect(await script('$[[ inputs.v | expand_vars | truncate(0,5) ]]', '{default: "T-$MY_VAR"}')).toBe('echo T-123');
+    expect(await script('$[[ inputs.v | posix_escape ]]', '{default: "it\'s a $x; rm -rf"}')).toBe("echo it\\'s\\ a\\ \\$x\\;\\ rm\\ -rf");
+    expect(await script('$[[ inputs.v | posix_escape ]]', '{default: ""}')).toBe("echo ''");
+    const error = async (block: string, input?: string) =>
+      (await projects.error('include: tpl.yml\n', { files: tpl(JSON.stringify(`echo ${block}`), input) })).message;
+    expect(await error('$[[ inputs.v | truncate(0,1) | truncate(0,1) | truncate(0,1) | truncate(0,1) ]]')).toMatch(/too many functions in interpolation block$/);
+    expect(await error('$[[ inputs.v | upcase ]]')).toMatch(/no function matching `upcase`: check that the function name, arguments, and types are correct$/);
+    expect(await error('$[[ inputs.v | truncate(2) ]]')).toMatch(/no function matching `truncate\(2\)`/);
+    expect(await error('$[[ inputs.v | truncate(0,1) ]]', '{type: number, default: 12345}')).toMatch(/error in `truncate` function: invalid input type: truncate can only be used with string inputs$/);
+  });
+
   it('refuses a missing required input and an undeclared one, naming the include', async () => {
     const files = { 'ci/job.yml': 'spec:\n  inputs:\n    name: {}\n---\njob:\n  script:\n    - echo $[[ inputs.name ]]\n' };
     expect((await projects.error('include:\n  - local: ci/job.yml\n', { files })).message).toBe(

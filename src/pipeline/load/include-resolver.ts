@@ -117,7 +117,7 @@ async function loadFile(
     throw configError(from, `include:inputs are given, but ${display} has no spec:inputs header to receive them`, 'include');
   }
   const value = loaded.spec
-    ? interpolateInputs(loaded.value, { spec: loaded.spec.value, specWhere: loaded.spec.where, given: inputs, givenWhere: from }, ctx.positions)
+    ? interpolateInputs(loaded.value, { spec: loaded.spec.value, specWhere: loaded.spec.where, given: inputs, givenWhere: from }, ctx.positions, ctx.lookup)
     : loaded.value;
   if (value === null) {
     throw configError(from ?? { file, display, line: 1 }, `${display} is empty; it needs at least one job`);

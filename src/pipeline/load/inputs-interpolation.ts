@@ -3,13 +3,21 @@
  * keys and values replaced before anything else reads it. The value is the one given with
  * `include: {local, inputs}`, else the input's `default`; an input with neither, or a given
  * input the spec does not declare, is an error (as in GitLab). A string that is exactly one
- * interpolation of a list or map input becomes that list or map (`needs: $[[ inputs.needs ]]`);
- * otherwise the value is printed into the text (booleans and numbers become "true", "3"). Other `$[[ ... ]]` expressions (e.g. `matrix.X`) are left as they are;
- * input functions (`$[[ inputs.x | expand_vars ]]`) are not supported.
+ * interpolation block becomes the input's value with its type (a list, a map, a boolean, a
+ * number: `allow_failure: $[[ inputs.allow ]]`, as GitLab does since 16.10); a block inside a
+ * longer string is printed into it ("true", "3"). Other `$[[ ... ]]` expressions (e.g.
+ * `matrix.X`) are left as they are.
+ *
+ * Up to three of GitLab's interpolation functions may follow the input, left to right
+ * (`$[[ inputs.x | expand_vars | truncate(0,8) ]]`, GitLab's Interpolation::FunctionsStack):
+ * `expand_vars` (one level of `$VAR`, `${VAR}`, `%VAR%` from the variables includes can use; an
+ * unknown name stays as written), `truncate(offset,length)` (characters), `posix_escape` (Ruby's
+ * Shellwords.shellescape). Each takes a string input only.
  */
 import { configError, type SourcePositions, type Where } from './source-positions.js';
 import { describeType, isMap, newMap, type YamlMap, type YamlValue } from './yaml-value.js';
 import { checkInputValue } from './input-spec.js';
+import { applyInputFunctions, type InputVariableLookup } from './input-functions.js';
 
 const INPUT = /\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(\|[^\]]*)?\]\]/g;
 
@@ -22,9 +30,9 @@ export interface InputsSource {
   givenWhere: Where | undefined;
 }
 
-export function interpolateInputs(value: YamlValue, source: InputsSource, positions: SourcePositions): YamlValue {
+export function interpolateInputs(value: YamlValue, source: InputsSource, positions: SourcePositions, lookup: InputVariableLookup = () => undefined): YamlValue {
   const values = inputValues(source, positions);
-  return new Interpolator(values, positions, source.specWhere).value(value, source.specWhere);
+  return new Interpolator(values, positions, source.specWhere, lookup).value(value, source.specWhere);
 }
 
 function inputValues(source: InputsSource, positions: SourcePositions): Map<string, YamlValue> {
@@ -56,6 +64,7 @@ class Interpolator {
     private readonly values: Map<string, YamlValue>,
     private readonly positions: SourcePositions,
     private readonly fallback: Where | undefined,
+    private readonly lookupVariable: InputVariableLookup,
   ) {}
 
   value(v: YamlValue, at: Where | undefined): YamlValue {
@@ -84,18 +93,22 @@ class Interpolator {
 
   private text(s: string, at: Where | undefined): YamlValue {
     if (!s.includes('$[[')) return s;
+    // The whole node is one block: it becomes the value itself, of the input's type.
     const whole = new RegExp(`^${INPUT.source}$`).exec(s);
     if (whole) {
-      const value = this.lookup(whole[1]!, whole[2], at);
-      if (value !== null && typeof value === 'object') return value;
+      const value = this.lookup(whole[0], whole[1]!, whole[2], at);
+      if (value !== null) return value;
     }
-    return s.replace(INPUT, (_, name: string, fn: string | undefined) => printed(this.lookup(name, fn, at)));
+    return s.replace(INPUT, (block: string, name: string, fn: string | undefined) => printed(this.lookup(block, name, fn, at)));
   }
 
-  private lookup(name: string, fn: string | undefined, at: Where | undefined): YamlValue {
-    if (fn) throw configError(at, `$[[ inputs.${name} ${fn.trim()} ]]: input functions are not supported by berth exec yet`, 'inputs');
+  private lookup(block: string, name: string, fn: string | undefined, at: Where | undefined): YamlValue {
     if (!this.values.has(name)) throw configError(at, `$[[ inputs.${name} ]]: there is no input "${name}" in spec:inputs`, 'inputs');
-    return this.values.get(name)!;
+    const value = this.values.get(name)!;
+    if (!fn) return value;
+    const out = applyInputFunctions(value, fn, this.lookupVariable);
+    if ('error' in out) throw configError(at, `${block}: ${out.error}`, 'inputs');
+    return out.value;
   }
 }
 
