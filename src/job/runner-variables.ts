@@ -23,6 +23,11 @@ export interface RunnerContext {
   /** Per-job network name, when one was created. */
   networkName?: string;
   concurrentId?: number;
+  /**
+   * When the job's first stage began (ISO 8601, UTC, seconds): CI_JOB_STARTED_AT where GitLab did
+   * not send it (berth exec; an older GitLab). GitLab's own value, among the job's variables, wins.
+   */
+  startedAt?: string;
 }
 
 export function runnerDefaultVariables(job: JobSpec, ctx: RunnerContext): JobVariable[] {
@@ -34,6 +39,7 @@ export function runnerDefaultVariables(job: JobSpec, ctx: RunnerContext): JobVar
     v('CI_CONCURRENT_ID', String(ctx.concurrentId ?? 0)),
     v('CI_CONCURRENT_PROJECT_ID', String(ctx.concurrentId ?? 0)),
     v('CI_SERVER', 'yes'),
+    ...(ctx.startedAt ? [v('CI_JOB_STARTED_AT', ctx.startedAt)] : []),
     v('CI_JOB_TIMEOUT', String(job.timeoutSeconds)),
     v('CI_JOB_IMAGE', ctx.image),
     v('CI_RUNNER_SHORT_TOKEN', ctx.runnerShortToken),

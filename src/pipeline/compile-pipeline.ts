@@ -34,7 +34,8 @@ import { parseStages } from './keywords/stages.js';
 import { parseVariables, type ConfigVariable } from './keywords/variables-config.js';
 import { WarningList } from './warning-list.js';
 import { isMap, type YamlMap, type YamlValue } from './load/yaml-value.js';
-import { decideWorkflow, parseWorkflow } from './rules/workflow.js';
+import { decideWorkflow, parseWorkflow, parseWorkflowName } from './rules/workflow.js';
+import { expandString } from '../shared/expand-string.js';
 import { expandParallelJobs } from './plan/parallel-jobs.js';
 import { checkDependencies, jobDependencies, type PlannedJob } from './plan/job-dependencies.js';
 import { cacheSpecs } from './plan/cache-specs.js';
@@ -111,6 +112,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const globalVariables = parseVariables(config.variables, 'global variables', positions, positions.key(config, 'variables'));
   const defaults = readDefaults(config, positions, warnings.add);
   const workflowRules = parseWorkflow(config.workflow, positions, positions.key(config, 'workflow'), warnings.add);
+  const workflowName = parseWorkflowName(config.workflow, positions);
   const collected = expandParallelJobs(collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes));
   const forgivenNeeds = checkNeedsDefined(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
   checkDependencies(collected.jobs, collected.stageOf, stages, skippedIncludes, warnings.add);
@@ -131,8 +133,12 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
     return pipeline;
   }
 
+  // CI_PIPELINE_NAME: workflow:name expanded with what it may use (predefined, global and
+  // workflow:rules variables); a name that expands to nothing sets none.
+  const pipelineName = workflowName === null ? '' : expandString(workflowName, lookupOf([...predefined, ...toJobVariables(globalVariables), ...toJobVariables(workflow.variables), ...cli])).trim();
+  const pipelinePredefined = pipelineName ? [...predefined, plainVariable('CI_PIPELINE_NAME', pipelineName)] : predefined;
   const variablesFor = (job: JobConfig, id: number, manual: boolean, ruleVariables: ConfigVariable[]): JobVariable[] => {
-    const builtIn = [...predefined, ...jobVariables(project, { id, name: job.name, stage: job.stage, manual, node: job.instance ?? undefined })];
+    const builtIn = [...pipelinePredefined, ...jobVariables(project, { id, name: job.name, stage: job.stage, manual, node: job.instance ?? undefined })];
     const own = [
       ...toJobVariables(globalVariables.filter((v) => inheritsVariable(job, v.key))),
       ...toJobVariables(workflow.variables),

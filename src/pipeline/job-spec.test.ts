@@ -26,6 +26,8 @@ function predefined(): JobVariable[] {
     v('CI_PROJECT_PATH', 'group/sub/project'),
     v('CI_PROJECT_PATH_SLUG', 'group-sub-project'),
     v('CI_PROJECT_NAMESPACE', 'group/sub'),
+    v('CI_PROJECT_NAMESPACE_SLUG', 'group-sub'),
+    v('CI_PROJECT_NAMESPACE_ID', expect.stringMatching(/^\d+$/)),
     v('CI_PROJECT_ROOT_NAMESPACE', 'group'),
     v('CI_PROJECT_URL', PROJECT_URL),
     v('CI_PROJECT_VISIBILITY', 'private'),
@@ -52,6 +54,7 @@ function predefined(): JobVariable[] {
     v('GITLAB_USER_NAME', 'Ada Lovelace'),
     v('GITLAB_USER_EMAIL', 'ada@example.com'),
     v('CI_REPOSITORY_URL', 'git@gitlab.example.com:group/sub/project.git'),
+    v('CI_TEMPLATE_REGISTRY_HOST', 'registry.gitlab.com'),
   ];
 }
 
@@ -141,8 +144,8 @@ unit tests:
       gitInfo: { repoUrl: 'git@gitlab.example.com:group/sub/project.git', ref: 'v1.0.0', sha: TEST_SHA, beforeSha: '0'.repeat(40), refType: 'tag', refspecs: [], depth: 0 },
       timeoutSeconds: 3600,
       variables: [
-        ...predefined().map((x) =>
-          x.key === 'CI_COMMIT_REF_NAME' ? v(x.key, 'v1.0.0') : x.key === 'CI_COMMIT_REF_SLUG' ? v(x.key, 'v1-0-0') : x.key === 'CI_COMMIT_BRANCH' ? v('CI_COMMIT_TAG', 'v1.0.0') : x),
+        ...predefined().flatMap((x) =>
+          x.key === 'CI_COMMIT_REF_NAME' ? [v(x.key, 'v1.0.0')] : x.key === 'CI_COMMIT_REF_SLUG' ? [v(x.key, 'v1-0-0')] : x.key === 'CI_COMMIT_BRANCH' ? [v('CI_COMMIT_TAG', 'v1.0.0'), v('CI_COMMIT_TAG_MESSAGE', '')] : [x]),
         v('CI_JOB_ID', '1'),
         v('CI_JOB_URL', `${PROJECT_URL}/-/jobs/1`),
         v('CI_JOB_NAME', 'job'),

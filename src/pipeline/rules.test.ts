@@ -211,6 +211,27 @@ job:
 `);
     expect(variableMap(p, 'job')).toMatchObject({ ENV: 'production', KEEP: 'g' });
   });
+
+  it('names the pipeline: CI_PIPELINE_NAME is workflow:name expanded with global and workflow:rules variables, and rules see it', async () => {
+    const p = await projects.compile(`
+variables: {KIND: nightly}
+workflow:
+  name: 'Build $KIND on $CI_COMMIT_REF_NAME for $TARGET'
+  rules:
+    - variables: {TARGET: prod}
+named:
+  script: x
+  rules: [{if: $CI_PIPELINE_NAME =~ /^Build nightly/}]
+template:
+  script: x
+  rules: [{if: $CI_TEMPLATE_REGISTRY_HOST == "registry.gitlab.com"}]
+`);
+    expect(p.jobs.map((j) => j.name)).toEqual(['named', 'template']);
+    expect(variableMap(p, 'named').CI_PIPELINE_NAME).toBe('Build nightly on main for prod');
+    expect(variableMap(await projects.compile('job: {script: x}\n'), 'job').CI_PIPELINE_NAME).toBeUndefined();
+    expect((await projects.error('workflow:\n  name: [a]\njob: {script: x}\n')).message).toBe('.gitlab-ci.yml:2: workflow:name must be a string, not a list');
+    expect((await projects.error(`workflow:\n  name: ${'n'.repeat(256)}\njob: {script: x}\n`)).message).toBe('.gitlab-ci.yml:2: workflow:name is too long (maximum is 255 characters, it has 256)');
+  });
 });
 
 describe('a pipeline of .pre and .post jobs only', () => {

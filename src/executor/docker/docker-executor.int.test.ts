@@ -102,6 +102,20 @@ describe('DockerExecutor: scripts', () => {
     expect(text).toContain('status=success');
   });
 
+  it('gives CI_JOB_STARTED_AT (the first stage\'s start, ISO 8601 UTC) to every stage, unless GitLab sent its own', async () => {
+    const before = Date.now() - 1000;
+    const { result, text } = await runTestJob(testJob({ script: ['echo "started=$CI_JOB_STARTED_AT"'], afterScript: ['echo "after=$CI_JOB_STARTED_AT"'] }));
+    expect(result.state).toBe('success');
+    const started = /started=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\n/.exec(text)?.[1];
+    expect(started).toBeDefined();
+    expect(Date.parse(started!)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(Date.parse(started!)).toBeLessThanOrEqual(Date.now());
+    expect(text).toContain(`after=${started}\n`);
+    const sent = testJob({ script: ['echo "started=$CI_JOB_STARTED_AT"'] });
+    sent.variables.push(plainVariable('CI_JOB_STARTED_AT', '2022-01-31T16:47:55Z'));
+    expect((await runTestJob(sent)).text).toContain('started=2022-01-31T16:47:55Z\n');
+  });
+
   it('keeps non-public variables out of the container environment but gives them to the script', async () => {
     const job = testJob({
       variables: [plainVariable('PUBLIC_ONE', 'visible'), secretVariable('SECRET_ONE', 's3cr3t-value')],

@@ -241,6 +241,8 @@ export class DockerExecutor implements Executor {
 
   async runStage(stage: ScriptStage, signal: AbortSignal): Promise<StageResult> {
     if (!this.buildContainer || !this.image) throw new Error('runStage before prepare');
+    // The job starts with its first stage (prepare may have run ahead of its turn, prewarm).
+    this.ctx.startedAt ??= new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const vars = stageVariables(this.job, this.ctx, stage.jobStatus);
     const tmp = projectTempDir(this.ctx.projectDir);
     const script = buildStageScript({

@@ -61,6 +61,18 @@ describe('readLocalGitInfo', () => {
     git(dir, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/develop');
     const info = await readLocalGitInfo(dir);
     expect([info.ref, info.refType, info.defaultBranch]).toEqual(['v1.2', 'tag', 'develop']);
+    expect(info.tagMessage).toBe(''); // a lightweight tag has no message
+  });
+
+  it('reads an annotated tag\'s message for CI_COMMIT_TAG_MESSAGE; a branch pipeline has none', async () => {
+    const dir = await makeRepo();
+    expect((await readLocalGitInfo(dir)).tagMessage).toBeUndefined();
+    git(dir, 'tag', '-a', 'v2.0', '-m', 'Release 2.0\n\nWith notes.');
+    git(dir, 'checkout', '-q', '--detach');
+    const info = await readLocalGitInfo(dir);
+    expect([info.ref, info.tagMessage]).toEqual(['v2.0', 'Release 2.0\n\nWith notes.']);
+    const vars = variableMap(await compilePipeline({ cwd: dir }), 'job');
+    expect(vars).toMatchObject({ CI_COMMIT_TAG: 'v2.0', CI_COMMIT_TAG_MESSAGE: 'Release 2.0\n\nWith notes.' });
   });
 
   it('removes credentials from an https remote and derives the project URL from it', async () => {
@@ -104,7 +116,9 @@ describe('compilePipeline on a git repository', () => {
     expect(vars).toMatchObject({
       CI_PROJECT_PATH: 'group/sub/project',
       CI_PROJECT_NAMESPACE: 'group/sub',
+      CI_PROJECT_NAMESPACE_SLUG: 'group-sub',
       CI_PROJECT_ROOT_NAMESPACE: 'group',
+      CI_TEMPLATE_REGISTRY_HOST: 'registry.gitlab.com',
       CI_PROJECT_NAME: 'project',
       CI_PROJECT_URL: 'https://gitlab.example.invalid/group/sub/project',
       CI_COMMIT_BRANCH: 'main',
@@ -115,6 +129,7 @@ describe('compilePipeline on a git repository', () => {
     });
     expect(p.jobs[0]!.spec.sources).toEqual({ kind: 'local-tree', root: dir, files: ['.gitlab-ci.yml', 'a.txt', 'src/c.txt'] });
     expect(p.jobs[0]!.spec.jobInfo.projectFullPath).toBe('group/sub/project');
+    expect(vars.CI_PROJECT_NAMESPACE_ID).toMatch(/^[1-9]\d*$/);
   });
 
   it('lists every regular file except .git and .berth without a repository', async () => {

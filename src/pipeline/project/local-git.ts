@@ -22,6 +22,8 @@ export interface LocalGitInfo {
   /** Branch or tag name of the pipeline. */
   ref: string;
   refType: 'branch' | 'tag';
+  /** An annotated tag's message (CI_COMMIT_TAG_MESSAGE), without its signature; '' for a lightweight tag. Tags only. */
+  tagMessage?: string;
   /** origin/HEAD, else the current branch, else "main". */
   defaultBranch: string;
   /** The remote's URL without credentials; '' without a remote. */
@@ -52,12 +54,14 @@ export async function readLocalGitInfo(cwd: string): Promise<LocalGitInfo> {
   const originHead = remote ? await readText(join(found.commonDir, 'refs', 'remotes', remote.name, 'HEAD')) : null;
   const originDefault = /^ref: refs\/remotes\/[^/]+\/(.+)$/.exec(originHead?.trim() ?? '')?.[1];
   const remoteUrl = remote ? stripCredentials(remote.url) : '';
+  const tagMessage = refType === 'tag' ? await readTagMessage(found.root, ref) : undefined;
   return {
     isRepo: true,
     root: found.root,
     sha,
     ref,
     refType,
+    ...(tagMessage === undefined ? {} : { tagMessage }),
     defaultBranch: originDefault ?? (refType === 'branch' && ref !== 'HEAD' ? ref : 'main'),
     remoteUrl,
     projectPath: projectPathFromRemote(remoteUrl) ?? `local/${basename(found.root)}`,
@@ -69,6 +73,14 @@ export async function readLocalGitInfo(cwd: string): Promise<LocalGitInfo> {
     },
     user: { name: settings.get('user.name') ?? '', email: settings.get('user.email') ?? '' },
   };
+}
+
+/** GitLab's tag message: the annotated tag's text without a signature; '' for a lightweight tag (it points at a commit). */
+async function readTagMessage(root: string, tag: string): Promise<string> {
+  const out = await runGit(root, ['for-each-ref', '--count=1', '--format=%(objecttype)%00%(contents:subject)%00%(contents:body)', `refs/tags/${tag}`]);
+  const [type, subject = '', body = ''] = (out ?? '').split('\0');
+  if (type !== 'tag') return '';
+  return (body.trim() ? `${subject}\n\n${body}` : subject).replace(/\s+$/, '');
 }
 
 function noRepository(cwd: string): LocalGitInfo {

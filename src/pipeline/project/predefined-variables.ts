@@ -66,6 +66,8 @@ export function pipelineVariables(git: LocalGitInfo, project: ProjectInfo, meta:
     ['CI_PROJECT_PATH', project.path],
     ['CI_PROJECT_PATH_SLUG', slugify(project.path)],
     ['CI_PROJECT_NAMESPACE', project.namespace],
+    ['CI_PROJECT_NAMESPACE_SLUG', slugify(project.namespace)],
+    ['CI_PROJECT_NAMESPACE_ID', String(stableProjectId(project.namespace))],
     ['CI_PROJECT_ROOT_NAMESPACE', project.rootNamespace],
     ['CI_PROJECT_URL', project.url],
     ['CI_PROJECT_VISIBILITY', 'private'],
@@ -82,7 +84,7 @@ export function pipelineVariables(git: LocalGitInfo, project: ProjectInfo, meta:
     ['CI_COMMIT_REF_NAME', git.ref],
     ['CI_COMMIT_REF_SLUG', slugify(git.ref)],
     ['CI_COMMIT_REF_PROTECTED', 'false'],
-    git.refType === 'tag' ? ['CI_COMMIT_TAG', git.ref] : ['CI_COMMIT_BRANCH', git.ref],
+    ...((git.refType === 'tag' ? [['CI_COMMIT_TAG', git.ref], ['CI_COMMIT_TAG_MESSAGE', git.tagMessage ?? '']] : [['CI_COMMIT_BRANCH', git.ref]]) as [string, string][]),
     ['CI_COMMIT_MESSAGE', git.commit.message],
     ['CI_COMMIT_TITLE', title],
     ['CI_COMMIT_DESCRIPTION', rest.join('\n').replace(/^\n+/, '')],
@@ -92,6 +94,8 @@ export function pipelineVariables(git: LocalGitInfo, project: ProjectInfo, meta:
     ['GITLAB_USER_NAME', git.user.name],
     ['GITLAB_USER_EMAIL', git.user.email],
     ['CI_REPOSITORY_URL', project.repositoryUrl],
+    // Where GitLab's own templates pull their images from (`image: $CI_TEMPLATE_REGISTRY_HOST/...`).
+    ['CI_TEMPLATE_REGISTRY_HOST', 'registry.gitlab.com'],
   ];
   return vars.map(([k, v]) => plainVariable(k, v));
 }

@@ -25,6 +25,19 @@ export function parseWorkflow(value: YamlValue | undefined, positions: SourcePos
   return parseRules(value.rules, 'workflow', WORKFLOW_RULES, positions, positions.key(value, 'rules'), warn);
 }
 
+/**
+ * `workflow:name`, the pipeline's name (CI_PIPELINE_NAME), as written; null when there is none.
+ * GitLab's Entry::Workflow: a string of at most 255 characters.
+ */
+export function parseWorkflowName(value: YamlValue | undefined, positions: SourcePositions): string | null {
+  if (!isMap(value) || value.name === undefined || value.name === null) return null;
+  const name = value.name;
+  const where = positions.key(value, 'name');
+  if (typeof name !== 'string') throw configError(where, `workflow:name must be a string, not ${describeType(name)}`, 'workflow');
+  if (name.length > 255) throw configError(where, `workflow:name is too long (maximum is 255 characters, it has ${name.length})`, 'workflow');
+  return name;
+}
+
 export async function decideWorkflow(rules: RuleConfig[] | null, ctx: RuleContext, where: Where | undefined): Promise<WorkflowDecision> {
   if (!rules) return { run: true, variables: [] };
   const rule = await firstMatchingRule(rules, ctx);
