@@ -29,6 +29,9 @@ describe('configuration errors name file and line', () => {
     ['x:\n  script: s\n  retry: 5', '.gitlab-ci.yml:3: job "x": retry must be 0, 1 or 2, or a map with max, when and exit_codes'],
     ['stages: [a, 1]\nx: {script: s}', '.gitlab-ci.yml:1: stages must be a list of strings'],
     ['x:\n  script: s\n  inherit: {defaults: false}', '.gitlab-ci.yml:3: job "x": inherit has unknown key "defaults" (allowed: default, variables)'],
+    // GitLab's Entry::Default refuses keys it does not allow (a warning let such a file pass locally and fail on push).
+    ['default:\n  variables: {A: b}\nx: {script: s}', '.gitlab-ci.yml:2: default config contains unknown keys: variables (allowed: image, services, before_script, after_script, timeout, interruptible, retry, tags, cache, artifacts, hooks, id_tokens, identity); global variables go in the top-level variables:, not under default:'],
+    ['default:\n  when: manual\nx: {script: s}', '.gitlab-ci.yml:2: default config contains unknown keys: when (allowed: image, services, before_script, after_script, timeout, interruptible, retry, tags, cache, artifacts, hooks, id_tokens, identity)'],
     // GitLab's Processable: a job's variables take value and expand; description and options are global only.
     ['x:\n  script: s\n  variables:\n    V: {value: a, description: d}', '.gitlab-ci.yml:4: job "x": variable "V": description is only allowed in the global variables (here: value, expand)'],
     ['x:\n  script: s\n  variables:\n    V: {value: a, options: [a, b]}', '.gitlab-ci.yml:4: job "x": variable "V": options is only allowed in the global variables (here: value, expand)'],

@@ -110,7 +110,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
 
   const stages = parseStages(config, positions);
   const globalVariables = parseVariables(config.variables, 'global variables', positions, positions.key(config, 'variables'));
-  const defaults = readDefaults(config, positions, warnings.add);
+  const defaults = readDefaults(config, positions);
   const workflowRules = parseWorkflow(config.workflow, positions, positions.key(config, 'workflow'), warnings.add);
   const workflowName = parseWorkflowName(config.workflow, positions);
   const collected = expandParallelJobs(collectJobs(config, stages, defaults, positions, warnings.add, skippedIncludes));

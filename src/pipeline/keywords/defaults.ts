@@ -7,7 +7,7 @@
 import { withoutKeys } from '../load/deep-merge.js';
 import { DEFAULT_KEYWORDS, LEGACY_DEFAULT_KEYWORDS } from './job-keywords.js';
 import { expectStringList } from './keyword-values.js';
-import { configError, locationPrefix, type SourcePositions, type Where } from '../load/source-positions.js';
+import { configError, type SourcePositions, type Where } from '../load/source-positions.js';
 import { describeType, hasKey, isMap, newMap, type YamlMap, type YamlValue } from '../load/yaml-value.js';
 
 export interface Inherit {
@@ -15,7 +15,7 @@ export interface Inherit {
   variables: boolean | string[];
 }
 
-export function readDefaults(config: YamlMap, positions: SourcePositions, warn: (m: string) => void): YamlMap {
+export function readDefaults(config: YamlMap, positions: SourcePositions): YamlMap {
   const out = newMap();
   const keys = new Map<string, Where>();
   for (const key of LEGACY_DEFAULT_KEYWORDS) {
@@ -30,8 +30,10 @@ export function readDefaults(config: YamlMap, positions: SourcePositions, warn: 
     for (const [key, value] of Object.entries(section)) {
       const w = positions.key(section, key);
       if (!(DEFAULT_KEYWORDS as readonly string[]).includes(key)) {
-        warn(`${locationPrefix(w)}default: unknown key "${key}" ignored (allowed: ${DEFAULT_KEYWORDS.join(', ')})`);
-        continue;
+        // GitLab refuses the file ("default config contains unknown keys"): so does berth, so that a
+        // file that passes here does not fail on push. `variables` belongs at the top level.
+        const hint = key === 'variables' ? '; global variables go in the top-level variables:, not under default:' : '';
+        throw configError(w ?? positions.key(config, 'default'), `default config contains unknown keys: ${key} (allowed: ${DEFAULT_KEYWORDS.join(', ')})${hint}`, 'default');
       }
       out[key] = value;
       if (w) keys.set(key, w);

@@ -25,7 +25,7 @@ export const UNSUPPORTED_JOB_KEYS = [
 /** Keys `default:` may have. */
 export const DEFAULT_KEYWORDS = [
   'image', 'services', 'before_script', 'after_script', 'timeout', 'interruptible', 'retry', 'tags', 'cache',
-  'artifacts', 'hooks', 'id_tokens',
+  'artifacts', 'hooks', 'id_tokens', 'identity',
 ] as const;
 
 /** Deprecated top-level forms of some defaults. */
