@@ -271,7 +271,8 @@ describe('digests', () => {
       image: { name: `${reg.host}/team/app:1@${digest}`, pullPolicy: ['never'] },
       settings: { allowedPullPolicies: ['never', 'if-not-present'] },
     });
-    expect(never.failure?.reason).toBe('runner_configuration_error');
+    expect(never.failure?.reason).toBe('runner_system_failure');
+    expect(never.failure?.message).toMatch(/\[never\]: Error response from daemon: .*No such image: /);
     const r = await harness.run({ image: `${reg.host}/team/app:1@${digest}`, variables: auth(), defaultPullPolicy: 'if-not-present' });
     expect(r.failure).toBeNull();
     expect(r.pulls).toHaveLength(1);
@@ -310,7 +311,11 @@ describe('pull policies', () => {
     const image = `${reg.host}/team/app:1`;
     const settings = { allowedPullPolicies: ['always', 'if-not-present', 'never'] as const };
     const never = await harness.run({ image: { name: image, pullPolicy: ['never'] }, settings: { ...settings, allowedPullPolicies: [...settings.allowedPullPolicies] } });
-    expect(never.failure?.message).toContain('is not present locally');
+    expect(never.failure?.reason).toBe('runner_system_failure');
+    // The daemon's own words: dockerd 20.10 says "no such image: <ref>: No such image: <ref>".
+    expect(never.failure?.message).toMatch(/^failed to pull image "[^"]+" with specified policies \[never\]: Error response from daemon: (no such image: \S+: )?No such image: \S+$/);
+    expect(never.failure?.message).toContain(`No such image: ${image}`);
+    expect(never.lines).toContain(`WARNING: Failed to pull image with policy "never": ${never.failure?.message.split('[never]: ')[1]}`);
     expect(never.pulls).toEqual([]);
     const first = await harness.run({ image, variables: auth(), defaultPullPolicy: 'if-not-present' });
     expect(first.pulls).toEqual([image]);
