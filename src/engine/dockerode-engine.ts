@@ -77,13 +77,13 @@ export class DockerodeEngine implements EngineClient {
     };
   }
 
-  async inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | null> {
+  async inspectImage(ref: string, signal?: AbortSignal, opts?: { missing?: 'null' | 'throw' }): Promise<ImageInfo | null> {
     try {
       const raw = (await this.docker.getImage(ref).inspect({ abortSignal: signal } as object)) as unknown as RawImage;
       return toImageInfo(raw);
     } catch (err) {
       const e = toEngineError('inspect image', err, this.endpoint);
-      if (e instanceof EngineError && e.notFound) return null;
+      if (e instanceof EngineError && e.notFound && opts?.missing !== 'throw') return null;
       throw e;
     }
   }

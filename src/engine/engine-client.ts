@@ -116,7 +116,8 @@ export interface EngineClient {
   ping(signal?: AbortSignal): Promise<void>;
   info(signal?: AbortSignal): Promise<{ serverVersion: string; apiVersion: string; os: string; id: string }>;
 
-  inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | null>;
+  /** Null when the engine has no such image, or with `missing: 'throw'` the engine's 404 EngineError (its own words). */
+  inspectImage(ref: string, signal?: AbortSignal, opts?: { missing?: 'null' | 'throw' }): Promise<ImageInfo | null>;
   /** Pulls `ref`; rejects with an EngineError when the progress stream carries an error event. */
   pullImage(ref: string, opts?: PullOptions): Promise<void>;
 

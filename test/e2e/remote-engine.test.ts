@@ -485,10 +485,9 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
 
         // never: the image is on the local engine, not on the remote one: gitlab-runner's failure.
         const never1 = await runOne({ script: ['echo never-ran'], overrides: image(onlyLocal, 'never') });
-        expect(never1.job.final).toMatchObject({ state: 'failed', failureReason: 'runner_configuration_error' });
-        expect(never1.text).toContain(
-          `ERROR: Job failed: failed to pull image "${onlyLocal}" with specified policies [never]: image "${onlyLocal}" is not present locally (the "never" pull policy does not pull)`,
-        );
+        expect(never1.job.final).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
+        expect(never1.text).toContain(`ERROR: Job failed (system failure): failed to pull image "${onlyLocal}" with specified policies [never]: Error response from daemon: `);
+        expect(never1.text).toContain(`No such image: ${onlyLocal}`);
         expect(never1.text).not.toContain('never-ran');
 
         // always without credentials: the registry refuses.

@@ -197,9 +197,12 @@ export class FakeEngine implements EngineClient {
     return { serverVersion: '27.0.0-fake', apiVersion: '1.46', os: 'linux', id: 'FAKE:ENGINE' };
   }
 
-  async inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | null> {
+  async inspectImage(ref: string, signal?: AbortSignal, opts?: { missing?: 'null' | 'throw' }): Promise<ImageInfo | null> {
     await this.enter('inspectImage', [ref], signal);
-    return this.images.get(ref) ?? [...this.images.values()].find((i) => i.id === ref) ?? null;
+    const found = this.images.get(ref) ?? [...this.images.values()].find((i) => i.id === ref) ?? null;
+    // Worded as recent dockerd words it (20.10 says "no such image: <ref>: No such image: <ref>").
+    if (!found && opts?.missing === 'throw') throw new EngineError('inspect image', 404, `No such image: ${ref}`);
+    return found;
   }
 
   async pullImage(ref: string, opts: PullOptions = {}): Promise<void> {

@@ -104,6 +104,35 @@ describe('credential sources', () => {
     expect(l.lines).toContain(`Authenticating with credentials from ${join(l.home, '.dockercfg')}`);
   });
 
+  it('a config Go decodes: {"Auths":{...}} with "Auth", Username/Password in any case, data after the first value', async () => {
+    const basic = Buffer.from(`${USER}:${PASS}`).toString('base64');
+    for (const value of [
+      JSON.stringify({ Auths: { [reg.host]: { Auth: basic } } }),
+      JSON.stringify({ auths: { [reg.host]: { Username: USER, PASSWORD: PASS } } }),
+      `${authConfig({ [reg.host]: right() })}}`,
+    ]) {
+      const r = await harness.run({ image: `${reg.host}/team/app:1`, variables: [variable('DOCKER_AUTH_CONFIG', value)] });
+      expect(r.failure, value.slice(0, 8)).toBeNull();
+      expect(r.lines).toContain('Authenticating with credentials from $DOCKER_AUTH_CONFIG');
+      expect(r.lines.filter((l) => l.startsWith('WARNING'))).toEqual([]);
+    }
+  });
+
+  it('a malformed auth entry drops its whole source, with gitlab-runner\'s warning', async () => {
+    const value = JSON.stringify({
+      auths: { 'other.test:5000': { auth: Buffer.from(':no-user').toString('base64') }, [reg.host]: { auth: Buffer.from(`${USER}:${PASS}`).toString('base64') } },
+    });
+    const warning = 'WARNING: Failed to resolve credentials from $DOCKER_AUTH_CONFIG: invalid auth configuration file. Credentials from this source will not be used.';
+    const r = await harness.run({ image: `${reg.host}/team/app:1`, variables: [variable('DOCKER_AUTH_CONFIG', value)] });
+    expect(r.lines).toContain(warning);
+    expect(r.lines.some((l) => l.startsWith('Authenticating'))).toBe(false);
+    expect(r.failure?.reason).toBe('runner_configuration_error');
+    const home = await harness.run({ image: `${reg.host}/team/app:1`, variables: [variable('DOCKER_AUTH_CONFIG', value)], homeConfig: authConfig({ [reg.host]: right() }) });
+    expect(home.lines).toContain(warning);
+    expect(home.lines).toContain(`Authenticating with credentials from ${join(home.home, '.docker', 'config.json')}`);
+    expect(home.failure).toBeNull();
+  });
+
   it('job payload credentials of type "registry" only', async () => {
     const credentials = [{ type: 'registry' as const, url: reg.host, username: USER, password: PASS }];
     const r = await harness.run({ image: `${reg.host}/team/app:1`, credentials });
@@ -216,7 +245,7 @@ describe('credential helper failures and safety', () => {
     const text = `{"auths": {"${reg.host}": {"auth": "${Buffer.from(`${USER}:${PASS}`).toString('base64')}"`;
     const r = await harness.run({ image: `${reg.host}/team/app:1`, variables: [variable('DOCKER_AUTH_CONFIG', text)] });
     expect(r.lines).toContain(
-      `WARNING: Failed to read credentials from $DOCKER_AUTH_CONFIG (job variable): is not valid JSON (${text.length} characters; content not shown). Credentials from this source will not be used.`,
+      `WARNING: Failed to resolve credentials from $DOCKER_AUTH_CONFIG: not valid JSON (unexpected end of input; ${text.length} characters, content not shown). Credentials from this source will not be used.`,
     );
     expect(r.failure?.reason).toBe('runner_configuration_error');
   });
@@ -242,7 +271,8 @@ describe('digests', () => {
       image: { name: `${reg.host}/team/app:1@${digest}`, pullPolicy: ['never'] },
       settings: { allowedPullPolicies: ['never', 'if-not-present'] },
     });
-    expect(never.failure?.reason).toBe('runner_configuration_error');
+    expect(never.failure?.reason).toBe('runner_system_failure');
+    expect(never.failure?.message).toMatch(/\[never\]: Error response from daemon: .*No such image: /);
     const r = await harness.run({ image: `${reg.host}/team/app:1@${digest}`, variables: auth(), defaultPullPolicy: 'if-not-present' });
     expect(r.failure).toBeNull();
     expect(r.pulls).toHaveLength(1);
@@ -281,7 +311,11 @@ describe('pull policies', () => {
     const image = `${reg.host}/team/app:1`;
     const settings = { allowedPullPolicies: ['always', 'if-not-present', 'never'] as const };
     const never = await harness.run({ image: { name: image, pullPolicy: ['never'] }, settings: { ...settings, allowedPullPolicies: [...settings.allowedPullPolicies] } });
-    expect(never.failure?.message).toContain('is not present locally');
+    expect(never.failure?.reason).toBe('runner_system_failure');
+    // The daemon's own words: dockerd 20.10 says "no such image: <ref>: No such image: <ref>".
+    expect(never.failure?.message).toMatch(/^failed to pull image "[^"]+" with specified policies \[never\]: Error response from daemon: (no such image: \S+: )?No such image: \S+$/);
+    expect(never.failure?.message).toContain(`No such image: ${image}`);
+    expect(never.lines).toContain(`WARNING: Failed to pull image with policy "never": ${never.failure?.message.split('[never]: ')[1]}`);
     expect(never.pulls).toEqual([]);
     const first = await harness.run({ image, variables: auth(), defaultPullPolicy: 'if-not-present' });
     expect(first.pulls).toEqual([image]);

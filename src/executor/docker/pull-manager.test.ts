@@ -120,8 +120,13 @@ describe('PullManager: policies', () => {
     expect(pulls(engine)).toEqual([]);
     expect(lines()).toContain('Using locally found image version due to "if-not-present" pull policy');
     const f = await failure(manager.pull(req('app:2', { image: { name: 'app:2', pullPolicy: ['never'] } })));
-    expect(f.reason).toBe('runner_configuration_error');
-    expect(f.message).toContain('image "app:2" is not present locally (the "never" pull policy does not pull)');
+    // gitlab-runner: the daemon's inspect error, unclassified, so a system failure.
+    expect(f.reason).toBe('runner_system_failure');
+    expect(f.message).toBe('failed to pull image "app:2" with specified policies [never]: Error response from daemon: No such image: app:2');
+    expect(lines()).toContain('WARNING: Failed to pull image with policy "never": Error response from daemon: No such image: app:2');
+    const untagged = await failure(manager.pull(req('tools/app', { image: { name: 'tools/app', pullPolicy: ['never'] } })));
+    expect(untagged.message).toBe('failed to pull image "tools/app" with specified policies [never]: Error response from daemon: No such image: tools/app:latest');
+    expect(pulls(engine)).toEqual([]);
   });
 
   it('falls back to the next policy with gitlab-runner\'s lines', async () => {
@@ -226,9 +231,10 @@ describe('PullManager: digests and IDs', () => {
 
     const engine2 = scriptedEngine();
     engine2.images.set(`reg.test/app@${D1}`, image('sha256:other', [`reg.test/app@${D2}`]));
-    const s2 = setup(engine2);
+    const s2 = setup(engine2, { allowedPullPolicies: ['never'] });
     const f = await failure(s2.manager.pull(s2.req(`reg.test/app@${D1}`, { image: { name: `reg.test/app@${D1}`, pullPolicy: ['never'] } })));
-    expect(f.reason).toBe('runner_configuration_error');
+    expect(f.reason).toBe('runner_system_failure');
+    expect(f.message).toContain(`Error response from daemon: No such image: reg.test/app@${D1}`);
   });
 
   it('fails when the pulled image does not carry the pin', async () => {

@@ -195,10 +195,16 @@ class PullAttempt {
     const { req, ref } = this;
     const local = await this.inspectLocal();
     if (local && this.usedId === local.id) return local;
-    if (policy === 'never' || ref.kind === 'id') {
+    if (policy === 'never') {
       if (local) return local;
-      const why = ref.kind === 'id' ? 'an image ID names local content and cannot be pulled' : 'the "never" pull policy does not pull';
-      throw new PullAttemptError('runner_configuration_error', `image "${req.image.name}" is not present locally (${why})`);
+      // gitlab-runner (pull/manager.go getImageUsingPullPolicy) returns the daemon's inspect error
+      // as it is: not a BuildError, so the job fails as a system failure. The text is the
+      // daemon's own (gitlab-runner's also ends with a Go source location, left out here).
+      throw new PullAttemptError('runner_system_failure', `Error response from daemon: ${await this.missingReason()}`);
+    }
+    if (ref.kind === 'id') {
+      if (local) return local;
+      throw new PullAttemptError('runner_configuration_error', `image "${req.image.name}" is not present locally (an image ID names local content and cannot be pulled)`);
     }
     if (local && policy === 'if-not-present') {
       req.log.println(`Using locally found image version due to "if-not-present" pull policy`);
@@ -211,6 +217,20 @@ class PullAttempt {
       throw new PullAttemptError('image_pull_failure', `the engine reported a successful pull of ${pullReference(ref)}, but ${detail}`);
     }
     return pulled;
+  }
+
+  /** The engine's words for an image that is not there (its 404 to an inspect). */
+  private async missingReason(): Promise<string> {
+    const { ref, req } = this;
+    const target = ref.kind === 'id' ? ref.id : pullReference(ref);
+    try {
+      await this.opts.engine.inspectImage(target, req.signal, { missing: 'throw' });
+    } catch (err) {
+      if (err instanceof EngineError && err.notFound) return this.scrub(err);
+      if (isAbortError(err) || !(err instanceof EngineError)) throw err;
+    }
+    // There, but without the pinned digest in its RepoDigests (or an engine error): as a 404 reads.
+    return `No such image: ${target}`;
   }
 
   /** The local image, or null; a digest pin counts only when RepoDigests carries it. */

@@ -62,7 +62,7 @@ describe('explainRegistryAuth', () => {
   it('reports broken JSON as an ignored source, without its content', async () => {
     const text = '{"auths": {"reg.test:5000": {"auth": "c2VjcmV0OnNlY3JldA=="';
     const r = await explain({ jobVariables: [{ key: 'DOCKER_AUTH_CONFIG', value: text }] });
-    expect(r.text).toContain(`1. $DOCKER_AUTH_CONFIG (job variable): IGNORED, is not valid JSON (${text.length} characters; content not shown)`);
+    expect(r.text).toContain(`1. $DOCKER_AUTH_CONFIG (job variable): IGNORED, not valid JSON (unexpected end of input; ${text.length} characters, content not shown)`);
     expect(r.text).not.toContain('c2VjcmV0OnNlY3JldA==');
     expect(r.text).toContain('Result:    no credentials: the image is pulled anonymously.');
   });

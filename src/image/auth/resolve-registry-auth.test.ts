@@ -210,8 +210,37 @@ describe('resolveRegistryAuth: helper failures and safety', () => {
     const text = '{"auths": {"reg.test:5000": {"auth": "c2VjcmV0OnNlY3JldA=="';
     const r = await resolveRegistryAuth(IMG, inputs({ jobAuthConfig: text }), deps());
     expect(r.warnings).toEqual([
-      `Failed to read credentials from $DOCKER_AUTH_CONFIG (job variable): is not valid JSON (${text.length} characters; content not shown). Credentials from this source will not be used.`,
+      `Failed to resolve credentials from $DOCKER_AUTH_CONFIG: not valid JSON (unexpected end of input; ${text.length} characters, content not shown). Credentials from this source will not be used.`,
     ]);
     expect(r.secrets).toContain(text);
+  });
+
+  it('decodes as Go does: {"Auths":...} with Username/Password, and trailing data after the first value', async () => {
+    for (const job of [
+      `{"Auths":{"reg.test:5000":{"Auth":"${b64('cased:c-pw')}"}}}`,
+      '{"auths":{"reg.test:5000":{"Username":"cased","PASSWORD":"c-pw"}}}',
+      `{"auths":{"reg.test:5000":{"auth":"${b64('cased:c-pw')}"}}}}`,
+    ]) {
+      const r = await resolveRegistryAuth(IMG, inputs({ jobAuthConfig: job }), deps());
+      expect(r.winner, job).toMatchObject({ source: '$DOCKER_AUTH_CONFIG', credential: { kind: 'basic', username: 'cased', password: 'c-pw' } });
+      expect(r.warnings, job).toEqual([]);
+    }
+  });
+
+  it('a malformed auth entry drops the whole source with gitlab-runner\'s warning; the next source is used', async () => {
+    const home = { '/home/x/.docker/config.json': auths({ 'reg.test:5000': 'home:home-pw' }) };
+    const cases: [string, string][] = [
+      [b64(':no-user-secret'), 'invalid auth configuration file'],
+      [b64('no-colon-secret'), 'invalid auth configuration file'],
+      [b64('user:pw').replace(/=+$/, ''), 'illegal base64 data at input byte 8'],
+    ];
+    for (const [bad, error] of cases) {
+      const job = JSON.stringify({ auths: { 'other.test:5000': { auth: bad }, 'reg.test:5000': { auth: b64('job:job-pw') } } });
+      const r = await resolveRegistryAuth(IMG, inputs({ jobAuthConfig: job }), deps(home));
+      expect(r.warnings).toEqual([`Failed to resolve credentials from $DOCKER_AUTH_CONFIG: ${error}. Credentials from this source will not be used.`]);
+      expect(r.sources[0]).toMatchObject({ state: 'unreadable', keys: [] });
+      expect(r.winner).toMatchObject({ source: '/home/x/.docker/config.json', credential: { username: 'home' } });
+      for (const w of r.warnings) for (const secret of [bad, 'job-pw', 'no-user-secret', 'no-colon-secret']) expect(w).not.toContain(secret);
+    }
   });
 });

@@ -3,9 +3,14 @@
  * the home config file, the job payload); the first source that supplies a registry path keeps
  * it; then the longest path that covers the image wins (the port must match).
  *
+ * A config that does not decode (bad JSON, a value of the wrong type, a malformed `auth` entry)
+ * is dropped whole, with gitlab-runner's warning: `Failed to resolve credentials from <source>:
+ * <error>. Credentials from this source will not be used.`
+ *
  * Where berth differs from gitlab-runner on purpose: a helper that is missing, fails, or is not
  * allowed costs only the keys it would have supplied, never the static `auths` of the same
- * source, and a warning names the helper, the registry and what berth uses instead.
+ * source, and a warning names the helper, the registry and what berth uses instead. A home
+ * config file that does not decode gets the same warning (gitlab-runner drops it silently).
  */
 import { type AuthInputs, type ConfigText, type ReadTextFile, SOURCE_JOB_PAYLOAD, dockerAuthConfigText, homeConfigText } from './auth-sources.js';
 import { type ConfigContext, type KeyReport, type Via, VIA_RANK, configCredentials } from './config-credentials.js';
@@ -150,7 +155,8 @@ function warningsFor(sources: SourceReport[], winner: AuthWinner | null): string
   for (const s of sources) {
     const name = `${s.label} (${s.origin})`;
     if (s.state === 'unreadable') {
-      out.push(`Failed to read credentials from ${name}: ${s.detail}. Credentials from this source will not be used.`);
+      // gitlab-runner auth.go AllConfigs, word for word (it names the source, never the value).
+      out.push(`Failed to resolve credentials from ${s.label}: ${s.detail}. Credentials from this source will not be used.`);
     }
     for (const p of s.problems) out.push(`Ignoring part of ${name}: ${p}.`);
     for (const k of s.keys) {
