@@ -12,12 +12,18 @@
  * allows 10,000; a Docker config needs 3).
  */
 
+import { BerthError } from '../../shared/errors.js';
+
 export type GoJsonValue =
   | { kind: 'object'; members: [string, GoJsonValue][] }
   | { kind: 'string'; value: string }
   | { kind: 'array' | 'number' | 'bool' | 'null' };
 
-export class GoJsonSyntaxError extends Error {}
+export class GoJsonSyntaxError extends BerthError {
+  constructor(message: string) {
+    super('docker_config_invalid', message);
+  }
+}
 
 const MAX_DEPTH = 1000;
 const SPACE = new Set([' ', '\t', '\n', '\r']);
