@@ -139,7 +139,7 @@ export async function updateSubmodules(u: SubmoduleUpdate): Promise<void> {
     if (signal.aborted) throw err;
     const refused = refusedTransport(err);
     if (refused) throw refused;
-    log.warning('Updating submodules failed. Retrying...');
+    log.notice('Updating submodules failed. Retrying...'); // gitlab-runner's shell Warningf: yellow, no WARNING: prefix
     if (cmd.fetchHeads) await run(cmd.fetchHeads);
     await run(cmd.sync);
     try {
