@@ -12,7 +12,7 @@ export class LeadingLinkCheck {
   /** Directory (relative) → what it is in the working tree. */
   private readonly dirs = new Map<string, Promise<ParentKind>>();
 
-  constructor(private readonly root: string) {}
+  constructor(readonly root: string) {}
 
   /**
    * The first parent of `rel` that is not a real directory, and whether it is a link (else it is

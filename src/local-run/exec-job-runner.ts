@@ -16,7 +16,7 @@ import type { ImagePuller } from '../executor/image-puller.js';
 import type { OwnContainerFinder } from '../executor/docker/own-container.js';
 import { runJob } from '../executor/run-job.js';
 import type { RunnerIdentity } from '../executor/runner-identity.js';
-import { LocalTreeSource } from '../executor/source-provider.js';
+import { LocalTreeSource, type LocalSubmoduleLister } from '../executor/source-provider.js';
 import { DEFAULT_BUILDS_DIR } from '../job/build-dir.js';
 import type { JobResult } from '../job/job-result.js';
 import type { DependencySpec, JobSpec, JobVariable } from '../job/job-spec.js';
@@ -48,6 +48,8 @@ export interface ExecJobRunnerOptions {
   debugTraceDisabled: boolean;
   /** The working tree's files (relative to `sources.root`), listed once per run. */
   sources: { root: string; files: string[] };
+  /** The submodules checked out in the working tree, listed for the jobs that ask (GIT_SUBMODULE_STRATEGY); none outside a git repository. */
+  submodules?: LocalSubmoduleLister;
   color: boolean;
   nameWidth: number;
   /** The job log files under `.berth/logs/`, checked before the run. */
@@ -269,7 +271,7 @@ export class ExecJobRunner implements Prewarmer {
         puller: opts.puller,
         settings: opts.settings,
         runner: this.identity,
-        sources: new LocalTreeSource(),
+        sources: new LocalTreeSource(opts.submodules),
         labels: execOwnerLabels(),
         ownContainer: opts.ownContainer,
       },

@@ -5,7 +5,7 @@
  * still runs) and clean up; twice: abort them; three times: leave at once.
  */
 import { homedir } from 'node:os';
-import { selectJobs, listSourceFiles, type LocalGitInfo, type Pipeline } from '../pipeline/index.js';
+import { selectJobs, listSourceFiles, LocalSubmodules, type LocalGitInfo, type Pipeline } from '../pipeline/index.js';
 import { DockerodeEngine } from '../engine/dockerode-engine.js';
 import { defaultDockerSettings } from '../executor/docker/docker-settings.js';
 import { OwnContainerFinder } from '../executor/docker/own-container.js';
@@ -102,6 +102,8 @@ export async function runExecJobs(opts: ExecOptions, compiled: CompiledExec, out
     version: BERTH_VERSION,
     debugTraceDisabled: opts.debugTraceDisabled,
     sources,
+    // Read only for a job with GIT_SUBMODULE_STRATEGY normal or recursive, once per strategy and paths.
+    ...(git.isRepo ? { submodules: new LocalSubmodules(cwd) } : {}),
     color: opts.color,
     nameWidth: Math.max(...selected.map((j) => j.name.length)),
     logs,

@@ -27,9 +27,17 @@ export interface GitRunner {
 }
 
 export interface GitRunnerOptions {
-  /** The repository URL without credentials: the header is sent only to it. */
+  /** The repository URL without credentials: the header is sent only to it (unless headerUrls). */
   url: string;
   credentials: GitCredentials | null;
+  /**
+   * Where the header is sent instead of `url` (git's `http.<url>.*` matching: these URLs and
+   * everything under them): the GitLab server's base URL when submodules on the same server are
+   * fetched with the job token (submodule-git-config.ts).
+   */
+  headerUrls?: readonly string[];
+  /** More configuration for every git process of the job (and those git starts), through the environment too. */
+  config?: readonly (readonly [string, string])[];
   /**
    * git's HOME: a folder that does not exist and that only berth's user could create (under
    * the runner's private git cache), so that no `.gitconfig`, `.netrc` or `.config/git` of the
@@ -42,7 +50,7 @@ export interface GitRunnerOptions {
 }
 
 /** The environment of every git process of one job: nothing inherited but PATH. */
-export function gitEnvironment(opts: Pick<GitRunnerOptions, 'url' | 'credentials' | 'home'>): NodeJS.ProcessEnv {
+export function gitEnvironment(opts: Pick<GitRunnerOptions, 'url' | 'credentials' | 'home' | 'headerUrls' | 'config'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: opts.home,
@@ -51,13 +59,18 @@ export function gitEnvironment(opts: Pick<GitRunnerOptions, 'url' | 'credentials
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
   };
+  const entries: (readonly [string, string])[] = [];
   if (opts.credentials) {
-    if (/[\n\r\0]/.test(opts.url)) throw new GitError('The repository URL contains a line break or NUL: check the project\'s repository URL (or clone_url)');
     const basic = Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`, 'utf8').toString('base64');
-    env.GIT_CONFIG_COUNT = '1';
-    env.GIT_CONFIG_KEY_0 = `http.${opts.url}.extraHeader`;
-    env.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;
+    for (const url of opts.headerUrls ?? [opts.url]) entries.push([`http.${url}.extraHeader`, `Authorization: Basic ${basic}`]);
   }
+  if (opts.config) entries.push(...opts.config);
+  for (const [i, [key, value]] of entries.entries()) {
+    if (/[\n\r\0]/.test(key) || /\0/.test(value)) throw new GitError('The repository URL contains a line break or NUL: check the project\'s repository URL (or clone_url)');
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  }
+  if (entries.length) env.GIT_CONFIG_COUNT = String(entries.length);
   return env;
 }
 

@@ -10,12 +10,15 @@ import { access, chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobSpec } from '../job/job-spec.js';
+import { submoduleSettings } from '../job/submodule-settings.js';
 import { variableValue } from '../job/variables.js';
 import type { JobLog } from '../log/job-log.js';
 import { maskPhrasesForJob, maskText } from '../log/masker.js';
 import type { FetchedSources, SourceProvider } from '../executor/source-provider.js';
 import { createGitRunner, GitError, splitCredentials } from './git-command.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { submoduleGitConfig } from './submodule-git-config.js';
+import { checkUpdateFlags, updateSubmodules } from './submodule-update.js';
 import type { ProcessLauncher } from './process-launcher.js';
 
 export interface GitSourceOptions {
@@ -86,7 +89,13 @@ export class GitSource implements SourceProvider {
       return null;
     }
     const depth = Number(variableValue(vars, 'GIT_DEPTH') ?? job.gitInfo.depth) || 0;
+    // GIT_SUBMODULE_*: read before anything is fetched (an unknown strategy fails the job first, as in gitlab-runner).
+    const submodules = submoduleSettings(vars, depth);
+    for (const warning of submodules.warnings) log.warning(warning);
+    checkUpdateFlags(submodules.updateFlags);
     const { url, credentials } = splitCredentials(withCloneUrl(job.gitInfo.repoUrl, this.opts.cloneUrl));
+    // Submodules: https/http only, the job token for the whole GitLab server (submodule-git-config.ts).
+    const forSubmodules = submodules.strategy === 'none' ? {} : submoduleGitConfig(url, splitCredentials(job.gitInfo.repoUrl).url, job.jobInfo.projectFullPath, vars, submodules.forceHttps);
     const reuse = strategy === 'fetch';
     const dir = reuse ? join(this.opts.cacheDir, `project-${job.jobInfo.projectId}-${hash(url)}`) : await this.newCloneDir();
     const unlock = reuse ? await this.locks.lock(dir) : () => undefined;
@@ -95,7 +104,7 @@ export class GitSource implements SourceProvider {
     const scrub = (text: string): string => maskText(text, phrases, job.features.tokenMaskPrefixes);
     try {
       // HOME: a folder that does not exist, in the runner's private cache (git-command.ts).
-      const git = createGitRunner({ url, credentials, home: join(this.opts.cacheDir, '.no-home'), scrub, ...(this.opts.launcher ? { launcher: this.opts.launcher } : {}) });
+      const git = createGitRunner({ url, credentials, home: join(this.opts.cacheDir, '.no-home'), scrub, ...forSubmodules, ...(this.opts.launcher ? { launcher: this.opts.launcher } : {}) });
       // A per-job clone is a new empty folder; a reused repository exists once its .git does.
       const fresh = !reuse || !(await exists(join(dir, '.git')));
       // gitlab-runner runs `git init`, `git remote add|set-url origin`, `git fetch`, `git checkout`
@@ -127,16 +136,21 @@ export class GitSource implements SourceProvider {
       // both by default, tens of milliseconds on a busy disk), nor its checkout.
       const noFsync = reuse ? [] : ['-c', 'core.fsync=none'];
       const perJob = reuse ? [] : [...noFsync, '-c', 'maintenance.auto=false', '-c', 'gc.auto=0', '-c', 'fetch.unpackLimit=1'];
-      await git.run([...perJob, 'fetch', '--quiet', '--prune', ...(depth ? [`--depth=${depth}`] : []), 'origin', ...refspecs], dir, signal);
+      // --no-recurse-submodules: a reused repository whose submodules an earlier job checked out
+      // would otherwise fetch them too (git's on-demand default), whatever this job's strategy.
+      await git.run([...perJob, 'fetch', '--quiet', '--prune', '--no-recurse-submodules', ...(depth ? [`--depth=${depth}`] : []), 'origin', ...refspecs], dir, signal);
+      // Empty: gitlab-runner's default (common/build_settings.go), not a `git clean` without -f.
+      const clean = variableValue(vars, 'GIT_CLEAN_FLAGS') || '-ffdx';
+      const cleanFlags = clean === 'none' ? [] : clean.split(/\s+/).filter(Boolean);
       if (variableValue(vars, 'GIT_CHECKOUT') === 'false') {
         log.println('Skipping Git checkout');
       } else {
         log.println(`Checking out ${job.gitInfo.sha.slice(0, 8)} as detached HEAD (ref is ${job.gitInfo.ref})...`);
         await git.run([...noFsync, 'checkout', '-f', '-q', job.gitInfo.sha], dir, signal);
-        const clean = variableValue(vars, 'GIT_CLEAN_FLAGS') ?? '-ffdx';
-        if (!fresh && clean !== 'none') await git.run(['clean', ...clean.split(/\s+/).filter(Boolean)], dir, signal);
+        if (!fresh && cleanFlags.length) await git.run(['clean', ...cleanFlags], dir, signal);
       }
-      log.println('Skipping Git submodules setup');
+      if (submodules.strategy === 'none') log.println('Skipping Git submodules setup');
+      else await updateSubmodules({ git, dir, log, settings: submodules, cleanFlags, fresh, prefix: perJob, signal });
       const files = await listTree(dir);
       return {
         root: dir,
