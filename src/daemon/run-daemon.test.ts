@@ -40,6 +40,8 @@ afterEach(async () => {
 interface StartOptions {
   /** More lines of the `[[runners]]` entry. */
   runner?: string[];
+  /** Do not write config.toml (berth run before berth register). */
+  noConfig?: boolean;
   configPollMs?: number;
 }
 
@@ -51,7 +53,7 @@ function writeTestConfig(configPath: string, global: string[] = [], runner: stri
 
 function startDaemon(stage: FakeStage, global: string[] = [], engine = new FakeEngine(), opts: StartOptions = {}) {
   const configPath = join(dir, 'config', 'config.toml');
-  writeTestConfig(configPath, global, opts.runner);
+  if (!opts.noConfig) writeTestConfig(configPath, global, opts.runner);
   const signals = new EventEmitter();
   const lines: string[] = [];
   const exit = runDaemon({
@@ -236,5 +238,40 @@ describe('runDaemon: runner token rotation (gitlab-runner resetRunnerTokens)', (
     expect(log).toContain(`level=error msg="Resetting runner authentication token... failed (check used token)" runner=${shortToken(old)} runner_name=unit-runner status="403 Forbidden"`);
     expect(log).not.toContain(old);
     expect(log).not.toContain(fresh);
+  });
+});
+
+describe('runDaemon: no config file yet (berth run before berth register)', () => {
+  it('starts, logs gitlab-runner\'s line, polls once the file appears, and ends at once on SIGTERM', async () => {
+    releaseStages();
+    const d = startDaemon({}, [], new FakeEngine(), { noConfig: true, configPollMs: 100 });
+    await gl.waitFor(() => d.lines.some((l) => l.includes('Starting berth run')), 5_000, 'the start');
+    await settle(500);
+    expect(d.exitCode()).toBeNull();
+    expect(requests()).toBe(0);
+    const log = d.lines.join('');
+    expect(log).toContain(`level=error msg="Failed to load config stat ${d.configPath}: no such file or directory"`);
+    expect(log.match(/Failed to load config/g)).toHaveLength(1);
+
+    const job = gl.enqueueJob({ script: ['echo 1'] });
+    writeTestConfig(d.configPath);
+    await gl.waitFor(() => job.final !== null, 10_000, 'the job once config.toml exists');
+    expect(job.final?.state).toBe('success');
+    expect(d.lines.join('')).toContain('msg="Configuration loaded" runners=1');
+
+    const started = Date.now();
+    d.signals.emit('SIGTERM');
+    expect(await d.exit).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('SIGQUIT ends it at once while it waits for the file', async () => {
+    const d = startDaemon({}, [], new FakeEngine(), { noConfig: true, configPollMs: 100 });
+    await gl.waitFor(() => d.lines.some((l) => l.includes('Starting berth run')), 5_000, 'the start');
+    const started = Date.now();
+    d.signals.emit('SIGQUIT');
+    expect(await d.exit).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(requests()).toBe(0);
   });
 });

@@ -2,8 +2,9 @@
  * `berth run`: the runner daemon. Reads config.toml, sweeps what an earlier berth process of
  * the same runners left behind, serves metrics, and feeds every `[[runners]]` worker every
  * check_interval (spread over the runners). The config is reloaded when the file changes or
- * on SIGHUP (running jobs keep their settings). Runner tokens that expire are rotated
- * (token-rotation.ts).
+ * on SIGHUP (running jobs keep their settings). A config file that does not exist yet is not an
+ * error: berth starts with no runners and loads the file once `berth register` writes it (the
+ * reload above), as gitlab-runner does. Runner tokens that expire are rotated (token-rotation.ts).
  *
  * Signals, as gitlab-runner: SIGQUIT stops asking for jobs and exits 0 once running jobs have
  * finished; SIGTERM/SIGINT abort running jobs (reported to GitLab as runner_interrupted), clean
@@ -65,7 +66,9 @@ export interface DaemonOptions {
 }
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const loaded = await loadConfig(opts.configPath);
+  // gitlab-runner: a missing file is an empty config (common/config.go LoadConfig), loaded once it appears.
+  const loaded = await loadConfig(opts.configPath, { allowMissing: true });
+  const missing = loaded.mtimeMs === 0;
   const systemId = await loadOrCreateSystemId(opts.configPath);
   let config = loaded.config;
   // Tokens rotated away are masked too: an old file or a late message may still hold one.
@@ -80,7 +83,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   for (const w of loaded.warnings) log.warn(w.message);
   log.info(`Starting berth run ${opts.version}`, { config: opts.configPath, system_id: systemId, runners: config.runners.length });
-  if (!config.runners.length) log.warn('No [[runners]] in the config: register one with "berth register"');
+  if (missing) {
+    // gitlab-runner's line when it looks for the file (multi.go checkConfig → "Failed to load config" and os.Stat's error).
+    log.error(`Failed to load config stat ${opts.configPath}: no such file or directory`);
+    log.warn('No config file yet: register a runner with "berth register"; berth loads the file when it appears');
+  } else if (!config.runners.length) log.warn('No [[runners]] in the config: register one with "berth register"');
 
   const metrics = new RunnerMetrics();
   const globalSlots = new Slots(config.concurrent);
@@ -157,7 +164,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         config = reconcileConfig(next, { workers, globalSlots, metrics, log, tokens: rotator });
       },
       (err) => log.error(err.message),
-      { mtimeMs: loaded.mtimeMs, ...(opts.configPollMs ? { intervalMs: opts.configPollMs } : {}) },
+      { mtimeMs: loaded.mtimeMs, missing, ...(opts.configPollMs ? { intervalMs: opts.configPollMs } : {}) },
     );
     const checkIntervalMs = (): number => effectiveGlobals(config).checkIntervalMs;
     const rotating = rotateTokens(rotator, () => config.runners, checkIntervalMs, stopFeeding.signal, log);
