@@ -55,8 +55,6 @@ export interface DaemonOptions {
   signals?: SignalSource;
   /** Ms the config file is polled (default 3000). */
   configPollMs?: number;
-  /** The clock of token rotation (tests; default Date.now). */
-  now?: () => number;
   /** The engine for a `[runners.docker]` connection (tests; default: dockerode). */
   engineFor?: (settings: DockerSettings) => EngineClient;
   /** The executor of each job (tests; default: the Docker executor). */
@@ -122,7 +120,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     },
     log,
     systemId,
-    ...(opts.now ? { now: opts.now } : {}),
   });
 
   let watcher: ReturnType<typeof watchConfig> | null = null;
