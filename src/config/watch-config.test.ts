@@ -65,6 +65,24 @@ describe('watchConfig (polling, fake timers)', () => {
     stop();
   });
 
+  it('a file missing at start (already reported) is not reported again and is loaded once it appears', async () => {
+    const f = fakeFile();
+    const changes: string[] = [];
+    const errors: BerthError[] = [];
+    let exists = false;
+    const opts = { ...f.opts, mtimeMs: 0, missing: true, mtimeOf: async () => (exists ? f.state.mtime : Promise.reject(new Error('ENOENT: no such file or directory'))) };
+    const stop = watchConfig('/c.toml', (l) => changes.push(l.config.listenAddress), (e) => errors.push(e), opts);
+    await vi.advanceTimersByTimeAsync(3000 * 3);
+    expect(errors).toEqual([]);
+    expect(f.state.loads).toBe(0);
+    exists = true;
+    f.state.text = 'registered';
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(changes).toEqual(['registered']);
+    expect(errors).toEqual([]);
+    stop();
+  });
+
   it('reload() loads at once and always reports a failure', async () => {
     const f = fakeFile();
     const errors: BerthError[] = [];

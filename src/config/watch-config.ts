@@ -2,7 +2,8 @@
  * Reloads config.toml when it changes, as gitlab-runner does: its mtime is checked every 3 s, and
  * `reload()` (the daemon calls it on SIGHUP) reloads at once. A file that fails to load leaves the
  * old config in place and is reported once per mtime ("Failed to load config ..."); the next
- * change is tried again. After `stop()` no timer is left and no callback runs.
+ * change is tried again. A file that does not exist yet is loaded once it appears (`berth run`
+ * started before `berth register`). After `stop()` no timer is left and no callback runs.
  */
 import { stat } from 'node:fs/promises';
 import { BerthError, errorMessage } from '../shared/errors.js';
@@ -17,6 +18,8 @@ export interface WatchOptions {
   load?: (path: string) => Promise<LoadedConfig>;
   /** How to read the mtime (default: fs.stat). */
   mtimeOf?: (path: string) => Promise<number>;
+  /** The file did not exist at start and the caller said so: its absence is not reported again (its appearance loads it). */
+  missing?: boolean;
 }
 
 export type StopWatching = (() => void) & {
@@ -34,7 +37,7 @@ export function watchConfig(
   const load = opts.load ?? ((p: string) => loadConfig(p));
   const mtimeOf = opts.mtimeOf ?? (async (p: string) => (await stat(p)).mtimeMs);
   let known = opts.mtimeMs;
-  let failed: number | undefined;
+  let failed: number | undefined = opts.missing ? -1 : undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let queue = Promise.resolve();

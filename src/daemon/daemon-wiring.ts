@@ -43,6 +43,8 @@ export interface DaemonWiring {
   /** The folder of the launcher's program output (removed at start-up: a killed berth's). */
   launchDir: string;
   workerDeps(runner: RunnerConfig): WorkerDeps;
+  /** The GitLab client of a runner (one per CA file). */
+  clientFor(runner: RunnerConfig): GitLabClient;
   /** Closes the GitLab clients' pooled connections and ends the launcher's shell. */
   close(): Promise<void>;
 }
@@ -85,6 +87,7 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
   return {
     gitCacheDir,
     launchDir,
+    clientFor,
     workerDeps: (r) => ({
       client: clientFor(r),
       engineFor,

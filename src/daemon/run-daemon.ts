@@ -2,7 +2,9 @@
  * `berth run`: the runner daemon. Reads config.toml, sweeps what an earlier berth process of
  * the same runners left behind, serves metrics, and feeds every `[[runners]]` worker every
  * check_interval (spread over the runners). The config is reloaded when the file changes or
- * on SIGHUP (running jobs keep their settings).
+ * on SIGHUP (running jobs keep their settings). A config file that does not exist yet is not an
+ * error: berth starts with no runners and loads the file once `berth register` writes it (the
+ * reload above), as gitlab-runner does. Runner tokens that expire are rotated (token-rotation.ts).
  *
  * Signals, as gitlab-runner: SIGQUIT stops asking for jobs and exits 0 once running jobs have
  * finished; SIGTERM/SIGINT abort running jobs (reported to GitLab as runner_interrupted), clean
@@ -14,6 +16,7 @@ import type { BerthConfig, RunnerConfig } from '../config/berth-config.js';
 import { effectiveGlobals } from '../config/effective-settings.js';
 import { loadConfig } from '../config/load-config.js';
 import { loadOrCreateSystemId } from '../config/system-id.js';
+import { updateRunnerInConfig } from '../config/update-runner-in-config.js';
 import { watchConfig } from '../config/watch-config.js';
 import type { EngineClient, Labels } from '../engine/engine-client.js';
 import type { DockerSettings } from '../executor/docker/docker-settings.js';
@@ -34,6 +37,7 @@ import { makePrivateDir } from '../sources/git-source.js';
 import { sweepGitTempDirs } from '../sources/git-temp-dir.js';
 import { raceShutdown } from './shutdown-race.js';
 import { ShutdownSignals, type SignalSource } from './shutdown-signals.js';
+import { TokenRotator } from './token-rotation.js';
 import { createV8HeapControl } from './v8-heap-control.js';
 import { WorkerSet } from './worker-set.js';
 
@@ -60,10 +64,14 @@ export interface DaemonOptions {
 }
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const loaded = await loadConfig(opts.configPath);
+  // gitlab-runner: a missing file is an empty config (common/config.go LoadConfig), loaded once it appears.
+  const loaded = await loadConfig(opts.configPath, { allowMissing: true });
+  const missing = loaded.mtimeMs === 0;
   const systemId = await loadOrCreateSystemId(opts.configPath);
   let config = loaded.config;
-  const tokens = (): string[] => config.runners.map((r) => r.token).filter(Boolean);
+  // Tokens rotated away are masked too: an old file or a late message may still hold one.
+  const retiredTokens: string[] = [];
+  const tokens = (): string[] => [...config.runners.map((r) => r.token), ...retiredTokens].filter(Boolean);
   const write = opts.write ?? ((line: string) => process.stderr.write(line));
   const log = createRunnerLog({
     level: opts.logLevel ?? toLogLevel(config.logLevel),
@@ -73,7 +81,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   for (const w of loaded.warnings) log.warn(w.message);
   log.info(`Starting berth run ${opts.version}`, { config: opts.configPath, system_id: systemId, runners: config.runners.length });
-  if (!config.runners.length) log.warn('No [[runners]] in the config: register one with "berth register"');
+  if (missing) {
+    // gitlab-runner's line when it looks for the file (multi.go checkConfig → "Failed to load config" and os.Stat's error).
+    log.error(`Failed to load config stat ${opts.configPath}: no such file or directory`);
+    log.warn('No config file yet: register a runner with "berth register"; berth loads the file when it appears');
+  } else if (!config.runners.length) log.warn('No [[runners]] in the config: register one with "berth register"');
 
   const metrics = new RunnerMetrics();
   const globalSlots = new Slots(config.concurrent);
@@ -97,6 +109,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   const workers = new WorkerSet((r: RunnerConfig) => new RunnerWorker(r, wiring.workerDeps(r)));
   workers.apply(config.runners);
+  const rotator = new TokenRotator({
+    resetToken: (r) => wiring.clientFor(r).resetToken(r.url, r.token),
+    updateFile: (token, change) => updateRunnerInConfig(opts.configPath, token, change),
+    rotated: (old, next) => {
+      retiredTokens.push(old);
+      config = rotator.apply(config);
+      workers.rename(old, next.token);
+      workers.apply(config.runners);
+    },
+    log,
+    systemId,
+  });
 
   let watcher: ReturnType<typeof watchConfig> | null = null;
   const signals = new ShutdownSignals(
@@ -134,16 +158,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     watcher = watchConfig(
       opts.configPath,
       (next) => {
-        config = next.config;
-        reconcileConfig(next, { workers, globalSlots, metrics, log });
+        config = reconcileConfig(next, { workers, globalSlots, metrics, log, tokens: rotator });
       },
       (err) => log.error(err.message),
-      { mtimeMs: loaded.mtimeMs, ...(opts.configPollMs ? { intervalMs: opts.configPollMs } : {}) },
+      { mtimeMs: loaded.mtimeMs, missing, ...(opts.configPollMs ? { intervalMs: opts.configPollMs } : {}) },
     );
-    await feed(() => workers.list, () => effectiveGlobals(config).checkIntervalMs, stopFeeding.signal);
+    const checkIntervalMs = (): number => effectiveGlobals(config).checkIntervalMs;
+    const rotating = rotateTokens(rotator, () => config.runners, checkIntervalMs, stopFeeding.signal, log);
+    await feed(() => workers.list, checkIntervalMs, stopFeeding.signal);
     return await raceShutdown({
       mode: signals.mode === 'draining' ? 'draining' : 'aborting',
-      idle: () => workers.idle(),
+      // A token reset under way finishes (and is saved) before berth exits: GitLab may have revoked the old token.
+      idle: async () => {
+        await Promise.all([workers.idle(), rotating]);
+      },
       forced: signals.forced,
       timeoutMs: effectiveGlobals(config).shutdownTimeoutMs,
       log,
@@ -170,6 +198,21 @@ async function feed(workers: () => RunnerWorker[], intervalMs: () => number, sto
       await sleep(intervalMs() / list.length, stop).catch(() => undefined);
     }
   }
+}
+
+/** Checks the runners' tokens every check_interval, the first time at once (token-rotation.ts). */
+async function rotateTokens(
+  rotator: TokenRotator,
+  runners: () => readonly RunnerConfig[],
+  intervalMs: () => number,
+  stop: AbortSignal,
+  log: RunnerLog,
+): Promise<void> {
+  while (!stop.aborted) {
+    await rotator.check(runners).catch((err: unknown) => log.error(`Token rotation failed: ${errorMessage(err)}`));
+    await sleep(intervalMs(), stop).catch(() => undefined);
+  }
+  await rotator.idle();
 }
 
 async function sweepAll(workers: RunnerWorker[], systemId: string, log: RunnerLog): Promise<void> {

@@ -53,6 +53,19 @@ describe('WorkerSet', () => {
     expect(idle).toBe(true);
   });
 
+  it('rename: a rotated token keeps its worker (updated, not retired), in its place', () => {
+    const set = new WorkerSet((c: Entry) => new RecordingWorker(c));
+    set.apply([{ token: 'a', limit: 1 }, { token: 'b', limit: 1 }]);
+    const [a, b] = set.list;
+    expect(set.rename('a', 'a2')).toBe(true);
+    expect(set.rename('gone', 'x')).toBe(false);
+    expect(set.rename('b', 'a2')).toBe(false);
+    set.apply([{ token: 'a2', limit: 1 }, { token: 'b', limit: 1 }]);
+    expect(set.list).toEqual([a, b]);
+    expect(a?.configs.map((c) => c.token)).toEqual(['a', 'a2']);
+    expect(a?.stopped).toBe(false);
+  });
+
   it('stopAll stops every current worker', () => {
     const set = new WorkerSet((c: Entry) => new RecordingWorker(c));
     set.apply([{ token: 'a', limit: 1 }, { token: 'b', limit: 1 }]);

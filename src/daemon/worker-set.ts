@@ -2,7 +2,8 @@
  * WorkerSet: the daemon's workers, one per `[[runners]]` entry (by token), reconciled with each
  * configuration reload: a runner still there gets its new settings (for jobs that start from
  * now on), a new one gets a worker, a removed one is stopped (no more requests) and retired:
- * its running jobs still finish, and shutdown still waits for them.
+ * its running jobs still finish, and shutdown still waits for them. A worker whose token was
+ * rotated is renamed, not replaced.
  */
 export interface ReconciledWorker<C> {
   update(config: C): void;
@@ -38,6 +39,19 @@ export class WorkerSet<C extends { token: string }, W extends ReconciledWorker<C
       this.active.delete(token);
       this.retired.add(w);
     }
+  }
+
+  /**
+   * The worker of token `from` now belongs to token `to` (a rotated runner token): the next
+   * apply() updates it instead of retiring it and starting another, so its running jobs still
+   * count against its `limit`. False when there is no such worker or `to` already has one.
+   */
+  rename(from: string, to: string): boolean {
+    if (!this.active.has(from) || this.active.has(to)) return false;
+    const entries = [...this.active].map(([token, w]): [string, W] => [token === from ? to : token, w]);
+    this.active.clear();
+    for (const [token, w] of entries) this.active.set(token, w);
+    return true;
   }
 
   stopAll(): void {

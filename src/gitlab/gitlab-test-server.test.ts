@@ -41,6 +41,23 @@ describe('GitLabTestServer', () => {
     expect((await post('jobs/request', { token: 'glrt-other' }, { 'RUNNER-TOKEN': 'glrt-other' })).status).toBe(403);
   });
 
+  it('POST runners/reset_authentication_token: 201 with a new token and token_expires_at; the old token gets 403', async () => {
+    await gl.close();
+    gl = await GitLabTestServer.start({ tokenExpiresInSeconds: 3600 });
+    const old = gl.runnerToken;
+    const before = Date.now();
+    const res = await post('runners/reset_authentication_token', { token: old }, { 'RUNNER-TOKEN': old });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { token: string; token_expires_at: string };
+    expect(body.token).toMatch(/^glrt-/);
+    expect(body.token).not.toBe(old);
+    expect(Date.parse(body.token_expires_at) - before).toBeGreaterThanOrEqual(3_599_000);
+    expect(Date.parse(body.token_expires_at) - Date.now()).toBeLessThanOrEqual(3_600_000);
+    expect((await post('jobs/request', { token: old }, { 'RUNNER-TOKEN': old })).status).toBe(403);
+    expect((await post('runners/reset_authentication_token', { token: old }, { 'RUNNER-TOKEN': old })).status).toBe(403);
+    expect((await post('jobs/request', { token: body.token }, { 'RUNNER-TOKEN': body.token })).status).toBe(204);
+  });
+
   it('a paused runner gets 204 with X-GitLab-Last-Update', async () => {
     const r = gl.addRunner(undefined, { paused: true });
     gl.enqueueJob();

@@ -74,6 +74,35 @@ describe('berth register, then berth run (as an administrator would)', () => {
     expect(res.stderr).not.toContain(fx.gl.runnerToken);
   });
 
+  it('berth run started before berth register (GitLab\'s container flow) waits, then loads the new config.toml and runs a job', async () => {
+    const { startBerth } = await import('../support/berth-cli.js');
+    const run = startBerth(['run', '--config', fx.configPath]);
+    const until = async (cond: () => boolean, what: string): Promise<void> => {
+      for (const end = Date.now() + 20_000; !cond(); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr:\n${run.stderrSoFar()}`);
+      }
+    };
+    await until(() => run.stderrSoFar().includes('No config file yet'), 'the start without a config file');
+    expect(run.stderrSoFar()).toContain(`ERROR: Failed to load config stat ${fx.configPath}: no such file or directory`);
+    expect(run.child.exitCode).toBeNull();
+
+    const job = fx.enqueue({ script: ['cat data.txt'] });
+    const reg = await runBerth([
+      'register', '--non-interactive', '--url', fx.gl.url, '--token', fx.gl.runnerToken, '--executor', 'docker',
+      '--docker-image', 'berth-test/bash:latest', '--docker-pull-policy', 'if-not-present', '--config', fx.configPath,
+    ]);
+    expect(reg.code).toBe(0);
+    // check_interval 0 (3 s) and the config check every 3 s, as gitlab-runner.
+    await fx.gl.waitFor(() => job.final !== null, 60_000, 'the job to finish');
+    expect(job.final).toMatchObject({ state: 'success' });
+    expect(stripAnsi(job.trace.toString('utf8'))).toContain('data from the repository');
+    run.child.kill('SIGQUIT');
+    const res = await run.result;
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('Configuration loaded');
+    expect(res.stderr).not.toContain(fx.gl.runnerToken);
+  });
+
   it('refuses to register without --docker-image, writes nothing, and exits 2', async () => {
     const reg = await runBerth([
       'register', '--non-interactive', '--url', fx.gl.url, '--token', fx.gl.runnerToken, '--executor', 'docker', '--config', fx.configPath,

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
+import { shortToken } from '../../src/gitlab/short-token.js';
 import { stripAnsi } from '../../src/shared/ansi.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
@@ -54,6 +55,35 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     expect((await run.result).code).toBe(0);
     expect(existsSync(join(fx.dir, 'config', 'git-cache', '.launch'))).toBe(false);
     await waitUntil(async () => commandOf(shells[0]!) !== 'sh', 5_000);
+  });
+
+  it('rotates a runner token past 75 % of its life: config.toml gets the new token and jobs are taken with it', async () => {
+    const old = fx.gl.runnerToken;
+    fx.gl.options.tokenExpiresInSeconds = 7 * 24 * 3600;
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    fx.writeConfig({ runner: [`  token_obtained_at = ${iso(Date.now() - 3 * 3600_000)}`, `  token_expires_at = ${iso(Date.now() + 1800_000)}`].join('\n') });
+    const run = fx.start();
+    await fx.gl.waitFor(() => fx.gl.requestsTo('reset-token').some((r) => r.status === 201), 30_000, 'the token reset');
+    const fresh = fx.gl.runnerToken;
+    expect(fresh).not.toBe(old);
+    await fx.gl.waitFor(() => readFileSync(fx.configPath, 'utf8').includes(`token = "${fresh}"`), 10_000, 'the new token in config.toml');
+    expect(readFileSync(fx.configPath, 'utf8')).not.toContain(old);
+    expect(statSync(fx.configPath).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(fx.dir, 'config')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+    const job = fx.enqueue({ script: ['cat data.txt'] });
+    await done(job);
+    expect(job.final).toMatchObject({ state: 'success' });
+    const taken = fx.gl.requestsTo('request').find((r) => r.jobId === job.id && r.status === 201);
+    expect((taken?.json as { token: string }).token).toBe(fresh);
+    run.child.kill('SIGQUIT');
+    const res = await run.result;
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain(`msg="Resetting runner authentication token... succeeded" runner=${shortToken(old)}`);
+    expect(res.stderr).not.toContain(old);
+    expect(res.stderr).not.toContain(fresh);
+    // The job's Docker objects carry the new token's short form.
+    expect(await findLeftovers(engine, `berth.runner.short_token=${shortToken(fresh)}`)).toEqual(NO_LEFTOVERS);
   });
 
   it('reports a failing script as script_failure with its exit code, after_script still running', async () => {

@@ -6,9 +6,20 @@
 import { type Incoming, reply, replyJson } from './gitlab-test-server-http.js';
 import { newQueueValue, randomToken, type RunnerRecord } from './gitlab-test-server-state.js';
 
+export interface RunnerRegistryOptions {
+  /**
+   * GitLab's runner token expiration setting (`runner_token_expiration_interval`, in seconds):
+   * a reset token expires this long after the reset. null (default): tokens do not expire.
+   */
+  tokenExpiresInSeconds?: () => number | null;
+  now?: () => number;
+}
+
 export class RunnerRegistry {
   private readonly runners = new Map<string, RunnerRecord>();
   private nextId = 1;
+
+  constructor(private readonly opts: RunnerRegistryOptions = {}) {}
 
   add(token = randomToken('glrt-'), opts: { paused?: boolean } = {}): RunnerRecord {
     const r: RunnerRecord = { id: this.nextId++, token, paused: opts.paused ?? false, queueValue: newQueueValue(), systemIds: new Set() };
@@ -83,13 +94,19 @@ export class RunnerRegistry {
     reply(inc, 204, '');
   }
 
-  /** POST /runners/reset_authentication_token: a new token; the old one stops working. */
+  /**
+   * POST /runners/reset_authentication_token with the current token (GitLab's runners API):
+   * 201 with `{token, token_expires_at}` (null when tokens do not expire); the old token stops
+   * working at once (403 on every call), as GitLab revokes it.
+   */
   resetToken(inc: Incoming): void {
     const r = this.authenticate(inc);
     if (!r) return;
     this.runners.delete(r.token);
     r.token = randomToken('glrt-');
     this.runners.set(r.token, r);
-    replyJson(inc, 201, { token: r.token, token_expires_at: null });
+    const ttl = this.opts.tokenExpiresInSeconds?.() ?? null;
+    const now = this.opts.now?.() ?? Date.now();
+    replyJson(inc, 201, { token: r.token, token_expires_at: ttl === null ? null : new Date(now + ttl * 1000).toISOString() });
   }
 }

@@ -14,7 +14,8 @@
  *   await gl.close();
  *
  * Endpoints: POST /runners, POST /runners/verify (JSON, or the legacy plain "200"), DELETE
- * /runners, DELETE /runners/managers, POST /runners/reset_authentication_token, POST
+ * /runners, DELETE /runners/managers, POST /runners/reset_authentication_token (201
+ * `{token, token_expires_at}`, `tokenExpiresInSeconds`; the old token then gets 403), POST
  * /jobs/request (201/204, `X-GitLab-Last-Update`, optional Workhorse long poll), PUT /jobs/:id
  * (200, 412 on a checksum or size mismatch, `Job-Status`, `X-GitLab-Trace-Update-Interval`),
  * PATCH /jobs/:id/trace (strict `Content-Range: <start>-<end inclusive>`, 400 without it,
@@ -76,6 +77,8 @@ export interface GitLabTestServerOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Largest artifact accepted, in bytes (413 above it); null (default) is no limit. */
   maxArtifactSize?: number | null;
+  /** Seconds a token from POST /runners/reset_authentication_token lives (`token_expires_at`); null (default): no expiry. */
+  tokenExpiresInSeconds?: number | null;
 }
 
 export interface EnqueueOptions {
@@ -109,7 +112,7 @@ export class GitLabTestServer {
   readonly requests: RecordedRequest[] = [];
   readonly faults = new FaultProgramme();
   readonly options: Required<Omit<GitLabTestServerOptions, 'runnerTokens' | 'tls'>>;
-  private readonly registry = new RunnerRegistry();
+  private readonly registry = new RunnerRegistry({ tokenExpiresInSeconds: () => this.options.tokenExpiresInSeconds });
   private readonly jobsById = new Map<number, TestJob>();
   private readonly queue: TestJob[] = [];
   private readonly pollWaiters = new Set<() => void>();
@@ -130,6 +133,7 @@ export class GitLabTestServer {
       verifyChecksum: opts.verifyChecksum ?? true,
       strictUtf8: opts.strictUtf8 ?? true,
       maxArtifactSize: opts.maxArtifactSize ?? null,
+      tokenExpiresInSeconds: opts.tokenExpiresInSeconds ?? null,
     };
     this.artifactStore = new ArtifactStore({ baseUrl: () => this.url, maxArtifactSize: () => this.options.maxArtifactSize });
     for (const t of opts.runnerTokens ?? [randomToken('glrt-')]) this.addRunner(t);
