@@ -16,6 +16,7 @@ export const serviceSchema = {
   entrypoint: strList('entrypoint', { doc: 'Entrypoint override' }),
   command: strList('command', { doc: 'Command override' }),
   environment: strList('environment', { doc: 'Service variables, "KEY=value"' }),
+  suspendDataPath: str('suspend_data_path', { unused: true, doc: 'gitlab-runner (Kubernetes): path kept across a suspend' }),
 } satisfies Schema;
 
 
@@ -72,6 +73,7 @@ export const dockerSchema = {
   serviceMemorySwap: str('service_memory_swap', { flag: 'service-memory-swap', env: 'DOCKER_SERVICE_MEMORY_SWAP', unused: true, doc: 'Service memory + swap limit' }),
   serviceMemoryReservation: str('service_memory_reservation', { flag: 'service-memory-reservation', env: 'DOCKER_SERVICE_MEMORY_RESERVATION', unused: true, doc: 'Service memory soft limit' }),
   serviceCgroupParent: str('service_cgroup_parent', { flag: 'service-cgroup-parent', env: 'DOCKER_SERVICE_CGROUP_PARENT', unused: true, doc: 'Service parent cgroup' }),
+  serviceSlotCgroupTemplate: str('service_slot_cgroup_template', { unused: true, doc: 'Template of service slot cgroup names' }),
   serviceCpusetCpus: str('service_cpuset_cpus', { flag: 'service-cpuset-cpus', env: 'DOCKER_SERVICE_CPUSET_CPUS', unused: true, doc: 'Service CPUs' }),
   serviceCpus: str('service_cpus', { flag: 'service-cpus', env: 'DOCKER_SERVICE_CPUS', unused: true, doc: 'Service number of CPUs' }),
   serviceCpuShares: int('service_cpu_shares', { flag: 'service-cpu-shares', env: 'DOCKER_SERVICE_CPU_SHARES', unused: true, doc: 'Service CPU shares' }),

@@ -2,16 +2,18 @@
  * Typed config → config.toml text with gitlab-runner's key names and layout. A key is written
  * when its value differs from the default, or when gitlab-runner always writes it (`concurrent`,
  * `check_interval`, `[[runners]] name/url/id/token/...`, `[runners.docker] image/privileged/...`).
- * Keys berth does not know are not written (gitlab-runner drops them too), nor are comments.
+ * Keys berth does not know are written back into the table they were read from, after the known
+ * ones (extra-keys.ts); comments are not kept (gitlab-runner drops them too).
  */
 import type { BerthConfig, RunnerConfig } from './berth-config.js';
 import { sameValue } from './decode-table.js';
 import { GO_ZERO_TIME } from './go-values.js';
 import { formatGoDuration } from '../shared/go-duration.js';
+import { extraKeysOf } from './extra-keys.js';
 import { expandEnv } from './parse-config.js';
 import { globalSchema } from './runner-schema.js';
 import type { AnyDecl, FieldDecl, Schema } from './schema.js';
-import { formatString, formatValue, TomlLines, writeRawTable } from './toml-text.js';
+import { formatString, formatValue, isTable, TomlLines, writeRawTable } from './toml-text.js';
 
 const TABLE_KINDS = new Set(['stringMap', 'boolMap', 'stringListMap', 'rawTable']);
 
@@ -51,7 +53,35 @@ function writeTable(out: TomlLines, names: string[], schema: Schema, obj: Record
       }
     }
   }
+  writeExtraKeys(out, names, obj, later);
   for (const write of later) write();
+}
+
+/** The keys berth did not know in this table: values now, tables with the other tables (`later`). */
+function writeExtraKeys(out: TomlLines, names: string[], obj: Record<string, unknown>, later: (() => void)[]): void {
+  const extra = extraKeysOf(obj);
+  const scalars = Object.fromEntries(Object.entries(extra).filter(([, v]) => !isTable(v) && !isTableList(v)));
+  writeRawTable(out, names, scalars);
+  for (const [key, value] of Object.entries(extra)) {
+    const at = [...names, key];
+    if (isTable(value)) {
+      later.push(() => {
+        out.header(at, false);
+        writeRawTable(out, at, value);
+      });
+    } else if (isTableList(value)) {
+      for (const item of value) {
+        later.push(() => {
+          out.header(at, true);
+          writeRawTable(out, at, item);
+        });
+      }
+    }
+  }
+}
+
+function isTableList(value: unknown): value is Record<string, unknown>[] {
+  return Array.isArray(value) && value.length > 0 && value.every(isTable);
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -61,6 +91,7 @@ function shouldWrite(decl: FieldDecl<any>, value: unknown): boolean {
 }
 
 function hasContent(schema: Schema, obj: Record<string, unknown>): boolean {
+  if (Object.keys(extraKeysOf(obj)).length) return true;
   return Object.entries(schema).some(([prop, decl]: [string, AnyDecl]) => {
     const value = obj[prop];
     if (decl.kind === 'table') return hasContent(decl.fields, value as Record<string, unknown>);

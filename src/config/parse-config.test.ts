@@ -68,8 +68,8 @@ describe('parseConfig: defaults', () => {
     expect(r.docker.pullPolicy).toEqual(['if-not-present', 'always']);
     expect(r.docker.tmpfs).toEqual({ '/tmp': 'rw,size=64m' });
     expect(r.docker.services).toEqual([
-      { name: 'redis:7', alias: 'cache,kv store', entrypoint: [], command: [], environment: [] },
-      { name: 'postgres:16', alias: '', entrypoint: ['docker-entrypoint.sh'], command: ['postgres', '-c', 'fsync=off'], environment: ['POSTGRES_PASSWORD=secret'] },
+      { name: 'redis:7', alias: 'cache,kv store', entrypoint: [], command: [], environment: [], suspendDataPath: '' },
+      { name: 'postgres:16', alias: '', entrypoint: ['docker-entrypoint.sh'], command: ['postgres', '-c', 'fsync=off'], environment: ['POSTGRES_PASSWORD=secret'], suspendDataPath: '' },
     ]);
   });
 
@@ -151,9 +151,9 @@ describe('parseConfig: warnings', () => {
     const text = `concurrent = 1\nfoo = 2\n${RUNNER}  [runners.docker]\n    image = "x"\n    imgae = "typo"\n  [runners.kubernetes]\n    host = "k"\n`;
     const { warnings } = parseText(text);
     expect(warnings.map((w) => w.message)).toEqual([
-      'config.toml:2: unknown key foo is ignored (and dropped when berth saves this file)',
-      'config.toml:11: unknown key [[runners]][0].kubernetes is ignored (and dropped when berth saves this file)',
-      'config.toml:10: unknown key [[runners]][0].docker.imgae is ignored (and dropped when berth saves this file)',
+      'config.toml:2: unknown key foo is ignored (berth keeps it when it saves this file)',
+      'config.toml:11: unknown key [[runners]][0].kubernetes is ignored (berth keeps it when it saves this file)',
+      'config.toml:10: unknown key [[runners]][0].docker.imgae is ignored (berth keeps it when it saves this file)',
     ]);
     expect(warnings[2]).toMatchObject({ file: 'config.toml', line: 10, key: '[[runners]][0].docker.imgae' });
   });

@@ -12,6 +12,7 @@ import {
   enumOf,
   int,
   optBool,
+  optTable,
   str,
   strList,
   strMap,
@@ -31,6 +32,7 @@ export const runnerSchema = {
   unhealthyRequestsLimit: int('unhealthy_requests_limit', { flag: 'unhealthy-requests-limit', env: 'RUNNER_UNHEALTHY_REQUESTS_LIMIT', default: 3, defaultWhen: 'nonPositive', doc: 'Failed job requests before the runner pauses' }),
   unhealthyInterval: duration('unhealthy_interval', { flag: 'unhealthy-interval', env: 'RUNNER_UNHEALTHY_INTERVAL', default: 60 * MINUTE, pointer: true, doc: 'How long an unhealthy runner pauses' }),
   jobStatusFinalUpdateRetryLimit: int('job_status_final_update_retry_limit', { flag: 'job-status-final-update-retry-limit', env: 'RUNNER_job_status_final_update_retry_limit', default: 10, defaultWhen: 'nonPositive', doc: 'Attempts to send the final job status' }),
+  experimental: optTable('experimental', { unused: true, doc: 'gitlab-runner\'s experimental per-runner features (boot_verify)' }),
   url: str('url', { flag: 'url', short: 'u', env: 'CI_SERVER_URL', always: true, doc: 'GitLab URL ($VAR expanded)' }),
   id: int('id', { always: true, doc: 'GitLab runner id' }),
   token: str('token', { flag: 'token', short: 't', env: 'CI_SERVER_TOKEN', always: true, secret: true, doc: 'Runner authentication token ($VAR expanded)' }),
@@ -45,6 +47,7 @@ export const runnerSchema = {
   cacheDir: str('cache_dir', { flag: 'cache-dir', env: 'RUNNER_CACHE_DIR', doc: 'Cache directory in the container (default /cache)' }),
   cloneUrl: str('clone_url', { flag: 'clone-url', env: 'CLONE_URL', doc: 'URL to clone from instead of GitLab' }),
   environment: strList('environment', { flag: 'env', env: 'RUNNER_ENV', doc: 'Variables "KEY=value" placed before the job variables' }),
+  proxyExec: optBool('proxy_exec', { unused: true, doc: 'gitlab-runner: proxy execution through its helper binary' }),
   preGetSourcesScript: str('pre_get_sources_script', { flag: 'pre-get-sources-script', env: 'RUNNER_PRE_GET_SOURCES_SCRIPT', doc: 'Script before fetching sources' }),
   postGetSourcesScript: str('post_get_sources_script', { flag: 'post-get-sources-script', env: 'RUNNER_POST_GET_SOURCES_SCRIPT', doc: 'Script after fetching sources' }),
   preBuildScript: str('pre_build_script', { flag: 'pre-build-script', env: 'RUNNER_PRE_BUILD_SCRIPT', doc: 'Script before the job script' }),
@@ -56,6 +59,7 @@ export const runnerSchema = {
   cleanGitConfig: optBool('clean_git_config', { unused: true, doc: 'Clean git config around the job' }),
   shell: enumOf('shell', ['bash', 'sh', 'pwsh', 'powershell', 'cmd'], { flag: 'shell', env: 'RUNNER_SHELL', doc: 'Shell of the job script' }),
   customBuildDir: table('custom_build_dir', { enabled: optBool('enabled', { doc: 'Allow GIT_CLONE_PATH' }) }, { doc: 'Custom build directories' }),
+  referees: optTable('referees', { unused: true, doc: 'gitlab-runner\'s job metrics referees' }),
   cache: cacheTable,
   artifact: table(
     'artifact',
@@ -66,7 +70,11 @@ export const runnerSchema = {
     { doc: 'Artifact uploads' },
   ),
   featureFlags: boolMap('feature_flags', { flag: 'feature-flags', env: 'FEATURE_FLAGS', doc: 'FF_* feature flags' }),
+  monitoring: optTable('monitoring', { unused: true, doc: 'gitlab-runner\'s per-runner monitoring (job_queuing_durations)' }),
+  useSlotCgroups: bool('use_slot_cgroups', { unused: true, doc: 'gitlab-runner: slot-derived cgroup names' }),
+  slotCgroupTemplate: str('slot_cgroup_template', { unused: true, doc: 'gitlab-runner: template of slot cgroup names' }),
   docker: dockerTable,
+  stepRunnerImage: str('step_runner_image', { unused: true, doc: 'gitlab-runner: step-runner image (berth runs no steps)' }),
 } satisfies Schema;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'warning', 'error', 'fatal', 'panic'] as const;
@@ -90,5 +98,7 @@ export const globalSchema = {
   runners: tableArray('runners', runnerSchema, { doc: 'The runners' }),
   sentryDsn: str('sentry_dsn', { unused: true, doc: 'Sentry DSN' }),
   connectionMaxAge: duration('connection_max_age', { default: 15 * MINUTE, pointer: true, doc: 'Maximum age of a connection to GitLab' }),
+  machine: optTable('machine', { unused: true, doc: 'gitlab-runner\'s docker+machine settings' }),
+  experimental: optTable('experimental', { unused: true, doc: 'gitlab-runner\'s experimental features (usage_logger)' }),
   shutdownTimeout: int('shutdown_timeout', { default: 30, always: true, defaultWhen: 'nonPositive', doc: 'Seconds a forced shutdown may take' }),
 } satisfies Schema;

@@ -47,8 +47,11 @@ function mergeInto(dst: Record<string, unknown>, src: Record<string, unknown>, s
   for (const [prop, decl] of Object.entries(schema)) {
     if (decl.kind === 'table') {
       mergeInto(dst[prop] as Record<string, unknown>, src[prop] as Record<string, unknown>, decl.fields);
-    } else if (MAP_KINDS.has(decl.kind)) {
+    } else if (MAP_KINDS.has(decl.kind) && dst[prop] && src[prop]) {
       mergeMap(dst[prop] as Record<string, unknown>, src[prop] as Record<string, unknown>);
+    } else if (MAP_KINDS.has(decl.kind)) {
+      // A table that may be absent (optTable): the template's, when the flags left it unset.
+      if (!dst[prop]) dst[prop] = structuredClone(src[prop]);
     } else if (sameValue(dst[prop], zeroOf(decl))) {
       dst[prop] = structuredClone(src[prop]);
     }
