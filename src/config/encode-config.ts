@@ -5,7 +5,7 @@
  * Keys berth does not know are written back into the table they were read from, after the known
  * ones (extra-keys.ts); comments are not kept (gitlab-runner drops them too).
  */
-import type { BerthConfig, RunnerConfig } from './berth-config.js';
+import type { BerthConfig, RunnerConfig, SkippedRunner } from './berth-config.js';
 import { sameValue } from './decode-table.js';
 import { GO_ZERO_TIME } from './go-values.js';
 import { formatGoDuration } from '../shared/go-duration.js';
@@ -23,6 +23,22 @@ export function encodeConfig(config: BerthConfig, env: NodeJS.ProcessEnv = proce
   return out.text();
 }
 
+/**
+ * The `[[runners]]` entries to write, in file order: the skipped ones (another executor) as they
+ * were read, the docker ones still in `config.runners`, then the ones added since loading.
+ */
+function runnerEntries(config: BerthConfig): (RunnerConfig | SkippedRunner)[] {
+  if (!config.runnerOrder) return config.runners;
+  const current = new Set(config.runners);
+  const kept = config.runnerOrder.filter((r) => isSkipped(r) || current.has(r));
+  const known = new Set(kept);
+  return [...kept, ...config.runners.filter((r) => !known.has(r))];
+}
+
+function isSkipped(entry: object): entry is SkippedRunner {
+  return 'skipped' in entry && entry.skipped === true;
+}
+
 function writeTable(out: TomlLines, names: string[], schema: Schema, obj: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   const later: (() => void)[] = [];
   for (const [prop, decl] of Object.entries(schema)) {
@@ -36,10 +52,12 @@ function writeTable(out: TomlLines, names: string[], schema: Schema, obj: Record
         });
       }
     } else if (decl.kind === 'tableArray') {
-      for (const item of value as Record<string, unknown>[]) {
+      const items = names.length === 0 && prop === 'runners' ? runnerEntries(obj as BerthConfig) : (value as Record<string, unknown>[]);
+      for (const item of items) {
         later.push(() => {
           out.header(at, true);
-          writeTable(out, at, decl.fields, item, env);
+          if (isSkipped(item)) writeRawTable(out, at, item.table);
+          else writeTable(out, at, decl.fields, item, env);
         });
       }
     } else if (shouldWrite(decl, value)) {

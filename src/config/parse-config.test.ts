@@ -126,10 +126,22 @@ describe('parseConfig: errors name file, line and key', () => {
     expect(errorOf('concurrent = 0\n').message).toBe('config.toml:1: concurrent: 0 is not allowed: use 1 or more');
   });
 
-  it('supports only the docker executor', () => {
-    expect(errorOf(RUNNER.replace('"docker"', '"shell"')).message).toBe(
-      'config.toml:5: [[runners]][0].executor: "shell" is not supported: berth runs every job in Docker. Set executor = "docker" or remove this runner',
-    );
+  it('skips a runner with another executor than docker, with a warning naming it, and keeps it for saving', () => {
+    const shell = '[[runners]]\n  name = "shell-1"\n  executor = "shell"\n  [runners.custom_build_dir]\n    enabled = "not a bool"\n';
+    const autoscaler = '[[runners]]\n  executor = "docker-autoscaler"\n';
+    const text = `${shell}${RUNNER}${autoscaler}${RUNNER.replace('"r"', '"r2"')}  limit = -1\n`;
+    expect(errorOf(text).message).toBe('config.toml:18: [[runners]][3].limit: -1 is not allowed: use 0 or more');
+    const { config, warnings } = parseText(text.replace('limit = -1', 'limit = 1'));
+    expect(config.runners.map((r) => r.name)).toEqual(['r', 'r2']);
+    expect(warnings.map((w) => w.message)).toEqual([
+      'config.toml:3: [[runners]][0] "shell-1": executor "shell" is not supported by berth (it runs every job in Docker): this runner is skipped and kept as it is in the file',
+      'config.toml:12: [[runners]][2]: executor "docker-autoscaler" is not supported by berth (it runs every job in Docker): this runner is skipped and kept as it is in the file',
+    ]);
+    expect(config.runnerOrder?.map((r) => ('skipped' in r ? `skipped ${r.executor}` : r.name))).toEqual(['skipped shell', 'r', 'skipped docker-autoscaler', 'r2']);
+    expect(parseText(RUNNER).config.runnerOrder).toBeUndefined();
+  });
+
+  it('needs an executor', () => {
     expect(errorOf('[[runners]]\n  name = "x"\n').message).toBe(
       'config.toml:1: [[runners]][0]: executor is missing: set executor = "docker" (berth runs every job in Docker)',
     );

@@ -1,13 +1,18 @@
 /**
  * register, verify --delete and unregister rewrite config.toml: what berth does not model (keys
- * of a newer gitlab-runner, another executor's tables) must come back where it was.
+ * of a newer gitlab-runner, another executor's tables, runners of another executor) must come
+ * back where it was.
  */
 import { writeFile } from 'node:fs/promises';
 import { parse } from 'smol-toml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommandHarness } from '../../../test/support/config/command-harness.js';
+import { FakeApiError } from '../../../test/support/config/fake-registration-api.js';
+import { InputError } from '../../shared/errors.js';
+import { register as registerList } from './list.js';
 import { register as registerRegister } from './register.js';
 import { register as registerUnregister } from './unregister.js';
+import { register as registerVerify } from './verify.js';
 
 let h: CommandHarness;
 afterEach(() => h.cleanup());
@@ -139,5 +144,68 @@ describe('config.toml round trip through register and unregister', () => {
     ]);
     expect(unknown.every((l) => l.endsWith('is ignored (berth keeps it when it saves this file)'))).toBe(true);
     expect(h.stderr).toContain('runners.step_runner_image is accepted for compatibility with gitlab-runner but berth does not use it');
+  });
+});
+
+/** A shell runner between two docker runners, in the layout berth writes (so text compares). */
+const SHELL = `[[runners]]
+  name = "shell-1"
+  url = "https://gitlab.test"
+  id = 5
+  token = "glrt-shell-token-0000001"
+  token_obtained_at = 2026-12-05T05:00:00Z
+  token_expires_at = 0001-01-01T00:00:00Z
+  executor = "shell"
+  shell = "zsh"
+  [runners.custom_build_dir]
+    enabled = true
+`;
+const dockerRunner = (name: string, token: string) => `[[runners]]
+  name = "${name}"
+  url = "https://gitlab.test"
+  id = 1
+  token = "${token}"
+  token_obtained_at = 0001-01-01T00:00:00Z
+  token_expires_at = 0001-01-01T00:00:00Z
+  executor = "docker"
+  [runners.docker]
+    tls_verify = false
+    image = "alpine"
+    privileged = false
+    disable_entrypoint_overwrite = false
+    oom_kill_disable = false
+    disable_cache = false
+    shm_size = 0
+    network_mtu = 0
+`;
+const MIXED = `concurrent = 2\ncheck_interval = 0\nshutdown_timeout = 0\n\n[session_server]\n  session_timeout = 1800\n\n${dockerRunner('docker-1', 'glrt-docker-one-000001')}\n${SHELL}\n${dockerRunner('docker-2', 'glrt-docker-two-000002')}`;
+
+describe('a config.toml with a runner of another executor', () => {
+  const skipped = (path: string) => `WARNING: ${path}:33: [[runners]][1] "shell-1": executor "shell" is not supported by berth (it runs every job in Docker): this runner is skipped and kept as it is in the file\n`;
+
+  it('list shows the docker runners and warns about the other one', async () => {
+    h = await CommandHarness.create();
+    await writeFile(h.configPath, MIXED, { mode: 0o600 });
+    expect(await h.run(registerList, ['list'])).toBeUndefined();
+    expect(h.stderr).toBe(skipped(h.configPath));
+    expect(h.stdout).toContain('docker-1 ');
+    expect(h.stdout).toContain('docker-2 ');
+    expect(h.stdout).not.toContain('shell-1');
+  });
+
+  it('unregister, verify --delete and register leave it untouched, in its place', async () => {
+    h = await CommandHarness.create({ verify: (token) => (token.includes('two') ? new FakeApiError('forbidden', 403) : { id: 7, token, tokenExpiresAt: '' }) });
+    await writeFile(h.configPath, MIXED, { mode: 0o600 });
+    expect(await h.run(registerUnregister, ['unregister', '--name', 'shell-1'])).toBeInstanceOf(InputError);
+    expect(await h.run(registerRegister, ['register', '-n', '--url', 'https://gitlab.test', '--token', 'glrt-docker-new-000003', '--name', 'docker-3', '--executor', 'docker', '--docker-image', 'alpine'])).toBeUndefined();
+    const names = async () => [...(await h.readConfig()).matchAll(/^ {2}name = "([\w-]+)"/gm)].map((m) => m[1]);
+    expect(await names()).toEqual(['docker-1', 'shell-1', 'docker-2', 'docker-3']);
+    expect(await h.readConfig()).toContain(`\n${SHELL}\n[[runners]]\n  name = "docker-2"`);
+    expect(await h.run(registerVerify, ['verify', '--delete'])).toBeUndefined();
+    expect(await names()).toEqual(['docker-1', 'shell-1', 'docker-3']);
+    expect(await h.run(registerUnregister, ['unregister', '--name', 'docker-1'])).toBeUndefined();
+    expect(await h.run(registerUnregister, ['unregister', '--all-runners'])).toBeUndefined();
+    expect(await h.readConfig()).toBe(`concurrent = 2\ncheck_interval = 0\nshutdown_timeout = 0\n\n[session_server]\n  session_timeout = 1800\n\n${SHELL}`);
+    expect(JSON.stringify(h.api.calls)).not.toContain('glrt-shell-token-0000001');
   });
 });
