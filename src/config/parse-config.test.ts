@@ -141,6 +141,15 @@ describe('parseConfig: errors name file, line and key', () => {
     expect(parseText(RUNNER).config.runnerOrder).toBeUndefined();
   });
 
+  it('reads log_level as logrus.ParseLevel does: any case, trace, warning, fatal, panic', () => {
+    for (const level of ['trace', 'INFO', 'Debug', 'warning', 'WARN', 'fatal', 'panic', 'error']) {
+      expect(parseText(`log_level = "${level}"\n`).config.logLevel).toBe(level);
+    }
+    expect(errorOf('log_level = "verbose"\n').message).toBe(
+      'config.toml:1: log_level: "verbose" is not a log level: use one of panic, fatal, error, warn, warning, info, debug, trace (in any case)',
+    );
+  });
+
   it('needs an executor', () => {
     expect(errorOf('[[runners]]\n  name = "x"\n').message).toBe(
       'config.toml:1: [[runners]][0]: executor is missing: set executor = "docker" (berth runs every job in Docker)',

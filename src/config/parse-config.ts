@@ -10,6 +10,7 @@ import type { BerthConfig, RunnerConfig, SkippedRunner } from './berth-config.js
 import { checkCacheConfig } from './check-cache-config.js';
 import { addWarning, configError, type ConfigWarning } from './config-issues.js';
 import { decodeTable, type DecodeContext } from './decode-table.js';
+import { LOG_LEVEL_NAMES, parseLogLevel } from './log-level.js';
 import { globalSchema, runnerSchema } from './runner-schema.js';
 import { isTable } from './toml-text.js';
 import { TomlLineIndex } from './toml-lines.js';
@@ -40,6 +41,9 @@ export function parseConfig(text: string, opts: ParseOptions): ParsedConfig {
   const ctx: DecodeContext = { file: opts.file, lines: new TomlLineIndex(text), warnings: [], unusedWarned: new Set() };
   const entries = Array.isArray(raw['runners']) ? (raw['runners'] as unknown[]) : undefined;
   const config = decodeTable(entries ? { ...raw, runners: [] } : raw, globalSchema, [], ctx) as BerthConfig;
+  if (config.logLevel && !parseLogLevel(config.logLevel)) {
+    throw configError(ctx, ['log_level'], `${JSON.stringify(config.logLevel)} is not a log level: use one of ${LOG_LEVEL_NAMES.join(', ')} (in any case)`);
+  }
   const order: (RunnerConfig | SkippedRunner)[] = [];
   entries?.forEach((entry, i) => {
     const skipped = opts.template ? undefined : skippedRunner(entry, i, ctx);

@@ -77,7 +77,6 @@ export const runnerSchema = {
   stepRunnerImage: str('step_runner_image', { unused: true, doc: 'gitlab-runner: step-runner image (berth runs no steps)' }),
 } satisfies Schema;
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'warning', 'error', 'fatal', 'panic'] as const;
 export const LOG_FORMATS = ['runner', 'text', 'json'] as const;
 
 export const sessionServerSchema = {
@@ -92,7 +91,7 @@ export const globalSchema = {
   labels: strMap('labels', { doc: 'Labels for every runner' }),
   concurrent: int('concurrent', { default: 1, always: true, min: 1, doc: 'Jobs running at once across all runners' }),
   checkInterval: int('check_interval', { default: 3, always: true, defaultWhen: 'nonPositive', doc: 'Seconds between job requests' }),
-  logLevel: enumOf('log_level', LOG_LEVELS, { doc: 'Log level' }),
+  logLevel: str('log_level', { doc: 'Log level, as logrus reads it (any case; trace, debug, info, warn(ing), error, fatal, panic): see log-level.ts' }),
   logFormat: enumOf('log_format', LOG_FORMATS, { doc: 'Log format (default runner)' }),
   user: str('user', { unused: true, doc: 'User for the shell executor' }),
   runners: tableArray('runners', runnerSchema, { doc: 'The runners' }),

@@ -16,6 +16,7 @@ import type { BerthConfig, RunnerConfig } from '../config/berth-config.js';
 import { effectiveGlobals } from '../config/effective-settings.js';
 import { loadConfig } from '../config/load-config.js';
 import { loadOrCreateSystemId } from '../config/system-id.js';
+import { parseLogLevel } from '../config/log-level.js';
 import { updateRunnerInConfig } from '../config/update-runner-in-config.js';
 import { watchConfig } from '../config/watch-config.js';
 import type { EngineClient, Labels } from '../engine/engine-client.js';
@@ -245,8 +246,7 @@ async function sweepGitTemp(systemId: string, log: RunnerLog): Promise<void> {
 }
 
 function toLogLevel(level: string): LogLevel {
-  if (!level) return 'info';
-  return (level === 'warning' ? 'warn' : level) as LogLevel;
+  return parseLogLevel(level) ?? 'info';
 }
 
 export type { BerthConfig };
