@@ -48,6 +48,8 @@ export interface DaemonOptions {
   listenAddress?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
+  /** Warnings about the command line, logged at start. */
+  warnings?: readonly string[];
   /** Where runner log lines go (default stderr). */
   write?: (line: string) => void;
   /** Extra labels on every Docker object (tests). */
@@ -80,6 +82,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     write,
     scrub: (text) => maskText(text, tokens()),
   });
+  for (const w of opts.warnings ?? []) log.warn(w);
   for (const w of loaded.warnings) log.warn(w.message);
   log.info(`Starting berth run ${opts.version}`, { config: opts.configPath, system_id: systemId, runners: config.runners.length });
   if (missing) {
