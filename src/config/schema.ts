@@ -141,6 +141,11 @@ export function zeroOf(decl: AnyDecl): unknown {
   return ZERO[decl.kind]();
 }
 
+/** The Go zero value of `decl`'s type, also for pointers (what a set pointer may point to). */
+export function emptyOf(decl: FieldDecl<unknown>): unknown {
+  return decl.kind === 'optBool' ? false : ZERO[decl.kind]();
+}
+
 const ZERO: Record<FieldKind, () => unknown> = {
   string: () => '',
   int: () => 0,
