@@ -130,6 +130,15 @@ describe('planRegistration', () => {
     expect(plan.notes[0]!.text).toMatch(/^You have specified an authentication token in the legacy parameter --registration-token/);
   });
 
+  it('the same glrt- token in --token and --registration-token with server-side flags is a warning, as gitlab-runner (RegistrationToken == Token)', () => {
+    const plan = planRegistration(input([...BASE, '-t', 'glrt-same', '-r', 'glrt-same', '--tag-list', 'a']), undefined, 'h');
+    expect(plan.mode).toBe('authentication-token');
+    expect(plan.token).toBe('glrt-same');
+    expect(plan.notes.map((n) => n.level)).toEqual(['warning']);
+    expect(plan.notes[0]!.text).toMatch(/^You have specified an authentication token in the legacy parameter --registration-token/);
+    expect(planError([...BASE, '-t', 'glrt-one', '-r', 'glrt-two', '--tag-list', 'a']).message).toBe(RESERVED_ARGUMENTS_MESSAGE);
+  });
+
   it.each([
     ['url', ['-n', '-t', 'glrt-a', '--executor', 'docker', '--docker-image', 'x']],
     ['registration-token', ['-n', '--url', 'https://g', '--executor', 'docker', '--docker-image', 'x']],

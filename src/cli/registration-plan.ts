@@ -72,7 +72,9 @@ export function planRegistration(input: RegisterInput, template: RunnerConfig | 
     });
   }
   if (mode === 'authentication-token' && hasServerArguments(input)) {
-    if (!flags.token) {
+    // gitlab-runner (ensureServerConfigArgsEmpty) only warns when --registration-token is the token:
+    // given alone, or the same glrt- token in both flags.
+    if (!flags.token || flags.token === options.registrationToken) {
       notes.push({
         level: 'warning',
         text:

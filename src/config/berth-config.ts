@@ -18,7 +18,29 @@ export type RunnerConfig = Infer<typeof runnerSchema> & {
   expandedFrom?: { url?: string; token?: string };
 };
 
-export type BerthConfig = Omit<Infer<typeof globalSchema>, 'runners'> & { runners: RunnerConfig[] };
+/**
+ * A `[[runners]]` entry berth does not run: its executor is not docker (shell, kubernetes,
+ * docker-autoscaler, ...). gitlab-runner loads any executor, so a file may mix them: berth skips
+ * this one with a warning and writes it back as it was read.
+ */
+export interface SkippedRunner {
+  readonly skipped: true;
+  name: string;
+  executor: string;
+  /** The entry as parsed, written back as it is. */
+  table: Record<string, unknown>;
+}
+
+export type BerthConfig = Omit<Infer<typeof globalSchema>, 'runners'> & {
+  /** The runners berth runs (docker executor). */
+  runners: RunnerConfig[];
+  /**
+   * Every `[[runners]]` entry in file order, skipped ones included; only when the file had a
+   * skipped runner. saveConfig follows it: runners no longer in `runners` are left out, runners
+   * added to `runners` come after.
+   */
+  runnerOrder?: (RunnerConfig | SkippedRunner)[];
+};
 
 /** A config with every key at its default and no runners. */
 export function defaultConfig(): BerthConfig {

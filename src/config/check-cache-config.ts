@@ -1,7 +1,7 @@
 /**
  * The `[runners.cache]` rules that need more than one key. gitlab-runner does not fail on a cache
  * it cannot use: it logs and falls back to the local cache (cache/cache.go getCreateAdapter), so
- * these are warnings, except an AuthenticationType that is neither access-key nor iam, which names
+ * these are warnings (also a Type it has no adapter for, such as gcsv2 for berth), except an AuthenticationType that is neither access-key nor iam, which names
  * the key (gitlab-runner cache/cacheconfig/cacheconfig.go AuthType).
  */
 import type { RunnerConfig } from './berth-config.js';
@@ -14,7 +14,7 @@ const SSE_TYPES = ['S3', 'AES256', 'KMS', 'AWS:KMS', 'DSSE-KMS', 'AWS:KMS:DSSE']
 export function checkCacheConfig(runner: RunnerConfig, index: number, sink: IssueSink): void {
   const cache = runner.cache;
   const at = (...keys: string[]) => ['runners', index, 'cache', ...keys];
-  if (cache.type === 'gcs' || cache.type === 'azure') {
+  if (cache.type && cache.type !== 's3') {
     addWarning(sink, at('Type'), `[[runners]][${index}].cache.Type: ${JSON.stringify(cache.type)} is not supported by berth yet; the cache stays local`);
     return;
   }

@@ -1,9 +1,11 @@
 /**
  * Turns a parsed TOML table into the typed model, one schema declaration at a time: absent keys
  * take their default, bad values fail with file, line and key, unknown keys and non-default
- * values of keys berth does not use become warnings.
+ * values of keys berth does not use become warnings. Unknown keys are kept beside the decoded
+ * table (extra-keys.ts) for saving.
  */
 import { addWarning, configError, describeValue, displayPath, type IssueSink } from './config-issues.js';
+import { keepExtraKeys } from './extra-keys.js';
 import { toIsoDateTime } from './go-values.js';
 import { parseGoDuration } from '../shared/go-duration.js';
 import { defaultOf, type AnyDecl, type FieldDecl, type Infer, type Schema } from './schema.js';
@@ -17,9 +19,11 @@ export interface DecodeContext extends IssueSink {
 export function decodeTable<S extends Schema>(raw: unknown, schema: S, path: KeyPath, ctx: DecodeContext): Infer<S> {
   const table = asTable(raw, path, ctx);
   const byToml = new Map(Object.entries(schema).map(([prop, decl]) => [decl.toml, [prop, decl] as const]));
-  for (const key of Object.keys(table)) {
+  const unknown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(table)) {
     if (!byToml.has(key)) {
-      addWarning(ctx, [...path, key], `unknown key ${displayPath([...path, key])} is ignored (and dropped when berth saves this file)`);
+      unknown[key] = value;
+      addWarning(ctx, [...path, key], `unknown key ${displayPath([...path, key])} is ignored (berth keeps it when it saves this file)`);
     }
   }
   const out: Record<string, unknown> = {};
@@ -31,6 +35,7 @@ export function decodeTable<S extends Schema>(raw: unknown, schema: S, path: Key
       warnUnused(keyPath, ctx);
     }
   }
+  keepExtraKeys(out, unknown);
   return out as Infer<S>;
 }
 

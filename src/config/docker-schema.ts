@@ -16,6 +16,7 @@ export const serviceSchema = {
   entrypoint: strList('entrypoint', { doc: 'Entrypoint override' }),
   command: strList('command', { doc: 'Command override' }),
   environment: strList('environment', { doc: 'Service variables, "KEY=value"' }),
+  suspendDataPath: str('suspend_data_path', { unused: true, doc: 'gitlab-runner (Kubernetes): path kept across a suspend' }),
 } satisfies Schema;
 
 
@@ -57,13 +58,13 @@ export const dockerSchema = {
   volumes: strList('volumes', { flag: 'volumes', env: 'DOCKER_VOLUMES', doc: 'Volumes: "/path" or "host:container[:mode]"' }),
   volumeDriver: str('volume_driver', { flag: 'volume-driver', env: 'DOCKER_VOLUME_DRIVER', unused: true, doc: 'Volume driver' }),
   volumeDriverOps: strMap('volume_driver_ops', { flag: 'volume-driver-ops', env: 'DOCKER_VOLUME_DRIVER_OPS', unused: true, doc: 'Volume driver options' }),
-  volumeKeep: bool('volume_keep', { unused: true, doc: 'Keep volumes of removed containers' }),
+  volumeKeep: bool('volume_keep', { flag: 'volume-keep', env: 'DOCKER_VOLUME_KEEP', unused: true, doc: 'Keep volumes of removed containers' }),
   cacheDir: str('cache_dir', { flag: 'cache-dir', env: 'DOCKER_CACHE_DIR', unused: true, doc: 'Host directory for cache volumes' }),
   extraHosts: strList('extra_hosts', { flag: 'extra-hosts', env: 'DOCKER_EXTRA_HOSTS', doc: '"host:ip" entries' }),
   volumesFrom: strList('volumes_from', { flag: 'volumes-from', env: 'DOCKER_VOLUMES_FROM', unused: true, doc: 'Containers to take volumes from' }),
   networkMode: str('network_mode', { flag: 'network-mode', env: 'DOCKER_NETWORK_MODE', doc: 'Network to attach containers to' }),
   ipcMode: str('ipcmode', { flag: 'ipcmode', env: 'DOCKER_IPC_MODE', unused: true, doc: 'IPC mode' }),
-  pidMode: str('pid_mode', { unused: true, doc: 'PID mode' }),
+  pidMode: str('pid_mode', { flag: 'pid-mode', env: 'DOCKER_PID_MODE', unused: true, doc: 'PID mode' }),
   macAddress: str('mac_address', { flag: 'mac-address', env: 'DOCKER_MAC_ADDRESS', unused: true, doc: 'MAC address' }),
   links: strList('links', { flag: 'links', env: 'DOCKER_LINKS', unused: true, doc: 'Legacy container links' }),
   services: tableArray('services', serviceSchema, { doc: 'Services started for every job', stringShorthand: 'name' }),
@@ -72,6 +73,7 @@ export const dockerSchema = {
   serviceMemorySwap: str('service_memory_swap', { flag: 'service-memory-swap', env: 'DOCKER_SERVICE_MEMORY_SWAP', unused: true, doc: 'Service memory + swap limit' }),
   serviceMemoryReservation: str('service_memory_reservation', { flag: 'service-memory-reservation', env: 'DOCKER_SERVICE_MEMORY_RESERVATION', unused: true, doc: 'Service memory soft limit' }),
   serviceCgroupParent: str('service_cgroup_parent', { flag: 'service-cgroup-parent', env: 'DOCKER_SERVICE_CGROUP_PARENT', unused: true, doc: 'Service parent cgroup' }),
+  serviceSlotCgroupTemplate: str('service_slot_cgroup_template', { flag: 'service-slot-cgroup-template', env: 'DOCKER_SERVICE_SLOT_CGROUP_TEMPLATE', unused: true, doc: 'Template of service slot cgroup names' }),
   serviceCpusetCpus: str('service_cpuset_cpus', { flag: 'service-cpuset-cpus', env: 'DOCKER_SERVICE_CPUSET_CPUS', unused: true, doc: 'Service CPUs' }),
   serviceCpus: str('service_cpus', { flag: 'service-cpus', env: 'DOCKER_SERVICE_CPUS', unused: true, doc: 'Service number of CPUs' }),
   serviceCpuShares: int('service_cpu_shares', { flag: 'service-cpu-shares', env: 'DOCKER_SERVICE_CPU_SHARES', unused: true, doc: 'Service CPU shares' }),

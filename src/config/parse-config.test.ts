@@ -68,8 +68,8 @@ describe('parseConfig: defaults', () => {
     expect(r.docker.pullPolicy).toEqual(['if-not-present', 'always']);
     expect(r.docker.tmpfs).toEqual({ '/tmp': 'rw,size=64m' });
     expect(r.docker.services).toEqual([
-      { name: 'redis:7', alias: 'cache,kv store', entrypoint: [], command: [], environment: [] },
-      { name: 'postgres:16', alias: '', entrypoint: ['docker-entrypoint.sh'], command: ['postgres', '-c', 'fsync=off'], environment: ['POSTGRES_PASSWORD=secret'] },
+      { name: 'redis:7', alias: 'cache,kv store', entrypoint: [], command: [], environment: [], suspendDataPath: '' },
+      { name: 'postgres:16', alias: '', entrypoint: ['docker-entrypoint.sh'], command: ['postgres', '-c', 'fsync=off'], environment: ['POSTGRES_PASSWORD=secret'], suspendDataPath: '' },
     ]);
   });
 
@@ -126,10 +126,31 @@ describe('parseConfig: errors name file, line and key', () => {
     expect(errorOf('concurrent = 0\n').message).toBe('config.toml:1: concurrent: 0 is not allowed: use 1 or more');
   });
 
-  it('supports only the docker executor', () => {
-    expect(errorOf(RUNNER.replace('"docker"', '"shell"')).message).toBe(
-      'config.toml:5: [[runners]][0].executor: "shell" is not supported: berth runs every job in Docker. Set executor = "docker" or remove this runner',
+  it('skips a runner with another executor than docker, with a warning naming it, and keeps it for saving', () => {
+    const shell = '[[runners]]\n  name = "shell-1"\n  executor = "shell"\n  [runners.custom_build_dir]\n    enabled = "not a bool"\n';
+    const autoscaler = '[[runners]]\n  executor = "docker-autoscaler"\n';
+    const text = `${shell}${RUNNER}${autoscaler}${RUNNER.replace('"r"', '"r2"')}  limit = -1\n`;
+    expect(errorOf(text).message).toBe('config.toml:18: [[runners]][3].limit: -1 is not allowed: use 0 or more');
+    const { config, warnings } = parseText(text.replace('limit = -1', 'limit = 1'));
+    expect(config.runners.map((r) => r.name)).toEqual(['r', 'r2']);
+    expect(warnings.map((w) => w.message)).toEqual([
+      'config.toml:3: [[runners]][0] "shell-1": executor "shell" is not supported by berth (it runs every job in Docker): this runner is skipped and kept as it is in the file',
+      'config.toml:12: [[runners]][2]: executor "docker-autoscaler" is not supported by berth (it runs every job in Docker): this runner is skipped and kept as it is in the file',
+    ]);
+    expect(config.runnerOrder?.map((r) => ('skipped' in r ? `skipped ${r.executor}` : r.name))).toEqual(['skipped shell', 'r', 'skipped docker-autoscaler', 'r2']);
+    expect(parseText(RUNNER).config.runnerOrder).toBeUndefined();
+  });
+
+  it('reads log_level as logrus.ParseLevel does: any case, trace, warning, fatal, panic', () => {
+    for (const level of ['trace', 'INFO', 'Debug', 'warning', 'WARN', 'fatal', 'panic', 'error']) {
+      expect(parseText(`log_level = "${level}"\n`).config.logLevel).toBe(level);
+    }
+    expect(errorOf('log_level = "verbose"\n').message).toBe(
+      'config.toml:1: log_level: "verbose" is not a log level: use one of panic, fatal, error, warn, warning, info, debug, trace (in any case)',
     );
+  });
+
+  it('needs an executor', () => {
     expect(errorOf('[[runners]]\n  name = "x"\n').message).toBe(
       'config.toml:1: [[runners]][0]: executor is missing: set executor = "docker" (berth runs every job in Docker)',
     );
@@ -151,9 +172,9 @@ describe('parseConfig: warnings', () => {
     const text = `concurrent = 1\nfoo = 2\n${RUNNER}  [runners.docker]\n    image = "x"\n    imgae = "typo"\n  [runners.kubernetes]\n    host = "k"\n`;
     const { warnings } = parseText(text);
     expect(warnings.map((w) => w.message)).toEqual([
-      'config.toml:2: unknown key foo is ignored (and dropped when berth saves this file)',
-      'config.toml:11: unknown key [[runners]][0].kubernetes is ignored (and dropped when berth saves this file)',
-      'config.toml:10: unknown key [[runners]][0].docker.imgae is ignored (and dropped when berth saves this file)',
+      'config.toml:2: unknown key foo is ignored (berth keeps it when it saves this file)',
+      'config.toml:11: unknown key [[runners]][0].kubernetes is ignored (berth keeps it when it saves this file)',
+      'config.toml:10: unknown key [[runners]][0].docker.imgae is ignored (berth keeps it when it saves this file)',
     ]);
     expect(warnings[2]).toMatchObject({ file: 'config.toml', line: 10, key: '[[runners]][0].docker.imgae' });
   });

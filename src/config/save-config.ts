@@ -2,7 +2,8 @@
  * Writes config.toml the way gitlab-runner does (its key names, mode 0600, a missing directory
  * created 0700), but atomically: a temporary file in the same directory, synced, then renamed
  * over the old one, so a crash or a full disk never leaves half a config. Like gitlab-runner,
- * saving rewrites the file from the model: comments and keys berth does not know are lost.
+ * saving rewrites the file from the model: comments are lost; keys berth does not know are written
+ * back into their table (extra-keys.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, realpath, rename, unlink } from 'node:fs/promises';

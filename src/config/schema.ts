@@ -107,6 +107,12 @@ export const duration = (toml: string, o: Opts<number>) => field('duration', tom
 export const datetime = (toml: string, o: Opts<string>) => field('datetime', toml, '', o);
 /** A table berth keeps as it is (for saving) without looking inside. */
 export const rawTable = (toml: string, o: Opts<Record<string, unknown>>) => field('rawTable', toml, {}, o);
+/**
+ * A table gitlab-runner has (a Go pointer to a struct) and berth keeps as it is, without looking
+ * inside: `null` when absent; present (even empty) it is written back.
+ */
+export const optTable = (toml: string, o: FieldOptions) =>
+  field<Record<string, unknown> | null>('rawTable', toml, null, { ...o, pointer: true });
 
 export const table = <S extends Schema>(toml: string, fields: S, o: { doc: string; flagPrefix?: string }): TableDecl<S> => ({
   kind: 'table',
@@ -133,6 +139,11 @@ export function zeroOf(decl: AnyDecl): unknown {
   if (decl.kind === 'tableArray') return [];
   if (decl.pointer) return structuredClone(decl.default);
   return ZERO[decl.kind]();
+}
+
+/** The Go zero value of `decl`'s type, also for pointers (what a set pointer may point to). */
+export function emptyOf(decl: FieldDecl<unknown>): unknown {
+  return decl.kind === 'optBool' ? false : ZERO[decl.kind]();
 }
 
 const ZERO: Record<FieldKind, () => unknown> = {

@@ -32,6 +32,23 @@ describe('mergeTemplate (mergo.Merge without override)', () => {
     expect(mergeTemplate(dst, template('  [runners.docker]\n    privileged = true\n')).docker.privileged).toBe(true);
   });
 
+  it('Go pointer fields as mergo: a template value beats a flag\'s false or 0, an unset template changes nothing', () => {
+    const dst = zeroRunnerConfig();
+    dst.docker.servicesPrivileged = false; // --docker-services_privileged=false
+    dst.docker.servicesLimit = 0; // --docker-services-limit 0
+    dst.cache.s3.pathStyle = false; // --cache-s3-path-style=false
+    dst.cache.s3.dualStack = true; // --cache-s3-dual-stack (true is not empty: it stays)
+    dst.strictCheckInterval = false;
+    const t = template('  strict_check_interval = true\n  [runners.cache.s3]\n    PathStyle = true\n    DualStack = false\n  [runners.docker]\n    services_privileged = true\n    services_limit = 5\n');
+    const merged = mergeTemplate(dst, t);
+    expect(merged.docker).toMatchObject({ servicesPrivileged: true, servicesLimit: 5 });
+    expect(merged.cache.s3).toMatchObject({ pathStyle: true, dualStack: true });
+    expect(merged.strictCheckInterval).toBe(true);
+    const keep = mergeTemplate(dst, template('  [runners.docker]\n    image = "x"\n'));
+    expect(keep.docker).toMatchObject({ servicesPrivileged: false, servicesLimit: 0 });
+    expect(keep.cache.s3.pathStyle).toBe(false);
+  });
+
   it('merges nested tables field by field', () => {
     const dst = zeroRunnerConfig();
     dst.docker.image = 'from-flags';
@@ -59,12 +76,12 @@ describe('mergeTemplate (mergo.Merge without override)', () => {
     expect(mergeTemplate(dst, template('  executor = "kubernetes"\n')).executor).toBe('docker');
   });
 
-  it('treats an unset pointer (services_privileged) as zero, and a set one as a value', () => {
+  it('fills an unset pointer (services_privileged) from the template, and a set one that points at false (mergo dereferences)', () => {
     const t = template('  [runners.docker]\n    services_privileged = true\n');
     expect(mergeTemplate(zeroRunnerConfig(), t).docker.servicesPrivileged).toBe(true);
     const dst = zeroRunnerConfig();
     dst.docker.servicesPrivileged = false;
-    expect(mergeTemplate(dst, t).docker.servicesPrivileged).toBe(false);
+    expect(mergeTemplate(dst, t).docker.servicesPrivileged).toBe(true);
   });
 
   it('does not change its inputs', () => {

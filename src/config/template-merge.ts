@@ -4,7 +4,8 @@
  * token is cleared; it then fills only the fields that are still zero after the flags (empty
  * string, 0, false, unset, empty list or table), nested tables field by field and maps key by key.
  * So flags and environment variables always win, and a bool set to false on the command line
- * cannot beat a template's true.
+ * cannot beat a template's true; neither can a Go pointer field (services_privileged,
+ * services_limit, the S3 PathStyle/DualStack) set to false or 0, as mergo merges the pointees.
  */
 import { InputError } from '../shared/errors.js';
 import type { RunnerConfig } from './berth-config.js';
@@ -12,7 +13,7 @@ import type { ConfigWarning } from './config-issues.js';
 import { sameValue } from './decode-table.js';
 import { loadConfig } from './load-config.js';
 import { runnerSchema } from './runner-schema.js';
-import { zeroOf, type Schema } from './schema.js';
+import { emptyOf, zeroOf, type Schema } from './schema.js';
 
 const MAP_KINDS = new Set(['stringMap', 'boolMap', 'stringListMap', 'rawTable']);
 
@@ -47,8 +48,18 @@ function mergeInto(dst: Record<string, unknown>, src: Record<string, unknown>, s
   for (const [prop, decl] of Object.entries(schema)) {
     if (decl.kind === 'table') {
       mergeInto(dst[prop] as Record<string, unknown>, src[prop] as Record<string, unknown>, decl.fields);
-    } else if (MAP_KINDS.has(decl.kind)) {
+    } else if (MAP_KINDS.has(decl.kind) && dst[prop] && src[prop]) {
       mergeMap(dst[prop] as Record<string, unknown>, src[prop] as Record<string, unknown>);
+    } else if (MAP_KINDS.has(decl.kind)) {
+      // A table that may be absent (optTable): the template's, when the flags left it unset.
+      if (!dst[prop]) dst[prop] = structuredClone(src[prop]);
+    } else if (decl.kind !== 'tableArray' && decl.pointer) {
+      // mergo on a Go pointer: a nil template pointer changes nothing; a nil destination takes the
+      // template's, and so does a set one pointing at an empty value (false, 0): mergo recurses
+      // into the pointees and fills the empty one. So --docker-services_privileged=false loses to
+      // a template's true, as --strict-check-interval=false does.
+      const unset = zeroOf(decl);
+      if (!sameValue(src[prop], unset) && (sameValue(dst[prop], unset) || sameValue(dst[prop], emptyOf(decl)))) dst[prop] = structuredClone(src[prop]);
     } else if (sameValue(dst[prop], zeroOf(decl))) {
       dst[prop] = structuredClone(src[prop]);
     }

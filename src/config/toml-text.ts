@@ -45,10 +45,15 @@ export function formatString(s: string): string {
 export function formatValue(value: unknown): string {
   if (typeof value === 'string') return formatString(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return formatDate(value);
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
   if (isTable(value)) return `{${Object.entries(value).map(([k, v]) => ` ${formatKey(k)} = ${formatValue(v)}`).join(',')} }`;
   throw new TypeError(`cannot write ${String(value)} as TOML`);
+}
+
+/** A TOML date-time as read (smol-toml's TomlDate keeps local dates and times); whole seconds without `.000`. */
+function formatDate(value: Date): string {
+  return value.toISOString().replace(/\.000(Z|[+-]\d\d:\d\d)?$/, '$1');
 }
 
 export function isTable(value: unknown): value is Record<string, unknown> {

@@ -16,6 +16,7 @@ import type { BerthConfig, RunnerConfig } from '../config/berth-config.js';
 import { effectiveGlobals } from '../config/effective-settings.js';
 import { loadConfig } from '../config/load-config.js';
 import { loadOrCreateSystemId } from '../config/system-id.js';
+import { parseLogLevel } from '../config/log-level.js';
 import { updateRunnerInConfig } from '../config/update-runner-in-config.js';
 import { watchConfig } from '../config/watch-config.js';
 import type { EngineClient, Labels } from '../engine/engine-client.js';
@@ -47,6 +48,8 @@ export interface DaemonOptions {
   listenAddress?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
+  /** Warnings about the command line, logged at start. */
+  warnings?: readonly string[];
   /** Where runner log lines go (default stderr). */
   write?: (line: string) => void;
   /** Extra labels on every Docker object (tests). */
@@ -79,6 +82,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     write,
     scrub: (text) => maskText(text, tokens()),
   });
+  for (const w of opts.warnings ?? []) log.warn(w);
   for (const w of loaded.warnings) log.warn(w.message);
   log.info(`Starting berth run ${opts.version}`, { config: opts.configPath, system_id: systemId, runners: config.runners.length });
   if (missing) {
@@ -245,8 +249,7 @@ async function sweepGitTemp(systemId: string, log: RunnerLog): Promise<void> {
 }
 
 function toLogLevel(level: string): LogLevel {
-  if (!level) return 'info';
-  return (level === 'warning' ? 'warn' : level) as LogLevel;
+  return parseLogLevel(level) ?? 'info';
 }
 
 export type { BerthConfig };

@@ -109,6 +109,14 @@ describe('berth unregister', () => {
     expect(h.api.calls).toEqual([]);
   });
 
+  it('takes --url and --token from CI_SERVER_URL and CI_SERVER_TOKEN, as gitlab-runner', async () => {
+    h = await CommandHarness.create({}, { CI_SERVER_TOKEN: 'legacytokengamma3', CI_SERVER_URL: 'https://gitlab.test' });
+    await writeFile(h.configPath, THREE, { mode: 0o600 });
+    expect(await h.run(registerUnregister, ['unregister'])).toBeUndefined();
+    expect(h.api.calls).toEqual([{ method: 'unregisterRunner', url: 'https://gitlab.test', token: 'legacytokengamma3' }]);
+    expect(await names()).toEqual(['alpha', 'beta']);
+  });
+
   it('needs a selector', async () => {
     await setup();
     expect(await h.run(registerUnregister, ['unregister'])).toBeInstanceOf(InputError);

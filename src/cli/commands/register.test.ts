@@ -119,6 +119,32 @@ ${DOCKER_SECTION}`),
     expect(h.api.builtWith).toEqual([{ tlsCaFile: '/etc/ca.pem' }]);
   });
 
+  it('takes gitlab-runner 19.4\'s newer flags and their env forms, written under its keys with its types', async () => {
+    const FLAGS = [
+      '--docker-pid-mode', 'host', '--docker-volume-keep', '--prepare-timeout', '90s', '--get-sources-timeout', '1h30m',
+      '--safe-directory-checkout', '--clean-git-config=false', '--custom_build_dir-enabled', '--step-runner-image', 'reg.test/step:1',
+      '--proxy-exec', '--use-slot-cgroups', '--slot-cgroup-template', 'slot-${slot}', '--docker-service-slot-cgroup-template', 'svc-${slot}',
+    ];
+    const written = [
+      '  prepare_timeout = "1m30s"\n', '  get_sources_timeout = "1h30m0s"\n', '  safe_directory_checkout = true\n', '  clean_git_config = false\n',
+      '  proxy_exec = true\n', '  use_slot_cgroups = true\n', '  slot_cgroup_template = "slot-${slot}"\n', '  step_runner_image = "reg.test/step:1"\n',
+      '  [runners.custom_build_dir]\n    enabled = true\n', '    volume_keep = true\n', '    pid_mode = "host"\n', '    service_slot_cgroup_template = "svc-${slot}"\n',
+    ];
+    h = await CommandHarness.create();
+    expect(await h.run(register, ['register', '-n', '--url', 'https://gitlab.test', '--token', 'glrt-flags', ...DOCKER, ...FLAGS])).toBeUndefined();
+    const byFlag = await h.readConfig();
+    for (const line of written) expect(byFlag).toContain(line);
+    await h.cleanup();
+
+    h = await CommandHarness.create({}, {
+      DOCKER_PID_MODE: 'host', DOCKER_VOLUME_KEEP: 'true', RUNNER_PREPARE_TIMEOUT: '90s', RUNNER_GET_SOURCES_TIMEOUT: '1h30m',
+      RUNNER_SAFE_DIRECTORY_CHECKOUT: 'true', RUNNER_CLEAN_GIT_CONFIG: 'false', CUSTOM_BUILD_DIR_ENABLED: 'true', STEP_RUNNER_IMAGE: 'reg.test/step:1',
+      RUNNER_PROXY_EXEC: 'true', RUNNER_USE_SLOT_CGROUPS: 'true', RUNNER_SLOT_CGROUP_TEMPLATE: 'slot-${slot}', DOCKER_SERVICE_SLOT_CGROUP_TEMPLATE: 'svc-${slot}',
+    });
+    expect(await h.run(register, ['register', '-n', '--url', 'https://gitlab.test', '--token', 'glrt-flags', ...DOCKER])).toBeUndefined();
+    expect(await h.readConfig()).toBe(byFlag);
+  });
+
   it('merges a --template-config file; flags win', async () => {
     h = await CommandHarness.create();
     const template = join(h.dir, 'template.toml');

@@ -29,13 +29,15 @@ export function register(program: Command, partialDeps: Partial<ConfigCommandDep
     .description('Unregister a runner from GitLab and remove it from config.toml')
     .option(...CONFIG_OPTION)
     .option('-n, --name <name>', 'Name of the runner to unregister')
-    .option('-u, --url <url>', 'GitLab URL of the runner to unregister')
-    .option('-t, --token <token>', 'Token of the runner to unregister')
+    .option('-u, --url <url>', 'GitLab URL of the runner to unregister [env CI_SERVER_URL]')
+    .option('-t, --token <token>', 'Token of the runner to unregister [env CI_SERVER_TOKEN]')
     .option('--all-runners', 'Unregister all runners')
     .action((opts: UnregisterOptions) => runUnregister(opts, resolveDeps(partialDeps)));
 }
 
-async function runUnregister(opts: UnregisterOptions, deps: ConfigCommandDeps): Promise<void> {
+async function runUnregister(flags: UnregisterOptions, deps: ConfigCommandDeps): Promise<void> {
+  // gitlab-runner's unregister embeds RunnerCredentials: --url and --token fall back to these.
+  const opts: UnregisterOptions = { ...flags, url: flags.url || deps.env['CI_SERVER_URL'], token: flags.token || deps.env['CI_SERVER_TOKEN'] };
   const path = resolveConfigPath({ flag: opts.config, env: deps.env });
   const { loadConfig, saveConfig, loadOrCreateSystemId } = await configStore();
   const { isAuthenticationToken } = await import('../registration-plan.js');
