@@ -36,6 +36,7 @@ import { WarningList } from './warning-list.js';
 import { isMap, type YamlMap, type YamlValue } from './load/yaml-value.js';
 import { decideWorkflow, parseWorkflow, parseWorkflowName } from './rules/workflow.js';
 import { expandString } from '../shared/expand-string.js';
+import { isoSeconds } from '../shared/iso-seconds.js';
 import { expandParallelJobs } from './plan/parallel-jobs.js';
 import { checkDependencies, jobDependencies, type PlannedJob } from './plan/job-dependencies.js';
 import { cacheSpecs } from './plan/cache-specs.js';
@@ -65,7 +66,7 @@ export async function compilePipeline(opts: CompileOptions): Promise<Pipeline> {
   const meta: PipelineMeta = {
     id: opts.pipelineId ?? Math.floor(now.getTime() / 1000),
     iid: opts.pipelineIid ?? 1,
-    createdAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    createdAt: isoSeconds(now),
     configPath: displayPath(file, root),
   };
   const publicKeys = new Set(opts.publicVariables ?? []);

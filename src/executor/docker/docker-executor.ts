@@ -47,6 +47,7 @@ import { LaunchedShell } from '../launched-shell.js';
 import { SourcesInAdvance } from '../sources-in-advance.js';
 import { DEFAULT_STOP_TIMINGS, runStage, type StopTimings } from '../stage-runner.js';
 import { untilAborted } from '../../shared/abort.js';
+import { isoSeconds } from '../../shared/iso-seconds.js';
 
 export interface DockerExecutorDeps {
   engine: EngineClient;
@@ -242,7 +243,7 @@ export class DockerExecutor implements Executor {
   async runStage(stage: ScriptStage, signal: AbortSignal): Promise<StageResult> {
     if (!this.buildContainer || !this.image) throw new Error('runStage before prepare');
     // The job starts with its first stage (prepare may have run ahead of its turn, prewarm).
-    this.ctx.startedAt ??= new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.ctx.startedAt ??= isoSeconds();
     const vars = stageVariables(this.job, this.ctx, stage.jobStatus);
     const tmp = projectTempDir(this.ctx.projectDir);
     const script = buildStageScript({

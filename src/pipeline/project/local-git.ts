@@ -9,6 +9,7 @@ import { readRegularFile } from '../../fs-guard/index.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { projectPathFromRemote, stripCredentials } from './git-remote.js';
 import { readHostGitConfig, runHostGit } from './host-git.js';
+import { isoSeconds } from '../../shared/iso-seconds.js';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
@@ -68,7 +69,7 @@ export async function readLocalGitInfo(cwd: string): Promise<LocalGitInfo> {
     commit: {
       authorName: fields[2] ?? '',
       authorEmail: fields[3] ?? '',
-      timestamp: fields[4] || nowIso(),
+      timestamp: fields[4] || isoSeconds(),
       message: (fields[5] ?? '').replace(/\s+$/, ''),
     },
     user: { name: settings.get('user.name') ?? '', email: settings.get('user.email') ?? '' },
@@ -93,7 +94,7 @@ function noRepository(cwd: string): LocalGitInfo {
     defaultBranch: 'main',
     remoteUrl: '',
     projectPath: `local/${basename(cwd) || 'project'}`,
-    commit: { message: '', authorName: '', authorEmail: '', timestamp: nowIso() },
+    commit: { message: '', authorName: '', authorEmail: '', timestamp: isoSeconds() },
     user: { name: '', email: '' },
   };
 }
@@ -169,8 +170,4 @@ function runGit(cwd: string, args: string[]): Promise<string | null> {
 /** Small git metadata files only: never a device, FIFO or huge file a hostile folder put there. */
 async function readText(path: string): Promise<string | null> {
   return readRegularFile(path, { maxBytes: 1024 * 1024 }).then((b) => b.toString('utf8'), () => null);
-}
-
-function nowIso(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
