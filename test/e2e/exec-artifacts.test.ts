@@ -3,7 +3,8 @@
  * against the real engine. Files travel through the Engine's archive API only.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -154,6 +155,42 @@ report:
     expect(out).toContain('report | gen=unset');
     expect(out).not.toContain('Downloading artifacts for gen');
     expect(out).not.toContain('from an earlier berth exec run');
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+  });
+
+  it('artifacts extracted under a folder link of the repository land where the link points inside the container, never on the host', async () => {
+    // berth writes a dependency's files straight into the job's builds volume when the engine is
+    // local (tar-to-dir.ts); a link among the parents is resolved by the engine, in the container.
+    const name = `berth-e2e-${randomBytes(6).toString('hex')}.txt`;
+    const repo = makeRepo({
+      '.gitlab-ci.yml': `
+stages: [build, use]
+default:
+  image: berth-test/bash:latest
+build:
+  stage: build
+  script: ['rm out && mkdir out && echo made > out/${name} && echo plain > top.txt']
+  artifacts:
+    paths: [out/${name}, top.txt]
+use:
+  stage: use
+  script:
+    - 'test -L out && echo "out is still a link"'
+    - 'echo "through the link: $(cat /tmp/${name})"'
+    - 'echo "top: $(cat top.txt)"'
+`,
+    });
+    repos.push(repo);
+    symlinkSync('/tmp', join(repo.dir, 'out'));
+    execFileSync('git', ['add', 'out'], { cwd: repo.dir });
+    execFileSync('git', ['commit', '-q', '-m', 'link'], { cwd: repo.dir });
+    const res = await runBerth(['exec', '--cwd', repo.dir]);
+    const out = stripAnsi(res.stdout);
+    expect(res.code, out).toBe(0);
+    expect(out).toMatch(/use +\| out is still a link/);
+    expect(out).toMatch(/use +\| through the link: made/);
+    expect(out).toMatch(/use +\| top: plain/);
+    expect(existsSync(join('/tmp', name))).toBe(false);
     expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
   });
 

@@ -15,6 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { join, posix } from 'node:path';
 import type { EngineClient, Labels, Mount } from '../../engine/engine-client.js';
 import { DEFAULT_BUILDS_DIR, projectDir as projectDirOf, projectTempDir } from '../../job/build-dir.js';
 import { JobFailure } from '../../job/job-result.js';
@@ -41,6 +42,7 @@ import { mayWriteSourcesDirectly, volumeDirOnHost } from './builds-volume.js';
 import { isLocalEngine } from './engine-locality.js';
 import { writeSourcesToDir } from './sources-to-dir.js';
 import { ContainerProjectFiles } from './container-project-files.js';
+import type { HostProjectDir } from './tar-to-dir.js';
 import type { ProjectFiles } from '../project-files.js';
 import type { JobStatusForScript } from '../../job/runner-variables.js';
 import { LaunchedShell } from '../launched-shell.js';
@@ -373,13 +375,16 @@ export class DockerExecutor implements Executor {
     const input = { projectDir: this.ctx.projectDir, source: this.fetched, fileVariables: fileVariables.filter((v) => isShellName(v.key)) };
     const onHost = this.writeDirectly && this.buildsVolume ? await volumeDirOnHost(deps.engine, this.buildsVolume, this.ctx.buildsDir, signal) : null;
     if (onHost) hostVolumes.set(deps.engine, !('refused' in onHost) || onHost.refused !== 'elsewhere');
+    let hostDir: HostProjectDir | null = null;
     if (onHost && 'target' in onHost) {
       await writeSourcesToDir(onHost.target, input, signal);
+      const { dir, mountedAt, owner } = onHost.target;
+      hostDir = { dir: join(dir, ...posix.relative(mountedAt, this.ctx.projectDir).split('/')), owner };
     } else {
       const archive = packSources(input);
       await Promise.all([deps.engine.putArchive(this.buildContainer!, '/', archive.stream, signal), archive.done]);
     }
-    this.files = new ContainerProjectFiles(deps.engine, this.buildContainer!, this.ctx.projectDir, new Set(this.fetched?.files ?? []), () => this.buildStopped);
+    this.files = new ContainerProjectFiles(deps.engine, this.buildContainer!, this.ctx.projectDir, new Set(this.fetched?.files ?? []), () => this.buildStopped, hostDir);
     log.sectionEnd('get_sources');
   }
 }
