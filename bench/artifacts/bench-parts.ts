@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { selectFiles } from '../../src/artifacts/file-selector.js';
@@ -20,7 +20,6 @@ import { zipToTar } from '../../src/artifacts/zip-to-tar.js';
 import { createCacheTransport, createDistributedCacheStore } from '../../src/cache/create-cache-transport.js';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 import { ContainerProjectFiles } from '../../src/executor/docker/container-project-files.js';
-import type { HostProjectDir } from '../../src/executor/docker/tar-to-dir.js';
 import { GitLabArtifactTransport } from '../../src/gitlab/gitlab-artifact-transport.js';
 import { GitLabClient } from '../../src/gitlab/gitlab-client.js';
 import { MemoryByteWriter } from '../../src/log/byte-writer.js';
@@ -118,20 +117,8 @@ function silentLog(): JobLog {
   return new JobLog(new MemoryByteWriter(), { traceSections: false });
 }
 
-function files(container: string, onHost: HostProjectDir | null = null): ContainerProjectFiles {
-  return new ContainerProjectFiles(engine, container, PROJECT, new Set(), async () => undefined, onHost);
-}
-
-/**
- * Where berth writes a job's files on a local engine: the project folder inside the container's
- * builds volume, as the executor finds it (docker-executor.ts copySources); null with
- * BERTH_BENCH_ENGINE_API=1 (the archive API, as on a remote engine).
- */
-async function projectOnHost(container: string): Promise<HostProjectDir | null> {
-  if (process.env.BERTH_BENCH_ENGINE_API === '1') return null;
-  const info = await engine.inspectContainer(container, never);
-  const dir = info ? await engine.volumeMountpoint(`${info.name.replace(/^\//, '')}-builds`, never) : null;
-  return dir ? { dir: join(dir, ...posix.relative('/builds', PROJECT).split('/')), owner: null } : null;
+function files(container: string): ContainerProjectFiles {
+  return new ContainerProjectFiles(engine, container, PROJECT, new Set(), async () => undefined);
 }
 
 /** berth's archive step: select dist/ from the container and write the zip (`threads`: writeZip's deflateThreads, default its own). */
@@ -143,9 +130,8 @@ async function archive(container: string, file: string, level: number, threads?:
 
 /** berth's extract step: zip → tar → the container's project directory. */
 async function extract(container: string, file: string): Promise<void> {
-  const target = files(container, await projectOnHost(container));
   const { stream, done } = await zipToTar(file, { signal: never });
-  await Promise.all([target.write(stream, never), done]);
+  await Promise.all([files(container).write(stream, never), done]);
 }
 
 export interface PhaseTimes {

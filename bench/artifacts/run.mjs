@@ -36,11 +36,11 @@
 // same work, side by side in one run, with each child's CPU time.
 //
 // The job containers mount a builds volume at /builds, as berth's build containers do on a local
-// engine, and berth's extract writes into it from the host as the executor does there
-// (executor/docker/tar-to-dir.ts); --engine-api makes it go through PUT archive instead, as on a
-// remote engine (the floor always uses the archive API).
+// engine. (Writing the files into that volume from the host instead of PUT archive was tried:
+// on these VMs creating a file costs the kernel ~0.4 ms whoever asks, and berth's writes through
+// libuv's pool took 10.8-13.2 s against the engine's 9.0-10.8 s, synchronous writes 9.5-11.0 s.)
 //
-// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--compare] [--engine-api] [--prof DIR] [--json]
+// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--compare] [--prof DIR] [--json]
 //        (--threads: writeZip's deflateThreads, the worker threads of DeflatePool; default berth's own)
 //        (needs scripts/setup-test-env.sh: the engine and berth-test images)
 import { execFileSync, spawn } from 'node:child_process';
@@ -63,8 +63,6 @@ const LEVEL = flag('level', 5);
 const THREADS = flag('threads', undefined);
 const JSON_OUT = args.includes('--json');
 const COMPARE = args.includes('--compare');
-// Read by bench-parts.ts in the children (they inherit the environment).
-if (args.includes('--engine-api')) process.env.BERTH_BENCH_ENGINE_API = '1';
 /** --prof DIR: every child runs under node --cpu-prof, its profile written into DIR. */
 const PROF = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : undefined;
 const LABEL = `artifacts-${randomBytes(4).toString('hex')}`;
@@ -135,7 +133,7 @@ const reports = { artifactsUp: [], artifactsDown: [], exec: [], cache: [], idle:
 try {
   const source = await parts.createContainer(LABEL);
   const bytes = await parts.fillDist(source, FILES, SIZE);
-  if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL}, deflate threads ${THREADS ?? 'default'}, berth extracts ${process.env.BERTH_BENCH_ENGINE_API === '1' ? 'through PUT archive (--engine-api)' : 'into the builds volume from the host'}, ${ROUNDS} rounds (interleaved, order turning)`);
+  if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL}, deflate threads ${THREADS ?? 'default'}, ${ROUNDS} rounds (interleaved, order turning)`);
   for (let r = 1; r <= ROUNDS; r++) {
     const targets = await Promise.all([1, 2, 3, 4, 5].map(() => parts.createContainer(LABEL)));
     const job = servers.runningJob();

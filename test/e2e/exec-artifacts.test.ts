@@ -159,8 +159,8 @@ report:
   });
 
   it('artifacts extracted under a folder link of the repository land where the link points inside the container, never on the host', async () => {
-    // berth writes a dependency's files straight into the job's builds volume when the engine is
-    // local (tar-to-dir.ts); a link among the parents is resolved by the engine, in the container.
+    // The engine resolves a link among an entry's parents inside the container (it unpacks
+    // chrooted); berth must never resolve it on its own host.
     const name = `berth-e2e-${randomBytes(6).toString('hex')}.txt`;
     const repo = makeRepo({
       '.gitlab-ci.yml': `

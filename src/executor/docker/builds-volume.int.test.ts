@@ -4,7 +4,7 @@
  * the tar gave, writable by a non-root user, and the volume gone after the job. With a service
  * the sources still go through the archive API.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -61,6 +61,32 @@ async function runWithEvents(job: JobSpec, settings: Partial<DockerSettings> = {
 }
 
 describe('DockerExecutor: sources in the builds volume', () => {
+  it('releases the sources as soon as they are copied in, before the script runs (a GIT_STRATEGY=fetch repository is locked until then)', async () => {
+    const root = workingTree();
+    const marker = join(root, 'script-ran');
+    let releasedBeforeScript: boolean | null = null;
+    const tree = new LocalTreeSource();
+    const sources = {
+      header: tree.header,
+      fetch: async (job: JobSpec, log: JobLog) => {
+        const fetched = await tree.fetch(job, log);
+        return fetched && { ...fetched, release: async () => void (releasedBeforeScript ??= !existsSync(marker)) };
+      },
+    };
+    // The script leaves a mark berth's host sees: a bind of the working tree.
+    const job = testJob({ sources: { kind: 'local-tree', root, files: ['hello.txt'] }, script: ['sleep 1', 'touch /host-tree/script-ran'] });
+    const sink = new MemoryByteWriter();
+    const log = new JobLog(sink);
+    const runner = testRunner();
+    const executor = new DockerExecutor({ engine, puller: new LocalImagePuller(engine), settings: testSettings({ volumes: [`${root}:/host-tree`] }), runner, sources, labels: run.labels }, job, log);
+    const never = new AbortController().signal;
+    const result = await runJob({ job, executor, log, runner, cancel: never, abort: never });
+    log.end();
+    expect(result.state, stripAnsi(sink.text)).toBe('success');
+    expect(existsSync(marker)).toBe(true);
+    expect(releasedBeforeScript).toBe(true);
+  }, 60_000);
+
   it('writes the sources into the builds volume without an archive copy: root-owned, open modes, writable by a non-root user, the volume removed after (afterEach)', async () => {
     const root = workingTree();
     const job = testJob({

@@ -2,8 +2,7 @@
  * ContainerProjectFiles: the job's project directory read and written through the Engine's
  * archive API (GET/PUT /containers/{id}/archive), so it works with any image (no helper, no
  * tool in the image) and with an engine on another host. The build container may be stopped
- * between stages: the archive API works on stopped containers too. When the project folder is
- * in a builds volume on berth's own host, extraction writes there directly (tar-to-dir.ts).
+ * between stages: the archive API works on stopped containers too.
  */
 import { posix } from 'node:path';
 import { Readable as NodeReadable } from 'node:stream';
@@ -11,7 +10,6 @@ import { extract, type Header } from 'tar-stream';
 import type { FileEntry, FileEntrySource, FileEntryType } from '../../artifacts/file-entry.js';
 import type { EngineClient } from '../../engine/engine-client.js';
 import type { ProjectFiles } from '../project-files.js';
-import { extractTarToDir, type HostProjectDir } from './tar-to-dir.js';
 
 export class ContainerProjectFiles implements ProjectFiles {
   constructor(
@@ -21,12 +19,6 @@ export class ContainerProjectFiles implements ProjectFiles {
     private readonly trackedFiles: ReadonlySet<string>,
     /** Resolves once no stage runs in the container (its files are at rest). */
     private readonly atRest: () => Promise<void>,
-    /**
-     * CI_PROJECT_DIR inside the job's builds volume on berth's own host, when berth may write
-     * there (builds-volume.ts): writes go straight into it (tar-to-dir.ts), the archive API
-     * taking only what cannot be written safely from the host.
-     */
-    private readonly onHost: HostProjectDir | null = null,
   ) {}
 
   async read(relPath: string, signal: AbortSignal): Promise<FileEntrySource | null> {
@@ -38,9 +30,7 @@ export class ContainerProjectFiles implements ProjectFiles {
 
   async write(tar: NodeReadable, signal: AbortSignal): Promise<void> {
     await this.atRest();
-    const viaEngine = (rest: NodeReadable): Promise<void> => this.engine.putArchive(this.containerId, this.projectDir, rest, signal);
-    if (this.onHost) await extractTarToDir(this.onHost, tar, viaEngine, signal);
-    else await viaEngine(tar);
+    await this.engine.putArchive(this.containerId, this.projectDir, tar, signal);
   }
 
   tracked(): ReadonlySet<string> {

@@ -15,7 +15,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join, posix } from 'node:path';
 import type { EngineClient, Labels, Mount } from '../../engine/engine-client.js';
 import { DEFAULT_BUILDS_DIR, projectDir as projectDirOf, projectTempDir } from '../../job/build-dir.js';
 import { JobFailure } from '../../job/job-result.js';
@@ -42,7 +41,6 @@ import { mayWriteSourcesDirectly, volumeDirOnHost } from './builds-volume.js';
 import { isLocalEngine } from './engine-locality.js';
 import { writeSourcesToDir } from './sources-to-dir.js';
 import { ContainerProjectFiles } from './container-project-files.js';
-import type { HostProjectDir } from './tar-to-dir.js';
 import type { ProjectFiles } from '../project-files.js';
 import type { JobStatusForScript } from '../../job/runner-variables.js';
 import { LaunchedShell } from '../launched-shell.js';
@@ -78,6 +76,8 @@ export class DockerExecutor implements Executor {
   private image: ImageSpec | null = null;
   private buildContainer: string | null = null;
   private fetched: FetchedSources | null = null;
+  /** The sources' release, started once they were copied in (awaited at cleanup). */
+  private released: Promise<void> | null = null;
   private sourcesInAdvance: SourcesInAdvance | null = null;
   private files: ContainerProjectFiles | null = null;
   /** The builds volume mounted at CI_BUILDS_DIR, when the job has one. */
@@ -302,6 +302,9 @@ export class DockerExecutor implements Executor {
       await this.fetched.release().catch((err: unknown) => problems.push(`sources: ${String(err)}`));
       this.fetched = null;
     }
+    const released = this.released;
+    this.released = null;
+    await released?.catch((err: unknown) => problems.push(`sources: ${String(err)}`));
     return problems;
   }
 
@@ -375,16 +378,22 @@ export class DockerExecutor implements Executor {
     const input = { projectDir: this.ctx.projectDir, source: this.fetched, fileVariables: fileVariables.filter((v) => isShellName(v.key)) };
     const onHost = this.writeDirectly && this.buildsVolume ? await volumeDirOnHost(deps.engine, this.buildsVolume, this.ctx.buildsDir, signal) : null;
     if (onHost) hostVolumes.set(deps.engine, !('refused' in onHost) || onHost.refused !== 'elsewhere');
-    let hostDir: HostProjectDir | null = null;
     if (onHost && 'target' in onHost) {
       await writeSourcesToDir(onHost.target, input, signal);
-      const { dir, mountedAt, owner } = onHost.target;
-      hostDir = { dir: join(dir, ...posix.relative(mountedAt, this.ctx.projectDir).split('/')), owner };
     } else {
       const archive = packSources(input);
       await Promise.all([deps.engine.putArchive(this.buildContainer!, '/', archive.stream, signal), archive.done]);
     }
-    this.files = new ContainerProjectFiles(deps.engine, this.buildContainer!, this.ctx.projectDir, new Set(this.fetched?.files ?? []), () => this.buildStopped, hostDir);
+    this.files = new ContainerProjectFiles(deps.engine, this.buildContainer!, this.ctx.projectDir, new Set(this.fetched?.files ?? []), () => this.buildStopped);
+    // The copy is in: the provider's files are no longer needed. Released now, not at cleanup: a
+    // repository reused per project (GIT_STRATEGY=fetch) is locked until then, and every other
+    // job of the project waited for this one to end before its own fetch.
+    if (this.fetched) {
+      const fetched = this.fetched;
+      this.fetched = null;
+      this.released = fetched.release();
+      this.released.catch(() => undefined);
+    }
     log.sectionEnd('get_sources');
   }
 }
