@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LOCAL_STORE_COMPRESSION_LEVEL } from '../artifacts/compression-level.js';
 import { parseDotenvReport } from '../artifacts/dotenv-report.js';
 import { readGzipMembers } from '../artifacts/gzip-members.js';
 import type { ArtifactTransport, ArtifactUpload, LocalArchive } from '../executor/job-files/transports.js';
@@ -86,6 +87,7 @@ export class LocalArtifactStore {
     return {
       upload: (req, log) => this.upload(job, req, log),
       download: (dep, log) => this.download(dep, log),
+      defaultCompressionLevel: LOCAL_STORE_COMPRESSION_LEVEL,
     };
   }
 

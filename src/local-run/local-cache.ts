@@ -5,6 +5,7 @@
  * (src/fs-guard), so a planted `.berth/cache/x -> /somewhere` cannot make berth write outside.
  */
 import { cacheName, type CacheName } from '../artifacts/cache-key.js';
+import { LOCAL_STORE_COMPRESSION_LEVEL } from '../artifacts/compression-level.js';
 import { createCacheTransport } from '../cache/create-cache-transport.js';
 import type { CacheTransport } from '../executor/job-files/transports.js';
 import { checkWritableUnder, ensureDirUnder } from '../fs-guard/index.js';
@@ -35,6 +36,7 @@ export async function openLocalCache(root: string): Promise<CacheTransport> {
     return { ...name, alternateKey };
   };
   return {
+    defaultCompressionLevel: LOCAL_STORE_COMPRESSION_LEVEL,
     async restore(nameIn, log, signal) {
       let name: CacheName;
       try {

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -247,6 +247,41 @@ readonly:
     const second = stripAnsi((await runBerth(['exec', '--cwd', repo.dir, 'deps'])).stdout);
     expect(second).toContain('Successfully extracted cache');
     expect(second).toContain('cache hit 42');
+  });
+});
+
+describe('berth exec: compression of the local store', () => {
+  it('keeps artifacts and caches uncompressed unless ARTIFACT_COMPRESSION_LEVEL / CACHE_COMPRESSION_LEVEL ask for a level', async () => {
+    const repo = makeRepo({
+      '.gitlab-ci.yml': `
+make:
+  image: berth-test/bash:latest
+  script: ['mkdir -p out && head -c 300000 /dev/zero > out/zeros.bin']
+  artifacts:
+    paths: [out/]
+  cache:
+    key: zeros
+    paths: [out/]
+`,
+    });
+    repos.push(repo);
+    const sizes = (): { artifacts: number; cache: number } => {
+      const jobDir = readdirSync(join(repo.dir, '.berth/artifacts')).find((d) => d.startsWith('make-'))!;
+      return {
+        artifacts: statSync(join(repo.dir, '.berth/artifacts', jobDir, 'archive.zip')).size,
+        cache: statSync(join(repo.dir, '.berth/cache/zeros/cache.zip')).size,
+      };
+    };
+    const plain = await runBerth(['exec', '--cwd', repo.dir]);
+    expect(plain.code, plain.stdout).toBe(0);
+    const stored = sizes();
+    expect(stored.artifacts).toBeGreaterThan(300_000);
+    expect(stored.cache).toBeGreaterThan(300_000);
+    const asked = await runBerth(['exec', '--cwd', repo.dir, '--variable', 'ARTIFACT_COMPRESSION_LEVEL=default', '--variable', 'CACHE_COMPRESSION_LEVEL=fast']);
+    expect(asked.code, asked.stdout).toBe(0);
+    const compressed = sizes();
+    expect(compressed.artifacts).toBeLessThan(10_000);
+    expect(compressed.cache).toBeLessThan(10_000);
   });
 });
 

@@ -84,7 +84,7 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
       const selection = select(ctx.log);
       const file = await ctx.tempFile(filename || 'artifacts');
       if (format === 'zip') {
-        const level = compressionLevel(variableValue(ctx.variables, 'ARTIFACT_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
+        const level = compressionLevel(variableValue(ctx.variables, 'ARTIFACT_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m), transport.defaultCompressionLevel);
         await writeZip(selection.entries, file, { level, signal: ctx.signal });
       } else if (format === 'gzip') {
         await writeGzipMembers(selection.entries, file, ctx.signal);

@@ -128,7 +128,7 @@ async function createCache(ctx: StageContext, name: CacheName, cache: CacheSpec)
       { paths: cache.paths.map((p) => ctx.expandLikeHelper(p, 'cache:paths')), exclude: [], untracked: cache.untracked },
       { projectDir: ctx.files.projectDir, log: ctx.log, signal: ctx.signal },
     );
-    const level = compressionLevel(variableValue(ctx.variables, 'CACHE_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
+    const level = compressionLevel(variableValue(ctx.variables, 'CACHE_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m), cacheStore?.defaultCompressionLevel);
     const format = variableValue(ctx.variables, 'CACHE_COMPRESSION_FORMAT');
     if (format && format !== 'zip') {
       ctx.log.warning(`CACHE_COMPRESSION_FORMAT ${JSON.stringify(format)}: berth writes caches as zip (it reads zip, zipzstd and tarzstd caches, as gitlab-runner does)`);

@@ -59,6 +59,8 @@ export interface ArtifactTransport {
   uploadStreamed?(req: StreamedArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void>;
   /** Downloads a dependency's `archive` artifacts (a zip) into a local file. Throws on failure. */
   download(dep: DependencySpec, log: JobLog, signal: AbortSignal): Promise<LocalArchive>;
+  /** The zip level when ARTIFACT_COMPRESSION_LEVEL is not set (default: gitlab-runner's, 5). */
+  readonly defaultCompressionLevel?: number;
 }
 
 export interface CacheTransport {
@@ -82,4 +84,6 @@ export interface CacheTransport {
    * An error of `write` is thrown as it is (after the file is removed).
    */
   saveWritten?(name: CacheName | string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean>;
+  /** The zip level when CACHE_COMPRESSION_LEVEL is not set (default: gitlab-runner's, 5). */
+  readonly defaultCompressionLevel?: number;
 }
