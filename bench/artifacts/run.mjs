@@ -40,7 +40,7 @@
 // on these VMs creating a file costs the kernel ~0.4 ms whoever asks, and berth's writes through
 // libuv's pool took 10.8-13.2 s against the engine's 9.0-10.8 s, synchronous writes 9.5-11.0 s.)
 //
-// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5] [--threads T] [--compare] [--prof DIR] [--json]
+// Usage: node bench/artifacts/run.mjs [rounds=7] [--files N=20000] [--size BYTES=10240] [--level L=5, exec store 0] [--threads T] [--compare] [--prof DIR] [--json]
 //        (--threads: writeZip's deflateThreads, the worker threads of DeflatePool; default berth's own)
 //        (needs scripts/setup-test-env.sh: the engine and berth-test images)
 import { execFileSync, spawn } from 'node:child_process';
@@ -60,6 +60,9 @@ const ROUNDS = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.start
 const FILES = flag('files', 20000);
 const SIZE = flag('size', 10240);
 const LEVEL = flag('level', 5);
+// berth exec's own store is uncompressed unless ARTIFACT_COMPRESSION_LEVEL says otherwise
+// (compression-level.ts LOCAL_STORE_COMPRESSION_LEVEL); --level sets it too.
+const EXEC_LEVEL = args.includes('--level') ? LEVEL : 0;
 const THREADS = flag('threads', undefined);
 const JSON_OUT = args.includes('--json');
 const COMPARE = args.includes('--compare');
@@ -133,7 +136,7 @@ const reports = { artifactsUp: [], artifactsDown: [], exec: [], cache: [], idle:
 try {
   const source = await parts.createContainer(LABEL);
   const bytes = await parts.fillDist(source, FILES, SIZE);
-  if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL}, deflate threads ${THREADS ?? 'default'}, ${ROUNDS} rounds (interleaved, order turning)`);
+  if (!JSON_OUT) console.log(`bench/artifacts: ${FILES} files, ${(bytes / 1e6).toFixed(0)} MB, zip level ${LEVEL} (exec store ${EXEC_LEVEL}), deflate threads ${THREADS ?? 'default'}, ${ROUNDS} rounds (interleaved, order turning)`);
   for (let r = 1; r <= ROUNDS; r++) {
     const targets = await Promise.all([1, 2, 3, 4, 5].map(() => parts.createContainer(LABEL)));
     const job = servers.runningJob();
@@ -150,7 +153,7 @@ try {
         reports.artifactsDown.push(down);
       },
       async () => {
-        const exec = await child('localRoundTrip', { from: source, to: targets[2], level: LEVEL, threads: THREADS });
+        const exec = await child('localRoundTrip', { from: source, to: targets[2], level: EXEC_LEVEL, threads: THREADS });
         rows.exec.push(sum(exec.times));
         phases.exec.push(exec.times);
         reports.exec.push(exec);
