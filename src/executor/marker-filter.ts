@@ -17,6 +17,9 @@ export class MarkerFilter implements ByteWriter {
   started = false;
   /** The exit status the script reported, if its exit marker went by. */
   exitStatus: number | null = null;
+  /** Resolves when the exit marker goes by (never, when it does not). */
+  readonly exitSeen: Promise<void>;
+  private markExitSeen: () => void = () => undefined;
 
   private pending = '';
   private readonly patterns: Pattern[];
@@ -25,12 +28,14 @@ export class MarkerFilter implements ByteWriter {
     private readonly downstream: ByteWriter,
     markers: ScriptMarkers,
   ) {
+    this.exitSeen = new Promise<void>((resolve) => (this.markExitSeen = resolve));
     this.patterns = [
       { text: markers.start, onMatch: () => (this.started = true) },
       {
         text: `${markers.exitPrefix}###${markers.exitSuffix}`,
         onMatch: (m) => {
           this.exitStatus = Number(m.slice(markers.exitPrefix.length, markers.exitPrefix.length + 3));
+          this.markExitSeen();
         },
       },
     ];

@@ -50,9 +50,10 @@ export async function runStage(
   timings: StopTimings = DEFAULT_STOP_TIMINGS,
   /** The container already started, its shell waiting (launched before the stage's turn). */
   launched?: Promise<LaunchedShell>,
+  opts: { shellIsTheProcess?: boolean } = {},
 ): Promise<StageOutcome> {
   const stdout = new MarkerFilter(log.openStream(), script.markers);
-  const stderr = log.openStream();
+  const stderr = new MarkerFilter(log.openStream(), script.markers);
   let shell: LaunchedShell | null = null;
   let stopped = false;
   let stopping = null as Promise<void> | null; // set by onAbort, from a listener
@@ -69,10 +70,16 @@ export async function runStage(
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
     // The script's exit marker and the end of its output give the result before the engine has
-    // finished tearing the container down (tens of ms); the rest of the job need not wait for that.
+    // finished tearing the container down; the rest of the job need not wait for that. When the
+    // shell is the container's own process (no ENTRYPOINT around it), the exit marker on both
+    // streams is the end of the output already: each stream delivers in order, and the shell
+    // only exits after its EXIT trap wrote them. The engine closes the attach stream when it
+    // has handled the exit, 100-300 ms later while other containers start (bench/run-throughput).
+    const markers = opts.shellIsTheProcess ? Promise.all([stdout.exitSeen, stderr.exitSeen]).then(() => ({ code: null })) : new Promise<never>(() => undefined);
     const first = await Promise.race([
       exited.then((code) => ({ code })),
       attachment.ended.then(() => ({ code: null })),
+      markers,
     ]);
     if (first.code === null && stdout.exitStatus !== null && !stopped) {
       return {

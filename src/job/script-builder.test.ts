@@ -24,7 +24,12 @@ function run(shell: string[], input: Partial<StageScriptInput>, chunkSize = 0) {
   if (chunkSize) for (let i = 0; i < out.length; i += chunkSize) filter.write(out.subarray(i, i + chunkSize));
   else filter.write(out);
   filter.end();
-  return { status: res.status, stdout: stripAnsi(sink.text), stderr: res.stderr.toString(), filter };
+  // stderr as the stage runner reads it: the exit marker comes on it too, filtered out.
+  const errSink = new MemoryByteWriter();
+  const errFilter = new MarkerFilter(errSink, script.markers);
+  errFilter.write(res.stderr);
+  errFilter.end();
+  return { status: res.status, stdout: stripAnsi(sink.text), stderr: errSink.text, rawStderr: res.stderr.toString(), filter, errFilter };
 }
 
 describe.each(SHELLS)('stage script under %s', (_name, shell) => {
@@ -34,6 +39,23 @@ describe.each(SHELLS)('stage script under %s', (_name, shell) => {
     expect(r.status).toBe(0);
     expect(r.filter.started).toBe(true);
     expect(r.filter.exitStatus).toBe(0);
+  });
+
+  it('writes the exit marker on stderr too, after the script\'s own stderr, with the same status', () => {
+    const r = run(shell, { commands: ['echo out', 'echo err >&2', 'sh -c "exit 4"'] });
+    expect(r.status).toBe(4);
+    expect(r.filter.exitStatus).toBe(4);
+    expect(r.errFilter.exitStatus).toBe(4);
+    expect(r.rawStderr).toBe('err\n::berth-abc123-exit-004::\n');
+    expect(r.stderr).toBe('err\n');
+  });
+
+  it('a script that closes its stderr (its commands run in a subshell) still ends with its own status and both markers', () => {
+    const r = run(shell, { commands: ['exec 2>&-', 'echo still here', 'sh -c "exit 3"'] });
+    expect(r.stdout).toContain('still here');
+    expect(r.status).toBe(3);
+    expect(r.filter.exitStatus).toBe(3);
+    expect(r.errFilter.exitStatus).toBe(3);
   });
 
   it('stops at the first failing command and reports its status', () => {

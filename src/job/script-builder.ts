@@ -7,7 +7,8 @@
  *
  * Two marker lines frame the run, so the runner can tell that the script really started
  * (an image ENTRYPOINT that does not `exec "$@"` never runs it) and what status it ended with
- * (even when such an ENTRYPOINT hides the status). The executor strips them from the log.
+ * (even when such an ENTRYPOINT hides the status). The exit marker is written to stdout and to
+ * stderr. The executor strips them from the log.
  */
 import { ANSI } from '../shared/ansi.js';
 import { isShellName, shellQuote } from './shell-quote.js';
@@ -53,7 +54,10 @@ export function buildStageScript(input: StageScriptInput): StageScript {
   const lines: string[] = [
     `trap 'exit 1' TERM`,
     `printf '%s' ${shellQuote(markers.start)}`,
-    `trap 'printf "${exitFormat}" "$?"' EXIT`,
+    // The exit marker on stdout and on stderr: each arrives after everything written to its
+    // stream before it, so once both are in the whole output is (stage-runner.ts). `|| :`: a
+    // script that closed its stderr still exits with its own status.
+    `trap 's=$?; printf "${exitFormat}" "$s"; printf "${exitFormat}" "$s" >&2 || :' EXIT`,
     // pipefail where the shell has it (bash, busybox ash; not dash), without a fork: `command`
     // keeps a special built-in's error from ending the shell (POSIX), so dash goes on without it.
     'command set -o pipefail 2>/dev/null || :',

@@ -78,6 +78,17 @@ describe('DockerExecutor: scripts', () => {
     expect(text).not.toContain('::berth-');
   });
 
+  it('the result comes with the exit markers, yet no output is lost: a burst on stdout and stderr right before the exit, in every stage', async () => {
+    const burst = 'i=0; while [ $i -lt 3000 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done';
+    for (const image of ['berth-test/busybox:latest', 'berth-test/bash:latest']) {
+      const { result, text } = await runTestJob(testJob({ image: { name: image }, script: [burst, 'printf "no newline at the end" >&2'], afterScript: [burst, 'echo "last after"'] }));
+      expect(result.state, image).toBe('success');
+      for (const line of ['out 2999', 'err 2999', 'no newline at the end', 'last after']) expect(text, `${image}: ${line}`).toContain(line);
+      expect(text.match(/err 2999\n/g)?.length, image).toBe(2);
+      expect(text).not.toContain('::berth-');
+    }
+  }, 60_000);
+
   it('falls back to sh when the image has no bash', async () => {
     const { result, text } = await runTestJob(testJob({ image: { name: 'berth-test/busybox:latest' }, script: ['echo "bash=${BASH_VERSION:-none}"'] }));
     expect(result.state).toBe('success');

@@ -90,6 +90,8 @@ export class DockerExecutor implements Executor {
   private held: Buffer | null = null;
   /** The build container started early, its shell waiting for the first stage's script. */
   private launched: Promise<LaunchedShell> | null = null;
+  /** The build container's image runs no ENTRYPOINT: its process is the stage's shell. */
+  private shellIsTheProcess = false;
 
   constructor(
     private readonly deps: DockerExecutorDeps,
@@ -218,6 +220,7 @@ export class DockerExecutor implements Executor {
     );
     const [buildId] = await Promise.all([
       this.createBuildContainer(image, pulledBuild, mounts, binds, network.net, log, signal).then(({ id, startsEarly }) => {
+        this.shellIsTheProcess = startsEarly;
         // Started now, the container's start (the slowest engine call of a job) overlaps the
         // sources' fetch and copy; the first stage then only writes its script.
         if (startsEarly) {
@@ -258,7 +261,9 @@ export class DockerExecutor implements Executor {
     await this.buildStopped;
     const launched = this.launched ?? undefined;
     this.launched = null;
-    const outcome = await runStage(this.deps.engine, this.buildContainer, script, this.log, signal, this.deps.stopTimings ?? DEFAULT_STOP_TIMINGS, launched);
+    const outcome = await runStage(this.deps.engine, this.buildContainer, script, this.log, signal, this.deps.stopTimings ?? DEFAULT_STOP_TIMINGS, launched, {
+      shellIsTheProcess: this.shellIsTheProcess,
+    });
     this.buildStopped = outcome.exited;
     if (outcome.stopped) return { exitCode: outcome.exitCode, stopped: true };
     if (!outcome.scriptStarted && outcome.exitCode === 0) {
