@@ -141,25 +141,38 @@ describe('upload', () => {
     expect(lines()[0]).toMatch(/^Uploading artifacts to coordinator\.\.\. 201 Created {3}correlation_id=/);
   });
 
-  it('307: the Location origin (never its path or query) becomes the base URL, then the upload is sent again there', async () => {
+  it.each([307, 308])('%d: followed at once to the whole Location (path and query), the body sent again, no wait, no try counted (Go\'s http.Client for gitlab-runner)', async (status) => {
     const job = await runningJob();
     const bytes = randomBytes(1000);
-    // The same server under another name: the retry must go to `localhost`.
+    // The same server under another name, with a query of its own.
     const other = gl.url.replace('127.0.0.1', 'localhost');
-    gl.fault('upload-artifacts', { status: 307, headers: { Location: `${other}/elsewhere/upload?X-Amz-Signature=secret` } });
+    const location = `${other}/api/v4/jobs/${job.id}/artifacts?artifact_format=zip&artifact_type=archive&X-Amz-Signature=secret`;
+    gl.fault('upload-artifacts', { status, headers: { Location: location } });
     await upload(job, await file('a.zip', bytes));
     const reqs = gl.requestsTo('upload-artifacts');
     expect(reqs.map((r) => [r.status, r.headers.host, r.path, r.query])).toEqual([
-      [307, new URL(gl.url).host, `/api/v4/jobs/${job.id}/artifacts`, '?artifact_format=zip&artifact_type=archive'],
-      [201, new URL(other).host, `/api/v4/jobs/${job.id}/artifacts`, '?artifact_format=zip&artifact_type=archive'],
+      [status, new URL(gl.url).host, `/api/v4/jobs/${job.id}/artifacts`, '?artifact_format=zip&artifact_type=archive'],
+      [201, new URL(other).host, `/api/v4/jobs/${job.id}/artifacts`, '?artifact_format=zip&artifact_type=archive&X-Amz-Signature=secret'],
     ]);
+    expect(reqs[1]!.headers['job-token']).toBe(job.token);
     expect((await readFile(job.archive!.path)).equals(bytes)).toBe(true);
-    expect(clock.sleeps).toEqual([1000]);
+    expect(clock.sleeps).toEqual([]);
     const l = lines();
-    expect(l[0]).toBe(`WARNING: Uploading artifacts as "archive" to coordinator... 307 Temporary Redirect  id=${job.id} location=${other} status=307 token=${shortToken(job.token)}`);
-    expect(l[1]).toBe(`WARNING: Retrying...${' '.repeat(32)}context=artifacts-uploader error=redirected to ${other}`);
-    expect(l[2]).toMatch(/201 Created/);
+    expect(l).toHaveLength(1);
+    expect(l[0]).toMatch(/^Uploading artifacts as "archive" to coordinator\.\.\. 201 Created/);
     expect(sink.text).not.toContain('secret');
+  });
+
+  it('a 307 without a Location is retried; more than 10 redirects in a row end the try (Go: "stopped after 10 redirects")', async () => {
+    const job = await runningJob();
+    gl.fault('upload-artifacts', { status: 307 }, { status: 308, headers: { Location: `${gl.url}/api/v4/jobs/${job.id}/artifacts?loop=1` }, times: 11 });
+    await upload(job, await file('a.zip', randomBytes(10)));
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([307, ...Array(11).fill(308), 201]);
+    expect(clock.sleeps).toEqual([1000, 2000]);
+    const l = lines();
+    expect(l[0]).toMatch(/^WARNING: Uploading artifacts as "archive" to coordinator\.\.\. 307 Temporary Redirect/);
+    expect(l.some((x) => /^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error {2}error=POST .*loop=1: stopped after 10 redirects$/.test(x))).toBe(true);
+    expect(l.at(-1)).toMatch(/201 Created/);
   });
 
   it('no response headers within response_header_timeout after the body was sent: an error, retried', async () => {

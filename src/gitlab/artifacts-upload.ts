@@ -14,8 +14,11 @@
  *   5 times, waiting as `RateLimit-ResetTime` or `Retry-After` say (else 100 ms doubling), each
  *   wait logged as gitlab-runner's helper prints it (`Waiting before making the next call`);
  *   the body is made again for each of them. What that retry ends with is the try's answer:
- * - 201 done; 307 with a Location: its scheme://host becomes the base URL, then retry; 403 and
- *   413 fatal at once; 503 retried up to 6 tries; any other status or no answer up to 3 tries;
+ * - a 307 or 308 with a Location is followed at once, as Go's http.Client follows it for
+ *   gitlab-runner (the whole URL, path and query; the body made again; no wait, no try counted,
+ *   at most 10 in a row: network/client_test.go Test307and308Redirections); one without a
+ *   usable Location is retried;
+ * - 201 done; 403 and 413 fatal at once; 503 retried up to 6 tries; any other status or no answer up to 3 tries;
  *   waits of 1 s doubling, capped at 5 s (helpers/retry/retry.go); each retry logs
  *   `WARNING: Retrying...  context=artifacts-uploader error=<err>`.
  *
@@ -67,10 +70,11 @@ export function uploadBackoffMs(tries: number): number {
   return Math.min(1000 * 2 ** (tries - 1), 5000);
 }
 
-type TryOutcome =
-  | { kind: 'done' }
-  | { kind: 'retry'; error: string; maxTries: number; status: number; detail: string }
-  | { kind: 'redirect'; base: string; status: number };
+type TryOutcome = { kind: 'done' } | { kind: 'retry'; error: string; maxTries: number; status: number; detail: string };
+type SendOutcome = TryOutcome | { kind: 'follow'; url: URL };
+
+/** Go's http.Client: "stopped after 10 redirects". */
+const MAX_REDIRECTS = 10;
 
 export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: ArtifactUploadRequest, log: JobLog, signal: AbortSignal): Promise<void> {
   const prefix = req.artifactType ? `Uploading artifacts as "${req.artifactType}" to coordinator...` : 'Uploading artifacts to coordinator...';
@@ -83,15 +87,10 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
   const qs = query.toString();
   const path = `jobs/${job.id}/artifacts${qs ? `?${qs}` : ''}`;
   const token = shortToken(job.token);
-  let base = job.url;
+  const base = job.url;
   for (let tries = 1; ; tries++) {
-    const outcome = await tryOnce(base);
-    if (outcome.kind === 'done') return;
-    if (outcome.kind === 'redirect') base = outcome.base;
-    const last =
-      outcome.kind === 'redirect'
-        ? { error: `redirected to ${base}`, maxTries: DEFAULT_TRIES, status: outcome.status, detail: `${outcome.status} redirect to ${base}` }
-        : outcome;
+    const last = await tryOnce();
+    if (last.kind === 'done') return;
     if (tries >= last.maxTries) {
       throw new ArtifactUploadError(
         `${what} of job ${job.id} to GitLab failed after ${tries} tries: ${last.detail}. ` +
@@ -104,7 +103,23 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
     await deps.clock.sleep(uploadBackoffMs(tries), signal);
   }
 
-  async function tryOnce(baseUrl: string): Promise<TryOutcome> {
+  /** One try: the POST, and the redirects it is answered with, followed as Go's client follows them. */
+  async function tryOnce(): Promise<TryOutcome> {
+    let target: URL | null = null;
+    for (let hops = 0; ; hops++) {
+      const outcome = await send(target);
+      if (outcome.kind !== 'follow') return outcome;
+      if (hops + 1 > MAX_REDIRECTS) {
+        const error = `POST ${outcome.url.toString()}: stopped after ${MAX_REDIRECTS} redirects`;
+        logRunnerLine(log, 'error', `${prefix} error`, { error });
+        return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: -1, detail: error };
+      }
+      target = outcome.url;
+    }
+  }
+
+  async function send(redirected: URL | null): Promise<SendOutcome> {
+    const baseUrl = base;
     let body: { contentType: string; body: StreamBody; fileSize?: number };
     let stream: MultipartStreamBody | undefined;
     if (req.produce) {
@@ -124,6 +139,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         method: 'POST',
         url: baseUrl,
         path,
+        ...(redirected ? { fullUrl: redirected } : {}),
         headers: { 'JOB-TOKEN': job.token },
         body: body.body,
         contentType: body.contentType,
@@ -151,7 +167,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
     if (correlation) fields.correlation_id = correlation;
     const statusLine = responseStatusLine(res);
     // gitlab-runner's words: "POST <url without query>: <status> (<message>)" for GitLab's JSON, else the status line.
-    const described = goResponseText('POST', apiUrl(baseUrl, path), res);
+    const described = goResponseText('POST', redirected ?? apiUrl(baseUrl, path), res);
     // For berth's own error messages: the status and GitLab's message, when it says more.
     const message = jsonMessage(res);
     const brief = !message ? statusLine : message.startsWith(`${res.status} `) ? message : `${statusLine}: ${message}`;
@@ -159,16 +175,13 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
       case 201:
         logRunnerLine(log, 'info', `${prefix} ${statusLine}`, fields);
         return { kind: 'done' };
-      case 307: {
+      case 307:
+      case 308: {
         const location = header(res.headers, 'location');
-        const target = location ? safeUrl(location, baseUrl) : null;
-        if (target) {
-          const origin = `${target.protocol}//${target.host}`;
-          logRunnerLine(log, 'warning', `${prefix} ${statusLine}`, { ...fields, location: origin });
-          return { kind: 'redirect', base: origin, status: 307 };
-        }
+        const next = location ? safeUrl(location, (redirected ?? apiUrl(baseUrl, path)).toString()) : null;
+        if (next) return { kind: 'follow', url: next };
         logRunnerLine(log, 'warning', `${prefix} ${described}`, fields);
-        return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: 307, detail: `${statusLine} without a usable Location` };
+        return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: res.status, detail: `${statusLine} without a usable Location` };
       }
       case 403:
         logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
