@@ -5,6 +5,7 @@
  * (canceled/failed/403), a runner shutdown aborts with runner_interrupted, and the final PUT
  * reports state, failure reason and exit code, while the job's containers are being removed.
  */
+import { debugSettings } from '../job/debug-settings.js';
 import type { EngineClient, Labels } from '../engine/engine-client.js';
 import { DockerExecutor, type DockerExecutorDeps } from '../executor/docker/docker-executor.js';
 import type { DockerSettings } from '../executor/docker/docker-settings.js';
@@ -19,7 +20,6 @@ import type { JobResultsApi, UpdateJobResult } from '../gitlab/job-api.js';
 import { TraceUploader, type FinishOutcome } from '../gitlab/trace-uploader.js';
 import type { JobResult } from '../job/job-result.js';
 import type { JobSpec } from '../job/job-spec.js';
-import { variableValue } from '../job/variables.js';
 import { JobLog } from '../log/job-log.js';
 import { createMaskingFilter, maskPhrasesForJob } from '../log/masker.js';
 import type { RunnerLog } from './runner-log.js';
@@ -64,7 +64,7 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
     outputLimitKiB: Math.ceil(ctx.outputLimitBytes / 1024),
     supportedFailureReasons: job.features.failureReasons,
     finalUpdateRetryLimit: ctx.finalUpdateRetryLimit,
-    debugTrace: !ctx.debugTraceDisabled && variableValue(job.variables, 'CI_DEBUG_TRACE') === 'true',
+    debugTrace: debugSettings(job.variables, ctx.debugTraceDisabled).debugMode,
     onCancelRequested: () => ctx.log.warn('Job cancel requested by GitLab: stopping the script, after_script still runs', fields),
     onAbort: (reason) => ctx.log.warn(`Job aborted: ${reason.message}`, fields),
     log: ctx.log,

@@ -21,8 +21,9 @@ import { JobFailure } from '../../job/job-result.js';
 import type { ImageSpec, JobSpec, JobVariable } from '../../job/job-spec.js';
 import { stageVariables, type RunnerContext } from '../../job/runner-variables.js';
 import { buildStageScript } from '../../job/script-builder.js';
+import { debugSettings } from '../../job/debug-settings.js';
 import { isShellName } from '../../job/shell-quote.js';
-import { expandWith, variableValue } from '../../job/variables.js';
+import { expandWith } from '../../job/variables.js';
 import { MemoryByteWriter } from '../../log/byte-writer.js';
 import { JobLog } from '../../log/job-log.js';
 import { buildContainerSpec, volumeBinds } from './build-container.js';
@@ -168,9 +169,7 @@ export class DockerExecutor implements Executor {
     this.image = image;
     this.ctx.image = image.name;
     log.println(`Using Docker executor with image ${image.name} ...`);
-    if (deps.runner.debugTraceDisabled && variableValue(vars, 'CI_DEBUG_TRACE') === 'true') {
-      log.warning('CI_DEBUG_TRACE: usage is disabled on this Runner');
-    }
+    for (const warning of debugSettings(vars, deps.runner.debugTraceDisabled).warnings) log.warning(warning);
     this.sourcesInAdvance = new SourcesInAdvance(deps.sources, this.job, signal, deps.runner.featureFlags);
 
     const services = [
@@ -256,7 +255,7 @@ export class DockerExecutor implements Executor {
       exports: vars.map((v) => ({ key: v.key, value: v.file ? `${tmp}/${v.key}` : v.value })),
       workDir: this.ctx.projectDir,
       nonce: randomBytes(12).toString('hex'),
-      debugTrace: !this.deps.runner.debugTraceDisabled && variableValue(vars, 'CI_DEBUG_TRACE') === 'true',
+      debugTrace: debugSettings(vars, this.deps.runner.debugTraceDisabled).trace,
     });
     await this.buildStopped;
     const launched = this.launched ?? undefined;

@@ -75,7 +75,8 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
       // Only gitlab-runner's zip archiver warns about .git members.
       const select = (log: JobLog): Selection =>
         selectFiles(ctx.files, rules, { projectDir: ctx.files.projectDir, log, signal: ctx.signal, warnGitDirectory: format === 'zip' });
-      const expireIn = ctx.expand(artifact.expireIn);
+      // As written: gitlab-runner passes --expire-in unexpanded (its uploader expands only name, paths and exclude).
+      const expireIn = artifact.expireIn;
       const uploadStreamed = transport.uploadStreamed?.bind(transport);
       if (format === 'zip' && uploadStreamed) {
         await uploadStreamedZip(ctx, uploadStreamed, select, { artifact, filename, format, name, expireIn });

@@ -402,6 +402,12 @@ describe('job-file stages in runJob', () => {
     expect(artifacts.uploads.map((u) => u.filename)).toEqual(['artifacts.zip', 'default.zip', 'sub.zip']);
   });
 
+  it('expire_in goes out as written: gitlab-runner\'s uploader expands name, paths and exclude, never --expire-in', async () => {
+    const files = new MemoryProjectFiles({ 'dist/a': 'a' });
+    const { artifacts } = await run({ artifacts: [archive({ expireIn: '$EXP' })] }, files, { variables: [plainVariable('EXP', '3 days')] });
+    expect(artifacts.uploads.map((u) => u.expireIn)).toEqual(['$EXP']);
+  });
+
   it('artifact paths, exclude and name and cache paths are expanded as gitlab-runner\'s helper does (mvdan shell.Expand), a malformed one warned about and used as written', async () => {
     const files = new MemoryProjectFiles({ 'dist/app.js': 'app', 'dist/app.map': 'map', 'build/x': 'x', 'vendor/lib.js': 'lib', 'vendor-old/stale.js': 'stale' });
     const variables = [plainVariable('CI_COMMIT_REF_NAME', 'main'), plainVariable('EXT', 'map'), plainVariable('VENDOR_DIR', 'vendor-old')];
