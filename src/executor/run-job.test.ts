@@ -127,6 +127,10 @@ describe('runJob: timeouts', () => {
     expect(executor.stageNames()).toEqual(['step_script']);
     expect(executor.cleanedUp).toBe(true);
     expect(text()).toContain('ERROR: Job failed: execution took longer than');
+    // gitlab-runner's warning for the stage the timeout stopped, before the failure line.
+    expect(text()).toMatch(
+      /WARNING: step_script could not run to completion because the timeout was exceeded\. For more control over job and script timeouts see: https:\/\/docs\.gitlab\.com\/ci\/runners\/configure_runners\/#set-script-and-after_script-timeouts\n[\s\S]*ERROR: Job failed/,
+    );
   });
 
   it('the job timeout also bounds prepare', async () => {

@@ -129,6 +129,7 @@ async function runStages(
       const section = `step_${step.name}`;
       log.sectionStart(section, `Executing "${section}" stage of the job script`);
       const res = await executor.runStage({ name: section, commands: stepCommands(step, runner), jobStatus: status }, scriptSignal);
+      warnIfJobTimedOut(log, hard, section);
       log.sectionEnd(section);
       if (hard.aborted) throw hard.reason;
       if (res.stopped && cancel.aborted) {
@@ -189,10 +190,20 @@ async function fileStage(
   try {
     await work();
   } finally {
+    warnIfJobTimedOut(opts.log, hard, section);
     opts.log.sectionEnd(section);
     await ctx.dispose();
   }
   throwIfAborted(hard);
+}
+
+/** gitlab-runner's warning for the stage the job timeout stopped (common/build.go warnTimeoutExceeded). */
+function warnIfJobTimedOut(log: JobLog, hard: AbortSignal, stage: string): void {
+  if (!hard.aborted || !(hard.reason instanceof JobFailure) || hard.reason.reason !== 'job_execution_timeout') return;
+  log.warning(
+    `${stage} could not run to completion because the timeout was exceeded. ` +
+      'For more control over job and script timeouts see: https://docs.gitlab.com/ci/runners/configure_runners/#set-script-and-after_script-timeouts',
+  );
 }
 
 async function runAfterScript(opts: RunJobOptions, step: JobStep, status: JobStatusForScript, hard: AbortSignal): Promise<void> {
