@@ -5,6 +5,7 @@
  * (canceled/failed/403), a runner shutdown aborts with runner_interrupted, and the final PUT
  * reports state, failure reason and exit code, while the job's containers are being removed.
  */
+import { featureFlagOn } from '../job/feature-flags.js';
 import { debugSettings } from '../job/debug-settings.js';
 import type { EngineClient, Labels } from '../engine/engine-client.js';
 import { DockerExecutor, type DockerExecutorDeps } from '../executor/docker/docker-executor.js';
@@ -71,6 +72,8 @@ export async function runRemoteJob(job: JobSpec, ctx: RemoteJobContext): Promise
   });
   const log = new JobLog(uploader, {
     traceSections: job.features.traceSections,
+    // FF_TIMESTAMPS, on by default as in gitlab-runner 17+: GitLab shows the time of each line.
+    timestamps: featureFlagOn('FF_TIMESTAMPS', true, ctx.runner.featureFlags, job.variables) ? {} : false,
     filter: createMaskingFilter({ phrases: maskPhrasesForJob(job), tokenPrefixes: job.features.tokenMaskPrefixes }),
   });
   // As gitlab-runner: tell GitLab the job runs before running it; a job GitLab already

@@ -7,7 +7,7 @@
  */
 import type { EngineClient } from '../engine/engine-client.js';
 import type { StageScript } from '../job/script-builder.js';
-import type { JobLog } from '../log/job-log.js';
+import { SCRIPT_STDERR, SCRIPT_STDOUT, type JobLog } from '../log/job-log.js';
 import { LaunchedShell } from './launched-shell.js';
 import { MarkerFilter } from './marker-filter.js';
 
@@ -52,8 +52,8 @@ export async function runStage(
   launched?: Promise<LaunchedShell>,
   opts: { shellIsTheProcess?: boolean } = {},
 ): Promise<StageOutcome> {
-  const stdout = new MarkerFilter(log.openStream(), script.markers);
-  const stderr = new MarkerFilter(log.openStream(), script.markers);
+  const stdout = new MarkerFilter(log.openStream(SCRIPT_STDOUT), script.markers);
+  const stderr = new MarkerFilter(log.openStream(SCRIPT_STDERR), script.markers);
   let shell: LaunchedShell | null = null;
   let stopped = false;
   let stopping = null as Promise<void> | null; // set by onAbort, from a listener

@@ -5,6 +5,7 @@
  */
 import { ANSI } from '../shared/ansi.js';
 import { type ByteWriter, SharedByteWriter } from './byte-writer.js';
+import { Timestamper, type StreamType } from './timestamper.js';
 
 export interface JobLogOptions {
   /** Builds the filter chain (masking, ...) in front of the sink for one stream. */
@@ -13,7 +14,18 @@ export interface JobLogOptions {
   traceSections?: boolean;
   /** Seconds since the epoch, injectable for tests. */
   nowSeconds?: () => number;
+  /**
+   * FF_TIMESTAMPS: every line of every stream gets gitlab-runner's time prefix (timestamper.ts),
+   * after the stream's filter chain. `micros` is injectable for tests.
+   */
+  timestamps?: { micros?: () => number } | false;
 }
+
+/** gitlab-runner's stream ids: 00 the runner's own lines, 01 the job script's output. */
+export const RUNNER_STREAM = { id: 0, type: 'O' } as const;
+export const SCRIPT_STDOUT = { id: 1, type: 'O' } as const;
+export const SCRIPT_STDERR = { id: 1, type: 'E' } as const;
+export type LogStream = { id: number; type: StreamType };
 
 export class JobLog {
   private readonly shared: SharedByteWriter;
@@ -22,6 +34,7 @@ export class JobLog {
   /** Section markers are written (features.trace_sections). */
   readonly traceSections: boolean;
   private readonly nowSeconds: () => number;
+  private readonly timestamps: { micros?: () => number } | false;
   private ended = false;
 
   constructor(sink: ByteWriter, opts: JobLogOptions = {}) {
@@ -29,15 +42,18 @@ export class JobLog {
     this.filter = opts.filter ?? ((d) => d);
     this.traceSections = opts.traceSections ?? true;
     this.nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
-    this.runner = this.openStream();
+    this.timestamps = opts.timestamps ?? false;
+    this.runner = this.openStream(RUNNER_STREAM);
   }
 
   /**
    * A new output stream (e.g. a stage's stdout) with its own filter chain. End it when the
    * output ends, so that anything a filter held back is flushed in order.
    */
-  openStream(): ByteWriter {
-    return this.filter(this.shared.handle());
+  openStream(stream: LogStream = SCRIPT_STDOUT): ByteWriter {
+    const sink = this.shared.handle();
+    const ts = this.timestamps;
+    return this.filter(ts ? new Timestamper(sink, stream.type, stream.id, ts.micros) : sink);
   }
 
   /** Raw bytes on the runner stream (already formatted). */

@@ -6,6 +6,7 @@ import { stripAnsi } from '../../src/shared/ansi.js';
 import { runBerth } from '../support/berth-cli.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
+import { traceText } from '../support/trace-text.js';
 
 const engine = new DockerodeEngine();
 let fx: RunFixture;
@@ -65,7 +66,7 @@ describe('berth register, then berth run (as an administrator would)', () => {
     await fx.gl.waitFor(() => job.final !== null, 60_000, 'the job to finish');
     run.child.kill('SIGQUIT');
     const res = await run.result;
-    const trace = stripAnsi(job.trace.toString('utf8'));
+    const trace = traceText(job);
     expect(job.final).toMatchObject({ state: 'success' });
     expect(trace).toContain('Using Docker executor with image berth-test/bash:latest ...');
     expect(trace).toContain('hello from svc-http');

@@ -10,17 +10,17 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
-import { stripAnsi } from '../../src/shared/ansi.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 import { loadRemoteEngineEnv, remoteEngineEnvFile } from '../support/remote-engine-env.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
+import { traceText } from '../support/trace-text.js';
 
 const ENV_FILE = remoteEngineEnvFile();
 
 const remote = loadRemoteEngineEnv();
 
-const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
+const trace = (job: TestJob): string => traceText(job);
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -22,6 +22,7 @@ import type { TestJob } from '../support/gitlab-test-server.js';
 import { startRegistry } from '../support/registry.js';
 import { TestImages } from '../support/registry-images.js';
 import { type NetnsTcpProxy, startNetnsTcpProxy } from '../support/netns-tcp-proxy.js';
+import { traceText } from '../support/trace-text.js';
 
 const ENV_FILE = remoteEngineEnvFile();
 
@@ -257,7 +258,7 @@ describe.skipIf(!remote)(`berth against a remote Docker engine over TLS${remote 
       fx = null;
     });
 
-    const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
+    const trace = (job: TestJob): string => traceText(job);
 
     it('runs a GitLab job on the remote engine with sources fetched on berth\'s side; the local engine never sees it', async () => {
       fx = await createRunFixture();

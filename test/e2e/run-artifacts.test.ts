@@ -10,11 +10,11 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
-import { stripAnsi } from '../../src/shared/ansi.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 import { startS3TestServer, type S3TestServer } from '../support/s3-test-server.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
+import { traceText } from '../support/trace-text.js';
 
 const engine = new DockerodeEngine();
 let fx: RunFixture | null = null;
@@ -34,7 +34,7 @@ afterEach(async () => {
   s3 = null;
 });
 
-const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
+const trace = (job: TestJob): string => traceText(job);
 const done = (f: RunFixture, job: TestJob) => f.gl.waitFor(() => job.final !== null, 90_000, `the final update of job ${job.id}`);
 
 const archive = (paths: string[], extra: Record<string, unknown> = {}) => ({

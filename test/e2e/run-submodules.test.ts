@@ -9,11 +9,11 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
-import { stripAnsi } from '../../src/shared/ansi.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 import { enqueueRepoJob } from '../support/repo-job.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
+import { traceText } from '../support/trace-text.js';
 
 const engine = new DockerodeEngine();
 let fx: RunFixture;
@@ -69,7 +69,7 @@ afterAll(async () => {
   expect(left).toEqual(NO_LEFTOVERS);
 });
 
-const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
+const trace = (job: TestJob): string => traceText(job);
 const done = (job: TestJob, ms = 90_000) => fx.gl.waitFor(() => job.final !== null, ms, `the final update of job ${job.id}`);
 const run = (commit: string, variables: Record<string, string>, script: string[]): TestJob =>
   enqueueRepoJob(fx.gl, fx.git, commit, { image: 'berth-test/bash:latest', script, variables: Object.entries(variables).map(([key, value]) => ({ key, value })) });

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
 import { shortToken } from '../../src/gitlab/short-token.js';
-import { stripAnsi } from '../../src/shared/ansi.js';
 import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 import { findLeftovers, NO_LEFTOVERS } from '../support/leftovers.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
+import { traceText } from '../support/trace-text.js';
+import { stripAnsi } from '../../src/shared/ansi.js';
 
 const engine = new DockerodeEngine();
 let fx: RunFixture;
@@ -26,7 +27,7 @@ afterEach(async () => {
   expect(left).toEqual(NO_LEFTOVERS);
 });
 
-const trace = (job: TestJob): string => stripAnsi(job.trace.toString('utf8'));
+const trace = (job: TestJob): string => traceText(job);
 const done = (job: TestJob, ms = 60_000) => fx.gl.waitFor(() => job.final !== null, ms, `the final update of job ${job.id}`);
 
 describe('berth run (end to end, against the GitLab API test server)', () => {
@@ -55,6 +56,28 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     expect((await run.result).code).toBe(0);
     expect(existsSync(join(fx.dir, 'config', 'git-cache', '.launch'))).toBe(false);
     await waitUntil(async () => commandOf(shells[0]!) !== 'sh', 5_000);
+  });
+
+  it('FF_TIMESTAMPS (on by default, as gitlab-runner 17+): every trace line carries the time, stream 00 for the runner, 01 O/E for the script; off when the job says false', async () => {
+    const stamped = fx.enqueue({ script: ['echo to-stdout', 'echo to-stderr >&2'] });
+    const plain = fx.enqueue({ script: ['echo plain-out'], variables: [{ key: 'FF_TIMESTAMPS', value: 'false' }] });
+    const run = fx.start();
+    await done(stamped);
+    await done(plain);
+    const raw = stripAnsi(stamped.trace.toString('utf8'));
+    const lines = raw.split('\n').filter(Boolean);
+    const prefix = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (?:00|01)[OE][ +]/;
+    expect(lines.filter((l) => !prefix.test(l))).toEqual([]);
+    expect(raw).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z 00O Running with berth /m);
+    expect(raw).toMatch(/Z 01O to-stdout$/m);
+    expect(raw).toMatch(/Z 01E to-stderr$/m);
+    expect(stamped.final).toMatchObject({ state: 'success' });
+    expect(stamped.final!.checksum).toBe(stamped.checksum());
+    const plainText = stripAnsi(plain.trace.toString('utf8'));
+    expect(plainText).toMatch(/^plain-out$/m);
+    expect(plainText).not.toMatch(/Z 0[01][OE][ +]/);
+    run.child.kill('SIGQUIT');
+    expect((await run.result).code).toBe(0);
   });
 
   it('rotates a runner token past 75 % of its life: config.toml gets the new token and jobs are taken with it', async () => {
