@@ -6,6 +6,7 @@
  */
 import { selectFiles, type Selection, type SelectionRules } from '../../artifacts/file-selector.js';
 import { compressionLevel } from '../../artifacts/compression-level.js';
+import { parseGoBool } from '../../job/feature-flags.js';
 import { ArchiveStreamWriter } from '../../artifacts/archive-stream-writer.js';
 import { peekEntries } from '../../artifacts/peek-entries.js';
 import { writeGzipMembers } from '../../artifacts/write-gzip-members.js';
@@ -64,6 +65,10 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
     const type = artifact.artifactType || 'archive';
     try {
       const format = archiveFormat(artifact);
+      if (format === 'zip' && parseGoBool(variableValue(ctx.variables, 'RUNNER_GENERATE_ARTIFACTS_METADATA')) === true) {
+        // gitlab-runner adds <name>-metadata.json, an in-toto statement with an SLSA v1 predicate.
+        ctx.log.warning('RUNNER_GENERATE_ARTIFACTS_METADATA: berth does not generate artifacts metadata (SLSA provenance) yet; the archive is uploaded without it');
+      }
       // gitlab-runner's helper expands these three with mvdan's shell.Expand (normalizeArgs).
       const name = artifact.name ? ctx.expandLikeHelper(artifact.name, 'artifacts:name') : '';
       const filename = artifactFilename(artifact.name ? name : null, format);

@@ -402,6 +402,13 @@ describe('job-file stages in runJob', () => {
     expect(artifacts.uploads.map((u) => u.filename)).toEqual(['artifacts.zip', 'default.zip', 'sub.zip']);
   });
 
+  it('RUNNER_GENERATE_ARTIFACTS_METADATA: a warning that no metadata is generated, the archive still uploaded', async () => {
+    const files = new MemoryProjectFiles({ 'dist/a': 'a' });
+    const { artifacts, text } = await run({ artifacts: [archive()] }, files, { variables: [plainVariable('RUNNER_GENERATE_ARTIFACTS_METADATA', 'true')] });
+    expect(text).toContain('WARNING: RUNNER_GENERATE_ARTIFACTS_METADATA: berth does not generate artifacts metadata (SLSA provenance) yet');
+    expect(artifacts.uploads).toHaveLength(1);
+  });
+
   it('expire_in goes out as written: gitlab-runner\'s uploader expands name, paths and exclude, never --expire-in', async () => {
     const files = new MemoryProjectFiles({ 'dist/a': 'a' });
     const { artifacts } = await run({ artifacts: [archive({ expireIn: '$EXP' })] }, files, { variables: [plainVariable('EXP', '3 days')] });
