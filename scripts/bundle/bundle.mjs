@@ -10,6 +10,7 @@
 // decoder (protobufjs and long): 300 KB that every `berth exec` compiled before its first job.
 // berth builds no images and uses none of them, so the bundle replaces them with a stand-in that
 // fails clearly if anything ever calls it.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +34,18 @@ const noZodLocales = {
 // Chunk names carry a content hash: remove the previous build's so that they do not pile up.
 rmSync(fileURLToPath(new URL('../../dist/chunks', import.meta.url)), { recursive: true, force: true });
 
+// The commit the bundle is built from, sent as `info.revision` as gitlab-runner sends its own
+// (GitLab shows it on the runner's page); empty outside a git checkout.
+let revision = '';
+try {
+  revision = execFileSync('git', ['rev-parse', '--short=8', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch {
+  // not a git checkout, or no git: no revision
+}
+
 await build({
   absWorkingDir: root,
+  define: { __BERTH_REVISION__: JSON.stringify(revision) },
   entryPoints: ['dist/cli/main.js'],
   outdir: 'dist',
   entryNames: 'berth',

@@ -19,6 +19,7 @@ import type { ExecutorFactory } from './remote-job.js';
 import type { RunnerLog } from './runner-log.js';
 import type { RunnerMetrics } from './runner-metrics.js';
 import type { WorkerDeps } from './runner-worker.js';
+import { BERTH_REVISION } from '../shared/version.js';
 
 export interface DaemonWiringInput {
   configPath: string;
@@ -69,7 +70,7 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
     let c = clients.get(key);
     if (!c) {
       c = new GitLabClient({
-        info: defaultRunnerInfo(input.version),
+        info: defaultRunnerInfo(input.version, BERTH_REVISION),
         ...(r.tlsCaFile ? { tlsCaFile: r.tlsCaFile } : {}),
         log,
         observe: (endpoint, status) =>
@@ -96,7 +97,7 @@ export function wireDaemon(input: DaemonWiringInput): DaemonWiring {
       log,
       systemId: input.systemId,
       version: input.version,
-      info: defaultRunnerInfo(input.version),
+      info: defaultRunnerInfo(input.version, BERTH_REVISION),
       shutdown: input.shutdown,
       gitCacheDir,
       launcher,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,6 +74,10 @@ describe('berth run (end to end, against the GitLab API test server)', () => {
     expect(raw).toMatch(/Z 01E to-stderr$/m);
     expect(stamped.final).toMatchObject({ state: 'success' });
     expect(stamped.final!.checksum).toBe(stamped.checksum());
+    // info.revision: the commit the bundle was built from, as gitlab-runner sends its own.
+    const head = execFileSync('git', ['rev-parse', '--short=8', 'HEAD'], { encoding: 'utf8' }).trim();
+    const info = (fx.gl.requestsTo('request')[0]!.json as { info?: { revision?: string } }).info;
+    expect(info?.revision).toBe(head);
     const plainText = stripAnsi(plain.trace.toString('utf8'));
     expect(plainText).toMatch(/^plain-out$/m);
     expect(plainText).not.toMatch(/Z 0[01][OE][ +]/);

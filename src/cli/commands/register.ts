@@ -19,7 +19,7 @@ import { shortToken } from '../../gitlab/short-token.js';
 import type { RunnerCredentials, RunnerInfo, RunnerRegistrationApi } from '../../gitlab/runner-registration-api.js';
 import { defaultRunnerInfo } from '../../gitlab/runner-features.js';
 import { BerthError, errorMessage } from '../../shared/errors.js';
-import { BERTH_VERSION } from '../../shared/version.js';
+import { BERTH_REVISION, BERTH_VERSION } from '../../shared/version.js';
 import { configStore } from '../config-store.js';
 
 export interface ConfigCommandDeps {
@@ -80,7 +80,7 @@ export function printWarnings(deps: ConfigCommandDeps, warnings: readonly Config
 
 /** What the runner tells GitLab about itself. */
 export function runnerInfo(runner: RunnerConfig): RunnerInfo {
-  return { ...defaultRunnerInfo(BERTH_VERSION), shell: runner.shell || 'bash' };
+  return { ...defaultRunnerInfo(BERTH_VERSION, BERTH_REVISION), shell: runner.shell || 'bash' };
 }
 
 export function register(program: Command, partialDeps: Partial<ConfigCommandDeps> = {}): void {
