@@ -51,16 +51,9 @@ export class Timestamper implements ByteWriter {
     }
     const rest = chunk.subarray(at);
     if (rest.length === 0) return;
-    if (rest.includes(0x0d)) {
-      // A carriage return: written now, as one entry, and the next one continues it.
-      if (this.heldBytes > 0) this.flushHeld();
-      else this.downstream.write(this.header());
-      this.downstream.write(rest);
-      this.downstream.write(NEWLINE);
-      this.continued = true;
-      return;
-    }
-    if (rest.length + this.heldBytes > BUFFER_SIZE) {
+    // A carriage return (a progress bar, a section marker), or more than 8 KiB without a newline:
+    // written now as one entry, and the next one continues it.
+    if (rest.includes(0x0d) || rest.length + this.heldBytes > BUFFER_SIZE) {
       if (this.heldBytes > 0) this.flushHeld();
       else this.downstream.write(this.header());
       this.downstream.write(rest);
