@@ -10,6 +10,7 @@ import { zeroRunnerConfig, type RunnerConfig } from './berth-config.js';
 import { parseGoDuration } from '../shared/go-duration.js';
 import { runnerSchema } from './runner-schema.js';
 import type { FieldKind, Schema } from './schema.js';
+import { parseGoBool } from '../shared/go-bool.js';
 
 export type FlagKind = 'string' | 'int' | 'bool' | 'list' | 'enum' | 'map' | 'boolMap' | 'listMap' | 'duration';
 
@@ -124,7 +125,7 @@ export function parseFlagValue(spec: FlagSpec, raw: string, previous?: unknown):
       if (!/^[-+]?\d+$/.test(raw.trim())) throw bad('is not a whole number');
       return Number(raw);
     case 'bool':
-      return parseBool(raw) ?? throwError(bad('is not a boolean (use true or false)'));
+      return parseGoBool(raw) ?? throwError(bad('is not a boolean (use true or false)'));
     case 'duration':
       return parseGoDuration(raw) ?? throwError(bad('is not a duration such as "90s" or "1h30m"'));
     case 'list':
@@ -138,13 +139,6 @@ export function parseFlagValue(spec: FlagSpec, raw: string, previous?: unknown):
 
 function throwError(err: Error): never {
   throw err;
-}
-
-/** Go's strconv.ParseBool. */
-function parseBool(raw: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(raw)) return false;
-  return undefined;
 }
 
 /** A JSON object (`{"/var/lib/mysql":"rw"}`), or `key=value`. */
@@ -163,7 +157,7 @@ function parseMapFlag(spec: FlagSpec, raw: string, bad: (what: string) => InputE
     const eq = raw.indexOf('=');
     if (eq <= 0) throw bad('is not key=value or a JSON object');
     const value = raw.slice(eq + 1);
-    entries = [[raw.slice(0, eq), spec.kind === 'boolMap' ? (parseBool(value) ?? value) : spec.kind === 'listMap' ? value.split(',') : value]];
+    entries = [[raw.slice(0, eq), spec.kind === 'boolMap' ? (parseGoBool(value) ?? value) : spec.kind === 'listMap' ? value.split(',') : value]];
   }
   const ok = (v: unknown) =>
     spec.kind === 'boolMap' ? typeof v === 'boolean' : spec.kind === 'listMap' ? Array.isArray(v) && v.every((s) => typeof s === 'string') : typeof v === 'string';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { testJob } from '../../test/support/job-fixtures.js';
 import { plainVariable } from '../job/job-spec.js';
-import { featureFlagOn, parseGoBool } from '../job/feature-flags.js';
+import { featureFlagOn } from '../job/feature-flags.js';
+import { parseGoBool } from '../shared/go-bool.js';
 import { retryDelayMs, stageAttempts } from './stage-attempts.js';
 
 describe('stage attempts', () => {

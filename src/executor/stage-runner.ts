@@ -75,11 +75,11 @@ export async function runStage(
     // streams is the end of the output already: each stream delivers in order, and the shell
     // only exits after its EXIT trap wrote them. The engine closes the attach stream when it
     // has handled the exit, 100-300 ms later while other containers start (bench/run-throughput).
-    const markers = opts.shellIsTheProcess ? Promise.all([stdout.exitSeen, stderr.exitSeen]).then(() => ({ code: null })) : new Promise<never>(() => undefined);
+    const bothMarkers = opts.shellIsTheProcess ? [Promise.all([stdout.exitSeen, stderr.exitSeen]).then(() => ({ code: null }))] : [];
     const first = await Promise.race([
       exited.then((code) => ({ code })),
       attachment.ended.then(() => ({ code: null })),
-      markers,
+      ...bothMarkers,
     ]);
     if (first.code === null && stdout.exitStatus !== null && !stopped) {
       return {

@@ -87,7 +87,6 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
   const qs = query.toString();
   const path = `jobs/${job.id}/artifacts${qs ? `?${qs}` : ''}`;
   const token = shortToken(job.token);
-  const base = job.url;
   for (let tries = 1; ; tries++) {
     const last = await tryOnce();
     if (last.kind === 'done') return;
@@ -119,7 +118,6 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
   }
 
   async function send(redirected: URL | null): Promise<SendOutcome> {
-    const baseUrl = base;
     let body: { contentType: string; body: StreamBody; fileSize?: number };
     let stream: MultipartStreamBody | undefined;
     if (req.produce) {
@@ -137,7 +135,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
     try {
       res = await deps.api.call({
         method: 'POST',
-        url: baseUrl,
+        url: job.url,
         path,
         ...(redirected ? { fullUrl: redirected } : {}),
         headers: { 'JOB-TOKEN': job.token },
@@ -167,7 +165,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
     if (correlation) fields.correlation_id = correlation;
     const statusLine = responseStatusLine(res);
     // gitlab-runner's words: "POST <url without query>: <status> (<message>)" for GitLab's JSON, else the status line.
-    const described = goResponseText('POST', redirected ?? apiUrl(baseUrl, path), res);
+    const described = goResponseText('POST', redirected ?? apiUrl(job.url, path), res);
     // For berth's own error messages: the status and GitLab's message, when it says more.
     const message = jsonMessage(res);
     const brief = !message ? statusLine : message.startsWith(`${res.status} `) ? message : `${statusLine}: ${message}`;
@@ -178,7 +176,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
       case 307:
       case 308: {
         const location = header(res.headers, 'location');
-        const next = location ? safeUrl(location, (redirected ?? apiUrl(baseUrl, path)).toString()) : null;
+        const next = location ? safeUrl(location, (redirected ?? apiUrl(job.url, path)).toString()) : null;
         if (next) return { kind: 'follow', url: next };
         logRunnerLine(log, 'warning', `${prefix} ${described}`, fields);
         return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: res.status, detail: `${statusLine} without a usable Location` };

@@ -5,7 +5,7 @@
  * `debug_trace=true` when either is on (Build.IsDebugModeEnabled); only CI_DEBUG_TRACE traces
  * the commands.
  */
-import { parseGoBool } from './feature-flags.js';
+import { parseGoBool } from '../shared/go-bool.js';
 import type { JobVariable } from './job-spec.js';
 import { variableValue } from './variables.js';
 

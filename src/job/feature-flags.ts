@@ -6,17 +6,7 @@
  */
 import type { JobVariable } from './job-spec.js';
 import { variableValue } from './variables.js';
-
-const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-
-/** strconv.ParseBool: the value, or null when Go would refuse it. */
-export function parseGoBool(raw: string | undefined): boolean | null {
-  if (raw === undefined) return null;
-  if (GO_TRUE.has(raw)) return true;
-  if (GO_FALSE.has(raw)) return false;
-  return null;
-}
+import { parseGoBool } from '../shared/go-bool.js';
 
 export function featureFlagOn(
   name: string,

@@ -10,6 +10,7 @@
 import { BerthError } from '../shared/errors.js';
 import type { JobVariable } from './job-spec.js';
 import { variableValue } from './variables.js';
+import { parseGoBool } from '../shared/go-bool.js';
 
 export type SubmoduleStrategy = 'none' | 'normal' | 'recursive';
 
@@ -75,9 +76,3 @@ function fields(value: string | undefined): string[] {
   return (value ?? '').split(/\s+/).filter(Boolean);
 }
 
-/** Go's strconv.ParseBool. */
-function parseGoBool(value: string): boolean | null {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  return null;
-}

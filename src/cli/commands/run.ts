@@ -10,6 +10,7 @@ import { InputError, errorMessage } from '../../shared/errors.js';
 import { BERTH_VERSION } from '../../shared/version.js';
 import { CONFIG_OPTION } from './config-option.js';
 import type { DaemonOptions } from '../../daemon/run-daemon.js';
+import { parseGoBool } from '../../shared/go-bool.js';
 
 /** How long `berth run` lets its last log lines flush after it returned, before it ends itself. */
 const EXIT_GRACE_MS = 1_000;
@@ -34,8 +35,6 @@ export interface RunCommandDeps {
   exit(code: number): void;
 }
 
-/** strconv.ParseBool's true, for gitlab-runner's boolean environment variables. */
-const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 
 /** gitlab-runner's levels (logrus), mapped onto berth's. */
 export function logLevelArg(value: string): RunLogLevel {
@@ -58,7 +57,7 @@ export async function daemonOptions(flags: RunFlags, debug: boolean, deps: Pick<
   }
   if (flags.user) warnings.push(`--user ${flags.user} has no effect: it is the user of gitlab-runner's shell executor, and berth runs every job in Docker (set [runners.docker] user for the job's user)`);
   if (flags.service) warnings.push(`--service ${flags.service} has no effect: berth installs no system service`);
-  if (flags.syslog || GO_TRUE.has(deps.env['LOG_SYSLOG'] ?? '')) warnings.push('--syslog has no effect: berth logs to stderr (journald picks it up under systemd)');
+  if (flags.syslog || parseGoBool(deps.env['LOG_SYSLOG']) === true) warnings.push('--syslog has no effect: berth logs to stderr (journald picks it up under systemd)');
   const { resolveConfigPath } = await import('../../config/config-path.js');
   const listenAddress = flags.listenAddress || deps.env['LISTEN_ADDRESS'];
   const logLevel = debug ? 'debug' : flags.logLevel;

@@ -6,7 +6,7 @@
  */
 import { selectFiles, type Selection, type SelectionRules } from '../../artifacts/file-selector.js';
 import { compressionLevel } from '../../artifacts/compression-level.js';
-import { parseGoBool } from '../../job/feature-flags.js';
+import { parseGoBool } from '../../shared/go-bool.js';
 import { ArchiveStreamWriter } from '../../artifacts/archive-stream-writer.js';
 import { peekEntries } from '../../artifacts/peek-entries.js';
 import { writeGzipMembers } from '../../artifacts/write-gzip-members.js';

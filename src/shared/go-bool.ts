@@ -1,0 +1,11 @@
+/** Go's strconv.ParseBool, as gitlab-runner reads its boolean settings and variables. */
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** The value, or null when Go would refuse it. */
+export function parseGoBool(raw: string | undefined): boolean | null {
+  if (raw === undefined) return null;
+  if (GO_TRUE.has(raw)) return true;
+  if (GO_FALSE.has(raw)) return false;
+  return null;
+}
