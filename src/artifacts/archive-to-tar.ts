@@ -9,13 +9,18 @@
 import type { Readable } from 'node:stream';
 import { ArchiveError } from './archive-error.js';
 import type { ExtractStats } from './archive-stats.js';
-import { sniffArchive } from './sniff-archive.js';
+import { SNIFFED_BYTES, sniffArchive } from './sniff-archive.js';
 import { tarZstdToTar } from './tar-zstd-to-tar.js';
 import { zipToTar, type ZipToTarOptions } from './zip-to-tar.js';
 
 export async function archiveToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
+  const arriving = opts.arriving;
+  // A file still arriving: its first bytes must be in before they tell the format.
+  await arriving?.head(SNIFFED_BYTES);
   const format = await sniffArchive(file);
   if (format === 'zstd') {
+    // Only zip is read while it arrives (its end first); tar+zstd once it is whole.
+    await arriving?.completed();
     if (opts.zstd) return tarZstdToTar(file, opts);
     const kind = opts.kind ?? 'artifacts';
     throw new ArchiveError(

@@ -8,6 +8,7 @@
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { errorMessage } from '../shared/errors.js';
 import { ArchiveError } from './archive-error.js';
+import type { ArrivingFile } from './arriving-file.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import { ZipBlockReader } from './zip-block-reader.js';
 
@@ -16,10 +17,10 @@ export async function openZip(file: string, kind: ZipArchiveKind): Promise<ZipFi
 }
 
 /** openZip, with the reader under it (its file descriptor and size, for reading entries' data). */
-export async function openZipReader(file: string, kind: ZipArchiveKind): Promise<{ zip: ZipFile; reader: ZipBlockReader }> {
+export async function openZipReader(file: string, kind: ZipArchiveKind, arriving?: ArrivingFile): Promise<{ zip: ZipFile; reader: ZipBlockReader }> {
   let reader: ZipBlockReader;
   try {
-    reader = await ZipBlockReader.open(file);
+    reader = await ZipBlockReader.open(file, arriving);
   } catch (err) {
     throw new ArchiveError(file, undefined, `could not open the ${kind} archive ${file}: ${errorMessage(err)}`, { cause: err });
   }

@@ -8,11 +8,14 @@ import { open } from 'node:fs/promises';
 
 export type ArchiveKind = 'zip' | 'gzip' | 'zstd' | 'unknown';
 
+/** The bytes sniffArchive reads. */
+export const SNIFFED_BYTES = 4;
+
 export async function sniffArchive(file: string): Promise<ArchiveKind> {
   const fh = await open(file, 'r');
   try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    const head = Buffer.alloc(SNIFFED_BYTES);
+    const { bytesRead } = await fh.read(head, 0, SNIFFED_BYTES, 0);
     return kindOf(head.subarray(0, bytesRead));
   } finally {
     await fh.close();

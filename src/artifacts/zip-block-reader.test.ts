@@ -21,7 +21,7 @@ describe('BlockWindow', () => {
   it('serves bytes from one block read, moves forward, and never overwrites bytes it handed out', async () => {
     const fd = openSync(file, 'r');
     try {
-      const w = new BlockWindow(fd, content.length, 100);
+      const w = new BlockWindow(fd, content.length, undefined, 100);
       const a = await w.bytes(10, 20);
       expect(a).toEqual(content.subarray(10, 30));
       expect(w.cached(50, 60)).toEqual(content.subarray(50, 110)); // inside the block read at 10
@@ -38,7 +38,7 @@ describe('BlockWindow', () => {
   it('returns fewer bytes at the end of the file', async () => {
     const fd = openSync(file, 'r');
     try {
-      const w = new BlockWindow(fd, content.length, 100);
+      const w = new BlockWindow(fd, content.length, undefined, 100);
       expect(await w.bytes(990, 50)).toEqual(content.subarray(990));
       expect((await w.bytes(1000, 10)).length).toBe(0);
     } finally {

@@ -7,10 +7,14 @@
  *
  * Memory: one block per window (a fresh buffer each time a window moves: a chunk handed out
  * earlier is never overwritten).
+ *
+ * With an ArrivingFile (an archive still being downloaded), every read goes through it: it waits
+ * for the body to reach the bytes, or serves them from the end fetched first.
  */
 import { close, createReadStream, fstat, open, read } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import type { ArrivingFile } from './arriving-file.js';
 
 export const ZIP_BLOCK_SIZE = 1024 * 1024;
 
@@ -22,6 +26,7 @@ export class BlockWindow {
   constructor(
     private readonly fd: number,
     readonly size: number,
+    private readonly arriving?: ArrivingFile,
     private readonly blockSize = ZIP_BLOCK_SIZE,
   ) {}
 
@@ -39,11 +44,15 @@ export class BlockWindow {
   async bytes(position: number, length: number): Promise<Buffer> {
     const hit = this.cached(position, length);
     if (hit) return hit;
-    const want = Math.max(0, Math.min(Math.max(length, this.blockSize), this.size - position));
+    let want = Math.max(0, Math.min(Math.max(length, this.blockSize), this.size - position));
+    // An archive still arriving: the bytes asked for, and of the rest of a block only what is in.
+    if (this.arriving) want = Math.max(Math.min(length, this.size - position), Math.min(want, this.arriving.inFrom(position)));
     const buf = Buffer.allocUnsafe(want);
     let got = 0;
     while (got < want) {
-      const n = await readAt(this.fd, buf, got, want - got, position + got);
+      const n = this.arriving
+        ? await this.arriving.read(this.fd, buf, got, want - got, position + got)
+        : await readAt(this.fd, buf, got, want - got, position + got);
       if (n === 0) break;
       got += n;
     }
@@ -60,20 +69,25 @@ export class ZipBlockReader extends yauzl.RandomAccessReader {
   private constructor(
     readonly fd: number,
     readonly size: number,
+    readonly arriving: ArrivingFile | undefined,
   ) {
     super();
-    this.window = new BlockWindow(fd, size);
+    this.window = new BlockWindow(fd, size, arriving);
   }
 
-  /** Opens `file`; the errors are fs's (ENOENT, EACCES, EISDIR, ...). */
-  static async open(file: string): Promise<ZipBlockReader> {
+  /**
+   * Opens `file`; the errors are fs's (ENOENT, EACCES, EISDIR, ...). An arriving file is opened
+   * once its end can be read; its size is the whole archive's, not what is in the file yet.
+   */
+  static async open(file: string, arriving?: ArrivingFile): Promise<ZipBlockReader> {
+    const size = await arriving?.ready();
     const fd = await new Promise<number>((resolve, reject) => open(file, 'r', (err, d) => (err ? reject(err) : resolve(d))));
     try {
       const st = await new Promise<{ size: number; isFile: () => boolean }>((resolve, reject) =>
         fstat(fd, (err, s) => (err ? reject(err) : resolve(s))),
       );
       if (!st.isFile()) throw Object.assign(new Error(`EISDIR: not a regular file, open '${file}'`), { code: 'EISDIR' });
-      return new ZipBlockReader(fd, st.size);
+      return new ZipBlockReader(fd, size ?? st.size, arriving);
     } catch (err) {
       close(fd, () => undefined);
       throw err;
@@ -97,7 +111,19 @@ export class ZipBlockReader extends yauzl.RandomAccessReader {
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
+    if (this.arriving && !this.arriving.complete) return Readable.from(this.range(start, end));
     return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
+  }
+
+  /** Bytes [start, end) of an arriving file, as they come. */
+  private async *range(start: number, end: number): AsyncGenerator<Buffer> {
+    for (let at = start; at < end; ) {
+      const buf = Buffer.allocUnsafe(Math.min(ZIP_BLOCK_SIZE, end - at));
+      const n = await this.arriving!.read(this.fd, buf, 0, buf.length, at);
+      if (n === 0) throw new Error('unexpected end of file');
+      at += n;
+      yield buf.subarray(0, n);
+    }
   }
 
   override close(callback: (err: Error | null) => void): void {

@@ -15,6 +15,7 @@
  */
 import type { Readable } from 'node:stream';
 import { ArchiveError } from './archive-error.js';
+import type { ArrivingFile } from './arriving-file.js';
 import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import { DEFAULT_MAX_ZIP_ENTRIES, inspectZip } from './inspect-zip.js';
@@ -42,6 +43,8 @@ export interface ZipToTarOptions {
   zstd?: boolean;
   /** Told about each entry that is skipped (a pipe, device or socket). */
   onSkipped?: (name: string) => void;
+  /** The archive is still being downloaded into `file` (see ArrivingFile): reads wait for it. */
+  arriving?: ArrivingFile;
 }
 
 
@@ -54,7 +57,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   // Opened once: the check and the extraction read the same file, even if the path is replaced meanwhile.
   let opened;
   try {
-    opened = await openZipReader(file, kind);
+    opened = await openZipReader(file, kind, opts.arriving);
     await inspectZip(file, { kind, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ZIP_ENTRIES, signal: opts.signal, zstd: opts.zstd === true, reader: opened.reader });
   } catch (err) {
     releaseLimit();
@@ -62,7 +65,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
     throw err;
   }
   const { zip, reader } = opened;
-  const window = new BlockWindow(reader.fd, reader.size);
+  const window = new BlockWindow(reader.fd, reader.size, reader.arriving);
 
   return produceTar(
     file,

@@ -11,6 +11,7 @@
 import type { DependencySpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
 import type { ApiCaller } from './api-caller.js';
+import type { ArrivingFile } from '../artifacts/arriving-file.js';
 import { downloadArtifacts } from './artifacts-download.js';
 import { type ArtifactUploadRequest, uploadArtifacts } from './artifacts-upload.js';
 import { type Clock, systemClock } from './clock.js';
@@ -62,9 +63,17 @@ export class ArtifactsApi {
 
   /**
    * Downloads the archive of `dep` from the GitLab at `url` into `dest` (created 0600, replaced);
-   * rejects with ArtifactDownloadError, `dest` removed.
+   * rejects with ArtifactDownloadError, `dest` removed. `opts.arriving`: the caller reads the file
+   * while it downloads (see ArrivingFile).
    */
-  download(url: string, dep: DependencySpec, dest: string, log: JobLog, signal: AbortSignal, opts: { directDownload?: boolean } = {}): Promise<void> {
+  download(
+    url: string,
+    dep: DependencySpec,
+    dest: string,
+    log: JobLog,
+    signal: AbortSignal,
+    opts: { directDownload?: boolean; arriving?: ArrivingFile } = {},
+  ): Promise<void> {
     const directDownload = opts.directDownload ?? this.opts.directDownload ?? true;
     return downloadArtifacts(
       { api: this.api, clock: this.clock, timeoutMs: this.opts.downloadTimeoutMs ?? HOUR_MS, headerTimeoutMs: HEADER_TIMEOUT_MS, directDownload },
@@ -73,6 +82,7 @@ export class ArtifactsApi {
       dest,
       log,
       signal,
+      opts.arriving,
     );
   }
 }

@@ -17,22 +17,29 @@
  *   408/429/500/502/503/504/>=512 again up to 5 times, waiting as `RateLimit-ResetTime` or
  *   `Retry-After` say, each wait logged (`Waiting before making the next call`).
  *
+ * With an ArrivingFile, the archive's end is fetched with Range requests beside the body
+ * (prefetchZipTail) and the file is told how far the body has come, so that the caller can
+ * extract while it downloads; the file learns the outcome (finish or fail).
+ *
  * The caller prints `Downloading artifacts for <name> (<id>)...` before. When this rejects, the
  * file is gone.
  */
 import { rm } from 'node:fs/promises';
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import type { Writable } from 'node:stream';
+import type { ArrivingFile } from '../artifacts/arriving-file.js';
 import type { DependencySpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ApiCaller, RetryWait } from './api-caller.js';
 import { ArtifactDownloadError } from './artifact-download-error.js';
 import type { Clock } from './clock.js';
-import { FileSink } from './file-sink.js';
+import { FileSink } from '../artifacts/file-sink.js';
 import { apiUrl, jsonMessage } from './gitlab-api-error.js';
 import { header, type HttpResponse } from './http-transport.js';
 import { logApiRetry, type LogFields, logRunnerLine } from './runner-log-line.js';
 import { shortToken } from './short-token.js';
+import { prefetchZipTail, type RangeGet } from '../artifacts/zip-tail-prefetch.js';
 
 export interface DownloadDeps {
   api: ApiCaller;
@@ -57,15 +64,22 @@ export async function downloadArtifacts(
   dest: string,
   log: JobLog,
   signal: AbortSignal,
+  arriving?: ArrivingFile,
 ): Promise<void> {
   const prefix = 'Downloading artifacts from coordinator...';
   const who = `artifacts of ${dep.name} (${dep.id})`;
   const token = shortToken(dep.token);
+  // Ends the fetch of the archive's end with the download.
+  const ahead = new AbortController();
+  const stopAhead = (): void => ahead.abort();
+  signal.addEventListener('abort', stopAhead, { once: true });
+  let tailAsked = false;
   try {
     for (let tries = 1; ; tries++) {
       let err: ArtifactDownloadError;
       try {
-        await tryOnce(deps.directDownload && tries === 1);
+        const size = await tryOnce(deps.directDownload && tries === 1);
+        arriving?.finish(size);
         return;
       } catch (e) {
         if (signal.aborted || !(e instanceof ArtifactDownloadError) || !e.retryable) throw e;
@@ -83,33 +97,49 @@ export async function downloadArtifacts(
       await deps.clock.sleep(DOWNLOAD_RETRY_WAIT_MS, signal);
     }
   } catch (err) {
+    arriving?.fail(err instanceof Error ? err : new Error(String(err)));
     await rm(dest, { force: true });
     throw err;
+  } finally {
+    signal.removeEventListener('abort', stopAhead);
+    ahead.abort();
   }
 
-  async function tryOnce(direct: boolean): Promise<void> {
+  /** Resolves with the archive's size. */
+  async function tryOnce(direct: boolean): Promise<number> {
     const path = `jobs/${dep.id}/artifacts${direct ? '?direct_download=true' : ''}`;
     // The body of the current exchange, when it answered 200.
     const body: { sink: FileSink | undefined; expected: number | null } = { sink: undefined, expected: null };
-    const takeBody = (status: number, headers: IncomingHttpHeaders): FileSink | undefined => {
-      if (status !== 200) return undefined;
-      body.expected = lengthOf(headers);
-      body.sink = new FileSink(dest);
-      return body.sink;
-    };
+    /** The sink of an exchange; `again`: the same GET with a Range header, for the archive's end. */
+    const takeBody =
+      (again: RangeGet) =>
+      (status: number, headers: IncomingHttpHeaders): FileSink | undefined => {
+        if (status !== 200) return undefined;
+        body.expected = lengthOf(headers);
+        body.sink = new FileSink(dest, arriving);
+        if (arriving && !tailAsked && body.expected !== null && header(headers, 'accept-ranges') !== 'none') {
+          tailAsked = true;
+          const size = body.expected;
+          void prefetchZipTail(again, size).then((tail) => tail && arriving.setTail(size, tail));
+        }
+        return body.sink;
+      };
     let host = new URL(coordinatorUrl).host;
+    const what = `Downloading artifacts of job ${dep.id}`;
     let res = await send(() =>
       deps.api.call({
         method: 'GET',
         url: coordinatorUrl,
         path,
         headers: { 'JOB-TOKEN': dep.token },
-        sink: takeBody,
+        sink: takeBody((range, sink) =>
+          deps.api.call({ method: 'GET', url: coordinatorUrl, path, headers: { 'JOB-TOKEN': dep.token, Range: range }, sink: rangeSink(sink), attempts: 1, signal: ahead.signal, what }),
+        ),
         ...(direct ? { attempts: 1 } : { onRetry: (wait: RetryWait) => logApiRetry(log, 'GET', wait) }),
         timeoutMs: deps.timeoutMs,
         headerTimeoutMs: deps.headerTimeoutMs,
         signal,
-        what: `Downloading artifacts of job ${dep.id}`,
+        what,
       }),
     );
     const fields = (r: HttpResponse): LogFields => {
@@ -138,7 +168,9 @@ export async function downloadArtifacts(
             url: coordinatorUrl,
             path: 'object-storage',
             fullUrl: target,
-            sink: takeBody,
+            sink: takeBody((range, sink) =>
+              deps.api.call({ method: 'GET', url: coordinatorUrl, path: 'object-storage', fullUrl: target, headers: { Range: range }, sink: rangeSink(sink), attempts: 1, signal: ahead.signal, what }),
+            ),
             onRetry: (wait) => logApiRetry(log, 'GET', wait, false),
             timeoutMs: deps.timeoutMs,
             headerTimeoutMs: deps.headerTimeoutMs,
@@ -159,7 +191,7 @@ export async function downloadArtifacts(
         const got = body.sink?.bytes ?? 0;
         if (body.expected !== null && got !== body.expected) throw truncated(got, body.expected);
         logRunnerLine(log, 'info', `${prefix} ok`, fields(res));
-        return;
+        return got;
       }
       case 401:
       case 403:
@@ -202,6 +234,11 @@ export async function downloadArtifacts(
   function truncated(got: number, expected: number, cause?: unknown): ArtifactDownloadError {
     return new ArtifactDownloadError(`download of ${who} was truncated: got ${got} of ${expected} bytes`, 'truncated', 200, cause ? { cause } : undefined);
   }
+}
+
+/** A RangeGet's sink as an exchange's ResponseSink. */
+function rangeSink(sink: (status: number, contentRange: string | undefined) => Writable): (status: number, headers: IncomingHttpHeaders) => Writable {
+  return (status, headers) => sink(status, header(headers, 'content-range'));
 }
 
 function isRedirect(status: number): boolean {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ArrivingFile } from '../artifacts/arriving-file.js';
 import type { ArtifactTransport, ArtifactUpload, LocalArchive, StreamedArtifactUpload } from '../executor/job-files/transports.js';
 import type { DependencySpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
@@ -35,10 +36,30 @@ export class GitLabArtifactTransport implements ArtifactTransport {
     return this.opts.api.upload(this.opts.job, { produce: req.produce, ...target(req) }, log, signal);
   }
 
+  /**
+   * Resolves as soon as the archive can be read (its end fetched ahead, see ArrivingFile) or is
+   * whole; the rest of the download goes on under `arriving.done`.
+   */
   async download(dep: DependencySpec, log: JobLog, signal: AbortSignal): Promise<LocalArchive> {
     const path = join(this.opts.tempDir, `artifacts-${dep.id}-${randomBytes(6).toString('hex')}.zip`);
-    await this.opts.api.download(this.opts.job.url, dep, path, log, signal, this.opts.directDownload === undefined ? {} : { directDownload: this.opts.directDownload });
-    return { path, release: () => rm(path, { force: true }) };
+    const file = new ArrivingFile(path);
+    // Stopped by the job's signal, or by release() (an extraction that failed needs the rest no more).
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const done = this.opts.api.download(this.opts.job.url, dep, path, log, stop.signal, {
+      arriving: file,
+      ...(this.opts.directDownload === undefined ? {} : { directDownload: this.opts.directDownload }),
+    });
+    done.catch(() => undefined).finally(() => signal.removeEventListener('abort', onAbort));
+    const release = async (): Promise<void> => {
+      stop.abort(new Error('the archive was released'));
+      await done.catch(() => undefined);
+      await rm(path, { force: true });
+    };
+    // The download's own failure (not the file's view of it) when it fails before the file is readable.
+    await Promise.race([file.ready().catch(() => done), done]);
+    return { path, release, arriving: { file, done } };
   }
 }
 

@@ -113,6 +113,43 @@ describe('berth run: artifacts and dependencies', () => {
   });
 });
 
+describe('berth run: a dependency archive extracted while it downloads', () => {
+  it('the end first by Range (206), entries into the container while object storage holds the body back; an end that differs fails the job', async () => {
+    fx = await createRunFixture();
+    fx.writeConfig();
+    // ~8 MB of random files: over the size from which the end is fetched ahead (4 MiB).
+    const build = fx.enqueue({
+      name: 'build',
+      script: ['mkdir dist && for i in $(seq 1 16); do head -c 500000 /dev/urandom > dist/f$i; done', 'cd dist && sha256sum f* > ../sums && cat ../sums'],
+      overrides: { artifacts: [archive(['dist/', 'sums'])] },
+    });
+    const run = fx.start();
+    await done(fx, build);
+    expect(build.final, trace(build)).toMatchObject({ state: 'success' });
+    expect(build.archive!.size).toBeGreaterThan(8_000_000);
+
+    fx.gl.fault('object-storage', { stallAt: 3 * 1024 * 1024, stallMs: 1500 });
+    const test = fx.enqueue({ name: 'test', script: ['cd dist && sha256sum -c ../sums'], dependencies: [build] });
+    await done(fx, test);
+    const testTrace = trace(test);
+    expect(test.final, testTrace).toMatchObject({ state: 'success' });
+    for (let i = 1; i <= 16; i++) expect(testTrace).toContain(`f${i}: OK`);
+    const ranged = fx.gl.requestsTo('object-storage').filter((r) => r.headers['range'] !== undefined);
+    expect(ranged.length).toBeGreaterThanOrEqual(1);
+    expect(ranged.every((r) => r.status === 206)).toBe(true);
+
+    fx.gl.fault('ranged-artifacts', { corrupt: true, times: 5 });
+    const next = fx.enqueue({ name: 'next', script: ['echo should not run'], dependencies: [build] });
+    await done(fx, next);
+    const nextTrace = trace(next);
+    expect(next.final, nextTrace).toMatchObject({ state: 'failed', failureReason: 'script_failure' });
+    expect(nextTrace).toMatch(/changed while it was downloaded|corrupt or truncated/);
+    expect(nextTrace).not.toContain('should not run\n');
+    run.child.kill('SIGQUIT');
+    await run.result;
+  });
+});
+
 describe('berth run: distributed cache (S3)', () => {
   it('saves the cache to S3 and a later job restores it from S3 with the local copy gone', async () => {
     s3 = await startS3TestServer();

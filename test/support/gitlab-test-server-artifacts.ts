@@ -16,8 +16,12 @@
  *   200 with the file streamed.
  * - GET /object-storage/<key>: no token; the file with Content-Length (404 S3-style XML for an
  *   unknown key).
+ * - Both answer a single `Range: bytes=<a>-<b>`, `bytes=<a>-` or `bytes=-<n>` with 206 and
+ *   `Content-Range`, 416 with `Content-Range: bytes *\/<size>` when it is not satisfiable, and send
+ *   `Accept-Ranges: bytes` (Go's http.ServeContent, S3), unless `rangeRequests` is off.
  *
- * Faults `{ truncate: N }` and `{ corrupt: true }` change the bytes served (see FaultStep).
+ * Faults `{ truncate: N }`, `{ corrupt: true }` and `{ stallAt, stallMs }` change the bytes served
+ * or their pace (see FaultStep).
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -42,13 +46,13 @@ const REASON: Record<number, string> = {
   413: 'Request Entity Too Large',
 };
 
-type BodyFault = { truncate: number } | { corrupt: true };
+type BodyFault = { truncate: number } | { corrupt: true } | { stallAt: number; stallMs: number };
 
 export class ArtifactStore {
   private dir: string | null = null;
   private readonly objects = new Map<string, { artifact: StoredArtifact; fault: BodyFault | undefined }>();
 
-  constructor(private readonly opts: { baseUrl: () => string; maxArtifactSize: () => number | null }) {}
+  constructor(private readonly opts: { baseUrl: () => string; maxArtifactSize: () => number | null; rangeRequests: () => boolean }) {}
 
   async close(): Promise<void> {
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
@@ -123,7 +127,7 @@ export class ArtifactStore {
       this.objects.set(key, { artifact: archive, fault });
       return answer(inc, 302, '', { Location: `${this.opts.baseUrl()}/object-storage/${key}` });
     }
-    serveFile(inc, archive, fault);
+    serveFile(inc, archive, fault, this.opts.rangeRequests());
   }
 
   /** GET /object-storage/<key>: what a presigned object-storage URL serves. */
@@ -136,7 +140,7 @@ export class ArtifactStore {
       inc.res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
       return;
     }
-    serveFile(inc, object.artifact, bodyFault(step) ?? object.fault);
+    serveFile(inc, object.artifact, bodyFault(step) ?? object.fault, this.opts.rangeRequests());
   }
 }
 
@@ -165,6 +169,7 @@ export function dependencyPayload(deps: readonly TestJob[]): { dependencies: unk
 function bodyFault(step: FaultStep | undefined): BodyFault | undefined {
   if (step && 'truncate' in step) return { truncate: step.truncate };
   if (step && 'corrupt' in step) return { corrupt: true };
+  if (step && 'stallAt' in step) return { stallAt: step.stallAt, stallMs: step.stallMs };
   return undefined;
 }
 
@@ -181,29 +186,68 @@ function requestId(inc: Incoming): string {
   return typeof id === 'string' && id ? id : randomBytes(13).toString('hex').slice(0, 26);
 }
 
-function serveFile(inc: Incoming, artifact: StoredArtifact, fault: BodyFault | undefined): void {
-  inc.record.status = 200;
-  inc.res.writeHead(200, REASON[200], {
+/** A single byte range of a `size`-byte file (inclusive ends), 'unsatisfiable', or null for none / not understood (Go's ServeContent then sends 200). */
+function byteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  const m = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    return n === 0 ? 'unsatisfiable' : { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1) };
+}
+
+function serveFile(inc: Incoming, artifact: StoredArtifact, fault: BodyFault | undefined, rangeRequests: boolean): void {
+  const headers = {
     'Content-Type': 'application/zip',
-    'Content-Length': String(artifact.size),
     'Content-Disposition': `attachment; filename="${artifact.filename}"`,
     'X-Request-Id': requestId(inc),
+    ...(rangeRequests ? { 'Accept-Ranges': 'bytes' } : {}),
+  };
+  const range = rangeRequests ? byteRange(inc.req.headers.range, artifact.size) : null;
+  if (range === 'unsatisfiable') {
+    inc.record.status = 416;
+    inc.res.writeHead(416, 'Requested Range Not Satisfiable', { ...headers, 'Content-Range': `bytes */${artifact.size}` });
+    inc.res.end();
+    return;
+  }
+  const start = range?.start ?? 0;
+  const length = range ? range.end - range.start + 1 : artifact.size;
+  inc.record.status = range ? 206 : 200;
+  inc.res.writeHead(range ? 206 : 200, range ? 'Partial Content' : REASON[200], {
+    ...headers,
+    'Content-Length': String(length),
+    ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${artifact.size}` } : {}),
   });
   if (fault && 'truncate' in fault) {
-    const n = Math.min(fault.truncate, artifact.size);
+    const n = Math.min(fault.truncate, length);
     if (n === 0) {
       inc.res.flushHeaders();
       setImmediate(() => inc.res.destroy());
       return;
     }
-    const src = createReadStream(artifact.path, { start: 0, end: n - 1 });
+    const src = createReadStream(artifact.path, { start, end: start + n - 1 });
     src.pipe(inc.res, { end: false });
     src.on('end', () => inc.res.write('', () => inc.res.destroy()));
     return;
   }
-  const src = createReadStream(artifact.path);
+  if (length === 0) {
+    inc.res.end();
+    return;
+  }
+  if (fault && 'stallAt' in fault && fault.stallAt < length) {
+    const first = createReadStream(artifact.path, { start, end: start + fault.stallAt - 1 });
+    first.pipe(inc.res, { end: false });
+    first.on('end', () => {
+      setTimeout(() => createReadStream(artifact.path, { start: start + fault.stallAt, end: start + length - 1 }).pipe(inc.res), fault.stallMs);
+    });
+    return;
+  }
+  const src = createReadStream(artifact.path, { start, end: start + length - 1 });
   if (fault && 'corrupt' in fault) {
-    const at = Math.floor(artifact.size / 2);
+    const at = Math.floor(length / 2);
     let offset = 0;
     const flip = new Transform({
       transform(chunk: Buffer, _enc, cb) {

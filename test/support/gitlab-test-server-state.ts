@@ -17,7 +17,9 @@ export type Endpoint =
   | 'patch'
   | 'upload-artifacts'
   | 'download-artifacts'
-  | 'object-storage';
+  | 'object-storage'
+  /** A download with a Range header (either of the two above). */
+  | 'ranged-artifacts';
 
 /**
  * One programmed reaction, used for one request (or `times` requests) of an endpoint, before
@@ -46,6 +48,8 @@ export type FaultStep = { times?: number } & (
   | { truncate: number }
   /** Artifact bodies: send the right length with one byte (in the middle) flipped. */
   | { corrupt: true }
+  /** Artifact bodies: send the first N bytes, wait `stallMs`, then the rest. */
+  | { stallAt: number; stallMs: number }
 );
 
 export type JobStatus = 'pending' | 'running' | 'success' | 'failed' | 'canceling' | 'canceled';

@@ -33,6 +33,8 @@
  * `enqueueJob({ dependencies: [jobA] })` fills `dependencies[]` (artifacts_file only with an
  * archive) and appends jobA's dotenv variables after the others. Faults on 'upload-artifacts',
  * 'download-artifacts', 'object-storage': `{ status }`, `{ truncate: N }`, `{ corrupt: true }`.
+ * Downloads answer Range requests (206, `rangeRequests`); those take their faults from
+ * 'ranged-artifacts' (the same kinds), not from the two above.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -77,6 +79,11 @@ export interface GitLabTestServerOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Largest artifact accepted, in bytes (413 above it); null (default) is no limit. */
   maxArtifactSize?: number | null;
+  /**
+   * Artifact downloads answer `Range: bytes=<a>-<b>` (and `-<n>`) with 206, as Workhorse (Go's
+   * http.ServeContent) and object storage do (default true); false: Range is ignored (200).
+   */
+  rangeRequests?: boolean;
   /** Seconds a token from POST /runners/reset_authentication_token lives (`token_expires_at`); null (default): no expiry. */
   tokenExpiresInSeconds?: number | null;
 }
@@ -133,9 +140,14 @@ export class GitLabTestServer {
       verifyChecksum: opts.verifyChecksum ?? true,
       strictUtf8: opts.strictUtf8 ?? true,
       maxArtifactSize: opts.maxArtifactSize ?? null,
+      rangeRequests: opts.rangeRequests ?? true,
       tokenExpiresInSeconds: opts.tokenExpiresInSeconds ?? null,
     };
-    this.artifactStore = new ArtifactStore({ baseUrl: () => this.url, maxArtifactSize: () => this.options.maxArtifactSize });
+    this.artifactStore = new ArtifactStore({
+      baseUrl: () => this.url,
+      maxArtifactSize: () => this.options.maxArtifactSize,
+      rangeRequests: () => this.options.rangeRequests,
+    });
     for (const t of opts.runnerTokens ?? [randomToken('glrt-')]) this.addRunner(t);
   }
 
@@ -264,7 +276,9 @@ export class GitLabTestServer {
       if (route.endpoint !== 'patch' && body.length) record.json = tryJson(body);
       const inc: Incoming = { req, res, body, record };
       if (route.endpoint === 'unknown') return reply(inc, 404, '404 Not Found');
-      const step = this.faults.next(route.endpoint);
+      // A Range request for an artifact (its end, fetched ahead) has faults of its own.
+      const ranged = req.headers.range !== undefined && (route.endpoint === 'download-artifacts' || route.endpoint === 'object-storage');
+      const step = this.faults.next(ranged ? 'ranged-artifacts' : route.endpoint);
       if (step && (await this.applyFault(inc, step, route.jobId))) return;
       await this.dispatch(inc, route.endpoint, route.jobId, step, url);
     } catch (err) {

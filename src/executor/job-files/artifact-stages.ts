@@ -12,7 +12,6 @@ import { peekEntries } from '../../artifacts/peek-entries.js';
 import { writeGzipMembers } from '../../artifacts/write-gzip-members.js';
 import { writeRaw } from '../../artifacts/write-raw.js';
 import { writeZip, writeZipTo } from '../../artifacts/write-zip.js';
-import { archiveToTar } from '../../artifacts/archive-to-tar.js';
 import { artifactFilename, type ArtifactFormat } from '../../job/artifact-types.js';
 import { JobFailure } from '../../job/job-result.js';
 import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
@@ -21,6 +20,7 @@ import { MemoryByteWriter } from '../../log/byte-writer.js';
 import { JobLog } from '../../log/job-log.js';
 import { errorMessage, helperFatalOf } from '../../shared/errors.js';
 import { whenMatches } from './cache-stages.js';
+import { extractArchive } from './extract-archive.js';
 import type { StageContext } from './stage-context.js';
 import type { ArchiveProducer, ArtifactTransport } from './transports.js';
 
@@ -41,8 +41,7 @@ export async function downloadArtifacts(ctx: StageContext): Promise<void> {
     try {
       const archive = await transport.download(dep, ctx.log, ctx.signal);
       try {
-        const { stream, done } = await archiveToTar(archive.path, { signal: ctx.signal });
-        await Promise.all([ctx.files.write(stream, ctx.signal), done]);
+        await extractArchive(archive, ctx.files, { signal: ctx.signal });
       } finally {
         await archive.release();
       }

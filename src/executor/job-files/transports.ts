@@ -5,6 +5,7 @@
  * upload_artifacts_*) do not know which.
  */
 import type { Writable } from 'node:stream';
+import type { ArrivingFile } from '../../artifacts/arriving-file.js';
 import type { CacheName } from '../../artifacts/cache-key.js';
 import type { ArtifactSpec, DependencySpec } from '../../job/job-spec.js';
 import type { JobLog } from '../../log/job-log.js';
@@ -13,6 +14,12 @@ import type { JobLog } from '../../log/job-log.js';
 export interface LocalArchive {
   path: string;
   release(): Promise<void>;
+  /**
+   * The file is still being downloaded: read it through `arriving.file` (reads wait for the
+   * body); `arriving.done` settles with the download (its rejection is the download's failure).
+   * `release()` stops a download still running.
+   */
+  arriving?: { file: ArrivingFile; done: Promise<void> };
   /**
    * The file comes from a store only runners write (a runner's cache folder or bucket), where a
    * gitlab-runner may have saved it as tar+zstd or zip+zstd: only such files are decoded as

@@ -2,10 +2,17 @@
  * FileSink: a Writable that writes a response body into a new local file (mode 0600, truncated
  * first) and counts the bytes it received, so that a short body can be reported as "got X of Y".
  * Backpressure comes from the file writes; nothing is held in memory beyond one chunk.
+ *
+ * With an ArrivingFile (the archive is read while it downloads), the file is written in place
+ * instead (not truncated: a new try writes the same bytes over the last one's, under a reader),
+ * from `start` on (a resumed body), and the ArrivingFile is told about every chunk once it is in
+ * the file.
  */
+import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
+import type { ArrivingFile } from './arriving-file.js';
 
 export class FileSink extends Writable {
   /** Bytes handed to the file so far. */
@@ -17,7 +24,12 @@ export class FileSink extends Writable {
   received = 0;
   private handle: FileHandle | null = null;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly arriving?: ArrivingFile,
+    /** Where the body goes in the file (with an ArrivingFile only). */
+    private readonly start = 0,
+  ) {
     super();
     this.on('pipe', (src: Readable) => {
       src.on('data', (chunk: Buffer) => {
@@ -27,9 +39,10 @@ export class FileSink extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.path, 'w', 0o600).then(
+    open(this.path, this.arriving ? constants.O_WRONLY | constants.O_CREAT : 'w', 0o600).then(
       (h) => {
         this.handle = h;
+        this.arriving?.opened();
         callback();
       },
       (err: Error) => callback(err),
@@ -37,9 +50,13 @@ export class FileSink extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const position = this.start + this.bytes;
     this.bytes += chunk.length;
-    this.writeAll(chunk).then(
-      () => callback(),
+    this.writeAll(chunk, position).then(
+      () => {
+        this.arriving?.wrote(position, chunk);
+        callback();
+      },
       (err: Error) => callback(err),
     );
   }
@@ -58,9 +75,9 @@ export class FileSink extends Writable {
     );
   }
 
-  private async writeAll(chunk: Buffer): Promise<void> {
+  private async writeAll(chunk: Buffer, position: number): Promise<void> {
     for (let off = 0; off < chunk.length; ) {
-      const { bytesWritten } = await this.handle!.write(chunk, off, chunk.length - off);
+      const { bytesWritten } = await this.handle!.write(chunk, off, chunk.length - off, position + off);
       off += bytesWritten;
     }
   }
