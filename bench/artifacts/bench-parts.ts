@@ -299,7 +299,7 @@ export async function localRoundTrip(a: { from: string; to: string; level: numbe
   }
 }
 
-/** Cache save (archive, local cache.zip, S3 PUT) then restore in a fresh cache folder (S3 GET, extract). */
+/** Cache save (archive, local cache.zip, S3 PUT) then restore in a fresh cache folder (S3 GET, extract, commit). */
 export async function cacheRoundTrip(a: { from: string; to: string; s3: S3Facts; level: number; key: string; threads?: number }): Promise<PhaseTimes> {
   const temp = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
@@ -318,7 +318,9 @@ export async function cacheRoundTrip(a: { from: string; to: string; s3: S3Facts;
     if (!local) throw new Error('cache restore found nothing');
     const t3 = performance.now();
     markPeak('restore');
-    await extract(a.to, local.path);
+    // As the restore_cache stage: extracted while it downloads, committed into the cache folder after.
+    await extractArchive(local, files(a.to), { signal: never, kind: 'cache', zstd: true });
+    await local.release();
     const t4 = performance.now();
     markPeak('extract');
     return { 'archive+save': t2 - t0, restore: t3 - t2, extract: t4 - t3 };

@@ -8,10 +8,13 @@
 //                   then in (the issue's words); berth's ratios are printed against both
 //   artifacts       berth run's path: select + zip streamed into the POST to the GitLab API test
 //                   server (upload side, one phase); GET (direct download via its object-storage route) + zip→tar + PUT
-//                   archive into a fresh container (download side)
+//                   archive into a fresh container (download side). As in berth run, the zip is extracted
+//                   while it downloads (its end fetched first by Range): phase `download` is the time until
+//                   it can be read, `extract` the rest of the body and the extraction together
 //   exec store      berth exec's path: select + zip to a local file, then zip→tar + PUT archive
 //   cache           select + zip written straight as the local cache.zip + S3 PUT (s3rver), then S3 GET into another
-//                   runner's empty cache folder + zip→tar + PUT archive
+//                   runner's empty cache folder + zip→tar + PUT archive (extracted while it downloads, as
+//                   artifacts; `restore` until it can be read, `extract` the rest and the commit)
 //
 // berth's paths run in child processes (node, the bundled code, no servers): each one's peak
 // RSS (VmHWM) is berth's alone. The bundle is split as the CLI's is (scripts/bundle/bundle.mjs):

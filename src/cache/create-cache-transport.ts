@@ -54,8 +54,9 @@ export function createCacheTransport(opts: CacheTransportOptions): CacheTranspor
           // shells/abstract.go getAlternateCacheDownloadURL: the other naming scheme's object, named
           // as the other FF_HASH_CACHE_KEYS setting names it (sharded when that setting hashes).
           const alternate = name.alternateKey === null ? null : opts.distributed.alternateObjectName(name.alternateKey, job, !name.hashed);
-          const path = await opts.distributed.restore(name, { primary: objectName, alternate }, job, local, log, signal);
-          return path === null ? null : archive(path);
+          const restored = await opts.distributed.restore(name, { primary: objectName, alternate }, job, local, log, signal);
+          if (restored === null) return null;
+          return { ...archive(restored.path), ...(restored.release ? { release: restored.release } : {}), ...(restored.arriving ? { arriving: restored.arriving } : {}) };
         }
         // cache_extractor.go Execute without a URL; it reads only --file (a local archive under the
         // alternate name is not restored: the next save renames it, see renameAlternate).

@@ -15,11 +15,14 @@ import { createWriteStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import type { ArrivingFile } from '../artifacts/arriving-file.js';
 import type { CacheName } from '../artifacts/cache-key.js';
+import { TAIL_MIN_ARCHIVE_BYTES } from '../artifacts/zip-tail-prefetch.js';
 import { limitYoungGeneration } from '../artifacts/limit-young-generation.js';
 import type { JobLog } from '../log/job-log.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
+import { arriveCache, type ArrivingCache } from './arriving-cache.js';
 import { CacheHttpError, cleanUrl, DEFAULT_CACHE_REQUEST_TIMEOUT_MS, responseError, sendCacheRequest } from './cache-http-client.js';
 import { cacheObjectName } from './cache-object-name.js';
 import type { DistributedCacheSettings } from './cache-settings.js';
@@ -30,6 +33,16 @@ import { S3Presigner, type PresignedRequest } from './s3-presigner.js';
 /** retry_helper.go as the cache commands set it up: 2 more tries, 1 s apart. */
 const EXTRA_TRIES = 2;
 const RETRY_DELAY_MS = 1000;
+
+/**
+ * A restored archive: a file in the cache folder, or (`arriving`) one still downloading into a
+ * temporary file that `release` commits into the cache folder (or removes) once it is read.
+ */
+export interface RestoredCache {
+  path: string;
+  arriving?: { file: ArrivingFile; done: Promise<void> };
+  release?: () => Promise<void>;
+}
 
 export interface DistributedCacheStoreOptions {
   settings: DistributedCacheSettings;
@@ -98,7 +111,7 @@ export class DistributedCacheStore {
     local: LocalCacheStore,
     log: JobLog,
     signal: AbortSignal,
-  ): Promise<string | null> {
+  ): Promise<RestoredCache | null> {
     log.println('Using presigned URL for cache download');
     // Streaming the object and loading the S3 presigner would grow V8's young generation before
     // the extraction that follows (bench/artifacts cache case: the child's peak RSS).
@@ -214,7 +227,7 @@ export class DistributedCacheStore {
     local: LocalCacheStore,
     log: JobLog,
     signal: AbortSignal,
-  ): Promise<string> {
+  ): Promise<RestoredCache> {
     const { head, get } = urls;
     const key = name.storageKey;
     const timeoutMs = job.requestTimeoutMs ?? this.timeoutMs;
@@ -225,13 +238,35 @@ export class DistributedCacheStore {
     const mine = await local.modified(key);
     if (mine && remote && mine.getTime() >= remote.getTime()) {
       log.println(`${ARCHIVE_NAME} is up to date`);
-      return local.archivePath(key);
+      return { path: local.archivePath(key) };
     }
     const temp = await local.tempFile(key); // a name only: nothing to remove until the body is written
     const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
     if (!isSuccess(res)) throw await responseError(res);
     const etag = header(res, 'etag');
     log.println(runnerLogLine(`Downloading cache from ${cleanUrl(get.url)}`, etag ? { etag } : {}));
+    const commit = (): Promise<string> => local.commit(key, temp, lastModified(res) ?? remote, { cachekey: name.key, ...objectMetadata(res) });
+    const size = Number(header(res, 'content-length') || Number.NaN);
+    if (res.statusCode === 200 && Number.isSafeInteger(size) && size >= TAIL_MIN_ARCHIVE_BYTES) {
+      // Read while it downloads; committed into the cache folder once extracted (release).
+      let arriving: ArrivingCache;
+      try {
+        arriving = await arriveCache({ res, url: get.url, temp, size, timeoutMs, signal, log, sleep: this.sleep, extraTries: EXTRA_TRIES, retryDelayMs: RETRY_DELAY_MS });
+      } catch (err) {
+        await rm(temp, { force: true });
+        throw err;
+      }
+      const release = async (): Promise<void> => {
+        arriving.stop();
+        const ok = await arriving.done.then(
+          () => true,
+          () => false,
+        );
+        if (ok && !arriving.file.failed) await commit().catch(() => rm(temp, { force: true }));
+        else await rm(temp, { force: true });
+      };
+      return { path: temp, arriving: { file: arriving.file, done: arriving.done }, release };
+    }
     try {
       await pipeline(res, createWriteStream(temp, { mode: 0o600 }));
     } catch (err) {
@@ -239,7 +274,7 @@ export class DistributedCacheStore {
       if (signal.aborted) throw err;
       throw new CacheHttpError(`Failed to download the cache from ${cleanUrl(get.url)}: ${errorMessage(err)}`, 0, true, { cause: err });
     }
-    return local.commit(key, temp, lastModified(res) ?? remote, { cachekey: name.key, ...objectMetadata(res) });
+    return { path: await commit() };
   }
 
   /** Runs `fn` up to 1 + EXTRA_TRIES times while it fails with a retryable CacheHttpError. */

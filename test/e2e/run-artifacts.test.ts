@@ -4,7 +4,7 @@
  * engine, and an S3 server (s3rver) for the distributed cache.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
@@ -168,7 +168,10 @@ describe('berth run: distributed cache (S3)', () => {
       ].join('\n'),
     });
     const cache = [{ key: 'deps-main', untracked: false, policy: 'pull-push', paths: ['vendor/'], when: 'on_success', fallback_keys: [] }];
-    const script = ['if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; else echo "cache miss"; mkdir -p vendor; echo 7 > vendor/stamp; fi'];
+    // 6 MB of random bytes: over the size from which a restore is extracted while it downloads.
+    const script = [
+      'if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; sha256sum -c vendor/big.sum; else echo "cache miss"; mkdir -p vendor; echo 7 > vendor/stamp; head -c 6000000 /dev/urandom > vendor/big; sha256sum vendor/big > vendor/big.sum; fi',
+    ];
     const first = fx.enqueue({ name: 'deps', script, overrides: { cache } });
     const run = fx.start();
     await done(fx, first);
@@ -189,6 +192,14 @@ describe('berth run: distributed cache (S3)', () => {
     expect(secondTrace).toMatch(/Downloading cache from http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/\d+\/deps-main/);
     expect(secondTrace).toContain('Successfully extracted cache');
     expect(secondTrace).toContain('cache hit 7');
+    expect(secondTrace).toContain('vendor/big: OK');
+    // Its end came first by Range (206); once read, the archive was renamed into the cache folder.
+    const ranged = s3.requests.filter((r) => r.method === 'GET' && r.headers.range !== undefined);
+    expect(ranged.length).toBeGreaterThanOrEqual(1);
+    expect(ranged.every((r) => r.status === 206)).toBe(true);
+    const cached = readdirSync(join(fx.dir, 'config', 'cache'), { recursive: true }).map(String);
+    expect(cached.filter((f) => f.endsWith('deps-main/cache.zip'))).toHaveLength(1);
+    expect(cached.filter((f) => /cache\.zip\.|\.tmp/.test(f))).toEqual([]);
     run.child.kill('SIGQUIT');
     await run.result;
   });

@@ -9,8 +9,10 @@
  * signed in the Authorization header are passed through unchecked. s3rver stores `x-amz-meta-*`
  * both from headers and from presigned query parameters.
  *
- * Also: `failNext(n, status)` answers the next n requests with an S3 error (for retry tests), and
- * `requests` records method, path and headers of every request (never the query string).
+ * Also: `failNext(n, status)` answers the next n requests with an S3 error (for retry tests),
+ * `cutNextBody(n)` closes the connection of the next GET without a Range header after n bytes of
+ * its body, and `requests` records method, path, headers and status of every request (never the
+ * query string).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -36,6 +38,8 @@ export interface RecordedS3Request {
   /** Path without the query string. */
   path: string;
   headers: IncomingMessage['headers'];
+  /** The status s3rver (or the harness) answered. */
+  status?: number;
 }
 
 export interface S3TestServer {
@@ -49,6 +53,8 @@ export interface S3TestServer {
   requests: RecordedS3Request[];
   /** The next `count` requests get `status` with an S3 XML error. */
   failNext(count: number, status?: number): void;
+  /** The next GET without a Range header: its connection closed after `bytes` of the body. */
+  cutNextBody(bytes: number): void;
   stop(): Promise<void>;
 }
 
@@ -60,9 +66,16 @@ export async function startS3TestServer(bucket = 'berth-cache'): Promise<S3TestS
   const inner = s3rver.callback();
   const requests: RecordedS3Request[] = [];
   let failures = { count: 0, status: 503 };
+  let cut: number | null = null;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    requests.push({ method: req.method ?? '', path: url.pathname, headers: req.headers });
+    const record: RecordedS3Request = { method: req.method ?? '', path: url.pathname, headers: req.headers };
+    requests.push(record);
+    res.on('finish', () => (record.status = res.statusCode));
+    if (cut !== null && req.method === 'GET' && req.headers.range === undefined) {
+      cutBody(res, cut);
+      cut = null;
+    }
     if (failures.count > 0) {
       failures.count--;
       return void s3Error(res, failures.status, 'ServiceUnavailable', 'Injected failure');
@@ -84,12 +97,32 @@ export async function startS3TestServer(bucket = 'berth-cache'): Promise<S3TestS
     failNext(count, status = 503) {
       failures = { count, status };
     },
+    cutNextBody(bytes) {
+      cut = bytes;
+    },
     async stop() {
       server.closeAllConnections();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** Sends the first `limit` bytes of the body, then closes the connection. */
+function cutBody(res: ServerResponse, limit: number): void {
+  let sent = 0;
+  const write = res.write.bind(res) as (chunk: Buffer) => boolean;
+  res.write = ((chunk: string | Uint8Array) => {
+    const bytes = Buffer.from(chunk);
+    if (sent + bytes.length < limit) {
+      sent += bytes.length;
+      return write(bytes);
+    }
+    write(bytes.subarray(0, limit - sent));
+    sent = limit;
+    res.socket?.destroy();
+    return false;
+  }) as ServerResponse['write'];
 }
 
 function s3Error(res: ServerResponse, status: number, code: string, message: string): void {

@@ -18,10 +18,10 @@ import {
 import { compressionLevel } from '../../artifacts/compression-level.js';
 import { selectFiles } from '../../artifacts/file-selector.js';
 import { writeZip } from '../../artifacts/write-zip.js';
-import { archiveToTar } from '../../artifacts/archive-to-tar.js';
 import type { CacheSpec, FileWhen } from '../../job/job-spec.js';
 import { variableValue } from '../../job/variables.js';
 import { errorMessage } from '../../shared/errors.js';
+import { extractArchive } from './extract-archive.js';
 import type { StageContext } from './stage-context.js';
 
 /** Entries with something to cache (paths or untracked); the stage is skipped without any. */
@@ -107,8 +107,7 @@ async function extractCache(ctx: StageContext, name: CacheName): Promise<boolean
   const archive = await cacheStore.restore(name, ctx.log, ctx.signal);
   if (!archive) return false;
   try {
-    const { stream, done } = await archiveToTar(archive.path, { signal: ctx.signal, kind: 'cache', zstd: archive.writtenByRunners === true });
-    await Promise.all([ctx.files.write(stream, ctx.signal), done]);
+    await extractArchive(archive, ctx.files, { signal: ctx.signal, kind: 'cache', zstd: archive.writtenByRunners === true });
     return true;
   } catch (err) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
