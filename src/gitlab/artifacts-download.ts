@@ -24,7 +24,7 @@
  * The caller prints `Downloading artifacts for <name> (<id>)...` before. When this rejects, the
  * file is gone.
  */
-import { rm } from 'node:fs/promises';
+import { rm, truncate } from 'node:fs/promises';
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { ArrivingFile } from '../artifacts/arriving-file.js';
@@ -79,7 +79,11 @@ export async function downloadArtifacts(
       let err: ArtifactDownloadError;
       try {
         const size = await tryOnce(deps.directDownload && tries === 1);
-        arriving?.finish(size);
+        if (arriving) {
+          // Written in place across tries: nothing of a longer earlier body may stay after the end.
+          await truncate(dest, size);
+          arriving.finish(size);
+        }
         return;
       } catch (e) {
         if (signal.aborted || !(e instanceof ArtifactDownloadError) || !e.retryable) throw e;
