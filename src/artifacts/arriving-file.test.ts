@@ -7,11 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { extract } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readTar } from '../../test/support/read-tar.js';
 import { zipOf } from '../../test/support/yazl-zip.js';
 import { ArchiveError } from './archive-error.js';
 import { ArrivingFile } from './arriving-file.js';
@@ -28,23 +26,6 @@ afterEach(async () => {
 
 const files = Array.from({ length: 12 }, (_, i) => ({ name: `dist/f${i}.bin`, data: randomBytes(400_000 + i) }));
 
-/** The tar's files and the time each one's header came out. */
-async function readTar(stream: Readable): Promise<Map<string, { data: Buffer; at: number }>> {
-  const out = new Map<string, { data: Buffer; at: number }>();
-  const x = extract();
-  x.on('entry', (header, body, next) => {
-    const at = performance.now();
-    const chunks: Buffer[] = [];
-    body.on('data', (c: unknown) => chunks.push(c as Buffer));
-    body.on('error', () => undefined); // the extraction's failure reaches the pipeline
-    body.on('end', () => {
-      if (header.type === 'file') out.set(header.name, { data: Buffer.concat(chunks), at });
-      next();
-    });
-  });
-  await pipeline(stream, x);
-  return out;
-}
 
 /** Writes `zip` into the arriving file in `pieces` chunks, `pauseMs` apart, as a download would. */
 async function arrive(file: ArrivingFile, zip: Buffer, pieces: number, pauseMs: number): Promise<number> {

@@ -9,11 +9,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { s3CacheSettingsFor, startS3TestServer, type S3TestServer } from '../../test/support/s3-test-server.js';
+import { readTar } from '../../test/support/read-tar.js';
 import { zipOf } from '../../test/support/yazl-zip.js';
 import { zipToTar } from '../artifacts/zip-to-tar.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
@@ -53,21 +51,6 @@ function runner(host: string, waits: number[] = []) {
   return { cacheDir, transport: createCacheTransport({ cacheDir, distributed, projectId: 42, timeoutSeconds: 3600 }) };
 }
 
-async function readTar(stream: Readable): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const x = extract();
-  x.on('entry', (header, body, next) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (c: unknown) => chunks.push(c as Buffer));
-    body.on('error', () => undefined);
-    body.on('end', () => {
-      if (header.type === 'file') out.set(header.name, Buffer.concat(chunks));
-      next();
-    });
-  });
-  await pipeline(stream, x);
-  return out;
-}
 
 /** Runner A saves the zip of `files` under `key`; returns its bytes. */
 async function saved(key: string): Promise<Buffer> {
@@ -91,7 +74,7 @@ describe('a distributed cache read while it downloads', () => {
     await done;
     await archive!.arriving!.done;
     expect([...tar.keys()]).toEqual(files.map((f) => f.name));
-    for (const f of files) expect(tar.get(f.name)!.equals(f.data)).toBe(true);
+    for (const f of files) expect(tar.get(f.name)!.data.equals(f.data)).toBe(true);
     // The end was fetched with a Range request on the presigned URL, answered 206 by s3rver.
     const ranged = s3.requests.filter((r) => r.method === 'GET' && r.headers.range !== undefined);
     expect(ranged.length).toBeGreaterThanOrEqual(1);
@@ -121,7 +104,7 @@ describe('a distributed cache read while it downloads', () => {
     await done;
     await archive!.arriving!.done;
     expect(tar.size).toBe(files.length);
-    for (const f of files) expect(tar.get(f.name)!.equals(f.data)).toBe(true);
+    for (const f of files) expect(tar.get(f.name)!.data.equals(f.data)).toBe(true);
     const resumed = s3.requests.filter((r) => r.method === 'GET' && /^bytes=\d+-$/.test(String(r.headers.range)));
     expect(resumed).toHaveLength(1);
     expect(Number(/^bytes=(\d+)-$/.exec(String(resumed[0]!.headers.range))![1])).toBeGreaterThan(0);

@@ -11,13 +11,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InstantClock } from '../../test/support/gitlab-test-server-clock.js';
 import { GitLabTestServer, type TestJob } from '../../test/support/gitlab-test-server.js';
 import { handOutJob } from '../../test/support/hand-out-job.js';
+import { readTar } from '../../test/support/read-tar.js';
 import { zipOf } from '../../test/support/yazl-zip.js';
 import { zipToTar } from '../artifacts/zip-to-tar.js';
 import type { DependencySpec } from '../job/job-spec.js';
@@ -58,23 +56,6 @@ async function setUp(zip: Buffer, opts: { rangeRequests?: boolean } = {}): Promi
   return { transport, dep: { id: build.id, name: 'build', token: test.token, artifactsFile: { filename: 'artifacts.zip', size: zip.length } }, log, sink };
 }
 
-/** The tar's files and when each one's header came out. */
-async function readTar(stream: Readable): Promise<Map<string, { data: Buffer; at: number }>> {
-  const out = new Map<string, { data: Buffer; at: number }>();
-  const x = extract();
-  x.on('entry', (header, body, next) => {
-    const at = performance.now();
-    const chunks: Buffer[] = [];
-    body.on('data', (c: unknown) => chunks.push(c as Buffer));
-    body.on('error', () => undefined); // the extraction's failure reaches the pipeline
-    body.on('end', () => {
-      if (header.type === 'file') out.set(header.name, { data: Buffer.concat(chunks), at });
-      next();
-    });
-  });
-  await pipeline(stream, x);
-  return out;
-}
 
 function expectAllFiles(tar: Map<string, { data: Buffer }>): void {
   expect([...tar.keys()]).toEqual(files.map((f) => f.name));
