@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -112,6 +112,21 @@ describe('a distributed cache read while it downloads', () => {
     expect(waits).toEqual([1000]);
     await archive!.release();
     expect((await readFile(join(b.cacheDir, 'cut', 'cache.zip'))).equals(zip)).toBe(true);
+  });
+
+  it('a copy that cannot be kept in the cache folder after it was read is a warning, and its temporary file goes', async () => {
+    await saved('blocked');
+    const b = runner('host-b');
+    const sink = new MemoryByteWriter();
+    const archive = await b.transport.restore('blocked', new JobLog(sink), signal);
+    const { stream, done } = await zipToTar(archive!.path, { signal, kind: 'cache', arriving: archive!.arriving!.file });
+    expect((await readTar(stream)).size).toBe(files.length);
+    await done;
+    // cache.zip is a folder with something in it: the rename over it fails, even for root.
+    await mkdir(join(b.cacheDir, 'blocked', 'cache.zip', 'x'), { recursive: true });
+    await archive!.release();
+    expect(stripAnsi(sink.text)).toMatch(/WARNING: Failed to store the cache archive .*cache\.zip/);
+    expect((await readdir(join(b.cacheDir, 'blocked'))).sort()).toEqual(['cache.zip']);
   });
 
   it('released before it was read: the download stops and no file is left in the cache folder', async () => {

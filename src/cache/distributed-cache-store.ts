@@ -262,8 +262,12 @@ export class DistributedCacheStore {
           () => true,
           () => false,
         );
-        if (ok && !arriving.file.failed) await commit().catch(() => rm(temp, { force: true }));
-        else await rm(temp, { force: true });
+        if (!ok || arriving.file.failed) {
+          await rm(temp, { force: true });
+          return;
+        }
+        // The job has used the archive; only the local copy is lost (commit removed the file).
+        await commit().catch((err: unknown) => log.warning(errorMessage(err)));
       };
       return { path: temp, arriving: { file: arriving.file, done: arriving.done }, release };
     }
