@@ -60,8 +60,11 @@ export class ArrivingFile {
   /** The last `bytes` of the archive, `size` bytes in all, fetched ahead of the body. */
   setTail(size: number, bytes: Buffer): void {
     if (this.whole || this.failure || this.tail) return;
+    // What the body has written already is read from the file: the tail is never compared with it.
+    const skip = Math.max(0, this.written - (size - bytes.length));
+    if (skip >= bytes.length) return;
     this.size = size;
-    this.tail = { start: size - bytes.length, bytes };
+    this.tail = { start: size - bytes.length + skip, bytes: bytes.subarray(skip) };
     this.wake();
   }
 
