@@ -48,6 +48,7 @@ export async function arriveCache(opts: ArriveCacheOptions): Promise<ArrivingCac
   const stopper = new AbortController();
   const onAbort = (): void => stopper.abort(opts.signal.reason);
   opts.signal.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal.aborted) onAbort();
   const signal = stopper.signal;
   void prefetchZipTail(async (range, sinkFor) => {
     const res = await sendCacheRequest({ method: 'GET', url, headers: { Range: range } }, signal, timeoutMs);

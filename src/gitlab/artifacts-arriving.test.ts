@@ -90,6 +90,15 @@ describe('a dependency archive read while it downloads', () => {
     expect(existsSync(archive.path)).toBe(false);
   });
 
+  it('a job cancelled before the download: nothing is downloaded', async () => {
+    const zip = await zipOf(files);
+    const { transport, dep } = await setUp(zip);
+    const cancelled = new AbortController();
+    cancelled.abort(new Error('the job was canceled'));
+    await expect(transport.download(dep, new JobLog(new MemoryByteWriter()), cancelled.signal)).rejects.toThrow();
+    expect(gl!.requestsTo('object-storage').filter((r) => r.status === 200)).toEqual([]);
+  });
+
   it('a server that ignores Range: its 200 body is not read, and the archive is read once it is whole', async () => {
     const zip = await zipOf(files);
     const { transport, dep } = await setUp(zip, { rangeRequests: false });

@@ -47,6 +47,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
     const done = this.opts.api.download(this.opts.job.url, dep, path, log, stop.signal, {
       arriving: file,
       ...(this.opts.directDownload === undefined ? {} : { directDownload: this.opts.directDownload }),
