@@ -12,7 +12,7 @@
  * for the body to reach the bytes, or serves them from the end fetched first.
  */
 import { close, createReadStream, fstat, open, read } from 'node:fs';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import type { ArrivingFile } from './arriving-file.js';
 
@@ -111,19 +111,10 @@ export class ZipBlockReader extends yauzl.RandomAccessReader {
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
-    if (this.arriving && !this.arriving.complete) return Readable.from(this.range(start, end));
+    // Entries are read through BlockWindow (berth never opens yauzl's read streams); a file still
+    // arriving would give bytes not yet downloaded.
+    if (this.arriving && !this.arriving.complete) throw new Error('a zip still downloading is read through its BlockWindow only');
     return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
-  }
-
-  /** Bytes [start, end) of an arriving file, as they come. */
-  private async *range(start: number, end: number): AsyncGenerator<Buffer> {
-    for (let at = start; at < end; ) {
-      const buf = Buffer.allocUnsafe(Math.min(ZIP_BLOCK_SIZE, end - at));
-      const n = await this.arriving!.read(this.fd, buf, 0, buf.length, at);
-      if (n === 0) throw new Error('unexpected end of file');
-      at += n;
-      yield buf.subarray(0, n);
-    }
   }
 
   override close(callback: (err: Error | null) => void): void {

@@ -17,7 +17,7 @@ import { prefetchZipTail } from '../artifacts/zip-tail-prefetch.js';
 import type { JobLog } from '../log/job-log.js';
 import { runnerLogLine } from '../log/runner-log-line.js';
 import { errorMessage } from '../shared/errors.js';
-import { CacheHttpError, cleanUrl, responseError, sendCacheRequest } from './cache-http-client.js';
+import { CacheHttpError, cleanUrl, responseError, responseHeader, sendCacheRequest } from './cache-http-client.js';
 
 export interface ArrivingCache {
   file: ArrivingFile;
@@ -52,7 +52,7 @@ export async function arriveCache(opts: ArriveCacheOptions): Promise<ArrivingCac
   const signal = stopper.signal;
   void prefetchZipTail(async (range, sinkFor) => {
     const res = await sendCacheRequest({ method: 'GET', url, headers: { Range: range } }, signal, timeoutMs);
-    await pipeline(res, sinkFor(res.statusCode ?? 0, headerOf(res, 'content-range')));
+    await pipeline(res, sinkFor(res.statusCode ?? 0, responseHeader(res, 'content-range') || undefined));
     return { status: res.statusCode ?? 0 };
   }, size).then((tail) => tail && file.setTail(size, tail));
   const done = receive(opts, file, signal).then(
@@ -90,16 +90,11 @@ async function receive(opts: ArriveCacheOptions, file: ArrivingFile, signal: Abo
     await opts.sleep(opts.retryDelayMs, signal);
     opts.log.warning(runnerLogLine('Retrying...', { error: errorMessage(err) }, 'WARNING: '));
     res = await sendCacheRequest({ method: 'GET', url, headers: { Range: `bytes=${at}-` } }, signal, opts.timeoutMs);
-    if (res.statusCode === 206 && headerOf(res, 'content-range') === `bytes ${at}-${size - 1}/${size}`) continue;
-    if (res.statusCode === 200 && headerOf(res, 'content-length') === String(size)) {
+    if (res.statusCode === 206 && responseHeader(res, 'content-range') === `bytes ${at}-${size - 1}/${size}`) continue;
+    if (res.statusCode === 200 && responseHeader(res, 'content-length') === String(size)) {
       at = 0; // the whole body again, written over the same bytes
       continue;
     }
     throw await responseError(res);
   }
-}
-
-function headerOf(res: IncomingMessage, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }

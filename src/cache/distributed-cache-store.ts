@@ -23,7 +23,7 @@ import type { JobLog } from '../log/job-log.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { arriveCache, type ArrivingCache } from './arriving-cache.js';
-import { CacheHttpError, cleanUrl, DEFAULT_CACHE_REQUEST_TIMEOUT_MS, responseError, sendCacheRequest } from './cache-http-client.js';
+import { CacheHttpError, cleanUrl, DEFAULT_CACHE_REQUEST_TIMEOUT_MS, responseError, responseHeader, sendCacheRequest } from './cache-http-client.js';
 import { cacheObjectName } from './cache-object-name.js';
 import type { DistributedCacheSettings } from './cache-settings.js';
 import { ARCHIVE_NAME, type CacheMetadata, type LocalCacheStore } from './local-cache-store.js';
@@ -243,10 +243,10 @@ export class DistributedCacheStore {
     const temp = await local.tempFile(key); // a name only: nothing to remove until the body is written
     const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
     if (!isSuccess(res)) throw await responseError(res);
-    const etag = header(res, 'etag');
+    const etag = responseHeader(res, 'etag');
     log.println(runnerLogLine(`Downloading cache from ${cleanUrl(get.url)}`, etag ? { etag } : {}));
     const commit = (): Promise<string> => local.commit(key, temp, lastModified(res) ?? remote, { cachekey: name.key, ...objectMetadata(res) });
-    const size = Number(header(res, 'content-length') || Number.NaN);
+    const size = Number(responseHeader(res, 'content-length') || Number.NaN);
     if (res.statusCode === 200 && Number.isSafeInteger(size) && size >= TAIL_MIN_ARCHIVE_BYTES) {
       // Read while it downloads; committed into the cache folder once extracted (release).
       let arriving: ArrivingCache;
@@ -311,13 +311,8 @@ function isSuccess(res: IncomingMessage): boolean {
   return Math.floor((res.statusCode ?? 0) / 100) === 2;
 }
 
-function header(res: IncomingMessage, name: string): string {
-  const v = res.headers[name];
-  return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
-}
-
 function lastModified(res: IncomingMessage): Date | null {
-  const date = new Date(header(res, 'last-modified'));
+  const date = new Date(responseHeader(res, 'last-modified'));
   return Number.isNaN(date.getTime()) ? null : date;
 }
 

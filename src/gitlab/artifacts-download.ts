@@ -31,7 +31,7 @@ import type { ArrivingFile } from '../artifacts/arriving-file.js';
 import type { DependencySpec } from '../job/job-spec.js';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
-import type { ApiCaller, RetryWait } from './api-caller.js';
+import type { ApiCall, ApiCaller, RetryWait } from './api-caller.js';
 import { ArtifactDownloadError } from './artifact-download-error.js';
 import type { Clock } from './clock.js';
 import { FileSink } from '../artifacts/file-sink.js';
@@ -130,15 +130,18 @@ export async function downloadArtifacts(
       };
     let host = new URL(coordinatorUrl).host;
     const what = `Downloading artifacts of job ${dep.id}`;
+    /** The GET of an exchange again, with a Range header (no retries of its own: a failure only skips the read-ahead). */
+    const rangeGet =
+      (exchange: Pick<ApiCall, 'path' | 'fullUrl' | 'headers'>): RangeGet =>
+      (range, sink) =>
+        deps.api.call({ method: 'GET', url: coordinatorUrl, ...exchange, headers: { ...exchange.headers, Range: range }, sink: rangeSink(sink), attempts: 1, signal: ahead.signal, what });
     let res = await send(() =>
       deps.api.call({
         method: 'GET',
         url: coordinatorUrl,
         path,
         headers: { 'JOB-TOKEN': dep.token },
-        sink: takeBody((range, sink) =>
-          deps.api.call({ method: 'GET', url: coordinatorUrl, path, headers: { 'JOB-TOKEN': dep.token, Range: range }, sink: rangeSink(sink), attempts: 1, signal: ahead.signal, what }),
-        ),
+        sink: takeBody(rangeGet({ path, headers: { 'JOB-TOKEN': dep.token } })),
         ...(direct ? { attempts: 1 } : { onRetry: (wait: RetryWait) => logApiRetry(log, 'GET', wait) }),
         timeoutMs: deps.timeoutMs,
         headerTimeoutMs: deps.headerTimeoutMs,
@@ -172,9 +175,7 @@ export async function downloadArtifacts(
             url: coordinatorUrl,
             path: 'object-storage',
             fullUrl: target,
-            sink: takeBody((range, sink) =>
-              deps.api.call({ method: 'GET', url: coordinatorUrl, path: 'object-storage', fullUrl: target, headers: { Range: range }, sink: rangeSink(sink), attempts: 1, signal: ahead.signal, what }),
-            ),
+            sink: takeBody(rangeGet({ path: 'object-storage', fullUrl: target })),
             onRetry: (wait) => logApiRetry(log, 'GET', wait, false),
             timeoutMs: deps.timeoutMs,
             headerTimeoutMs: deps.headerTimeoutMs,
