@@ -7,8 +7,8 @@
  *
  * Files are copied into a batch buffer (one copy, no per-file Buffer.concat); a batch goes to a
  * worker as one transferred ArrayBuffer once it holds BATCH_BYTES, or when the writer needs one
- * of its files (`wait`). Each file is its own complete raw Deflate stream (deflateRawSync per file
- * in the worker), as a zip entry must be. The worker writes the compressed files back into the
+ * of its files (`wait`). Each file is its own complete raw Deflate stream (rawDeflater: one zlib
+ * stream reset between files, in the worker and on this thread alike), as a zip entry must be. The worker writes the compressed files back into the
  * same buffer and transfers it back; once the writer has `release`d every file of a batch, the
  * buffer serves the next batch. So the buffers are allocated once (about WINDOW / BATCH_BYTES of
  * them) instead of twice per megabyte: the churn of large short-lived buffers, not the data in
@@ -18,7 +18,8 @@
  * same from the TypeScript sources, the compiled files and the bundled CLI.
  */
 import { Worker } from 'node:worker_threads';
-import { constants, deflateRawSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
+import { rawDeflater, type RawDeflater } from './raw-deflater.js';
 import { DeflateStrategy, type DeflateMode } from './deflate-strategy.js';
 import { renewYoungGenerationLimit } from './limit-young-generation.js';
 
@@ -30,33 +31,32 @@ const MODE_HUFFMAN = 1;
 const MODE_PROBE = 2;
 const MODE_CODES: Readonly<Record<DeflateMode, number>> = { level: MODE_LEVEL, huffman: MODE_HUFFMAN, probe: MODE_PROBE };
 
-/**
- * zlib's output chunk for one file: room for the whole compressed file in one buffer (Deflate
- * adds at most a few bytes per 16 KiB), instead of 16 KiB buffers joined by a Buffer.concat.
- * The worker computes the same (WORKER_SOURCE).
- */
-function outputChunk(n: number): number {
-  return Math.max(64, Math.min(n + (n >> 3) + 64, 1024 * 1024));
-}
-
-const WORKER_SOURCE = `
+/** The worker's program: rawDeflater (its source text) and a loop over the batches it is sent. */
+const workerSource = (): string => `
 const { parentPort } = require('node:worker_threads');
-const { deflateRawSync, constants } = require('node:zlib');
+const zlib = require('node:zlib');
+const rawDeflater = ${rawDeflater.toString()};
+let level;
+let huffman;
+let lz;
 parentPort.on('message', (m) => {
   try {
+    if (m.level !== level) {
+      level = m.level;
+      huffman = rawDeflater(zlib, level, zlib.constants.Z_HUFFMAN_ONLY);
+      lz = rawDeflater(zlib, level, zlib.constants.Z_DEFAULT_STRATEGY);
+    }
     let buffer = Buffer.from(m.data);
     const outs = [];
     const probes = [];
     let total = 0;
     let start = 0;
     m.ends.forEach((end, i) => {
-      const n = end - start;
       const input = buffer.subarray(start, end);
-      const opts = { level: m.level, chunkSize: Math.max(64, Math.min(n + (n >> 3) + 64, 1048576)) };
       const mode = m.modes[i];
-      let o = deflateRawSync(input, mode === ${MODE_HUFFMAN} ? { ...opts, strategy: constants.Z_HUFFMAN_ONLY } : opts);
+      let o = mode === ${MODE_HUFFMAN} ? huffman.deflate(input) : lz.deflate(input);
       if (mode === ${MODE_PROBE}) {
-        const h = deflateRawSync(input, { ...opts, strategy: constants.Z_HUFFMAN_ONLY });
+        const h = huffman.deflate(input);
         probes.push(i, o.length, h.length);
         if (h.length < o.length) o = h;
       }
@@ -141,12 +141,17 @@ export class DeflatePool {
   private started = 0;
   /** When to code a file with Huffman codes alone, learnt from this pool's probes. */
   private readonly strategy = new DeflateStrategy();
+  private readonly huffman: RawDeflater;
+  private readonly lz: RawDeflater;
 
   constructor(
     private readonly level: number,
     /** Worker threads it may start (0: every batch compressed on the caller's thread). */
     readonly threads = defaultDeflateThreads(),
-  ) {}
+  ) {
+    this.huffman = rawDeflater(zlib, level, zlib.constants.Z_HUFFMAN_ONLY);
+    this.lz = rawDeflater(zlib, level, zlib.constants.Z_DEFAULT_STRATEGY);
+  }
 
   /** How many worker threads were started (0 while everything was compressed inline). */
   get threadsStarted(): number {
@@ -207,6 +212,8 @@ export class DeflatePool {
     const pending = [...this.inFlight.values()];
     this.inFlight.clear();
     for (const b of pending) for (const j of b.jobs) j.reject(new Error('the compression was stopped'));
+    this.huffman.close();
+    this.lz.close();
     await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
   }
 
@@ -244,12 +251,11 @@ export class DeflatePool {
     worker.postMessage({ id: batch.id, level: this.level, data: batch.buffer, ends: batch.ends, modes: batch.modes }, [batch.buffer]);
   }
 
-  /** One file compressed on this thread, as the worker does (WORKER_SOURCE). */
+  /** One file compressed on this thread, as the worker does (workerSource). */
   private deflateHere(input: Uint8Array, mode: number, kind: string): Buffer {
-    const opts = { level: this.level, chunkSize: outputChunk(input.length) };
-    const out = deflateRawSync(input, mode === MODE_HUFFMAN ? { ...opts, strategy: constants.Z_HUFFMAN_ONLY } : opts);
+    const out = mode === MODE_HUFFMAN ? this.huffman.deflate(input) : this.lz.deflate(input);
     if (mode !== MODE_PROBE) return out;
-    const huffman = deflateRawSync(input, { ...opts, strategy: constants.Z_HUFFMAN_ONLY });
+    const huffman = this.huffman.deflate(input);
     this.strategy.record(kind, out.length, huffman.length);
     return huffman.length < out.length ? huffman : out;
   }
@@ -257,7 +263,7 @@ export class DeflatePool {
   private startWorker(): Worker {
     // Small heap limits: the worker holds a batch at a time; a large young generation only
     // lets garbage (zlib's per-file objects) pile up in resident memory.
-    const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
+    const w = new Worker(workerSource(), { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
     w.unref();
     // Setting up the worker's isolate resets V8's young-generation growth factor for the process.
     w.once('online', () => renewYoungGenerationLimit());
