@@ -14,6 +14,7 @@ import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import type { Entry } from 'yauzl';
 import { ArchiveError } from './archive-error.js';
 import { ContentCrc } from './content-crc.js';
+import type { RawInflater } from './raw-inflater.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import type { BlockWindow } from './zip-block-reader.js';
 import type { ZipEntryLocal } from './zip-entry-local.js';
@@ -37,20 +38,27 @@ export interface ZipEntryRef {
   /** The archive file and its kind, for messages. */
   file: string;
   kind: ZipArchiveKind;
+  /** Inflates small entries through one reused zlib stream (zipToTar's); without it, inflateRawSync per entry. */
+  inflater?: RawInflater;
 }
 
 export function isSmallZipEntry(entry: Entry): boolean {
   return entry.compressedSize <= SMALL_ZIP_ENTRY && entry.uncompressedSize <= SMALL_ZIP_ENTRY;
 }
 
-/** A small entry's whole content (see isSmallZipEntry), checked. */
+/**
+ * A small entry's whole content (see isSmallZipEntry), checked. With `ref.inflater`, a content of
+ * up to REUSED_OUTPUT bytes is a view of the inflater's buffer: valid until its next call.
+ */
 export async function readSmallZipEntry(ref: ZipEntryRef): Promise<Buffer> {
   const { window, entry, local } = ref;
   let data: Buffer;
   try {
     const raw = window.cached(local.dataStart, entry.compressedSize) ?? (await window.bytes(local.dataStart, entry.compressedSize));
     if (raw.length < entry.compressedSize) throw new Error('unexpected end of file');
-    if (entry.compressionMethod === DEFLATE) data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+    if (entry.compressionMethod === DEFLATE) {
+      data = ref.inflater ? ref.inflater.inflate(raw, entry.uncompressedSize) : inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+    }
     else if (entry.compressionMethod === ZSTD) data = await zstdWhole(raw, entry.uncompressedSize, ref);
     else data = raw;
   } catch (err) {

@@ -20,7 +20,9 @@ import type { ExtractStats } from './archive-stats.js';
 import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import { DEFAULT_MAX_ZIP_ENTRIES, inspectZip } from './inspect-zip.js';
 import { openZipReader, zipEntries, zipEntryName } from './open-zip.js';
+import * as zlib from 'node:zlib';
 import { GarbageBudget } from './garbage-budget.js';
+import { rawInflater } from './raw-inflater.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
 import { MAX_LINK_TARGET, padding, tarHeader } from './tar-header.js';
@@ -75,57 +77,63 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
       const { out, signal, stats } = production;
       let previousEnd = 0;
       const garbage = new GarbageBudget();
-      for await (const entry of zipEntries(zip, file, kind)) {
-        signal.throwIfAborted();
-        const name = zipEntryName(entry);
-        production.entry = name;
-        const p = zipEntryPath(name);
-        // inspectZip refused every bad name; this only guards against the file changing since.
-        if (!p.ok) throw new ArchiveError(file, name, `the ${kind} archive ${file} changed while it was extracted`);
-        let local;
-        try {
-          local = await zipEntryLocal(window, entry, previousEnd);
-        } catch (err) {
-          throw corruptZip(file, kind, name, err);
-        }
-        previousEnd = local.dataEnd;
-        if (p.path === '') continue;
-        const { type, mode: stored } = zipEntryKind(entry, p.trailingSlash);
-        // Permission bits only, as gitlab-runner's extractors apply them (Go keeps setuid, setgid and sticky apart).
-        const mode = stored & 0o777;
-        const mtime = entry.getLastModDate({ timezone: 'UTC' });
-        const ref: ZipEntryRef = { window, entry, local, name, file, kind };
-        if (type === 'directory') {
-          await out.write(tarHeader({ name: p.path, type: 'directory', mode, mtime, size: 0 }));
-        } else if (type === 'symlink') {
-          if (entry.uncompressedSize > MAX_LINK_TARGET || entry.compressedSize > 2 * MAX_LINK_TARGET) {
-            throw corruptZip(file, kind, name, new Error(`a symbolic link target of ${entry.uncompressedSize} bytes (at most ${MAX_LINK_TARGET})`));
+      const inflater = rawInflater(zlib);
+      try {
+        for await (const entry of zipEntries(zip, file, kind)) {
+          signal.throwIfAborted();
+          const name = zipEntryName(entry);
+          production.entry = name;
+          const p = zipEntryPath(name);
+          // inspectZip refused every bad name; this only guards against the file changing since.
+          if (!p.ok) throw new ArchiveError(file, name, `the ${kind} archive ${file} changed while it was extracted`);
+          let local;
+          try {
+            local = await zipEntryLocal(window, entry, previousEnd);
+          } catch (err) {
+            throw corruptZip(file, kind, name, err);
           }
-          const target = (await readSmallZipEntry(ref)).toString('utf8');
-          if (target === '' || target.includes('\0')) {
-            throw corruptZip(file, kind, name, new Error('a symbolic link with an empty or NUL-holding target'));
-          }
-          await out.write(tarHeader({ name: p.path, type: 'symlink', linkname: target, mode, mtime, size: 0 }));
-        } else if (type === 'file') {
-          const size = entry.uncompressedSize;
-          if (isSmallZipEntry(entry)) {
-            // Checked whole before its header is written: a bad file never reaches the tar.
-            const data = await readSmallZipEntry(ref);
-            await out.write(tarHeader({ name: p.path, type: 'file', mode, mtime, size }));
-            await out.write(data);
+          previousEnd = local.dataEnd;
+          if (p.path === '') continue;
+          const { type, mode: stored } = zipEntryKind(entry, p.trailingSlash);
+          // Permission bits only, as gitlab-runner's extractors apply them (Go keeps setuid, setgid and sticky apart).
+          const mode = stored & 0o777;
+          const mtime = entry.getLastModDate({ timezone: 'UTC' });
+          const ref: ZipEntryRef = { window, entry, local, name, file, kind, inflater };
+          if (type === 'directory') {
+            await out.write(tarHeader({ name: p.path, type: 'directory', mode, mtime, size: 0 }));
+          } else if (type === 'symlink') {
+            if (entry.uncompressedSize > MAX_LINK_TARGET || entry.compressedSize > 2 * MAX_LINK_TARGET) {
+              throw corruptZip(file, kind, name, new Error(`a symbolic link target of ${entry.uncompressedSize} bytes (at most ${MAX_LINK_TARGET})`));
+            }
+            const target = (await readSmallZipEntry(ref)).toString('utf8');
+            if (target === '' || target.includes('\0')) {
+              throw corruptZip(file, kind, name, new Error('a symbolic link with an empty or NUL-holding target'));
+            }
+            await out.write(tarHeader({ name: p.path, type: 'symlink', linkname: target, mode, mtime, size: 0 }));
+          } else if (type === 'file') {
+            const size = entry.uncompressedSize;
+            if (isSmallZipEntry(entry)) {
+              // Checked whole before its header is written: a bad file never reaches the tar.
+              // (A view of the inflater's buffer: out.write copies it before the next entry is inflated.)
+              const data = await readSmallZipEntry(ref);
+              await out.write(tarHeader({ name: p.path, type: 'file', mode, mtime, size }));
+              await out.write(data);
+            } else {
+              await out.write(tarHeader({ name: p.path, type: 'file', mode, mtime, size }));
+              await readZipEntry(ref, signal, (chunk) => out.write(chunk));
+            }
+            await out.zeros(padding(size));
+            stats.bytes += size;
+            // Read, inflated, copied into the tar chunks and sent: garbage now.
+            garbage.add(size);
           } else {
-            await out.write(tarHeader({ name: p.path, type: 'file', mode, mtime, size }));
-            await readZipEntry(ref, signal, (chunk) => out.write(chunk));
+            opts.onSkipped?.(name);
+            continue;
           }
-          await out.zeros(padding(size));
-          stats.bytes += size;
-          // Read, inflated, copied into the tar chunks and sent: garbage now.
-          garbage.add(size);
-        } else {
-          opts.onSkipped?.(name);
-          continue;
+          stats.entries++;
         }
-        stats.entries++;
+      } finally {
+        inflater.close();
       }
     },
     () => {
