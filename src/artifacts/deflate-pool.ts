@@ -189,6 +189,21 @@ export class DeflatePool {
   }
 
   /**
+   * One file compressed at once on this thread (a pool without workers has nothing to gather a
+   * batch for): a view of a deflater's output buffer, valid until the next call; copy it before.
+   */
+  deflateNow(input: Uint8Array, kind = ''): Buffer {
+    this.check();
+    const mode = this.strategy.mode(kind, input.length);
+    if (mode === 'huffman') return this.huffman.deflateView(input);
+    const out = this.lz.deflateView(input);
+    if (mode !== 'probe') return out;
+    const huffman = this.huffman.deflateView(input);
+    this.strategy.record(kind, out.length, huffman.length);
+    return huffman.length < out.length ? huffman : out;
+  }
+
+  /**
    * The compressed bytes of a job's file (sending its batch first if it still waits). They are
    * a view into a buffer that is reused once the job is released: copy them before that.
    */

@@ -19,7 +19,10 @@
 import type * as Zlib from 'node:zlib';
 
 export interface RawDeflater {
+  /** The raw Deflate stream of `input`, in a buffer of its own. */
   deflate(input: Uint8Array): Buffer;
+  /** The same, as a view of the deflater's output buffer: valid until its next call (copy it before). */
+  deflateView(input: Uint8Array): Buffer;
   close(): void;
 }
 
@@ -48,19 +51,24 @@ export function rawDeflater(zlib: typeof Zlib, level: number, strategy: number):
     }
     return handle;
   };
+  const deflateView = (input: Uint8Array): Buffer => {
+    const h = open();
+    if (!h || !state) return zlib.deflateRawSync(input, opts);
+    // Deflate adds at most 5 bytes per 16 KiB block to incompressible input.
+    const room = input.length + (input.length >> 3) + 64;
+    if (out.length < room) out = Buffer.allocUnsafe(room);
+    h.writeSync(zlib.constants.Z_FINISH, input, 0, input.length, out, 0, out.length);
+    const availOut = state[0]!;
+    const availIn = state[1]!;
+    h.reset();
+    if (availIn !== 0 || availOut === 0 || availOut > out.length) return zlib.deflateRawSync(input, opts);
+    return out.subarray(0, out.length - availOut);
+  };
   return {
+    deflateView,
     deflate(input: Uint8Array): Buffer {
-      const h = open();
-      if (!h || !state) return zlib.deflateRawSync(input, opts);
-      // Deflate adds at most 5 bytes per 16 KiB block to incompressible input.
-      const room = input.length + (input.length >> 3) + 64;
-      if (out.length < room) out = Buffer.allocUnsafe(room);
-      h.writeSync(zlib.constants.Z_FINISH, input, 0, input.length, out, 0, out.length);
-      const availOut = state[0]!;
-      const availIn = state[1]!;
-      h.reset();
-      if (availIn !== 0 || availOut === 0 || availOut > out.length) return zlib.deflateRawSync(input, opts);
-      return Buffer.from(out.subarray(0, out.length - availOut));
+      const view = deflateView(input);
+      return view.buffer === out.buffer ? Buffer.from(view) : view;
     },
     close(): void {
       stream?.close();
