@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ArrivingFile } from './arriving-file.js';
+import { FileSink } from './file-sink.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-file-sink-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Many pieces of varying size, pushed faster than a file write completes (they queue). */
+function pieces(): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < 400; i++) out.push(randomBytes(1 + ((i * 7919) % 20_000)));
+  return out;
+}
+
+describe('FileSink', () => {
+  it('writes pieces that queued behind a write together, in order: the file is the body', async () => {
+    const body = pieces();
+    const writev = vi.spyOn(FileSink.prototype, '_writev');
+    const sink = new FileSink(join(dir, 'plain'));
+    await pipeline(Readable.from(body), sink);
+    expect(writev).toHaveBeenCalled();
+    writev.mockRestore();
+    const whole = Buffer.concat(body);
+    expect(sink.bytes).toBe(whole.length);
+    expect((await readFile(join(dir, 'plain'))).equals(whole)).toBe(true);
+  });
+
+  it('tells an ArrivingFile where every byte landed, and a differing end is still caught inside a joined write', async () => {
+    const body = pieces();
+    const whole = Buffer.concat(body);
+    const path = join(dir, 'arriving');
+    const ok = new ArrivingFile(path);
+    ok.setTail(whole.length, whole.subarray(whole.length - 5000));
+    await pipeline(Readable.from(body), new FileSink(path, ok));
+    expect(ok.failed).toBe(false);
+    expect(ok.inFrom(0)).toBe(whole.length);
+    expect((await readFile(path)).equals(whole)).toBe(true);
+
+    const bad = new ArrivingFile(join(dir, 'arriving-bad'));
+    const end = Buffer.from(whole.subarray(whole.length - 5000));
+    end[100] = end[100]! ^ 0xff;
+    bad.setTail(whole.length, end);
+    await pipeline(Readable.from(body), new FileSink(join(dir, 'arriving-bad'), bad));
+    expect(bad.failed).toBe(true);
+    expect(() => bad.check()).toThrow(/changed while it was downloaded/);
+  });
+});
