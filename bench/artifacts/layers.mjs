@@ -83,6 +83,8 @@ function child(op, input) {
   });
 }
 
+// The containers made to extract into: removed even with --keep (which keeps the source only).
+const targets = [];
 try {
   // --source ID: a container made by an earlier run with --keep (its files already there).
   const given = flag('source', undefined);
@@ -99,14 +101,17 @@ try {
     else if (op.startsWith('archive')) r = await child('archiveOnly', { container: source, level: LEVEL, threads: Number(op.slice(7)) });
     else if (op === 'roundtrip') {
       const target = await parts.createContainer(LABEL);
+      targets.push(target);
       r = await child('localRoundTrip', { from: source, to: target, level: LEVEL });
     } else if (op === 'extract') {
       const target = await parts.createContainer(LABEL);
+      targets.push(target);
       r = await child('extractOnly', { container: target, file: zip });
     }
     console.log(`${op.padEnd(9)} ${JSON.stringify(r)}`);
   }
 } finally {
   if (!args.includes('--keep')) await parts.removeContainers(LABEL).catch(() => undefined);
+  else await parts.removeContainerIds(targets).catch(() => undefined);
   rmSync(temp, { recursive: true, force: true });
 }
