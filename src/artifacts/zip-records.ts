@@ -43,32 +43,39 @@ function unixSeconds(d: Date): number {
   return Math.min(Math.max(s, 0), U32);
 }
 
-function timestampExtra(d: Date): Buffer {
-  const b = Buffer.alloc(9);
-  b.writeUInt16LE(0x5455, 0);
-  b.writeUInt16LE(5, 2);
-  b.writeUInt8(1, 4); // modification time present
-  b.writeUInt32LE(unixSeconds(d), 5);
-  return b;
+/** The extended-timestamp field (0x5455, modification time only) at `at`; 9 bytes. */
+function putTimestampExtra(b: Buffer, at: number, d: Date): number {
+  b.writeUInt16LE(0x5455, at);
+  b.writeUInt16LE(5, at + 2);
+  b[at + 4] = 1; // modification time present
+  b.writeUInt32LE(unixSeconds(d), at + 5);
+  return at + 9;
+}
+const TIMESTAMP_EXTRA = 9;
+
+/** The Zip64 extended information field holding `values` at `at`. */
+function putZip64Extra(b: Buffer, at: number, values: readonly number[]): number {
+  if (values.length === 0) return at;
+  b.writeUInt16LE(0x0001, at);
+  b.writeUInt16LE(8 * values.length, at + 2);
+  values.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), at + 4 + 8 * i));
+  return at + 4 + 8 * values.length;
 }
 
-function zip64Extra(values: number[]): Buffer {
-  if (values.length === 0) return Buffer.alloc(0);
-  const b = Buffer.alloc(4 + 8 * values.length);
-  b.writeUInt16LE(0x0001, 0);
-  b.writeUInt16LE(8 * values.length, 2);
-  values.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), 4 + 8 * i));
-  return b;
+function zip64ExtraLength(values: readonly number[]): number {
+  return values.length === 0 ? 0 : 4 + 8 * values.length;
 }
 
 /**
  * The local file header. With a data descriptor the CRC and sizes follow the data (zero here);
- * `zip64` (a file whose size may pass 4 GiB) puts both sizes in a Zip64 field.
+ * `zip64` (a file whose size may pass 4 GiB) puts both sizes in a Zip64 field. One buffer per
+ * header (thousands of small files: no parts joined).
  */
 export function localHeader(r: Omit<ZipRecord, 'offset'>, zip64: boolean): Buffer {
   const { time, date } = dosDateTime(r.mtime);
-  const extra = Buffer.concat([zip64 ? zip64Extra([r.dataDescriptor ? 0 : r.size, r.dataDescriptor ? 0 : r.compressedSize]) : Buffer.alloc(0), timestampExtra(r.mtime)]);
-  const h = Buffer.alloc(30);
+  const big = zip64 ? [r.dataDescriptor ? 0 : r.size, r.dataDescriptor ? 0 : r.compressedSize] : [];
+  const extraLength = zip64ExtraLength(big) + TIMESTAMP_EXTRA;
+  const h = Buffer.allocUnsafe(30 + r.name.length + extraLength);
   h.writeUInt32LE(0x04034b50, 0);
   h.writeUInt16LE(zip64 ? 45 : 20, 4);
   h.writeUInt16LE(FLAG_UTF8 | (r.dataDescriptor ? FLAG_DATA_DESCRIPTOR : 0), 6);
@@ -79,8 +86,10 @@ export function localHeader(r: Omit<ZipRecord, 'offset'>, zip64: boolean): Buffe
   h.writeUInt32LE(zip64 ? U32 : r.dataDescriptor ? 0 : r.compressedSize, 18);
   h.writeUInt32LE(zip64 ? U32 : r.dataDescriptor ? 0 : r.size, 22);
   h.writeUInt16LE(r.name.length, 26);
-  h.writeUInt16LE(extra.length, 28);
-  return Buffer.concat([h, r.name, extra]);
+  h.writeUInt16LE(extraLength, 28);
+  r.name.copy(h, 30);
+  putTimestampExtra(h, putZip64Extra(h, 30 + r.name.length, big), r.mtime);
+  return h;
 }
 
 /** The data descriptor after streamed data (8-byte sizes for a Zip64 entry). */
@@ -105,8 +114,8 @@ export function centralRecord(r: ZipRecord): Buffer {
   if (r.compressedSize >= U32) big.push(r.compressedSize);
   if (r.offset >= U32) big.push(r.offset);
   const zip64 = big.length > 0;
-  const extra = Buffer.concat([zip64Extra(big), timestampExtra(r.mtime)]);
-  const h = Buffer.alloc(46);
+  const extraLength = zip64ExtraLength(big) + TIMESTAMP_EXTRA;
+  const h = Buffer.allocUnsafe(46 + r.name.length + extraLength);
   h.writeUInt32LE(0x02014b50, 0);
   h.writeUInt16LE(MADE_BY_UNIX | (zip64 ? 45 : 20), 4);
   h.writeUInt16LE(zip64 ? 45 : 20, 6);
@@ -118,13 +127,15 @@ export function centralRecord(r: ZipRecord): Buffer {
   h.writeUInt32LE(r.compressedSize >= U32 ? U32 : r.compressedSize, 20);
   h.writeUInt32LE(r.size >= U32 ? U32 : r.size, 24);
   h.writeUInt16LE(r.name.length, 28);
-  h.writeUInt16LE(extra.length, 30);
+  h.writeUInt16LE(extraLength, 30);
   h.writeUInt16LE(0, 32); // comment
   h.writeUInt16LE(0, 34); // disk
   h.writeUInt16LE(0, 36); // internal attributes
   h.writeUInt32LE((((r.mode & 0xffff) << 16) | (r.directory ? 0x10 : 0)) >>> 0, 38);
   h.writeUInt32LE(r.offset >= U32 ? U32 : r.offset, 42);
-  return Buffer.concat([h, r.name, extra]);
+  r.name.copy(h, 46);
+  putTimestampExtra(h, putZip64Extra(h, 46 + r.name.length, big), r.mtime);
+  return h;
 }
 
 /** The end records: Zip64 end and locator when needed, then the classic end record. */
