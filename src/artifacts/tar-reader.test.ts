@@ -163,6 +163,9 @@ describe('readTar', () => {
     const file = tarHeader({ name: 'cut.txt', type: 'file', mode: 0o644, mtime: T, size: 5000 });
     await expect(collect(pieces(Buffer.concat([file, Buffer.alloc(100)])))).rejects.toThrow(/test\.tar: the archive ended inside cut\.txt/);
 
+    const bigHeader = tarHeader({ name: 'big-cut.bin', type: 'file', mode: 0o644, mtime: T, size: 3_000_000 });
+    await expect(collect(pieces(Buffer.concat([bigHeader, Buffer.alloc(100_000)])), 1024)).rejects.toThrow(/test\.tar: the archive ended inside big-cut\.bin/);
+
     const badPax = Buffer.concat([paxMember('99 path=x\n'), tarHeader({ name: 'p', type: 'file', mode: 0o644, mtime: T, size: 0 }), TAR_END]);
     await expect(collect(pieces(badPax))).rejects.toThrow(/malformed pax extended header record/);
 

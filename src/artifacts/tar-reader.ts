@@ -88,7 +88,7 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
         continue;
       }
       const member = memberOf(h, pax, longName, longLink, where);
-      const stored = storedBytes(h, pax, member);
+      const stored = storedBytes(h, pax, member, where);
       pax = longName = longLink = undefined;
       current = member.name;
       if (member.type !== 'file') {
@@ -102,7 +102,7 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
         yield member;
         continue;
       }
-      const streamed = streamedBody(q, member.size);
+      const streamed = streamedBody(q, member.size, () => new ArchiveError(where, member.name, `${where}: the archive ended inside ${member.name}`));
       member.body = streamed.body;
       yield member;
       await streamed.finish();
@@ -132,10 +132,10 @@ function memberOf(h: RawTarHeader, pax: Map<string, string> | undefined, longNam
 }
 
 /** The bytes of content that follow a header in the stream (a pax `size` counts for every type). */
-function storedBytes(h: RawTarHeader, pax: Map<string, string> | undefined, member: TarMember): number {
+function storedBytes(h: RawTarHeader, pax: Map<string, string> | undefined, member: TarMember, where: string): number {
   if (member.type === 'file') return member.size;
   const paxSize = pax?.get('size');
-  return paxSize !== undefined ? Number(paxSize) : h.size;
+  return paxSize !== undefined ? paxNumber(paxSize, 'size', member.name, where) : h.size;
 }
 
 function paxNumber(value: string, key: string, name: string, where: string): number {
@@ -178,7 +178,7 @@ async function dropTrailer(q: ChunkQueue): Promise<void> {
  * A large member's content as a Readable fed from the queue as its reader asks; `finish` (when
  * the next member is wanted) skips what was not read and destroys the body if it was cut.
  */
-function streamedBody(q: ChunkQueue, size: number): { body: Readable; finish: () => Promise<void> } {
+function streamedBody(q: ChunkQueue, size: number, cutShort: () => Error): { body: Readable; finish: () => Promise<void> } {
   let remaining = size;
   let pumping: Promise<void> | undefined;
   let discard = false;
@@ -194,7 +194,7 @@ function streamedBody(q: ChunkQueue, size: number): { body: Readable; finish: ()
       while (remaining > 0) {
         const want = Math.min(remaining, BODY_PIECE);
         const b = q.takeNow(want) ?? (await q.take(want));
-        if (b === null) throw new Error('the archive ended inside a file');
+        if (b === null) throw cutShort();
         remaining -= b.length;
         if (discard) continue;
         if (!body.push(b)) {
