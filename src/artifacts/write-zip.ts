@@ -11,11 +11,11 @@
  * Speed: artifacts are often thousands of small files. A file up to SMALL_FILE bytes is read into
  * memory and compressed whole: by default at once, on this thread, through one reused zlib
  * stream (DeflatePool.deflateNow), and written straight on (layers.mjs archive0, 3 interleaved
- * pairs: CPU 2.47-2.58 s through the window below, 2.31-2.40 s straight; peak RSS 126-131
+ * pairs: CPU 2.47-2.58 s through the window of the workers' way, 2.31-2.40 s straight; peak RSS 126-131
  * against 119-123 MB); or, if deflateThreads asks for workers, in batches on worker threads while
- * the next ones are read (as fastzip compresses several files at once), the results written in order. At most WINDOW_BYTES (4 MiB; 1 MiB without workers) of such files are in flight, so memory stays
- * bounded. A larger file waits for the window to drain, then streams through deflate with a
- * data descriptor: no file is ever held whole in memory beyond SMALL_FILE, and the archive
+ * the next ones are read (as fastzip compresses several files at once), the results written in
+ * order, at most WINDOW_BYTES (4 MiB) of such files in flight, so memory stays bounded. A larger
+ * file waits for that window to drain, then streams through deflate with a data descriptor: no file is ever held whole in memory beyond SMALL_FILE, and the archive
  * itself never is. The output is gathered into blocks of OUT_BLOCK bytes before it is written
  * (two small records per entry would otherwise be two file writes each).
  *
@@ -56,11 +56,6 @@ export interface WriteZipOptions {
 
 const SMALL_FILE = 1024 * 1024;
 const WINDOW_BYTES = 4 * 1024 * 1024;
-/**
- * The window when the files are compressed on this thread (no worker to keep busy): it only
- * gathers a batch (DeflatePool's 512 KiB), so more would be memory for nothing.
- */
-const INLINE_WINDOW_BYTES = 1024 * 1024;
 const WINDOW_ENTRIES = 4096;
 const OUT_BLOCK = 256 * 1024;
 const U32 = 0xffffffff;
@@ -92,7 +87,6 @@ export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, op
   const file = sink.name;
   const out = new PositionedFile(sink);
   const pool = level > 0 ? new DeflatePool(level, opts.deflateThreads) : undefined;
-  const windowLimit = pool && pool.threads > 0 ? WINDOW_BYTES : INLINE_WINDOW_BYTES;
   const central = new CentralDirectory();
   // A queue: `head` is the oldest entry (Array#shift moves every element, thousands here).
   let window: (Pending | undefined)[] = [];
@@ -172,7 +166,7 @@ export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, op
         opts.onIgnored?.(entry.path);
         continue;
       }
-      while (windowBytes > windowLimit || window.length - head > WINDOW_ENTRIES) await flushOne();
+      while (windowBytes > WINDOW_BYTES || window.length - head > WINDOW_ENTRIES) await flushOne();
       // Its bytes came as socket chunks, were held and deflated: all garbage now (plus the
       // entry's own objects, counted as ENTRY_GARBAGE bytes).
       garbage.add(entry.size + ENTRY_GARBAGE);
