@@ -9,15 +9,16 @@
  * does ("File ignored").
  *
  * Speed: artifacts are often thousands of small files. A file up to SMALL_FILE bytes is read into
- * memory and compressed whole: by default at once, on this thread, through one reused zlib
- * stream (DeflatePool.deflateNow), and written straight on (layers.mjs archive0, 3 interleaved
- * pairs: CPU 2.47-2.58 s through the window of the workers' way, 2.31-2.40 s straight; peak RSS 126-131
+ * memory and compressed whole: by default at once, on this thread, through one reused zlib stream
+ * (DeflatePool.deflateNow), and written straight on (layers.mjs archive0, 3 interleaved pairs: CPU
+ * 2.47-2.58 s through the window of the workers' way, 2.31-2.40 s straight; peak RSS 126-131
  * against 119-123 MB); or, if deflateThreads asks for workers, in batches on worker threads while
  * the next ones are read (as fastzip compresses several files at once), the results written in
  * order, at most WINDOW_BYTES (4 MiB) of such files in flight, so memory stays bounded. A larger
- * file waits for that window to drain, then streams through deflate with a data descriptor: no file is ever held whole in memory beyond SMALL_FILE, and the archive
- * itself never is. The output is gathered into blocks of OUT_BLOCK bytes before it is written
- * (two small records per entry would otherwise be two file writes each).
+ * file waits for that window to drain, then streams through deflate with a data descriptor: no
+ * file is ever held whole in memory beyond SMALL_FILE, and the archive itself never is. The output
+ * is gathered into blocks of OUT_BLOCK bytes before it is written (two small records per entry
+ * would otherwise be two file writes each).
  *
  * Memory (peak RSS, the target of issue 9 is 150 MB for the whole berth process): the central
  * directory is kept as bytes (CentralDirectory), not as an object per entry; a GarbageBudget
