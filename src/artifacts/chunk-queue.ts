@@ -27,6 +27,9 @@ export class ChunkQueue {
     /** The error when the stream closes (or ends) before the reader is done with it. */
     private readonly cutShort: () => Error,
   ) {
+    // A stream that ended or failed before this queue came: no event will say so.
+    if (stream.readableEnded) this.ended = true;
+    else if (stream.destroyed) this.failure = stream.errored ?? cutShort();
     stream.on('data', (c: Buffer) => {
       if (c.length === 0) return;
       this.chunks.push(c);

@@ -227,3 +227,13 @@ function endOfLastMember(tar: Buffer): number {
   }
   return end;
 }
+
+describe('readTar on a stream that is already over', () => {
+  it('a stream destroyed before reading starts is an error at once, not a wait', async () => {
+    const source = new Readable({ read: () => undefined });
+    source.on('error', () => undefined);
+    source.destroy(new Error('socket hang up'));
+    await new Promise((r) => setImmediate(r));
+    await expect(collect(source)).rejects.toThrow(/socket hang up/);
+  });
+});
