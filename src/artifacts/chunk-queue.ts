@@ -44,7 +44,9 @@ export class ChunkQueue {
       this.ended = true;
       this.notify();
     });
-    stream.once('error', (err: Error) => {
+    // `on`, not `once`: a source may report a second error after the first (a generator behind
+    // Readable.from that fails while the stream is torn down), and that one must not crash.
+    stream.on('error', (err: Error) => {
       this.failure ??= err;
       this.notify();
     });

@@ -26,7 +26,7 @@ export async function inspectTarZstd(file: string, handle: FileHandle, opts: Ins
   const links = new Map<string, number>();
   const entries = await eachMember(file, handle, opts, (member, path, index) => {
     if (member.kind !== 'symlink') return;
-    const target = member.header.linkname ?? '';
+    const target = member.header.linkname;
     if (target === '' || target.includes('\0') || Buffer.byteLength(target) > MAX_LINK_TARGET) {
       throw corruptZip(file, opts.kind, member.name, new Error(`a symbolic link with an empty, NUL-holding or too long target (at most ${MAX_LINK_TARGET} bytes)`));
     }
@@ -45,7 +45,7 @@ async function eachMember(file: string, handle: FileHandle, opts: InspectZipOpti
   let index = 0;
   let name: string | undefined;
   try {
-    for await (const member of tarZstdMembers(handle, opts.signal)) {
+    for await (const member of tarZstdMembers(handle, opts.signal, 'the tar stream')) {
       opts.signal.throwIfAborted();
       name = member.name;
       if (Buffer.byteLength(name) > MAX_NAME) {

@@ -6,9 +6,20 @@
  * GNU long names (`L`, `K`) are parsed by the caller from the member's content with
  * parsePaxRecords / gnuLongName.
  */
-import { ArchiveError } from './archive-error.js';
+import { BerthError } from '../shared/errors.js';
 
 export const TAR_BLOCK = 512;
+
+/**
+ * A tar stream that is not a well-formed tar (a bad header, a cut, a refused kind). Its message
+ * starts with the name the reader was given; the caller says which archive it was, and what to
+ * do (a cache's corrupt-archive error, an artifact's archive error).
+ */
+export class TarFormatError extends BerthError {
+  constructor(message: string) {
+    super('archive_error', message);
+  }
+}
 
 export interface RawTarHeader {
   name: string;
@@ -27,7 +38,7 @@ export function isZeroBlock(block: Buffer): boolean {
   return true;
 }
 
-/** The fields of a header block; an ArchiveError when its checksum or a number is wrong. */
+/** The fields of a header block; a TarFormatError when its checksum or a number is wrong. */
 export function parseTarHeader(block: Buffer, where: string): RawTarHeader {
   checkSum(block, where);
   const magic = block.toString('latin1', 257, 263);
@@ -48,7 +59,7 @@ export function parseTarHeader(block: Buffer, where: string): RawTarHeader {
 }
 
 /**
- * pax extended header records ("<length> <key>=<value>\n"), as a map; an ArchiveError when a
+ * pax extended header records ("<length> <key>=<value>\n"), as a map; a TarFormatError when a
  * record is malformed. Values are UTF-8.
  */
 export function parsePaxRecords(data: Buffer, where: string): Map<string, string> {
@@ -59,11 +70,11 @@ export function parsePaxRecords(data: Buffer, where: string): Map<string, string
     const length = space > at ? Number(data.toString('latin1', at, space)) : NaN;
     const end = at + length;
     if (!Number.isSafeInteger(length) || length <= 0 || end > data.length || data[end - 1] !== 0x0a) {
-      throw new ArchiveError(where, undefined, `${where}: malformed pax extended header record at byte ${at}`);
+      throw new TarFormatError(`${where}: malformed pax extended header record at byte ${at}`);
     }
     const record = data.toString('utf8', space + 1, end - 1);
     const eq = record.indexOf('=');
-    if (eq <= 0) throw new ArchiveError(where, undefined, `${where}: malformed pax extended header record at byte ${at}`);
+    if (eq <= 0) throw new TarFormatError(`${where}: malformed pax extended header record at byte ${at}`);
     out.set(record.slice(0, eq), record.slice(eq + 1));
     at = end;
   }
@@ -87,10 +98,10 @@ function text(block: Buffer, at: number, width: number): string {
 function number(block: Buffer, at: number, width: number, where: string, field: string): number {
   const first = block[at]!;
   if (first & 0x80) {
-    if (first === 0xff) throw new ArchiveError(where, undefined, `${where}: negative ${field} in a tar header`);
+    if (first === 0xff) throw new TarFormatError(`${where}: negative ${field} in a tar header`);
     let v = first & 0x7f;
     for (let i = at + 1; i < at + width; i++) v = v * 256 + block[i]!;
-    if (!Number.isSafeInteger(v)) throw new ArchiveError(where, undefined, `${where}: ${field} too large in a tar header`);
+    if (!Number.isSafeInteger(v)) throw new TarFormatError(`${where}: ${field} too large in a tar header`);
     return v;
   }
   let i = at;
@@ -101,12 +112,12 @@ function number(block: Buffer, at: number, width: number, where: string, field: 
   for (; i < end; i++) {
     const c = block[i]!;
     if (c === 0x20 || c === 0) break;
-    if (c < 0x30 || c > 0x37) throw new ArchiveError(where, undefined, `${where}: invalid ${field} in a tar header`);
+    if (c < 0x30 || c > 0x37) throw new TarFormatError(`${where}: invalid tar header: its ${field} is not a number`);
     v = v * 8 + (c - 0x30);
     digits++;
   }
   for (; i < end; i++) {
-    if (block[i] !== 0x20 && block[i] !== 0) throw new ArchiveError(where, undefined, `${where}: invalid ${field} in a tar header`);
+    if (block[i] !== 0x20 && block[i] !== 0) throw new TarFormatError(`${where}: invalid tar header: its ${field} is not a number`);
   }
   return digits === 0 ? 0 : v;
 }
@@ -121,6 +132,6 @@ function checkSum(block: Buffer, where: string): void {
   }
   const stored = number(block, 148, 8, where, 'checksum');
   if (stored !== unsigned && stored !== signed) {
-    throw new ArchiveError(where, undefined, `${where}: a tar header's checksum is wrong (the archive is corrupt or not a tar)`);
+    throw new TarFormatError(`${where}: invalid tar header: its checksum does not match (the archive is corrupt or not a tar)`);
   }
 }

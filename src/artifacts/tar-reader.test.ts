@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiveError } from './archive-error.js';
+import { TarFormatError } from './tar-header-parse.js';
 import { readTar, type TarMember } from './tar-reader.js';
 import { padding, TAR_END, tarHeader } from './tar-header.js';
 
@@ -153,12 +153,12 @@ describe('readTar', () => {
     expect(seen.map((s) => s.name).filter((n) => n === 'a.txt')).toHaveLength(1);
   });
 
-  it('a wrong checksum, a stream cut inside a member, a malformed pax record, a sparse file: ArchiveErrors naming the archive', async () => {
+  it('a wrong checksum, a stream cut inside a member, a malformed pax record, a sparse file: TarFormatErrors naming the archive', async () => {
     const good = gnuTar('ustar', [LONG_DIR, 'link', 'big.bin']);
     const bad = Buffer.from(good);
     bad[0] = bad[0]! ^ 0x01;
-    await expect(collect(pieces(bad))).rejects.toThrow(/test\.tar: a tar header's checksum is wrong/);
-    await expect(collect(pieces(bad))).rejects.toBeInstanceOf(ArchiveError);
+    await expect(collect(pieces(bad))).rejects.toThrow(/test\.tar: invalid tar header: its checksum does not match/);
+    await expect(collect(pieces(bad))).rejects.toBeInstanceOf(TarFormatError);
 
     const file = tarHeader({ name: 'cut.txt', type: 'file', mode: 0o644, mtime: T, size: 5000 });
     await expect(collect(pieces(Buffer.concat([file, Buffer.alloc(100)])))).rejects.toThrow(/test\.tar: the archive ended inside cut\.txt/);
@@ -235,5 +235,20 @@ describe('readTar on a stream that is already over', () => {
     source.destroy(new Error('socket hang up'));
     await new Promise((r) => setImmediate(r));
     await expect(collect(source)).rejects.toThrow(/socket hang up/);
+  });
+});
+
+describe('readTar when the source fails inside a large member nobody reads', () => {
+  it('the failure comes out of the next step, and nothing is left unhandled', async () => {
+    const header = tarHeader({ name: 'large.bin', type: 'file', mode: 0o644, mtime: T, size: 3_000_000 });
+    const source = new Readable({ read: () => undefined });
+    source.push(Buffer.concat([header, Buffer.alloc(200_000)]));
+    setTimeout(() => source.destroy(new Error('engine connection reset')), 20);
+    const names: string[] = [];
+    const run = (async () => {
+      for await (const m of readTar(source, { where: 'test.tar', inMemoryMax: 1024 })) names.push(m.name);
+    })();
+    await expect(run).rejects.toThrow(/engine connection reset/);
+    expect(names).toEqual(['large.bin']);
   });
 });

@@ -17,10 +17,9 @@
  * skipped (and the body destroyed, so that a late reader sees it end early, never short).
  */
 import { Readable } from 'node:stream';
-import { ArchiveError } from './archive-error.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { padding } from './tar-header.js';
-import { gnuLongName, isZeroBlock, parsePaxRecords, parseTarHeader, TAR_BLOCK, type RawTarHeader } from './tar-header-parse.js';
+import { gnuLongName, isZeroBlock, parsePaxRecords, parseTarHeader, TAR_BLOCK, TarFormatError, type RawTarHeader } from './tar-header-parse.js';
 
 export type TarMemberType = 'file' | 'directory' | 'symlink' | 'other';
 
@@ -61,7 +60,7 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
   const { where, inMemoryMax } = opts;
   let current = '';
   const q = new ChunkQueue(stream, Math.max(opts.highWater ?? 1024 * 1024, inMemoryMax), () =>
-    new ArchiveError(where, current || undefined, current ? `${where}: the archive ended inside ${current}` : `${where}: the archive ended before its end-of-archive marker`),
+    new TarFormatError(current ? `${where}: the archive ended inside ${current}` : `${where}: the archive ended before its end-of-archive marker`),
   );
   try {
     let pax: Map<string, string> | undefined;
@@ -79,7 +78,7 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
       const h = parseTarHeader(block, where);
       const type = h.typeflag;
       if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
-        if (h.size > MAX_META) throw new ArchiveError(where, h.name, `${where}: a tar extended header of ${h.size} bytes (more than ${MAX_META})`);
+        if (h.size > MAX_META) throw new TarFormatError(`${where}: a tar extended header of ${h.size} bytes (more than ${MAX_META})`);
         const data = q.exactNow(h.size) ?? (await q.exact(h.size));
         await skip(q, padding(h.size));
         if (type === 'x') pax = parsePaxRecords(data, where);
@@ -102,7 +101,7 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
         yield member;
         continue;
       }
-      const streamed = streamedBody(q, member.size, () => new ArchiveError(where, member.name, `${where}: the archive ended inside ${member.name}`));
+      const streamed = streamedBody(q, member.size, () => new TarFormatError(`${where}: the archive ended inside ${member.name}`));
       member.body = streamed.body;
       yield member;
       await streamed.finish();
@@ -116,7 +115,7 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
 function memberOf(h: RawTarHeader, pax: Map<string, string> | undefined, longName: string | undefined, longLink: string | undefined, where: string): TarMember {
   const name = pax?.get('path') ?? longName ?? h.name;
   if (h.typeflag === 'S' || (pax && [...pax.keys()].some((k) => k.startsWith('GNU.sparse.')))) {
-    throw new ArchiveError(where, name, `${where}: ${name} is a sparse file, which berth does not read`);
+    throw new TarFormatError(`${where}: ${name} is a sparse file, which berth does not read`);
   }
   const type = typeOf(h.typeflag);
   let size = type === 'file' ? h.size : 0;
@@ -140,7 +139,7 @@ function storedBytes(h: RawTarHeader, pax: Map<string, string> | undefined, memb
 
 function paxNumber(value: string, key: string, name: string, where: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n)) throw new ArchiveError(where, name, `${where}: invalid pax ${key} ${JSON.stringify(value)} for ${name}`);
+  if (!Number.isSafeInteger(n)) throw new TarFormatError(`${where}: invalid pax ${key} ${JSON.stringify(value)} for ${name}`);
   return n;
 }
 
@@ -189,6 +188,8 @@ function streamedBody(q: ChunkQueue, size: number, cutShort: () => Error): { bod
       pumping ??= pump().finally(() => (pumping = undefined));
     },
   });
+  // A failure is also thrown by `finish` (the next member): a reader without an 'error' listener must not crash the process.
+  body.on('error', () => undefined);
   const pump = async (): Promise<void> => {
     try {
       while (remaining > 0) {

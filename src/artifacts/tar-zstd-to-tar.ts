@@ -43,7 +43,7 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
     async (production) => {
       const { out, signal, stats } = production;
       const garbage = new GarbageBudget();
-      for await (const member of tarZstdMembers(opened, signal)) {
+      for await (const member of tarZstdMembers(opened, signal, 'the tar stream')) {
         signal.throwIfAborted();
         production.entry = member.name;
         if (member.kind === 'skipped') {
@@ -56,21 +56,21 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
         if (path === '') continue;
         const h = member.header;
         // Permission bits only, as gitlab-runner's extractor applies them (Go keeps setuid, setgid and sticky apart).
-        const mode = (h.mode ?? 0o644) & 0o777;
-        const mtime = h.mtime ?? new Date(0);
+        const mode = h.mode & 0o777;
+        const mtime = h.mtime;
         if (member.kind === 'directory') {
           await out.write(tarHeader({ name: path, type: 'directory', mode, mtime, size: 0 }));
         } else if (member.kind === 'symlink') {
-          await out.write(tarHeader({ name: path, type: 'symlink', linkname: h.linkname ?? '', mode, mtime, size: 0 }));
+          await out.write(tarHeader({ name: path, type: 'symlink', linkname: h.linkname, mode, mtime, size: 0 }));
         } else {
-          const size = h.size ?? 0;
+          const size = h.size;
           await out.write(tarHeader({ name: path, type: 'file', mode, mtime, size }));
           let copied = 0;
           for await (const chunk of member.body) {
             copied += chunk.length;
             await out.write(chunk);
           }
-          // tar-stream ends a member's body early only with an error; this guards the tar we write.
+          // readTar ends a member's body early only with an error; this guards the tar we write.
           if (copied !== size) throw new Error(`the member holds ${copied} bytes, its header says ${size}`);
           await out.zeros(padding(size));
           stats.bytes += size;
