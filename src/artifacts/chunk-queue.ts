@@ -44,8 +44,8 @@ export class ChunkQueue {
       this.ended = true;
       this.notify();
     });
-    // `on`, not `once`: a source may report a second error after the first (a generator behind
-    // Readable.from that fails while the stream is torn down), and that one must not crash.
+    // Kept for the stream's whole life (`on`, not `once`): an 'error' that finds no listener is an
+    // uncaught exception, whenever it comes.
     stream.on('error', (err: Error) => {
       this.failure ??= err;
       this.notify();
@@ -54,16 +54,6 @@ export class ChunkQueue {
       if (!this.ended) this.failure ??= this.cutShort();
       this.notify();
     });
-  }
-
-  /** Bytes waiting. */
-  get available(): number {
-    return this.buffered;
-  }
-
-  /** True once the stream has ended and every byte has been taken. */
-  get drained(): boolean {
-    return this.ended && this.buffered === 0;
   }
 
   /** Up to `max` bytes from the front if any are buffered (a view of the stream's chunk), else undefined. */
