@@ -100,13 +100,9 @@ export class ChunkQueue {
 
   /** Exactly `n` bytes, waiting for them; an error if the stream ends first. */
   async exact(n: number): Promise<Buffer> {
-    for (;;) {
-      const b = this.exactNow(n);
-      if (b) return b;
-      if (this.failure) throw this.failure;
-      if (this.ended) throw this.cutShort();
-      await this.more();
-    }
+    const b = await this.exactOrEnd(n);
+    if (!b) throw this.cutShort();
+    return b;
   }
 
   /** Exactly `n` bytes, waiting for them; null when the stream ends before any of them came; an error if it ends inside them. */

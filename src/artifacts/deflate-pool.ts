@@ -194,13 +194,7 @@ export class DeflatePool {
    */
   deflateNow(input: Uint8Array, kind = ''): Buffer {
     this.check();
-    const mode = this.strategy.mode(kind, input.length);
-    if (mode === 'huffman') return this.huffman.deflateView(input);
-    const out = this.lz.deflateView(input);
-    if (mode !== 'probe') return out;
-    const huffman = this.huffman.deflateView(input);
-    this.strategy.record(kind, out.length, huffman.length);
-    return huffman.length < out.length ? huffman : out;
+    return this.deflateView(input, MODE_CODES[this.strategy.mode(kind, input.length)], kind);
   }
 
   /**
@@ -266,11 +260,17 @@ export class DeflatePool {
     worker.postMessage({ id: batch.id, level: this.level, data: batch.buffer, ends: batch.ends, modes: batch.modes }, [batch.buffer]);
   }
 
-  /** One file compressed on this thread, as the worker does (workerSource). */
+  /** One file of a batch compressed on this thread, as the worker does (workerSource): a copy of its own. */
   private deflateHere(input: Uint8Array, mode: number, kind: string): Buffer {
-    const out = mode === MODE_HUFFMAN ? this.huffman.deflate(input) : this.lz.deflate(input);
+    return Buffer.from(this.deflateView(input, mode, kind));
+  }
+
+  /** `input` compressed in `mode` (a probe tells the strategy what it found): a view of a deflater's output buffer. */
+  private deflateView(input: Uint8Array, mode: number, kind: string): Buffer {
+    if (mode === MODE_HUFFMAN) return this.huffman.deflateView(input);
+    const out = this.lz.deflateView(input);
     if (mode !== MODE_PROBE) return out;
-    const huffman = this.huffman.deflate(input);
+    const huffman = this.huffman.deflateView(input);
     this.strategy.record(kind, out.length, huffman.length);
     return huffman.length < out.length ? huffman : out;
   }

@@ -80,7 +80,7 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
       if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
         if (h.size > MAX_META) throw new TarFormatError(`${where}: a tar extended header of ${h.size} bytes (more than ${MAX_META})`);
         const data = q.exactNow(h.size) ?? (await q.exact(h.size));
-        await skip(q, padding(h.size));
+        await q.skip(padding(h.size));
         if (type === 'x') pax = parsePaxRecords(data, where);
         else if (type === 'L') longName = gnuLongName(data);
         else if (type === 'K') longLink = gnuLongName(data);
@@ -91,13 +91,13 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
       pax = longName = longLink = undefined;
       current = member.name;
       if (member.type !== 'file') {
-        await skip(q, stored + padding(stored));
+        await q.skip(stored + padding(stored));
         yield member;
         continue;
       }
       if (member.size <= inMemoryMax) {
         member.data = member.size === 0 ? EMPTY : (q.exactNow(member.size) ?? (await q.exact(member.size)));
-        await skip(q, padding(member.size));
+        await q.skip(padding(member.size));
         yield member;
         continue;
       }
@@ -105,7 +105,7 @@ export async function* readTar(stream: Readable, opts: ReadTarOptions): AsyncGen
       member.body = streamed.body;
       yield member;
       await streamed.finish();
-      await skip(q, padding(member.size));
+      await q.skip(padding(member.size));
     }
   } finally {
     q.close();
@@ -156,12 +156,6 @@ function typeOf(flag: string): TarMemberType {
     default:
       return 'other';
   }
-}
-
-async function skip(q: ChunkQueue, n: number): Promise<void> {
-  if (n === 0) return;
-  const done = q.skipNow(n);
-  if (done < n) await q.skip(n - done);
 }
 
 async function dropTrailer(q: ChunkQueue): Promise<void> {

@@ -97,6 +97,19 @@ export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, op
   const garbage = new GarbageBudget();
   const releaseLimit = limitYoungGeneration();
 
+  /**
+   * Writes one entry: its local header, then its bytes (without workers each entry comes here at
+   * once: the window would only add a record, a closure and promises per entry). `transient`:
+   * `bytes` is reused after this resolves.
+   */
+  const writeNow = async (base: Pending['record'], method: number, bytes: Buffer, transient: boolean): Promise<void> => {
+    const record: ZipRecord = { ...base, method, compressedSize: bytes.length, offset: out.position };
+    const header = out.write(localHeader(record, false));
+    if (header) await header;
+    const data = out.write(bytes, transient);
+    if (data) await data;
+    central.add(record);
+  };
   /** Writes the oldest pending entry (waiting for its compression). */
   const flushOne = async (): Promise<void> => {
     const p = window[head]!;
@@ -106,28 +119,11 @@ export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, op
       head = 0;
     }
     windowBytes -= p.rawBytes;
-    const bytes = await p.data();
-    const method = p.method;
-    const record: ZipRecord = { ...p.record, method, compressedSize: bytes.length, offset: out.position };
-    await out.write(localHeader(record, false));
-    await out.write(bytes, p.release !== undefined);
+    await writeNow(p.record, p.method, await p.data(), p.release !== undefined);
     p.release?.();
-    central.add(record);
   };
   const flushAll = async (): Promise<void> => {
     while (head < window.length) await flushOne();
-  };
-  /**
-   * Writes one entry at once (no worker to wait for: the window would only add a record, a
-   * closure and promises per entry). `transient`: `bytes` is reused after this resolves.
-   */
-  const writeNow = async (base: Pending['record'], method: number, bytes: Buffer, transient: boolean): Promise<void> => {
-    const record: ZipRecord = { ...base, method, compressedSize: bytes.length, offset: out.position };
-    const header = out.write(localHeader(record, false));
-    if (header) await header;
-    const data = out.write(bytes, transient);
-    if (data) await data;
-    central.add(record);
   };
   // No worker threads: every entry is written as it comes, in order.
   const direct = !pool || pool.threads <= 0;
@@ -148,14 +144,13 @@ export async function writeZipTo(entries: FileEntrySource, sink: ArchiveSink, op
         const { chunks, crc } = entry.data ? inMemory(entry.data, entry.size) : await readAll(entry.body, entry.size);
         const record = { name, crc, size: entry.size, mode: S_IFREG | permissionBits(entry.mode), mtime: entry.mtime, dataDescriptor: false, directory: false };
         if (direct) {
-          const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, entry.size);
-          if (pool && entry.size > 0) await writeNow(record, METHOD_DEFLATE, pool.deflateNow(bytes, fileKind(entry.path)), true);
-          else await writeNow(record, METHOD_STORE, bytes, false);
+          if (pool && entry.size > 0) await writeNow(record, METHOD_DEFLATE, pool.deflateNow(joined(chunks, entry.size), fileKind(entry.path)), true);
+          else await writeNow(record, METHOD_STORE, joined(chunks, entry.size), false);
         } else if (pool && entry.size > 0) {
           const job = pool.submit(chunks, entry.size, fileKind(entry.path));
           window.push({ record, rawBytes: entry.size, method: METHOD_DEFLATE, data: () => pool.wait(job), release: () => pool.release(job) });
         } else {
-          const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, entry.size);
+          const bytes = joined(chunks, entry.size);
           window.push({ record, rawBytes: entry.size, method: METHOD_STORE, data: () => Promise.resolve(bytes) });
         }
         if (!direct) windowBytes += entry.size;
@@ -201,6 +196,11 @@ function checkLevel(level: number): void {
 function entryName(entry: FileEntry): Buffer {
   if (entry.path === '' || entry.path.startsWith('/') || entry.path.includes('\0')) throw new Error(`invalid name in the archive: ${JSON.stringify(entry.path)}`);
   return Buffer.from(entry.type === 'directory' ? `${entry.path.replace(/\/+$/, '')}/` : entry.path, 'utf8');
+}
+
+/** A file's chunks as one buffer (the chunk itself when there is one). */
+function joined(chunks: Buffer[], size: number): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 /** A small file the source holds in memory (FileEntry.data). */

@@ -36,13 +36,13 @@ export class CacheHttpError extends CacheError {
   }
 }
 
-/** The URL without its query string, fragment and user info: what may be logged. */
 /** A response header's (first) value; '' when it is absent. */
 export function responseHeader(res: IncomingMessage, name: string): string {
   const v = res.headers[name];
   return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
 }
 
+/** The URL without its query string, fragment and user info: what may be logged. */
 export function cleanUrl(url: string): string {
   try {
     const u = new URL(url);
