@@ -249,7 +249,7 @@ export async function cacheSaveWritten(a: { from: string; s3: S3Facts; level: nu
     const t0 = performance.now();
     const saved = await saver.saveWritten!(a.key, async (file) => {
       await archive(a.from, file, a.level, a.threads);
-      return true;
+      return 'store';
     }, silentLog(), never);
     if (!saved) throw new Error('cache save failed');
     return { 'archive+save': performance.now() - t0 };
@@ -309,7 +309,7 @@ export async function cacheRoundTrip(a: { from: string; to: string; s3: S3Facts;
     const t0 = performance.now();
     const saved = await saver.saveWritten!(a.key, async (file) => {
       await archive(a.from, file, a.level, a.threads);
-      return true;
+      return 'store';
     }, silentLog(), never);
     if (!saved) throw new Error('cache save failed');
     const t2 = performance.now();

@@ -54,6 +54,12 @@ export interface Selection {
    * the project directory itself counts when a path selected it, though it is not an entry).
    */
   count(): number;
+  /**
+   * After `entries` is exhausted: the newest modification time among the selected paths (the
+   * project directory's too when a path selected it), or null when none was selected.
+   * gitlab-runner's cache-archiver compares these times with its cache.zip's (isChanged).
+   */
+  newest(): Date | null;
 }
 
 export interface SelectOptions {
@@ -87,18 +93,20 @@ type ExcludePlan = { pattern: string; rel: string; error: '' } | { pattern: stri
  */
 export function selectFiles(reader: ProjectReader, rules: SelectionRules, opts: SelectOptions): Selection {
   let selected = 0;
+  let newest: Date | null = null;
   // a generator runs nothing until it is iterated, and runs once
-  const entries = iterate(reader, rules, opts, () => {
+  const entries = iterate(reader, rules, opts, (mtime) => {
     selected++;
+    if (newest === null || mtime.getTime() > newest.getTime()) newest = mtime;
   });
-  return { entries, count: () => selected };
+  return { entries, count: () => selected, newest: () => newest };
 }
 
 async function* iterate(
   reader: ProjectReader,
   rules: SelectionRules,
   opts: SelectOptions,
-  onSelected: () => void,
+  onSelected: (mtime: Date) => void,
 ): AsyncGenerator<FileEntry> {
   const { log, signal } = opts;
   const wd = opts.projectDir;
@@ -167,7 +175,7 @@ async function* iterate(
         active.forEach((plan, i) => (plan.found += visits[i]!));
         untrackedFound += untracked;
         seen.add(path);
-        onSelected();
+        onSelected(entry.mtime);
         if (path === '.') {
           // the project directory itself is in gitlab-runner's list, but it is no archive member
           entry.body.resume();

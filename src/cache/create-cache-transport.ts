@@ -5,12 +5,14 @@
  * The archive is written straight into the local cache folder (saveWritten) and renamed into
  * place, then uploaded from there: one write of the zip on berth's disk, as gitlab-runner's
  * cache-archiver (commands/helpers/cache_archiver.go) creates `--file` in place. The presigned
- * PUT keeps its Content-Length (the file's size), as gitlab-runner sends it.
+ * PUT keeps its Content-Length (the file's size), as gitlab-runner sends it. When no selected
+ * file is newer than the archive already stored, the new one is dropped and the stored one kept
+ * (gitlab-runner's `Archive is up to date!`, or its check of the primary object: keepStored).
  */
 import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { cacheName, type CacheName } from '../artifacts/cache-key.js';
-import type { CacheTransport, LocalArchive } from '../executor/job-files/transports.js';
+import type { CacheTransport, CacheWriteOutcome, LocalArchive } from '../executor/job-files/transports.js';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
 import type { DistributedCacheSettings } from './cache-settings.js';
@@ -87,37 +89,48 @@ export function createCacheTransport(opts: CacheTransportOptions): CacheTranspor
       return upload(name, stored, log, signal);
     },
 
-    async saveWritten(nameIn: CacheName | string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean> {
+    async saveWritten(
+      nameIn: CacheName | string,
+      write: (file: string, stored: Date | null) => Promise<CacheWriteOutcome>,
+      log: JobLog,
+      signal: AbortSignal,
+    ): Promise<boolean> {
       const name = cacheName(nameIn);
       let temp: string;
+      let stored: Date | null;
       try {
         await renameAlternate(name, log);
         temp = await local.tempFile(name.storageKey);
+        // file_archiver.go isFileChanged: an archive that cannot be looked at counts as changed (a warning).
+        stored = await local.modified(name.storageKey).catch((err: unknown) => {
+          log.warning(errorMessage(err));
+          return null;
+        });
       } catch (err) {
         if (signal.aborted) throw err;
         log.warning(errorMessage(err));
         return false;
       }
-      let keep: boolean;
+      let outcome: CacheWriteOutcome;
       try {
-        keep = await write(temp);
+        outcome = await write(temp, stored);
       } catch (err) {
         await dropTemp(temp);
         throw err;
       }
-      if (!keep) {
+      if (outcome !== 'store') {
         await dropTemp(temp);
-        return true;
+        return outcome === 'unchanged' ? keepStored(name, log, signal) : true;
       }
-      let stored: string;
+      let archive: string;
       try {
-        stored = await local.commit(name.storageKey, temp, null, { cachekey: name.key });
+        archive = await local.commit(name.storageKey, temp, null, { cachekey: name.key });
       } catch (err) {
         if (signal.aborted) throw err;
         log.warning(errorMessage(err));
         return false;
       }
-      return upload(name, stored, log, signal);
+      return upload(name, archive, log, signal);
     },
   };
 
@@ -161,8 +174,34 @@ export function createCacheTransport(opts: CacheTransportOptions): CacheTranspor
     log.println('Renamed alternate cache file to primary');
   }
 
-  async function upload(name: CacheName, stored: string, log: JobLog, signal: AbortSignal): Promise<boolean> {
+  /**
+   * cache_archiver.go Execute when no selected file is newer than the stored archive: that archive
+   * stays as it is. Under a name with the other naming scheme's name next to it (FF_HASH_CACHE_KEYS
+   * either way: every key but a plain one) the archive may have come from the alternate object, so
+   * the primary one may be missing remotely (uploadExistingArchiveIfNeeded): it is HEADed, and the
+   * stored archive uploaded when it is not there.
+   */
+  async function keepStored(name: CacheName, log: JobLog, signal: AbortSignal): Promise<boolean> {
+    if (name.alternateKey === null || name.alternateKey === name.storageKey) {
+      log.println('Archive is up to date!');
+      return true;
+    }
     const objectName = opts.distributed?.objectName(name.storageKey, job, log, name.hashed) ?? null;
+    if (opts.distributed && objectName !== null && (await opts.distributed.exists(objectName, job, log, signal))) {
+      log.println('Primary cache already exists remotely, skipping upload');
+      return true;
+    }
+    log.println('Primary cache does not exist remotely, uploading existing archive');
+    return upload(name, local.archivePath(name.storageKey), log, signal, objectName);
+  }
+
+  async function upload(
+    name: CacheName,
+    stored: string,
+    log: JobLog,
+    signal: AbortSignal,
+    objectName = opts.distributed?.objectName(name.storageKey, job, log, name.hashed) ?? null,
+  ): Promise<boolean> {
     if (!opts.distributed || objectName === null) {
       // cache_archiver.go uploadArchiveIfNeeded without a URL.
       log.println('No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.');

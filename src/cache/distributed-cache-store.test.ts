@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,7 +121,7 @@ describe('distributed cache through s3rver', () => {
     const saved = capture();
     const ok = await a.transport.saveWritten!('written', async (file) => {
       await writeFile(file, 'written in place');
-      return true;
+      return 'store';
     }, saved.log, signal);
     expect(ok).toBe(true);
     expect(saved.text()).toBe(`Using presigned URL for cache upload\nUploading cache.zip to http://${s3.address}/${s3.bucket}/project/42/written\n`);
@@ -255,6 +255,58 @@ describe('distributed cache through s3rver', () => {
       const again = capture();
       await a.transport.save(hashedName, await zipFile('new2.zip', 'newer'), again.log, signal);
       expect(again.text()).not.toContain('Renamed');
+    });
+
+    it('an unchanged cache: the primary object is HEADed; there, no upload; missing, the stored archive is uploaded (uploadExistingArchiveIfNeeded)', async () => {
+      const a = runner({ host: 'host-a' });
+      // Restored from the alternate (unhashed) object: the hashed primary is missing remotely.
+      await a.transport.save(plainName, await zipFile('p.zip', 'from before the flag'), capture().log, signal);
+      const b = runner({ host: 'host-b' });
+      await b.transport.restore(hashedName, capture().log, signal);
+      const stored: (Date | null)[] = [];
+      const unchanged = async (file: string, at: Date | null) => {
+        stored.push(at);
+        await writeFile(file, 'made again');
+        return 'unchanged' as const;
+      };
+      s3.requests.length = 0;
+      const first = capture();
+      expect(await b.transport.saveWritten!(hashedName, unchanged, first.log, signal)).toBe(true);
+      const primary = `/${s3.bucket}/project/42/${sha.slice(0, 2)}/${sha}`;
+      expect(first.text()).toBe(
+        'Primary cache does not exist remotely, uploading existing archive\n' +
+          'Using presigned URL for cache upload\n' +
+          `Uploading cache.zip to http://${s3.address}${primary}\n`,
+      );
+      expect(s3.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`HEAD ${primary}`, `PUT ${primary}`]);
+      expect(stored[0]).toBeInstanceOf(Date);
+      const c = runner({ host: 'host-c' });
+      expect(await readFile((await c.transport.restore(hashedName, capture().log, signal))!.path, 'utf8')).toBe('from before the flag');
+
+      s3.requests.length = 0;
+      const second = capture();
+      expect(await b.transport.saveWritten!(hashedName, unchanged, second.log, signal)).toBe(true);
+      expect(second.text()).toBe('Primary cache already exists remotely, skipping upload\n');
+      expect(s3.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`HEAD ${primary}`]);
+      expect(await readFile(join(b.cacheDir, sha, 'cache.zip'), 'utf8')).toBe('from before the flag');
+      expect((await readdir(join(b.cacheDir, sha))).sort()).toEqual(['cache.zip', 'metadata.json']);
+    });
+
+    it('an unchanged cache whose HEAD fails: gitlab-runner\'s warning, then the upload is tried', async () => {
+      const port = await closedPort();
+      const r = runner({ host: 'h', s3: { serverAddress: `127.0.0.1:${port}` } });
+      await mkdir(join(r.cacheDir, sha), { recursive: true });
+      await writeFile(join(r.cacheDir, sha, 'cache.zip'), 'stored');
+      const c = capture();
+      expect(await r.transport.saveWritten!(hashedName, async () => 'unchanged', c.log, signal)).toBe(false);
+      const lines = c.text().trimEnd().split('\n');
+      expect(lines[0]).toMatch(
+        /^WARNING: Failed to check primary cache existence via HEAD request, assuming absent +error=HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/[0-9a-f]{2}\/[0-9a-f]{64}: connect ECONNREFUSED/,
+      );
+      expect(lines[0]).not.toMatch(/X-Amz-|Signature=/);
+      expect(lines[1]).toBe('Primary cache does not exist remotely, uploading existing archive');
+      expect(lines.at(-1)).toMatch(/^WARNING: Failed to upload cache\.zip: PUT http:\/\/127\.0\.0\.1:\d+\/[^ ]+: connect ECONNREFUSED/);
+      expect(await readFile(join(r.cacheDir, sha, 'cache.zip'), 'utf8')).toBe('stored');
     });
   });
 

@@ -6,7 +6,7 @@
  *   its mtime to Last-Modified, rename it over cache.zip and write metadata.json. A 404 is
  *   `WARNING: file does not exist`;
  * - save: PUT the local cache.zip with Content-Length, the signed headers, Content-Type and
- *   Last-Modified, unless it is larger than MaxUploadedArchiveSize.
+ *   Last-Modified, unless it is larger than MaxUploadedArchiveSize; `exists` HEADs an object.
  * Network errors and 5xx are retried twice, 1 s apart (`WARNING: Retrying...`). Nothing here
  * throws for an unreachable or refusing cache: it warns and the cache stays local. Only an abort
  * of the job's signal is passed on.
@@ -154,6 +154,23 @@ export class DistributedCacheStore {
       return false;
     } finally {
       releaseLimit();
+    }
+  }
+
+  /**
+   * cache_archiver.go primaryPresignedExists: whether the object is there (a 200 to its presigned
+   * HEAD). Any failure counts as absent, after gitlab-runner's warning; other statuses silently.
+   */
+  async exists(objectName: string, job: CacheJob, log: JobLog, signal: AbortSignal): Promise<boolean> {
+    try {
+      const head = await this.presigner.presign('HEAD', objectName, job.timeoutSeconds);
+      const res = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, job.requestTimeoutMs ?? this.timeoutMs);
+      res.resume();
+      return res.statusCode === 200;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warning(runnerLogLine('Failed to check primary cache existence via HEAD request, assuming absent', { error: errorMessage(err) }, 'WARNING: '));
+      return false;
     }
   }
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -113,7 +113,7 @@ describe('createCacheTransport without a distributed cache', () => {
     const ok = await transport.saveWritten!('k', async (file) => {
       writtenTo = file;
       await writeFile(file, 'zip bytes');
-      return true;
+      return 'store';
     }, c.log, signal);
     expect(ok).toBe(true);
     expect(writtenTo.startsWith(join(dir, 'k', '.cache.zip.'))).toBe(true);
@@ -125,9 +125,9 @@ describe('createCacheTransport without a distributed cache', () => {
   it('saveWritten: nothing to store leaves no file nor folder; a failed write is thrown and keeps the old archive', async () => {
     const transport = createCacheTransport({ cacheDir: dir, distributed: null, projectId: 1, timeoutSeconds: 60 });
     const signal = new AbortController().signal;
-    expect(await transport.saveWritten!('empty', (file) => writeFile(file, '').then(() => false), capture().log, signal)).toBe(true);
+    expect(await transport.saveWritten!('empty', (file) => writeFile(file, '').then(() => 'nothing'), capture().log, signal)).toBe(true);
     expect(await readdir(dir)).toEqual([]);
-    await transport.saveWritten!('k', (file) => writeFile(file, 'old').then(() => true), capture().log, signal);
+    await transport.saveWritten!('k', (file) => writeFile(file, 'old').then(() => 'store'), capture().log, signal);
     const failed = transport.saveWritten!('k', async (file) => {
       await writeFile(file, 'half');
       throw new Error('could not write the zip archive');
@@ -135,6 +135,44 @@ describe('createCacheTransport without a distributed cache', () => {
     await expect(failed).rejects.toThrow('could not write the zip archive');
     expect((await readdir(join(dir, 'k'))).sort()).toEqual(['cache.zip', 'metadata.json']);
     expect(await readFile(join(dir, 'k', 'cache.zip'), 'utf8')).toBe('old');
+  });
+
+  it('saveWritten: `write` is told the stored archive\'s time; `unchanged` keeps that archive untouched, with gitlab-runner\'s lines', async () => {
+    const transport = createCacheTransport({ cacheDir: dir, distributed: null, projectId: 1, timeoutSeconds: 60 });
+    const signal = new AbortController().signal;
+    const seen: (Date | null)[] = [];
+    const first = capture();
+    await transport.saveWritten!('k', async (file, stored) => {
+      seen.push(stored);
+      await writeFile(file, 'old');
+      return 'store';
+    }, first.log, signal);
+    const archive = join(dir, 'k', 'cache.zip');
+    const then = new Date('2026-01-02T03:04:05Z');
+    await utimes(archive, then, then);
+    // A plain key (no other naming scheme): gitlab-runner's `Archive is up to date!`.
+    const plain = capture();
+    expect(await transport.saveWritten!('k', async (file, stored) => {
+      seen.push(stored);
+      await writeFile(file, 'new');
+      return 'unchanged';
+    }, plain.log, signal)).toBe(true);
+    expect(plain.text()).toBe('Archive is up to date!\n');
+    expect(seen).toEqual([null, then]);
+    expect(await readFile(archive, 'utf8')).toBe('old');
+    expect((await stat(archive)).mtime).toEqual(then);
+    expect((await readdir(join(dir, 'k'))).sort()).toEqual(['cache.zip', 'metadata.json']);
+    // With the other naming scheme's name (FF_HASH_CACHE_KEYS either way) and no shared cache:
+    // uploadExistingArchiveIfNeeded finds no primary object remotely and "uploads" locally.
+    const named = capture();
+    const name = { key: 'k', storageKey: 'k', alternateKey: 'other', hashed: false };
+    expect(await transport.saveWritten!(name, (file) => writeFile(file, 'new').then(() => 'unchanged'), named.log, signal)).toBe(true);
+    expect(named.text()).toBe(
+      'Primary cache does not exist remotely, uploading existing archive\n' +
+        'No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.\n',
+    );
+    expect(await readFile(archive, 'utf8')).toBe('old');
+    expect((await stat(archive)).mtime).toEqual(then);
   });
 });
 
@@ -158,5 +196,50 @@ describe('archive_cache with the runner cache', () => {
     await Promise.all([back.write(stream), done]);
     expect(back.content('vendor/a.txt')).toBe('a'.repeat(5000));
     expect(back.content('vendor/sub/b.txt')).toBe('b');
+  });
+
+  it('keeps the stored archive while no selected path is newer than it (whole seconds: the same second counts as newer)', async () => {
+    const tempRoot = join(dir, 'tmp');
+    const cacheDir = join(dir, 'cache');
+    await mkdir(tempRoot);
+    const files = new MemoryProjectFiles({ 'vendor/a.txt': 'a', 'vendor/sub/b.txt': 'b' });
+    const job = testJob({ cache: [{ key: 'deps', untracked: false, policy: 'pull-push', paths: ['vendor/'], when: 'on_success', fallbackKeys: [] }] });
+    const transport = createCacheTransport({ cacheDir, distributed: null, projectId: 1, timeoutSeconds: 60 });
+    const archive = async (): Promise<string> => {
+      const c = capture();
+      const ctx = new StageContext(job, files, [], { artifacts: null, cache: transport, tempRoot }, c.log, new AbortController().signal);
+      await archiveCaches(ctx, true);
+      await ctx.dispose();
+      expect(await readdir(tempRoot)).toEqual([]);
+      expect((await readdir(join(cacheDir, 'deps'))).sort()).toEqual(['cache.zip', 'metadata.json']);
+      return c.text();
+    };
+    expect(await archive()).toContain('Created cache\n');
+    const zip = join(cacheDir, 'deps', 'cache.zip');
+    const then = new Date('2026-06-01T12:00:00Z');
+    await utimes(zip, then, then);
+    const before = await readFile(zip);
+    const kept = [
+      'Creating cache deps...',
+      'vendor/: found 4 matching artifact files and directories',
+      'Primary cache does not exist remotely, uploading existing archive',
+      'No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.',
+      'Created cache',
+      '',
+    ].join('\n');
+    expect(await archive()).toBe(kept);
+    files.mtimes.set('vendor/sub/b.txt', new Date(then.getTime() - 1000));
+    expect(await archive()).toBe(kept);
+    expect((await stat(zip)).mtime).toEqual(then);
+    expect(await readFile(zip)).toEqual(before);
+    // Modified in the archive's second: the Engine would give its whole second, which may be a
+    // time after the archive's; the archive is made again.
+    files.mtimes.set('vendor/sub/b.txt', new Date(then.getTime() - 999));
+    files.set('vendor/sub/b.txt', 'changed');
+    const made = await archive();
+    expect(made).not.toContain('Primary cache');
+    expect(made).toContain('Created cache\n');
+    expect((await stat(zip)).mtime.getTime()).toBeGreaterThan(then.getTime());
+    expect(await readFile(zip)).not.toEqual(before);
   });
 });

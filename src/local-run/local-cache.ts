@@ -59,5 +59,15 @@ export async function openLocalCache(root: string): Promise<CacheTransport> {
       }
       return inner.save(name, file, log, signal);
     },
+    async saveWritten(nameIn, write, log, signal) {
+      let name: CacheName;
+      try {
+        name = await guarded(nameIn, true);
+      } catch (err) {
+        log.warning(errorMessage(err));
+        return false;
+      }
+      return inner.saveWritten!(name, write, log, signal);
+    },
   };
 }

@@ -223,7 +223,8 @@ deps:
     key: deps-$CI_COMMIT_REF_SLUG
     paths: [vendor/]
   script:
-    - if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; else echo "cache miss"; mkdir -p vendor; echo 42 > vendor/stamp; fi
+    - if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; else echo "cache miss"; mkdir -p vendor; echo 42 > vendor/stamp; sleep 1; fi
+    - if [ -n "$BUMP" ]; then echo "$BUMP" > vendor/stamp; fi
 readonly:
   image: berth-test/bash:latest
   cache:
@@ -244,9 +245,24 @@ readonly:
     expect(first).toContain('Created cache');
     expect(first).toContain('Not uploading cache deps-main due to policy');
     expect(first).toContain('readonly sees 42');
+    const zip = join(repo.dir, '.berth/cache/deps-main/cache.zip');
+    const saved = statSync(zip).mtimeMs;
     const second = stripAnsi((await runBerth(['exec', '--cwd', repo.dir, 'deps'])).stdout);
     expect(second).toContain('Successfully extracted cache');
     expect(second).toContain('cache hit 42');
+    // Nothing newer than cache.zip (the restored files keep their times): gitlab-runner's
+    // cache-archiver keeps the stored archive (berth exec has no shared cache to upload to).
+    expect(second).toMatch(
+      /Creating cache deps-main\.\.\.\n.*vendor\/: found 2 matching artifact files and directories\n.*Primary cache does not exist remotely, uploading existing archive\n.*No URL provided, cache will not be uploaded to shared cache server\. Cache will be stored only locally\.\n.*Created cache\n/,
+    );
+    expect(statSync(zip).mtimeMs).toBe(saved);
+    // A file the job changes right after the restore: archived again (the Engine's whole seconds never hide it).
+    const third = stripAnsi((await runBerth(['exec', '--cwd', repo.dir, '--variable', 'BUMP=43', 'deps'])).stdout);
+    expect(third).toContain('cache hit 42');
+    expect(third).not.toContain('Primary cache');
+    expect(statSync(zip).mtimeMs).toBeGreaterThan(saved);
+    const fourth = stripAnsi((await runBerth(['exec', '--cwd', repo.dir, 'deps'])).stdout);
+    expect(fourth).toContain('cache hit 43');
   });
 });
 

@@ -170,7 +170,7 @@ describe('berth run: distributed cache (S3)', () => {
     const cache = [{ key: 'deps-main', untracked: false, policy: 'pull-push', paths: ['vendor/'], when: 'on_success', fallback_keys: [] }];
     // 6 MB of random bytes: over the size from which a restore is extracted while it downloads.
     const script = [
-      'if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; sha256sum -c vendor/big.sum; else echo "cache miss"; mkdir -p vendor; echo 7 > vendor/stamp; head -c 6000000 /dev/urandom > vendor/big; sha256sum vendor/big > vendor/big.sum; fi',
+      'if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; sha256sum -c vendor/big.sum; else echo "cache miss"; mkdir -p vendor; echo 7 > vendor/stamp; head -c 6000000 /dev/urandom > vendor/big; sha256sum vendor/big > vendor/big.sum; sleep 1; fi',
     ];
     const first = fx.enqueue({ name: 'deps', script, overrides: { cache } });
     const run = fx.start();
@@ -193,6 +193,11 @@ describe('berth run: distributed cache (S3)', () => {
     expect(secondTrace).toContain('Successfully extracted cache');
     expect(secondTrace).toContain('cache hit 7');
     expect(secondTrace).toContain('vendor/big: OK');
+    // Nothing newer than the downloaded cache.zip (its time is the object's Last-Modified): the
+    // primary object is HEADed and not uploaded again (cache_archiver.go uploadExistingArchiveIfNeeded).
+    expect(secondTrace).toContain('Primary cache already exists remotely, skipping upload');
+    expect(secondTrace).not.toContain('Uploading cache.zip');
+    expect(s3.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/deps-main'))).toHaveLength(1);
     // Its end came first by Range (206); once read, the archive was renamed into the cache folder.
     const ranged = s3.requests.filter((r) => r.method === 'GET' && r.headers.range !== undefined);
     expect(ranged.length).toBeGreaterThanOrEqual(1);

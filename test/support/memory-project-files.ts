@@ -22,6 +22,8 @@ export class MemoryProjectFiles implements ProjectFiles {
   readonly projectDir = '/builds/group/project';
   readonly files = new Map<string, MemoryFile>();
   readonly writes: number[] = [];
+  /** Modification times `read` gives (default: the epoch). */
+  readonly mtimes = new Map<string, Date>();
 
   constructor(input: Record<string, MemoryFileInput> = {}, private readonly trackedFiles: string[] = []) {
     for (const [path, v] of Object.entries(input)) this.set(path, v);
@@ -50,6 +52,7 @@ export class MemoryProjectFiles implements ProjectFiles {
     const names = [...this.files.keys()].filter((n) => rel === '' || n === rel || n.startsWith(`${rel}/`)).sort();
     if (rel !== '' && !this.files.has(rel)) return null;
     const files = this.files;
+    const mtimes = this.mtimes;
     async function* gen(): AsyncGenerator<FileEntry> {
       for (const name of names) {
         const f = files.get(name)!;
@@ -57,7 +60,7 @@ export class MemoryProjectFiles implements ProjectFiles {
           path: name,
           type: f.type,
           mode: f.type === 'symlink' ? 0o777 : f.mode,
-          mtime: new Date(0),
+          mtime: mtimes.get(name) ?? new Date(0),
           size: f.type === 'file' ? f.content.length : 0,
           linkTarget: f.type === 'symlink' ? f.target : '',
           body: Readable.from(f.type === 'file' ? [f.content] : [], { objectMode: false }),

@@ -23,6 +23,7 @@ import { variableValue } from '../../job/variables.js';
 import { errorMessage } from '../../shared/errors.js';
 import { extractArchive } from './extract-archive.js';
 import type { StageContext } from './stage-context.js';
+import type { CacheWriteOutcome } from './transports.js';
 
 /** Entries with something to cache (paths or untracked); the stage is skipped without any. */
 export function cachesToRestore(caches: readonly CacheSpec[]): CacheSpec[] {
@@ -132,17 +133,19 @@ async function createCache(ctx: StageContext, name: CacheName, cache: CacheSpec)
     if (format && format !== 'zip') {
       ctx.log.warning(`CACHE_COMPRESSION_FORMAT ${JSON.stringify(format)}: berth writes caches as zip (it reads zip, zipzstd and tarzstd caches, as gitlab-runner does)`);
     }
-    /** Writes the zip into `file`; false (after gitlab-runner's warning) when no file was selected. */
-    const write = async (file: string): Promise<boolean> => {
+    /** Writes the zip into `file`, and says whether it is to be stored in place of the archive of `stored`. */
+    const write = async (file: string, stored: Date | null): Promise<CacheWriteOutcome> => {
       await writeZip(selection.entries, file, { level, signal: ctx.signal });
-      if (selection.count() > 0) return true;
-      ctx.log.warning('No files to cache.');
-      return false;
+      if (selection.count() === 0) {
+        ctx.log.warning('No files to cache.');
+        return 'nothing';
+      }
+      return stored !== null && !newerThan(selection.newest(), stored) ? 'unchanged' : 'store';
     };
     // Straight into the store when it can take it (no copy of the archive), else via a temporary file.
     if (cacheStore?.saveWritten) return await cacheStore.saveWritten(name, write, ctx.log, ctx.signal);
     const file = await ctx.tempFile('cache.zip');
-    if (!(await write(file))) return true;
+    if ((await write(file, null)) === 'nothing') return true;
     if (!cacheStore) return false;
     return await cacheStore.save(name, file, ctx.log, ctx.signal);
   } catch (err) {
@@ -150,4 +153,13 @@ async function createCache(ctx: StageContext, name: CacheName, cache: CacheSpec)
     ctx.log.warning(errorMessage(err));
     return false;
   }
+}
+
+/**
+ * file_archiver.go isChanged: whether a selected path was modified after the stored archive.
+ * The Engine's archive gives whole seconds (sub-second times are cut off), so a path of the same
+ * second as the archive counts as newer: a cache is never kept when it may have changed.
+ */
+function newerThan(newest: Date | null, stored: Date): boolean {
+  return newest === null || newest.getTime() + 1000 > stored.getTime();
 }

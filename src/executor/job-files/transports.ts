@@ -70,6 +70,13 @@ export interface ArtifactTransport {
   readonly defaultCompressionLevel?: number;
 }
 
+/**
+ * What a cache's archive step made: an archive to store; `nothing` (no file selected: gitlab-runner's
+ * `No files to cache.`, already printed); `unchanged` (no selected file is newer than the archive
+ * already stored: gitlab-runner's cache-archiver keeps that one, cache_archiver.go Execute).
+ */
+export type CacheWriteOutcome = 'store' | 'nothing' | 'unchanged';
+
 export interface CacheTransport {
   /**
    * The cache archive stored under the name (a CacheName from the cache stage, or a plain
@@ -86,11 +93,13 @@ export interface CacheTransport {
   save(name: CacheName | string, file: string, log: JobLog, signal: AbortSignal): Promise<boolean>;
   /**
    * Optional: as `save`, but `write` makes the zip straight into a file of the store (no copy of
-   * the archive; gitlab-runner's cache-archiver writes its cache.zip in place too). `write`
-   * resolves false when there is nothing to store: the file is dropped and this resolves true.
-   * An error of `write` is thrown as it is (after the file is removed).
+   * the archive; gitlab-runner's cache-archiver writes its cache.zip in place too). `write` is
+   * given the modification time of the archive already stored under the name (null: none), and
+   * resolves with what it made (CacheWriteOutcome): only `store` replaces that archive; with
+   * `nothing` or `unchanged` the file is dropped and this resolves true. An error of `write` is
+   * thrown as it is (after the file is removed).
    */
-  saveWritten?(name: CacheName | string, write: (file: string) => Promise<boolean>, log: JobLog, signal: AbortSignal): Promise<boolean>;
+  saveWritten?(name: CacheName | string, write: (file: string, stored: Date | null) => Promise<CacheWriteOutcome>, log: JobLog, signal: AbortSignal): Promise<boolean>;
   /** The zip level when CACHE_COMPRESSION_LEVEL is not set (default: gitlab-runner's, 5). */
   readonly defaultCompressionLevel?: number;
 }
