@@ -10,6 +10,7 @@ import { createCacheTransport } from '../cache/create-cache-transport.js';
 import type { CacheTransport } from '../executor/job-files/transports.js';
 import { checkWritableUnder, ensureDirUnder } from '../fs-guard/index.js';
 import { PROJECT_BERTH_DIR } from '../pipeline/index.js';
+import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
 
 const CACHE_DIR = `${PROJECT_BERTH_DIR}/cache`;
@@ -35,39 +36,26 @@ export async function openLocalCache(root: string): Promise<CacheTransport> {
     );
     return { ...name, alternateKey };
   };
+  /** `use` of the guarded name; `refused` (after a warning) when the key's files cannot be reached safely. */
+  const withGuarded = async <T>(nameIn: CacheName | string, create: boolean, log: JobLog, refused: T, use: (name: CacheName) => Promise<T>): Promise<T> => {
+    let name: CacheName;
+    try {
+      name = await guarded(nameIn, create);
+    } catch (err) {
+      log.warning(errorMessage(err));
+      return refused;
+    }
+    return use(name);
+  };
   return {
     defaultCompressionLevel: LOCAL_STORE_COMPRESSION_LEVEL,
-    async restore(nameIn, log, signal) {
-      let name: CacheName;
-      try {
-        name = await guarded(nameIn, false);
-      } catch (err) {
-        log.warning(errorMessage(err));
-        return null;
-      }
-      // The repository's own folder: whatever is there may have been planted, so zip only.
-      const archive = await inner.restore(name, log, signal);
-      return archive && { ...archive, writtenByRunners: false };
-    },
-    async save(nameIn, file, log, signal) {
-      let name: CacheName;
-      try {
-        name = await guarded(nameIn, true);
-      } catch (err) {
-        log.warning(errorMessage(err));
-        return false;
-      }
-      return inner.save(name, file, log, signal);
-    },
-    async saveWritten(nameIn, write, log, signal) {
-      let name: CacheName;
-      try {
-        name = await guarded(nameIn, true);
-      } catch (err) {
-        log.warning(errorMessage(err));
-        return false;
-      }
-      return inner.saveWritten!(name, write, log, signal);
-    },
+    restore: (nameIn, log, signal) =>
+      withGuarded(nameIn, false, log, null, async (name) => {
+        // The repository's own folder: whatever is there may have been planted, so zip only.
+        const archive = await inner.restore(name, log, signal);
+        return archive && { ...archive, writtenByRunners: false };
+      }),
+    save: (nameIn, file, log, signal) => withGuarded(nameIn, true, log, false, (name) => inner.save(name, file, log, signal)),
+    saveWritten: (nameIn, write, log, signal) => withGuarded(nameIn, true, log, false, (name) => inner.saveWritten!(name, write, log, signal)),
   };
 }
