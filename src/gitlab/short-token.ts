@@ -1,18 +1,18 @@
 /**
- * The short form of a runner token, safe for logs, container names and the job log header
- * (gitlab-runner helpers/shorten_token.go):
- * - `glrt-t1_`, `glrt-`, `glrtr-`, `glcbt-`, `t1_` tokens: the 9 characters after the prefix;
- * - legacy `GR<7 hex>…` tokens (rotation date encoded): the first 17 characters;
- * - any other token: the first 8 characters (a token shorter than 8 is returned as is).
+ * The short form of a runner or job token, safe for logs, container names, the job log header
+ * and the runner's part of distributed cache object names (gitlab-runner helpers/shorten_token.go,
+ * 18.2 and later): known prefixes are stripped one after the other (a runner token's `glrt-`,
+ * `glrt-t1_`, `t2_`, `glrtr-`...; a job token's `glcbt-`; the `GR<7 hex>` of a legacy
+ * registration token), then the first 9 characters are kept.
  */
 
-/** Longest first, so that `glrt-t1_` wins over `glrt-`. */
-const TOKEN_PREFIXES = ['glrt-t1_', 'glrtr-', 'glcbt-', 'glrt-', 't1_'] as const;
+/** Applied in this order, each to what the one before left (as gitlab-runner's prefixRes). */
+const PREFIXES = [/^(?:glrt-(?:t[123]_)?|t[123]_|glrtr-)/, /^glcbt-/, /^GR[0-9A-Fa-f]{7}/] as const;
+
+const SHORT_TOKEN_LENGTH = 9;
 
 export function shortToken(token: string): string {
-  if (token.length < 8) return token;
-  const prefix = TOKEN_PREFIXES.find((p) => token.startsWith(p));
-  if (prefix) return token.slice(prefix.length, prefix.length + 9);
-  if (token.length >= 17 && /^GR[0-9a-fA-F]{7}/.test(token)) return token.slice(0, 17);
-  return token.slice(0, 8);
+  let rest = token;
+  for (const prefix of PREFIXES) rest = rest.replace(prefix, '');
+  return rest.slice(0, SHORT_TOKEN_LENGTH);
 }

@@ -32,7 +32,7 @@ describe('berth verify', () => {
       [
         'Verifying runner... is valid  runner=alpha-tok runner_name=alpha',
         'Verifying runner... is valid  runner=beta-toke runner_name=beta',
-        'Verifying runner... is valid  runner=legacyto runner_name=gamma',
+        'Verifying runner... is valid  runner=legacytok runner_name=gamma',
         '',
       ].join('\n'),
     );
@@ -56,7 +56,7 @@ describe('berth verify', () => {
     expect((err as Error).message).toBe('Failed to verify runners');
     expect(await names()).toEqual(['alpha', 'gamma']);
     expect(h.stdout).toContain(`Updated ${h.configPath}`);
-    expect(h.stderr).toContain('ERROR: Verifying runner... failed  runner=legacyto runner_name=gamma: 503 Service Unavailable');
+    expect(h.stderr).toContain('ERROR: Verifying runner... failed  runner=legacytok runner_name=gamma: 503 Service Unavailable');
   });
 
   it('--name verifies one runner; an unknown name is an input error', async () => {
@@ -139,7 +139,7 @@ describe('berth list', () => {
     expect(lines.slice(1)).toEqual([
       `${'alpha'.padEnd(36)} Executor=docker Token=alpha-tok URL=https://gitlab.test`,
       `${'beta'.padEnd(36)} Executor=docker Token=beta-toke URL=https://gitlab.test`,
-      `${'gamma'.padEnd(36)} Executor=docker Token=legacyto URL=https://gitlab.test`,
+      `${'gamma'.padEnd(36)} Executor=docker Token=legacytok URL=https://gitlab.test`,
     ]);
     expect(h.stdout).not.toContain('glrt-alpha-token-0001');
     expect(h.api.calls).toEqual([]);
