@@ -21,6 +21,7 @@ import { ApiCaller } from './api-caller.js';
 import { ArtifactDownloadError } from './artifact-download-error.js';
 import { ArtifactTooLargeError, ArtifactUploadError } from './artifact-upload-error.js';
 import { ArtifactsApi } from './artifacts-api.js';
+import { uploadArtifacts } from './artifacts-upload.js';
 import { GitLabArtifactTransport } from './gitlab-artifact-transport.js';
 import { GitLabClient } from './gitlab-client.js';
 import { shortToken } from './short-token.js';
@@ -63,6 +64,18 @@ function lines(): string[] {
 function uploaderLines(): string[] {
   return lines().filter((l) => !l.startsWith('Waiting before making the next call'));
 }
+
+/** The X-Request-Id of each upload request: gitlab-runner's correlation_id when GitLab's answer has none. */
+function uploadIds(): string[] {
+  return gl.requestsTo('upload-artifacts').map((r) => String(r.headers['x-request-id']));
+}
+
+/** The helpers' retry line (helpers/retry/retry.go WithLogrus, retry_helper.go doRetry). */
+const retrying = (context: 'artifacts-uploader' | 'artifacts-downloader', error: string): string => `WARNING: Retrying...                                context=${context} error=${error}`;
+const PREFIX = 'Uploading artifacts as "archive" to coordinator...';
+const NO_RESPONSE = 'upload failed with no response from coordinator';
+/** gitlab-runner's error for an upload try without an answer (network/gitlab.go doRaw, client.go do, retry_requester.go, Go's url.Error). */
+const noAnswer = (sent: string, failed: string, reason: string): string => `execute raw request: execute request: couldn't execute POST against ${sent}: Post "${failed}": ${reason}`;
 
 /** The uploader's and downloader's own waits (1 s and more; the API-level retry's are below 1 s here). */
 function uploaderSleeps(): number[] {
@@ -163,16 +176,49 @@ describe('upload', () => {
     expect(sink.text).not.toContain('secret');
   });
 
-  it('a 307 without a Location is retried; more than 10 redirects in a row end the try (Go: "stopped after 10 redirects")', async () => {
+  it('a 307 without a Location: gitlab-runner\'s ERROR "empty location", retried; the 10th redirect in a row is not followed (Go\'s defaultCheckRedirect), in Go\'s words', async () => {
     const job = await runningJob();
-    gl.fault('upload-artifacts', { status: 307 }, { status: 308, headers: { Location: `${gl.url}/api/v4/jobs/${job.id}/artifacts?loop=1` }, times: 11 });
+    const loop = `${gl.url}/api/v4/jobs/${job.id}/artifacts?loop=1`;
+    gl.fault('upload-artifacts', { status: 307 }, { status: 308, headers: { Location: loop }, times: 10 });
     await upload(job, await file('a.zip', randomBytes(10)));
-    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([307, ...Array(11).fill(308), 201]);
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([307, ...Array(10).fill(308), 201]);
     expect(clock.sleeps).toEqual([1000, 2000]);
-    const l = lines();
-    expect(l[0]).toMatch(/^WARNING: Uploading artifacts as "archive" to coordinator\.\.\. 307 Temporary Redirect/);
-    expect(l.some((x) => /^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error {2}error=POST .*loop=1: stopped after 10 redirects$/.test(x))).toBe(true);
-    expect(l.at(-1)).toMatch(/201 Created/);
+    const ids = uploadIds();
+    // One X-Request-Id per try, sent again on each redirect (Go copies the headers).
+    expect(new Set(ids.slice(1, 11)).size).toBe(1);
+    const sent = `${gl.url}/api/v4/jobs/${job.id}/artifacts?artifact_format=zip&artifact_type=archive`;
+    const stopped = noAnswer(sent, loop, 'stopped after 10 redirects');
+    const token = shortToken(job.token);
+    expect(lines()).toEqual([
+      `ERROR: ${PREFIX} 307 Temporary Redirect empty location  correlation_id=${ids[0]} id=${job.id} status=307 token=${token}`,
+      retrying('artifacts-uploader', NO_RESPONSE),
+      `ERROR: ${PREFIX} error  correlation_id=${ids[1]} error=${stopped} id=${job.id} token=${token}`,
+      retrying('artifacts-uploader', stopped),
+      `${PREFIX} 201 Created  correlation_id=${ids[11]} id=${job.id} status=201 token=${token}`,
+    ]);
+  });
+
+  it('a 308 without a Location is any other status (a WARNING); a Location Go cannot follow and a dropped connection are tries without an answer; the last one\'s error is the FATAL text', async () => {
+    const job = await runningJob();
+    gl.fault('upload-artifacts', { status: 308 }, { status: 307, headers: { Location: 'ftp://example.com/x' } }, { drop: true });
+    const err = await upload(job, await file('a.zip', randomBytes(10))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArtifactUploadError);
+    expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([308, 307, -2]);
+    const ids = uploadIds();
+    const sent = `${gl.url}/api/v4/jobs/${job.id}/artifacts?artifact_format=zip&artifact_type=archive`;
+    const ftp = noAnswer(sent, 'ftp://example.com/x', 'unsupported protocol scheme "ftp"');
+    const dropped = noAnswer(sent, sent, 'EOF');
+    const token = shortToken(job.token);
+    expect(lines()).toEqual([
+      `WARNING: ${PREFIX} 308 Permanent Redirect  correlation_id=${ids[0]} id=${job.id} status=308 token=${token}`,
+      retrying('artifacts-uploader', NO_RESPONSE),
+      `ERROR: ${PREFIX} error  correlation_id=${ids[1]} error=${ftp} id=${job.id} token=${token}`,
+      retrying('artifacts-uploader', ftp),
+      `ERROR: ${PREFIX} error  correlation_id=${ids[2]} error=${dropped} id=${job.id} token=${token}`,
+    ]);
+    expect((err as ArtifactUploadError).helperFatal).toBe(dropped);
+    // berth's own message is unchanged.
+    expect((err as Error).message).toMatch(/^Uploading artifacts as "archive" of job \d+ to GitLab failed after 3 tries: POST http:\/\/127\.0\.0\.1:\d+\/api\/v4\/jobs\/\d+\/artifacts: socket hang up\. Check that GitLab/);
   });
 
   it('no response headers within response_header_timeout after the body was sent: an error, retried', async () => {
@@ -182,7 +228,15 @@ describe('upload', () => {
     const bytes = randomBytes(2000);
     await quick.upload({ url: gl.url, id: job.id, token: job.token }, { file: await file('a.zip', bytes), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, signal);
     expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([-1, 201]);
-    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error {2}error=POST .*: no response headers within 100 ms of sending the request$/);
+    const ids = uploadIds();
+    const sent = `${gl.url}/api/v4/jobs/${job.id}/artifacts?artifact_format=zip&artifact_type=archive`;
+    const timeout = noAnswer(sent, sent, 'net/http: timeout awaiting response headers');
+    const token = shortToken(job.token);
+    expect(lines()).toEqual([
+      `ERROR: ${PREFIX} error  correlation_id=${ids[0]} error=${timeout} id=${job.id} token=${token}`,
+      retrying('artifacts-uploader', timeout),
+      `${PREFIX} 201 Created  correlation_id=${ids[1]} id=${job.id} status=201 token=${token}`,
+    ]);
     expect((await readFile(job.archive!.path)).equals(bytes)).toBe(true);
   });
 
@@ -219,12 +273,15 @@ describe('upload', () => {
     await upload(job, await file('a.zip', Buffer.from('zip')));
     expect(gl.requestsTo('upload-artifacts').map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 201]);
     expect(clock.sleeps).toEqual([100, 200, 400, 800, 1000]);
-    const l = uploaderLines();
-    expect(l[0]).toMatch(
-      new RegExp(`^ERROR: Uploading artifacts as "archive" to coordinator\\.\\.\\. POST ${gl.url}/api/v4/jobs/${job.id}/artifacts: 503 Service Unavailable \\(object storage unavailable\\)  id=${job.id} status=503 token=`),
-    );
-    expect(l[1]).toBe('WARNING: Retrying...                                context=artifacts-uploader error=service unavailable');
-    expect(l[2]).toMatch(/201 Created/);
+    const ids = uploadIds();
+    const token = shortToken(job.token);
+    expect(uploaderLines()).toEqual([
+      `ERROR: ${PREFIX} POST ${gl.url}/api/v4/jobs/${job.id}/artifacts: 503 Service Unavailable (object storage unavailable)  correlation_id=${ids[4]} id=${job.id} status=503 token=${token}`,
+      retrying('artifacts-uploader', 'service unavailable'),
+      `${PREFIX} 201 Created  correlation_id=${ids[5]} id=${job.id} status=201 token=${token}`,
+    ]);
+    // The 5 attempts of the API-level retry are one try: one X-Request-Id.
+    expect(new Set(ids.slice(0, 5)).size).toBe(1);
   });
 
   it('500 on every attempt: fails after 3 tries of 5 attempts, with WARNING lines and a final error naming the last answer', async () => {
@@ -236,20 +293,24 @@ describe('upload', () => {
     expect((err as Error).message).toMatch(/failed after 3 tries: 500 Internal Server Error/);
     expect(gl.requestsTo('upload-artifacts')).toHaveLength(15);
     expect(uploaderSleeps()).toEqual([1000, 2000]);
-    const l = uploaderLines();
-    expect(l).toHaveLength(5);
+    const ids = uploadIds();
     // Not GitLab's JSON (a proxy's answer): gitlab-runner prints the status line only.
-    expect(l[0]).toMatch(/^WARNING: Uploading artifacts as "archive" to coordinator\.\.\. 500 Internal Server Error {2}id=\d+ status=500 token=/);
-    expect(l[1]).toBe('WARNING: Retrying...                                context=artifacts-uploader error=invalid argument');
+    const failed = (i: number): string => `WARNING: ${PREFIX} 500 Internal Server Error  correlation_id=${ids[i]} id=${job.id} status=500 token=${shortToken(job.token)}`;
+    expect(uploaderLines()).toEqual([failed(0), retrying('artifacts-uploader', NO_RESPONSE), failed(5), retrying('artifacts-uploader', NO_RESPONSE), failed(10)]);
+    // artifacts_uploader.go Execute: logrus.Fatalln(err) after the last try.
+    expect((err as ArtifactUploadError).helperFatal).toBe(NO_RESPONSE);
     expect(job.archive).toBeUndefined();
   });
 
   it('503 on every attempt: six tries with backoff capped at 5 s', async () => {
     const job = await runningJob();
     gl.fault('upload-artifacts', { status: 503, times: 30 });
-    await expect(upload(job, await file('a.zip', Buffer.from('zip')))).rejects.toThrow(/failed after 6 tries/);
+    const err = await upload(job, await file('a.zip', Buffer.from('zip'))).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/failed after 6 tries/);
+    expect((err as ArtifactUploadError).helperFatal).toBe('service unavailable');
     expect(gl.requestsTo('upload-artifacts')).toHaveLength(30);
     expect(uploaderSleeps()).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect(uploaderLines().filter((l) => l.startsWith('WARNING: Retrying...'))).toEqual(Array(5).fill(retrying('artifacts-uploader', 'service unavailable')));
   });
 
   it('429 with Retry-After three times, then 201: each try waits as GitLab says (retry_requester.go under the uploader), and the upload succeeds', async () => {
@@ -274,10 +335,11 @@ describe('upload', () => {
     expect(err).toBeInstanceOf(ArtifactUploadError);
     expect((err as ArtifactUploadError).failure).toBe('permission-denied');
     expect((err as Error).message).toMatch(/permission denied \(403 Forbidden - Job is not processing on runner\)/);
+    expect((err as ArtifactUploadError).helperFatal).toBe('permission denied');
     expect(gl.requestsTo('upload-artifacts')).toHaveLength(1);
-    expect(lines()[0]).toMatch(
-      /^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. POST http:\/\/127\.0\.0\.1:\d+\/api\/v4\/jobs\/\d+\/artifacts: 403 Forbidden \(403 Forbidden - Job is not processing on runner\) {2}id=\d+ status=403 token=/,
-    );
+    expect(lines()).toEqual([
+      `ERROR: ${PREFIX} POST ${gl.url}/api/v4/jobs/${job.id}/artifacts: 403 Forbidden (403 Forbidden - Job is not processing on runner)  correlation_id=${uploadIds()[0]} id=${job.id} status=403 token=${shortToken(job.token)}`,
+    ]);
     expect(clock.sleeps).toEqual([]);
   });
 
@@ -309,13 +371,15 @@ describe('upload', () => {
     const first = await upload(job, await file('a.zip', Buffer.from('zip'))).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(ArtifactTooLargeError);
     expect((first as Error).message).toContain('(413 Request Entity Too Large)');
+    expect((first as ArtifactTooLargeError).helperFatal).toBe('too large');
     await expect(upload(job, await file('a.zip', Buffer.from('zip')))).rejects.toBeInstanceOf(ArtifactTooLargeError);
-    const l = lines();
-    expect(l[0]).toMatch(
-      new RegExp(`^ERROR: Uploading artifacts as "archive" to coordinator\\.\\.\\. POST ${gl.url}/api/v4/jobs/${job.id}/artifacts: 413 Request Entity Too Large {2}id=`),
-    );
-    // Not JSON: the status line exactly as the server sent it (this node server's reason phrase).
-    expect(l[1]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. 413 Payload Too Large {2}id=/);
+    const ids = uploadIds();
+    const token = shortToken(job.token);
+    expect(lines()).toEqual([
+      `ERROR: ${PREFIX} POST ${gl.url}/api/v4/jobs/${job.id}/artifacts: 413 Request Entity Too Large  correlation_id=${ids[0]} id=${job.id} status=413 token=${token}`,
+      // Not JSON: the status line exactly as the server sent it (this node server's reason phrase).
+      `ERROR: ${PREFIX} 413 Payload Too Large  correlation_id=${ids[1]} id=${job.id} status=413 token=${token}`,
+    ]);
   });
 
   it('a second archive: 400 from GitLab, retried as a generic failure; an identical one is accepted', async () => {
@@ -343,13 +407,33 @@ describe('upload', () => {
     expect(bad.artifacts).toEqual([]);
   });
 
-  it('no answer (connection refused): ERROR line with the error, retried', async () => {
+  it('no answer (connection refused): ERROR line and Retrying... with gitlab-runner\'s error, 3 tries, that error the FATAL text; berth\'s message unchanged', async () => {
     const job = await runningJob();
     const dead = { url: 'http://127.0.0.1:1', id: job.id, token: job.token };
-    await expect(api.upload(dead, { file: await file('a.zip', Buffer.from('x')), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '' }, log, signal)).rejects.toThrow(
-      /failed after 3 tries: .*ECONNREFUSED/,
-    );
-    expect(lines()[0]).toMatch(/^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. error {2}error=POST http:\/\/127\.0\.0\.1:1\/api\/v4\/jobs\/\d+\/artifacts: .*ECONNREFUSED/);
+    let n = 0;
+    const deps = { api: caller, clock, headerTimeoutMs: 10_000, timeoutMs: 10_000, requestId: () => `c0ffee${++n}` };
+    const req = { file: await file('a.zip', Buffer.from('x')), filename: 'artifacts.zip', artifactType: 'archive', artifactFormat: 'zip', expireIn: '1 week' };
+    const err = await uploadArtifacts(deps, dead, req, log, signal).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/failed after 3 tries: .*ECONNREFUSED/);
+    const sent = `http://127.0.0.1:1/api/v4/jobs/${job.id}/artifacts?artifact_format=zip&artifact_type=archive&expire_in=1+week`;
+    const refused = noAnswer(sent, sent, 'dial tcp 127.0.0.1:1: connect: connection refused');
+    const failed = (i: number): string => `ERROR: ${PREFIX} error  correlation_id=c0ffee${i} error=${refused} id=${job.id} token=${shortToken(job.token)}`;
+    expect(lines()).toEqual([failed(1), retrying('artifacts-uploader', refused), failed(2), retrying('artifacts-uploader', refused), failed(3)]);
+    expect((err as ArtifactUploadError).helperFatal).toBe(refused);
+    expect(uploaderSleeps()).toEqual([1000, 2000]);
+  });
+
+  it('without artifact type and format the URL in gitlab-runner\'s error keeps its `?`; a password in the GitLab URL is shown as *** (Go\'s stripPassword)', async () => {
+    const job = await runningJob();
+    const dead = { url: 'http://user:hunter2@127.0.0.1:1/', id: job.id, token: job.token };
+    const deps = { api: caller, clock, headerTimeoutMs: 10_000, timeoutMs: 10_000, requestId: () => 'c0ffee' };
+    const req = { file: await file('r.json', Buffer.from('{}')), filename: 'report.json', artifactType: '', artifactFormat: '', expireIn: '' };
+    const err = await uploadArtifacts(deps, dead, req, log, signal).catch((e: unknown) => e);
+    const sent = `http://user:***@127.0.0.1:1/api/v4/jobs/${job.id}/artifacts?`;
+    const refused = noAnswer(sent, sent, 'dial tcp 127.0.0.1:1: connect: connection refused');
+    expect((err as ArtifactUploadError).helperFatal).toBe(refused);
+    expect(lines()[0]).toBe(`ERROR: Uploading artifacts to coordinator... error  correlation_id=c0ffee error=${refused} id=${job.id} token=${shortToken(job.token)}`);
+    expect(sink.text).not.toContain('hunter2');
   });
 });
 
@@ -481,9 +565,16 @@ describe('download', () => {
     const dest = join(dir, 'out.zip');
     await api.download(gl.url, dependency(dep, job.token), dest, log, signal);
     expect((await readFile(dest)).equals(bytes)).toBe(true);
-    expect(gl.requestsTo('download-artifacts').map((r) => r.query)).toEqual(['?direct_download=true', '']);
+    const reqs = gl.requestsTo('download-artifacts');
+    expect(reqs.map((r) => r.query)).toEqual(['?direct_download=true', '']);
     expect(clock.sleeps).toEqual([1000]);
-    expect(lines()[1]).toBe(`WARNING: Retrying...                                context=artifacts-downloader error=download of artifacts of build (${dep.id}) was truncated: got 1000 of 100000 bytes`);
+    const host = new URL(gl.url).host;
+    // artifacts_downloader.go download: DownloadFailed is retryableError{os.ErrInvalid}.
+    expect(lines()).toEqual([
+      `Direct download from ${host}`,
+      retrying('artifacts-downloader', 'invalid argument'),
+      `Downloading artifacts from coordinator... ok        correlation_id=${String(reqs[1]!.headers['x-request-id'])} host=${host} id=${dep.id} status=200 token=${shortToken(job.token)}`,
+    ]);
   });
 
   it('truncated three times: the error says how much arrived, and no file is left', async () => {
@@ -495,6 +586,9 @@ describe('download', () => {
     expect((err as Error).message).toMatch(new RegExp(`failed after 3 tries: download of artifacts of build \\(${dep.id}\\) was truncated: got 10 of 50000 bytes`));
     expect(gl.requestsTo('download-artifacts')).toHaveLength(3);
     expect(clock.sleeps).toEqual([1000, 1000]);
+    expect(lines()).toEqual([`Direct download from ${new URL(gl.url).host}`, retrying('artifacts-downloader', 'invalid argument'), retrying('artifacts-downloader', 'invalid argument')]);
+    // The downloader's last line: logrus.Fatalln(err) in ArtifactsDownloaderCommand.Execute.
+    expect((err as ArtifactDownloadError).helperFatal).toBe('invalid argument');
     expect(existsSync(dest)).toBe(false);
   });
 
@@ -505,10 +599,13 @@ describe('download', () => {
     const dest = join(dir, 'out.zip');
     await api.download(gl.url, dependency(dep, job.token), dest, log, signal);
     expect((await readFile(dest)).equals(bytes)).toBe(true);
-    const l = lines();
-    expect(l[0]).toMatch(/^WARNING: Downloading artifacts from coordinator\.\.\. failed {2}host=127\.0\.0\.1:\d+ id=\d+ status=502 token=/);
-    expect(l[1]).toBe(`WARNING: Retrying...                                context=artifacts-downloader error=GitLab answered 502 Bad Gateway for the artifacts of build (${dep.id})`);
-    expect(l[2]).toMatch(/ok {8}correlation_id=/);
+    const host = new URL(gl.url).host;
+    const token = shortToken(job.token);
+    expect(lines()).toEqual([
+      `WARNING: Downloading artifacts from coordinator... failed  host=${host} id=${dep.id} status=502 token=${token}`,
+      retrying('artifacts-downloader', 'invalid argument'),
+      `Downloading artifacts from coordinator... ok        correlation_id=${String(gl.requestsTo('download-artifacts')[1]!.headers['x-request-id'])} host=${host} id=${dep.id} status=200 token=${token}`,
+    ]);
   });
 
   it('corrupt bytes of the right length are passed on (the archive reader finds them)', async () => {

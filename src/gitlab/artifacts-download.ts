@@ -10,8 +10,11 @@
  * - 200 streams the body to the file (never held in memory), checked against Content-Length: a
  *   short body is an error (`... was truncated: got X of Y bytes`) and retried;
  * - 401/403 → permission denied and 404 → file does not exist, at once; anything else (and no
- *   answer) is retried: 2 extra tries, 1 s apart, each logging
- *   `WARNING: Retrying...  context=artifacts-downloader error=<err>`;
+ *   answer) is retried: 2 extra tries, 1 s apart, each logging after its wait
+ *   `WARNING: Retrying...  context=artifacts-downloader error=invalid argument`, gitlab-runner's
+ *   error for every such try (artifacts_downloader.go download: DownloadFailed is
+ *   retryableError{os.ErrInvalid}; retry_helper.go doRetry). The failure carries the text of the
+ *   downloader's last line, `FATAL: <err>` (ArtifactDownloadError.helperFatal);
  * - under those tries, gitlab-runner's API-level retry (network/retry_requester.go): every GET
  *   but the first try's direct one (which gitlab-runner sends with a client of its own) sends
  *   408/429/500/502/503/504/>=512 again up to 5 times, waiting as `RateLimit-ResetTime` or
@@ -97,8 +100,9 @@ export async function downloadArtifacts(
           { cause: err },
         );
       }
-      logRunnerLine(log, 'warning', 'Retrying...', { context: 'artifacts-downloader', error: err.message });
+      // retry_helper.go doRetry: the wait, then the line, with the try's error (os.ErrInvalid).
       await deps.clock.sleep(DOWNLOAD_RETRY_WAIT_MS, signal);
+      logRunnerLine(log, 'warning', 'Retrying...', { context: 'artifacts-downloader', error: err.helperFatal });
     }
   } catch (err) {
     arriving?.fail(err instanceof Error ? err : new Error(String(err)));

@@ -15,20 +15,25 @@
  *   wait logged as gitlab-runner's helper prints it (`Waiting before making the next call`);
  *   the body is made again for each of them. What that retry ends with is the try's answer:
  * - a 307 or 308 with a Location is followed at once, as Go's http.Client follows it for
- *   gitlab-runner (the whole URL, path and query; the body made again; no wait, no try counted,
- *   at most 10 in a row: network/client_test.go Test307and308Redirections); one without a
- *   usable Location is retried;
+ *   gitlab-runner (the whole URL, path and query; the body made again; no wait, no try counted:
+ *   network/client_test.go Test307and308Redirections), the 10th in a row not (Go's
+ *   defaultCheckRedirect: "stopped after 10 redirects"), nor one it cannot follow: both end the
+ *   try without an answer. Without a Location the answer is the try's (Go returns it as it is);
  * - 201 done; 403 and 413 fatal at once; 503 retried up to 6 tries; any other status or no answer up to 3 tries;
  *   waits of 1 s doubling, capped at 5 s (helpers/retry/retry.go); each retry logs
- *   `WARNING: Retrying...  context=artifacts-uploader error=<err>`.
+ *   `WARNING: Retrying...  context=artifacts-uploader error=<err>` with gitlab-runner's error
+ *   (artifacts_uploader.go Run), which the failure carries for its `FATAL: <err>` line.
  *
  * Log lines are the uploader's (logrus runner format, see runner-log-line.ts), with the job token
- * only in its short form.
+ * only in its short form; one X-Request-Id per try, as UploadRawArtifacts sends it
+ * (addCorrelationID), is the lines' correlation_id when GitLab's answer has none
+ * (getCorrelationID).
  */
+import { randomUUID } from 'node:crypto';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ApiCaller } from './api-caller.js';
-import { ArtifactTooLargeError, ArtifactUploadError, humanSize } from './artifact-upload-error.js';
+import { ArtifactTooLargeError, ArtifactUploadError, goNetReason, humanSize, noAnswerError, SERVICE_UNAVAILABLE, UPLOAD_FAILED } from './artifact-upload-error.js';
 import type { Clock } from './clock.js';
 import { apiUrl, jsonMessage } from './gitlab-api-error.js';
 import { goResponseText, responseStatusLine } from './go-response-text.js';
@@ -60,6 +65,8 @@ export interface UploadDeps {
   headerTimeoutMs: number;
   /** Bound of one try (gitlab-runner's upload_timeout, 1 h). */
   timeoutMs: number;
+  /** A try's X-Request-Id (default: a uuid without dashes, as network/gitlab.go NewCorrelationID). */
+  requestId?: () => string;
 }
 
 const DEFAULT_TRIES = 3;
@@ -70,10 +77,12 @@ export function uploadBackoffMs(tries: number): number {
   return Math.min(1000 * 2 ** (tries - 1), 5000);
 }
 
+/** `error`: gitlab-runner's; `detail`: berth's, for its failure message. */
 type TryOutcome = { kind: 'done' } | { kind: 'retry'; error: string; maxTries: number; status: number; detail: string };
-type SendOutcome = TryOutcome | { kind: 'follow'; url: URL };
+/** `location`: the header as sent (Go's error names it so). */
+type SendOutcome = TryOutcome | { kind: 'follow'; url: URL; location: string };
 
-/** Go's http.Client: "stopped after 10 redirects". */
+/** Go's defaultCheckRedirect: the 10th redirect in a row is not followed. */
 const MAX_REDIRECTS = 10;
 
 export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: ArtifactUploadRequest, log: JobLog, signal: AbortSignal): Promise<void> {
@@ -86,6 +95,8 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
   if (req.expireIn) query.set('expire_in', req.expireIn);
   const qs = query.toString();
   const path = `jobs/${job.id}/artifacts${qs ? `?${qs}` : ''}`;
+  // The URL gitlab-runner's errors name: always with its `?` (UploadRawArtifacts: "jobs/%d/artifacts?%s").
+  const sentUrl = apiUrl(job.url, `jobs/${job.id}/artifacts?${qs}`);
   const token = shortToken(job.token);
   for (let tries = 1; ; tries++) {
     const last = await tryOnce();
@@ -96,28 +107,40 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
           'Check that GitLab (and its object storage) is reachable and healthy, then retry the job',
         'retries-exhausted',
         last.status,
+        { helperError: last.error },
       );
     }
+    // helpers/retry/retry.go WithLogrus: the check logs the try's error, then the backoff.
     logRunnerLine(log, 'warning', 'Retrying...', { context: 'artifacts-uploader', error: last.error });
     await deps.clock.sleep(uploadBackoffMs(tries), signal);
   }
 
   /** One try: the POST, and the redirects it is answered with, followed as Go's client follows them. */
   async function tryOnce(): Promise<TryOutcome> {
+    const requestId = (deps.requestId ?? newRequestId)();
     let target: URL | null = null;
-    for (let hops = 0; ; hops++) {
-      const outcome = await send(target);
+    for (let hops = 1; ; hops++) {
+      const outcome = await send(target, requestId);
       if (outcome.kind !== 'follow') return outcome;
-      if (hops + 1 > MAX_REDIRECTS) {
-        const error = `POST ${outcome.url.toString()}: stopped after ${MAX_REDIRECTS} redirects`;
-        logRunnerLine(log, 'error', `${prefix} error`, { error });
-        return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: -1, detail: error };
+      if (hops >= MAX_REDIRECTS) {
+        const reason = `stopped after ${MAX_REDIRECTS} redirects`;
+        return noAnswer(requestId, outcome.location, reason, `POST ${outcome.url.toString()}: ${reason}`);
       }
       target = outcome.url;
     }
   }
 
-  async function send(redirected: URL | null): Promise<SendOutcome> {
+  /**
+   * A try without an answer: network/gitlab.go UploadRawArtifacts logs
+   * `<prefix> error  error=<err>` and returns UploadFailed with the error, retried as is.
+   */
+  function noAnswer(requestId: string, failed: URL | string, reason: string, detail: string): TryOutcome {
+    const error = noAnswerError(sentUrl, failed, reason);
+    logRunnerLine(log, 'error', `${prefix} error`, { correlation_id: requestId, error, id: job.id, token });
+    return { kind: 'retry', error, maxTries: DEFAULT_TRIES, status: -1, detail };
+  }
+
+  async function send(redirected: URL | null, requestId: string): Promise<SendOutcome> {
     let body: { contentType: string; body: StreamBody; fileSize?: number };
     let stream: MultipartStreamBody | undefined;
     if (req.produce) {
@@ -138,7 +161,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         url: job.url,
         path,
         ...(redirected ? { fullUrl: redirected } : {}),
-        headers: { 'JOB-TOKEN': job.token },
+        headers: { 'JOB-TOKEN': job.token, 'X-Request-Id': requestId },
         body: body.body,
         contentType: body.contentType,
         onRetry: (wait) => logApiRetry(log, 'POST', wait),
@@ -151,8 +174,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
       produced = await stream?.settle();
       if (produced?.kind === 'failed') throw produced.error;
       if (signal.aborted) throw err;
-      logRunnerLine(log, 'error', `${prefix} error`, { error: errorMessage(err) });
-      return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: -1, detail: errorMessage(err) };
+      return noAnswer(requestId, redirected ?? sentUrl, goNetReason(err), errorMessage(err));
     }
     // GitLab may answer before the whole archive was sent (413): the producer stops there.
     produced = await stream?.settle();
@@ -160,9 +182,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
     const archiveSize =
       produced === undefined ? humanSize(body.fileSize ?? 0) : produced.kind === 'complete' ? humanSize(produced.bytes) : `more than ${humanSize(produced.bytes)}`;
     const archiveBytes = produced === undefined ? (body.fileSize ?? 0) : produced.bytes;
-    const fields: LogFields = { id: job.id, status: res.status, token };
-    const correlation = header(res.headers, 'x-request-id');
-    if (correlation) fields.correlation_id = correlation;
+    const fields: LogFields = { correlation_id: header(res.headers, 'x-request-id') || requestId, id: job.id, status: res.status, token };
     const statusLine = responseStatusLine(res);
     // gitlab-runner's words: "POST <url without query>: <status> (<message>)" for GitLab's JSON, else the status line.
     const described = goResponseText('POST', redirected ?? apiUrl(job.url, path), res);
@@ -176,10 +196,23 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
       case 307:
       case 308: {
         const location = header(res.headers, 'location');
-        const next = location ? safeUrl(location, (redirected ?? apiUrl(job.url, path)).toString()) : null;
-        if (next) return { kind: 'follow', url: next };
-        logRunnerLine(log, 'warning', `${prefix} ${described}`, fields);
-        return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: res.status, detail: `${statusLine} without a usable Location` };
+        if (location) {
+          const from = redirected ?? sentUrl;
+          const next = parseUrl(location, from.href);
+          if (!next) {
+            // Go's Client.do: `failed to parse Location header %q: %v` (berth's parser's verdict, not Go's url.Parse words).
+            return noAnswer(requestId, from, `failed to parse Location header ${JSON.stringify(location)}: parse ${JSON.stringify(location)}: invalid URL`, `${statusLine} with an unusable Location`);
+          }
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+            // http.Transport, for the redirected request.
+            return noAnswer(requestId, next, `unsupported protocol scheme ${JSON.stringify(next.protocol.slice(0, -1))}`, `${statusLine} with an unusable Location`);
+          }
+          return { kind: 'follow', url: next, location };
+        }
+        // network/gitlab.go determineUploadState: a 307 is handleUploadRedirectionState's error ("empty location"), a 308 any other status's warning.
+        if (res.status === 307) logRunnerLine(log, 'error', `${prefix} ${described} empty location`, fields);
+        else logRunnerLine(log, 'warning', `${prefix} ${described}`, fields);
+        return { kind: 'retry', error: UPLOAD_FAILED, maxTries: DEFAULT_TRIES, status: res.status, detail: `${statusLine} without a Location` };
       }
       case 403:
         logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
@@ -199,19 +232,22 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         );
       case 503:
         logRunnerLine(log, 'error', `${prefix} ${described}`, fields);
-        return { kind: 'retry', error: 'service unavailable', maxTries: SERVICE_UNAVAILABLE_TRIES, status: 503, detail: described };
+        return { kind: 'retry', error: SERVICE_UNAVAILABLE, maxTries: SERVICE_UNAVAILABLE_TRIES, status: 503, detail: described };
       default:
         logRunnerLine(log, 'warning', `${prefix} ${described}`, fields);
-        return { kind: 'retry', error: 'invalid argument', maxTries: DEFAULT_TRIES, status: res.status, detail: described };
+        return { kind: 'retry', error: UPLOAD_FAILED, maxTries: DEFAULT_TRIES, status: res.status, detail: described };
     }
   }
 }
 
-function safeUrl(location: string, base: string): URL | null {
+function parseUrl(location: string, base: string): URL | null {
   try {
-    const u = new URL(location, base);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u : null;
+    return new URL(location, base);
   } catch {
     return null;
   }
+}
+
+function newRequestId(): string {
+  return randomUUID().replace(/-/g, '');
 }

@@ -15,6 +15,7 @@ import { createRunFixture, type RunFixture } from '../support/run-fixture.js';
 import { startS3TestServer, type S3TestServer } from '../support/s3-test-server.js';
 import type { TestJob } from '../support/gitlab-test-server.js';
 import { traceText } from '../support/trace-text.js';
+import { shortToken } from '../../src/gitlab/short-token.js';
 
 const engine = new DockerodeEngine();
 let fx: RunFixture | null = null;
@@ -95,9 +96,18 @@ describe('berth run: artifacts and dependencies', () => {
     const text = trace(big);
     // exit_code 1 and gitlab-runner's FATAL line, as its uploader ends (errTooLarge, then exit 1).
     expect(big.final).toMatchObject({ state: 'failed', failureReason: 'script_failure', exitCode: 1 });
-    expect(text).toContain('413');
-    expect(text).toMatch(/too large|maximum/i);
-    expect(text).toContain('FATAL: too large\n');
+    // The uploader's 413 line, berth's failure message (the size streamed before the 413 varies), then the helper's last line.
+    const [up] = fx.gl.requestsTo('upload-artifacts').filter((r) => r.path === `/api/v4/jobs/${big.id}/artifacts`);
+    const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const tooLarge = '413 Request Entity Too Large';
+    expect(text).toMatch(
+      new RegExp(
+        `\n${esc(`ERROR: Uploading artifacts as "archive" to coordinator... POST ${fx.gl.url}/api/v4/jobs/${big.id}/artifacts: ${tooLarge} (file size has reached maximum size limit)  correlation_id=${String(up!.headers['x-request-id'])} id=${big.id} status=413 token=${shortToken(big.token)}`)}\n` +
+          `${esc(`ERROR: Uploading artifacts as "archive" of job ${big.id} to GitLab failed: the archive dist.zip (`)}(more than )?[0-9.]+ (bytes|KiB|MiB)` +
+          `${esc(`) is over GitLab's maximum artifacts size (${tooLarge}: file size has reached maximum size limit). Upload less (narrow artifacts:paths or add artifacts:exclude), or ask a GitLab administrator to raise the instance's (or the project's) maximum artifacts size`)}\n` +
+          'FATAL: too large\n',
+      ),
+    );
 
     const small = fx.enqueue({ name: 'small', script: ['mkdir dist && echo x > dist/x'], overrides: { artifacts: [archive(['dist/'])] } });
     await done(fx, small);
