@@ -105,15 +105,20 @@ describe('distributed cache through s3rver', () => {
     expect(lines.slice(2)).toEqual(['']);
     expect(JSON.parse(await readFile(join(b.cacheDir, 'default-protected', 'metadata.json'), 'utf8'))).toEqual({ cachekey: 'default-protected' });
 
-    const head = s3.requests.filter((r) => r.method === 'HEAD');
-    expect(head).toHaveLength(1);
+    // One GET, no HEAD (without an alternate object there is nothing to choose between).
+    expect(s3.requests.filter((r) => r.method !== 'PUT').map((r) => r.method)).toEqual(['GET']);
 
-    // The downloaded file carries the object's Last-Modified: the next restore needs no GET.
+    // The downloaded file carries the object's Last-Modified: the next restore reads only the
+    // GET's answer (cache_extractor.go checkIfUpToDate) and keeps the file as it is.
     s3.requests.length = 0;
+    const before = (await stat(got!.path)).mtimeMs;
     const again = capture();
     expect((await b.transport.restore('default-protected', again.log, signal))?.path).toBe(got!.path);
     expect(again.text()).toBe('Using presigned URL for cache download\ncache.zip is up to date\n');
-    expect(s3.requests.map((r) => r.method)).toEqual(['HEAD']);
+    expect(s3.requests.map((r) => r.method)).toEqual(['GET']);
+    expect((await stat(got!.path)).mtimeMs).toBe(before);
+    expect(await readdir(join(b.cacheDir, 'default-protected'))).toEqual(expect.arrayContaining(['cache.zip', 'metadata.json']));
+    expect(await readdir(join(b.cacheDir, 'default-protected'))).toHaveLength(2);
   });
 
   it('saveWritten: the zip written in the cache folder is uploaded from there with its Content-Length (as gitlab-runner\'s presigned PUT)', async () => {
@@ -305,7 +310,7 @@ describe('distributed cache through s3rver', () => {
       );
       expect(lines[0]).not.toMatch(/X-Amz-|Signature=/);
       expect(lines[1]).toBe('Primary cache does not exist remotely, uploading existing archive');
-      expect(lines.at(-1)).toMatch(/^WARNING: Failed to upload cache\.zip: PUT http:\/\/127\.0\.0\.1:\d+\/[^ ]+: connect ECONNREFUSED/);
+      expect(lines.at(-1)).toMatch(/^FATAL: PUT http:\/\/127\.0\.0\.1:\d+\/[^ ]+: connect ECONNREFUSED/);
       expect(await readFile(join(r.cacheDir, sha, 'cache.zip'), 'utf8')).toBe('stored');
     });
   });
@@ -318,17 +323,18 @@ describe('distributed cache through s3rver', () => {
     expect(r.waits).toEqual([]);
   });
 
-  it('a wrong secret: 403 warnings, never a throw; the local copy is still stored', async () => {
+  it('a wrong secret: 403 with S3\'s error, the upload\'s FATAL line, never a throw; the local copy is still stored', async () => {
     const r = runner({ host: 'h', s3: { secretKey: 'wrong-secret-never-logged' } });
     const save = capture();
     expect(await r.transport.save('k', await zipFile('x.zip', 'x'), save.log, signal)).toBe(false);
-    expect(save.text()).toContain(
-      'WARNING: Failed to upload cache.zip: received: 403 Forbidden. Request failed with code: SignatureDoesNotMatch, message: The request signature we calculated does not match',
-    );
+    const refused =
+      'received: 403 Forbidden. Request failed with code: SignatureDoesNotMatch, message: The request signature we calculated does not match the signature you provided. Check your key and signing method.';
+    expect(save.text()).toBe(`Using presigned URL for cache upload\nUploading cache.zip to http://${s3.address}/${s3.bucket}/project/42/k\nFATAL: ${refused}\n`);
     expect(await readFile(join(r.cacheDir, 'k', 'cache.zip'), 'utf8')).toBe('x');
     const restore = capture();
     expect(await r.transport.restore('k', restore.log, signal)).toBeNull();
-    expect(restore.text()).toBe('Using presigned URL for cache download\nWARNING: received: 403 Forbidden\n');
+    // The GET's answer carries S3's error (a HEAD's would have no body).
+    expect(restore.text()).toBe(`Using presigned URL for cache download\nWARNING: ${refused}\n`);
     expect(r.waits).toEqual([]);
   });
 
@@ -340,13 +346,18 @@ describe('distributed cache through s3rver', () => {
     const c = capture();
     expect(await r.transport.restore('k', c.log, signal)).not.toBeNull();
     expect(r.waits).toEqual([1000, 1000]);
-    expect(c.text().match(/WARNING: Retrying\.\.\. +error=received: 503 Service Unavailable\n/g)).toHaveLength(2);
+    expect(c.text().match(/WARNING: Retrying\.\.\. +error=received: 503 Service Unavailable\. Request failed with code: ServiceUnavailable, message: Injected failure\n/g)).toHaveLength(2);
 
     s3.requests.length = 0;
     s3.failNext(1, 500);
     const save = capture();
     expect(await r.transport.save('k', await zipFile('y.zip', 'y'), save.log, signal)).toBe(true);
-    expect(save.text()).toMatch(/WARNING: Retrying\.\.\. +error=received: 500 Internal Server Error\. Request failed with code: ServiceUnavailable, message: Injected failure\n$/);
+    const uploading = `Using presigned URL for cache upload\nUploading cache.zip to http://${s3.address}/${s3.bucket}/project/42/k\n`;
+    expect(save.text()).toMatch(
+      new RegExp(
+        `^${uploading.replace(/[.]/g, '\\.')}WARNING: Retrying\\.\\.\\. +error=received: 500 Internal Server Error\\. Request failed with code: ServiceUnavailable, message: Injected failure\n${uploading.replace(/[.]/g, '\\.')}$`,
+      ),
+    );
     expect(s3.requests.map((q) => q.method)).toEqual(['PUT', 'PUT']);
     expect(r.waits).toEqual([1000, 1000, 1000]);
   });
@@ -356,16 +367,19 @@ describe('distributed cache through s3rver', () => {
     const r = runner({ host: 'h', s3: { serverAddress: `127.0.0.1:${port}` } });
     const restore = capture();
     expect(await r.transport.restore('k', restore.log, signal)).toBeNull();
-    const lines = restore.text().trimEnd().split('\n');
-    expect(lines[0]).toBe('Using presigned URL for cache download');
-    expect(lines.slice(1, 3).every((l) => /^WARNING: Retrying\.\.\. +error=HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: connect ECONNREFUSED/.test(l))).toBe(true);
-    expect(lines[3]).toMatch(/^WARNING: HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: connect ECONNREFUSED/);
-    expect(lines).toHaveLength(4);
+    // Each try: `Using presigned URL ...` again, then its error; between tries gitlab-runner's Retrying line.
+    const refused = String.raw`GET http://127\.0\.0\.1:\d+/berth-cache/project/42/k: connect ECONNREFUSED 127\.0\.0\.1:\d+`;
+    const using = 'Using presigned URL for cache download\n';
+    expect(restore.text()).toMatch(new RegExp(`^${using}WARNING: Retrying\\.\\.\\. +error=${refused}\n${using}WARNING: Retrying\\.\\.\\. +error=${refused}\n${using}WARNING: ${refused}\n$`));
     expect(r.waits).toEqual([1000, 1000]);
 
     const save = capture();
     expect(await r.transport.save('k', await zipFile('x.zip', 'x'), save.log, signal)).toBe(false);
-    expect(save.text()).toMatch(/Retrying[^\n]*\n[^\n]*Retrying[^\n]*\nWARNING: Failed to upload cache\.zip: PUT http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: connect ECONNREFUSED/);
+    const put = String.raw`PUT http://127\.0\.0\.1:\d+/berth-cache/project/42/k: connect ECONNREFUSED 127\.0\.0\.1:\d+`;
+    const uploading = String.raw`Using presigned URL for cache upload\nUploading cache\.zip to http://127\.0\.0\.1:\d+/berth-cache/project/42/k\n`;
+    expect(save.text()).toMatch(
+      new RegExp(`^${uploading}WARNING: Retrying\\.\\.\\. +error=${put}\n${uploading}WARNING: Retrying\\.\\.\\. +error=${put}\n${uploading}FATAL: ${put}\n$`),
+    );
     expect(r.waits).toHaveLength(4);
   });
 
@@ -385,7 +399,7 @@ describe('distributed cache through s3rver', () => {
       const transport = createCacheTransport({ cacheDir: join(dir, 'h'), distributed, ...JOB, requestTimeoutMs: 100 });
       const c = capture();
       expect(await transport.restore('k', c.log, signal)).toBeNull();
-      expect(c.text()).toMatch(/\nWARNING: HEAD http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: no answer within 0\.1s\n$/);
+      expect(c.text()).toMatch(/\nWARNING: GET http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/42\/k: no answer within 0\.1s\n$/);
       expect(waits).toEqual([1000, 1000]);
 
       const job = new AbortController();

@@ -1,15 +1,18 @@
 /**
  * The distributed (S3) cache of one runner, through presigned URLs as gitlab-runner's helper does
  * it (commands/helpers/cache_extractor.go, cache_archiver.go, retry_helper.go):
- * - restore: HEAD the object; a local cache.zip at least as new as its Last-Modified is used as
- *   it is (`cache.zip is up to date`); else GET it into a temporary file next to cache.zip, set
- *   its mtime to Last-Modified, rename it over cache.zip and write metadata.json. A 404 is
- *   `WARNING: file does not exist`;
+ * - restore: GET the object (with an alternate object, the two HEADed first to pick one); a local
+ *   cache.zip at least as new as its Last-Modified is used as it is (`cache.zip is up to date`,
+ *   the body left unread); else the body goes into a temporary file next to cache.zip, whose
+ *   mtime is set to Last-Modified, renamed over cache.zip, and metadata.json written. A 404 is
+ *   `WARNING: file does not exist`, any other failure a warning with S3's error;
  * - save: PUT the local cache.zip with Content-Length, the signed headers, Content-Type and
- *   Last-Modified, unless it is larger than MaxUploadedArchiveSize; `exists` HEADs an object.
- * Network errors and 5xx are retried twice, 1 s apart (`WARNING: Retrying...`). Nothing here
- * throws for an unreachable or refusing cache: it warns and the cache stays local. Only an abort
- * of the job's signal is passed on.
+ *   Last-Modified, unless it is larger than MaxUploadedArchiveSize; a failure ends with
+ *   gitlab-runner's `FATAL: <error>` line; `exists` HEADs an object.
+ * Network errors and 5xx are retried twice, 1 s apart (`WARNING: Retrying...`; each try logs its
+ * `Using presigned URL ...` lines again, as gitlab-runner's). Nothing here throws for an
+ * unreachable or refusing cache: the cache stays local. Only an abort of the job's signal is
+ * passed on.
  */
 import { createWriteStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
@@ -112,7 +115,6 @@ export class DistributedCacheStore {
     log: JobLog,
     signal: AbortSignal,
   ): Promise<RestoredCache | null> {
-    log.println('Using presigned URL for cache download');
     // Streaming the object and loading the S3 presigner would grow V8's young generation before
     // the extraction that follows (bench/artifacts cache case: the child's peak RSS).
     const releaseLimit = limitYoungGeneration();
@@ -120,6 +122,7 @@ export class DistributedCacheStore {
       const primary = await this.presignDownload(objects.primary, job);
       const alternate = objects.alternate === null ? null : await this.presignDownload(objects.alternate, job);
       return await this.withRetries(log, signal, async () => {
+        log.println('Using presigned URL for cache download'); // cache_extractor.go download: every try
         const urls = alternate === null ? primary : await this.select(primary, alternate, job, log, signal);
         return this.download(name, urls, job, local, log, signal);
       });
@@ -143,14 +146,18 @@ export class DistributedCacheStore {
         log.println(`Cache archive size (${size}) is too big (Limit is set to ${max}). Cache will be stored only locally.`);
         return true;
       }
-      log.println('Using presigned URL for cache upload');
       const put = await this.presigner.presign('PUT', objectName, job.timeoutSeconds, key);
-      log.println(`Uploading ${ARCHIVE_NAME} to ${cleanUrl(put.url)}`);
-      await this.withRetries(log, signal, () => this.put(archive, put, job.requestTimeoutMs ?? this.timeoutMs, signal));
+      await this.withRetries(log, signal, () => {
+        // cache_archiver.go upload and handlePresignedURL: both lines on every try.
+        log.println('Using presigned URL for cache upload');
+        log.println(`Uploading ${ARCHIVE_NAME} to ${cleanUrl(put.url)}`);
+        return this.put(archive, put, job.requestTimeoutMs ?? this.timeoutMs, signal);
+      });
       return true;
     } catch (err) {
       if (signal.aborted) throw err;
-      log.warning(`Failed to upload ${ARCHIVE_NAME}: ${errorMessage(err)}`);
+      // uploadArchiveIfNeeded: logrus.Fatalln, then the stage's `Failed to create cache`.
+      log.fatal(errorMessage(err));
       return false;
     } finally {
       releaseLimit();
@@ -245,24 +252,30 @@ export class DistributedCacheStore {
     log: JobLog,
     signal: AbortSignal,
   ): Promise<RestoredCache> {
-    const { head, get } = urls;
+    const { get } = urls;
     const key = name.storageKey;
     const timeoutMs = job.requestTimeoutMs ?? this.timeoutMs;
-    const probe = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, timeoutMs);
-    if (!isSuccess(probe)) throw await responseError(probe);
-    probe.resume();
-    const remote = lastModified(probe);
-    const mine = await local.modified(key);
+    // cache_extractor.go downloadPresignedSequential: the GET's answer says whether the local copy
+    // is up to date (its Last-Modified; the body is then not read) and, refused, why (S3's error).
+    const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
+    if (!isSuccess(res)) throw await responseError(res);
+    const remote = lastModified(res);
+    const mine = await local.modified(key).catch((err: unknown) => {
+      res.destroy();
+      throw err;
+    });
     if (mine && remote && mine.getTime() >= remote.getTime()) {
+      res.destroy();
       log.println(`${ARCHIVE_NAME} is up to date`);
       return { path: local.archivePath(key) };
     }
-    const temp = await local.tempFile(key); // a name only: nothing to remove until the body is written
-    const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
-    if (!isSuccess(res)) throw await responseError(res);
+    const temp = await local.tempFile(key).catch((err: unknown) => {
+      res.destroy();
+      throw err;
+    }); // a name only: nothing to remove until the body is written
     const etag = responseHeader(res, 'etag');
     log.println(runnerLogLine(`Downloading cache from ${cleanUrl(get.url)}`, etag ? { etag } : {}));
-    const commit = (): Promise<string> => local.commit(key, temp, lastModified(res) ?? remote, { cachekey: name.key, ...objectMetadata(res) });
+    const commit = (): Promise<string> => local.commit(key, temp, remote, { cachekey: name.key, ...objectMetadata(res) });
     const size = Number(responseHeader(res, 'content-length') || Number.NaN);
     if (res.statusCode === 200 && Number.isSafeInteger(size) && size >= TAIL_MIN_ARCHIVE_BYTES) {
       // Read while it downloads; committed into the cache folder once extracted (release).
