@@ -11,6 +11,7 @@ import type { JobFileTransports } from '../executor/job-files/stage-context.js';
 import type { ArtifactTransport } from '../executor/job-files/transports.js';
 import type { JobSpec } from '../job/job-spec.js';
 import { projectDirSuffix } from '../job/build-dir.js';
+import { cacheRequestTimeout } from '../job/cache-request-timeout.js';
 
 export interface JobFilesFactoryOptions {
   /** The runner's local cache root (`<config dir>/cache/<short token>`). */
@@ -29,6 +30,7 @@ export function jobFilesFactory(opts: JobFilesFactoryOptions): (job: JobSpec) =>
       distributed: opts.distributed,
       projectId: job.jobInfo.projectId,
       timeoutSeconds: job.timeoutSeconds,
+      requestTimeoutMs: cacheRequestTimeout(job.variables).ms,
     }),
     ...(opts.tempRoot ? { tempRoot: opts.tempRoot } : {}),
   });
