@@ -180,13 +180,23 @@ describe('fallbackKeyAllowed (blockProtectedFallback)', () => {
 describe('fallbackOrder (extractCacheOrFallbackCachesWrapper)', () => {
   const primary = { key: 'deps-main-protected', storageKey: 'deps-main-protected' };
 
-  it('is primary, then fallback_keys (expanded), then CACHE_FALLBACK_KEY (as is)', () => {
-    const order = fallbackOrder(primary, ['deps-$REF-protected', '', 'deps-default'], 'global-non_protected', {
+  it('is primary, then fallback_keys (expanded), then CACHE_FALLBACK_KEY (expanded)', () => {
+    const order = fallbackOrder(primary, ['deps-$REF-protected', '', 'deps-default'], 'global-$REF-non_protected', {
       expand: (t) => t.replace('$REF', 'dev'),
     });
-    expect(order.keys).toEqual(['deps-main-protected', 'deps-dev-protected', 'deps-default', 'global-non_protected']);
+    expect(order.keys).toEqual(['deps-main-protected', 'deps-dev-protected', 'deps-default', 'global-dev-non_protected']);
     expect(order.storageKeys).toEqual(order.keys);
     expect(order.lines).toEqual([]);
+  });
+
+  it('expands fallback_keys twice and CACHE_FALLBACK_KEY once, as gitlab-runner (ExpandValue, then newCacheConfig\'s)', () => {
+    const vars: Record<string, string> = { OUTER: '$INNER', INNER: 'deep' };
+    const expand = (t: string): string => t.replace(/\$([A-Z]+)/g, (_, name: string) => vars[name] ?? '');
+    const order = fallbackOrder(primary, ['fb-$OUTER'], 'global-$OUTER', { expand });
+    expect(order.keys).toEqual(['deps-main-protected', 'fb-deep', 'global-$INNER']);
+    // The -protected check sees the expanded key.
+    vars.OUTER = 'x-protected';
+    expect(fallbackOrder(primary, [], 'global-$OUTER', { expand }).keys).toEqual(['deps-main-protected']);
   });
 
   it('refuses a protected CACHE_FALLBACK_KEY, and checks the sanitized key', () => {

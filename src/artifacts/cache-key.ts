@@ -220,15 +220,19 @@ export interface FallbackOrder {
 }
 
 export interface FallbackOrderOptions {
-  /** Expands `$VAR` in the payload's fallback_keys (CACHE_FALLBACK_KEY is used as it is). */
+  /**
+   * Expands `$VAR` with the job's variables (gitlab-runner's ExpandValue): the payload's
+   * fallback_keys twice (extractCacheOrFallbackCachesWrapper, then newCacheConfig), the
+   * CACHE_FALLBACK_KEY variable's value once (newCacheConfig). Default: no expansion.
+   */
   expand?: (text: string) => string;
   hashKeys?: boolean;
 }
 
 /**
  * The restore order of one cache (shells/abstract.go extractCacheOrFallbackCachesWrapper): the
- * primary key, then each payload `fallback_keys` entry (expanded), then the `CACHE_FALLBACK_KEY`
- * variable's value, which may not end in `-protected`. Empty entries are left out silently; a
+ * primary key, then each payload `fallback_keys` entry, then the `CACHE_FALLBACK_KEY` variable's
+ * value, which may not end in `-protected` once expanded and sanitized. Empty entries are left out silently; a
  * fallback key that sanitizes to nothing gets its warning and the "Skipping cache extraction due
  * to empty cache key" notice. Duplicates are kept, as in the runner.
  *
@@ -257,8 +261,9 @@ export function fallbackOrder(
       order.names.push({ key: resolved.key, storageKey: resolved.storageKey, alternateKey: resolved.alternateKey, hashed });
     }
   };
-  for (const k of fallbackKeys) add(opts.expand ? opts.expand(k) : k);
-  add(cacheFallbackKey ?? '', fallbackKeyAllowed);
+  const expand = opts.expand ?? ((text: string) => text);
+  for (const k of fallbackKeys) add(expand(expand(k)));
+  add(expand(cacheFallbackKey ?? ''), fallbackKeyAllowed);
   return order;
 }
 
