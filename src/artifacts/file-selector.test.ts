@@ -204,6 +204,19 @@ describe('selectFiles: untracked', () => {
     expect(r.paths).toEqual([]);
     expect(r.lines).toEqual(['WARNING: untracked: no files']);
   });
+
+  it('selects nothing without a git repository (GIT_STRATEGY none/empty): git\'s failure, as gitlab-runner\'s processUntracked', async () => {
+    const reader = memoryProject(entries('dep/a.txt', 'b.txt'), null);
+    const r = await run(reader, { paths: ['dep'], untracked: true });
+    expect(r.paths).toEqual(['dep', 'dep/a.txt']);
+    expect(r.lines).toEqual([
+      'dep: found 2 matching artifact files and directories',
+      'fatal: not a git repository (or any of the parent directories): .git',
+      'WARNING: untracked: exit status 128',
+    ]);
+    // Only the paths' own bases were read, not the whole directory.
+    expect(reader.reads).toEqual(['dep']);
+  });
 });
 
 describe('selectFiles: paths outside, empty, missing, links', () => {

@@ -12,7 +12,9 @@
  *   directory does not exclude what is under it (`dir/**` does); visits are counted per rule in
  *   `<exclude>: excluded N files`;
  * - `untracked` is `git ls-files -o`: files and links git does not track, ignored ones included,
- *   never `.git/` (and nothing inside a submodule, whose path git tracks);
+ *   never `.git/` (and nothing inside a submodule, whose path git tracks); without a repository
+ *   (GIT_STRATEGY none or empty) git fails and `untracked` selects nothing, with git's message
+ *   and `WARNING: untracked: exit status 128`;
  * - `Part of .git directory is on the list of files to archive` when a selected path is in
  *   `.git` (helpers/archives/path_check_helper.go, printed once by the zip archiver).
  *
@@ -36,7 +38,8 @@ import { type PathRule, pathRuleOf, relativeToProject } from './project-pattern.
 
 export interface ProjectReader {
   read(relPath: string, signal: AbortSignal): Promise<FileEntrySource | null>;
-  tracked(): ReadonlySet<string>;
+  /** Null: no git repository (`untracked` then selects nothing, after git's failure). */
+  tracked(): ReadonlySet<string> | null;
 }
 
 /** The rules of one `artifacts:` or `cache:` entry, variables already expanded. */
@@ -117,12 +120,15 @@ async function* iterate(
   });
   const excludedCounts = new Map<string, number>();
   const warnedExcludes = new Set<string>();
-  const tracked = rules.untracked ? reader.tracked() : new Set<string>();
+  const repository = rules.untracked ? reader.tracked() : new Set<string>();
+  // processUntracked: `git ls-files -o` fails outside a repository; nothing is selected by it.
+  const untrackedOn = rules.untracked && repository !== null;
+  const tracked = repository ?? new Set<string>();
   let untrackedFound = 0;
   let gitWarned = opts.warnGitDirectory === false;
   const seen = new Set<string>();
 
-  const roots = readRoots(plans.filter((p) => p.rule !== null).map((p) => p.root), rules.untracked);
+  const roots = readRoots(plans.filter((p) => p.rule !== null).map((p) => p.root), untrackedOn);
   const done = new Set<string>();
   let printed = 0;
   const printReady = (): void => {
@@ -160,7 +166,7 @@ async function* iterate(
         const path = entry.path === '' ? '.' : entry.path;
         const isDir = entry.type === 'directory';
         const visits = active.map((plan) => visitsOf(plan, path, isDir));
-        const untracked = rules.untracked && isUntracked(path, entry, tracked) ? 1 : 0;
+        const untracked = untrackedOn && isUntracked(path, entry, tracked) ? 1 : 0;
         const total = visits.reduce((a, b) => a + b, untracked);
         if (total === 0 || seen.has(path)) {
           entry.body.resume();
@@ -193,7 +199,11 @@ async function* iterate(
     printReady();
   }
   printReady();
-  if (rules.untracked) {
+  if (rules.untracked && !untrackedOn) {
+    // git's own message (the helper's stderr is the job log), then processUntracked's warning.
+    log.println('fatal: not a git repository (or any of the parent directories): .git');
+    log.warning('untracked: exit status 128');
+  } else if (rules.untracked) {
     if (untrackedFound === 0) log.warning('untracked: no files');
     else log.println(`untracked: found ${untrackedFound} files`);
   }

@@ -18,6 +18,9 @@ export interface ProjectFiles {
   read(relPath: string, signal: AbortSignal): Promise<FileEntrySource | null>;
   /** Extracts a tar stream whose names are relative to CI_PROJECT_DIR into CI_PROJECT_DIR. */
   write(tar: Readable, signal: AbortSignal): Promise<void>;
-  /** The files the sources put there (git's tracked files), relative: `untracked` is the rest. */
-  tracked(): ReadonlySet<string>;
+  /**
+   * The files the sources put there (git's tracked files), relative: `untracked` is the rest.
+   * Null when the project directory is no git repository (GIT_STRATEGY none or empty).
+   */
+  tracked(): ReadonlySet<string> | null;
 }

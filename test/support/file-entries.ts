@@ -28,7 +28,7 @@ export function entries(...specs: string[]): EntrySpec[] {
 
 export interface MemoryProject {
   read(relPath: string, signal: AbortSignal): Promise<FileEntrySource | null>;
-  tracked(): ReadonlySet<string>;
+  tracked(): ReadonlySet<string> | null;
   /** Every relPath given to read(), in order. */
   readonly reads: string[];
   /** How many entries the reads produced in all. */
@@ -39,7 +39,8 @@ export interface MemoryProject {
  * A project directory holding `specs` (parents are added as directories; the root is the entry
  * with path ''). Entries come in lexical order, a directory before what is under it.
  */
-export function memoryProject(specs: EntrySpec[], tracked: string[] = []): MemoryProject {
+/** `tracked` null: the project directory is no git repository. */
+export function memoryProject(specs: EntrySpec[], tracked: string[] | null = []): MemoryProject {
   const byPath = new Map<string, EntrySpec>([['', { path: '', type: 'directory' }]]);
   for (const s of specs) {
     const parts = s.path.split('/');
@@ -52,7 +53,7 @@ export function memoryProject(specs: EntrySpec[], tracked: string[] = []): Memor
   const sorted = [...byPath.values()].sort((a, b) => compareWalk(a.path, b.path));
   const reads: string[] = [];
   let produced = 0;
-  const trackedSet = new Set(tracked);
+  const trackedSet = tracked && new Set(tracked);
   return {
     reads,
     produced: () => produced,

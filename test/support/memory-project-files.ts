@@ -25,7 +25,8 @@ export class MemoryProjectFiles implements ProjectFiles {
   /** Modification times `read` gives (default: the epoch). */
   readonly mtimes = new Map<string, Date>();
 
-  constructor(input: Record<string, MemoryFileInput> = {}, private readonly trackedFiles: string[] = []) {
+  /** `trackedFiles` null: the project directory is no git repository. */
+  constructor(input: Record<string, MemoryFileInput> = {}, private readonly trackedFiles: string[] | null = []) {
     for (const [path, v] of Object.entries(input)) this.set(path, v);
   }
 
@@ -88,7 +89,7 @@ export class MemoryProjectFiles implements ProjectFiles {
     this.writes.push(count);
   }
 
-  tracked(): ReadonlySet<string> {
-    return new Set(this.trackedFiles);
+  tracked(): ReadonlySet<string> | null {
+    return this.trackedFiles && new Set(this.trackedFiles);
   }
 }

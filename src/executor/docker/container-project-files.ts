@@ -16,7 +16,8 @@ export class ContainerProjectFiles implements ProjectFiles {
     private readonly engine: EngineClient,
     private readonly containerId: string,
     readonly projectDir: string,
-    private readonly trackedFiles: ReadonlySet<string>,
+    /** Git's tracked files; null: the project directory is no repository (no sources fetched). */
+    private readonly trackedFiles: ReadonlySet<string> | null,
     /** Resolves once no stage runs in the container (its files are at rest). */
     private readonly atRest: () => Promise<void>,
   ) {}
@@ -33,7 +34,7 @@ export class ContainerProjectFiles implements ProjectFiles {
     await this.engine.putArchive(this.containerId, this.projectDir, tar, signal);
   }
 
-  tracked(): ReadonlySet<string> {
+  tracked(): ReadonlySet<string> | null {
     return this.trackedFiles;
   }
 }

@@ -388,7 +388,7 @@ export class DockerExecutor implements Executor {
       const archive = packSources(input);
       await Promise.all([deps.engine.putArchive(this.buildContainer!, '/', archive.stream, signal), archive.done]);
     }
-    this.files = new ContainerProjectFiles(deps.engine, this.buildContainer!, this.ctx.projectDir, new Set(this.fetched?.files ?? []), () => this.buildStopped);
+    this.files = new ContainerProjectFiles(deps.engine, this.buildContainer!, this.ctx.projectDir, this.fetched ? new Set(this.fetched.files) : null, () => this.buildStopped);
     // The copy is in: the provider's files are no longer needed. Released now, not at cleanup: a
     // repository reused per project (GIT_STRATEGY=fetch) is locked until then, and every other
     // job of the project waited for this one to end before its own fetch.
