@@ -8,29 +8,41 @@
 
 export type ArtifactFormat = 'zip' | 'gzip' | 'raw';
 
-const GZIP_REPORTS = [
-  'junit', 'metrics', 'dotenv', 'cobertura', 'jacoco', 'cyclonedx', 'annotations', 'repository_xray',
-  'requirements', 'requirements_v2',
-];
+const GZIP_REPORTS = ['junit', 'metrics', 'dotenv', 'cobertura', 'jacoco', 'cyclonedx', 'annotations', 'repository_xray'];
 const ZIP_REPORTS = ['lsif', 'scip'];
 const RAW_REPORTS = [
   'sast', 'secret_detection', 'dependency_scanning', 'container_scanning', 'cluster_image_scanning', 'dast',
   'license_scanning', 'codequality', 'accessibility', 'performance', 'browser_performance', 'load_performance',
-  'terraform', 'coverage_fuzzing', 'api_fuzzing', 'sarif',
+  'terraform', 'coverage_fuzzing', 'api_fuzzing', 'sarif', 'requirements', 'requirements_v2',
 ];
 
 const DEFAULT_NAMES: Record<string, string> = {
   junit: 'junit.xml',
+  accessibility: 'gl-accessibility.json',
+  codequality: 'gl-code-quality-report.json',
+  sast: 'gl-sast-report.json',
+  secret_detection: 'gl-secret-detection-report.json',
+  dependency_scanning: 'gl-dependency-scanning-report.json',
+  container_scanning: 'gl-container-scanning-report.json',
+  cluster_image_scanning: 'gl-cluster-image-scanning-report.json',
+  dast: 'gl-dast-report.json',
+  license_scanning: 'gl-license-scanning-report.json',
+  performance: 'performance.json',
+  browser_performance: 'browser-performance.json',
+  load_performance: 'load-performance.json',
+  metrics: 'metrics.txt',
+  lsif: 'lsif.json',
   dotenv: '.env',
   cobertura: 'cobertura-coverage.xml',
   jacoco: 'jacoco-coverage.xml',
-  sast: 'gl-sast-report.json',
-  codequality: 'gl-code-quality-report.json',
-  metrics: 'metrics.txt',
-  lsif: 'lsif.json',
   terraform: 'tfplan.json',
+  requirements: 'requirements.json',
+  requirements_v2: 'requirements_v2.json',
+  coverage_fuzzing: 'gl-coverage-fuzzing.json',
+  api_fuzzing: 'gl-api-fuzzing-report.json',
   cyclonedx: 'gl-sbom.cdx.json',
   annotations: 'gl-annotations.json',
+  repository_xray: 'gl-repository-xray.json',
 };
 
 /** The report types GitLab knows (`artifacts:reports:<type>`), coverage_report included. */
