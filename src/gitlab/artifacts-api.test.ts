@@ -21,6 +21,7 @@ import { ApiCaller } from './api-caller.js';
 import { ArtifactDownloadError } from './artifact-download-error.js';
 import { ArtifactTooLargeError, ArtifactUploadError } from './artifact-upload-error.js';
 import { ArtifactsApi } from './artifacts-api.js';
+import { downloadArtifacts } from './artifacts-download.js';
 import { uploadArtifacts } from './artifacts-upload.js';
 import { GitLabArtifactTransport } from './gitlab-artifact-transport.js';
 import { GitLabClient } from './gitlab-client.js';
@@ -438,6 +439,12 @@ describe('upload', () => {
 });
 
 describe('download', () => {
+  const DL = 'Downloading artifacts from coordinator...';
+  /** The X-Request-Id of the i-th GET jobs/:id/artifacts: the lines' correlation_id (the test server echoes it, gitlab-runner falls back to it). */
+  const sentId = (i: number): string => String(gl.requestsTo('download-artifacts')[i]!.headers['x-request-id']);
+  /** `Direct download from <host>` with its fields (logrus Infoln: the message padded to 50). */
+  const directFrom = (host: string, fields: string): string => `${`Direct download from ${host}`.padEnd(50)}  ${fields}`;
+
   /** A finished job with an uploaded archive, and a running job that depends on it. */
   async function withDependency(bytes: Buffer): Promise<{ dep: TestJob; job: TestJob; transport: GitLabArtifactTransport }> {
     const dep = await runningJob({ name: 'build' });
@@ -463,11 +470,12 @@ describe('download', () => {
     const [storage] = gl.requestsTo('object-storage');
     expect(storage!.status).toBe(200);
     expect(storage!.headers['job-token']).toBeUndefined();
-    const host = new URL(gl.url).host;
-    expect(lines()).toEqual([
-      `Direct download from ${host}`,
-      expect.stringMatching(new RegExp(`^Downloading artifacts from coordinator\\.\\.\\. ok {8}correlation_id=[0-9a-f]+ host=${host} id=${dep.id} status=200 token=${shortToken(job.token)}$`)),
-    ]);
+    // One API request: gitlab-runner sends the direct_download GET to GitLab again and follows its redirect.
+    expect(gl.requestsTo('download-artifacts')).toHaveLength(1);
+    expect(gl.requestsTo('object-storage')).toHaveLength(1);
+    // gitlab-runner: every line has the fields of GitLab's 302, no host.
+    const fields = `correlation_id=${sentId(0)} id=${dep.id} status=302 token=${shortToken(job.token)}`;
+    expect(lines()).toEqual([directFrom(new URL(gl.url).host, fields), `${DL} ok        ${fields}`]);
     await archive.release();
     expect(existsSync(archive.path)).toBe(false);
   });
@@ -475,8 +483,10 @@ describe('download', () => {
   it('a relative Location is resolved against the request URL (not the GitLab URL), and names no host', async () => {
     const bytes = randomBytes(3000);
     const seen: string[] = [];
+    const ids: string[] = [];
     const server = createServer((req, res) => {
       seen.push(`${req.url} ${String(req.headers['job-token'] ?? '-')}`);
+      ids.push(String(req.headers['x-request-id']));
       if (req.url === '/gitlab/api/v4/jobs/7/artifacts?direct_download=true') {
         res.writeHead(302, { Location: 'object-storage/abc?sig=1' }).end();
       } else if (req.url === '/gitlab/api/v4/jobs/7/object-storage/abc?sig=1') {
@@ -492,8 +502,8 @@ describe('download', () => {
       await api.download(url, { id: 7, name: 'build', token: 'glcbt-dep', artifactsFile: null }, dest, log, signal);
       expect((await readFile(dest)).equals(bytes)).toBe(true);
       expect(seen).toEqual(['/gitlab/api/v4/jobs/7/artifacts?direct_download=true glcbt-dep', '/gitlab/api/v4/jobs/7/object-storage/abc?sig=1 -']);
-      expect(lines()).toHaveLength(1);
-      expect(lines()[0]).toMatch(/^Downloading artifacts from coordinator\.\.\. ok/);
+      // No X-Request-Id in GitLab's 302: the one berth sent (getCorrelationID).
+      expect(lines()).toEqual([`${DL} ok        correlation_id=${ids[0]} id=7 status=302 token=${shortToken('glcbt-dep')}`]);
     } finally {
       server.close();
     }
@@ -507,7 +517,8 @@ describe('download', () => {
     expect((await readFile(dest)).equals(bytes)).toBe(true);
     expect(gl.requestsTo('download-artifacts')[0]!.query).toBe('');
     expect(gl.requestsTo('object-storage')).toHaveLength(0);
-    expect(lines()[0]).toMatch(/^Downloading artifacts from coordinator\.\.\. ok/);
+    // The plain GET's line: the last answer's fields, with the host it came from.
+    expect(lines()).toEqual([`${DL} ok        correlation_id=${sentId(0)} host=${new URL(gl.url).host} id=${dep.id} status=200 token=${shortToken(dep.token)}`]);
   });
 
   it('without direct download: 503 with Retry-After three times, then 200: waited as GitLab says within the one try (retry_requester.go)', async () => {
@@ -522,7 +533,7 @@ describe('download', () => {
     const l = lines();
     expect(l).toHaveLength(4);
     expect(l[0]).toBe(`Waiting before making the next call                 context=ratelimit-requester-gitlab-request duration=3s method=GET url=${gl.url}/api/v4/jobs/${dep.id}/artifacts`);
-    expect(l[3]).toMatch(/^Downloading artifacts from coordinator\.\.\. ok/);
+    expect(l[3]).toBe(`${DL} ok        correlation_id=${sentId(3)} host=${new URL(gl.url).host} id=${dep.id} status=200 token=${shortToken(dep.token)}`);
   });
 
   it('404 (no archive): fatal at once, "file does not exist", no file left', async () => {
@@ -535,7 +546,7 @@ describe('download', () => {
     expect((err as ArtifactDownloadError).failure).toBe('not-found');
     expect((err as Error).message).toMatch(/^Downloading artifacts of lint \(\d+\) failed: file does not exist \(404 Not Found\)\. The artifacts may have expired/);
     expect(gl.requestsTo('download-artifacts')).toHaveLength(1);
-    expect(lines()[0]).toMatch(/^ERROR: Downloading artifacts from coordinator\.\.\. not found {2}correlation_id=\w+ host=127\.0\.0\.1:\d+ id=\d+ status=404 token=/);
+    expect(lines()).toEqual([`ERROR: ${DL} not found  correlation_id=${sentId(0)} id=${dep.id} status=404 token=${shortToken(job.token)}`]);
     expect(existsSync(dest)).toBe(false);
   });
 
@@ -544,7 +555,10 @@ describe('download', () => {
     const stranger = await runningJob();
     const err = await api.download(gl.url, dependency(dep, stranger.token), join(dir, 'x.zip'), log, signal).catch((e: unknown) => e);
     expect((err as ArtifactDownloadError).failure).toBe('permission-denied');
-    expect(lines()[0]).toMatch(/^ERROR: Downloading artifacts from coordinator\.\.\. forbidden/);
+    // status: getMessageFromJSONOrXMLResponse, GitLab's JSON message ("403 Forbidden", not repeated).
+    expect(lines()).toEqual([
+      `ERROR: ${DL} forbidden  correlation_id=${sentId(0)} id=${dep.id} status=GET ${gl.url}/api/v4/jobs/${dep.id}/artifacts: 403 Forbidden token=${shortToken(stranger.token)}`,
+    ]);
   });
 
   it('object storage 403 (expired link): permission denied at once, with its XML message', async () => {
@@ -554,7 +568,12 @@ describe('download', () => {
     const err = await api.download(gl.url, dependency(dep, job.token), dest, log, signal).catch((e: unknown) => e);
     expect((err as ArtifactDownloadError).failure).toBe('permission-denied');
     expect((err as Error).message).toContain('permission denied (403 Forbidden: Request has expired)');
-    expect(lines()[1]).toMatch(new RegExp(`^ERROR: Downloading artifacts from coordinator\\.\\.\\. forbidden  host=${new URL(gl.url).host} id=${dep.id} status=403 token=`));
+    // The fields of GitLab's 302; status: getMessageFromJSONOrXMLResponse, object storage's XML error.
+    const fields = `correlation_id=${sentId(0)} id=${dep.id} status=302 token=${shortToken(job.token)}`;
+    expect(lines()).toEqual([
+      directFrom(new URL(gl.url).host, fields),
+      `ERROR: ${DL} forbidden  correlation_id=${sentId(0)} id=${dep.id} status=403 Forbidden (AccessDenied: Request has expired) token=${shortToken(job.token)}`,
+    ]);
     expect(existsSync(dest)).toBe(false);
   });
 
@@ -569,11 +588,14 @@ describe('download', () => {
     expect(reqs.map((r) => r.query)).toEqual(['?direct_download=true', '']);
     expect(clock.sleeps).toEqual([1000]);
     const host = new URL(gl.url).host;
-    // artifacts_downloader.go download: DownloadFailed is retryableError{os.ErrInvalid}.
+    const token = shortToken(job.token);
+    const fields = `correlation_id=${sentId(0)} id=${dep.id} status=302 token=${token}`;
+    // downloadArtifactFile: io.Copy's unexpected EOF; artifacts_downloader.go download: DownloadFailed is retryableError{os.ErrInvalid}.
     expect(lines()).toEqual([
-      `Direct download from ${host}`,
+      directFrom(host, fields),
+      `ERROR: ${DL} error  correlation_id=${sentId(0)} error=unexpected EOF id=${dep.id} status=302 token=${token}`,
       retrying('artifacts-downloader', 'invalid argument'),
-      `Downloading artifacts from coordinator... ok        correlation_id=${String(reqs[1]!.headers['x-request-id'])} host=${host} id=${dep.id} status=200 token=${shortToken(job.token)}`,
+      `${DL} ok        correlation_id=${sentId(1)} host=${host} id=${dep.id} status=200 token=${token}`,
     ]);
   });
 
@@ -586,7 +608,16 @@ describe('download', () => {
     expect((err as Error).message).toMatch(new RegExp(`failed after 3 tries: download of artifacts of build \\(${dep.id}\\) was truncated: got 10 of 50000 bytes`));
     expect(gl.requestsTo('download-artifacts')).toHaveLength(3);
     expect(clock.sleeps).toEqual([1000, 1000]);
-    expect(lines()).toEqual([`Direct download from ${new URL(gl.url).host}`, retrying('artifacts-downloader', 'invalid argument'), retrying('artifacts-downloader', 'invalid argument')]);
+    const host = new URL(gl.url).host;
+    const token = shortToken(job.token);
+    expect(lines()).toEqual([
+      directFrom(host, `correlation_id=${sentId(0)} id=${dep.id} status=302 token=${token}`),
+      `ERROR: ${DL} error  correlation_id=${sentId(0)} error=unexpected EOF id=${dep.id} status=302 token=${token}`,
+      retrying('artifacts-downloader', 'invalid argument'),
+      `ERROR: ${DL} error  correlation_id=${sentId(1)} error=unexpected EOF host=${host} id=${dep.id} status=200 token=${token}`,
+      retrying('artifacts-downloader', 'invalid argument'),
+      `ERROR: ${DL} error  correlation_id=${sentId(2)} error=unexpected EOF host=${host} id=${dep.id} status=200 token=${token}`,
+    ]);
     // The downloader's last line: logrus.Fatalln(err) in ArtifactsDownloaderCommand.Execute.
     expect((err as ArtifactDownloadError).helperFatal).toBe('invalid argument');
     expect(existsSync(dest)).toBe(false);
@@ -601,11 +632,123 @@ describe('download', () => {
     expect((await readFile(dest)).equals(bytes)).toBe(true);
     const host = new URL(gl.url).host;
     const token = shortToken(job.token);
+    // The direct GET's 502 has no X-Request-Id: the one sent; its line keeps the code and has no host.
     expect(lines()).toEqual([
-      `WARNING: Downloading artifacts from coordinator... failed  host=${host} id=${dep.id} status=502 token=${token}`,
+      `WARNING: ${DL} failed  correlation_id=${sentId(0)} id=${dep.id} status=502 token=${token}`,
       retrying('artifacts-downloader', 'invalid argument'),
-      `Downloading artifacts from coordinator... ok        correlation_id=${String(gl.requestsTo('download-artifacts')[1]!.headers['x-request-id'])} host=${host} id=${dep.id} status=200 token=${token}`,
+      `${DL} ok        correlation_id=${sentId(1)} host=${host} id=${dep.id} status=200 token=${token}`,
     ]);
+  });
+
+  /** A one-off GitLab on loopback (`handler` answers every request); its URL, closed after `body`. */
+  async function withServer(handler: Parameters<typeof createServer>[1], body: (url: string) => Promise<void>): Promise<void> {
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await body(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    } finally {
+      server.close();
+    }
+  }
+
+  it('GitLab serving the direct GET itself (200, no redirect): the ok line has its X-Request-Id and status, no host', async () => {
+    const bytes = randomBytes(2000);
+    await withServer(
+      (_req, res) => res.writeHead(200, { 'Content-Length': bytes.length, 'X-Request-Id': '01HGITLAB' }).end(bytes),
+      async (url) => {
+        const dest = join(dir, 'own.zip');
+        await api.download(url, { id: 7, name: 'build', token: 'glcbt-abcdefghijkl', artifactsFile: null }, dest, log, signal);
+        expect((await readFile(dest)).equals(bytes)).toBe(true);
+        expect(lines()).toEqual([`${DL} ok        correlation_id=01HGITLAB id=7 status=200 token=abcdefghi`]);
+      },
+    );
+  });
+
+  it.each([true, false])('401 (a token GitLab does not know), direct download %s: ERROR "unauthorized" with status=res.Status, at once', async (directDownload) => {
+    const { dep } = await withDependency(Buffer.from('zip'));
+    const unknown = 'glcbt-nosuchtoken0123';
+    const err = await api.download(gl.url, dependency(dep, unknown), join(dir, 'x.zip'), log, signal, { directDownload }).catch((e: unknown) => e);
+    expect((err as ArtifactDownloadError).failure).toBe('permission-denied');
+    expect((err as ArtifactDownloadError).helperFatal).toBe('permission denied');
+    const host = directDownload ? '' : ` host=${new URL(gl.url).host}`;
+    expect(lines()).toEqual([`ERROR: ${DL} unauthorized  correlation_id=${sentId(0)}${host} id=${dep.id} status=401 Unauthorized token=${shortToken(unknown)}`]);
+  });
+
+  it('without direct download, 403 and 404 from GitLab: the lines of the plain GET, with host', async () => {
+    const { dep } = await withDependency(Buffer.from('zip'));
+    const stranger = await runningJob();
+    const host = new URL(gl.url).host;
+    const forbidden = await api.download(gl.url, dependency(dep, stranger.token), join(dir, 'x.zip'), log, signal, { directDownload: false }).catch((e: unknown) => e);
+    expect((forbidden as ArtifactDownloadError).failure).toBe('permission-denied');
+    gl.fault('download-artifacts', { status: 404 });
+    const missing = await api.download(gl.url, dependency(dep), join(dir, 'y.zip'), log, signal, { directDownload: false }).catch((e: unknown) => e);
+    expect((missing as ArtifactDownloadError).failure).toBe('not-found');
+    expect(lines()).toEqual([
+      `ERROR: ${DL} forbidden  correlation_id=${sentId(0)} host=${host} id=${dep.id} status=GET ${gl.url}/api/v4/jobs/${dep.id}/artifacts: 403 Forbidden token=${shortToken(stranger.token)}`,
+      `ERROR: ${DL} not found  correlation_id=${sentId(1)} host=${host} id=${dep.id} status=404 token=${shortToken(dep.token)}`,
+    ]);
+  });
+
+  it('after the 302, object storage 404 / 401 / 400: the lines keep GitLab\'s 302 (but 401 says res.Status); 400 is retried without direct_download', async () => {
+    const { dep, job } = await withDependency(randomBytes(3000));
+    const host = new URL(gl.url).host;
+    const token = shortToken(job.token);
+    const d = dependency(dep, job.token);
+    const first = (i: number): string => `correlation_id=${sentId(i)} id=${dep.id} status=302 token=${token}`;
+
+    gl.fault('object-storage', { status: 404 });
+    const missing = await api.download(gl.url, d, join(dir, 'a.zip'), log, signal).catch((e: unknown) => e);
+    expect((missing as ArtifactDownloadError).failure).toBe('not-found');
+    gl.fault('object-storage', { status: 401 });
+    const refused = await api.download(gl.url, d, join(dir, 'b.zip'), log, signal).catch((e: unknown) => e);
+    expect((refused as ArtifactDownloadError).failure).toBe('permission-denied');
+    gl.fault('object-storage', { status: 400 });
+    await api.download(gl.url, d, join(dir, 'c.zip'), log, signal);
+    expect(gl.requestsTo('download-artifacts').map((r) => r.query)).toEqual(['?direct_download=true', '?direct_download=true', '?direct_download=true', '']);
+    expect(lines()).toEqual([
+      directFrom(host, first(0)),
+      `ERROR: ${DL} not found  ${first(0)}`,
+      directFrom(host, first(1)),
+      `ERROR: ${DL} unauthorized  correlation_id=${sentId(1)} id=${dep.id} status=401 Unauthorized token=${token}`,
+      directFrom(host, first(2)),
+      `WARNING: ${DL} failed  ${first(2)}`,
+      retrying('artifacts-downloader', 'invalid argument'),
+      `${DL} ok        correlation_id=${sentId(3)} host=${host} id=${dep.id} status=200 token=${token}`,
+    ]);
+  });
+
+  it('no answer from GitLab: the direct GET\'s error (Go\'s url.Error), then the plain GET\'s (doRaw), in the message', async () => {
+    const dead = 'http://127.0.0.1:1';
+    let n = 0;
+    const deps = { api: caller, clock, headerTimeoutMs: 10_000, timeoutMs: 10_000, directDownload: true, requestId: () => `c0ffee${++n}` };
+    const dep: DependencySpec = { id: 7, name: 'build', token: 'glcbt-abcdefghijkl', artifactsFile: null };
+    const err = await downloadArtifacts(deps, dead, dep, join(dir, 'x.zip'), log, signal).catch((e: unknown) => e);
+    expect((err as ArtifactDownloadError).failure).toBe('retries-exhausted');
+    const refused = 'dial tcp 127.0.0.1:1: connect: connection refused';
+    const plain = `${DL} error execute raw request: execute request: couldn't execute GET against ${dead}/api/v4/jobs/7/artifacts?: Get "${dead}/api/v4/jobs/7/artifacts?": ${refused}`;
+    expect(lines()).toEqual([
+      `ERROR: ${DL} error  error=Get "${dead}/api/v4/jobs/7/artifacts?direct_download=true": ${refused} id=7 token=abcdefghi`,
+      retrying('artifacts-downloader', 'invalid argument'),
+      `ERROR: ${plain}  correlation_id=c0ffee2 id=7 token=abcdefghi`,
+      retrying('artifacts-downloader', 'invalid argument'),
+      `ERROR: ${plain}  correlation_id=c0ffee3 id=7 token=abcdefghi`,
+    ]);
+  });
+
+  it('no answer from object storage after the 302: the fallback GET\'s error with GitLab\'s fields, the URL without its signature', async () => {
+    await withServer(
+      (_req, res) => res.writeHead(302, { Location: 'http://127.0.0.1:1/bucket/obj?X-Amz-Signature=secret', 'X-Request-Id': '01HGITLAB' }).end(),
+      async (url) => {
+        const deps = { api: caller, clock, headerTimeoutMs: 10_000, timeoutMs: 10_000, directDownload: true, requestId: () => 'c0ffee' };
+        const dep: DependencySpec = { id: 7, name: 'build', token: 'glcbt-abcdefghijkl', artifactsFile: null };
+        const err = await downloadArtifacts(deps, url, dep, join(dir, 'x.zip'), log, signal).catch((e: unknown) => e);
+        expect((err as ArtifactDownloadError).failure).toBe('retries-exhausted');
+        const fields = 'id=7 status=302 token=abcdefghi';
+        const error = `execute raw request: execute request: couldn't execute GET against ${url}/api/v4/jobs/7/artifacts?direct_download=true: Get "http://127.0.0.1:1/bucket/obj": dial tcp 127.0.0.1:1: connect: connection refused`;
+        expect(lines().slice(0, 2)).toEqual([directFrom('127.0.0.1:1', `correlation_id=01HGITLAB ${fields}`), `ERROR: ${DL} error  correlation_id=01HGITLAB error=${error} ${fields}`]);
+        expect(sink.text).not.toContain('secret');
+      },
+    );
   });
 
   it('corrupt bytes of the right length are passed on (the archive reader finds them)', async () => {

@@ -116,14 +116,18 @@ describe('download_artifacts: the downloader\'s last lines', () => {
     const { lines, state, exitCode } = await run(job, { dependencies: [dep] });
     expect([state, exitCode]).toEqual(['failed', 1]);
     expect(gl.requestsTo('download-artifacts')).toHaveLength(11);
-    const failed = `WARNING: Downloading artifacts from coordinator... failed  host=${new URL(gl.url).host} id=${dep.id} status=502 token=${shortToken(job.token)}`;
+    // One X-Request-Id per try (sent again by the API-level retry): requests 0, 1-5, 6-10.
+    const id = (i: number): string => String(gl.requestsTo('download-artifacts')[i]!.headers['x-request-id']);
+    const token = shortToken(job.token);
+    const host = new URL(gl.url).host;
+    // The direct GET keeps the code and names no host; the plain GET's line has res.Status and the host.
     expect(from(lines, `Downloading artifacts for build (${dep.id})...`).slice(0, 8)).toEqual([
       `Downloading artifacts for build (${dep.id})...`,
-      failed,
+      `WARNING: Downloading artifacts from coordinator... failed  correlation_id=${id(0)} id=${dep.id} status=502 token=${token}`,
       retrying('artifacts-downloader', 'invalid argument'),
-      failed,
+      `WARNING: Downloading artifacts from coordinator... failed  correlation_id=${id(5)} host=${host} id=${dep.id} status=502 Bad Gateway token=${token}`,
       retrying('artifacts-downloader', 'invalid argument'),
-      failed,
+      `WARNING: Downloading artifacts from coordinator... failed  correlation_id=${id(10)} host=${host} id=${dep.id} status=502 Bad Gateway token=${token}`,
       `ERROR: Downloading artifacts of build (${dep.id}) failed after 3 tries: GitLab answered 502 Bad Gateway for the artifacts of build (${dep.id}). Check that GitLab (and its object storage) is reachable, then retry the job`,
       'FATAL: invalid argument',
     ]);
@@ -135,7 +139,7 @@ describe('download_artifacts: the downloader\'s last lines', () => {
     const { lines } = await run(job, { dependencies: [dep] });
     expect(from(lines, `Downloading artifacts for build (${dep.id})...`).slice(0, 4)).toEqual([
       `Downloading artifacts for build (${dep.id})...`,
-      `ERROR: Downloading artifacts from coordinator... not found  host=${new URL(gl.url).host} id=${dep.id} status=404 token=${shortToken(job.token)}`,
+      `ERROR: Downloading artifacts from coordinator... not found  correlation_id=${String(gl.requestsTo('download-artifacts')[0]!.headers['x-request-id'])} id=${dep.id} status=404 token=${shortToken(job.token)}`,
       `ERROR: Downloading artifacts of build (${dep.id}) failed: file does not exist (404 Not Found). The artifacts may have expired or been erased: run build again, or drop it from this job's dependencies (needs:artifacts:false)`,
       'FATAL: file does not exist',
     ]);
