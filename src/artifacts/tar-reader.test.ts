@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TarFormatError } from './tar-header-parse.js';
 import { readTar, type TarMember } from './tar-reader.js';
@@ -74,6 +75,12 @@ async function collect(source: Readable, inMemoryMax = 1024 * 1024): Promise<See
   return seen;
 }
 
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`stalled: ${what}`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 function sha(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex').slice(0, 16);
 }
@@ -111,6 +118,23 @@ describe('readTar', () => {
     expect(smallAfterBig?.toString()).toBe('long name\n');
     expect(names.length).toBeGreaterThan(6);
   });
+
+  it('a large body goes through stream.pipeline and Transforms of any buffer size to its end (no lost read request)', async () => {
+    for (const hwm of [1, 1024, 64 * 1024, 1024 * 1024]) {
+      for (const chunks of [[1, 511, 7, 4096, 513, 65536, 100_000], [200_000]]) {
+        let got: Buffer | undefined;
+        for await (const m of readTar(pieces(gnuTar('gnu'), chunks), { where: 'test.tar', inMemoryMax: 1024 })) {
+          if (!m.name.endsWith('big.bin')) continue;
+          const parts: Buffer[] = [];
+          const hash = new Transform({ highWaterMark: hwm, transform: (c: Buffer, _e, done) => setImmediate(() => done(null, c)) });
+          const slow = new Writable({ highWaterMark: hwm, write: (c: Buffer, _e, done) => (parts.push(c), setTimeout(done, 0)) });
+          await withTimeout(pipeline(m.body!, new PassThrough({ highWaterMark: hwm }), hash, slow), 20_000, `hwm ${hwm}`);
+          got = Buffer.concat(parts);
+        }
+        expect(got?.equals(big), `hwm ${hwm}`).toBe(true);
+      }
+    }
+  }, 60_000);
 
   it('a body left half read is destroyed (its reader never sees a short file end normally)', async () => {
     const tar = gnuTar('gnu');

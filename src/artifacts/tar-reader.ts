@@ -174,14 +174,22 @@ async function dropTrailer(q: ChunkQueue): Promise<void> {
 function streamedBody(q: ChunkQueue, size: number, cutShort: () => Error): { body: Readable; finish: () => Promise<void> } {
   let remaining = size;
   let pumping: Promise<void> | undefined;
+  /**
+   * A read request not yet answered by a push. Node asks once and waits for a push: a request
+   * that comes while a pump is finishing (after its last push filled the buffer) starts the next
+   * pump when this one is over, else the reader would wait forever (a pipe through a Transform).
+   */
+  let wanted = false;
   let discard = false;
   let failed: Error | undefined;
-  const body = new Readable({
-    highWaterMark: BODY_PIECE,
-    read: () => {
-      pumping ??= pump().finally(() => (pumping = undefined));
-    },
-  });
+  const read = (): void => {
+    wanted = true;
+    pumping ??= pump().finally(() => {
+      pumping = undefined;
+      if (wanted && remaining > 0 && !discard && failed === undefined) read();
+    });
+  };
+  const body = new Readable({ highWaterMark: BODY_PIECE, read });
   // A failure is also thrown by `finish` (the next member): a reader without an 'error' listener must not crash the process.
   body.on('error', () => undefined);
   const pump = async (): Promise<void> => {
@@ -192,11 +200,13 @@ function streamedBody(q: ChunkQueue, size: number, cutShort: () => Error): { bod
         if (b === null) throw cutShort();
         remaining -= b.length;
         if (discard) continue;
+        wanted = false;
         if (!body.push(b)) {
           if (remaining === 0) body.push(null);
           return;
         }
       }
+      wanted = false;
       if (!discard) body.push(null);
     } catch (err) {
       failed = err as Error;
