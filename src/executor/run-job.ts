@@ -22,7 +22,7 @@ import { errorMessage } from '../shared/errors.js';
 import type { Executor } from './executor.js';
 import { artifactsToUpload, dependenciesToDownload, downloadArtifacts, uploadArtifacts } from './job-files/artifact-stages.js';
 import { archiveCaches, cachesToArchive, cachesToRestore, restoreCaches } from './job-files/cache-stages.js';
-import { StageContext, type JobFileTransports } from './job-files/stage-context.js';
+import { StageContext, type JobFileTransports, type JobRunFacts } from './job-files/stage-context.js';
 import { stageAttempts, withStageAttempts } from './stage-attempts.js';
 import type { RunnerIdentity } from './runner-identity.js';
 
@@ -73,7 +73,8 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
 
   let outcome: Omit<JobResult, 'durationMs'>;
   try {
-    outcome = await runStages(opts, hard, cancel, { cache: attempts.cache.attempts, artifacts: attempts.artifacts.attempts });
+    const run: JobRunFacts = { runnerName: runner.name, runnerId: runner.runnerId, version: runner.version, startedAt: new Date(started) };
+    outcome = await runStages(opts, run, hard, cancel, { cache: attempts.cache.attempts, artifacts: attempts.artifacts.attempts });
   } catch (err) {
     outcome = failureOutcome(hard.aborted ? hard.reason : err);
   } finally {
@@ -90,6 +91,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
 
 async function runStages(
   opts: RunJobOptions,
+  run: JobRunFacts,
   hard: AbortSignal,
   cancel: AbortSignal,
   attempts: { cache: number; artifacts: number },
@@ -108,12 +110,12 @@ async function runStages(
   throwIfAborted(hard);
   // RESTORE_CACHE_ATTEMPTS and ARTIFACT_DOWNLOAD_ATTEMPTS: each attempt runs the whole stage again, in its section.
   await withStageAttempts(attempts.cache, job, runner.featureFlags, log, hard, () =>
-    fileStage(opts, 'running', hard, 'restore_cache', 'Restoring cache', (ctx) =>
+    fileStage(opts, run, 'running', hard, 'restore_cache', 'Restoring cache', (ctx) =>
       opts.files?.cache && cachesToRestore(job.cache).length > 0 ? () => restoreCaches(ctx) : null,
     ),
   );
   await withStageAttempts(attempts.artifacts, job, runner.featureFlags, log, hard, () =>
-    fileStage(opts, 'running', hard, 'download_artifacts', 'Downloading artifacts', (ctx) =>
+    fileStage(opts, run, 'running', hard, 'download_artifacts', 'Downloading artifacts', (ctx) =>
       opts.files?.artifacts && dependenciesToDownload(job.dependencies).length > 0 ? () => downloadArtifacts(ctx) : null,
     ),
   );
@@ -158,11 +160,11 @@ async function runStages(
 
   // gitlab-runner: archive_cache before upload_artifacts; a script error outranks an upload error.
   const ok = status === 'success';
-  await fileStage(opts, status, hard, ok ? 'archive_cache' : 'archive_cache_on_failure', `Saving cache for ${ok ? 'successful' : 'failed'} job`, (ctx) =>
+  await fileStage(opts, run, status, hard, ok ? 'archive_cache' : 'archive_cache_on_failure', `Saving cache for ${ok ? 'successful' : 'failed'} job`, (ctx) =>
     opts.files?.cache && cachesToArchive(job.cache, ok).length > 0 ? () => archiveCaches(ctx, ok) : null,
   );
   try {
-    await fileStage(opts, status, hard, ok ? 'upload_artifacts_on_success' : 'upload_artifacts_on_failure', `Uploading artifacts for ${ok ? 'successful' : 'failed'} job`, (ctx) =>
+    await fileStage(opts, run, status, hard, ok ? 'upload_artifacts_on_success' : 'upload_artifacts_on_failure', `Uploading artifacts for ${ok ? 'successful' : 'failed'} job`, (ctx) =>
       opts.files?.artifacts && artifactsToUpload(job.artifacts, ok).length > 0 ? () => uploadArtifacts(ctx, ok) : null,
     );
   } catch (err) {
@@ -175,6 +177,7 @@ async function runStages(
 /** Runs one cache or artifact stage in its section, when the job has something for it. */
 async function fileStage(
   opts: RunJobOptions,
+  run: JobRunFacts,
   status: JobStatusForScript,
   hard: AbortSignal,
   section: string,
@@ -183,7 +186,7 @@ async function fileStage(
 ): Promise<void> {
   const files = opts.executor.projectFiles();
   if (!opts.files || !files) return;
-  const ctx = new StageContext(opts.job, files, opts.executor.variables(status), opts.files, opts.log, hard, opts.runner.featureFlags);
+  const ctx = new StageContext(opts.job, files, opts.executor.variables(status), opts.files, opts.log, hard, opts.runner.featureFlags, run);
   const work = plan(ctx);
   if (!work) return;
   opts.log.sectionStart(section, header);

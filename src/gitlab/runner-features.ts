@@ -14,6 +14,7 @@
  */
 import type { RunnerInfo } from './runner-registration-api.js';
 import type { WireFeatures, WireRunnerInfo } from './wire-types.js';
+import { goArch } from '../shared/go-arch.js';
 
 export const BERTH_FEATURES: Readonly<WireFeatures> = Object.freeze({
   variables: true,
@@ -85,10 +86,4 @@ export function toWireRunnerInfo(info: RunnerInfo, extras: RunnerInfoExtras = {}
   };
   if (extras.labels && Object.keys(extras.labels).length > 0) wire.labels = extras.labels;
   return wire;
-}
-
-/** Node's process.arch in Go's GOARCH words, as GitLab displays them. */
-function goArch(arch: string): string {
-  const map: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le' };
-  return map[arch] ?? arch;
 }

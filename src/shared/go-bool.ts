@@ -9,3 +9,15 @@ export function parseGoBool(raw: string | undefined): boolean | null {
   if (GO_FALSE.has(raw)) return false;
   return null;
 }
+
+/**
+ * A variable read as gitlab-runner's Variables.Bool reads it (common/spec/variables.go): Go's
+ * ParseBool of the lower-cased value, else a base-10 integer equal to 1; anything else (and a
+ * missing variable) is false.
+ */
+export function goVariableBool(raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  const parsed = parseGoBool(raw.toLowerCase());
+  if (parsed !== null) return parsed;
+  return /^[+-]?\d+$/.test(raw) && Number(raw) === 1;
+}

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DockerodeEngine } from '../../src/engine/dockerode-engine.js';
@@ -96,6 +97,33 @@ describe('berth exec: artifacts, dependencies and reports', () => {
     expect(buildDir).toBeDefined();
     expect(existsSync(join(repo.dir, '.berth/artifacts', buildDir!, 'archive.zip'))).toBe(true);
     expect(existsSync(join(repo.dir, '.berth/artifacts', buildDir!, 'dotenv.gz'))).toBe(true);
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+  });
+
+  it('a report over 1 MiB (streamed out of the container, piped through gzip) is stored whole and summed up', async () => {
+    const repo = makeRepo({
+      '.gitlab-ci.yml': `
+big:
+  image: berth-test/bash:latest
+  script:
+    - "{ echo '<testsuite name=\\"s\\" tests=\\"60000\\">'; for i in $(seq 1 60000); do echo \\"<testcase classname='c' name='t$i'/>\\"; done; echo '</testsuite>'; } > junit.xml"
+    - wc -c junit.xml
+  artifacts:
+    reports:
+      junit: junit.xml
+`,
+    });
+    repos.push(repo);
+    const res = await runBerth(['exec', '--cwd', repo.dir]);
+    const out = stripAnsi(res.stdout);
+    expect(res.code, out + res.stderr).toBe(0);
+    const size = Number(/(\d+) junit\.xml/.exec(out)?.[1]);
+    expect(size).toBeGreaterThan(2 * 1024 * 1024);
+    expect(out).toMatch(/big: 60000 tests, 0 failed/);
+    const jobDir = readdirSync(join(repo.dir, '.berth/artifacts')).find((d) => d.startsWith('big-'))!;
+    const xml = gunzipSync(readFileSync(join(repo.dir, '.berth/artifacts', jobDir, 'junit.gz')));
+    expect(xml.length).toBe(size);
+    expect(xml.subarray(-13).toString()).toBe('</testsuite>\n');
     expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
   });
 
@@ -328,5 +356,61 @@ deps:
     expect(out).toMatch(/the cache archive .*tz\/cache\.zip is a tar\+zstd archive, which berth reads only as a cache from a runner's own cache folder or bucket/);
     expect(out).toContain('Failed to extract cache');
     expect(out).toContain('nothing restored');
+  });
+});
+
+describe('berth exec: RUNNER_GENERATE_ARTIFACTS_METADATA', () => {
+  it('stores the zip with <name>-metadata.json last: the sha256 of each regular file as read out of the container, the variables by name only', async () => {
+    const repo = makeRepo({
+      '.gitlab-ci.yml': `
+make:
+  image: berth-test/bash:latest
+  variables:
+    RUNNER_GENERATE_ARTIFACTS_METADATA: "true"
+  script:
+    - mkdir -p out/sub && printf alpha > out/a.txt && head -c 2500000 /dev/urandom > out/sub/big.bin && ln -s a.txt out/link
+    - cd out && sha256sum a.txt sub/big.bin && echo "job id=$CI_JOB_ID"
+  artifacts:
+    name: out-$CI_JOB_NAME
+    paths: [out/]
+`,
+    });
+    repos.push(repo);
+    const res = await runBerth(['exec', '--cwd', repo.dir, '--variable', 'SECRET_THING=s3cr3t-value-not-in-metadata']);
+    const out = stripAnsi(res.stdout);
+    expect(await findLeftovers(engine, `berth.exec.pid=${res.pid}`)).toEqual(NO_LEFTOVERS);
+    expect(res.code, out + res.stderr).toBe(0);
+    expect(out).toMatch(/make \| Generating artifacts statement\nmake \| WARNING: Unknown SLSA provenance version unknown, defaulting to v1\n/);
+    // the digests sha256sum printed in the container
+    const inContainer = Object.fromEntries([...out.matchAll(/^make \| ([0-9a-f]{64}) {2}(\S+)$/gm)].map((m) => [`out/${m[2]}`, m[1]]));
+    expect(Object.keys(inContainer)).toEqual(['out/a.txt', 'out/sub/big.bin']);
+    const jobDir = readdirSync(join(repo.dir, '.berth/artifacts')).find((d) => d.startsWith('make-'))!;
+    const zip = join(repo.dir, '.berth/artifacts', jobDir, 'archive.zip');
+    const listing = JSON.parse(
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          `
+import hashlib, json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+print(json.dumps([dict(name=i.filename, sha256=hashlib.sha256(z.read(i)).hexdigest(), text=z.read(i).decode() if i.filename.endswith('.json') else '') for i in z.infolist()]))
+`,
+          zip,
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as { name: string; sha256: string; text: string }[];
+    expect(listing.map((e) => e.name)).toEqual(['out/', 'out/a.txt', 'out/link', 'out/sub/', 'out/sub/big.bin', 'out-make-metadata.json']);
+    const statement = JSON.parse(listing.at(-1)!.text);
+    expect(statement.subject).toEqual(Object.entries(inContainer).map(([name, sha256]) => ({ name, digest: { sha256 } })));
+    for (const s of statement.subject) expect(listing.find((e) => e.name === s.name)!.sha256).toBe(s.digest.sha256);
+    const jobId = /job id=(\d+)/.exec(out)![1];
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo.dir, encoding: 'utf8' }).trim();
+    expect(statement.predicate.buildDefinition.internalParameters).toEqual({ architecture: expect.any(String), executor: 'docker', job: jobId, name: 'berth-exec' });
+    expect(statement.predicate.buildDefinition.resolvedDependencies).toEqual([{ uri: 'git@gitlab.example.com:group/demo-project', digest: { sha256: head } }]);
+    expect(statement.predicate.buildDefinition.externalParameters).toMatchObject({ SECRET_THING: '', RUNNER_GENERATE_ARTIFACTS_METADATA: '', entryPoint: 'make' });
+    expect(statement.predicate.runDetails.metadata.invocationId).toBe(jobId);
+    expect(listing.at(-1)!.text).not.toContain('s3cr3t-value-not-in-metadata');
   });
 });

@@ -2,11 +2,11 @@
  * The `download_artifacts` and `upload_artifacts_on_success` / `_on_failure` stages, as
  * gitlab-runner writes them (shells/abstract.go: downloadAllArtifacts, writeUploadArtifacts;
  * commands/helpers/artifacts_*.go). A failed download or upload fails the job (script_failure,
- * as gitlab-runner's helper exiting 1); "no files to upload" does not.
+ * as gitlab-runner's helper exiting 1); "no files to upload" does not. With
+ * RUNNER_GENERATE_ARTIFACTS_METADATA a zip also gets the artifacts statement (artifacts-metadata.ts).
  */
 import { selectFiles, type Selection, type SelectionRules } from '../../artifacts/file-selector.js';
 import { compressionLevel } from '../../artifacts/compression-level.js';
-import { parseGoBool } from '../../shared/go-bool.js';
 import { ArchiveStreamWriter } from '../../artifacts/archive-stream-writer.js';
 import { peekEntries } from '../../artifacts/peek-entries.js';
 import { writeGzipMembers } from '../../artifacts/write-gzip-members.js';
@@ -19,6 +19,7 @@ import { variableValue } from '../../job/variables.js';
 import { MemoryByteWriter } from '../../log/byte-writer.js';
 import { JobLog } from '../../log/job-log.js';
 import { errorMessage, helperFatalOf } from '../../shared/errors.js';
+import { artifactsMetadataFor, type ArtifactsMetadata } from './artifacts-metadata.js';
 import { whenMatches } from './cache-stages.js';
 import { extractArchive } from './extract-archive.js';
 import type { StageContext } from './stage-context.js';
@@ -59,15 +60,13 @@ export async function downloadArtifacts(ctx: StageContext): Promise<void> {
 export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean): Promise<void> {
   const transport = ctx.transports.artifacts;
   if (!transport) return;
+  // The artifacts statement's end time: gitlab-runner writes time.Now() into the stage's script.
+  const stageStarted = new Date();
   for (const artifact of artifactsToUpload(ctx.job.artifacts, jobSucceeded)) {
     ctx.log.info('Uploading artifacts...');
     const type = artifact.artifactType || 'archive';
     try {
       const format = archiveFormat(artifact);
-      if (format === 'zip' && parseGoBool(variableValue(ctx.variables, 'RUNNER_GENERATE_ARTIFACTS_METADATA')) === true) {
-        // gitlab-runner adds <name>-metadata.json, an in-toto statement with an SLSA v1 predicate.
-        ctx.log.warning('RUNNER_GENERATE_ARTIFACTS_METADATA: berth does not generate artifacts metadata (SLSA provenance) yet; the archive is uploaded without it');
-      }
       // gitlab-runner's helper expands these three with mvdan's shell.Expand (normalizeArgs).
       const name = artifact.name ? ctx.expandLikeHelper(artifact.name, 'artifacts:name') : '';
       const filename = artifactFilename(artifact.name ? name : null, format);
@@ -76,6 +75,8 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
         exclude: artifact.exclude.map((p) => ctx.expandLikeHelper(p, 'artifacts:exclude')),
         untracked: artifact.untracked,
       };
+      // RUNNER_GENERATE_ARTIFACTS_METADATA (zip only): <name>-metadata.json, `artifacts` the uploader's default name.
+      const metadata = artifactsMetadataFor(ctx, { format, name: artifact.name ? name : 'artifacts', exclude: rules.exclude, endedAt: stageStarted });
       // Only gitlab-runner's zip archiver warns about .git members.
       const select = (log: JobLog): Selection =>
         selectFiles(ctx.files, rules, { projectDir: ctx.files.projectDir, log, signal: ctx.signal, warnGitDirectory: format === 'zip' });
@@ -83,20 +84,21 @@ export async function uploadArtifacts(ctx: StageContext, jobSucceeded: boolean):
       const expireIn = artifact.expireIn;
       const uploadStreamed = transport.uploadStreamed?.bind(transport);
       if (format === 'zip' && uploadStreamed) {
-        await uploadStreamedZip(ctx, uploadStreamed, select, { artifact, filename, format, name, expireIn });
+        await uploadStreamedZip(ctx, uploadStreamed, select, metadata, { artifact, filename, format, name, expireIn });
         continue;
       }
       const selection = select(ctx.log);
       const file = await ctx.tempFile(filename || 'artifacts');
       if (format === 'zip') {
         const level = compressionLevel(variableValue(ctx.variables, 'ARTIFACT_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m), transport.defaultCompressionLevel);
-        await writeZip(selection.entries, file, { level, signal: ctx.signal });
+        await writeZip(metadata ? metadata.wrap(selection.entries, ctx.log) : selection.entries, file, { level, signal: ctx.signal });
       } else if (format === 'gzip') {
         await writeGzipMembers(selection.entries, file, ctx.signal);
       } else {
         await writeRaw(selection.entries, file, ctx.signal);
       }
-      if (selection.count() === 0) {
+      // gitlab-runner adds the statement to its file list: with it, the list is never empty.
+      if (selection.count() === 0 && !metadata?.archived) {
         ctx.log.error('No files to upload');
         continue;
       }
@@ -123,20 +125,24 @@ async function uploadStreamedZip(
   ctx: StageContext,
   uploadStreamed: NonNullable<ArtifactTransport['uploadStreamed']>,
   select: (log: JobLog) => Selection,
+  metadata: ArtifactsMetadata | null,
   req: { artifact: ArtifactSpec; filename: string; format: 'zip'; name: string; expireIn: string },
 ): Promise<void> {
   const level = compressionLevel(variableValue(ctx.variables, 'ARTIFACT_COMPRESSION_LEVEL'), (m) => ctx.log.warning(m));
   const selection = select(ctx.log);
   const first = await peekEntries(selection.entries);
   try {
-    if (first.empty && selection.count() === 0) {
+    if (first.empty && selection.count() === 0 && !metadata?.archived) {
       ctx.log.error('No files to upload');
       return;
     }
     let tries = 0;
     const produce: ArchiveProducer = async (out, signal) => {
       tries += 1;
-      const entries = tries === 1 ? first.entries : select(new JobLog(new MemoryByteWriter(), { traceSections: false })).entries;
+      // A retry's lines (the selection's, the statement's) are not printed again.
+      const log = tries === 1 ? ctx.log : new JobLog(new MemoryByteWriter(), { traceSections: false });
+      const selected = tries === 1 ? first.entries : select(log).entries;
+      const entries = metadata ? metadata.wrap(selected, log) : selected;
       const stats = await writeZipTo(entries, new ArchiveStreamWriter(out, `${req.filename} (streamed into the upload)`, signal), { level, signal });
       return { bytes: stats.bytes };
     };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeExecutor, type FakeExecutorOptions } from '../../../test/support/fake-executor.js';
-import { testJob, testRunner } from '../../../test/support/job-fixtures.js';
+import { secretVariable, testJob, testRunner } from '../../../test/support/job-fixtures.js';
 import { MemoryProjectFiles } from '../../../test/support/memory-project-files.js';
 import { cacheName, type CacheName } from '../../artifacts/cache-key.js';
 import { writeZip } from '../../artifacts/write-zip.js';
@@ -26,8 +26,8 @@ import { BerthError } from '../../shared/errors.js';
 import { runJob } from '../run-job.js';
 import { ArtifactDownloadError } from '../../gitlab/artifact-download-error.js';
 import { ArtifactTooLargeError } from '../../gitlab/artifact-upload-error.js';
-import type { ArtifactTransport, ArtifactUpload, CacheTransport } from './transports.js';
-import { Readable } from 'node:stream';
+import type { ArtifactTransport, ArtifactUpload, CacheTransport, StreamedArtifactUpload } from './transports.js';
+import { PassThrough, Readable } from 'node:stream';
 
 const temp = await mkdtemp(join(tmpdir(), 'berth-job-files-test-'));
 afterAll(() => rm(temp, { recursive: true, force: true }));
@@ -55,6 +55,18 @@ async function zipOf(files: Record<string, string>): Promise<string> {
   }
   await writeZip(entries(), file, { level: 1, signal: new AbortController().signal });
   return file;
+}
+
+/** The entries of a zip in order, read with Python's zipfile (an independent reader). */
+function zipContents(file: string): { name: string; content: Buffer }[] {
+  const script = `
+import base64, json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+print(json.dumps([dict(name=i.filename, content=base64.b64encode(z.read(i)).decode()) for i in z.infolist()]))
+`;
+  const out = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as { name: string; content: string }[];
+  return out.map((e) => ({ name: e.name, content: Buffer.from(e.content, 'base64') }));
 }
 
 /** A tar of the given files (tar-stream), as gitlab-runner's tarzstd archiver writes before zstd. */
@@ -402,11 +414,137 @@ describe('job-file stages in runJob', () => {
     expect(artifacts.uploads.map((u) => u.filename)).toEqual(['artifacts.zip', 'default.zip', 'sub.zip']);
   });
 
-  it('RUNNER_GENERATE_ARTIFACTS_METADATA: a warning that no metadata is generated, the archive still uploaded', async () => {
-    const files = new MemoryProjectFiles({ 'dist/a': 'a' });
-    const { artifacts, text } = await run({ artifacts: [archive()] }, files, { variables: [plainVariable('RUNNER_GENERATE_ARTIFACTS_METADATA', 'true')] });
-    expect(text).toContain('WARNING: RUNNER_GENERATE_ARTIFACTS_METADATA: berth does not generate artifacts metadata (SLSA provenance) yet');
-    expect(artifacts.uploads).toHaveLength(1);
+  describe('RUNNER_GENERATE_ARTIFACTS_METADATA', () => {
+    const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
+    const SECRET = 'hunter2-very-secret-value';
+    const TOKEN = 'glcbt-64_job-token-in-the-url';
+    const metadataJob = (over: Partial<JobSpec> = {}): Partial<JobSpec> => ({
+      id: 4242,
+      jobInfo: { name: 'build', stage: 'build', projectId: 42, projectName: 'project', projectFullPath: 'group/project', pipelineId: 7 },
+      gitInfo: { repoUrl: `https://gitlab-ci-token:${TOKEN}@gitlab.example.com/group/project.git`, ref: 'main', sha: 'a1b2c3d4'.repeat(5), beforeSha: '0'.repeat(40), refType: 'branch', refspecs: [], depth: 0 },
+      variables: [
+        plainVariable('CI', 'true'),
+        plainVariable('CI_RUNNER_ID', '77'),
+        plainVariable('RUNNER_GENERATE_ARTIFACTS_METADATA', 'true'),
+        secretVariable('DEPLOY_TOKEN', SECRET),
+      ],
+      ...over,
+    });
+
+    it('appends <name>-metadata.json last: an SLSA v1 statement whose subjects are the regular files archived, with their sha256; variable names only, never values', async () => {
+      const files = new MemoryProjectFiles({ 'dist/a.txt': 'alpha', 'dist/sub/b.txt': 'beta', 'dist/link': { link: 'a.txt' } });
+      const before = Date.now();
+      const { artifacts, text, result } = await run({ ...metadataJob(), artifacts: [archive({ name: 'dist-$CI_JOB_NAME' })] }, files);
+      expect(result.state).toBe('success');
+      expect(artifacts.uploads.map((u) => u.filename)).toEqual(['dist-build.zip']);
+      const zip = zipContents(artifacts.uploads[0]!.kept);
+      expect(zip.map((e) => e.name)).toEqual(['dist/', 'dist/a.txt', 'dist/link', 'dist/sub/', 'dist/sub/b.txt', 'dist-build-metadata.json']);
+      const raw = zip.at(-1)!.content;
+      const st = JSON.parse(raw.toString('utf8'));
+      // folders and the link are archived but are no subjects; each digest is that of the archived bytes
+      expect(st.subject).toEqual([
+        { name: 'dist/a.txt', digest: { sha256: sha('alpha') } },
+        { name: 'dist/sub/b.txt', digest: { sha256: sha('beta') } },
+      ]);
+      for (const s of st.subject) expect(sha(zip.find((e) => e.name === s.name)!.content)).toBe(s.digest.sha256);
+      expect(st._type).toBe('https://in-toto.io/Statement/v0.1');
+      expect(st.predicateType).toBe('https://slsa.dev/provenance/v1');
+      const def = st.predicate.buildDefinition;
+      expect(def.buildType).toBe('https://gitlab.com/gitlab-org/gitlab-runner/-/blob/test/PROVENANCE.md');
+      expect(def.externalParameters).toEqual({
+        CI: '',
+        CI_RUNNER_ID: '',
+        RUNNER_GENERATE_ARTIFACTS_METADATA: '',
+        DEPLOY_TOKEN: '',
+        entryPoint: 'build',
+        source: 'https://gitlab.example.com/group/project',
+      });
+      expect(def.internalParameters).toEqual({ architecture: expect.stringMatching(/^(amd64|arm64|386|arm|s390x|ppc64le|riscv64|loong64)$/), executor: 'docker', job: '4242', name: 'berth-test' });
+      expect(def.resolvedDependencies).toEqual([{ uri: 'https://gitlab.example.com/group/project', digest: { sha256: 'a1b2c3d4'.repeat(5) } }]);
+      const details = st.predicate.runDetails;
+      expect(details.builder).toEqual({ id: 'https://gitlab.example.com/group/project/-/runners/77', version: { berth: 'test' } });
+      expect(details.metadata.invocationId).toBe('4242');
+      const started = Date.parse(details.metadata.startedOn);
+      const finished = Date.parse(details.metadata.finishedOn);
+      expect(details.metadata.startedOn).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(started).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+      expect(finished).toBeGreaterThanOrEqual(started);
+      expect(finished).toBeLessThanOrEqual(Date.now());
+      // the masked variable's value and the job token of the repository URL are nowhere in the statement
+      expect(raw.toString('utf8')).not.toContain(SECRET);
+      expect(raw.toString('utf8')).not.toContain(TOKEN);
+      expect(text).toMatch(/Generating artifacts statement\nWARNING: Unknown SLSA provenance version unknown, defaulting to v1\n/);
+      expect(text).not.toContain('does not generate artifacts metadata');
+    });
+
+    it('is not made for a gzip or raw archive, nor when the variable is false, nor from the stage\'s variables alone (gitlab-runner reads the job\'s)', async () => {
+      const files = new MemoryProjectFiles({ 'dist/a.txt': 'alpha' });
+      const off = metadataJob({ variables: [plainVariable('RUNNER_GENERATE_ARTIFACTS_METADATA', 'false')] });
+      const cases = [
+        await run({ ...metadataJob(), artifacts: [archive({ artifactFormat: 'gzip', paths: ['dist/a.txt'] }), archive({ artifactFormat: 'raw', paths: ['dist/a.txt'] })] }, files),
+        await run({ ...off, artifacts: [archive()] }, files),
+        await run({ ...off, artifacts: [archive()] }, files, { variables: [plainVariable('RUNNER_GENERATE_ARTIFACTS_METADATA', 'true')] }),
+      ];
+      expect(cases[0]!.artifacts.uploads.map((u) => [u.format, u.filename])).toEqual([
+        ['gzip', 'artifacts.gz'],
+        ['raw', 'artifacts'],
+      ]);
+      for (const c of cases.slice(1)) {
+        expect(c.artifacts.uploads.map((u) => u.filename)).toEqual(['artifacts.zip']);
+        expect(zipContents(c.artifacts.uploads[0]!.kept).map((e) => e.name)).toEqual(['dist/', 'dist/a.txt']);
+      }
+      for (const c of cases) expect(c.text).not.toMatch(/Generating artifacts statement|SLSA/);
+    });
+
+    it('streamed into the upload, each try hashes the files again (the lines once); SLSA_PROVENANCE_SCHEMA_VERSION=v1 does not warn', async () => {
+      class StreamedArtifacts extends MemoryArtifacts {
+        readonly bodies: Buffer[] = [];
+        async uploadStreamed(req: StreamedArtifactUpload): Promise<void> {
+          for (let i = 0; i < 2; i++) {
+            const out = new PassThrough();
+            const chunks: Buffer[] = [];
+            out.on('data', (c: Buffer) => chunks.push(c));
+            await req.produce(out, new AbortController().signal);
+            out.end();
+            this.bodies.push(Buffer.concat(chunks));
+          }
+        }
+      }
+      const transport = new StreamedArtifacts();
+      const files = new MemoryProjectFiles({ 'dist/a.txt': 'alpha' });
+      const job = metadataJob();
+      const { text } = await run({ ...job, variables: [...job.variables!, plainVariable('SLSA_PROVENANCE_SCHEMA_VERSION', 'v1')], artifacts: [archive()] }, files, {}, { artifacts: transport });
+      expect(transport.bodies).toHaveLength(2);
+      for (const body of transport.bodies) {
+        const zipFile = join(temp, `streamed-${Math.random().toString(16).slice(2)}.zip`);
+        await writeFile(zipFile, body);
+        const zip = zipContents(zipFile);
+        expect(zip.map((e) => e.name)).toEqual(['dist/', 'dist/a.txt', 'artifacts-metadata.json']);
+        expect(JSON.parse(zip[2]!.content.toString('utf8')).subject).toEqual([{ name: 'dist/a.txt', digest: { sha256: sha('alpha') } }]);
+      }
+      expect(text.match(/Generating artifacts statement/g)).toHaveLength(1);
+      expect(text).not.toContain('SLSA');
+    });
+
+    it('with no file selected the archive still goes up, holding the statement only (it is in gitlab-runner\'s file list); an excluded statement, or one named outside the project, is not archived', async () => {
+      const files = new MemoryProjectFiles({ 'dist/a.txt': 'alpha' });
+      const { artifacts, text } = await run(
+        {
+          ...metadataJob(),
+          artifacts: [archive({ paths: ['nothing/'] }), archive({ name: 'x', paths: ['*'], exclude: ['*.json'], when: 'always' }), archive({ name: '../up', when: 'always' })],
+        },
+        files,
+      );
+      expect(text).not.toContain('No files to upload');
+      expect(artifacts.uploads.map((u) => u.filename)).toEqual(['artifacts.zip', 'x.zip', 'up.zip']);
+      const only = zipContents(artifacts.uploads[0]!.kept);
+      expect(only.map((e) => e.name)).toEqual(['artifacts-metadata.json']);
+      expect(JSON.parse(only[0]!.content.toString('utf8'))).not.toHaveProperty('subject');
+      expect(zipContents(artifacts.uploads[1]!.kept).map((e) => e.name)).toEqual(['dist/', 'dist/a.txt']);
+      expect(zipContents(artifacts.uploads[2]!.kept).map((e) => e.name)).toEqual(['dist/', 'dist/a.txt']);
+      expect(text).toContain('WARNING: /builds/group/up-metadata.json: not supported: outside build directory');
+      expect(text.match(/Generating artifacts statement/g)).toHaveLength(3);
+    });
   });
 
   it('expire_in goes out as written: gitlab-runner\'s uploader expands name, paths and exclude, never --expire-in', async () => {

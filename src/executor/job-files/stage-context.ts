@@ -13,8 +13,24 @@ import { expandWith, lastByKey } from '../../job/variables.js';
 import type { JobLog } from '../../log/job-log.js';
 import { errorMessage } from '../../shared/errors.js';
 import { shellExpand } from '../../shared/shell-expand.js';
+import { BERTH_VERSION } from '../../shared/version.js';
 import type { ProjectFiles } from '../project-files.js';
 import type { ArtifactTransport, CacheTransport } from './transports.js';
+
+/**
+ * What the artifacts statement (RUNNER_GENERATE_ARTIFACTS_METADATA) says about who ran the job
+ * and when: gitlab-runner takes them from its Build (shells/abstract.go generateArtifactsMetadataArgs).
+ */
+export interface JobRunFacts {
+  /** `[[runners]] name` (`berth exec`: "berth-exec"). */
+  runnerName: string;
+  /** The runner's id at GitLab (config.toml `id`; `berth exec`: 0), when the job has no CI_RUNNER_ID. */
+  runnerId: number;
+  /** berth's version, as `info.version` tells GitLab. */
+  version: string;
+  /** When runJob took the job (gitlab-runner's Build.StartedAt: when it made the Build). */
+  startedAt: Date;
+}
 
 /** What a job's cache and artifact stages use (`berth run`: GitLab and the runner cache; `berth exec`: .berth/). */
 export interface JobFileTransports {
@@ -38,6 +54,8 @@ export class StageContext {
     readonly signal: AbortSignal,
     /** The runner's `[[runners]] feature_flags` (config.toml); they win over the job's variables. */
     readonly runnerFeatureFlags: Readonly<Record<string, boolean>> = {},
+    /** Who runs the job and since when (runJob gives them; without: an unnamed runner, from now). */
+    readonly run: JobRunFacts = { runnerName: '', runnerId: 0, version: BERTH_VERSION, startedAt: new Date() },
   ) {}
 
   /** A feature flag as gitlab-runner's IsFeatureFlagOn reads it (config.toml, then the job's variables). */
