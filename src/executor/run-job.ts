@@ -21,10 +21,11 @@ import { timeoutSignal, withTimeout } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Executor } from './executor.js';
 import { artifactsToUpload, dependenciesToDownload, downloadArtifacts, uploadArtifacts } from './job-files/artifact-stages.js';
-import { archiveCaches, cachesToArchive, cachesToRestore, restoreCaches } from './job-files/cache-stages.js';
+import { archiveCaches, cachesToArchive, cachesToRestore, checkCachePolicies, restoreCaches } from './job-files/cache-stages.js';
 import { StageContext, type JobFileTransports, type JobRunFacts } from './job-files/stage-context.js';
 import { stageAttempts, withStageAttempts } from './stage-attempts.js';
 import type { RunnerIdentity } from './runner-identity.js';
+import { cacheRequestTimeout } from '../job/cache-request-timeout.js';
 
 export interface RunJobOptions {
   job: JobSpec;
@@ -69,7 +70,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   warnPreGetSources(job, runner, log);
   const attempts = { cache: stageAttempts(job, 'RESTORE_CACHE_ATTEMPTS'), artifacts: stageAttempts(job, 'ARTIFACT_DOWNLOAD_ATTEMPTS') };
   // GET_SOURCES_ATTEMPTS is applied where the sources are fetched (SourcesInAdvance); its problem is told here with the others.
-  for (const { problem } of [stageAttempts(job, 'GET_SOURCES_ATTEMPTS'), attempts.artifacts, attempts.cache]) if (problem) log.warning(problem);
+  for (const { problem } of [stageAttempts(job, 'GET_SOURCES_ATTEMPTS'), attempts.artifacts, attempts.cache, cacheRequestTimeout(job.variables)]) if (problem) log.warning(problem);
 
   let outcome: Omit<JobResult, 'durationMs'>;
   try {
@@ -110,9 +111,12 @@ async function runStages(
   throwIfAborted(hard);
   // RESTORE_CACHE_ATTEMPTS and ARTIFACT_DOWNLOAD_ATTEMPTS: each attempt runs the whole stage again, in its section.
   await withStageAttempts(attempts.cache, job, runner.featureFlags, log, hard, () =>
-    fileStage(opts, run, 'running', hard, 'restore_cache', 'Restoring cache', (ctx) =>
-      opts.files?.cache && cachesToRestore(job.cache).length > 0 ? () => restoreCaches(ctx) : null,
-    ),
+    fileStage(opts, run, 'running', hard, 'restore_cache', 'Restoring cache', (ctx) => {
+      const caches = cachesToRestore(job.cache);
+      if (!opts.files?.cache || caches.length === 0) return null;
+      checkCachePolicies(ctx, caches, 'extraction');
+      return () => restoreCaches(ctx);
+    }),
   );
   await withStageAttempts(attempts.artifacts, job, runner.featureFlags, log, hard, () =>
     fileStage(opts, run, 'running', hard, 'download_artifacts', 'Downloading artifacts', (ctx) =>
@@ -160,9 +164,12 @@ async function runStages(
 
   // gitlab-runner: archive_cache before upload_artifacts; a script error outranks an upload error.
   const ok = status === 'success';
-  await fileStage(opts, run, status, hard, ok ? 'archive_cache' : 'archive_cache_on_failure', `Saving cache for ${ok ? 'successful' : 'failed'} job`, (ctx) =>
-    opts.files?.cache && cachesToArchive(job.cache, ok).length > 0 ? () => archiveCaches(ctx, ok) : null,
-  );
+  await fileStage(opts, run, status, hard, ok ? 'archive_cache' : 'archive_cache_on_failure', `Saving cache for ${ok ? 'successful' : 'failed'} job`, (ctx) => {
+    const caches = cachesToArchive(job.cache, ok);
+    if (!opts.files?.cache || caches.length === 0) return null;
+    checkCachePolicies(ctx, caches, 'archiving');
+    return () => archiveCaches(ctx, ok);
+  });
   try {
     await fileStage(opts, run, status, hard, ok ? 'upload_artifacts_on_success' : 'upload_artifacts_on_failure', `Uploading artifacts for ${ok ? 'successful' : 'failed'} job`, (ctx) =>
       opts.files?.artifacts && artifactsToUpload(job.artifacts, ok).length > 0 ? () => uploadArtifacts(ctx, ok) : null,

@@ -38,6 +38,21 @@ export function whenMatches(when: FileWhen, jobSucceeded: boolean): boolean {
   return shouldCache(when, jobSucceeded);
 }
 
+/**
+ * gitlab-runner writes a stage's whole script before it runs it: an unknown `policy` (after
+ * variable expansion) of any cache fails the job there (runner_system_failure), before the
+ * stage's section and before any cache is restored or saved (shells/abstract.go
+ * writeRestoreCacheScript, archiveCache: CheckPolicy). A cache without a usable key is skipped
+ * there before its policy is looked at.
+ */
+export function checkCachePolicies(ctx: StageContext, caches: readonly CacheSpec[], phase: CachePhase): void {
+  for (const cache of caches) {
+    const raw = rawCacheKey(cache.key, ctx.job.jobInfo.name, ctx.job.gitInfo.ref, (t) => ctx.expand(t));
+    const resolved = resolveCacheKey(raw, phase, { hashKeys: ctx.featureFlag('FF_HASH_CACHE_KEYS') });
+    if (resolved.key !== null) cachePolicy(ctx.expand(cache.policy), resolved.key);
+  }
+}
+
 export async function restoreCaches(ctx: StageContext): Promise<void> {
   for (const cache of cachesToRestore(ctx.job.cache)) {
     const name = cacheKey(ctx, cache, 'extraction');

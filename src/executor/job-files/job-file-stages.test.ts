@@ -305,10 +305,11 @@ describe('job-file stages in runJob', () => {
 
   it('attempts out of range are clamped, and a value that is no integer falls back to 1, each with gitlab-runner\'s warning', async () => {
     const { text } = await run(
-      { variables: [plainVariable('ARTIFACT_DOWNLOAD_ATTEMPTS', '15'), plainVariable('RESTORE_CACHE_ATTEMPTS', 'two')] },
+      { variables: [plainVariable('ARTIFACT_DOWNLOAD_ATTEMPTS', '15'), plainVariable('RESTORE_CACHE_ATTEMPTS', 'two'), plainVariable('CACHE_REQUEST_TIMEOUT', '10m')] },
       new MemoryProjectFiles({}),
     );
     expect(text).toContain('WARNING: RESTORE_CACHE_ATTEMPTS: expected int got "two", using default value: 1');
+    expect(text).toContain('WARNING: CACHE_REQUEST_TIMEOUT: expected int got "10m", using default value: 10');
     expect(text).toContain('WARNING: ARTIFACT_DOWNLOAD_ATTEMPTS: number of attempts out of the range [1, 10], clamping to: 10');
   });
 
@@ -322,10 +323,18 @@ describe('job-file stages in runJob', () => {
     expect(sections).not.toContain('download_artifacts');
   });
 
-  it('an unknown cache policy fails the job as runner_system_failure (gitlab-runner: a script generation error)', async () => {
-    const { result } = await run({ cache: [cacheOf({ policy: 'sometimes' })] }, new MemoryProjectFiles({}));
+  it('an unknown cache policy fails the job as runner_system_failure before the stage (gitlab-runner: a script generation error)', async () => {
+    const cache = new MemoryCache();
+    cache.stored.set('good', await zipOf({ 'vendor/cached.txt': 'from cache' }));
+    const files = new MemoryProjectFiles({});
+    const { result, text, sections } = await run({ cache: [cacheOf({ key: 'good' }), cacheOf({ key: 'bad', policy: 'sometimes' })] }, files, {}, { cache });
     expect(result).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
-    expect(result.message).toContain('unknown cache policy sometimes');
+    expect(result.message).toContain('unknown cache policy sometimes for bad');
+    // Nothing of the stage ran: no section, no restore of the first cache.
+    expect(sections).not.toContain('restore_cache');
+    expect(text).not.toContain('Checking cache for good');
+    expect(cache.restores).toEqual([]);
+    expect(files.content('vendor/cached.txt')).toBeUndefined();
   });
 
   it('policy pull restores but does not save; push saves but does not restore', async () => {
