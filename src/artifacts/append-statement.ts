@@ -97,9 +97,9 @@ async function digestOf(entry: FileEntry): Promise<string> {
 
 /**
  * `body` as it is, hashed on its way; `done` gets the hex digest once it ended. `body` is read
- * with an async iterator, as the archive writers read bodies: piped (stream.pipeline into a
- * Transform), readTar's streamed body of a 2.5 MB file stalled for good (see the readTar case
- * in append-statement.test.ts).
+ * with an async iterator, as the archive writers read bodies (the readTar case in
+ * append-statement.test.ts streams a 2.5 MB body through it; piped, readTar's bodies stalled
+ * before cdf3961).
  */
 function hashing(body: Readable, done: (hex: string) => void): Readable {
   async function* chunks(): AsyncGenerator<Buffer> {
