@@ -260,19 +260,19 @@ export class DistributedCacheStore {
     const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
     if (!isSuccess(res)) throw await responseError(res);
     const remote = lastModified(res);
-    const mine = await local.modified(key).catch((err: unknown) => {
+    let temp: string;
+    try {
+      const mine = await local.modified(key);
+      if (mine && remote && mine.getTime() >= remote.getTime()) {
+        res.destroy();
+        log.println(`${ARCHIVE_NAME} is up to date`);
+        return { path: local.archivePath(key) };
+      }
+      temp = await local.tempFile(key); // a name only: nothing to remove until the body is written
+    } catch (err) {
       res.destroy();
       throw err;
-    });
-    if (mine && remote && mine.getTime() >= remote.getTime()) {
-      res.destroy();
-      log.println(`${ARCHIVE_NAME} is up to date`);
-      return { path: local.archivePath(key) };
     }
-    const temp = await local.tempFile(key).catch((err: unknown) => {
-      res.destroy();
-      throw err;
-    }); // a name only: nothing to remove until the body is written
     const etag = responseHeader(res, 'etag');
     log.println(runnerLogLine(`Downloading cache from ${cleanUrl(get.url)}`, etag ? { etag } : {}));
     const commit = (): Promise<string> => local.commit(key, temp, remote, { cachekey: name.key, ...objectMetadata(res) });

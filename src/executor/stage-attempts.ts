@@ -13,12 +13,12 @@ import type { JobLog } from '../log/job-log.js';
 import { runnerLogLine } from '../log/runner-log-line.js';
 import { sleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
+import { parseGoInt64 } from '../shared/go-int.js';
 
 export type AttemptsVariable = 'GET_SOURCES_ATTEMPTS' | 'ARTIFACT_DOWNLOAD_ATTEMPTS' | 'RESTORE_CACHE_ATTEMPTS';
 
 const MIN_ATTEMPTS = 1;
 const MAX_ATTEMPTS = 10;
-const INT64_MAX = 2n ** 63n - 1n;
 
 export interface StageAttempts {
   attempts: number;
@@ -30,12 +30,10 @@ export interface StageAttempts {
 export function stageAttempts(job: JobSpec, key: AttemptsVariable): StageAttempts {
   const raw = variableValue(job.variables, key) ?? '';
   if (raw === '') return { attempts: MIN_ATTEMPTS, problem: null };
-  // Go's strconv.ParseInt(raw, 10, 64): an optional sign and digits, within 64 bits.
-  const big = /^[+-]?\d+$/.test(raw) ? BigInt(raw) : null;
-  if (big === null || big > INT64_MAX || big < -INT64_MAX - 1n) {
+  const asked = parseGoInt64(raw);
+  if (asked === null) {
     return { attempts: MIN_ATTEMPTS, problem: `${key}: expected int got ${JSON.stringify(raw)}, using default value: ${MIN_ATTEMPTS}` };
   }
-  const asked = Number(big);
   const attempts = Math.max(MIN_ATTEMPTS, Math.min(MAX_ATTEMPTS, asked));
   if (attempts === asked) return { attempts, problem: null };
   return { attempts, problem: `${key}: number of attempts out of the range [${MIN_ATTEMPTS}, ${MAX_ATTEMPTS}], clamping to: ${attempts}` };

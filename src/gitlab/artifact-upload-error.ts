@@ -7,8 +7,7 @@
  * `Retrying...  error=<err>` and, after the last try, `FATAL: <err>` (logrus.Fatalln in
  * ArtifactsUploaderCommand.Execute).
  */
-import { BerthError, errorMessage } from '../shared/errors.js';
-import { HttpTransportError } from './http-transport.js';
+import { BerthError } from '../shared/errors.js';
 
 export type ArtifactUploadFailure = 'permission-denied' | 'too-large' | 'retries-exhausted' | 'unreadable';
 
@@ -36,45 +35,6 @@ export class ArtifactUploadError extends BerthError {
 export const UPLOAD_FAILED = 'upload failed with no response from coordinator';
 /** artifacts_uploader.go errServiceUnavailable (503): six tries instead of three. */
 export const SERVICE_UNAVAILABLE = 'service unavailable';
-
-/**
- * gitlab-runner's error for a try that got no answer: Go's *url.Error (`Post "<url>": <reason>`,
- * the URL it failed on, a redirect's included) wrapped by network/retry_requester.go
- * executeRequestWithRetries, network/client.go do and network/gitlab.go doRaw:
- *
- *   execute raw request: execute request: couldn't execute POST against <sent>: Post "<failed>": <reason>
- *
- * URLs with a password show it as `***` (Go's stripPassword; retry_requester would print it).
- */
-export function noAnswerError(sent: URL, failed: URL | string, reason: string): string {
-  return `execute raw request: execute request: couldn't execute POST against ${redacted(sent)}: Post ${JSON.stringify(typeof failed === 'string' ? failed : redacted(failed))}: ${reason}`;
-}
-
-/**
- * Go's net/http words for why an exchange got no answer, where berth can tell them (connection
- * refused, closed before answering, the response header timeout, the client's timeout); else
- * berth's own words for the cause.
- */
-export function goNetReason(err: unknown): string {
-  if (err instanceof HttpTransportError && err.kind === 'timeout') {
-    // http.Transport.ResponseHeaderTimeout, else http.Client.Timeout.
-    return /no response headers within/.test(err.message) ? 'net/http: timeout awaiting response headers' : 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)';
-  }
-  const cause = (err instanceof HttpTransportError ? err.cause : err) as NodeJS.ErrnoException & { address?: string; port?: number; errors?: unknown[] };
-  const first = (Array.isArray(cause?.errors) ? cause.errors[0] : cause) as { address?: string; port?: number } | undefined;
-  if (cause?.code === 'ECONNREFUSED' && first?.address !== undefined && first.port !== undefined) {
-    return `dial tcp ${first.address.includes(':') ? `[${first.address}]` : first.address}:${first.port}: connect: connection refused`;
-  }
-  if (cause?.code === 'ECONNRESET' && cause.message === 'socket hang up') return 'EOF';
-  return errorMessage(cause ?? err);
-}
-
-function redacted(u: URL): string {
-  if (!u.password) return u.href;
-  const c = new URL(u.href);
-  c.password = '***';
-  return c.href;
-}
 
 /** 413: the archive is over the instance's (or project's) maximum artifacts size. */
 export class ArtifactTooLargeError extends ArtifactUploadError {

@@ -60,7 +60,6 @@
  *
  * The caller prints `Downloading artifacts for <name> (<id>)...` before. When this rejects, the
  * file is gone. */
-import { randomUUID } from 'node:crypto';
 import { rm, truncate } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Writable } from 'node:stream';
@@ -70,11 +69,11 @@ import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ApiCall, ApiCaller, RetryWait } from './api-caller.js';
 import { ArtifactDownloadError } from './artifact-download-error.js';
-import { goNetReason } from './artifact-upload-error.js';
 import type { Clock } from './clock.js';
 import { FileSink } from '../artifacts/file-sink.js';
 import { apiUrl, jsonMessage } from './gitlab-api-error.js';
 import { goResponseText, goStatusText, responseStatusLine } from './go-response-text.js';
+import { followLocation, goNetReason, goUrlError, newRequestId, rawRequestError, stripPassword } from './go-request-error.js';
 import { header, type HttpResponse, HttpTransportError } from './http-transport.js';
 import { logApiRetry, type LogFields, logRunnerLine } from './runner-log-line.js';
 import { shortToken } from './short-token.js';
@@ -234,24 +233,17 @@ export async function downloadArtifacts(
         const location = header(res.headers, 'location');
         // Without a Location, Go's http.Client returns the redirect as it is.
         if (!location) break;
-        const next = parseUrl(location, at.href);
-        const from = at === sent ? gitlabShown : shownUrl(at, false);
-        if (!next) {
-          // Go's Client.do: `failed to parse Location header %q: %v` (berth's parser's verdict, not Go's url.Parse words).
-          noAnswer(from, `failed to parse Location header ${JSON.stringify(location)}: parse ${JSON.stringify(location)}: invalid URL`);
-          throw new ArtifactDownloadError(`GitLab answered ${res.status} for the ${who} with an unusable Location`, 'failed', res.status);
-        }
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          // http.Transport, for the redirected request.
-          noAnswer(shownUrl(next, false), `unsupported protocol scheme ${JSON.stringify(next.protocol.slice(0, -1))}`);
+        const next = followLocation(location, at);
+        if (!next.ok) {
+          noAnswer(next.at === sent ? gitlabShown : shownUrl(next.at, false), next.reason);
           throw new ArtifactDownloadError(`GitLab answered ${res.status} for the ${who} with an unusable Location`, 'failed', res.status);
         }
         if (requests >= MAX_REQUESTS) {
-          noAnswer(shownUrl(next, false), `stopped after ${MAX_REQUESTS} redirects`);
+          noAnswer(shownUrl(next.url, false), `stopped after ${MAX_REQUESTS} redirects`);
           throw new ArtifactDownloadError(`the redirects for the ${who} did not end: stopped after ${MAX_REQUESTS} redirects`, 'failed', res.status);
         }
         // Object storage: the presigned Location carries its own authorization; the job token stays here.
-        const target: URL = next;
+        const target: URL = next.url;
         host = target.host;
         res = await send(shownUrl(target, false), () =>
           deps.api.call({
@@ -345,8 +337,8 @@ export async function downloadArtifacts(
      * X-Request-Id it sent.
      */
     function noAnswer(failed: string, reason: string): void {
-      const urlError = `Get ${JSON.stringify(failed)}: ${reason}`;
-      const raw = `execute raw request: execute request: couldn't execute GET against ${gitlabShown}: ${urlError}`;
+      const urlError = goUrlError('GET', failed, reason);
+      const raw = rawRequestError('GET', gitlabShown, urlError);
       if (direct && !first) logRunnerLine(log, 'error', `${prefix} error`, { error: urlError, id: dep.id, token });
       else if (direct) logRunnerLine(log, 'error', `${prefix} error`, { ...fieldsOf(first!), error: raw });
       else logRunnerLine(log, 'error', `${prefix} error ${raw}`, { correlation_id: requestId, id: dep.id, token });
@@ -383,15 +375,9 @@ function parseUrl(location: string, base: string): URL | null {
  */
 function shownUrl(u: URL, withQuery: boolean): string {
   const c = new URL(u.href);
-  if (c.password) c.password = '***';
   if (!withQuery) c.search = '';
   c.hash = '';
-  return c.href;
-}
-
-/** network/gitlab.go NewCorrelationID: a uuid without dashes. */
-function newRequestId(): string {
-  return randomUUID().replaceAll('-', '');
+  return stripPassword(c);
 }
 
 /**

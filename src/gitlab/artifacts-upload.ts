@@ -29,11 +29,11 @@
  * (addCorrelationID), is the lines' correlation_id when GitLab's answer has none
  * (getCorrelationID).
  */
-import { randomUUID } from 'node:crypto';
 import type { JobLog } from '../log/job-log.js';
 import { errorMessage } from '../shared/errors.js';
 import type { ApiCaller } from './api-caller.js';
-import { ArtifactTooLargeError, ArtifactUploadError, goNetReason, humanSize, noAnswerError, SERVICE_UNAVAILABLE, UPLOAD_FAILED } from './artifact-upload-error.js';
+import { ArtifactTooLargeError, ArtifactUploadError, humanSize, SERVICE_UNAVAILABLE, UPLOAD_FAILED } from './artifact-upload-error.js';
+import { followLocation, goNetReason, goUrlError, newRequestId, rawRequestError, stripPassword } from './go-request-error.js';
 import type { Clock } from './clock.js';
 import { apiUrl, jsonMessage } from './gitlab-api-error.js';
 import { goResponseText, responseStatusLine } from './go-response-text.js';
@@ -135,7 +135,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
    * `<prefix> error  error=<err>` and returns UploadFailed with the error, retried as is.
    */
   function noAnswer(requestId: string, failed: URL | string, reason: string, detail: string): TryOutcome {
-    const error = noAnswerError(sentUrl, failed, reason);
+    const error = rawRequestError('POST', stripPassword(sentUrl), goUrlError('POST', typeof failed === 'string' ? failed : stripPassword(failed), reason));
     logRunnerLine(log, 'error', `${prefix} error`, { correlation_id: requestId, error, id: job.id, token });
     return { kind: 'retry', error, maxTries: DEFAULT_TRIES, status: -1, detail };
   }
@@ -197,17 +197,9 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
       case 308: {
         const location = header(res.headers, 'location');
         if (location) {
-          const from = redirected ?? sentUrl;
-          const next = parseUrl(location, from.href);
-          if (!next) {
-            // Go's Client.do: `failed to parse Location header %q: %v` (berth's parser's verdict, not Go's url.Parse words).
-            return noAnswer(requestId, from, `failed to parse Location header ${JSON.stringify(location)}: parse ${JSON.stringify(location)}: invalid URL`, `${statusLine} with an unusable Location`);
-          }
-          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-            // http.Transport, for the redirected request.
-            return noAnswer(requestId, next, `unsupported protocol scheme ${JSON.stringify(next.protocol.slice(0, -1))}`, `${statusLine} with an unusable Location`);
-          }
-          return { kind: 'follow', url: next, location };
+          const next = followLocation(location, redirected ?? sentUrl);
+          if (!next.ok) return noAnswer(requestId, next.at, next.reason, `${statusLine} with an unusable Location`);
+          return { kind: 'follow', url: next.url, location };
         }
         // network/gitlab.go determineUploadState: a 307 is handleUploadRedirectionState's error ("empty location"), a 308 any other status's warning.
         if (res.status === 307) logRunnerLine(log, 'error', `${prefix} ${described} empty location`, fields);
@@ -238,16 +230,4 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         return { kind: 'retry', error: UPLOAD_FAILED, maxTries: DEFAULT_TRIES, status: res.status, detail: described };
     }
   }
-}
-
-function parseUrl(location: string, base: string): URL | null {
-  try {
-    return new URL(location, base);
-  } catch {
-    return null;
-  }
-}
-
-function newRequestId(): string {
-  return randomUUID().replace(/-/g, '');
 }

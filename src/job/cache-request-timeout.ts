@@ -5,12 +5,12 @@
  * gets `--timeout <minutes>` as its http.Client Timeout, which bounds nothing at 0 or below.
  */
 import type { JobVariable } from './job-spec.js';
+import { parseGoInt64 } from '../shared/go-int.js';
 import { variableValue } from './variables.js';
 
 const DEFAULT_MINUTES = 10;
 /** The longest timer Node keeps (longer ones fire at once); the job's own timeout ends a job long before. */
 const UNBOUNDED_MS = 2 ** 31 - 1;
-const INT64_MAX = 2n ** 63n - 1n;
 
 export interface CacheRequestTimeout {
   /** The bound of one cache request, body included. */
@@ -22,10 +22,9 @@ export interface CacheRequestTimeout {
 export function cacheRequestTimeout(vars: readonly JobVariable[]): CacheRequestTimeout {
   const raw = variableValue(vars, 'CACHE_REQUEST_TIMEOUT') ?? '';
   if (raw === '') return { ms: DEFAULT_MINUTES * 60_000, problem: null };
-  const big = /^[+-]?\d+$/.test(raw) ? BigInt(raw) : null;
-  if (big === null || big > INT64_MAX || big < -INT64_MAX - 1n) {
+  const minutes = parseGoInt64(raw);
+  if (minutes === null) {
     return { ms: DEFAULT_MINUTES * 60_000, problem: `CACHE_REQUEST_TIMEOUT: expected int got ${JSON.stringify(raw)}, using default value: ${DEFAULT_MINUTES}` };
   }
-  const minutes = Number(big);
   return { ms: minutes <= 0 ? UNBOUNDED_MS : Math.min(UNBOUNDED_MS, minutes * 60_000), problem: null };
 }

@@ -1,3 +1,5 @@
+import { parseGoInt64 } from './go-int.js';
+
 /** Go's strconv.ParseBool, as gitlab-runner reads its boolean settings and variables. */
 const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
@@ -19,5 +21,5 @@ export function goVariableBool(raw: string | undefined): boolean {
   if (raw === undefined) return false;
   const parsed = parseGoBool(raw.toLowerCase());
   if (parsed !== null) return parsed;
-  return /^[+-]?\d+$/.test(raw) && Number(raw) === 1;
+  return parseGoInt64(raw) === 1;
 }

@@ -14,6 +14,7 @@ import {
   type CacheLogLine,
   type CacheName,
   type CachePhase,
+  type ResolvedCacheKey,
 } from '../../artifacts/cache-key.js';
 import { compressionLevel } from '../../artifacts/compression-level.js';
 import { selectFiles } from '../../artifacts/file-selector.js';
@@ -47,9 +48,8 @@ export function whenMatches(when: FileWhen, jobSucceeded: boolean): boolean {
  */
 export function checkCachePolicies(ctx: StageContext, caches: readonly CacheSpec[], phase: CachePhase): void {
   for (const cache of caches) {
-    const raw = rawCacheKey(cache.key, ctx.job.jobInfo.name, ctx.job.gitInfo.ref, (t) => ctx.expand(t));
-    const resolved = resolveCacheKey(raw, phase, { hashKeys: ctx.featureFlag('FF_HASH_CACHE_KEYS') });
-    if (resolved.key !== null) cachePolicy(ctx.expand(cache.policy), resolved.key);
+    const { key } = resolvedKey(ctx, cache, phase).resolved;
+    if (key !== null) cachePolicy(ctx.expand(cache.policy), key);
   }
 }
 
@@ -101,12 +101,17 @@ export async function archiveCaches(ctx: StageContext, jobSucceeded: boolean): P
  * lines) when there is none.
  */
 function cacheKey(ctx: StageContext, cache: CacheSpec, phase: CachePhase): CacheName | null {
-  const raw = rawCacheKey(cache.key, ctx.job.jobInfo.name, ctx.job.gitInfo.ref, (t) => ctx.expand(t));
-  const hashed = ctx.featureFlag('FF_HASH_CACHE_KEYS');
-  const resolved = resolveCacheKey(raw, phase, { hashKeys: hashed });
+  const { resolved, hashed } = resolvedKey(ctx, cache, phase);
   printLines(ctx, resolved.lines);
   if (resolved.key === null || resolved.storageKey === null) return null;
   return { key: resolved.key, storageKey: resolved.storageKey, alternateKey: resolved.alternateKey, hashed };
+}
+
+/** The cache's key as newCacheConfig resolves it, its lines not printed. */
+function resolvedKey(ctx: StageContext, cache: CacheSpec, phase: CachePhase): { resolved: ResolvedCacheKey; hashed: boolean } {
+  const raw = rawCacheKey(cache.key, ctx.job.jobInfo.name, ctx.job.gitInfo.ref, (t) => ctx.expand(t));
+  const hashed = ctx.featureFlag('FF_HASH_CACHE_KEYS');
+  return { resolved: resolveCacheKey(raw, phase, { hashKeys: hashed }), hashed };
 }
 
 /** rep's levels: `warning` is gitlab-runner's yellow Warningf, `notice` its green Noticef. */
