@@ -5,14 +5,14 @@
 //
 //   floor           getArchive(A:dist) piped into putArchive(B): out and in at once (the strict floor)
 //   docker cp       getArchive(A:dist) into a tar file, then putArchive(B) of it: `docker cp` out,
-//                   then in (the issue's words); berth's ratios are printed against both
+//                   then in (the issue's words; phases `out` and `in`); berth's ratios are printed against both
 //   artifacts       berth run's path: select + zip streamed into the POST to the GitLab API test
 //                   server (upload side, one phase); GET (direct download via its object-storage route) + zip→tar + PUT
 //                   archive into a fresh container (download side). As in berth run, the zip is extracted
 //                   while it downloads (its end fetched first by Range): phase `download` is the time until
 //                   it can be read, `extract` the rest of the body and the extraction together
 //   exec store      berth exec's path: select + zip to a local file, then zip→tar + PUT archive
-//   cache           select + zip written straight as the local cache.zip + S3 PUT (s3rver), then S3 GET into another
+//   cache           select + zip written straight as the local cache.zip (`archive`) + S3 PUT (s3rver, `save`), then S3 GET into another
 //                   runner's empty cache folder + zip→tar + PUT archive (extracted while it downloads, as
 //                   artifacts; `restore` until it can be read, `extract` the rest and the commit)
 //
@@ -28,6 +28,12 @@
 // The engine's own speed still drifts between rounds (7 rounds with sync: floor 5.1 -> 9.7 ->
 // 6.2 s), so the ratios are the median of the per-round ratios (each round's berth time over the
 // same round's floor); the ratio of the medians is printed next to it.
+// Deleting: the containers a round fills (5 x 20,000 files) are removed only after the last round.
+// Removing them at each round's end made the next round's first cases pay for the deletion (this
+// disk is mounted with `discard`: the freed blocks are trimmed after the fact, and sync(1) does not
+// wait for that): a PUT archive of the same 215 MB tar file into a fresh container took 7.3-10.3 s
+// (12 runs) with the previous target removed just before, 2.5-2.8 s (5 runs) with none removed,
+// which no case's own work explains. Keeping them costs disk (about 1 GB per round), not time.
 // Data: FILES files of SIZE bytes (base64 text) in folders of 200.
 //
 // The RSS of a real `berth exec` (the built CLI, a make → use pipeline of 20,000 small files) is
@@ -133,7 +139,7 @@ const median = (xs) => {
 
 const servers = await startServers();
 const rows = { floor: [], cp: [], artifacts: [], exec: [], cache: [] };
-const phases = { artifacts: [], exec: [], cache: [] };
+const phases = { cp: [], artifacts: [], exec: [], cache: [] };
 /** Per child kind: the child reports (peak RSS, memory at the peak, CPU). */
 const reports = { artifactsUp: [], artifactsDown: [], exec: [], cache: [], idle: [], upStreamed: [], upFile: [], saveWritten: [], saveCopy: [] };
 try {
@@ -145,7 +151,11 @@ try {
     const job = servers.runningJob();
     const cases = [
       async () => rows.floor.push(await parts.floorCopy(source, targets[0])),
-      async () => rows.cp.push(await parts.floorViaFile(source, targets[4])),
+      async () => {
+        const cp = await parts.floorViaFile(source, targets[4]);
+        rows.cp.push(sum(cp));
+        phases.cp.push(cp);
+      },
       async () => {
         const up = await child('artifactsUp', { container: source, glUrl: servers.glUrl, job, level: LEVEL, threads: THREADS });
         const down = await child('artifactsDown', { container: targets[1], glUrl: servers.glUrl, dep: job });
@@ -185,7 +195,7 @@ try {
     }
     reports.idle.push(await child('idle', {}));
     if (!JSON_OUT) console.log(`round ${r}: floor ${rows.floor.at(-1).toFixed(0)} ms, docker cp out then in ${rows.cp.at(-1).toFixed(0)} ms, artifacts ${rows.artifacts.at(-1).toFixed(0)} ms, exec store ${rows.exec.at(-1).toFixed(0)} ms, cache ${rows.cache.at(-1).toFixed(0)} ms`);
-    await parts.removeContainerIds(targets);
+    // The targets stay until the end (removed in the finally below): see "Deleting" above.
   }
 } finally {
   await parts.removeContainers(LABEL).catch(() => undefined);
@@ -229,6 +239,7 @@ const result = {
   load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   floorMs: Math.round(floorMs),
   dockerCpMs: Math.round(cpMs),
+  dockerCpPhases: phaseMedians(phases.cp),
   artifacts: { ms: Math.round(median(rows.artifacts)), ...ratios(rows.artifacts), phases: phaseMedians(phases.artifacts), upload: memory(reports.artifactsUp), download: memory(reports.artifactsDown) },
   exec: { ms: Math.round(median(rows.exec)), ...ratios(rows.exec), phases: phaseMedians(phases.exec), ...memory(reports.exec) },
   cache: { ms: Math.round(median(rows.cache)), ...ratios(rows.cache), phases: phaseMedians(phases.cache), ...memory(reports.cache) },
@@ -241,7 +252,7 @@ else {
   console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB); load average at the end ${result.load}`);
   console.log('ratio: the median of the per-round ratios vs the piped floor / vs docker cp (in brackets: the ratios of the medians)');
   console.log(`floor (archive API out + in)         ${result.floorMs} ms`);
-  console.log(`docker cp out, then in (a tar file)  ${result.dockerCpMs} ms   (ratios: vs floor / vs docker cp)`);
+  console.log(`docker cp out, then in (a tar file)  ${result.dockerCpMs} ms  ${JSON.stringify(result.dockerCpPhases)}   (ratios below: vs floor / vs docker cp)`);
   console.log(`artifacts via GitLab (berth run)     ${result.artifacts.ms} ms  ratio ${result.artifacts.ratio} / ${result.artifacts.ratioDockerCp} (${result.artifacts.ratioOfMedians} / ${result.artifacts.ratioOfMediansDockerCp})  per round ${result.artifacts.perRound.map(([a, b]) => `${a}/${b}`).join(' ')}  ${JSON.stringify(result.artifacts.phases)}`);
   console.log(`    upload child:   ${mem(result.artifacts.upload)}`);
   console.log(`    download child: ${mem(result.artifacts.download)}`);
