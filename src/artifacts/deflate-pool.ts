@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { rawDeflater, type RawDeflater } from './raw-deflater.js';
 import { DeflateStrategy, type DeflateMode } from './deflate-strategy.js';
+import { LiteralCoder } from './literal-coder.js';
 import { renewYoungGenerationLimit } from './limit-young-generation.js';
 
 const BATCH_BYTES = 512 * 1024;
@@ -143,6 +144,8 @@ export class DeflatePool {
   private readonly strategy = new DeflateStrategy();
   private readonly huffman: RawDeflater;
   private readonly lz: RawDeflater;
+  /** Huffman codes alone on this thread, with a code kept per kind (see LiteralCoder). */
+  private readonly literals = new LiteralCoder();
 
   constructor(
     private readonly level: number,
@@ -265,14 +268,28 @@ export class DeflatePool {
     return Buffer.from(this.deflateView(input, mode, kind));
   }
 
-  /** `input` compressed in `mode` (a probe tells the strategy what it found): a view of a deflater's output buffer. */
+  /**
+   * `input` compressed in `mode` (a probe tells the strategy what it found, and the kind's
+   * literal code learns from it): a view of a deflater's output buffer.
+   */
   private deflateView(input: Uint8Array, mode: number, kind: string): Buffer {
-    if (mode === MODE_HUFFMAN) return this.huffman.deflateView(input);
+    if (mode === MODE_HUFFMAN) return this.literalView(input, kind) ?? this.huffman.deflateView(input);
     const out = this.lz.deflateView(input);
     if (mode !== MODE_PROBE) return out;
     const huffman = this.huffman.deflateView(input);
     this.strategy.record(kind, out.length, huffman.length);
+    this.literals.learn(kind, input);
     return huffman.length < out.length ? huffman : out;
+  }
+
+  private literalView(input: Uint8Array, kind: string): Buffer | undefined {
+    const coded = this.literals.encode(kind, input);
+    return coded && Buffer.from(coded.buffer, coded.byteOffset, coded.length);
+  }
+
+  /** Files coded with Huffman codes alone by LiteralCoder on this thread (for tests). */
+  get literalFiles(): number {
+    return this.literals.coded;
   }
 
   private startWorker(): Worker {

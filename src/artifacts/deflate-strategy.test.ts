@@ -13,6 +13,24 @@ describe('DeflateStrategy', () => {
     const modes = Array.from({ length: 32 }, () => s.mode('gz', 10_000));
     expect(modes.slice(0, 31).every((m) => m === 'huffman')).toBe(true);
     expect(modes[31]).toBe('probe');
+    // A probe that confirms the choice doubles the interval (64, 128, 256, then 256 on) ...
+    s.record('gz', 10_020, 10_000);
+    const next = (): number => {
+      let n = 1;
+      while (s.mode('gz', 10_000) !== 'probe') n++;
+      return n;
+    };
+    expect(next()).toBe(64);
+    s.record('gz', 10_020, 10_000);
+    expect(next()).toBe(128);
+    s.record('gz', 10_020, 10_000);
+    expect(next()).toBe(256);
+    s.record('gz', 10_020, 10_000);
+    expect(next()).toBe(256);
+    // ... and one that changes it starts again at 32.
+    s.record('gz', 5_000, 10_000);
+    expect(s.mode('gz', 10_000)).toBe('level');
+    expect(next()).toBe(31);
     // Another kind is judged on its own.
     expect(s.mode('js', 10_000)).toBe('probe');
   });
