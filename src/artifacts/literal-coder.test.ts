@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { existsSync } from 'node:fs';
+import { constants, crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { canonicalCodes, codeLengths, encodeLiterals, LiteralCoder, literalTable, storeBlocks } from './literal-coder.js';
 
@@ -81,6 +83,23 @@ describe('encodeLiterals', () => {
       if (input.length <= 16384) expect(n).toBeLessThanOrEqual(zlibSize + 64);
     });
   }
+
+  it("every stream is read back by BusyBox's own inflate (not zlib's), as one gzip file of members", () => {
+    // gzip members: a 10-byte header, the raw Deflate stream, CRC-32 and size (RFC 1952).
+    const members = cases.map(([, input]) => {
+      const counts = new Uint32Array(256);
+      for (const b of input) counts[b]!++;
+      const out = new Uint8Array(input.length * 2 + 1024);
+      const n = encodeLiterals(input, literalTable(counts), out);
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(crc32(input), 0);
+      trailer.writeUInt32LE(input.length, 4);
+      return Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), out.subarray(0, n), trailer]);
+    });
+    const busybox = existsSync('/bin/busybox') ? '/bin/busybox' : 'busybox';
+    const back = execFileSync(busybox, ['gunzip', '-c'], { input: Buffer.concat(members), maxBuffer: 64 << 20 });
+    expect(back.equals(Buffer.concat(cases.map(([, input]) => input)))).toBe(true);
+  });
 
   it('returns -1 for a byte the table has no code for', () => {
     const counts = new Uint32Array(256);
