@@ -38,6 +38,29 @@ function takeGc(): GcFunction | null {
   return gcFunction;
 }
 
+/** Archives at least this large get a full GC before they are extracted (see collectGarbageBefore). */
+export const FULL_GC_ARCHIVE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A full GC before a large extraction, so that it starts from the live memory only, not from
+ * what earlier work left dead (a cache archived just before, in the same process: its entries'
+ * objects and Buffers). Measured (bench/artifacts/scratch, a cache of 20,000 files of 10 KiB
+ * archived, saved to S3, then restored and extracted in one process, 8 runs each): the
+ * extraction's peak RSS was 115-155 MB without, 111-141 MB with this at the start of zipToTar
+ * (113-122 MB with a full GC between the save and the restore instead, where the download has not
+ * started yet); the GC itself takes tens of milliseconds. Returns whether it ran (false where `gc`
+ * is not available).
+ */
+export function collectGarbageBefore(archiveBytes: number): boolean {
+  if (archiveBytes < FULL_GC_ARCHIVE_BYTES) return false;
+  const gc = takeGc();
+  if (!gc) return false;
+  // A full GC is `gc()` without options: Node 20's V8 ignores { type: 'major' } (nothing is
+  // collected; measured on 20 MB of dead old-generation objects).
+  gc();
+  return true;
+}
+
 /** Streamed bytes between two scavenges by default. */
 export const DEFAULT_GARBAGE_BYTES = 4 * 1024 * 1024;
 

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ArchiveError } from './archive-error.js';
 import type { ExtractStats } from './archive-stats.js';
-import { GarbageBudget } from './garbage-budget.js';
+import { collectGarbageBefore, GarbageBudget } from './garbage-budget.js';
 import { DEFAULT_MAX_ZIP_ENTRIES } from './inspect-zip.js';
 import { inspectTarZstd } from './inspect-tar-zstd.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
@@ -35,6 +35,7 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
     throw err;
   }
   const opened = handle;
+  collectGarbageBefore((await opened.stat().catch(() => ({ size: 0 }))).size);
 
   return produceTar(
     file,

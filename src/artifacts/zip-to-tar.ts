@@ -21,7 +21,7 @@ import { corruptZip, type ZipArchiveKind } from './corrupt-zip.js';
 import { DEFAULT_MAX_ZIP_ENTRIES, inspectZip } from './inspect-zip.js';
 import { openZipReader, zipEntries, zipEntryName } from './open-zip.js';
 import * as zlib from 'node:zlib';
-import { GarbageBudget } from './garbage-budget.js';
+import { collectGarbageBefore, GarbageBudget } from './garbage-budget.js';
 import { rawInflater } from './raw-inflater.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
@@ -68,6 +68,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   }
   const { zip, reader } = opened;
   const window = new BlockWindow(reader.fd, reader.size, reader.arriving);
+  collectGarbageBefore(reader.size);
 
   return produceTar(
     file,
