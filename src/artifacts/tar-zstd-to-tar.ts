@@ -14,7 +14,7 @@ import type { ExtractStats } from './archive-stats.js';
 import { collectGarbageBefore, GarbageBudget } from './garbage-budget.js';
 import { DEFAULT_MAX_ZIP_ENTRIES } from './inspect-zip.js';
 import { inspectTarZstd } from './inspect-tar-zstd.js';
-import { limitYoungGeneration } from './limit-young-generation.js';
+import { holdExtractionHeap } from './old-generation-growth.js';
 import { padding, tarHeader } from './tar-header.js';
 import { produceTar } from './tar-producer.js';
 import { tarZstdMembers } from './tar-zstd-members.js';
@@ -23,7 +23,7 @@ import type { ZipToTarOptions } from './zip-to-tar.js';
 export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
   const kind = opts.kind ?? 'artifacts';
   opts.signal.throwIfAborted();
-  const releaseLimit = limitYoungGeneration();
+  const releaseLimit = holdExtractionHeap();
   // Opened once: the check and the extraction read the same file, even if the path is replaced meanwhile.
   let handle: FileHandle | undefined;
   try {

@@ -23,7 +23,7 @@ import { openZipReader, zipEntries, zipEntryName } from './open-zip.js';
 import * as zlib from 'node:zlib';
 import { collectGarbageBefore, GarbageBudget } from './garbage-budget.js';
 import { rawInflater } from './raw-inflater.js';
-import { limitYoungGeneration } from './limit-young-generation.js';
+import { holdExtractionHeap } from './old-generation-growth.js';
 import { isSmallZipEntry, readSmallZipEntry, readZipEntry, type ZipEntryRef } from './read-zip-entry.js';
 import { MAX_LINK_TARGET, padding, tarHeader } from './tar-header.js';
 import { produceTar } from './tar-producer.js';
@@ -55,7 +55,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
   opts.signal.throwIfAborted();
   // Held from the central directory's reading on (thousands of entries: it would grow the young
   // generation first), released when `done` settles.
-  const releaseLimit = limitYoungGeneration();
+  const releaseLimit = holdExtractionHeap();
   // Opened once: the check and the extraction read the same file, even if the path is replaced meanwhile.
   let opened;
   try {
