@@ -273,18 +273,13 @@ export class DeflatePool {
    * literal code learns from it): a view of a deflater's output buffer.
    */
   private deflateView(input: Uint8Array, mode: number, kind: string): Buffer {
-    if (mode === MODE_HUFFMAN) return this.literalView(input, kind) ?? this.huffman.deflateView(input);
+    if (mode === MODE_HUFFMAN) return this.literals.encode(kind, input) ?? this.huffman.deflateView(input);
     const out = this.lz.deflateView(input);
     if (mode !== MODE_PROBE) return out;
     const huffman = this.huffman.deflateView(input);
     this.strategy.record(kind, out.length, huffman.length);
     this.literals.learn(kind, input);
     return huffman.length < out.length ? huffman : out;
-  }
-
-  private literalView(input: Uint8Array, kind: string): Buffer | undefined {
-    const coded = this.literals.encode(kind, input);
-    return coded && Buffer.from(coded.buffer, coded.byteOffset, coded.length);
   }
 
   /** Files coded with Huffman codes alone by LiteralCoder on this thread (for tests). */

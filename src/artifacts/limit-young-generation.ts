@@ -17,31 +17,24 @@
  * resets it when it sets up a new isolate (a worker thread): renewYoungGenerationLimit, called by
  * DeflatePool once its worker is up, sets it again.
  */
-import { setFlagsFromString } from 'node:v8';
+import { HeldV8Flag } from './held-v8-flag.js';
 
 /** V8's default growth factor (`node --v8-options`). */
 const V8_DEFAULT_GROWTH_FACTOR = 2;
 
-let holders = 0;
+const limit = new HeldV8Flag('--semi-space-growth-factor=1', `--semi-space-growth-factor=${V8_DEFAULT_GROWTH_FACTOR}`);
 
 /** Limits the young generation until the returned function is called (once is enough). */
 export function limitYoungGeneration(): () => void {
-  holders++;
-  setFlagsFromString('--semi-space-growth-factor=1');
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--holders === 0) setFlagsFromString(`--semi-space-growth-factor=${V8_DEFAULT_GROWTH_FACTOR}`);
-  };
+  return limit.hold();
 }
 
 /** Sets the limit again if someone holds it (after V8 reset it for a new isolate). */
 export function renewYoungGenerationLimit(): void {
-  if (holders > 0) setFlagsFromString('--semi-space-growth-factor=1');
+  limit.renew();
 }
 
 /** How many archives hold the limit now. */
 export function youngGenerationLimitHolders(): number {
-  return holders;
+  return limit.count;
 }

@@ -287,7 +287,7 @@ interface KindCode {
 
 export class LiteralCoder {
   private readonly kinds = new Map<string, KindCode>();
-  private out = new Uint8Array(64 * 1024);
+  private out = Buffer.allocUnsafe(64 * 1024);
   /** Files coded with a kind's code, and files that needed it built again first. */
   coded = 0;
   rebuilt = 0;
@@ -298,9 +298,7 @@ export class LiteralCoder {
     if (known === undefined && this.kinds.size >= MAX_KINDS) return;
     const counts = known?.counts ?? new Float64Array(256);
     if (known) for (let i = 0; i < 256; i++) counts[i]! /= 2;
-    const fileCounts = new Uint32Array(256);
-    for (let i = 0; i < input.length; i++) fileCounts[input[i]!]!++;
-    for (let i = 0; i < 256; i++) counts[i]! += fileCounts[i]!;
+    for (let i = 0; i < input.length; i++) counts[input[i]!]!++;
     this.kinds.set(kind, { counts, table: literalTable(counts) });
   }
 
@@ -309,9 +307,9 @@ export class LiteralCoder {
    * code for one of its bytes): a view of this coder's output buffer, valid until its next call.
    * Undefined when the kind cannot be learnt (MAX_KINDS known): the caller codes it otherwise.
    */
-  encode(kind: string, input: Uint8Array): Uint8Array | undefined {
+  encode(kind: string, input: Uint8Array): Buffer | undefined {
     const room = input.length * 2 + 1024;
-    if (this.out.length < room) this.out = new Uint8Array(room);
+    if (this.out.length < room) this.out = Buffer.allocUnsafe(room);
     let k = this.kinds.get(kind);
     let n = k ? encodeLiterals(input, k.table, this.out) : -1;
     if (n < 0) {

@@ -20,28 +20,22 @@
  * is set while at least one extraction runs, and V8's dynamic factor (0) comes back after the
  * last one.
  */
-import { setFlagsFromString } from 'node:v8';
+import { HeldV8Flag } from './held-v8-flag.js';
 import { limitYoungGeneration } from './limit-young-generation.js';
 
 /** The old generation may grow to (1 + this / 100) times what the last full GC left live. */
 export const EXTRACTION_HEAP_GROWING_PERCENT = 100;
 
-let holders = 0;
+const growth = new HeldV8Flag(`--heap-growing-percent=${EXTRACTION_HEAP_GROWING_PERCENT}`, '--heap-growing-percent=0');
 
 /** Fixes the growth factor until the returned function is called (once is enough). */
 export function growOldGeneration(): () => void {
-  if (holders++ === 0) setFlagsFromString(`--heap-growing-percent=${EXTRACTION_HEAP_GROWING_PERCENT}`);
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--holders === 0) setFlagsFromString('--heap-growing-percent=0');
-  };
+  return growth.hold();
 }
 
 /** How many extractions hold it now. */
 export function oldGenerationGrowthHolders(): number {
-  return holders;
+  return growth.count;
 }
 
 /** What an extraction holds while it runs: the young generation limited, the old one's growth fixed. */
