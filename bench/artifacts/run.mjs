@@ -20,7 +20,7 @@
 // RSS (VmHWM) is berth's alone. The bundle is split as the CLI's is (scripts/bundle/bundle.mjs):
 // what berth loads lazily (the AWS SDK of the S3 cache) is loaded by the cache case only. Each
 // child also reports, at its RSS peak, V8's heap and the external memory (Buffers), its CPU time
-// (all threads), its main thread's busy time and V8's collections (count and time, by kind:
+// (all threads, and of it the kernel's), its minor page faults (fresh memory touched: each costs the kernel), its main thread's busy time and V8's collections (count and time, by kind:
 // minor, major, other = incremental marking and weak callbacks); `idle child` is the RSS of a child that loads
 // the bundle and does nothing (node and the code), to subtract. The order of the four cases
 // turns round by round, so that none always runs first (page cache, a busy neighbour). Before
@@ -108,9 +108,11 @@ new PerformanceObserver((list) => { for (const e of list.getEntries()) { const g
 let atPeak = process.memoryUsage();
 const timer = setInterval(() => { const m = process.memoryUsage(); if (m.rss > atPeak.rss) atPeak = m; }, 20);
 const cpu0 = process.cpuUsage();
+const faults0 = process.resourceUsage().minorPageFault;
 const elu0 = performance.eventLoopUtilization();
 const times = op === 'idle' ? {} : await parts[op](JSON.parse(json));
 const cpu = process.cpuUsage(cpu0);
+const faults = process.resourceUsage().minorPageFault - faults0;
 const elu = performance.eventLoopUtilization(elu0);
 clearInterval(timer);
 const hwm = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
@@ -118,7 +120,7 @@ const mb = (b) => b / 1048576;
 // The peak of the whole child: VmHWM is reset after each phase (bench-parts markPeak), so the
 // highest phase peak, or the last reading when no phase was marked.
 const peakMb = Math.max(hwm / 1024, ...Object.values(parts.phasePeaksMb));
-process.stdout.write(JSON.stringify({ times, gc, peakRssMb: peakMb, phasePeaksMb: parts.phasePeaksMb, phaseEndRssMb: parts.phaseEndRssMb, cpuMs: (cpu.user + cpu.system) / 1000, mainBusyMs: elu.active,
+process.stdout.write(JSON.stringify({ times, gc, peakRssMb: peakMb, phasePeaksMb: parts.phasePeaksMb, phaseEndRssMb: parts.phaseEndRssMb, cpuMs: (cpu.user + cpu.system) / 1000, systemMs: cpu.system / 1000, faults, mainBusyMs: elu.active,
   atPeak: { heapTotalMb: mb(atPeak.heapTotal), heapUsedMb: mb(atPeak.heapUsed), externalMb: mb(atPeak.external), arrayBuffersMb: mb(atPeak.arrayBuffers) } }));
 process.exit(0);
 `);
@@ -220,6 +222,8 @@ const memory = (list) => {
     phaseEndRssMb: Object.fromEntries(Object.keys(list[0].phaseEndRssMb ?? {}).map((k) => [k, Math.max(...list.map((x) => x.phaseEndRssMb[k]))])),
     atPeak: { heapTotalMb: at('heapTotalMb'), heapUsedMb: at('heapUsedMb'), externalMb: at('externalMb'), arrayBuffersMb: at('arrayBuffersMb') },
     cpuMs: Math.round(median(list.map((x) => x.cpuMs))),
+    systemMs: Math.round(median(list.map((x) => x.systemMs))),
+    faults: Math.round(median(list.map((x) => x.faults))),
     /** Per kind: the median count and main-thread time of V8's collections. */
     gc: Object.fromEntries(Object.keys(list[0].gc).map((k) => [k, { n: Math.round(median(list.map((x) => x.gc[k].n))), ms: Math.round(median(list.map((x) => x.gc[k].ms))) }])),
     mainBusyMs: Math.round(median(list.map((x) => x.mainBusyMs))),
@@ -254,7 +258,7 @@ const result = {
   idleChild: { peakRssMb: Math.round(median(reports.idle.map((x) => x.peakRssMb))) },
 };
 const byPhase = (m) => Object.keys(m.phasePeaksMb).map((k) => `${k} ${m.phasePeaksMb[k]}/${m.phaseEndRssMb[k]}`).join(', ');
-const mem = (m) => `peak RSS ${m.peakRssMb} MB (by phase, peak/at its end: ${byPhase(m)}) (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms, main thread busy ${m.mainBusyMs} ms, GC ${Object.entries(m.gc).map(([k, g]) => `${k} ${g.n}x/${g.ms} ms`).join(', ')}`;
+const mem = (m) => `peak RSS ${m.peakRssMb} MB (by phase, peak/at its end: ${byPhase(m)}) (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms (system ${m.systemMs}), minor page faults ${m.faults}, main thread busy ${m.mainBusyMs} ms, GC ${Object.entries(m.gc).map(([k, g]) => `${k} ${g.n}x/${g.ms} ms`).join(', ')}`;
 if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB); load average at the end ${result.load}`);
