@@ -47,8 +47,10 @@ export function isSmallZipEntry(entry: Entry): boolean {
 }
 
 /**
- * A small entry's whole content (see isSmallZipEntry), checked. With `ref.inflater`, a content of
- * up to REUSED_OUTPUT bytes is a view of the inflater's buffer: valid until its next call.
+ * A small entry's whole content (see isSmallZipEntry), checked. It may be a view of memory that
+ * is reused: of the window's block (a stored entry; valid until the window moves) or, with
+ * `ref.inflater`, of the inflater's buffer (up to REUSED_OUTPUT bytes; valid until its next call).
+ * Copy it before reading on.
  */
 export async function readSmallZipEntry(ref: ZipEntryRef): Promise<Buffer> {
   const { window, entry, local } = ref;
@@ -79,7 +81,8 @@ export async function readZipEntry(ref: ZipEntryRef, signal: AbortSignal, write:
   let total = 0;
   const compressed = async function* (): AsyncGenerator<Buffer> {
     for (let at = local.dataStart; at < local.dataEnd; ) {
-      const chunk = await window.bytes(at, Math.min(STREAM_READ, local.dataEnd - at));
+      // Owned: the inflate and the held chunk keep it while the next one is read.
+      const chunk = await window.owned(at, Math.min(STREAM_READ, local.dataEnd - at));
       if (chunk.length === 0) throw new Error('unexpected end of file');
       at += chunk.length;
       yield chunk;

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('BlockWindow', () => {
-  it('serves bytes from one block read, moves forward, and never overwrites bytes it handed out', async () => {
+  it('serves bytes from one block read, moves forward into the same block, and hands out owned bytes that stay', async () => {
     const fd = openSync(file, 'r');
     try {
       const w = new BlockWindow(fd, content.length, undefined, 100);
@@ -26,10 +26,34 @@ describe('BlockWindow', () => {
       expect(a).toEqual(content.subarray(10, 30));
       expect(w.cached(50, 60)).toEqual(content.subarray(50, 110)); // inside the block read at 10
       expect(w.cached(100, 20)).toBeUndefined(); // past it
+      const kept = await w.owned(20, 10); // held by the window: copied out
+      const later = await w.owned(400, 30); // not held: read without moving the window
+      expect(w.cached(50, 10)).toEqual(content.subarray(50, 60));
       const b = await w.bytes(100, 20);
       expect(b).toEqual(content.subarray(100, 120));
-      expect(a).toEqual(content.subarray(10, 30)); // still what it was
-      expect(await w.bytes(200, 300)).toEqual(content.subarray(200, 500)); // more than a block: read whole
+      // The move read into the same block: the earlier view now shows the new bytes, owned ones do not.
+      expect(a).toEqual(content.subarray(100, 120));
+      expect(kept).toEqual(content.subarray(20, 30));
+      expect(later).toEqual(content.subarray(400, 430));
+      expect(w.cached(50, 10)).toBeUndefined();
+      const large = await w.bytes(200, 300); // more than a block: read whole, into a buffer of its own
+      expect(large).toEqual(content.subarray(200, 500));
+      expect(b).toEqual(content.subarray(100, 120)); // the block was not used for it
+      expect(await w.owned(990, 50)).toEqual(content.subarray(990));
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('reads two overlapping moves into different buffers', async () => {
+    const fd = openSync(file, 'r');
+    try {
+      const w = new BlockWindow(fd, content.length, undefined, 100);
+      const [a, b] = await Promise.all([w.bytes(0, 50), w.bytes(500, 50)]);
+      expect(a).toEqual(content.subarray(0, 50));
+      expect(b).toEqual(content.subarray(500, 550));
+      // Neither overwrote the other's bytes.
+      expect(a).toEqual(content.subarray(0, 50));
     } finally {
       closeSync(fd);
     }

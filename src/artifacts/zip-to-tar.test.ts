@@ -503,6 +503,21 @@ describe('zipToTar: large entries are streamed', () => {
     expect(members[1]!.data).toBe(sha(await drain(patternBody(3_000_000, 7))));
   });
 
+  it('stored files of 600-1000 KB (read whole from the reused window) each come out with their own bytes', async () => {
+    const sizes = [600_000, 1_000_000, 700_000, 999_999, 650_000];
+    const file = await zipOf(sizes.map((size, i) => ({ path: `f${i}.bin`, body: () => patternBody(size, 20 + i), size })), 0);
+    const { stream, done } = await zipToTar(file, { signal: signal() });
+    // Every chunk is kept as it was pushed (flowing mode: async iteration would join the chunks
+    // it finds waiting into a copy) while the extraction reads on, as a slow writer would hold them.
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((resolve, reject) => stream.on('end', resolve).on('error', reject));
+    const members = pyTar(Buffer.concat(chunks));
+    await done;
+    expect(members.map((m) => [m.name, m.size])).toEqual(sizes.map((size, i) => [`f${i}.bin`, size]));
+    for (const [i, size] of sizes.entries()) expect(members[i]!.data).toBe(sha(await drain(patternBody(size, 20 + i))));
+  });
+
   it('a flipped byte near the end of a large stored file: CRC mismatch, the file never complete in the tar', async () => {
     const size = 3_000_000;
     const file = await zipOf([{ path: 'big.bin', body: () => patternBody(size, 8), size }], 0);

@@ -115,7 +115,7 @@ export async function zipToTar(file: string, opts: ZipToTarOptions): Promise<{ s
             const size = entry.uncompressedSize;
             if (isSmallZipEntry(entry)) {
               // Checked whole before its header is written: a bad file never reaches the tar.
-              // (A view of the inflater's buffer: out.write copies it before the next entry is inflated.)
+              // (A view of the inflater's buffer or the window's block: out.write copies it before either is used again.)
               const data = await readSmallZipEntry(ref);
               await out.write(tarHeader({ name: p.path, type: 'file', mode, mtime, size }));
               await out.write(data);

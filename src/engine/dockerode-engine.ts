@@ -20,6 +20,8 @@ import { readPullStream } from './pull-stream.js';
 import { connectionOptions, engineEndpoint, type EngineConnection } from './engine-connection.js';
 import { containerCreateBody, demuxBuffer, toImageInfo, type RawContainer, type RawImage } from './engine-wire.js';
 import { sleep } from '../shared/abort.js';
+import { chunkRelease } from '../shared/chunk-release.js';
+import { ReleasingBody } from './releasing-body.js';
 
 /** How often a wait for a container checks it by inspecting it (see waitContainer). */
 const WAIT_CHECK_MS = 5_000;
@@ -284,8 +286,11 @@ export class DockerodeEngine implements EngineClient {
   }
 
   async putArchive(id: string, path: string, tar: Readable, signal?: AbortSignal): Promise<void> {
+    // A tar whose chunks can be reused (TarByteStream) gets each one back once the socket took it.
+    const release = chunkRelease(tar);
+    const body = release ? new ReleasingBody(tar, release) : tar;
     await this.call('copy files into container', () =>
-      this.docker.getContainer(id).putArchive(tar as unknown as NodeJS.ReadableStream, { path, abortSignal: signal }),
+      this.docker.getContainer(id).putArchive(body as unknown as NodeJS.ReadableStream, { path, abortSignal: signal }),
     );
   }
 
