@@ -84,6 +84,14 @@ describe('ReleasingBody', () => {
     expect(source.isPaused()).toBe(true);
   });
 
+  it('pipe: a source that has ended already ends the destination', async () => {
+    const source = Readable.from([Buffer.from('x')]);
+    for await (const _ of source) void _;
+    const dest = new Writable({ write: (_c, _e, cb) => cb() });
+    new ReleasingBody(source, () => undefined).pipe(dest);
+    await new Promise((resolve) => dest.on('finish', resolve));
+  });
+
   it("pipe: the source's error destroys the body with it (docker-modem then destroys the request)", async () => {
     const source = new Readable({ read() {} });
     const body = new ReleasingBody(source, () => undefined);

@@ -79,6 +79,10 @@ export class ReleasingBody extends Readable {
       dest.off('close', onStop);
       dest.off('error', onStop);
     };
+    if (source.readableEnded) {
+      dest.end();
+      return;
+    }
     source.on('data', onData);
     source.once('end', onEnd);
     dest.once('close', onStop);
