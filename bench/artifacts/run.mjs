@@ -101,9 +101,10 @@ import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import * as parts from ${JSON.stringify(pathToFileURL(partsFile).href)};
 const [op, json] = process.argv.slice(2);
 // V8's collections by kind: how many, and their time on the main thread.
-const gc = { minor: { n: 0, ms: 0 }, major: { n: 0, ms: 0 }, other: { n: 0, ms: 0 } };
+const gc = { minor: { n: 0, ms: 0 }, major: { n: 0, ms: 0, external: 0 }, other: { n: 0, ms: 0 } };
 const kinds = { [perf.NODE_PERFORMANCE_GC_MINOR]: 'minor', [perf.NODE_PERFORMANCE_GC_MAJOR]: 'major' };
-new PerformanceObserver((list) => { for (const e of list.getEntries()) { const g = gc[kinds[e.detail?.kind] ?? 'other']; g.n++; g.ms += e.duration; } }).observe({ entryTypes: ['gc'] });
+// (major.external: those V8 ran because Buffers' memory outside the heap grew past its limit.)
+new PerformanceObserver((list) => { for (const e of list.getEntries()) { const g = gc[kinds[e.detail?.kind] ?? 'other']; g.n++; g.ms += e.duration; if (g === gc.major && (e.detail?.flags & perf.NODE_PERFORMANCE_GC_FLAGS_ALL_EXTERNAL_MEMORY)) g.external++; } }).observe({ entryTypes: ['gc'] });
 // memoryUsage at the highest RSS seen (sampled): is the peak V8's heap or Buffers (external)?
 let atPeak = process.memoryUsage();
 const timer = setInterval(() => { const m = process.memoryUsage(); if (m.rss > atPeak.rss) atPeak = m; }, 20);
@@ -225,7 +226,7 @@ const memory = (list) => {
     systemMs: Math.round(median(list.map((x) => x.systemMs))),
     faults: Math.round(median(list.map((x) => x.faults))),
     /** Per kind: the median count and main-thread time of V8's collections. */
-    gc: Object.fromEntries(Object.keys(list[0].gc).map((k) => [k, { n: Math.round(median(list.map((x) => x.gc[k].n))), ms: Math.round(median(list.map((x) => x.gc[k].ms))) }])),
+    gc: Object.fromEntries(Object.keys(list[0].gc).map((k) => [k, { n: Math.round(median(list.map((x) => x.gc[k].n))), ms: Math.round(median(list.map((x) => x.gc[k].ms))), external: Math.round(median(list.map((x) => x.gc[k].external ?? 0))) }])),
     mainBusyMs: Math.round(median(list.map((x) => x.mainBusyMs))),
   };
 };
@@ -258,7 +259,7 @@ const result = {
   idleChild: { peakRssMb: Math.round(median(reports.idle.map((x) => x.peakRssMb))) },
 };
 const byPhase = (m) => Object.keys(m.phasePeaksMb).map((k) => `${k} ${m.phasePeaksMb[k]}/${m.phaseEndRssMb[k]}`).join(', ');
-const mem = (m) => `peak RSS ${m.peakRssMb} MB (by phase, peak/at its end: ${byPhase(m)}) (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms (system ${m.systemMs}), minor page faults ${m.faults}, main thread busy ${m.mainBusyMs} ms, GC ${Object.entries(m.gc).map(([k, g]) => `${k} ${g.n}x/${g.ms} ms`).join(', ')}`;
+const mem = (m) => `peak RSS ${m.peakRssMb} MB (by phase, peak/at its end: ${byPhase(m)}) (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms (system ${m.systemMs}), minor page faults ${m.faults}, main thread busy ${m.mainBusyMs} ms, GC ${Object.entries(m.gc).map(([k, g]) => `${k} ${g.n}x/${g.ms} ms${k === 'major' ? ` (${g.external} for external memory)` : ''}`).join(', ')}`;
 if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB); load average at the end ${result.load}`);
