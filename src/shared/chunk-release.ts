@@ -1,9 +1,9 @@
 /**
  * Chunk release: a Readable whose producer reuses the memory of the chunks it pushed, once the
  * consumer says that a chunk is no longer referenced. Fresh memory is not free: each new MiB is
- * 256 pages the kernel must map and zero when they are first touched, and a tar stream of
- * 200 MB pushed in fresh 1 MiB chunks cost its producer about as much CPU in page faults as
- * in its inflating (see TarByteStream).
+ * 256 pages the kernel must map and zero when they are first touched, and V8 counts Buffers as
+ * external memory: a tar stream of 200 MB pushed in fresh 1 MiB chunks cost its producer a
+ * sizeable share of its CPU in page faults and full GCs (see TarByteStream).
  *
  * The producer offers a release function on its stream (offerChunkRelease); a consumer that
  * knows when it is done with a chunk (the Engine client, once the socket has taken its bytes)
