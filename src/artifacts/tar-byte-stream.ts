@@ -20,6 +20,7 @@ import { offerChunkRelease } from '../shared/chunk-release.js';
 import { TAR_END } from './tar-header.js';
 
 const CHUNK = 1024 * 1024;
+const ZEROS = Buffer.alloc(512);
 /** Released chunks kept for reuse, at most (a piped reader holds 3 or 4 at a time). */
 const SPARE = 4;
 
@@ -48,30 +49,15 @@ export class TarByteStream {
 
   /** Appends bytes; resolves at once unless a full chunk waits for the reader. */
   write(bytes: Uint8Array): Promise<void> | undefined {
-    if (bytes.length > CHUNK - this.used && bytes.length >= CHUNK / 2) return this.writeLarge(bytes);
-    if (this.used + bytes.length > CHUNK) {
-      const out = this.take();
-      this.chunk.set(bytes, 0);
-      this.used = bytes.length;
-      return this.push(out);
-    }
+    if (this.used + bytes.length > CHUNK) return this.spill(bytes);
     this.chunk.set(bytes, this.used);
     this.used += bytes.length;
     return undefined;
   }
 
-  /** Appends `n` zero bytes (n < 512). */
+  /** Appends `n` zero bytes (n <= 512). */
   zeros(n: number): Promise<void> | undefined {
-    if (n === 0) return undefined;
-    if (this.used + n > CHUNK) {
-      const out = this.take();
-      this.chunk.fill(0, 0, n);
-      this.used = n;
-      return this.push(out);
-    }
-    this.chunk.fill(0, this.used, this.used + n);
-    this.used += n;
-    return undefined;
+    return this.write(ZEROS.subarray(0, n));
   }
 
   /**
@@ -90,8 +76,11 @@ export class TarByteStream {
     this.stream.push(null);
   }
 
-  /** Fills chunk after chunk with `bytes`, copied at once (the caller's buffer is free when this returns). */
-  private writeLarge(bytes: Uint8Array): Promise<void> | undefined {
+  /**
+   * `bytes` that do not fit in the chunk: copied at once, chunk after chunk (the caller's buffer
+   * is free when this returns), each full chunk pushed.
+   */
+  private spill(bytes: Uint8Array): Promise<void> {
     const full: Buffer[] = [];
     for (let at = 0; at < bytes.length; ) {
       const n = Math.min(CHUNK - this.used, bytes.length - at);

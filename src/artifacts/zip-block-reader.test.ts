@@ -17,11 +17,19 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A BlockWindow of 100-byte blocks over the test file, closed after `use`. */
+async function withWindow(use: (w: BlockWindow) => Promise<void>): Promise<void> {
+  const fd = openSync(file, 'r');
+  try {
+    await use(new BlockWindow(fd, content.length, undefined, 100));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 describe('BlockWindow', () => {
   it('serves bytes from one block read, moves forward into the same block, and hands out owned bytes that stay', async () => {
-    const fd = openSync(file, 'r');
-    try {
-      const w = new BlockWindow(fd, content.length, undefined, 100);
+    await withWindow(async (w) => {
       const a = await w.bytes(10, 20);
       expect(a).toEqual(content.subarray(10, 30));
       expect(w.cached(50, 60)).toEqual(content.subarray(50, 110)); // inside the block read at 10
@@ -40,34 +48,24 @@ describe('BlockWindow', () => {
       expect(large).toEqual(content.subarray(200, 500));
       expect(b).toEqual(content.subarray(100, 120)); // the block was not used for it
       expect(await w.owned(990, 50)).toEqual(content.subarray(990));
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('reads two overlapping moves into different buffers', async () => {
-    const fd = openSync(file, 'r');
-    try {
-      const w = new BlockWindow(fd, content.length, undefined, 100);
+    await withWindow(async (w) => {
       const [a, b] = await Promise.all([w.bytes(0, 50), w.bytes(500, 50)]);
       expect(a).toEqual(content.subarray(0, 50));
       expect(b).toEqual(content.subarray(500, 550));
       // Neither overwrote the other's bytes.
       expect(a).toEqual(content.subarray(0, 50));
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('returns fewer bytes at the end of the file', async () => {
-    const fd = openSync(file, 'r');
-    try {
-      const w = new BlockWindow(fd, content.length, undefined, 100);
+    await withWindow(async (w) => {
       expect(await w.bytes(990, 50)).toEqual(content.subarray(990));
       expect((await w.bytes(1000, 10)).length).toBe(0);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 });
 

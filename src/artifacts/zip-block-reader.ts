@@ -21,13 +21,14 @@ import yauzl from 'yauzl';
 import type { ArrivingFile } from './arriving-file.js';
 
 export const ZIP_BLOCK_SIZE = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * A window of one block over a file descriptor, moved forward as bytes are asked for. The views
  * `bytes` and `cached` return are valid until the window's next move.
  */
 export class BlockWindow {
-  private window: Buffer = Buffer.alloc(0);
+  private window: Buffer = EMPTY;
   private windowStart = 0;
   /** The buffer each move reads into (when what it reads fits), made on the first move. */
   private block: Buffer | undefined;
@@ -61,7 +62,7 @@ export class BlockWindow {
     const reuse = want <= this.blockSize && !this.moving;
     const buf = reuse ? (this.block ??= Buffer.allocUnsafe(this.blockSize)).subarray(0, want) : Buffer.allocUnsafe(want);
     // The old window's bytes are about to be overwritten: no reader may find them meanwhile.
-    if (reuse) this.window = Buffer.alloc(0);
+    if (reuse) this.window = EMPTY;
     this.moving ||= reuse;
     try {
       const got = await this.readInto(buf, position);
