@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileEntries, patternBody, type EntrySpec } from '../../test/support/archive-entries.js';
+import { chunkRelease, offerReleaseWaits } from '../shared/chunk-release.js';
 import { ArchiveStreamWriter } from './archive-stream-writer.js';
 import { writeZip, writeZipTo } from './write-zip.js';
 
@@ -40,6 +41,45 @@ describe('ArchiveStreamWriter', () => {
     expect(await writer.finish()).toBe(11);
     out.end();
     expect((await all).toString()).toBe('firstsecond');
+  });
+
+  it('writeOwned into a body whose consumer releases: the chunk itself, and it resolves only once released', async () => {
+    const out = new PassThrough();
+    offerReleaseWaits(out);
+    const writer = new ArchiveStreamWriter(out, 'test stream', signal());
+    // No consumer has taken the release yet: a copy, as for any stream.
+    const early = Buffer.from('early');
+    await writer.writeOwned(early);
+    expect(out.read()).not.toBe(early);
+    const release = chunkRelease(out)!;
+    const block = Buffer.from('block');
+    let resolved = false;
+    const pending = writer.writeOwned(block).then(() => (resolved = true));
+    const taken = out.read() as Buffer;
+    expect(taken).toBe(block);
+    await new Promise((r) => setImmediate(r));
+    expect(resolved).toBe(false);
+    release(Buffer.from('block')); // another object with the same bytes is not this chunk
+    await new Promise((r) => setImmediate(r));
+    expect(resolved).toBe(false);
+    release(taken);
+    await pending;
+    expect(await writer.finish()).toBe(10);
+  });
+
+  it('a wait for a release ends with the abort, or with the body closing', async () => {
+    const out = new PassThrough();
+    offerReleaseWaits(out);
+    chunkRelease(out);
+    const controller = new AbortController();
+    const writer = new ArchiveStreamWriter(out, 'the upload body', controller.signal);
+    const aborted = writer.writeOwned(Buffer.from('a'));
+    controller.abort(new Error('job canceled'));
+    await expect(aborted).rejects.toThrow('job canceled');
+    const other = new ArchiveStreamWriter(out, 'the upload body', signal());
+    const closed = other.writeOwned(Buffer.from('b'));
+    out.destroy();
+    await expect(closed).rejects.toThrow('the upload body was closed before the archive was complete');
   });
 
   it('writeZipTo a stream gives the very bytes writeZip writes to a file (the format does not change)', async () => {

@@ -7,8 +7,19 @@ import type { Writable } from 'node:stream';
 import { abortReason } from '../shared/abort.js';
 
 export function waitForDrain(out: Writable, signal: AbortSignal, closedMessage?: string): Promise<void> {
+  return waitFor(undefined, out, signal, closedMessage);
+}
+
+/**
+ * Waits for `event` (a promise: a chunk's release), or for 'drain' when it is undefined, with the
+ * same rejections as waitForDrain.
+ */
+export function waitFor(event: Promise<void> | undefined, out: Writable, signal: AbortSignal, closedMessage?: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    let settled = false;
     const done = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
       out.off('drain', onDrain);
       out.off('close', onClose);
       out.off('error', onError);
@@ -20,9 +31,11 @@ export function waitForDrain(out: Writable, signal: AbortSignal, closedMessage?:
     const onClose = (): void => done(new Error(closedMessage));
     const onError = (err: Error): void => done(err);
     const onAbort = (): void => done(abortReason(signal));
-    out.on('drain', onDrain);
+    if (event) void event.then(() => done());
+    else out.on('drain', onDrain);
     if (closedMessage !== undefined) out.on('close', onClose);
     out.on('error', onError);
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
   });
 }

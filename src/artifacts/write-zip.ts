@@ -279,12 +279,16 @@ async function streamFile(out: PositionedFile, entry: FileEntry, name: Buffer, l
 
 /**
  * The archive file, counting the bytes written (the offsets the central directory records).
- * Small writes are gathered into one block of OUT_BLOCK bytes, written and then reused (the
- * write has completed by then: no new buffer per block); large ones go out as they are.
+ * Small writes are gathered into blocks of OUT_BLOCK bytes; large ones go out as they are. Two
+ * blocks take turns: one is filled while the other is written (writeOwned), and a block is
+ * filled again only once its write has completed (no new buffer per block).
  */
 class PositionedFile {
   position = 0;
-  private readonly block = Buffer.allocUnsafe(OUT_BLOCK);
+  private block = Buffer.allocUnsafe(OUT_BLOCK);
+  /** The other block, free once `writing` has settled. */
+  private spare = Buffer.allocUnsafe(OUT_BLOCK);
+  private writing: Promise<void> = Promise.resolve();
   private used = 0;
 
   constructor(private readonly file: ArchiveSink) {}
@@ -317,6 +321,7 @@ class PositionedFile {
 
   async finish(): Promise<void> {
     await this.flush();
+    await this.writing;
     await this.file.finish();
   }
 
@@ -324,10 +329,18 @@ class PositionedFile {
     return this.file.discard();
   }
 
+  /** Starts the block's write and turns to the other block (once that one's write has completed). */
   private async flush(): Promise<void> {
     if (this.used === 0) return;
     const n = this.used;
     this.used = 0;
-    await this.file.writeOwned(this.block.subarray(0, n));
+    const previous = this.writing;
+    const full = this.block;
+    this.block = this.spare;
+    this.spare = full;
+    // The write starts now, in order after the previous one (a sink queues its writes in order).
+    this.writing = this.file.writeOwned(full.subarray(0, n));
+    this.writing.catch(() => undefined);
+    await previous;
   }
 }

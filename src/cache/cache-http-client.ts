@@ -7,9 +7,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { abortReason, withTimeout } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
+import { sendStream } from '../shared/releasing-pipe.js';
 import { CacheError } from './cache-error.js';
 
 /** gitlab-runner common/consts.go: CACHE_REQUEST_TIMEOUT defaults to 10 minutes. */
@@ -72,7 +72,8 @@ export function sendCacheRequest(req: CacheHttpRequest, signal: AbortSignal, tim
     };
     const outgoing = send(url, { method: req.method, headers, signal: combined }, resolve);
     outgoing.on('error', fail);
-    if (req.body) pipeline(req.body.stream, outgoing).catch(fail);
+    // sendStream: a FileBlockStream's blocks are reused once the socket has taken them.
+    if (req.body) sendStream(req.body.stream, outgoing).catch(fail);
     else outgoing.end();
   });
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -138,6 +138,20 @@ describe('distributed cache through s3rver', () => {
     const b = runner({ host: 'host-b' });
     const got = await b.transport.restore('written', capture().log, signal);
     expect(await readFile(got!.path, 'utf8')).toBe('written in place');
+  });
+
+  it('a cache of several MiB goes up byte for byte (read into reused blocks, each released once the socket has it)', async () => {
+    const a = runner({ host: 'host-a' });
+    const b = runner({ host: 'host-b' });
+    const bytes = randomBytes(4 * 1024 * 1024 + 12345);
+    const file = join(dir, 'big.zip');
+    await writeFile(file, bytes);
+    expect(await a.transport.save('big', file, capture().log, signal)).toBe(true);
+    const put = s3.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/big'))!;
+    expect(put.headers['content-length']).toBe(String(bytes.length));
+    const got = await b.transport.restore('big', capture().log, signal);
+    const sha = (x: Buffer): string => createHash('sha256').update(x).digest('hex');
+    expect(sha(await readFile(got!.path))).toBe(sha(bytes));
   });
 
   it('stores keys with spaces, slashes and non-ASCII characters (metadata then travels in the signed query)', async () => {

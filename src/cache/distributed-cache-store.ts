@@ -25,6 +25,7 @@ import { limitYoungGeneration } from '../artifacts/limit-young-generation.js';
 import type { JobLog } from '../log/job-log.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
+import { FileBlockStream } from '../shared/file-block-stream.js';
 import { arriveCache, type ArrivingCache } from './arriving-cache.js';
 import { CacheHttpError, cleanUrl, DEFAULT_CACHE_REQUEST_TIMEOUT_MS, responseError, responseHeader, sendCacheRequest } from './cache-http-client.js';
 import { cacheObjectName } from './cache-object-name.js';
@@ -189,7 +190,7 @@ export class DistributedCacheStore {
       throw err;
     });
     const headers = { 'Content-Type': 'application/octet-stream', 'Last-Modified': info.mtime.toUTCString(), ...put.headers };
-    const stream = file.createReadStream(); // closes the file when it ends or fails
+    const stream = new FileBlockStream({ path: archive, handle: file, end: info.size }); // closes the file when it ends or fails
     const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, timeoutMs).catch((err: unknown) => {
       stream.destroy();
       throw err;

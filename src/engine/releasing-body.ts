@@ -1,16 +1,12 @@
 /**
  * ReleasingBody: the body of a request to the Engine (PUT archive) that gives each chunk back to
  * the stream that made it (chunkRelease) once the socket has taken its bytes. docker-modem sends
- * a stream body with `body.pipe(req)`: this body's `pipe` writes each chunk with a callback
- * (called when the bytes are in the kernel, or in TLS's own buffers), with the backpressure of
- * Readable.pipe (pause on a full socket, resume on 'drain') and its end (`dest.end()`). If the
- * request closes or fails first, it stops reading, as Readable.pipe does (the source is left to
- * its owner). Consumed any other way, it is a plain pass-through that releases nothing.
- *
- * Chunks are taken in flowing mode ('data'): each is the object the source pushed. (Async
- * iteration would join chunks that wait together into a copy, which no one could release.)
+ * a stream body with `body.pipe(req)`: this body's `pipe` is pipeReleasing (each chunk written
+ * with a callback that releases it, Readable.pipe's backpressure and end). Consumed any other
+ * way, it is a plain pass-through that releases nothing.
  */
 import { Readable, type Writable } from 'node:stream';
+import { pipeReleasing } from '../shared/releasing-pipe.js';
 
 export class ReleasingBody extends Readable {
   private started = false;
@@ -22,9 +18,9 @@ export class ReleasingBody extends Readable {
     super();
   }
 
-  override pipe<T extends NodeJS.WritableStream>(dest: T): T {
+  override pipe<T extends NodeJS.WritableStream>(dest: T, options?: { end?: boolean }): T {
     this.start();
-    this.writeTo(dest as unknown as Writable);
+    pipeReleasing(this.source, dest as unknown as Writable, this.release, options?.end ?? true);
     return dest;
   }
 
@@ -48,45 +44,5 @@ export class ReleasingBody extends Readable {
     if (this.started) throw new Error('a ReleasingBody is read once');
     this.started = true;
     this.source.once('error', (err) => this.destroy(err));
-  }
-
-  private writeTo(dest: Writable): void {
-    const { source } = this;
-    const onData = (chunk: Buffer): void => {
-      const more = dest.write(chunk, (err) => {
-        if (!err) this.release(chunk);
-      });
-      if (!more) {
-        source.pause();
-        dest.once('drain', onDrain);
-      }
-    };
-    const onDrain = (): void => {
-      source.resume();
-    };
-    const onEnd = (): void => {
-      detach();
-      dest.end();
-    };
-    const onStop = (): void => {
-      detach();
-      source.pause();
-    };
-    const detach = (): void => {
-      source.off('data', onData);
-      source.off('end', onEnd);
-      dest.off('drain', onDrain);
-      dest.off('close', onStop);
-      dest.off('error', onStop);
-    };
-    if (source.readableEnded) {
-      dest.end();
-      return;
-    }
-    source.on('data', onData);
-    source.once('end', onEnd);
-    dest.once('close', onStop);
-    dest.once('error', onStop);
-    source.resume();
   }
 }

@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, errorMessage } from '../shared/errors.js';
+import { sendStream } from '../shared/releasing-pipe.js';
 
 /** A request body streamed from elsewhere (a file, an archive being made): `open()` is called once per send. */
 export interface StreamBody {
@@ -175,7 +176,7 @@ export class HttpTransport {
         return;
       }
       // A streamed body: an error reading it (or the request ending early) fails the send.
-      pipeline(body.open(), r).catch((err: unknown) => fail(new HttpTransportError(`${where}: sending the body failed: ${errorMessage(err)}`, 'network', { cause: err })));
+      sendStream(body.open(), r).catch((err: unknown) => fail(new HttpTransportError(`${where}: sending the body failed: ${errorMessage(err)}`, 'network', { cause: err })));
     });
   }
 

@@ -6,9 +6,8 @@
  * opened again for every attempt and never read into memory.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { FileBlockStream } from '../shared/file-block-stream.js';
 import type { StreamBody } from './http-transport.js';
 
 export interface MultipartFileBody {
@@ -45,21 +44,8 @@ export async function multipartFileBody(file: string, filename: string, field = 
     fileSize: size,
     body: {
       length: head.length + size + tail.length,
-      open: () => Readable.from(parts(head, file, size, tail), { objectMode: false }),
+      // Read into reused blocks, released by the transport once the socket has them (sendStream).
+      open: () => new FileBlockStream({ path: file, end: size, head, tail }),
     },
   };
-}
-
-async function* parts(head: Buffer, file: string, size: number, tail: Buffer): AsyncGenerator<Buffer> {
-  yield head;
-  if (size > 0) {
-    // `end` bounds the read to the size announced in Content-Length, should the file grow.
-    let sent = 0;
-    for await (const chunk of createReadStream(file, { start: 0, end: size - 1 })) {
-      sent += (chunk as Buffer).length;
-      yield chunk as Buffer;
-    }
-    if (sent !== size) throw new Error(`${file} shrank while it was being uploaded (${sent} of ${size} bytes)`);
-  }
-  yield tail;
 }

@@ -12,6 +12,7 @@
  */
 import { Transform, type Readable } from 'node:stream';
 import type { ArchiveProducer } from '../executor/job-files/transports.js';
+import { offerReleaseWaits } from '../shared/chunk-release.js';
 import type { StreamBody } from './http-transport.js';
 import { multipartFraming } from './multipart-file-body.js';
 
@@ -53,6 +54,8 @@ export function multipartStreamBody(filename: string, produce: ArchiveProducer, 
             callback(null, chunk);
           },
         });
+        // The archive's blocks pass as they are; the writer reuses each once the transport released it.
+        offerReleaseWaits(body);
         const stop = new AbortController();
         const requestGone = (): void => stop.abort(new Error('the request ended before the archive was sent'));
         body.once('close', requestGone);
