@@ -132,6 +132,12 @@ describe('tarZstdToTar: a cache that gitlab-runner saved as tar+zstd', () => {
     execFileSync('truncate', ['-s', String(zeros), join(root, 'vendor/zeros')]);
     const file = await gnuTarZstd(root, 'pax');
     expect((await readFile(file)).length).toBeLessThan(256 * 1024);
+    const held = (): number => {
+      // Twice: the second collection finishes sweeping the Buffers the first freed.
+      expect(collectGarbageBefore(FULL_GC_ARCHIVE_BYTES) && collectGarbageBefore(FULL_GC_ARCHIVE_BYTES)).toBe(true);
+      return process.memoryUsage().arrayBuffers;
+    };
+    const base = held();
     const { stream, done } = await tarZstdToTar(file, { signal: signal(), kind: 'cache' });
     let bytes = 0;
     let chunks = 0;
@@ -139,18 +145,16 @@ describe('tarZstdToTar: a cache that gitlab-runner saved as tar+zstd', () => {
     for await (const chunk of stream) {
       bytes += (chunk as Buffer).length;
       // The memory held, not what the GC has yet to free (that depends on its timing: peaks of
-      // 75-102 MiB without the GC, over 10 runs): a full GC, then the Buffers' total.
-      if (++chunks % 8 === 0) {
-        expect(collectGarbageBefore(FULL_GC_ARCHIVE_BYTES)).toBe(true);
-        peak = Math.max(peak, process.memoryUsage().arrayBuffers);
-      }
+      // 75-102 MiB over 10 runs, measured without the GC): after full GCs, the Buffers' growth
+      // (38 MB in every run).
+      if (++chunks % 8 === 0) peak = Math.max(peak, held() - base);
       await new Promise((resolve) => setImmediate(resolve));
     }
     await done;
     expect(bytes).toBeGreaterThan(zeros);
     // Decoded in slices (at most 16 MiB of blocks at once) and handed on with backpressure:
     // fed whole, the stream's 256 MiB would be held at once.
-    expect(peak).toBeLessThan(48 * 1024 * 1024);
+    expect(peak).toBeLessThan(64 * 1024 * 1024);
   }, 120_000);
 
   it('skips pipes, as gitlab-runner does, and hard links (gitlab-runner would make an empty file), and says which', async () => {
