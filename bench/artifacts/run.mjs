@@ -21,7 +21,8 @@
 // what berth loads lazily (the AWS SDK of the S3 cache) is loaded by the cache case only. Each
 // child also reports, at its RSS peak, V8's heap and the external memory (Buffers), its CPU time
 // (all threads, and of it the kernel's), its minor page faults (fresh memory touched: each costs the kernel), its main thread's busy time and V8's collections (count and time, by kind:
-// minor, major, other = incremental marking and weak callbacks); `idle child` is the RSS of a child that loads
+// minor, major, other = incremental marking and weak callbacks), and the CPU the bench's own
+// process (the GitLab and S3 test servers) used meanwhile; `idle child` is the RSS of a child that loads
 // the bundle and does nothing (node and the code), to subtract. The order of the four cases
 // turns round by round, so that none always runs first (page cache, a busy neighbour). Before
 // each case (untimed) the bench runs sync(1): a round writes over 1 GB into the engine's storage,
@@ -131,12 +132,19 @@ const { startServers } = await import(pathToFileURL(serversFile).href);
 function child(op, input) {
   return new Promise((resolve, reject) => {
     const prof = PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF, '--cpu-prof-name', `${op}-${Date.now()}.cpuprofile`] : [];
+    // This process's CPU meanwhile: the GitLab and S3 test servers serving the child (they share
+    // the machine's cores with berth and dockerd; GitLab and object storage would not).
+    const serversCpu0 = process.cpuUsage();
     const p = spawn(process.execPath, [...prof, childFile, op, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${op} exited ${code}: ${err}`))));
+    p.on('close', (code) => {
+      const serversCpu = process.cpuUsage(serversCpu0);
+      if (code === 0) resolve({ ...JSON.parse(out), serversCpuMs: (serversCpu.user + serversCpu.system) / 1000 });
+      else reject(new Error(`${op} exited ${code}: ${err}`));
+    });
   });
 }
 
@@ -228,6 +236,7 @@ const memory = (list) => {
     /** Per kind: the median count and main-thread time of V8's collections. */
     gc: Object.fromEntries(Object.keys(list[0].gc).map((k) => [k, { n: Math.round(median(list.map((x) => x.gc[k].n))), ms: Math.round(median(list.map((x) => x.gc[k].ms))), external: Math.round(median(list.map((x) => x.gc[k].external ?? 0))) }])),
     mainBusyMs: Math.round(median(list.map((x) => x.mainBusyMs))),
+    serversCpuMs: Math.round(median(list.map((x) => x.serversCpuMs))),
   };
 };
 const floorMs = median(rows.floor);
@@ -259,7 +268,7 @@ const result = {
   idleChild: { peakRssMb: Math.round(median(reports.idle.map((x) => x.peakRssMb))) },
 };
 const byPhase = (m) => Object.keys(m.phasePeaksMb).map((k) => `${k} ${m.phasePeaksMb[k]}/${m.phaseEndRssMb[k]}`).join(', ');
-const mem = (m) => `peak RSS ${m.peakRssMb} MB (by phase, peak/at its end: ${byPhase(m)}) (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms (system ${m.systemMs}), minor page faults ${m.faults}, main thread busy ${m.mainBusyMs} ms, GC ${Object.entries(m.gc).map(([k, g]) => `${k} ${g.n}x/${g.ms} ms${k === 'major' ? ` (${g.external} for external memory)` : ''}`).join(', ')}`;
+const mem = (m) => `peak RSS ${m.peakRssMb} MB (by phase, peak/at its end: ${byPhase(m)}) (at the peak: heap ${m.atPeak.heapUsedMb}/${m.atPeak.heapTotalMb} MB used/total, external ${m.atPeak.externalMb} MB of which Buffers ${m.atPeak.arrayBuffersMb} MB), CPU ${m.cpuMs} ms (system ${m.systemMs}), minor page faults ${m.faults}, main thread busy ${m.mainBusyMs} ms, the test servers' CPU meanwhile ${m.serversCpuMs} ms, GC ${Object.entries(m.gc).map(([k, g]) => `${k} ${g.n}x/${g.ms} ms${k === 'major' ? ` (${g.external} for external memory)` : ''}`).join(', ')}`;
 if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`\nmedians over ${ROUNDS} rounds (targets: ratio <= 1.5, peak RSS <= 150 MB); load average at the end ${result.load}`);

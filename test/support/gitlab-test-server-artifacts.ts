@@ -32,7 +32,7 @@ import { Transform } from 'node:stream';
 import { parseDotenvArtifact } from './gitlab-test-server-dotenv.js';
 import type { Incoming } from './gitlab-test-server-http.js';
 import { multipartBoundary, MultipartError, readMultipart } from './gitlab-test-server-multipart.js';
-import type { FaultStep, StoredArtifact, TestJob } from './gitlab-test-server-state.js';
+import { storedArtifact, type FaultStep, type StoredArtifact, type TestJob } from './gitlab-test-server-state.js';
 
 /** The reason phrases Go's net/http (Workhorse) sends. */
 const REASON: Record<number, string> = {
@@ -82,15 +82,14 @@ export class ArtifactStore {
       const max = this.opts.maxArtifactSize();
       if (max !== null && result.file.size > max) return answer(inc, 413, { message: 'file size has reached maximum size limit' });
       const type = url.searchParams.get('artifact_type') || 'archive';
-      const artifact: StoredArtifact = {
+      const artifact = storedArtifact({
         type,
         format: url.searchParams.get('artifact_format') || 'zip',
         filename: result.file.filename,
         expireIn: url.searchParams.get('expire_in') ?? '',
         size: result.file.size,
-        sha256: result.file.sha256,
         path: dest,
-      };
+      });
       const existing = job.artifacts.find((a) => a.type === type);
       if (existing) {
         if (existing.sha256 === artifact.sha256) return answer(inc, 201, '201');

@@ -2,7 +2,8 @@
  * State of the GitLab test server: runners, jobs with their reassembled traces, the request
  * log, and the programmable faults. See gitlab-test-server.ts for the HTTP side.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Crc32 } from '../../src/shared/crc32.js';
 
 /** The runner API endpoints the server implements (the keys of the fault programme). */
@@ -90,10 +91,26 @@ export interface StoredArtifact {
   /** expire_in as sent ('' when absent). */
   expireIn: string;
   size: number;
-  /** Hex sha256 of the stored bytes. */
-  sha256: string;
+  /** Hex sha256 of the stored bytes (hashed when first read). */
+  readonly sha256: string;
   /** The stored file on the server's disk. */
   path: string;
+}
+
+/**
+ * A StoredArtifact whose sha256 is computed when first read (a second upload of the same type,
+ * a test), not while it is received: hashing 157 MB costs about 450 ms of CPU, which the server
+ * would take from berth and dockerd in bench/artifacts.
+ */
+export function storedArtifact(fields: Omit<StoredArtifact, 'sha256'>): StoredArtifact {
+  let sha256: string | undefined;
+  return {
+    ...fields,
+    get sha256(): string {
+      sha256 ??= createHash('sha256').update(readFileSync(fields.path)).digest('hex');
+      return sha256;
+    },
+  };
 }
 
 export interface FinalUpdate {
