@@ -244,7 +244,9 @@ function serveFile(inc: Incoming, artifact: StoredArtifact, fault: BodyFault | u
     });
     return;
   }
-  const src = createReadStream(artifact.path, { start, end: start + length - 1 });
+  // 1 MiB reads: in bench/artifacts this server shares the 2 cores with berth and dockerd (its
+  // CPU during the download child, 3-round medians: 407 ms in 64 KiB reads, 229 ms in 1 MiB reads).
+  const src = createReadStream(artifact.path, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
   if (fault && 'corrupt' in fault) {
     const at = Math.floor(length / 2);
     let offset = 0;
