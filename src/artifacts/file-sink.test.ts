@@ -36,6 +36,14 @@ describe('FileSink', () => {
     expect((await readFile(join(dir, 'plain'))).equals(whole)).toBe(true);
   });
 
+  it('frees the body\'s dead Buffers as it goes: a scavenge per few MiB written', async () => {
+    const chunk = randomBytes(64 * 1024);
+    const sink = new FileSink(join(dir, 'scavenged'));
+    await pipeline(Readable.from(Array.from({ length: 320 }, () => chunk)), sink);
+    expect(sink.bytes).toBe(20 * 1024 * 1024);
+    expect(sink.garbage.collections).toBeGreaterThanOrEqual(4);
+  });
+
   it('tells an ArrivingFile where every byte landed, and a differing end is still caught inside a joined write', async () => {
     const body = pieces();
     const whole = Buffer.concat(body);

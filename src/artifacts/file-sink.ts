@@ -1,7 +1,11 @@
 /**
  * FileSink: a Writable that writes a response body into a new local file (mode 0600, truncated
  * first) and counts the bytes it received, so that a short body can be reported as "got X of Y".
- * Backpressure comes from the file writes; nothing is held in memory beyond one chunk.
+ * Backpressure comes from the file writes; nothing is held in memory beyond one chunk. A
+ * GarbageBudget frees the body's dead Buffers as it goes: a 157 MB download into a file alone
+ * (bench/artifacts scratch, fresh processes, 3 each) cost 670-737 ms CPU and 10,000-14,600 page
+ * faults without, 502-585 ms and 3,600-5,600 with (while a zip is extracted from the file as it
+ * arrives, the extraction's own budget already does this: no difference then).
  *
  * With an ArrivingFile (the archive is read while it downloads), the file is written in place
  * instead (not truncated: a new try writes the same bytes over the last one's, under a reader),
@@ -13,6 +17,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import type { ArrivingFile } from './arriving-file.js';
+import { GarbageBudget } from './garbage-budget.js';
 
 export class FileSink extends Writable {
   /** Bytes handed to the file so far. */
@@ -23,6 +28,8 @@ export class FileSink extends Writable {
    */
   received = 0;
   private handle: FileHandle | null = null;
+  /** Scavenges as the body streams in (see GarbageBudget). */
+  readonly garbage = new GarbageBudget();
 
   constructor(
     readonly path: string,
@@ -64,6 +71,8 @@ export class FileSink extends Writable {
 
   /** Writes `bytes` after what was written so far, then tells the ArrivingFile. */
   private writeNext(bytes: Buffer, callback: (error?: Error | null) => void): void {
+    // Each piece is a socket read's fresh Buffer, dead once written.
+    this.garbage.add(bytes.length);
     const position = this.start + this.bytes;
     this.bytes += bytes.length;
     this.writeAll(bytes, position).then(

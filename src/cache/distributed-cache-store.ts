@@ -14,11 +14,11 @@
  * unreachable or refusing cache: the cache stays local. Only an abort of the job's signal is
  * passed on.
  */
-import { createWriteStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { ArrivingFile } from '../artifacts/arriving-file.js';
+import { FileSink } from '../artifacts/file-sink.js';
 import type { CacheName } from '../artifacts/cache-key.js';
 import { TAIL_MIN_ARCHIVE_BYTES } from '../artifacts/zip-tail-prefetch.js';
 import { limitYoungGeneration } from '../artifacts/limit-young-generation.js';
@@ -303,7 +303,7 @@ export class DistributedCacheStore {
       return { path: temp, arriving: { file: arriving.file, done: arriving.done }, release };
     }
     try {
-      await pipeline(res, createWriteStream(temp, { mode: 0o600 }));
+      await pipeline(res, new FileSink(temp));
     } catch (err) {
       await rm(temp, { force: true });
       if (signal.aborted) throw err;
