@@ -1,7 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { offerChunkRelease } from './chunk-release.js';
-import { sendStream } from './releasing-pipe.js';
+import { pipeReleasing, sendStream } from './releasing-pipe.js';
 
 /** A source of `n` chunks of 64 KiB, each filled with its index; `release` offered when given. */
 function source(n: number, release?: (c: Buffer) => void, failAt?: number): Readable {
@@ -31,7 +31,7 @@ function sink(seen: Buffer[], failAt?: number, written: number[] = []): Writable
   });
 }
 
-describe('sendStream', () => {
+describe('sendStream and pipeReleasing', () => {
   it('releases every chunk once, after the destination took it, and resolves when it finished', async () => {
     const seen: Buffer[] = [];
     const released: number[] = [];
@@ -68,6 +68,20 @@ describe('sendStream', () => {
     const src = source(10, (c) => released.push(c[0]!));
     await expect(sendStream(src, sink([], 3))).rejects.toThrow('connection reset');
     expect(src.destroyed).toBe(true);
+    expect(released).toEqual([0, 1, 2]);
+  });
+
+  it('pipeReleasing with end false leaves the destination open for more (as pipe(dest, { end: false }))', async () => {
+    const seen: Buffer[] = [];
+    const released: number[] = [];
+    const dest = sink(seen);
+    const src = source(3);
+    pipeReleasing(src, dest, (c) => released.push(c[0]!), false);
+    await new Promise((resolve) => src.once('end', resolve));
+    expect(dest.writableEnded).toBe(false);
+    dest.end(Buffer.from('tail'));
+    await new Promise((resolve) => dest.once('finish', resolve));
+    expect(seen.map((c) => c.toString('latin1', 0, 1))).toEqual(['\x00', '\x01', '\x02', 't']);
     expect(released).toEqual([0, 1, 2]);
   });
 
