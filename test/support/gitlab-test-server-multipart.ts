@@ -2,9 +2,9 @@
  * A streaming multipart/form-data reader for the GitLab test server's artifact uploads: the file
  * part goes straight to disk, never whole into memory, so a 200 MB upload costs a few chunks of
  * RAM. Its chunks are written 256 KiB at a time (one writev), not one write per socket read: the
- * server shares the CPU with berth and dockerd in bench/artifacts. Other parts are only named (their bodies are dropped). Follows
- * RFC 7578 / RFC 2046 framing: `--boundary` lines, CRLF, part headers, a blank line, the body,
- * `CRLF--boundary`, and `--` after the last one.
+ * server shares the CPU with berth and dockerd in bench/artifacts. Other parts are only named
+ * (their bodies are dropped). Follows RFC 7578 / RFC 2046 framing: `--boundary` lines, CRLF,
+ * part headers, a blank line, the body, `CRLF--boundary`, and `--` after the last one.
  */
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
