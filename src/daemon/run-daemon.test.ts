@@ -45,9 +45,9 @@ interface StartOptions {
   configPollMs?: number;
 }
 
-function writeTestConfig(configPath: string, global: string[] = [], runner: string[] = []): void {
+function writeTestConfig(configPath: string, global: string[] = [], runner: string[] = [], token = gl.runnerToken): void {
   mkdirSync(join(dir, 'config'), { recursive: true });
-  const text = runnerConfigText({ url: gl.url, token: gl.runnerToken, global, runner: ['job_status_final_update_retry_limit = 1', ...runner] });
+  const text = runnerConfigText({ url: gl.url, token, global, runner: ['job_status_final_update_retry_limit = 1', ...runner] });
   writeFileSync(configPath, text, { mode: 0o600 });
 }
 
@@ -194,13 +194,18 @@ describe('runDaemon: runner token rotation (gitlab-runner resetRunnerTokens)', (
     expect(job.final?.state).toBe('success');
     expect(tookJob(job)).toBe(fresh);
 
-    // A stale copy of the file (the old token) is reloaded: the daemon keeps the new token.
-    writeTestConfig(d.configPath, [], dueToken());
+    // A stale copy of the file (the old token, due for a reset) is reloaded: the daemon keeps the
+    // new token. (The copy must hold the old token: the new one with these dates would be due.)
+    const staleAt = Date.now();
+    writeTestConfig(d.configPath, [], dueToken(), old);
     await gl.waitFor(() => d.lines.filter((l) => l.includes('Configuration loaded')).length >= 2, 5_000, 'the reloads');
     const second = gl.enqueueJob({ script: ['echo 2'] });
     await gl.waitFor(() => second.final !== null, 10_000, 'the second job');
     expect(tookJob(second)).toBe(fresh);
     expect(resets(201)).toBe(1);
+    // Not once since did the daemon ask for a job with the old token (GitLab has revoked it).
+    const askedWithOld = gl.requestsTo('request').filter((r) => r.at >= staleAt && (r.json as { token?: string } | undefined)?.token === old);
+    expect(askedWithOld).toHaveLength(0);
     // ... and writes the new token back.
     await gl.waitFor(() => readFileSync(d.configPath, 'utf8').includes(fresh), 5_000, 'the new token in config.toml again');
 
