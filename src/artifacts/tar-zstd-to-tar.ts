@@ -18,7 +18,9 @@ import { holdExtractionHeap } from './old-generation-growth.js';
 import { padding, tarHeader } from './tar-header.js';
 import { produceTar } from './tar-producer.js';
 import { tarZstdMembers } from './tar-zstd-members.js';
-import type { ZipToTarOptions } from './zip-to-tar.js';
+import { TAR_BYTES_PER_TURN, type ZipToTarOptions } from './zip-to-tar.js';
+import { TAR_BLOCK } from './tar-header-parse.js';
+import { EventLoopTurns } from '../shared/event-loop-turns.js';
 
 export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise<{ stream: Readable; done: Promise<ExtractStats> }> {
   const kind = opts.kind ?? 'artifacts';
@@ -44,6 +46,8 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
     async (production) => {
       const { out, signal, stats } = production;
       const garbage = new GarbageBudget();
+      // As zipToTar: the Engine's socket is refilled at least once per 128 KiB of tar.
+      const turns = new EventLoopTurns(TAR_BYTES_PER_TURN);
       for await (const member of tarZstdMembers(opened, signal, 'the tar stream')) {
         signal.throwIfAborted();
         production.entry = member.name;
@@ -78,6 +82,7 @@ export async function tarZstdToTar(file: string, opts: ZipToTarOptions): Promise
           garbage.add(size);
         }
         stats.entries++;
+        await turns.add(TAR_BLOCK + (member.kind === 'file' ? member.header.size : 0));
       }
     },
     async () => {

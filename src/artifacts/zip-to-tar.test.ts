@@ -537,3 +537,28 @@ describe('zipToTar: large entries are streamed', () => {
     expect(received).toBeLessThan(512 + size);
   });
 });
+
+describe('zipToTar: the event loop runs while it produces', () => {
+  it('a reader that takes every chunk at once still sees the event loop turn about once per 128 KiB of tar', async () => {
+    // 400 files of 10 KiB deflated (4 MiB of tar) in one read of the window, and a reader in
+    // flowing mode that never pushes back: only the production's own turns let timers and
+    // sockets in (without them, the whole production ran in one turn).
+    const specs = Array.from({ length: 400 }, (_, i) => ({ path: `d/f${i}.txt`, content: Buffer.alloc(10 * 1024, i % 251) }));
+    const file = await zipOf(specs, 5);
+    let turns = 0;
+    let running = true;
+    const tick = (): void => {
+      turns++;
+      if (running) setImmediate(tick);
+    };
+    const { stream, done } = await zipToTar(file, { signal: signal() });
+    setImmediate(tick);
+    let bytes = 0;
+    stream.on('data', (c: Buffer) => (bytes += c.length));
+    await done;
+    running = false;
+    expect(bytes).toBeGreaterThan(4 * 1024 * 1024);
+    // (4 MiB + 400 headers) / 128 KiB: 32 turns.
+    expect(turns).toBeGreaterThanOrEqual(24);
+  });
+});
