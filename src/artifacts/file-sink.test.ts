@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -24,16 +24,44 @@ function pieces(): Buffer[] {
 }
 
 describe('FileSink', () => {
-  it('writes pieces that queued behind a write together, in order: the file is the body', async () => {
+  it('writes the pieces a 1 MiB block at a time, in order: the file is the body', async () => {
     const body = pieces();
-    const writev = vi.spyOn(FileSink.prototype, '_writev');
-    const sink = new FileSink(join(dir, 'plain'));
-    await pipeline(Readable.from(body), sink);
-    expect(writev).toHaveBeenCalled();
-    writev.mockRestore();
+    const handle = await open(join(dir, 'probe'), 'w');
+    const write = vi.spyOn(Object.getPrototypeOf(handle) as FileHandle, 'write');
+    await handle.close();
+    try {
+      const sink = new FileSink(join(dir, 'plain'));
+      await pipeline(Readable.from(body), sink);
+      const whole = Buffer.concat(body);
+      expect(sink.bytes).toBe(whole.length);
+      expect((await readFile(join(dir, 'plain'))).equals(whole)).toBe(true);
+      // 400 pieces, about 4 MB: a write per block, not per piece.
+      expect(write.mock.calls.length).toBe(Math.ceil(whole.length / (1024 * 1024)));
+      expect(write.mock.calls.slice(0, -1).every((c) => (c as unknown[])[2] === 1024 * 1024)).toBe(true);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('a body cut short: what arrived is in the file before it closes, and `bytes` says how much (a resumed download goes on from there)', async () => {
+    const body = pieces().slice(0, 150);
     const whole = Buffer.concat(body);
+    const cut = new Readable({
+      read() {
+        const next = body.shift();
+        if (next) this.push(next);
+        else this.destroy(new Error('socket hang up'));
+      },
+    });
+    const path = join(dir, 'cut');
+    const arriving = new ArrivingFile(path);
+    const sink = new FileSink(path, arriving);
+    await expect(pipeline(cut, sink)).rejects.toThrow(/socket hang up/);
+    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
+    expect(whole.length % (1024 * 1024)).not.toBe(0);
     expect(sink.bytes).toBe(whole.length);
-    expect((await readFile(join(dir, 'plain'))).equals(whole)).toBe(true);
+    expect((await readFile(path)).equals(whole)).toBe(true);
+    expect(arriving.inFrom(0)).toBe(whole.length);
   });
 
   it('frees the body\'s dead Buffers as it goes: a scavenge per few MiB written', async () => {

@@ -131,12 +131,15 @@ describe('a dependency archive read while it downloads', () => {
     const { transport, dep } = await setUp(zip);
     gl!.fault('ranged-artifacts', { corrupt: true, times: 5 });
     const archive = await transport.download(dep, new JobLog(new MemoryByteWriter()), signal);
-    const { stream, done } = await zipToTar(archive.path, { signal, arriving: archive.arriving!.file });
     // The flipped byte lies in the last entry's data (fetched with the end): its CRC or the
-    // comparison with the body stops the extraction; either way the archive is refused.
-    const results = await Promise.allSettled([readTar(stream), done]);
+    // comparison with the body stops the extraction, or the opening when the whole (small) body
+    // is in the file by then; either way the archive is refused.
+    const refused = await zipToTar(archive.path, { signal, arriving: archive.arriving!.file }).then(
+      async ({ stream, done }) => (await Promise.allSettled([readTar(stream), done])).some((r) => r.status === 'rejected'),
+      () => true,
+    );
     await archive.arriving!.done;
-    expect(results.some((r) => r.status === 'rejected')).toBe(true);
+    expect(refused).toBe(true);
     expect(() => archive.arriving!.file.check()).toThrow(/changed while it was downloaded/);
     await archive.release();
   });
