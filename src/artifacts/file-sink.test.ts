@@ -64,6 +64,48 @@ describe('FileSink', () => {
     expect(arriving.inFrom(0)).toBe(whole.length);
   });
 
+  it('a body cut short while a piece waits for a block (the disk slower than the network): that piece is in the file too', async () => {
+    // Pieces that do not divide a block: one is copied in part, waits for a block, then the rest.
+    const piece = randomBytes(100_000);
+    const handle = await open(join(dir, 'probe2'), 'w');
+    const proto = Object.getPrototypeOf(handle) as FileHandle;
+    await handle.close();
+    const realWrite = Object.getOwnPropertyDescriptor(proto, 'write')!.value as (...a: unknown[]) => Promise<unknown>;
+    // File writes wait until the gate opens: both blocks are soon under writes and a piece waits.
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const slow = vi.spyOn(proto, 'write').mockImplementation(function (this: FileHandle, ...args: unknown[]) {
+      return gate.then(() => realWrite.apply(this, args));
+    } as typeof proto.write);
+    try {
+      let sent = 0;
+      const body = new Readable({
+        read() {
+          // 40 pieces (4 MB) as fast as they are taken; then nothing more, and no end.
+          if (sent < 40) {
+            sent++;
+            this.push(piece);
+          }
+        },
+      });
+      const path = join(dir, 'cut-busy');
+      const sink = new FileSink(path);
+      const piped = pipeline(body, sink);
+      // Both blocks are full with 20.97 pieces: the 21st waits for one. The connection drops then.
+      while (sink.bytes < 21 * piece.length) await new Promise((resolve) => setTimeout(resolve, 5));
+      body.destroy(new Error('socket hang up'));
+      openGate();
+      await expect(piped).rejects.toThrow(/socket hang up/);
+      if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
+      const file = await readFile(path);
+      expect(sink.bytes).toBe(21 * piece.length);
+      expect(file.length).toBe(sink.bytes);
+      for (let at = 0; at < file.length; at += piece.length) expect(file.subarray(at, at + piece.length).equals(piece.subarray(0, Math.min(piece.length, file.length - at)))).toBe(true);
+    } finally {
+      slow.mockRestore();
+    }
+  });
+
   it('frees the body\'s dead Buffers as it goes: a scavenge per few MiB written', async () => {
     const chunk = randomBytes(64 * 1024);
     const sink = new FileSink(join(dir, 'scavenged'));

@@ -46,6 +46,8 @@ export class FileSink extends Writable {
   private other = Buffer.allocUnsafeSlow(STAGE_BYTES);
   private used = 0;
   private writing: Promise<void> = Promise.resolve();
+  /** A piece that waits for a block (both under writes), until it is copied. */
+  private copying: Promise<void> = Promise.resolve();
   /** Scavenges as the body streams in (see GarbageBudget). */
   readonly garbage = new GarbageBudget();
 
@@ -79,8 +81,13 @@ export class FileSink extends Writable {
     this.garbage.add(chunk.length);
     this.bytes += chunk.length;
     const copying = this.stageCopy(chunk);
-    if (copying) copying.then(() => callback(), (err: Error) => callback(err));
-    else callback();
+    if (!copying) {
+      callback();
+      return;
+    }
+    // Waited for by _destroy: a body cut short while this piece waits still gets it into the file.
+    this.copying = copying.catch(() => undefined);
+    copying.then(() => callback(), (err: Error) => callback(err));
   }
 
   /**
@@ -125,12 +132,17 @@ export class FileSink extends Writable {
   }
 
   /**
-   * A body cut short (or stopped): what it brought is still written before the file is closed,
-   * so that `bytes` is what the file holds and a resumed download goes on from there.
+   * A body cut short (or stopped): what it brought, a piece that waits for a block included, is
+   * still written before the file is closed, so that `bytes` is what the file holds and a resumed
+   * download goes on from there.
    */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const flush = this.handle && this.used > 0 ? this.handOver().then(() => this.writing) : this.writing;
-    flush
+    const flush = async (): Promise<void> => {
+      await this.copying;
+      if (this.handle && this.used > 0) await this.handOver();
+      await this.writing;
+    };
+    flush()
       .catch(() => undefined)
       .then(() => this.closeHandle())
       .then(
