@@ -122,8 +122,7 @@ export class FileSink extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.handOver()
-      .then(() => this.writing)
+    this.flushBlocks()
       .then(() => this.closeHandle())
       .then(
         () => callback(),
@@ -137,18 +136,20 @@ export class FileSink extends Writable {
    * download goes on from there.
    */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const flush = async (): Promise<void> => {
-      await this.copying;
-      if (this.handle && this.used > 0) await this.handOver();
-      await this.writing;
-    };
-    flush()
+    this.copying
+      .then(() => (this.handle ? this.flushBlocks() : undefined))
       .catch(() => undefined)
       .then(() => this.closeHandle())
       .then(
         () => callback(error),
         () => callback(error),
       );
+  }
+
+  /** Hands over the part-filled block and waits until every block handed over is in the file. */
+  private async flushBlocks(): Promise<void> {
+    await this.handOver();
+    await this.writing;
   }
 
   private async writeAll(chunk: Buffer, position: number): Promise<void> {

@@ -13,6 +13,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { ZstdFrameGuard } from './zstd-frame-guard.js';
+import { eventLoopTurn } from '../shared/event-loop-turns.js';
 
 /** Input fed to the decoder at a time: at most SLICE / 4 blocks, 128 KiB each, come out of it. */
 const SLICE = 512;
@@ -43,7 +44,7 @@ export async function* zstdDecode(input: AsyncIterable<Uint8Array> | Iterable<Ui
       decoder.push(slice);
       if (pending.length > 0) yield* pending.splice(0);
       if (performance.now() - turn > BUSY_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
+        await eventLoopTurn();
         signal?.throwIfAborted();
         turn = performance.now();
       }
