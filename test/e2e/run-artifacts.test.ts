@@ -149,6 +149,9 @@ describe('berth run: a dependency archive extracted while it downloads', () => {
     expect(ranged.every((r) => r.status === 206)).toBe(true);
 
     fx.gl.fault('ranged-artifacts', { corrupt: true, times: 5 });
+    // Held after its first MiB, the body reaches the end only once the end fetched ahead is in (a
+    // body that came whole first would be extracted from the file alone, consistently).
+    fx.gl.fault('object-storage', { stallAt: 1024 * 1024, stallMs: 2000 });
     const next = fx.enqueue({ name: 'next', script: ['echo should not run'], dependencies: [build] });
     await done(fx, next);
     const nextTrace = trace(next);
