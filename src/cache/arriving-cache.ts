@@ -16,6 +16,7 @@ import { FileSink } from '../artifacts/file-sink.js';
 import { prefetchZipTail } from '../artifacts/zip-tail-prefetch.js';
 import type { JobLog } from '../log/job-log.js';
 import { runnerLogLine } from '../log/runner-log-line.js';
+import { meterTransfer } from '../log/transfer-meter.js';
 import { errorMessage } from '../shared/errors.js';
 import { CacheHttpError, cleanUrl, responseError, responseHeader, sendCacheRequest } from './cache-http-client.js';
 
@@ -40,6 +41,8 @@ export interface ArriveCacheOptions {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   extraTries: number;
   retryDelayMs: number;
+  /** The period of the transfer meter's lines (TRANSFER_METER_FREQUENCY); 0: off. */
+  meterMs?: number;
 }
 
 export async function arriveCache(opts: ArriveCacheOptions): Promise<ArrivingCache> {
@@ -75,12 +78,17 @@ async function receive(opts: ArriveCacheOptions, file: ArrivingFile, signal: Abo
   let at = 0;
   for (let tries = 0; ; tries++) {
     const sink = new FileSink(opts.temp, file, at);
+    // cache_extractor.go download: a meter per try wraps the file, with the archive's size; its
+    // last line comes before the try's warning.
+    const meter = meterTransfer(opts.log, opts.meterMs ?? 0, 'Downloading cache', size, () => sink.bytes);
     let failure: unknown;
     try {
       await pipeline(res, sink as Writable);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       failure = err;
+    } finally {
+      meter.close();
     }
     at += sink.bytes;
     if (failure === undefined && at === size) return;

@@ -43,7 +43,12 @@ export function createDistributedCacheStore(
 
 export function createCacheTransport(opts: CacheTransportOptions): CacheTransport {
   const local = new LocalCacheStore(opts.cacheDir);
-  const job: CacheJob = { projectId: opts.projectId, timeoutSeconds: opts.timeoutSeconds, ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}) };
+  const job: CacheJob = {
+    projectId: opts.projectId,
+    timeoutSeconds: opts.timeoutSeconds,
+    ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+    ...(opts.meterMs ? { meterMs: opts.meterMs } : {}),
+  };
   const archive = (path: string): LocalArchive => ({ path, release: () => Promise.resolve(), writtenByRunners: true });
   return {
     async restore(nameIn: CacheName | string, log: JobLog, signal: AbortSignal): Promise<LocalArchive | null> {

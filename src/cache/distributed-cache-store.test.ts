@@ -44,6 +44,8 @@ interface RunnerOptions {
   cache?: Partial<DistributedCacheSettings>;
   s3?: Partial<S3CacheSettings>;
   waits?: number[];
+  /** TRANSFER_METER_FREQUENCY's period. */
+  meterMs?: number;
 }
 
 /** One runner on one host: its own cache folder, the shared S3 server; waits recorded, not slept. */
@@ -57,7 +59,7 @@ function runner(o: RunnerOptions) {
     },
   });
   const cacheDir = join(dir, o.host);
-  return { cacheDir, waits, transport: createCacheTransport({ cacheDir, distributed, ...JOB }) };
+  return { cacheDir, waits, transport: createCacheTransport({ cacheDir, distributed, ...JOB, ...(o.meterMs ? { meterMs: o.meterMs } : {}) }) };
 }
 
 async function zipFile(name: string, content: string): Promise<string> {
@@ -150,8 +152,32 @@ describe('distributed cache through s3rver', () => {
     const put = s3.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/big'))!;
     expect(put.headers['content-length']).toBe(String(bytes.length));
     const got = await b.transport.restore('big', capture().log, signal);
+    // Over 4 MiB the restore resolves once the archive can be read: the file is whole once `done` is.
+    await got!.arriving?.done;
     const sha = (x: Buffer): string => createHash('sha256').update(x).digest('hex');
     expect(sha(await readFile(got!.path))).toBe(sha(bytes));
+  });
+
+  it('TRANSFER_METER_FREQUENCY: a save and a restore print gitlab-runner\'s meter with the archive\'s size, its last line with a newline', async () => {
+    const a = runner({ host: 'host-a', meterMs: 1000 });
+    const b = runner({ host: 'host-b', meterMs: 1000 });
+    const meter = (label: string, size: string): string =>
+      `\\r${label} 0 B/${size} \\(0 B/s\\) {16}(?:\\r${label} [^\\r\\n]+)*\\r${label} ${size}/${size} \\([\\d.]+ [KMG]?B/s\\) {16}\\n`;
+    for (const [key, length, size] of [
+      ['meter-big', 5_000_000, '5\\.00 MB'], // restored while it downloads (over 4 MiB)
+      ['meter-small', 1000, '1\\.00 KB'], // downloaded, then read
+    ] as const) {
+      const file = join(dir, `${key}.zip`);
+      await writeFile(file, randomBytes(length));
+      const saved = capture();
+      expect(await a.transport.save(key, file, saved.log, signal)).toBe(true);
+      expect(saved.text()).toMatch(new RegExp(`^Using presigned URL for cache upload\\nUploading cache\\.zip to [^\\n]+\\n${meter('Uploading cache', size)}$`));
+      const restored = capture();
+      const got = await b.transport.restore(key, restored.log, signal);
+      await got!.arriving?.done;
+      await got!.release();
+      expect(restored.text()).toMatch(new RegExp(`^Using presigned URL for cache download\\nDownloading cache from [^\\n]+\\n${meter('Downloading cache', size)}$`));
+    }
   });
 
   it('stores keys with spaces, slashes and non-ASCII characters (metadata then travels in the signed query)', async () => {

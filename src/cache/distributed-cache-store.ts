@@ -23,6 +23,7 @@ import type { CacheName } from '../artifacts/cache-key.js';
 import { TAIL_MIN_ARCHIVE_BYTES } from '../artifacts/zip-tail-prefetch.js';
 import { limitYoungGeneration } from '../artifacts/limit-young-generation.js';
 import type { JobLog } from '../log/job-log.js';
+import { meterTransfer } from '../log/transfer-meter.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { FileBlockStream } from '../shared/file-block-stream.js';
@@ -65,6 +66,8 @@ export interface CacheJob {
   timeoutSeconds: number;
   /** Limit of one cache request (CACHE_REQUEST_TIMEOUT, in minutes in gitlab-runner); default 10 minutes. */
   requestTimeoutMs?: number;
+  /** The period of the transfer meter's lines (TRANSFER_METER_FREQUENCY); 0 or none: off. */
+  meterMs?: number;
 }
 
 export class DistributedCacheStore {
@@ -152,7 +155,7 @@ export class DistributedCacheStore {
         // cache_archiver.go upload and handlePresignedURL: both lines on every try.
         log.println('Using presigned URL for cache upload');
         log.println(`Uploading ${ARCHIVE_NAME} to ${cleanUrl(put.url)}`);
-        return this.put(archive, put, job.requestTimeoutMs ?? this.timeoutMs, signal);
+        return this.put(archive, put, job.requestTimeoutMs ?? this.timeoutMs, log, job.meterMs ?? 0, signal);
       });
       return true;
     } catch (err) {
@@ -183,7 +186,7 @@ export class DistributedCacheStore {
   }
 
   /** One try: the size and mtime are those of the file opened, even if a concurrent save renames a new cache.zip into place. */
-  private async put(archive: string, put: PresignedRequest, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  private async put(archive: string, put: PresignedRequest, timeoutMs: number, log: JobLog, meterMs: number, signal: AbortSignal): Promise<void> {
     const file = await open(archive, 'r');
     const info = await file.stat().catch(async (err: unknown) => {
       await file.close();
@@ -191,10 +194,14 @@ export class DistributedCacheStore {
     });
     const headers = { 'Content-Type': 'application/octet-stream', 'Last-Modified': info.mtime.toUTCString(), ...put.headers };
     const stream = new FileBlockStream({ path: archive, handle: file, end: info.size }); // closes the file when it ends or fails
-    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, timeoutMs).catch((err: unknown) => {
-      stream.destroy();
-      throw err;
-    });
+    // cache_archiver.go upload: the meter wraps the file, its size known.
+    const meter = meterTransfer(log, meterMs, 'Uploading cache', info.size, () => stream.fileBytes);
+    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, timeoutMs)
+      .catch((err: unknown) => {
+        stream.destroy();
+        throw err;
+      })
+      .finally(() => meter.close());
     stream.destroy();
     if (!isSuccess(res)) throw await responseError(res);
     res.resume();
@@ -282,7 +289,19 @@ export class DistributedCacheStore {
       // Read while it downloads; committed into the cache folder once extracted (release).
       let arriving: ArrivingCache;
       try {
-        arriving = await arriveCache({ res, url: get.url, temp, size, timeoutMs, signal, log, sleep: this.sleep, extraTries: EXTRA_TRIES, retryDelayMs: RETRY_DELAY_MS });
+        arriving = await arriveCache({
+          res,
+          url: get.url,
+          temp,
+          size,
+          timeoutMs,
+          signal,
+          log,
+          sleep: this.sleep,
+          extraTries: EXTRA_TRIES,
+          retryDelayMs: RETRY_DELAY_MS,
+          meterMs: job.meterMs ?? 0,
+        });
       } catch (err) {
         await rm(temp, { force: true });
         throw err;
@@ -302,9 +321,14 @@ export class DistributedCacheStore {
       };
       return { path: temp, arriving: { file: arriving.file, done: arriving.done }, release };
     }
+    const sink = new FileSink(temp);
+    // cache_extractor.go download: the meter wraps the file, with the size the answer gives (0: unknown).
+    const meter = meterTransfer(log, job.meterMs ?? 0, 'Downloading cache', Number.isSafeInteger(size) ? size : 0, () => sink.bytes);
     try {
-      await pipeline(res, new FileSink(temp));
+      await pipeline(res, sink);
+      meter.close();
     } catch (err) {
+      meter.close();
       await rm(temp, { force: true });
       if (signal.aborted) throw err;
       throw new CacheHttpError(`Failed to download the cache from ${cleanUrl(get.url)}: ${errorMessage(err)}`, 0, true, { cause: err });

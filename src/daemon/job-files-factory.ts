@@ -12,6 +12,7 @@ import type { ArtifactTransport } from '../executor/job-files/transports.js';
 import type { JobSpec } from '../job/job-spec.js';
 import { projectDirSuffix } from '../job/build-dir.js';
 import { cacheRequestTimeout } from '../job/cache-request-timeout.js';
+import { transferMeterFrequency } from '../job/transfer-meter-frequency.js';
 
 export interface JobFilesFactoryOptions {
   /** The runner's local cache root (`<config dir>/cache/<short token>`). */
@@ -31,6 +32,7 @@ export function jobFilesFactory(opts: JobFilesFactoryOptions): (job: JobSpec) =>
       projectId: job.jobInfo.projectId,
       timeoutSeconds: job.timeoutSeconds,
       requestTimeoutMs: cacheRequestTimeout(job.variables).ms,
+      meterMs: transferMeterFrequency(job.variables).ms,
     }),
     ...(opts.tempRoot ? { tempRoot: opts.tempRoot } : {}),
   });

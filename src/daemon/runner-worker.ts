@@ -15,6 +15,7 @@ import type { JobFileTransports } from '../executor/job-files/stage-context.js';
 import { GitLabArtifactTransport } from '../gitlab/gitlab-artifact-transport.js';
 import type { JobSpec } from '../job/job-spec.js';
 import { featureFlagOn } from '../job/feature-flags.js';
+import { transferMeterFrequency } from '../job/transfer-meter-frequency.js';
 import { jobFilesFactory } from './job-files-factory.js';
 import { effectiveRunnerSettings, type EffectiveRunnerSettings } from '../config/effective-settings.js';
 import { toDockerSettings } from './to-docker-settings.js';
@@ -169,6 +170,7 @@ export class RunnerWorker {
           tempDir: tmpdir(),
           // [runners.feature_flags] wins over the job's variable, as gitlab-runner resolves flags.
           directDownload: featureFlagOn('FF_USE_DIRECT_DOWNLOAD', true, identity.featureFlags, job.variables),
+          meterMs: transferMeterFrequency(job.variables).ms,
         }),
     });
   }

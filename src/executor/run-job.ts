@@ -26,6 +26,7 @@ import { StageContext, type JobFileTransports, type JobRunFacts } from './job-fi
 import { stageAttempts, withStageAttempts } from './stage-attempts.js';
 import type { RunnerIdentity } from './runner-identity.js';
 import { cacheRequestTimeout } from '../job/cache-request-timeout.js';
+import { transferMeterFrequency } from '../job/transfer-meter-frequency.js';
 
 export interface RunJobOptions {
   job: JobSpec;
@@ -70,7 +71,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   warnPreGetSources(job, runner, log);
   const attempts = { cache: stageAttempts(job, 'RESTORE_CACHE_ATTEMPTS'), artifacts: stageAttempts(job, 'ARTIFACT_DOWNLOAD_ATTEMPTS') };
   // GET_SOURCES_ATTEMPTS is applied where the sources are fetched (SourcesInAdvance); its problem is told here with the others.
-  for (const { problem } of [stageAttempts(job, 'GET_SOURCES_ATTEMPTS'), attempts.artifacts, attempts.cache, cacheRequestTimeout(job.variables)]) if (problem) log.warning(problem);
+  for (const { problem } of [stageAttempts(job, 'GET_SOURCES_ATTEMPTS'), attempts.artifacts, attempts.cache, cacheRequestTimeout(job.variables), transferMeterFrequency(job.variables)]) if (problem) log.warning(problem);
 
   let outcome: Omit<JobResult, 'durationMs'>;
   try {

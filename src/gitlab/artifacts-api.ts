@@ -72,11 +72,18 @@ export class ArtifactsApi {
     dest: string,
     log: JobLog,
     signal: AbortSignal,
-    opts: { directDownload?: boolean; arriving?: ArrivingFile } = {},
+    opts: { directDownload?: boolean; arriving?: ArrivingFile; meterMs?: number } = {},
   ): Promise<void> {
     const directDownload = opts.directDownload ?? this.opts.directDownload ?? true;
     return downloadArtifacts(
-      { api: this.api, clock: this.clock, timeoutMs: this.opts.downloadTimeoutMs ?? HOUR_MS, headerTimeoutMs: HEADER_TIMEOUT_MS, directDownload },
+      {
+        api: this.api,
+        clock: this.clock,
+        timeoutMs: this.opts.downloadTimeoutMs ?? HOUR_MS,
+        headerTimeoutMs: HEADER_TIMEOUT_MS,
+        directDownload,
+        ...(opts.meterMs ? { meterMs: opts.meterMs } : {}),
+      },
       url,
       dep,
       dest,

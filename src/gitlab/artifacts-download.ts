@@ -77,6 +77,7 @@ import { followLocation, goNetReason, goUrlError, newRequestId, rawRequestError,
 import { header, type HttpResponse, HttpTransportError } from './http-transport.js';
 import { logApiRetry, type LogFields, logRunnerLine } from './runner-log-line.js';
 import { shortToken } from './short-token.js';
+import { type MeteredTransfer, meterTransfer } from '../log/transfer-meter.js';
 import { prefetchZipTail, type RangeGet } from '../artifacts/zip-tail-prefetch.js';
 
 export interface DownloadDeps {
@@ -88,6 +89,8 @@ export interface DownloadDeps {
   timeoutMs: number;
   /** FF_USE_DIRECT_DOWNLOAD (default true). */
   directDownload: boolean;
+  /** The period of the transfer meter's lines (TRANSFER_METER_FREQUENCY; 0 or none: off). */
+  meterMs?: number;
   /** A try's X-Request-Id (default: a uuid without dashes, as network/gitlab.go NewCorrelationID). */
   requestId?: () => string;
 }
@@ -120,6 +123,13 @@ export async function downloadArtifacts(
   const stopAhead = (): void => ahead.abort();
   signal.addEventListener('abort', stopAhead, { once: true });
   let tailAsked = false;
+  // The helper's meter wraps the file a try writes (artifacts_downloader.go); here it runs while a
+  // body moves, and prints its last line before the try's own line (the file is closed first).
+  let meter: MeteredTransfer | undefined;
+  const closeMeter = (): void => {
+    meter?.close();
+    meter = undefined;
+  };
   try {
     for (let tries = 1; ; tries++) {
       let err: ArtifactDownloadError;
@@ -148,10 +158,12 @@ export async function downloadArtifacts(
       logRunnerLine(log, 'warning', 'Retrying...', { context: 'artifacts-downloader', error: err.helperFatal });
     }
   } catch (err) {
+    closeMeter();
     arriving?.fail(err instanceof Error ? err : new Error(String(err)));
     await rm(dest, { force: true });
     throw err;
   } finally {
+    closeMeter();
     signal.removeEventListener('abort', stopAhead);
     ahead.abort();
   }
@@ -175,7 +187,9 @@ export async function downloadArtifacts(
         body.answer = { status, headers };
         if (status !== 200) return undefined;
         body.expected = lengthOf(headers);
-        body.sink = new FileSink(dest, arriving);
+        const sink = (body.sink = new FileSink(dest, arriving));
+        closeMeter();
+        meter = meterTransfer(log, deps.meterMs ?? 0, 'Downloading artifacts', 0, () => sink.bytes);
         if (arriving && !tailAsked && body.expected !== null && header(headers, 'accept-ranges') !== 'none') {
           tailAsked = true;
           const size = body.expected;
@@ -269,6 +283,7 @@ export async function downloadArtifacts(
     const detail = `${statusLine}${message && message !== statusLine ? `: ${message}` : ''}`;
     switch (res.status) {
       case 200: {
+        closeMeter();
         const got = body.sink?.bytes ?? 0;
         if (body.expected !== null && got !== body.expected) {
           // downloadArtifactFile: io.Copy's error (Go's body reader ends a short body with io.ErrUnexpectedEOF).
@@ -317,6 +332,7 @@ export async function downloadArtifacts(
       } catch (err) {
         if (signal.aborted) throw err;
         const answer = body.answer as Answer | undefined;
+        closeMeter();
         if (answer) {
           // The answer came, its body did not: downloadArtifactFile's `error` line.
           logRunnerLine(log, 'error', `${prefix} error`, { ...fieldsOf(answer), error: bodyReadError(err) });

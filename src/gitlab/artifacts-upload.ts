@@ -42,10 +42,14 @@ import type { JobRef } from './job-api.js';
 import { multipartFileBody } from './multipart-file-body.js';
 import { type ArchiveProducer, type MultipartStreamBody, multipartStreamBody, type ProducerOutcome } from './multipart-stream-body.js';
 import { logApiRetry, type LogFields, logRunnerLine } from './runner-log-line.js';
+import { meterTransfer } from '../log/transfer-meter.js';
 import { shortToken } from './short-token.js';
 
-/** The archive: a file on local disk, or a producer that writes it into the request, once per try. */
-export type ArtifactUploadRequest = ArtifactUploadTarget & ({ file: string; produce?: undefined } | { produce: ArchiveProducer; file?: undefined });
+/**
+ * The archive: a file on local disk, or a producer that writes it into the request, once per try.
+ * `meterMs`: the period of the transfer meter's lines (TRANSFER_METER_FREQUENCY; 0 or none: off).
+ */
+export type ArtifactUploadRequest = ArtifactUploadTarget & { meterMs?: number } & ({ file: string; produce?: undefined } | { produce: ArchiveProducer; file?: undefined });
 
 export interface ArtifactUploadTarget {
   /** The multipart file name: `artifacts.zip`, `junit.xml.gz`, `.env.gz`. */
@@ -141,7 +145,7 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
   }
 
   async function send(redirected: URL | null, requestId: string): Promise<SendOutcome> {
-    let body: { contentType: string; body: StreamBody; fileSize?: number };
+    let body: { contentType: string; body: StreamBody; fileSize?: number; sent(): number };
     let stream: MultipartStreamBody | undefined;
     if (req.produce) {
       stream = multipartStreamBody(req.filename, req.produce, signal);
@@ -155,6 +159,8 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
     }
     let res: HttpResponse;
     let produced: ProducerOutcome | undefined;
+    // The helper's meter wraps the archive it sends (artifacts_uploader.go): one per request, its last line once the request has ended.
+    const meter = meterTransfer(log, req.meterMs ?? 0, 'Uploading artifacts', 0, () => body.sent());
     try {
       res = await deps.api.call({
         method: 'POST',
@@ -171,11 +177,13 @@ export async function uploadArtifacts(deps: UploadDeps, job: JobRef, req: Artifa
         what: `${what} of job ${job.id}`,
       });
     } catch (err) {
+      meter.close();
       produced = await stream?.settle();
       if (produced?.kind === 'failed') throw produced.error;
       if (signal.aborted) throw err;
       return noAnswer(requestId, redirected ?? sentUrl, goNetReason(err), errorMessage(err));
     }
+    meter.close();
     // GitLab may answer before the whole archive was sent (413): the producer stops there.
     produced = await stream?.settle();
     if (produced?.kind === 'failed') throw produced.error;

@@ -23,17 +23,19 @@ export interface GitLabArtifactTransportOptions {
   tempDir: string;
   /** FF_USE_DIRECT_DOWNLOAD of the job (default true). */
   directDownload?: boolean;
+  /** The period of the transfer meter's lines (the job's TRANSFER_METER_FREQUENCY); 0 or none: off. */
+  meterMs?: number;
 }
 
 export class GitLabArtifactTransport implements ArtifactTransport {
   constructor(private readonly opts: GitLabArtifactTransportOptions) {}
 
   upload(req: ArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void> {
-    return this.opts.api.upload(this.opts.job, { file: req.file, ...target(req) }, log, signal);
+    return this.opts.api.upload(this.opts.job, { file: req.file, ...target(req), ...this.meter() }, log, signal);
   }
 
   uploadStreamed(req: StreamedArtifactUpload, log: JobLog, signal: AbortSignal): Promise<void> {
-    return this.opts.api.upload(this.opts.job, { produce: req.produce, ...target(req) }, log, signal);
+    return this.opts.api.upload(this.opts.job, { produce: req.produce, ...target(req), ...this.meter() }, log, signal);
   }
 
   /**
@@ -51,6 +53,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
     const done = this.opts.api.download(this.opts.job.url, dep, path, log, stop.signal, {
       arriving: file,
       ...(this.opts.directDownload === undefined ? {} : { directDownload: this.opts.directDownload }),
+      ...this.meter(),
     });
     done.catch(() => undefined).finally(() => signal.removeEventListener('abort', onAbort));
     const release = async (): Promise<void> => {
@@ -61,6 +64,10 @@ export class GitLabArtifactTransport implements ArtifactTransport {
     // The download's own failure (not the file's view of it) when it fails before the file is readable.
     await Promise.race([file.ready().catch(() => done), done]);
     return { path, release, arriving: { file, done } };
+  }
+
+  private meter(): { meterMs?: number } {
+    return this.opts.meterMs ? { meterMs: this.opts.meterMs } : {};
   }
 }
 

@@ -15,6 +15,8 @@ export interface MultipartFileBody {
   body: StreamBody;
   /** Bytes of the file itself. */
   fileSize: number;
+  /** Bytes of the file the last `open()` has read so far. */
+  sent(): number;
 }
 
 /** Go's mime/multipart escapeQuotes: `\` and `"` get a backslash. */
@@ -39,13 +41,15 @@ export function multipartFraming(filename: string, field = 'file'): { contentTyp
 export async function multipartFileBody(file: string, filename: string, field = 'file'): Promise<MultipartFileBody> {
   const { size } = await stat(file);
   const { contentType, head, tail } = multipartFraming(filename, field);
+  let current: FileBlockStream | undefined;
   return {
     contentType,
     fileSize: size,
     body: {
       length: head.length + size + tail.length,
       // Read into reused blocks, released by the transport once the socket has them (sendStream).
-      open: () => new FileBlockStream({ path: file, end: size, head, tail }),
+      open: () => (current = new FileBlockStream({ path: file, end: size, head, tail })),
     },
+    sent: () => current?.fileBytes ?? 0,
   };
 }

@@ -32,6 +32,8 @@ export interface MultipartStreamBody {
   body: StreamBody;
   /** Stops the producer of the last `open()` if it still runs, and says what it did. */
   settle(): Promise<ProducerOutcome>;
+  /** Bytes of the archive the last `open()` has passed on so far. */
+  sent(): number;
 }
 
 /** Bytes queued between the producer and the request: one output block of writeZip (the socket buffers more). */
@@ -41,6 +43,7 @@ export function multipartStreamBody(filename: string, produce: ArchiveProducer, 
   const { contentType, head, tail } = multipartFraming(filename, field);
   let current: Promise<ProducerOutcome> = Promise.resolve({ kind: 'stopped', bytes: 0 });
   let stopCurrent = (): void => undefined;
+  let sentNow = (): number => 0;
   return {
     contentType,
     body: {
@@ -62,9 +65,13 @@ export function multipartStreamBody(filename: string, produce: ArchiveProducer, 
         stopCurrent = requestGone;
         body.write(head);
         const sent = (): number => Math.max(0, passed - head.length);
+        // Once the archive is whole, its size (the tail that follows is no part of it).
+        let whole: number | undefined;
+        sentNow = () => whole ?? sent();
         current = produce(body, AbortSignal.any([signal, stop.signal])).then(
           ({ bytes }): ProducerOutcome => {
             if (stop.signal.aborted) return { kind: 'stopped', bytes: sent() };
+            whole = bytes;
             body.end(tail);
             return { kind: 'complete', bytes };
           },
@@ -84,5 +91,6 @@ export function multipartStreamBody(filename: string, produce: ArchiveProducer, 
       stopCurrent();
       return current;
     },
+    sent: () => sentNow(),
   };
 }

@@ -36,6 +36,8 @@ export class JobLog {
   private readonly nowSeconds: () => number;
   private readonly timestamps: { micros?: () => number } | false;
   private ended = false;
+  /** The runner stream's last line is one the next may overwrite (rewrite), not ended yet. */
+  private lineOpen = false;
 
   constructor(sink: ByteWriter, opts: JobLogOptions = {}) {
     this.shared = new SharedByteWriter(sink);
@@ -56,10 +58,25 @@ export class JobLog {
     return this.filter(ts ? new Timestamper(sink, stream.type, stream.id, ts.micros) : sink);
   }
 
-  /** Raw bytes on the runner stream (already formatted). */
+  /**
+   * Raw bytes on the runner stream (already formatted). After a line left open by `rewrite`, text
+   * that does not overwrite it (no carriage return in front) starts on a line of its own.
+   */
   raw(text: string | Buffer): void {
     if (this.ended) return;
-    this.runner.write(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+    if (this.lineOpen && bytes[0] !== 0x0d) this.runner.write(Buffer.from('\n'));
+    this.lineOpen = false;
+    this.runner.write(bytes);
+  }
+
+  /**
+   * A line without its newline that the next `\r` line overwrites (the transfer meter's): `text`
+   * starts with a carriage return. Any other line written after it starts on a new line.
+   */
+  rewrite(text: string): void {
+    this.raw(text);
+    if (!this.ended) this.lineOpen = true;
   }
 
   println(text = ''): void {

@@ -52,6 +52,11 @@ export class FileBlockStream extends Readable {
     offerChunkRelease(this, (chunk) => this.release(chunk));
   }
 
+  /** Bytes of the file read so far (the transfer meter's count of an upload). */
+  get fileBytes(): number {
+    return this.position - (this.source.start ?? 0);
+  }
+
   override _construct(callback: (error?: Error | null) => void): void {
     if (this.handle) return callback();
     open(this.source.path, 'r').then(

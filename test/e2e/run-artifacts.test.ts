@@ -185,7 +185,9 @@ describe('berth run: distributed cache (S3)', () => {
     const script = [
       'if [ -f vendor/stamp ]; then echo "cache hit $(cat vendor/stamp)"; sha256sum -c vendor/big.sum; else echo "cache miss"; mkdir -p vendor; echo 7 > vendor/stamp; head -c 6000000 /dev/urandom > vendor/big; sha256sum vendor/big > vendor/big.sum; sleep 1; fi',
     ];
-    const first = fx.enqueue({ name: 'deps', script, overrides: { cache } });
+    // TRANSFER_METER_FREQUENCY (a job variable, as users set it): gitlab-runner's meter on the cache's transfers.
+    const meter = [{ key: 'TRANSFER_METER_FREQUENCY', value: '1s' }];
+    const first = fx.enqueue({ name: 'deps', script, overrides: { cache }, variables: meter });
     const run = fx.start();
     await done(fx, first);
     const firstTrace = trace(first);
@@ -194,16 +196,19 @@ describe('berth run: distributed cache (S3)', () => {
     expect(firstTrace).toContain('Creating cache deps-main...');
     expect(firstTrace).toMatch(/Uploading cache\.zip to http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/\d+\/deps-main/);
     expect(firstTrace).toContain('Created cache');
+    expect(firstTrace).toMatch(/\rUploading cache 0 B\/\d+\.\d\d MB \(0 B\/s\) {16}/);
+    expect(firstTrace).toMatch(/\rUploading cache (\d+\.\d\d MB)\/\1 \([\d.]+ [KMG]?B\/s\) {16}\n/);
     expect(firstTrace).not.toMatch(/X-Amz-|Signature=/);
     expect(s3.requests.some((r) => r.method === 'PUT' && r.path.endsWith('/deps-main'))).toBe(true);
 
     rmSync(join(fx.dir, 'config', 'cache'), { recursive: true, force: true });
-    const second = fx.enqueue({ name: 'deps', script, overrides: { cache } });
+    const second = fx.enqueue({ name: 'deps', script, overrides: { cache }, variables: meter });
     await done(fx, second);
     const secondTrace = trace(second);
     expect(second.final, secondTrace).toMatchObject({ state: 'success' });
     expect(secondTrace).toMatch(/Downloading cache from http:\/\/127\.0\.0\.1:\d+\/berth-cache\/project\/\d+\/deps-main/);
     expect(secondTrace).toContain('Successfully extracted cache');
+    expect(secondTrace).toMatch(/\rDownloading cache (\d+\.\d\d MB)\/\1 \([\d.]+ [KMG]?B\/s\) {16}\n/);
     expect(secondTrace).toContain('cache hit 7');
     expect(secondTrace).toContain('vendor/big: OK');
     // Nothing newer than the downloaded cache.zip (its time is the object's Last-Modified): the

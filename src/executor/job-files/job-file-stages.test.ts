@@ -305,11 +305,12 @@ describe('job-file stages in runJob', () => {
 
   it('attempts out of range are clamped, and a value that is no integer falls back to 1, each with gitlab-runner\'s warning', async () => {
     const { text } = await run(
-      { variables: [plainVariable('ARTIFACT_DOWNLOAD_ATTEMPTS', '15'), plainVariable('RESTORE_CACHE_ATTEMPTS', 'two'), plainVariable('CACHE_REQUEST_TIMEOUT', '10m')] },
+      { variables: [plainVariable('ARTIFACT_DOWNLOAD_ATTEMPTS', '15'), plainVariable('RESTORE_CACHE_ATTEMPTS', 'two'), plainVariable('CACHE_REQUEST_TIMEOUT', '10m'), plainVariable('TRANSFER_METER_FREQUENCY', '5')] },
       new MemoryProjectFiles({}),
     );
     expect(text).toContain('WARNING: RESTORE_CACHE_ATTEMPTS: expected int got "two", using default value: 1');
     expect(text).toContain('WARNING: CACHE_REQUEST_TIMEOUT: expected int got "10m", using default value: 10');
+    expect(text).toContain('WARNING: TRANSFER_METER_FREQUENCY: "5" is not a duration such as "5s" or "1m30s"; the transfer meter is off');
     expect(text).toContain('WARNING: ARTIFACT_DOWNLOAD_ATTEMPTS: number of attempts out of the range [1, 10], clamping to: 10');
   });
 
