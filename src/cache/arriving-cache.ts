@@ -17,6 +17,7 @@ import { prefetchZipTail } from '../artifacts/zip-tail-prefetch.js';
 import type { JobLog } from '../log/job-log.js';
 import { runnerLogLine } from '../log/runner-log-line.js';
 import { meterTransfer } from '../log/transfer-meter.js';
+import type { ProxyAgents } from '../shared/proxy-agents.js';
 import { errorMessage } from '../shared/errors.js';
 import { CacheHttpError, cleanUrl, responseError, responseHeader, sendCacheRequest } from './cache-http-client.js';
 
@@ -43,10 +44,13 @@ export interface ArriveCacheOptions {
   retryDelayMs: number;
   /** The period of the transfer meter's lines (TRANSFER_METER_FREQUENCY); 0: off. */
   meterMs?: number;
+  /** The proxies of HTTP_PROXY / HTTPS_PROXY / NO_PROXY. */
+  proxies?: ProxyAgents;
 }
 
 export async function arriveCache(opts: ArriveCacheOptions): Promise<ArrivingCache> {
   const { url, size, timeoutMs } = opts;
+  const proxied = opts.proxies ? { proxies: opts.proxies } : {};
   const file = new ArrivingFile(opts.temp);
   const stopper = new AbortController();
   const onAbort = (): void => stopper.abort(opts.signal.reason);
@@ -54,7 +58,7 @@ export async function arriveCache(opts: ArriveCacheOptions): Promise<ArrivingCac
   if (opts.signal.aborted) onAbort();
   const signal = stopper.signal;
   void prefetchZipTail(async (range, sinkFor) => {
-    const res = await sendCacheRequest({ method: 'GET', url, headers: { Range: range } }, signal, timeoutMs);
+    const res = await sendCacheRequest({ method: 'GET', url, headers: { Range: range }, ...proxied }, signal, timeoutMs);
     await pipeline(res, sinkFor(res.statusCode ?? 0, responseHeader(res, 'content-range') || undefined));
     return { status: res.statusCode ?? 0 };
   }, size).then((tail) => tail && file.setTail(size, tail));
@@ -97,7 +101,7 @@ async function receive(opts: ArriveCacheOptions, file: ArrivingFile, signal: Abo
     if (tries >= opts.extraTries || at > size) throw err;
     await opts.sleep(opts.retryDelayMs, signal);
     opts.log.warning(runnerLogLine('Retrying...', { error: errorMessage(err) }, 'WARNING: '));
-    res = await sendCacheRequest({ method: 'GET', url, headers: { Range: `bytes=${at}-` } }, signal, opts.timeoutMs);
+    res = await sendCacheRequest({ method: 'GET', url, headers: { Range: `bytes=${at}-` }, ...(opts.proxies ? { proxies: opts.proxies } : {}) }, signal, opts.timeoutMs);
     if (res.statusCode === 206 && responseHeader(res, 'content-range') === `bytes ${at}-${size - 1}/${size}`) continue;
     if (res.statusCode === 200 && responseHeader(res, 'content-length') === String(size)) {
       at = 0; // the whole body again, written over the same bytes

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { abortReason, withTimeout } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { sendStream } from '../shared/releasing-pipe.js';
+import { throughProxy, type ProxiedAgent, type ProxyAgents } from '../shared/proxy-agents.js';
 import { CacheError } from './cache-error.js';
 
 /** gitlab-runner common/consts.go: CACHE_REQUEST_TIMEOUT defaults to 10 minutes. */
@@ -21,6 +22,8 @@ export interface CacheHttpRequest {
   headers?: Record<string, string>;
   /** PUT body and its length in bytes. */
   body?: { stream: Readable; length: number };
+  /** The proxies of HTTP_PROXY / HTTPS_PROXY / NO_PROXY (none: a direct connection). */
+  proxies?: ProxyAgents;
 }
 
 export class CacheHttpError extends CacheError {
@@ -64,13 +67,19 @@ export function sendCacheRequest(req: CacheHttpRequest, signal: AbortSignal, tim
   const combined = withTimeout(signal, timeoutMs).signal;
   const headers: Record<string, string | number> = { ...req.headers };
   if (req.body) headers['Content-Length'] = req.body.length;
+  let proxied: ProxiedAgent | null;
+  try {
+    proxied = req.proxies?.agentFor(url) ?? null;
+  } catch (err) {
+    return Promise.reject(new CacheHttpError(`${req.method} ${cleanUrl(req.url)}: ${errorMessage(err)}`, 0, false, { cause: err }));
+  }
   return new Promise<IncomingMessage>((resolve, reject) => {
     const fail = (err: unknown): void => {
       if (signal.aborted) return reject(abortReason(signal));
       const reason = combined.aborted && !signal.aborted ? `no answer within ${timeoutMs / 1000}s` : errorMessage(err);
-      reject(new CacheHttpError(`${req.method} ${cleanUrl(req.url)}: ${reason}`, 0, true, { cause: err }));
+      reject(new CacheHttpError(`${req.method} ${cleanUrl(req.url)}: ${reason}${throughProxy(proxied)}`, 0, true, { cause: err }));
     };
-    const outgoing = send(url, { method: req.method, headers, signal: combined }, resolve);
+    const outgoing = send(url, { method: req.method, headers, signal: combined, ...(proxied ? { agent: proxied.agent } : {}) }, resolve);
     outgoing.on('error', fail);
     // sendStream: a FileBlockStream's blocks are reused once the socket has taken them.
     if (req.body) sendStream(req.body.stream, outgoing).catch(fail);

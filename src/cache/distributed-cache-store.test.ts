@@ -12,6 +12,8 @@ import { parseConfig } from '../config/parse-config.js';
 import type { CacheName } from '../artifacts/cache-key.js';
 import type { DistributedCacheSettings, S3CacheSettings } from './cache-settings.js';
 import { createCacheTransport, createDistributedCacheStore } from './create-cache-transport.js';
+import { HttpProxyTestServer } from '../../test/support/http-proxy-server.js';
+import { proxySettingsFrom, type ProxySettings } from '../shared/proxy-env.js';
 
 let s3: S3TestServer;
 let dir: string;
@@ -46,6 +48,7 @@ interface RunnerOptions {
   waits?: number[];
   /** TRANSFER_METER_FREQUENCY's period. */
   meterMs?: number;
+  proxy?: ProxySettings;
 }
 
 /** One runner on one host: its own cache folder, the shared S3 server; waits recorded, not slept. */
@@ -57,6 +60,7 @@ function runner(o: RunnerOptions) {
       waits.push(ms);
       return Promise.resolve();
     },
+    ...(o.proxy ? { proxy: o.proxy } : {}),
   });
   const cacheDir = join(dir, o.host);
   return { cacheDir, waits, transport: createCacheTransport({ cacheDir, distributed, ...JOB, ...(o.meterMs ? { meterMs: o.meterMs } : {}) }) };
@@ -177,6 +181,32 @@ describe('distributed cache through s3rver', () => {
       await got!.arriving?.done;
       await got!.release();
       expect(restored.text()).toMatch(new RegExp(`^Using presigned URL for cache download\\nDownloading cache from [^\\n]+\\n${meter('Downloading cache', size)}$`));
+    }
+  });
+
+  it('behind a proxy (HTTP_PROXY): presigned PUT, GET, Range and HEAD requests all go through it, signed for the name the proxy resolves', async () => {
+    const proxy = await HttpProxyTestServer.start({ hosts: { 's3.test': '127.0.0.1' } });
+    try {
+      const port = s3.address.split(':')[1]!;
+      const settings = proxySettingsFrom({ HTTP_PROXY: proxy.url });
+      const a = runner({ host: 'host-a', s3: { serverAddress: `s3.test:${port}` }, proxy: settings });
+      const b = runner({ host: 'host-b', s3: { serverAddress: `s3.test:${port}` }, proxy: settings });
+      const bytes = randomBytes(5 * 1024 * 1024);
+      const file = join(dir, 'proxied.zip');
+      await writeFile(file, bytes);
+      const saved = capture();
+      expect(await a.transport.save('proxied', file, saved.log, signal), saved.text()).toBe(true);
+      const got = await b.transport.restore('proxied', capture().log, signal);
+      await got!.arriving?.done;
+      expect((await readFile(got!.path)).equals(bytes)).toBe(true);
+      await got!.release();
+      const seen = proxy.requests.map((r) => `${r.method} ${new URL(r.target).host}`);
+      expect(seen).toEqual(expect.arrayContaining([`PUT s3.test:${port}`, `GET s3.test:${port}`]));
+      // The end fetched ahead (a Range GET) went through it too: two GETs at least.
+      expect(seen.filter((r) => r.startsWith('GET')).length).toBeGreaterThanOrEqual(2);
+      expect(s3.requests.some((r) => r.method === 'PUT' && r.path.endsWith('/proxied'))).toBe(true);
+    } finally {
+      await proxy.close();
     }
   });
 

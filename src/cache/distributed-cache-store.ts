@@ -27,6 +27,8 @@ import { meterTransfer } from '../log/transfer-meter.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { FileBlockStream } from '../shared/file-block-stream.js';
+import { ProxyAgents } from '../shared/proxy-agents.js';
+import { proxySettingsFrom, type ProxySettings } from '../shared/proxy-env.js';
 import { arriveCache, type ArrivingCache } from './arriving-cache.js';
 import { CacheHttpError, cleanUrl, DEFAULT_CACHE_REQUEST_TIMEOUT_MS, responseError, responseHeader, sendCacheRequest } from './cache-http-client.js';
 import { cacheObjectName } from './cache-object-name.js';
@@ -57,6 +59,8 @@ export interface DistributedCacheStoreOptions {
   presigner?: Pick<S3Presigner, 'presign'>;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   requestTimeoutMs?: number;
+  /** HTTP_PROXY, HTTPS_PROXY, NO_PROXY (default: read from berth's environment when the store is made). */
+  proxy?: ProxySettings;
 }
 
 /** Which job the cache is for. */
@@ -74,8 +78,10 @@ export class DistributedCacheStore {
   private readonly presigner: Pick<S3Presigner, 'presign'>;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly timeoutMs: number;
+  private readonly proxies: ProxyAgents;
 
   constructor(private readonly opts: DistributedCacheStoreOptions) {
+    this.proxies = new ProxyAgents(opts.proxy ?? proxySettingsFrom());
     this.presigner = opts.presigner ?? new S3Presigner(opts.settings.s3);
     this.sleep = opts.sleep ?? abortableSleep;
     this.timeoutMs = opts.requestTimeoutMs ?? DEFAULT_CACHE_REQUEST_TIMEOUT_MS;
@@ -175,7 +181,7 @@ export class DistributedCacheStore {
   async exists(objectName: string, job: CacheJob, log: JobLog, signal: AbortSignal): Promise<boolean> {
     try {
       const head = await this.presigner.presign('HEAD', objectName, job.timeoutSeconds);
-      const res = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, job.requestTimeoutMs ?? this.timeoutMs);
+      const res = await sendCacheRequest({ method: 'HEAD', url: head.url, proxies: this.proxies }, signal, job.requestTimeoutMs ?? this.timeoutMs);
       res.resume();
       return res.statusCode === 200;
     } catch (err) {
@@ -196,7 +202,7 @@ export class DistributedCacheStore {
     const stream = new FileBlockStream({ path: archive, handle: file, end: info.size }); // closes the file when it ends or fails
     // cache_archiver.go upload: the meter wraps the file, its size known.
     const meter = meterTransfer(log, meterMs, 'Uploading cache', info.size, () => stream.fileBytes);
-    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size } }, signal, timeoutMs)
+    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size }, proxies: this.proxies }, signal, timeoutMs)
       .catch((err: unknown) => {
         stream.destroy();
         throw err;
@@ -243,7 +249,7 @@ export class DistributedCacheStore {
   /** cache_extractor.go fetchPresignedTimestamp: the Last-Modified of a 200 HEAD, else null (any failure). */
   private async timestamp(head: PresignedRequest, timeoutMs: number, signal: AbortSignal): Promise<Date | null> {
     try {
-      const res = await sendCacheRequest({ method: 'HEAD', url: head.url }, signal, timeoutMs);
+      const res = await sendCacheRequest({ method: 'HEAD', url: head.url, proxies: this.proxies }, signal, timeoutMs);
       res.resume();
       return res.statusCode === 200 ? lastModified(res) : null;
     } catch (err) {
@@ -265,7 +271,7 @@ export class DistributedCacheStore {
     const timeoutMs = job.requestTimeoutMs ?? this.timeoutMs;
     // cache_extractor.go downloadPresignedSequential: the GET's answer says whether the local copy
     // is up to date (its Last-Modified; the body is then not read) and, refused, why (S3's error).
-    const res = await sendCacheRequest({ method: 'GET', url: get.url }, signal, timeoutMs);
+    const res = await sendCacheRequest({ method: 'GET', url: get.url, proxies: this.proxies }, signal, timeoutMs);
     if (!isSuccess(res)) throw await responseError(res);
     const remote = lastModified(res);
     let temp: string;
@@ -301,6 +307,7 @@ export class DistributedCacheStore {
           extraTries: EXTRA_TRIES,
           retryDelayMs: RETRY_DELAY_MS,
           meterMs: job.meterMs ?? 0,
+          proxies: this.proxies,
         });
       } catch (err) {
         await rm(temp, { force: true });

@@ -16,6 +16,7 @@
  * Log lines name the call (`what`, never a token), the status and GitLab's correlation id.
  */
 import { randomUUID } from 'node:crypto';
+import type { ProxySettings } from '../shared/proxy-env.js';
 import type { z } from 'zod';
 import { type Clock, systemClock } from './clock.js';
 import { apiUrl, GitLabApiError, isJson, jsonMessage } from './gitlab-api-error.js';
@@ -42,6 +43,8 @@ export interface ApiCallerOptions {
   log?: ApiLog;
   /** Called once per HTTP exchange (metrics): the endpoint without ids, and the status or "error". */
   observe?: (endpoint: string, status: number | 'error') => void;
+  /** HTTP_PROXY, HTTPS_PROXY, NO_PROXY (default: read from berth's environment). */
+  proxy?: ProxySettings;
 }
 
 /** One wait of the built-in retry: the status that caused it, how long, and the URL sent again. */
@@ -87,7 +90,11 @@ export class ApiCaller {
   private readonly userAgent: string;
 
   constructor(private readonly opts: ApiCallerOptions = {}) {
-    this.transport = new HttpTransport({ timeoutMs: opts.timeoutMs ?? 600_000, ...(opts.tlsCaFile ? { tlsCaFile: opts.tlsCaFile } : {}) });
+    this.transport = new HttpTransport({
+      timeoutMs: opts.timeoutMs ?? 600_000,
+      ...(opts.tlsCaFile ? { tlsCaFile: opts.tlsCaFile } : {}),
+      ...(opts.proxy ? { proxy: opts.proxy } : {}),
+    });
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.attempts = opts.retryAttempts ?? API_RETRY_ATTEMPTS;

@@ -22,6 +22,8 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, errorMessage } from '../shared/errors.js';
 import { sendStream } from '../shared/releasing-pipe.js';
+import { ProxyAgents, throughProxy, type ProxiedAgent } from '../shared/proxy-agents.js';
+import { proxySettingsFrom, type ProxySettings } from '../shared/proxy-env.js';
 
 /** A request body streamed from elsewhere (a file, an archive being made): `open()` is called once per send. */
 export interface StreamBody {
@@ -66,6 +68,8 @@ export interface HttpTransportOptions {
   timeoutMs: number;
   /** Largest response body accepted (a job payload is a few KiB; default 32 MiB). */
   maxResponseBytes?: number;
+  /** HTTP_PROXY, HTTPS_PROXY, NO_PROXY (default: read from berth's environment when the transport is made). */
+  proxy?: ProxySettings;
 }
 
 /** One header's value (the first, when repeated); `name` in lower case. */
@@ -88,11 +92,16 @@ export class HttpTransportError extends BerthError {
 export class HttpTransport {
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 16 });
   private readonly https: HttpsAgent;
+  private readonly proxies: ProxyAgents;
+  /** The target's TLS settings: the https agent's, and a proxied request's own (a tunnel's agent does not pass its options on). */
+  private readonly tls: { minVersion: 'TLSv1.2'; ca?: Buffer };
   private readonly maxResponseBytes: number;
 
   constructor(private readonly opts: HttpTransportOptions) {
     const ca = opts.tlsCaFile ? readCa(opts.tlsCaFile) : undefined;
-    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 16, minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) });
+    this.tls = { minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) };
+    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 16, ...this.tls });
+    this.proxies = new ProxyAgents(opts.proxy ?? proxySettingsFrom());
     this.maxResponseBytes = opts.maxResponseBytes ?? 32 * 1024 * 1024;
   }
 
@@ -102,12 +111,20 @@ export class HttpTransport {
     if (req.signal?.aborted) {
       return Promise.reject(new HttpTransportError(`${where}: aborted`, 'aborted', { cause: req.signal.reason }));
     }
+    let proxied: ProxiedAgent | null;
+    try {
+      proxied = this.proxies.agentFor(req.url);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const via = throughProxy(proxied);
     return new Promise<HttpResponse>((resolve, reject) => {
       const isHttps = req.url.protocol === 'https:';
       const headers: Record<string, string> = { ...req.headers };
       const body = req.body;
       if (body && body.length !== undefined) headers['Content-Length'] = String(body.length);
-      const r = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: isHttps ? this.https : this.http });
+      const agent = proxied?.agent ?? (isHttps ? this.https : this.http);
+      const r = (isHttps ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent, ...(proxied && isHttps ? this.tls : {}) });
       let settled = false;
       const fail = (err: HttpTransportError): void => {
         if (settled) return;
@@ -116,7 +133,7 @@ export class HttpTransport {
         r.destroy();
         reject(err);
       };
-      r.on('error', (err) => fail(new HttpTransportError(`${where}: ${errorMessage(err)}`, 'network', { cause: err })));
+      r.on('error', (err) => fail(new HttpTransportError(`${where}: ${errorMessage(err)}${via}`, 'network', { cause: err })));
       const timer = setTimeout(
         () => fail(new HttpTransportError(`${where}: no complete answer within ${timeoutMs} ms`, 'timeout')),
         timeoutMs,
@@ -184,6 +201,7 @@ export class HttpTransport {
   close(): void {
     this.http.destroy();
     this.https.destroy();
+    this.proxies.destroy();
   }
 }
 

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpsTestServer, type HttpsTestServer } from '../../test/support/https-test-server.js';
 import { jobNames, ProjectFactory } from '../../test/support/project-factory.js';
+import { HttpProxyTestServer } from '../../test/support/http-proxy-server.js';
+import { proxySettingsFrom } from '../shared/proxy-env.js';
+import { IncludeCache } from './load/include-cache.js';
+import { fetchRemoteInclude } from './load/remote-include.js';
 
 const projects = new ProjectFactory();
 let server: HttpsTestServer;
@@ -92,6 +96,26 @@ describe('include:remote', () => {
       const err = await projects.error(yaml, { includes, variables: { TOKEN: secret } });
       expect(err.message).toMatch(/not found \(HTTP 404\), and there is no cached copy/);
       expect(err.message).not.toContain(secret);
+    }
+  });
+
+  it('goes through HTTPS_PROXY (a CONNECT tunnel; --include-ca still checked inside it), and says what to do with a SOCKS proxy', async () => {
+    const named = await startHttpsTestServer({ name: 'includes.test' });
+    const proxy = await HttpProxyTestServer.start({ hosts: { 'includes.test': '127.0.0.1' } });
+    try {
+      named.routes.set('/p.yml', { body: 'proxied: {script: x}\n' });
+      const url = named.url.replace('127.0.0.1', 'includes.test');
+      const base = { cache: new IncludeCache(freshCache()), maxBytes: 4 * 1024 * 1024, caFile: named.caFile, warn: () => undefined };
+      const body = await fetchRemoteInclude(`${url}/p.yml`, `${url}/p.yml`, undefined, null, { ...base, proxy: proxySettingsFrom({ HTTPS_PROXY: proxy.url }) });
+      expect(body).toBe('proxied: {script: x}\n');
+      expect(proxy.requests).toEqual([{ method: 'CONNECT', target: `includes.test:${new URL(named.url).port}`, authorised: true }]);
+      await expect(
+        fetchRemoteInclude(`${url}/p.yml`, `${url}/p.yml`, undefined, null, { ...base, cache: new IncludeCache(freshCache()), proxy: proxySettingsFrom({ https_proxy: 'socks5://proxy.corp:1080' }) }),
+      ).rejects.toThrow(`include:remote "${url}/p.yml": https_proxy names a socks5 proxy (proxy.corp:1080); berth talks to HTTP and HTTPS proxies only: set https_proxy to one, or leave it unset`);
+    } finally {
+      await proxy.close();
+      await named.close();
+      await named.cleanup();
     }
   });
 });

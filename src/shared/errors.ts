@@ -51,7 +51,9 @@ export type ErrorCode =
   // archives (artifacts and cache): unsafe, corrupt or unwritable
   | 'archive_error'
   // a job prepared ahead of its turn (berth exec) whose container was removed or stopped from outside
-  | 'prewarm_lost';
+  | 'prewarm_lost'
+  // HTTP_PROXY, HTTPS_PROXY: a proxy berth cannot use
+  | 'proxy_invalid';
 
 /**
  * The one base error of berth. Every error that reaches a user carries a stable `code`,

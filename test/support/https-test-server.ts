@@ -28,13 +28,15 @@ export interface HttpsTestServer {
   cleanup(): Promise<void>;
 }
 
-export async function startHttpsTestServer(): Promise<HttpsTestServer> {
+/** `name`: the certificate is for that DNS name too (a server reached through a proxy that resolves it). */
+export async function startHttpsTestServer(opts: { name?: string } = {}): Promise<HttpsTestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-https-'));
   const caFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
+  const san = `subjectAltName=IP:127.0.0.1${opts.name ? `,DNS:${opts.name}` : ''}`;
   await promisify(execFile)('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', caFile,
+    '-addext', san, '-keyout', keyFile, '-out', caFile,
   ]);
   const routes = new Map<string, HttpsRoute>();
   const requests: string[] = [];

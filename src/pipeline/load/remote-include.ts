@@ -9,7 +9,8 @@
  * not when berth starts (most pipelines have none; they cost `berth exec --list` start-up time).
  */
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import type { Agent, IncomingMessage } from 'node:http';
+import { anyProxy, proxySettingsFrom, type ProxySettings } from '../../shared/proxy-env.js';
 import { BerthError, InputError } from '../../shared/errors.js';
 import type { IncludeCache } from './include-cache.js';
 import { locationPrefix, type Where } from './source-positions.js';
@@ -24,6 +25,8 @@ export interface RemoteFetchOptions {
   caFile?: string;
   /** `--offline`: only the cached copy; without one the include is skipped. */
   offline?: boolean;
+  /** HTTPS_PROXY / NO_PROXY (default: berth's environment). */
+  proxy?: ProxySettings;
   warn(message: string): void;
 }
 
@@ -91,10 +94,11 @@ async function fetchOrCached(
   if (opts.caFile) ca = await readFile(opts.caFile).catch((err: unknown) => fail(`cannot read the --include-ca file ${opts.caFile}; check the path`, err));
   let body: Buffer;
   try {
-    body = await get(parsed, opts, ca, 0, await loadHttps());
+    body = await get(parsed, opts, ca, 0, await loadHttps(opts.proxy ?? proxySettingsFrom()));
     await opts.cache.writeRemote(url, body).catch((err: unknown) => opts.warn(`${at}include:remote "${shown}": fetched, but not cached (${err instanceof Error ? err.message : String(err)})`));
   } catch (err) {
     if (err instanceof TooLarge) fail(err.message);
+    if (err instanceof BerthError && err.code === 'proxy_invalid') fail(err.message, err);
     if (!(err instanceof FetchFailure)) throw err;
     const cached = await opts.cache.readRemote(url, opts.maxBytes);
     if (!cached) {
@@ -128,11 +132,15 @@ async function checkIntegrity(body: Buffer, integrity: string, fail: (what: stri
 interface HttpsModules {
   request: typeof import('node:https').request;
   rootCertificates: readonly string[];
+  /** HTTPS_PROXY / NO_PROXY: the agent of a URL that goes through a proxy (null: direct). */
+  proxyAgent: (url: URL) => Agent | null;
 }
 
-async function loadHttps(): Promise<HttpsModules> {
+async function loadHttps(proxy: ProxySettings): Promise<HttpsModules> {
   const [https, tls] = await Promise.all([import('node:https'), import('node:tls')]);
-  return { request: https.request, rootCertificates: tls.rootCertificates };
+  // The proxy agents are loaded only when a proxy is set.
+  const agents = anyProxy(proxy) ? new (await import('../../shared/proxy-agents.js')).ProxyAgents(proxy) : null;
+  return { request: https.request, rootCertificates: tls.rootCertificates, proxyAgent: (url) => agents?.agentFor(url)?.agent ?? null };
 }
 
 function get(url: URL, opts: RemoteFetchOptions, ca: Buffer | undefined, redirects: number, net: HttpsModules): Promise<Buffer> {
@@ -140,7 +148,8 @@ function get(url: URL, opts: RemoteFetchOptions, ca: Buffer | undefined, redirec
   return new Promise<Buffer>((resolve, reject) => {
     // Extra CAs add to Node's bundled roots rather than replacing them.
     const cas = ca ? { ca: [ca, ...net.rootCertificates] } : {};
-    const req = net.request(url, { method: 'GET', timeout: timeoutMs, ...cas, headers: { accept: '*/*' } }, (res) => {
+    const agent = net.proxyAgent(url);
+    const req = net.request(url, { method: 'GET', timeout: timeoutMs, ...cas, ...(agent ? { agent } : {}), headers: { accept: '*/*' } }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
