@@ -4,7 +4,7 @@
  */
 import Docker from 'dockerode';
 import { once } from 'node:events';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import type {
   Attachment,
   ContainerInfo,
@@ -266,6 +266,35 @@ export class DockerodeEngine implements EngineClient {
     );
     const text = demuxBuffer(buf);
     return text.length > tailBytes ? text.subarray(text.length - tailBytes).toString('utf8') : text.toString('utf8');
+  }
+
+  async followContainerLogs(id: string, onOutput: (piece: Buffer) => void, signal: AbortSignal): Promise<void> {
+    const raw = (await this.call('container logs', () =>
+      this.docker.getContainer(id).logs({ stdout: true, stderr: true, timestamps: true, follow: true, abortSignal: signal } as Docker.ContainerLogsOptions & { follow: true }),
+    )) as NodeJS.ReadableStream & { destroy(): void };
+    // Both streams into one writer, a frame at a time (gitlab-runner: stdcopy.StdCopy(sink, sink, source)).
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        onOutput(chunk);
+        callback();
+      },
+    });
+    this.docker.modem.demuxStream(raw, sink, sink);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      };
+      const stop = (): void => {
+        raw.destroy();
+        done();
+      };
+      if (signal.aborted) return stop();
+      signal.addEventListener('abort', stop, { once: true });
+      raw.on('end', done);
+      raw.on('close', done);
+      raw.on('error', done);
+    });
   }
 
   async execInContainer(id: string, cmd: string[], signal?: AbortSignal): Promise<number> {

@@ -132,6 +132,13 @@ export interface EngineClient {
   inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInfo | null>;
   /** The last `tailBytes` of the container's combined output (timestamps included). */
   containerLogs(id: string, tailBytes: number, signal?: AbortSignal): Promise<string>;
+  /**
+   * Follows the container's output (stdout and stderr, with the engine's timestamps) from its
+   * start: `onOutput` gets each piece the engine sends (a frame: usually one line). Resolves once
+   * the output ends (the container stopped or was removed) or `signal` aborts; rejects when the
+   * logs cannot be opened.
+   */
+  followContainerLogs(id: string, onOutput: (piece: Buffer) => void, signal: AbortSignal): Promise<void>;
   /** Runs `cmd` in a running container (output discarded); resolves with its exit code. */
   execInContainer(id: string, cmd: string[], signal?: AbortSignal): Promise<number>;
   /** Extracts a tar stream at `path` inside the container (created or running). */

@@ -377,6 +377,13 @@ export class FakeEngine implements EngineClient {
     return this.container('containerLogs', id).output.slice(-tailBytes);
   }
 
+  /** The container's output so far, then nothing more (the fake does not follow). */
+  async followContainerLogs(id: string, onOutput: (piece: Buffer) => void, signal: AbortSignal): Promise<void> {
+    await this.enter('followContainerLogs', [id], signal);
+    const output = this.container('followContainerLogs', id).output;
+    if (output) onOutput(Buffer.from(output));
+  }
+
   async execInContainer(id: string, cmd: string[], signal?: AbortSignal): Promise<number> {
     await this.enter('execInContainer', [id, cmd], signal);
     const c = this.container('execInContainer', id);

@@ -9,6 +9,7 @@ import { JobFailure } from '../../job/job-result.js';
 import { stripAnsi } from '../../shared/ansi.js';
 import { MemoryByteWriter } from '../../log/byte-writer.js';
 import { JobLog } from '../../log/job-log.js';
+import { createMaskingFilter } from '../../log/masker.js';
 import { findLeftovers, NO_LEFTOVERS } from '../../../test/support/leftovers.js';
 import { LocalImagePuller } from '../../../test/support/local-image-puller.js';
 import { secretVariable, testJob, testRunLabel, testRunner, testSettings } from '../../../test/support/job-fixtures.js';
@@ -23,10 +24,19 @@ const run = testRunLabel();
 
 async function runTestJob(
   job: JobSpec,
-  opts: { settings?: Partial<DockerSettings>; runner?: Partial<RunnerIdentity>; cancelAfterMs?: number; abortAfterMs?: number; abortReason?: unknown } = {},
+  opts: {
+    settings?: Partial<DockerSettings>;
+    runner?: Partial<RunnerIdentity>;
+    cancelAfterMs?: number;
+    abortAfterMs?: number;
+    abortReason?: unknown;
+    sink?: MemoryByteWriter;
+    /** Masked phrases (the job log's masking filter, as berth exec and berth run set it). */
+    mask?: string[];
+  } = {},
 ) {
-  const sink = new MemoryByteWriter();
-  const log = new JobLog(sink);
+  const sink = opts.sink ?? new MemoryByteWriter();
+  const log = new JobLog(sink, opts.mask ? { filter: createMaskingFilter({ phrases: opts.mask, tokenPrefixes: [] }) } : {});
   const runner = testRunner(opts.runner);
   const executor = new DockerExecutor(
     {
@@ -322,6 +332,36 @@ describe('DockerExecutor: services', () => {
     expect(text).toContain('job-ran');
   });
 
+  it('CI_DEBUG_SERVICES: each service\'s output is in the job log, line by line with its aliases and the engine\'s timestamps, masked, until the job ends', async () => {
+    const svc = {
+      name: 'berth-test/busybox:latest',
+      aliases: ['db'],
+      command: ['sh', '-c', 'echo "service up"; echo "password is $SVC_PASSWORD" >&2; while true; do echo tick; sleep 0.3; done'],
+      variables: [{ key: 'SVC_PASSWORD', value: 'hunter2-very-secret' }],
+    };
+    const job = testJob({
+      services: [svc],
+      variables: [plainVariable('CI_DEBUG_SERVICES', 'true'), secretVariable('DB_PASSWORD', 'hunter2-very-secret')],
+      script: ['sleep 1', 'echo job-done'],
+    });
+    const sink = new MemoryByteWriter();
+    const { result, raw } = await runTestJob(job, { sink, mask: ['hunter2-very-secret'] });
+    expect(result.state).toBe('success');
+    const prefix = '\x1b[0;37m[service:berth-test__busybox-berth-test-busybox-db] ';
+    const lines = raw.split('\n').filter((l) => l.includes('[service:'));
+    // stdout and stderr lines come in the order the engine logged them (not always the order they were written).
+    expect(lines.filter((l) => new RegExp(`^${escape(prefix)}\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z service up\\x1b\\[0;m$`).test(l))).toHaveLength(1);
+    expect(lines.some((l) => /Z password is \[MASKED\]/.test(l))).toBe(true);
+    expect(lines.filter((l) => l.includes(' tick')).length).toBeGreaterThanOrEqual(2);
+    expect(raw).not.toContain('hunter2-very-secret');
+    // The streams ended with the job: nothing of the service after cleanup, and the log ended.
+    expect(sink.ended).toBe(true);
+
+    // Without it: no service line.
+    const quiet = await runTestJob(testJob({ services: [svc], script: ['echo job-done'] }));
+    expect(quiet.raw).not.toContain('[service:');
+  });
+
   it('fails the job, naming the service, when a service cannot start', async () => {
     const job = testJob({ services: [{ name: 'berth-test/svc-nocmd:latest', aliases: [], variables: [] }] });
     const { result } = await runTestJob(job);
@@ -404,3 +444,8 @@ describe('DockerExecutor: timeout, cancel, abort', () => {
     expect(result).toMatchObject({ state: 'failed', failureReason: 'image_pull_failure' });
   });
 });
+
+/** `text` as a literal in a RegExp. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

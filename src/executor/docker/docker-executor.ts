@@ -36,6 +36,7 @@ import type { OwnContainer, OwnContainerFinder } from './own-container.js';
 import { ResourceTracker } from './resource-tracker.js';
 import type { RunnerIdentity } from '../runner-identity.js';
 import { ServiceManager, type ServiceNetwork } from './service-manager.js';
+import { ServiceLogs } from './service-logs.js';
 import type { FetchedSources, SourceProvider } from '../source-provider.js';
 import { packSources } from './sources-archive.js';
 import { mayWriteSourcesDirectly, volumeDirOnHost } from './builds-volume.js';
@@ -91,6 +92,8 @@ export class DockerExecutor implements Executor {
   private held: Buffer | null = null;
   /** The build container started early, its shell waiting for the first stage's script. */
   private launched: Promise<LaunchedShell> | null = null;
+  /** CI_DEBUG_SERVICES: the services' output followed into the job log until cleanup. */
+  private serviceLogs: ServiceLogs | null = null;
   /** The build container's image runs no ENTRYPOINT: its process is the stage's shell. */
   private shellIsTheProcess = false;
 
@@ -217,6 +220,11 @@ export class DockerExecutor implements Executor {
       vars,
       signal,
     );
+    // executors/docker/services.go createServices: the services' output from their start, before the wait.
+    if (started.length > 0 && debugSettings(vars, deps.runner.debugTraceDisabled).services) {
+      this.serviceLogs = new ServiceLogs(deps.engine, log);
+      this.serviceLogs.follow(started.map((s) => ({ containerId: s.containerId, display: s.display, aliases: s.aliases })));
+    }
     const [buildId] = await Promise.all([
       this.createBuildContainer(image, pulledBuild, mounts, binds, network.net, log, signal).then(({ id, startsEarly }) => {
         this.shellIsTheProcess = startsEarly;
@@ -292,6 +300,9 @@ export class DockerExecutor implements Executor {
   async cleanup(): Promise<string[]> {
     const launched = this.launched;
     this.launched = null;
+    // CI_DEBUG_SERVICES: the streams end before the services are removed (their shutdown is no part of the job).
+    await this.serviceLogs?.stop();
+    this.serviceLogs = null;
     const problems = await this.tracker.cleanup();
     // A shell started early that no stage took (the job ended before its script): its container
     // is gone with the rest; close the connection and the wait.
