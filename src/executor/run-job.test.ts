@@ -12,6 +12,7 @@ import { stripAnsi } from '../shared/ansi.js';
 import { MemoryByteWriter } from '../log/byte-writer.js';
 import { JobLog } from '../log/job-log.js';
 import { runJob, type RunJobOptions } from './run-job.js';
+import { EngineError } from '../engine/engine-error.js';
 
 function start(executorOpts: FakeExecutorOptions, job: Partial<JobSpec> & { script?: string[]; afterScript?: string[] } = {}, over: Partial<RunJobOptions> = {}) {
   const executor = new FakeExecutor(executorOpts);
@@ -131,6 +132,42 @@ describe('runJob: timeouts', () => {
     expect(text()).toMatch(
       /WARNING: step_script could not run to completion because the timeout was exceeded\. For more control over job and script timeouts see: https:\/\/docs\.gitlab\.com\/ci\/runners\/configure_runners\/#set-script-and-after_script-timeouts\n[\s\S]*ERROR: Job failed/,
     );
+  });
+
+  it('a prepare that fails in the engine is tried again after a cleanup (3 tries, gitlab-runner\'s lines); the job then runs', async () => {
+    const failure = new EngineError('create network', 500, 'network berth-job-1 could not be created: the engine is busy');
+    const { executor, result, text } = start({ prepare: { throws: failure, throwsTimes: 2 } }, {}, { preparationRetryMs: 10 });
+    expect(await result).toMatchObject({ state: 'success' });
+    expect(executor.calls.map((c) => c.kind).slice(0, 5)).toEqual(['prepare', 'cleanup', 'prepare', 'cleanup', 'prepare']);
+    const retried = 'ERROR: Preparation failed: network berth-job-1 could not be created: the engine is busy\nWill be retried in 10ms ...\n';
+    expect(text().split(retried)).toHaveLength(3);
+    expect(text()).toContain('Job succeeded');
+  });
+
+  it('prepare: the third failure fails the job with it; a failure of the job\'s own making (a pull) is not tried again', async () => {
+    const failure = new EngineError('create network', 500, 'the engine is busy');
+    const thrice = start({ prepare: { throws: failure } }, {}, { preparationRetryMs: 10 });
+    expect(await thrice.result).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure', message: 'the engine is busy' });
+    expect(thrice.executor.calls.filter((c) => c.kind === 'prepare')).toHaveLength(3);
+    expect(thrice.text().match(/Preparation failed/g)).toHaveLength(2);
+
+    const pull = start({ prepare: { throws: new JobFailure('image_pull_failure', 'no such image') } }, {}, { preparationRetryMs: 10 });
+    expect(await pull.result).toMatchObject({ state: 'failed', failureReason: 'image_pull_failure' });
+    expect(pull.executor.calls.filter((c) => c.kind === 'prepare')).toHaveLength(1);
+    expect(pull.text()).not.toContain('Preparation failed');
+
+    const service = new JobFailure('runner_system_failure', 'Service "db" could not be started', { preparationRetryable: true });
+    const svc = start({ prepare: { throws: service, throwsTimes: 1 } }, {}, { preparationRetryMs: 10 });
+    expect(await svc.result).toMatchObject({ state: 'success' });
+  });
+
+  it('a cancel while prepare waits to be tried again cancels the job', async () => {
+    const cancel = new AbortController();
+    const { executor, result } = start({ prepare: { throws: new EngineError('create network', 500, 'busy') } }, {}, { preparationRetryMs: 60_000, cancel: cancel.signal });
+    setTimeout(() => cancel.abort(), 50);
+    expect(await result).toMatchObject({ state: 'canceled', failureReason: 'job_canceled' });
+    expect(executor.calls.filter((c) => c.kind === 'prepare')).toHaveLength(1);
+    expect(executor.cleanedUp).toBe(true);
   });
 
   it('the job timeout also bounds prepare', async () => {

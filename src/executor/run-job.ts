@@ -17,7 +17,8 @@ import type { JobStatusForScript } from '../job/runner-variables.js';
 import { variableValue } from '../job/variables.js';
 import type { JobLog } from '../log/job-log.js';
 import { formatGoDuration, parseGoDuration } from '../shared/go-duration.js';
-import { timeoutSignal, withTimeout } from '../shared/abort.js';
+import { sleep, timeoutSignal, withTimeout } from '../shared/abort.js';
+import { EngineError } from '../engine/engine-error.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Executor } from './executor.js';
 import { artifactsToUpload, dependenciesToDownload, downloadArtifacts, uploadArtifacts } from './job-files/artifact-stages.js';
@@ -49,6 +50,8 @@ export interface RunJobOptions {
   onCleanupProblem?: (problem: string) => void;
   /** Where cache and artifacts go; without it the job has no cache and artifact stages. */
   files?: JobFileTransports;
+  /** The wait before the executor's prepare is tried again (default: gitlab-runner's 3 s). */
+  preparationRetryMs?: number;
 }
 
 const AFTER_SCRIPT_DEFAULT_MS = 5 * 60_000;
@@ -102,13 +105,7 @@ async function runStages(
   // As gitlab-runner ("in early phases of build preparation a user-requested cancel is treated
   // as an abort"): a cancel stops the prepare (a pull that hangs), nothing of the job runs.
   const preparing = AbortSignal.any([hard, cancel]);
-  try {
-    await executor.prepare(preparing);
-  } catch (err) {
-    throwIfAborted(hard);
-    if (cancel.aborted) throw new JobFailure('job_canceled', 'canceled');
-    throw err;
-  }
+  await prepareExecutor(opts, preparing, hard, cancel);
   throwIfAborted(hard);
   // RESTORE_CACHE_ATTEMPTS and ARTIFACT_DOWNLOAD_ATTEMPTS: each attempt runs the whole stage again, in its section.
   await withStageAttempts(attempts.cache, job, runner.featureFlags, log, hard, () =>
@@ -180,6 +177,43 @@ async function runStages(
     return ok ? failureOutcome(err) : result;
   }
   return result;
+}
+
+/** gitlab-runner common/consts.go: PreparationRetries (tries in all) and PreparationRetryInterval. */
+const PREPARATION_TRIES = 3;
+const PREPARATION_RETRY_MS = 3000;
+
+/**
+ * The executor's prepare, tried up to 3 times 3 s apart as gitlab-runner's retryCreateExecutor
+ * does: after a failure that is no BuildError there (an engine call that failed, a service that
+ * could not start), the executor is cleaned up, `ERROR: Preparation failed: <error>` and
+ * `Will be retried in 3s ...` are printed, and it is prepared afresh. A failure of the job's own
+ * making (an image that cannot be pulled, a configuration error) fails at once.
+ */
+async function prepareExecutor(opts: RunJobOptions, preparing: AbortSignal, hard: AbortSignal, cancel: AbortSignal): Promise<void> {
+  const waitMs = opts.preparationRetryMs ?? PREPARATION_RETRY_MS;
+  for (let tries = 1; ; tries++) {
+    try {
+      await opts.executor.prepare(preparing);
+      return;
+    } catch (err) {
+      throwIfAborted(hard);
+      if (cancel.aborted) throw new JobFailure('job_canceled', 'canceled');
+      if (tries >= PREPARATION_TRIES || !preparationRetryable(err)) throw err;
+      const problems = await opts.executor.cleanup();
+      for (const problem of problems) opts.log.warning(`Cleanup: ${problem}`);
+      opts.log.error(`Preparation failed: ${errorMessage(err)}`);
+      opts.log.info(`Will be retried in ${formatGoDuration(waitMs)} ...`);
+      await sleep(waitMs, preparing).catch(() => undefined);
+      throwIfAborted(hard);
+      if (cancel.aborted) throw new JobFailure('job_canceled', 'canceled');
+    }
+  }
+}
+
+function preparationRetryable(err: unknown): boolean {
+  if (err instanceof JobFailure) return err.preparationRetryable;
+  return err instanceof EngineError;
 }
 
 /** Runs one cache or artifact stage in its section, when the job has something for it. */

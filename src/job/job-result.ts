@@ -32,11 +32,17 @@ export interface JobResult {
 export class JobFailure extends BerthError {
   readonly reason: FailureReason;
   readonly exitCode: number | null;
+  /**
+   * A failure of the executor's prepare that gitlab-runner meets with an error that is no
+   * BuildError (a service that could not be started): the prepare is tried again (runJob).
+   */
+  readonly preparationRetryable: boolean;
 
-  constructor(reason: FailureReason, message: string, options?: { cause?: unknown; exitCode?: number }) {
+  constructor(reason: FailureReason, message: string, options?: { cause?: unknown; exitCode?: number; preparationRetryable?: boolean }) {
     super('job_failure', message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
     this.exitCode = options?.exitCode ?? null;
+    this.preparationRetryable = options?.preparationRetryable ?? false;
   }
 }
 

@@ -38,6 +38,8 @@ export interface FakePrepare {
   delayMs?: number;
   honourAbort?: boolean;
   throws?: Error;
+  /** `throws` only on the first this many calls (default: every call). */
+  throwsTimes?: number;
 }
 
 export interface FakeExecutorOptions {
@@ -102,7 +104,8 @@ export class FakeExecutor implements Executor {
     const call: FakeExecutorCall = { kind: 'prepare', outcome: 'done' };
     this.calls.push(call);
     const stopped = await run(p.delayMs ?? 0, p.honourAbort ?? true, signal);
-    if (p.throws) {
+    const tries = this.calls.filter((c) => c.kind === 'prepare').length;
+    if (p.throws && (p.throwsTimes === undefined || tries <= p.throwsTimes)) {
       call.outcome = 'threw';
       throw p.throws;
     }

@@ -33,6 +33,7 @@ async function runTestJob(
     sink?: MemoryByteWriter;
     /** Masked phrases (the job log's masking filter, as berth exec and berth run set it). */
     mask?: string[];
+    preparationRetryMs?: number;
   } = {},
 ) {
   const sink = opts.sink ?? new MemoryByteWriter();
@@ -57,7 +58,15 @@ async function runTestJob(
     opts.cancelAfterMs !== undefined && setTimeout(() => cancel.abort(), opts.cancelAfterMs),
     opts.abortAfterMs !== undefined && setTimeout(() => abort.abort(opts.abortReason), opts.abortAfterMs),
   ];
-  const result = await runJob({ job, executor, log, runner, cancel: cancel.signal, abort: abort.signal });
+  const result = await runJob({
+    job,
+    executor,
+    log,
+    runner,
+    cancel: cancel.signal,
+    abort: abort.signal,
+    ...(opts.preparationRetryMs === undefined ? {} : { preparationRetryMs: opts.preparationRetryMs }),
+  });
   timers.forEach((t) => t && clearTimeout(t));
   log.end();
   return { result, text: stripAnsi(sink.text), raw: sink.text };
@@ -362,11 +371,14 @@ describe('DockerExecutor: services', () => {
     expect(quiet.raw).not.toContain('[service:');
   });
 
-  it('fails the job, naming the service, when a service cannot start', async () => {
+  it('fails the job, naming the service, when a service cannot start (after gitlab-runner\'s 3 tries of the prepare, each cleaned up)', async () => {
     const job = testJob({ services: [{ name: 'berth-test/svc-nocmd:latest', aliases: [], variables: [] }] });
-    const { result } = await runTestJob(job);
+    const { result, text } = await runTestJob(job, { preparationRetryMs: 100 });
     expect(result).toMatchObject({ state: 'failed', failureReason: 'runner_system_failure' });
     expect(result.message).toContain('Service "berth-test/svc-nocmd:latest" (services[0]) could not be started');
+    expect(text.match(/ERROR: Preparation failed: Service "berth-test\/svc-nocmd:latest" \(services\[0\]\) could not be started/g)).toHaveLength(2);
+    expect(text.match(/Will be retried in 100ms \.\.\./g)).toHaveLength(2);
+    expect(text.match(/Starting service berth-test\/svc-nocmd:latest/g)).toHaveLength(3);
   });
 });
 

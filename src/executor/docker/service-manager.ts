@@ -136,7 +136,7 @@ export class ServiceManager {
       throw new JobFailure(
         'runner_system_failure',
         `Service "${s.spec.name}" (${where}) could not be started: ${errorMessage(err)}`,
-        { cause: err },
+        { cause: err, preparationRetryable: true },
       );
     }
   }
