@@ -35,6 +35,23 @@ describe('PrewarmedExecutor', () => {
     expect(t.prepared()).toBe(1);
   });
 
+  it('a prepare tried again after cleanup (runJob\'s retry) prepares afresh: the cleaned prewarm is never prepared again', async () => {
+    const t = setup(Promise.resolve(true));
+    const warmPrepare = t.warm.prepare.bind(t.warm);
+    t.warm.prepare = async (signal) => {
+      await warmPrepare(signal);
+      throw new Error('the engine is busy');
+    };
+    await expect(t.executor.prepare(new AbortController().signal)).rejects.toThrow('the engine is busy');
+    expect(await t.executor.cleanup()).toEqual(['warm left']);
+    await t.executor.prepare(new AbortController().signal);
+    await t.executor.runStage(stage, new AbortController().signal);
+    expect(kinds(t.warm)).toEqual(['prepare', 'cleanup']);
+    expect(kinds(t.fresh)).toEqual(['prepare', 'stage']);
+    expect(await t.executor.cleanup()).toEqual([]);
+    expect(kinds(t.fresh)).toEqual(['prepare', 'stage', 'cleanup']);
+  });
+
   it('removes what a failed prewarm made, then prepares afresh and runs there', async () => {
     const t = setup(Promise.resolve(false));
     await t.executor.prepare(new AbortController().signal);

@@ -38,7 +38,8 @@ export class PrewarmedExecutor implements Executor {
 
   async prepare(signal: AbortSignal): Promise<void> {
     try {
-      const warm = this.warm;
+      // A prepare tried again (runJob, after cleanup) starts afresh: the prewarm is gone by then.
+      const warm = this.warmCleaned ? null : this.warm;
       if (warm && (await untilAborted(warm.ready, signal, () => warm.stop()))) {
         try {
           await warm.executor.prepare(signal);
