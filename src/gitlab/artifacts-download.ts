@@ -158,7 +158,6 @@ export async function downloadArtifacts(
       logRunnerLine(log, 'warning', 'Retrying...', { context: 'artifacts-downloader', error: err.helperFatal });
     }
   } catch (err) {
-    closeMeter();
     arriving?.fail(err instanceof Error ? err : new Error(String(err)));
     await rm(dest, { force: true });
     throw err;
