@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import { abortReason, withTimeout } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { sendStream } from '../shared/releasing-pipe.js';
-import { throughProxy, type ProxiedAgent, type ProxyAgents } from '../shared/proxy-agents.js';
+import type { ProxiedAgent, ProxyAgents } from '../shared/proxy-agents.js';
+import { throughProxy } from '../shared/proxy-env.js';
 import { CacheError } from './cache-error.js';
 
 /** gitlab-runner common/consts.go: CACHE_REQUEST_TIMEOUT defaults to 10 minutes. */
@@ -77,7 +78,7 @@ export function sendCacheRequest(req: CacheHttpRequest, signal: AbortSignal, tim
     const fail = (err: unknown): void => {
       if (signal.aborted) return reject(abortReason(signal));
       const reason = combined.aborted && !signal.aborted ? `no answer within ${timeoutMs / 1000}s` : errorMessage(err);
-      reject(new CacheHttpError(`${req.method} ${cleanUrl(req.url)}: ${reason}${throughProxy(proxied)}`, 0, true, { cause: err }));
+      reject(new CacheHttpError(`${req.method} ${cleanUrl(req.url)}: ${reason}${throughProxy(proxied?.proxy)}`, 0, true, { cause: err }));
     };
     const outgoing = send(url, { method: req.method, headers, signal: combined, ...(proxied ? { agent: proxied.agent } : {}) }, resolve);
     outgoing.on('error', fail);

@@ -27,8 +27,9 @@ import { meterTransfer } from '../log/transfer-meter.js';
 import { sleep as abortableSleep } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { FileBlockStream } from '../shared/file-block-stream.js';
-import { ProxyAgents } from '../shared/proxy-agents.js';
+import type { ProxyAgents } from '../shared/proxy-agents.js';
 import { proxySettingsFrom, type ProxySettings } from '../shared/proxy-env.js';
+import { proxyAgentsFor } from '../shared/proxy-agents-for.js';
 import { arriveCache, type ArrivingCache } from './arriving-cache.js';
 import { CacheHttpError, cleanUrl, DEFAULT_CACHE_REQUEST_TIMEOUT_MS, responseError, responseHeader, sendCacheRequest } from './cache-http-client.js';
 import { cacheObjectName } from './cache-object-name.js';
@@ -78,10 +79,11 @@ export class DistributedCacheStore {
   private readonly presigner: Pick<S3Presigner, 'presign'>;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly timeoutMs: number;
-  private readonly proxies: ProxyAgents;
+  /** The agents of HTTP_PROXY / HTTPS_PROXY; null when no proxy is set. */
+  private readonly proxyAgents: Promise<ProxyAgents> | null;
 
   constructor(private readonly opts: DistributedCacheStoreOptions) {
-    this.proxies = new ProxyAgents(opts.proxy ?? proxySettingsFrom());
+    this.proxyAgents = proxyAgentsFor(opts.proxy ?? proxySettingsFrom());
     this.presigner = opts.presigner ?? new S3Presigner(opts.settings.s3);
     this.sleep = opts.sleep ?? abortableSleep;
     this.timeoutMs = opts.requestTimeoutMs ?? DEFAULT_CACHE_REQUEST_TIMEOUT_MS;
@@ -181,7 +183,7 @@ export class DistributedCacheStore {
   async exists(objectName: string, job: CacheJob, log: JobLog, signal: AbortSignal): Promise<boolean> {
     try {
       const head = await this.presigner.presign('HEAD', objectName, job.timeoutSeconds);
-      const res = await sendCacheRequest({ method: 'HEAD', url: head.url, proxies: this.proxies }, signal, job.requestTimeoutMs ?? this.timeoutMs);
+      const res = await sendCacheRequest({ method: 'HEAD', url: head.url, ...(await this.proxies()) }, signal, job.requestTimeoutMs ?? this.timeoutMs);
       res.resume();
       return res.statusCode === 200;
     } catch (err) {
@@ -202,7 +204,7 @@ export class DistributedCacheStore {
     const stream = new FileBlockStream({ path: archive, handle: file, end: info.size }); // closes the file when it ends or fails
     // cache_archiver.go upload: the meter wraps the file, its size known.
     const meter = meterTransfer(log, meterMs, 'Uploading cache', info.size, () => stream.fileBytes);
-    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size }, proxies: this.proxies }, signal, timeoutMs)
+    const res = await sendCacheRequest({ method: 'PUT', url: put.url, headers, body: { stream, length: info.size }, ...(await this.proxies()) }, signal, timeoutMs)
       .catch((err: unknown) => {
         stream.destroy();
         throw err;
@@ -249,7 +251,7 @@ export class DistributedCacheStore {
   /** cache_extractor.go fetchPresignedTimestamp: the Last-Modified of a 200 HEAD, else null (any failure). */
   private async timestamp(head: PresignedRequest, timeoutMs: number, signal: AbortSignal): Promise<Date | null> {
     try {
-      const res = await sendCacheRequest({ method: 'HEAD', url: head.url, proxies: this.proxies }, signal, timeoutMs);
+      const res = await sendCacheRequest({ method: 'HEAD', url: head.url, ...(await this.proxies()) }, signal, timeoutMs);
       res.resume();
       return res.statusCode === 200 ? lastModified(res) : null;
     } catch (err) {
@@ -271,7 +273,7 @@ export class DistributedCacheStore {
     const timeoutMs = job.requestTimeoutMs ?? this.timeoutMs;
     // cache_extractor.go downloadPresignedSequential: the GET's answer says whether the local copy
     // is up to date (its Last-Modified; the body is then not read) and, refused, why (S3's error).
-    const res = await sendCacheRequest({ method: 'GET', url: get.url, proxies: this.proxies }, signal, timeoutMs);
+    const res = await sendCacheRequest({ method: 'GET', url: get.url, ...(await this.proxies()) }, signal, timeoutMs);
     if (!isSuccess(res)) throw await responseError(res);
     const remote = lastModified(res);
     let temp: string;
@@ -307,7 +309,7 @@ export class DistributedCacheStore {
           extraTries: EXTRA_TRIES,
           retryDelayMs: RETRY_DELAY_MS,
           meterMs: job.meterMs ?? 0,
-          proxies: this.proxies,
+          ...(await this.proxies()),
         });
       } catch (err) {
         await rm(temp, { force: true });
@@ -341,6 +343,12 @@ export class DistributedCacheStore {
       throw new CacheHttpError(`Failed to download the cache from ${cleanUrl(get.url)}: ${errorMessage(err)}`, 0, true, { cause: err });
     }
     return { path: await commit() };
+  }
+
+  /** The proxies of a request (none when no proxy is set). */
+  private async proxies(): Promise<{ proxies?: ProxyAgents }> {
+    const agents = await this.proxyAgents;
+    return agents ? { proxies: agents } : {};
   }
 
   /** Runs `fn` up to 1 + EXTRA_TRIES times while it fails with a retryable CacheHttpError. */

@@ -22,8 +22,9 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, errorMessage } from '../shared/errors.js';
 import { sendStream } from '../shared/releasing-pipe.js';
-import { ProxyAgents, throughProxy, type ProxiedAgent } from '../shared/proxy-agents.js';
-import { proxySettingsFrom, type ProxySettings } from '../shared/proxy-env.js';
+import type { ProxiedAgent, ProxyAgents } from '../shared/proxy-agents.js';
+import { proxySettingsFrom, throughProxy, type ProxySettings } from '../shared/proxy-env.js';
+import { proxyAgentsFor } from '../shared/proxy-agents-for.js';
 
 /** A request body streamed from elsewhere (a file, an archive being made): `open()` is called once per send. */
 export interface StreamBody {
@@ -92,7 +93,8 @@ export class HttpTransportError extends BerthError {
 export class HttpTransport {
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 16 });
   private readonly https: HttpsAgent;
-  private readonly proxies: ProxyAgents;
+  /** The agents of HTTP_PROXY / HTTPS_PROXY; null when no proxy is set. */
+  private readonly proxies: Promise<ProxyAgents> | null;
   /** The target's TLS settings: the https agent's, and a proxied request's own (a tunnel's agent does not pass its options on). */
   private readonly tls: { minVersion: 'TLSv1.2'; ca?: Buffer };
   private readonly maxResponseBytes: number;
@@ -101,23 +103,23 @@ export class HttpTransport {
     const ca = opts.tlsCaFile ? readCa(opts.tlsCaFile) : undefined;
     this.tls = { minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) };
     this.https = new HttpsAgent({ keepAlive: true, maxSockets: 16, ...this.tls });
-    this.proxies = new ProxyAgents(opts.proxy ?? proxySettingsFrom());
+    this.proxies = proxyAgentsFor(opts.proxy ?? proxySettingsFrom());
     this.maxResponseBytes = opts.maxResponseBytes ?? 32 * 1024 * 1024;
   }
 
   send(req: HttpRequest): Promise<HttpResponse> {
-    const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs;
     const where = `${req.method} ${req.url.origin}${req.url.pathname}`;
     if (req.signal?.aborted) {
       return Promise.reject(new HttpTransportError(`${where}: aborted`, 'aborted', { cause: req.signal.reason }));
     }
-    let proxied: ProxiedAgent | null;
-    try {
-      proxied = this.proxies.agentFor(req.url);
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    const via = throughProxy(proxied);
+    if (!this.proxies) return this.sendVia(req, null, where);
+    return this.proxies.then((agents) => this.sendVia(req, agents.agentFor(req.url), where));
+  }
+
+  /** The exchange, through `proxied` (null: directly). */
+  private sendVia(req: HttpRequest, proxied: ProxiedAgent | null, where: string): Promise<HttpResponse> {
+    const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs;
+    const via = throughProxy(proxied?.proxy);
     return new Promise<HttpResponse>((resolve, reject) => {
       const isHttps = req.url.protocol === 'https:';
       const headers: Record<string, string> = { ...req.headers };
@@ -201,7 +203,7 @@ export class HttpTransport {
   close(): void {
     this.http.destroy();
     this.https.destroy();
-    this.proxies.destroy();
+    void this.proxies?.then((agents) => agents.destroy());
   }
 }
 

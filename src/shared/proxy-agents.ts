@@ -5,7 +5,8 @@
  * gitlab-runner. The proxy itself may be `http://` or `https://`; user and password in its URL
  * go as Basic proxy authorisation. One keep-alive agent per proxy and kind of target, made when
  * first needed. The target's TLS settings inside a tunnel (a private CA, the lowest version) are
- * the request's own options: the tunnel's agent does not pass its own on.
+ * the request's own options: the tunnel's agent does not pass its own on. Load it through
+ * proxyAgentsFor (proxy-agents-for.ts), which does so only when a proxy is set.
  */
 import type { Agent } from 'node:http';
 import { HttpProxyAgent } from 'http-proxy-agent';
@@ -62,9 +63,4 @@ export class ProxyAgents {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
-}
-
-/** ` (through the proxy <host> of HTTPS_PROXY)`: what an error about a proxied request adds. */
-export function throughProxy(proxied: ProxiedAgent | null): string {
-  return proxied ? ` (through the proxy ${proxied.proxy.url.host} of ${proxied.proxy.from})` : '';
 }

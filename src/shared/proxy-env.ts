@@ -58,6 +58,11 @@ export function anyProxy(settings: ProxySettings): boolean {
   return settings.http !== null || settings.https !== null;
 }
 
+/** ` (through the proxy <host> of HTTPS_PROXY)`: what an error about a proxied request adds. */
+export function throughProxy(proxy: ChosenProxy | null | undefined): string {
+  return proxy ? ` (through the proxy ${proxy.url.host} of ${proxy.from})` : '';
+}
+
 /** The proxy for a request to `target`, or null to connect directly. */
 export function proxyFor(settings: ProxySettings, target: URL): ChosenProxy | null {
   const proxy = target.protocol === 'https:' ? settings.https : target.protocol === 'http:' ? settings.http : null;

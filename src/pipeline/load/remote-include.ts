@@ -10,7 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Agent, IncomingMessage } from 'node:http';
-import { anyProxy, proxySettingsFrom, type ProxySettings } from '../../shared/proxy-env.js';
+import { proxySettingsFrom, type ProxySettings } from '../../shared/proxy-env.js';
+import { proxyAgentsFor } from '../../shared/proxy-agents-for.js';
 import { BerthError, InputError } from '../../shared/errors.js';
 import type { IncludeCache } from './include-cache.js';
 import { locationPrefix, type Where } from './source-positions.js';
@@ -138,8 +139,7 @@ interface HttpsModules {
 
 async function loadHttps(proxy: ProxySettings): Promise<HttpsModules> {
   const [https, tls] = await Promise.all([import('node:https'), import('node:tls')]);
-  // The proxy agents are loaded only when a proxy is set.
-  const agents = anyProxy(proxy) ? new (await import('../../shared/proxy-agents.js')).ProxyAgents(proxy) : null;
+  const agents = await proxyAgentsFor(proxy);
   return { request: https.request, rootCertificates: tls.rootCertificates, proxyAgent: (url) => agents?.agentFor(url)?.agent ?? null };
 }
 
