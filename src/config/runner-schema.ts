@@ -53,7 +53,7 @@ export const runnerSchema = {
   preBuildScript: str('pre_build_script', { flag: 'pre-build-script', env: 'RUNNER_PRE_BUILD_SCRIPT', doc: 'Script before the job script' }),
   postBuildScript: str('post_build_script', { flag: 'post-build-script', env: 'RUNNER_POST_BUILD_SCRIPT', doc: 'Script after the job script' }),
   debugTraceDisabled: bool('debug_trace_disabled', { flag: 'debug-trace-disabled', env: 'RUNNER_DEBUG_TRACE_DISABLED', doc: 'Ignore CI_DEBUG_TRACE' }),
-  prepareTimeout: duration('prepare_timeout', { flag: 'prepare-timeout', env: 'RUNNER_PREPARE_TIMEOUT', unused: true, doc: 'Prepare stage timeout' }),
+  prepareTimeout: duration('prepare_timeout', { flag: 'prepare-timeout', env: 'RUNNER_PREPARE_TIMEOUT', doc: 'Bound of the prepare stage (pulls, services, build container, sources); unset, 0 or over the job timeout: the job timeout' }),
   getSourcesTimeout: duration('get_sources_timeout', { flag: 'get-sources-timeout', env: 'RUNNER_GET_SOURCES_TIMEOUT', unused: true, doc: 'get_sources stage timeout' }),
   safeDirectoryCheckout: optBool('safe_directory_checkout', { flag: 'safe-directory-checkout', env: 'RUNNER_SAFE_DIRECTORY_CHECKOUT', unused: true, doc: 'git safe.directory for the checkout' }),
   cleanGitConfig: optBool('clean_git_config', { flag: 'clean-git-config', env: 'RUNNER_CLEAN_GIT_CONFIG', unused: true, doc: 'Clean git config around the job' }),

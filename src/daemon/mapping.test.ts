@@ -62,10 +62,13 @@ describe('toRunnerIdentity', () => {
       preBuildScript: 'echo pre\necho "quoted"\n',
       postBuildScript: 'echo post',
       debugTraceDisabled: true,
+      prepareTimeoutMs: 0,
       featureFlags: { FF_NETWORK_PER_BUILD: true, FF_USE_FASTZIP: false },
       version: '1.2.3',
     });
     expect(toRunnerIdentity(written.runners[0]!, 's_x', 'v').buildsDir).toBe('/builds');
+    // prepare_timeout = "1m30s"
+    expect(toRunnerIdentity({ ...written.runners[0]!, prepareTimeout: 90_000 }, 's_x', 'v').prepareTimeoutMs).toBe(90_000);
   });
 });
 

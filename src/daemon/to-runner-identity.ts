@@ -17,6 +17,7 @@ export function toRunnerIdentity(runner: RunnerConfig, systemId: string, version
     preBuildScript: runner.preBuildScript,
     postBuildScript: runner.postBuildScript,
     debugTraceDisabled: runner.debugTraceDisabled,
+    prepareTimeoutMs: runner.prepareTimeout,
     featureFlags: { ...runner.featureFlags },
     version,
   };

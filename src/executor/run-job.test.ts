@@ -170,6 +170,27 @@ describe('runJob: timeouts', () => {
     expect(executor.cleanedUp).toBe(true);
   });
 
+  it('prepare_timeout ends a prepare that hangs (its tries included) as job_execution_timeout; over the job timeout it is the job timeout', async () => {
+    const { executor, result, text } = start({ prepare: { delayMs: Infinity } }, {}, { runner: testRunner({ prepareTimeoutMs: 100 }) });
+    expect(withoutDuration(await result)).toEqual({
+      state: 'failed',
+      failureReason: 'job_execution_timeout',
+      exitCode: null,
+      message: 'prepare timeout: exceeded timeout of 100ms',
+    });
+    expect(executor.stageNames()).toEqual([]);
+    expect(executor.cleanedUp).toBe(true);
+    expect(text()).toContain('ERROR: Job failed: prepare timeout: exceeded timeout of 100ms');
+
+    const failing = new EngineError('create network', 500, 'busy');
+    const tries = start({ prepare: { throws: failing } }, {}, { runner: testRunner({ prepareTimeoutMs: 150 }), preparationRetryMs: 1000 });
+    expect(await tries.result).toMatchObject({ failureReason: 'job_execution_timeout', message: 'prepare timeout: exceeded timeout of 150ms' });
+    expect(tries.executor.calls.filter((c) => c.kind === 'prepare')).toHaveLength(1);
+
+    const longer = start({ prepare: { delayMs: Infinity } }, { timeoutSeconds: 0.2 }, { runner: testRunner({ prepareTimeoutMs: 60_000 }) });
+    expect(await longer.result).toMatchObject({ failureReason: 'job_execution_timeout', message: 'execution took longer than 200ms seconds' });
+  });
+
   it('the job timeout also bounds prepare', async () => {
     const { executor, result } = start({ prepare: { delayMs: Infinity } }, { timeoutSeconds: 0.1 });
     expect(await result).toMatchObject({ state: 'failed', failureReason: 'job_execution_timeout' });

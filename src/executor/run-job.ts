@@ -104,8 +104,17 @@ async function runStages(
   const { job, executor, log, runner } = opts;
   // As gitlab-runner ("in early phases of build preparation a user-requested cancel is treated
   // as an abort"): a cancel stops the prepare (a pull that hangs), nothing of the job runs.
-  const preparing = AbortSignal.any([hard, cancel]);
-  await prepareExecutor(opts, preparing, hard, cancel);
+  const prepareTimer = prepareTimeout(runner.prepareTimeoutMs ?? 0, job);
+  try {
+    const preparing = AbortSignal.any([hard, cancel, ...(prepareTimer ? [prepareTimer.signal] : [])]);
+    await prepareExecutor(opts, preparing, hard, cancel);
+  } catch (err) {
+    throwIfAborted(hard);
+    if (prepareTimer?.signal.aborted) throw prepareTimer.signal.reason;
+    throw err;
+  } finally {
+    prepareTimer?.clear();
+  }
   throwIfAborted(hard);
   // RESTORE_CACHE_ATTEMPTS and ARTIFACT_DOWNLOAD_ATTEMPTS: each attempt runs the whole stage again, in its section.
   await withStageAttempts(attempts.cache, job, runner.featureFlags, log, hard, () =>
@@ -179,6 +188,20 @@ async function runStages(
   return result;
 }
 
+/**
+ * `prepare_timeout` (gitlab-runner Build.GetPrepareTimeout): the executor's prepare, its tries
+ * included, ends at it as job_execution_timeout with `prepare timeout: exceeded timeout of <d>`.
+ * Unset, 0 or more than the job timeout: none (the job timeout bounds it). berth fetches the
+ * sources during the prepare, so it bounds that fetch too.
+ */
+function prepareTimeout(ms: number, job: JobSpec): { signal: AbortSignal; clear(): void } | null {
+  const jobMs = (job.timeoutSeconds > 0 ? job.timeoutSeconds : DEFAULT_JOB_TIMEOUT_SECONDS) * 1000;
+  if (!(ms > 0) || ms >= jobMs) return null;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(new JobFailure('job_execution_timeout', `prepare timeout: exceeded timeout of ${formatGoDuration(ms)}`)), ms);
+  return { signal: ctl.signal, clear: () => clearTimeout(timer) };
+}
+
 /** gitlab-runner common/consts.go: PreparationRetries (tries in all) and PreparationRetryInterval. */
 const PREPARATION_TRIES = 3;
 const PREPARATION_RETRY_MS = 3000;
@@ -199,7 +222,8 @@ async function prepareExecutor(opts: RunJobOptions, preparing: AbortSignal, hard
     } catch (err) {
       throwIfAborted(hard);
       if (cancel.aborted) throw new JobFailure('job_canceled', 'canceled');
-      if (tries >= PREPARATION_TRIES || !preparationRetryable(err)) throw err;
+      // prepare_timeout: the caller says so.
+      if (preparing.aborted || tries >= PREPARATION_TRIES || !preparationRetryable(err)) throw err;
       const problems = await opts.executor.cleanup();
       for (const problem of problems) opts.log.warning(`Cleanup: ${problem}`);
       opts.log.error(`Preparation failed: ${errorMessage(err)}`);
@@ -207,6 +231,7 @@ async function prepareExecutor(opts: RunJobOptions, preparing: AbortSignal, hard
       await sleep(waitMs, preparing).catch(() => undefined);
       throwIfAborted(hard);
       if (cancel.aborted) throw new JobFailure('job_canceled', 'canceled');
+      if (preparing.aborted) throw err;
     }
   }
 }

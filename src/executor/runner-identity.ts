@@ -27,6 +27,8 @@ export interface RunnerIdentity {
   postBuildScript: string;
   /** `debug_trace_disabled`: CI_DEBUG_TRACE is ignored (no shell tracing of the job's commands). */
   debugTraceDisabled: boolean;
+  /** `prepare_timeout` in ms (0: none, the job timeout bounds the prepare). */
+  prepareTimeoutMs?: number;
   /** `feature_flags`. */
   featureFlags: Record<string, boolean>;
   /** Version string shown in the job log header. */
