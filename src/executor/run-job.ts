@@ -89,8 +89,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   printOutcome(log, outcome);
   const result = { ...outcome, durationMs: Date.now() - started };
   opts.onResult?.(result);
-  const cleanupProblem = opts.onCleanupProblem ?? ((problem: string) => log.warning(`Cleanup: ${problem}`));
-  for (const problem of await executor.cleanup()) cleanupProblem(problem);
+  await cleanUp(opts);
   return result;
 }
 
@@ -224,8 +223,7 @@ async function prepareExecutor(opts: RunJobOptions, preparing: AbortSignal, hard
       if (cancel.aborted) throw new JobFailure('job_canceled', 'canceled');
       // prepare_timeout: the caller says so.
       if (preparing.aborted || tries >= PREPARATION_TRIES || !preparationRetryable(err)) throw err;
-      const problems = await opts.executor.cleanup();
-      for (const problem of problems) opts.log.warning(`Cleanup: ${problem}`);
+      await cleanUp(opts);
       opts.log.error(`Preparation failed: ${errorMessage(err)}`);
       opts.log.info(`Will be retried in ${formatGoDuration(waitMs)} ...`);
       await sleep(waitMs, preparing).catch(() => undefined);
@@ -234,6 +232,12 @@ async function prepareExecutor(opts: RunJobOptions, preparing: AbortSignal, hard
       if (preparing.aborted) throw err;
     }
   }
+}
+
+/** The executor's cleanup; what it could not remove goes to onCleanupProblem (default: a warning in the job log). */
+async function cleanUp(opts: RunJobOptions): Promise<void> {
+  const problem = opts.onCleanupProblem ?? ((text: string) => opts.log.warning(`Cleanup: ${text}`));
+  for (const text of await opts.executor.cleanup()) problem(text);
 }
 
 function preparationRetryable(err: unknown): boolean {
