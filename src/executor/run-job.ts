@@ -59,7 +59,7 @@ const NEVER = new AbortController().signal;
 
 export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const started = Date.now();
-  const { job, executor, log, runner } = opts;
+  const { job, log, runner } = opts;
   const timeoutSeconds = job.timeoutSeconds > 0 ? job.timeoutSeconds : DEFAULT_JOB_TIMEOUT_SECONDS;
   const jobTimer = new AbortController();
   const timer = setTimeout(
