@@ -334,10 +334,8 @@ export class DistributedCacheStore {
     // cache_extractor.go download: the meter wraps the file, with the size the answer gives (0: unknown).
     const meter = meterTransfer(log, job.meterMs ?? 0, 'Downloading cache', Number.isSafeInteger(size) ? size : 0, () => sink.bytes);
     try {
-      await pipeline(res, sink);
-      meter.close();
+      await pipeline(res, sink).finally(() => meter.close());
     } catch (err) {
-      meter.close();
       await rm(temp, { force: true });
       if (signal.aborted) throw err;
       throw new CacheHttpError(`Failed to download the cache from ${cleanUrl(get.url)}: ${errorMessage(err)}`, 0, true, { cause: err });

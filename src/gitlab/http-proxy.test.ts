@@ -43,6 +43,14 @@ afterEach(async () => {
   dir = undefined;
 });
 
+/** The proxy's URL with a user and password in it, as HTTP(S)_PROXY carries them. */
+function withCredentials(proxyUrl: string, user: string, password: string): string {
+  const url = new URL(proxyUrl);
+  url.username = user;
+  url.password = encodeURIComponent(password);
+  return url.href;
+}
+
 /** gl's URL with `gitlab.test` as its host. */
 const viaName = (server: GitLabTestServer): string => server.url.replace('127.0.0.1', 'gitlab.test');
 
@@ -75,7 +83,7 @@ describe('berth run behind a proxy', () => {
     ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
     gl = await GitLabTestServer.start({ tls: { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) } });
     proxy = await HttpProxyTestServer.start({ hosts: { 'gitlab.test': '127.0.0.1' }, credentials: { user: 'ci', password: 'tunnel pw' } });
-    const withAuth = proxy.url.replace('http://', `http://ci:${encodeURIComponent('tunnel pw')}@`);
+    const withAuth = withCredentials(proxy.url, 'ci', 'tunnel pw');
     client = new GitLabClient({ tlsCaFile: join(dir, 'ca.pem'), proxy: proxySettingsFrom({ HTTPS_PROXY: withAuth }) });
     const got = await client.requestJob({ url: viaName(gl), token: gl.runnerToken }, { systemId: 's_x', info });
     expect(got, JSON.stringify(got)).toMatchObject({ kind: 'no-job' });
@@ -95,10 +103,7 @@ describe('berth run behind a proxy', () => {
   it('an artifacts download through the proxy, authorised with the user and password of its URL', async () => {
     gl = await GitLabTestServer.start();
     proxy = await HttpProxyTestServer.start({ hosts: { 'gitlab.test': '127.0.0.1' }, credentials: { user: 'ci', password: 's3cr=t' } });
-    const url = new URL(proxy.url);
-    url.username = 'ci';
-    url.password = encodeURIComponent('s3cr=t');
-    const caller = new ApiCaller({ clock: new InstantClock(), random: () => 1, proxy: proxySettingsFrom({ HTTP_PROXY: url.href }) });
+    const caller = new ApiCaller({ clock: new InstantClock(), random: () => 1, proxy: proxySettingsFrom({ HTTP_PROXY: withCredentials(proxy.url, 'ci', 's3cr=t') }) });
     try {
       const api = new ArtifactsApi(caller, { clock: new InstantClock(), directDownload: false });
       dir = mkdtempSync(join(tmpdir(), 'berth-proxy-art-'));
@@ -125,10 +130,7 @@ describe('berth run behind a proxy', () => {
   it('a proxy that refuses (407) is GitLab unreachable to the runner, its message without the password', async () => {
     gl = await GitLabTestServer.start();
     proxy = await HttpProxyTestServer.start({ hosts: { 'gitlab.test': '127.0.0.1' }, credentials: { user: 'ci', password: 'right' } });
-    const url = new URL(proxy.url);
-    url.username = 'ci';
-    url.password = 'wrong-password';
-    client = new GitLabClient({ proxy: proxySettingsFrom({ HTTP_PROXY: url.href }), retryAttempts: 1 });
+    client = new GitLabClient({ proxy: proxySettingsFrom({ HTTP_PROXY: withCredentials(proxy.url, 'ci', 'wrong-password') }), retryAttempts: 1 });
     const got = await client.requestJob({ url: viaName(gl), token: gl.runnerToken }, { systemId: 's_x', info });
     expect(got).toMatchObject({ kind: 'failed', status: 407 });
     expect(JSON.stringify(got)).not.toContain('wrong-password');
